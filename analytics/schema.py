@@ -1,0 +1,118 @@
+"""The Retention Radar database schema: one definition shared by the generator, the
+loader checks and the docs (`docs/data-model.md` describes every column in words).
+
+A database is compatible when its `schema_info` table carries `schema_version` equal to
+`SCHEMA_VERSION` and every required table has at least the required columns. Extra tables
+and columns are allowed, so a customer's own export may carry more than we read.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = "1"
+
+# Allowed values of the categorical columns. The generator draws from these and the
+# data-quality checks and filters use them; docs/data-model.md lists the same values.
+SEGMENTS = ("consumer", "small_business", "enterprise")
+REGIONS = ("center", "tel_aviv", "jerusalem", "north", "south")
+PLANS = ("basic", "standard", "premium")
+CONTRACT_TYPES = ("month_to_month", "annual", "two_year")
+ACQUISITION_CHANNELS = ("web", "store", "telesales", "referral", "partner")
+CHURN_REASONS = (
+    "price",
+    "competitor",
+    "service",
+    "billing",
+    "moving",
+    "product_fit",
+    "non_payment",
+    "other",
+)
+TOUCHPOINT_KINDS = (
+    "service_request",
+    "complaint",
+    "billing_issue",
+    "purchase",
+    "survey",
+    "cancellation_request",
+    "retention_call",
+    "proactive_outreach",
+    "marketing",
+)
+CHANNELS = ("phone", "chat", "email", "sms", "whatsapp", "web", "store", "facebook")
+DIRECTIONS = ("inbound", "outbound")
+SUBJECTS = ("technical", "billing", "plan_change", "cancellation", "general", "sales")
+# Outcome of a retention call (answering a cancellation request) or a proactive outreach.
+OUTCOMES = ("not_reached", "reached_no_offer", "offer_declined", "offer_accepted")
+
+# table -> {column: DuckDB type}. Order is the column order the generator writes.
+TABLES: dict[str, dict[str, str]] = {
+    "schema_info": {"key": "VARCHAR", "value": "VARCHAR"},
+    "customers": {
+        "customer_id": "BIGINT",
+        "full_name": "VARCHAR",
+        "email": "VARCHAR",
+        "phone": "VARCHAR",
+        "segment": "VARCHAR",
+        "region": "VARCHAR",
+        "plan": "VARCHAR",
+        "contract_type": "VARCHAR",
+        "acquisition_channel": "VARCHAR",
+        "acquisition_cost": "DOUBLE",
+        "signup_date": "DATE",
+        "churn_date": "DATE",
+        "churn_reason": "VARCHAR",
+        "monthly_revenue": "DOUBLE",
+        "margin_rate": "DOUBLE",
+        "loyalty_member": "BOOLEAN",
+        "account_owner": "VARCHAR",
+    },
+    "touchpoints": {
+        "touchpoint_id": "BIGINT",
+        "customer_id": "BIGINT",
+        "occurred_at": "TIMESTAMP",
+        "kind": "VARCHAR",
+        "channel": "VARCHAR",
+        "direction": "VARCHAR",
+        "subject": "VARCHAR",
+        "agent": "VARCHAR",
+        "wait_seconds": "INTEGER",
+        "handle_seconds": "INTEGER",
+        "resolved": "BOOLEAN",
+        "first_contact_resolution": "BOOLEAN",
+        "amount": "DOUBLE",
+        "csat": "TINYINT",
+        "nps": "TINYINT",
+        "outcome": "VARCHAR",
+        "related_touchpoint_id": "BIGINT",
+        "note": "VARCHAR",
+    },
+    "monthly_revenue": {
+        "customer_id": "BIGINT",
+        "month": "DATE",
+        "mrr": "DOUBLE",
+    },
+}
+
+REQUIRED_TABLES = ("schema_info", "customers", "touchpoints", "monthly_revenue")
+
+# Optional tables: present in generated sample data (ground truth for tests) or written
+# by later commands (scores). Their absence never makes a database incompatible.
+OPTIONAL_TABLES: dict[str, dict[str, str]] = {
+    "injected_defects": {
+        "table_name": "VARCHAR",
+        "row_id": "BIGINT",
+        "defect": "VARCHAR",
+        "detail": "VARCHAR",
+    },
+    "at_risk_flags": {
+        "customer_id": "BIGINT",
+        "flagged_on": "DATE",
+        "source": "VARCHAR",
+    },
+}
+
+
+def create_table_sql(table: str, columns: dict[str, str]) -> str:
+    """DDL for one table, idempotent (`create table if not exists`)."""
+    cols = ",\n  ".join(f'"{name}" {dtype}' for name, dtype in columns.items())
+    return f'create table if not exists "{table}" (\n  {cols}\n)'
