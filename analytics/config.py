@@ -19,7 +19,8 @@ DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "sample.duckdb"
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "retention.toml"
 
 
-def _read_config() -> dict:
+def settings() -> dict:
+    """The parsed `retention.toml` (empty when there is none)."""
     path = Path(os.environ.get("RETENTION_CONFIG", DEFAULT_CONFIG_PATH))
     if not path.is_file():
         return {}
@@ -37,7 +38,7 @@ def database_path() -> Path:
     env = os.environ.get("RETENTION_DB")
     if env:
         return _from_root(env)
-    configured = _read_config().get("database", {}).get("path")
+    configured = settings().get("database", {}).get("path")
     if configured:
         return _from_root(configured)
     return DEFAULT_DB_PATH

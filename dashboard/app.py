@@ -1,0 +1,44 @@
+"""Retention Radar entry point: page config, the shared sidebar and routing only.
+
+    streamlit run dashboard/app.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the path
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import data, sidebar  # noqa: E402
+
+PAGES = ROOT / "pages"
+
+
+def main() -> None:
+    st.set_page_config(page_title="Retention Radar", page_icon="📡", layout="wide")
+    if data.database_error() is not None:
+        # Without a usable database only the set-up page makes sense.
+        st.navigation([st.Page(PAGES / "setup.py", title="Set up the database", icon=":material/build:")]).run()
+        return
+    page = st.navigation(
+        {
+            "Management": [
+                st.Page(PAGES / "overview.py", title="Overview", icon=":material/monitoring:", default=True),
+            ],
+            "Reference": [
+                st.Page(PAGES / "glossary.py", title="Metrics glossary", icon=":material/menu_book:", url_path="glossary"),
+            ],
+        }
+    )
+    as_of = data.as_of_date()
+    history_start = data.history_start()
+    sidebar.render_filters(as_of, history_start, data.dimension_values(str(data.database().path)))
+    page.run()
+
+
+main()

@@ -1,0 +1,115 @@
+"""The sidebar filters every page shares, bound to the URL's query string.
+
+The widgets are drawn by the entry script on every run, so their state survives page
+switches; their values are mirrored into `st.query_params` so a filtered view can be
+shared as a link, and read back from the URL the first time a session starts.
+URL keys: `start`, `end` (ISO dates), and repeated `segment`, `region`, `plan`, `channel`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from analytics.filters import RetentionFilter
+
+# (URL key, session-state key, RetentionFilter field, label, dimension_values key)
+DIMENSIONS = (
+    ("segment", "flt_segments", "segments", "Segment", "segments"),
+    ("region", "flt_regions", "regions", "Region", "regions"),
+    ("plan", "flt_plans", "plans", "Plan", "plans"),
+    ("channel", "flt_channels", "channels", "Contact channel", "channels"),
+)
+PERIOD_KEY = "flt_period"
+DEFAULT_PERIOD_DAYS = 365
+
+
+def label(value: str) -> str:
+    """'small_business' -> 'Small business' (values stay raw in the URL and the filter)."""
+    return value.replace("_", " ").capitalize()
+
+
+def _parse_date(text: str | None, fallback: date, low: date, high: date) -> date:
+    try:
+        value = date.fromisoformat(text) if text else fallback
+    except ValueError:
+        return fallback
+    return min(max(value, low), high)
+
+
+def _seed_from_url(as_of: date, history_start: date, choices: dict[str, list[str]]) -> None:
+    """Once per session: take the filter from the URL (a shared link) into widget state."""
+    if st.session_state.get("flt_seeded"):
+        return
+    params = st.query_params
+    default_start = max(history_start, as_of - timedelta(days=DEFAULT_PERIOD_DAYS - 1))
+    start = _parse_date(params.get("start"), default_start, history_start, as_of)
+    end = _parse_date(params.get("end"), as_of, history_start, as_of)
+    if start > end:
+        start, end = default_start, as_of
+    st.session_state[PERIOD_KEY] = (start, end)
+    for url_key, state_key, _, _, choice_key in DIMENSIONS:
+        allowed = set(choices.get(choice_key, []))
+        st.session_state[state_key] = [v for v in params.get_all(url_key) if v in allowed]
+    st.session_state["flt_seeded"] = True
+
+
+def _write_url(flt: RetentionFilter) -> None:
+    wanted: dict[str, str | list[str]] = {"start": flt.start.isoformat(), "end": flt.end.isoformat()}
+    for url_key, _, field, _, _ in DIMENSIONS:
+        values = list(getattr(flt, field))
+        if values:
+            wanted[url_key] = values
+    current = {k: (st.query_params.get_all(k) if k in DIMENSION_URL_KEYS else st.query_params.get(k))
+               for k in st.query_params.keys()}
+    if current != wanted:
+        st.query_params.from_dict(wanted)
+
+
+DIMENSION_URL_KEYS = {d[0] for d in DIMENSIONS}
+
+
+def render_filters(as_of: date, history_start: date, choices: dict[str, list[str]]) -> RetentionFilter:
+    """Draw the shared filters in the sidebar and return the selection."""
+    _seed_from_url(as_of, history_start, choices)
+    with st.sidebar:
+        st.subheader("Filters")
+        period = st.date_input(
+            "Period",
+            key=PERIOD_KEY,
+            min_value=history_start,
+            max_value=as_of,
+            help="Reporting period, both days inclusive. Point-in-time figures "
+            "(active customers, MRR) are taken at its last day.",
+        )
+        for _, state_key, _, title, choice_key in DIMENSIONS:
+            st.multiselect(
+                title,
+                choices.get(choice_key, []),
+                key=state_key,
+                format_func=label,
+                placeholder=f"All {title.lower()}s",
+                help="Empty means all." + (
+                    " Applies to contact-based figures (service, funnel, notes)."
+                    if choice_key == "channels" else ""),
+            )
+        st.caption(f"Data as of {as_of:%d %b %Y}")
+    if isinstance(period, (tuple, list)) and len(period) == 2:
+        start, end = period
+    else:  # the user has picked only the first day of a new range so far
+        start = period[0] if isinstance(period, (tuple, list)) and period else as_of
+        end = as_of
+    flt = RetentionFilter(
+        start=start,
+        end=end,
+        **{field: tuple(st.session_state[state_key]) for _, state_key, field, _, _ in DIMENSIONS},
+    )
+    st.session_state["retention_filter"] = flt
+    _write_url(flt)
+    return flt
+
+
+def current_filter() -> RetentionFilter:
+    """The selection drawn by `render_filters` in this run (pages call this)."""
+    return st.session_state["retention_filter"]
