@@ -823,11 +823,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None,
                         help="output DuckDB file (default: $RETENTION_DB or data/sample.duckdb)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--if-missing", action="store_true",
+                        help="do nothing when the output file already exists (used by `make run`)")
     args = parser.parse_args(argv)
     if args.out is None:
         from analytics.config import database_path
 
         args.out = database_path()
+    if args.if_missing and args.out.exists():
+        print(f"{args.out} exists; not regenerating (delete it to start over)")
+        return 0
     try:
         summary = generate(args.out, args.customers, args.seed, progress=not args.quiet)
     except ValueError as err:

@@ -1,0 +1,51 @@
+# Retention Radar — the two commands: `make run` and `make test`.
+# Needs only Python 3.11+ and make; everything else is installed here.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+SAMPLE_CUSTOMERS ?= 50000
+
+.PHONY: run test sample bench install install-test system-test-deps clean
+
+# --- environments ---------------------------------------------------------------
+$(VENV)/.installed: requirements.txt constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt -c constraints.txt
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# Debian packages the tests need: Chromium for the browser tests (Playwright drives
+# /usr/bin/chromium; it never downloads a browser), pdftoppm for report checks.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system-test-deps:
+	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null || { \
+	  echo "Installing Debian packages: chromium poppler-utils"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium poppler-utils >/dev/null; }
+
+# --- the product ------------------------------------------------------------------
+# The sample goes to the configured database path ($RETENTION_DB, retention.toml, or
+# data/sample.duckdb) and is generated only when that file is missing.
+sample: $(VENV)/.installed
+	$(BIN)/python -m sample_data.generate --if-missing --customers $(SAMPLE_CUSTOMERS)
+
+run: sample
+	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT)
+
+test: $(VENV)/.installed-test system-test-deps
+	$(BIN)/python -m pytest tests
+
+bench: $(VENV)/.installed-test system-test-deps
+	$(BIN)/python -m benchmarks.run_all
+
+clean:
+	rm -rf $(VENV) .pytest_cache artifacts bench-results

@@ -1,0 +1,112 @@
+"""AppTest: the app renders the Overview over a real database and reacts to filters;
+without a usable database it shows the set-up page instead of a traceback."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analytics.db import open_database
+from analytics.filters import RetentionFilter
+from analytics.overview import base_snapshot
+from dashboard import formatting as fmt
+from tests.builders import build_database
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+
+
+def run_app(monkeypatch, db_path, query: dict | None = None) -> AppTest:
+    monkeypatch.setenv("RETENTION_DB", str(db_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def metric_values(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_overview_renders_kpis(monkeypatch, sample_db_path):
+    at = run_app(monkeypatch, sample_db_path)
+    assert not at.exception
+    assert at.title[0].value == "Overview"
+    values = metric_values(at)
+    assert list(values) == [
+        "Active customers", "Churn, last 30 days", "Churn, last 90 days", "Monthly recurring revenue",
+    ]
+    db = open_database(sample_db_path)
+    as_of = date.fromisoformat(db.schema_info()["as_of_date"])
+    expected = base_snapshot(db, RetentionFilter(date(as_of.year - 1, 1, 1), as_of))
+    assert values["Active customers"] == fmt.count(expected.active_customers)
+    assert values["Churn, last 90 days"] == fmt.percent(expected.churn_rate_90d, 2)
+    assert values["Monthly recurring revenue"].startswith(fmt.currency_symbol())
+
+
+def test_segment_filter_changes_the_numbers(monkeypatch, sample_db_path):
+    at = run_app(monkeypatch, sample_db_path)
+    everyone = metric_values(at)["Active customers"]
+    at.sidebar.multiselect(key="flt_segments").select("enterprise").run()
+    assert not at.exception
+    db = open_database(sample_db_path)
+    as_of = date.fromisoformat(db.schema_info()["as_of_date"])
+    enterprise = base_snapshot(db, RetentionFilter(as_of, as_of, segments=("enterprise",)))
+    assert metric_values(at)["Active customers"] == fmt.count(enterprise.active_customers)
+    assert metric_values(at)["Active customers"] != everyone
+    assert at.query_params["segment"] == ["enterprise"]
+
+
+def test_shared_link_applies_its_filter(monkeypatch, sample_db_path):
+    at = run_app(monkeypatch, sample_db_path, {"segment": "small_business", "start": "2026-01-01"})
+    assert not at.exception
+    assert at.sidebar.multiselect(key="flt_segments").value == ["small_business"]
+    assert at.sidebar.date_input(key="flt_period").value[0] == date(2026, 1, 1)
+    db = open_database(sample_db_path)
+    as_of = date.fromisoformat(db.schema_info()["as_of_date"])
+    sb = base_snapshot(db, RetentionFilter(as_of, as_of, segments=("small_business",)))
+    assert metric_values(at)["Active customers"] == fmt.count(sb.active_customers)
+
+
+def test_filter_matching_nothing_shows_a_message(monkeypatch, tmp_path):
+    path = build_database(
+        tmp_path / "tiny.duckdb",
+        customers=[
+            {"customer_id": 1, "segment": "consumer", "region": "north", "signup_date": date(2024, 1, 5)},
+            {"customer_id": 2, "segment": "enterprise", "region": "south", "signup_date": date(2024, 2, 1)},
+        ],
+        schema_info={"as_of_date": "2024-12-31", "history_start": "2024-01-01"},
+    )
+    at = run_app(monkeypatch, path, {"segment": "enterprise", "region": "north"})
+    assert not at.exception
+    assert not at.metric
+    assert "No customers match these filters" in at.info[0].value
+
+
+def test_missing_database_offers_to_generate_the_sample(monkeypatch, tmp_path):
+    target = tmp_path / "new.duckdb"
+    at = run_app(monkeypatch, target)
+    assert not at.exception
+    assert at.title[0].value == "Retention Radar needs a database"
+    assert str(target) in at.error[0].value
+    assert not target.exists()
+    monkeypatch.setattr("dashboard.data.generate_sample.__defaults__", (2_000, 7))  # keep the test quick
+    at.button[0].click().run()
+    assert not at.exception
+    assert target.is_file()
+    assert at.title[0].value == "Overview"
+
+
+@pytest.mark.parametrize("content", [b"this is not a database" * 100])
+def test_corrupt_database_shows_guidance_and_changes_nothing(monkeypatch, tmp_path, content):
+    path = tmp_path / "broken.duckdb"
+    path.write_bytes(content)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    at = run_app(monkeypatch, path)
+    assert not at.exception
+    assert "not a readable DuckDB database" in at.error[0].value
+    assert not at.button  # no offer to overwrite someone's file
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
