@@ -21,4 +21,9 @@ def help_link(anchor: str) -> str:
 def metrics_markdown() -> str:
     if not METRICS_DOC.is_file():
         return "The metrics glossary (docs/metrics.md) is missing from this installation."
-    return METRICS_DOC.read_text(encoding="utf-8")
+    text = METRICS_DOC.read_text(encoding="utf-8")
+    # the page draws its own title; drop the document's top-level heading
+    lines = text.splitlines()
+    if lines and lines[0].startswith("# "):
+        lines = lines[1:]
+    return "\n".join(lines)
