@@ -1,0 +1,86 @@
+"""The shared metric layer: every number the dashboard shows, defined once.
+
+Each function takes a `Database` and a `RetentionFilter` (plus its own parameters) and
+returns a tidy pandas DataFrame with documented columns, or a small frozen dataclass.
+Definitions are in each docstring and in docs/metrics.md. Nothing here imports streamlit.
+"""
+
+from analytics.metrics.churn_profile import (
+    churn_by_dimension,
+    churn_reasons,
+    churn_reasons_by_month,
+    tenure_at_churn,
+)
+from analytics.metrics.cohorts import cohort_retention
+from analytics.metrics.customer_base import active_customers, churn_by_period, churn_summary
+from analytics.metrics.data_quality import data_quality_report
+from analytics.metrics.funnel import (
+    proactive_funnel,
+    proactive_retention_comparison,
+    retention_funnel,
+    retention_funnel_summary,
+    saved_customers,
+)
+from analytics.metrics.revenue import mrr_by_month, mrr_movements, revenue_retention
+from analytics.metrics.service import (
+    churn_by_service_history,
+    first_contact_resolution,
+    repeat_contact_rate,
+    satisfaction_trend,
+    service_levels,
+)
+from analytics.metrics.survival import (
+    LogrankResult,
+    kaplan_meier,
+    median_lifetime,
+    survival_durations,
+    survival_logrank,
+)
+from analytics.metrics.targets import load_targets, quarter_actuals, targets_vs_actuals
+from analytics.metrics.value import (
+    ParetoShare,
+    clv_cac_ratio,
+    clv_pareto,
+    clv_quantiles,
+    customer_clv,
+    value_tiers,
+)
+
+__all__ = [
+    "LogrankResult",
+    "ParetoShare",
+    "active_customers",
+    "churn_by_dimension",
+    "churn_by_period",
+    "churn_by_service_history",
+    "churn_reasons",
+    "churn_reasons_by_month",
+    "churn_summary",
+    "clv_cac_ratio",
+    "clv_pareto",
+    "clv_quantiles",
+    "cohort_retention",
+    "customer_clv",
+    "data_quality_report",
+    "first_contact_resolution",
+    "kaplan_meier",
+    "load_targets",
+    "median_lifetime",
+    "mrr_by_month",
+    "mrr_movements",
+    "proactive_funnel",
+    "proactive_retention_comparison",
+    "quarter_actuals",
+    "repeat_contact_rate",
+    "retention_funnel",
+    "retention_funnel_summary",
+    "revenue_retention",
+    "satisfaction_trend",
+    "saved_customers",
+    "service_levels",
+    "survival_durations",
+    "survival_logrank",
+    "targets_vs_actuals",
+    "tenure_at_churn",
+    "value_tiers",
+]

@@ -1,0 +1,142 @@
+"""Signup-cohort retention matrices, logo and revenue (docs/metrics.md#cohort-retention).
+
+A cohort is the customers who signed up in one calendar month of the filter range (and on
+or before the as-of date ``flt.end``). Results are long ("tidy"): one row per cohort ×
+months since signup; pivot ``retention`` on ``cohort`` × ``months_since_signup`` for the
+triangle.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from analytics.db import Database
+from analytics.filters import RetentionFilter, customers, monthly_revenue
+from analytics.metrics._common import (
+    add_months,
+    conform,
+    empty_frame,
+    execute,
+    month_start,
+    whole_months,
+)
+
+COHORT_COLUMNS: dict[str, str] = {
+    "cohort": "datetime64[ns]",
+    "months_since_signup": "int64",
+    "cohort_customers": "int64",
+    "base": "float64",
+    "retained": "float64",
+    "retention": "float64",
+    "complete": "bool",
+}
+
+# Lifetime of a customer who has not churned, in months: beyond any observable age.
+_NEVER = 100_000
+
+
+def cohort_retention(
+    db: Database, flt: RetentionFilter, basis: Literal["logo", "revenue"] = "logo"
+) -> pd.DataFrame:
+    """Cohort retention triangle, month 0 = 100% by construction.
+
+    Cohorts: signup months from the month of ``flt.start`` to the month of ``flt.end``;
+    ages k = 0 .. the months elapsed to the as-of date ``flt.end``.
+
+    ``basis="logo"`` — for k >= 1 a customer is retained at age k when active on the day
+    ``signup_date + k months`` (active-on-day rule; the day is clamped to month end).
+    Age k of a customer is observable when ``signup_date + k months <= as_of``; customers
+    not yet that old are censored, not counted as lost: ``base`` = cohort customers
+    observable at age k, ``retained`` = those of them active then, ``retention`` =
+    retained / base, and ``complete`` says every cohort member is observable. At k = 0
+    every member counts as retained (base = retained = cohort size).
+
+    ``basis="revenue"`` — ``base`` = the cohort's MRR in its signup month (month 0),
+    ``retained`` = the same customers' MRR in calendar month cohort + k (expansion
+    included, so it can exceed 100%; a prorated first month also lifts later ratios);
+    ``complete`` is always True (months up to the as-of month are billed).
+
+    Customers with ``churn_date < signup_date`` (inconsistent) are left out. Columns:
+    ``cohort`` (month start), ``months_since_signup``, ``cohort_customers``, ``base``,
+    ``retained``, ``retention``, ``complete``; empty selection -> empty frame.
+    """
+    if basis not in ("logo", "revenue"):
+        raise ValueError(f"basis must be 'logo' or 'revenue', got {basis!r}")
+    as_of = flt.as_of
+    c = customers(db, flt)
+    c = c.filter(
+        c.signup_date >= month_start(flt.start),
+        c.signup_date <= as_of,
+        c.churn_date.isnull() | (c.churn_date >= c.signup_date),
+    )
+    if basis == "logo":
+        return _logo_cohorts(db, c, as_of)
+    return _revenue_cohorts(db, flt, c, as_of)
+
+
+def _logo_cohorts(db: Database, c: ibis.Table, as_of) -> pd.DataFrame:
+    observed = whole_months(c.signup_date, ibis.literal(as_of), strict=False)
+    lifetime = ibis.cases(
+        (c.churn_date.isnull(), _NEVER),
+        else_=whole_months(c.signup_date, c.churn_date, strict=True),
+    )
+    counted = c.select(
+        cohort=c.signup_date.truncate("M").cast("date"), observed=observed, lifetime=lifetime
+    )
+    counted = counted.mutate(lifetime=ibis.least(counted.lifetime, counted.observed))
+    agg = counted.group_by(["cohort", "observed", "lifetime"]).aggregate(n=counted.count())
+    df = execute(db, agg)
+    if df.empty:
+        return empty_frame(COHORT_COLUMNS)
+    rows = []
+    for cohort, g in df.groupby("cohort", sort=True):
+        size = int(g["n"].sum())
+        obs, life, n = (g[k].to_numpy() for k in ("observed", "lifetime", "n"))
+        for k in range(int(obs.max()) + 1):
+            base = n[obs >= k].sum()
+            retained = base if k == 0 else n[(obs >= k) & (life >= k)].sum()
+            rows.append((cohort, k, size, base, retained, base == size))
+    out = pd.DataFrame(
+        rows,
+        columns=["cohort", "months_since_signup", "cohort_customers", "base", "retained", "complete"],
+    )
+    out["retention"] = out["retained"] / out["base"]
+    return conform(out, COHORT_COLUMNS)
+
+
+def _revenue_cohorts(db: Database, flt: RetentionFilter, c: ibis.Table, as_of) -> pd.DataFrame:
+    members = c.select(c.customer_id, cohort=c.signup_date.truncate("M").cast("date"))
+    r = monthly_revenue(db, flt)
+    r = r.filter(r.month <= month_start(as_of))
+    j = r.join(members, r.customer_id == members.customer_id).select(
+        members.cohort,
+        age=(r.month.year() - members.cohort.year()) * 12 + (r.month.month() - members.cohort.month()),
+        mrr=r.mrr.cast("float64"),
+    )
+    j = j.filter(j.age >= 0)
+    agg = j.group_by(["cohort", "age"]).aggregate(mrr=j.mrr.sum())
+    sizes = members.group_by("cohort").aggregate(cohort_customers=members.count())
+    df, size_df = execute(db, agg), execute(db, sizes)
+    if size_df.empty:
+        return empty_frame(COHORT_COLUMNS)
+    last_month = month_start(as_of)
+    rows = []
+    df["cohort"] = pd.to_datetime(df["cohort"])
+    size_df["cohort"] = pd.to_datetime(size_df["cohort"])
+    mrr_by = {(c, int(a)): float(m) for c, a, m in zip(df["cohort"], df["age"], df["mrr"])}
+    for cohort, size in sorted(zip(size_df["cohort"], size_df["cohort_customers"])):
+        base = mrr_by.get((cohort, 0), 0.0)
+        max_age = (last_month.year - cohort.year) * 12 + last_month.month - cohort.month
+        for k in range(max_age + 1):
+            rows.append((cohort, k, int(size), base, mrr_by.get((cohort, k), 0.0), True))
+    out = pd.DataFrame(
+        rows,
+        columns=["cohort", "months_since_signup", "cohort_customers", "base", "retained", "complete"],
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["retention"] = np.where(out["base"] > 0, out["retained"] / out["base"].where(out["base"] > 0, 1), np.nan)
+    return conform(out, COHORT_COLUMNS)

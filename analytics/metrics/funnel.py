@@ -1,0 +1,337 @@
+"""The reactive retention funnel (cancellation request -> save) and the proactive funnel
+(flagged at risk -> retained) (docs/metrics.md#retention-funnel,
+docs/metrics.md#proactive-funnel).
+
+The unit of the reactive funnel is a ``cancellation_request`` touchpoint made in
+``[flt.start, flt.end]`` by a selected customer in a selected channel (the channel filter
+is the channel of the *request*). Its retention attempts are the ``retention_call``
+touchpoints whose ``related_touchpoint_id`` is the request, in any channel, up to the
+as-of date ``flt.end``. Steps (each a subset of the previous one):
+
+1. requested — the request;
+2. attempted — at least one retention call answers it;
+3. reached — a call's outcome is not ``not_reached``;
+4. offer made — a call's outcome is ``offer_declined`` or ``offer_accepted``;
+5. accepted — a call's outcome is ``offer_accepted``;
+6. retained 90 days — accepted and the customer is active 90 days after the request
+   (``churn_date`` NULL or after request date + 90). Requests made within 90 days of the
+   as-of date cannot be judged yet and are left out of this step and of its base.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import ibis
+import pandas as pd
+
+from analytics.db import Database
+from analytics.filters import RetentionFilter, customers, touchpoints
+from analytics.metrics._common import (
+    as_filter,
+    conform,
+    empty_frame,
+    execute,
+    ratio,
+)
+
+RETAINED_AFTER_DAYS = 90
+PROACTIVE_CONTACT_DAYS = 30
+
+FUNNEL_COLUMNS: dict[str, str] = {
+    "step": "string",
+    "step_order": "int64",
+    "count": "int64",
+    "base": "int64",
+    "conversion": "float64",
+    "share_of_start": "float64",
+}
+
+SUMMARY_COLUMNS: dict[str, str] = {
+    "dimension": "string",
+    "group": "string",
+    "requests": "int64",
+    "attempted": "int64",
+    "reached": "int64",
+    "offered": "int64",
+    "accepted": "int64",
+    "judged_90d": "int64",
+    "accepted_judged_90d": "int64",
+    "retained_90d": "int64",
+    "active_90d": "int64",
+    "attempt_rate": "float64",
+    "reach_rate": "float64",
+    "offer_rate": "float64",
+    "acceptance_rate": "float64",
+    "save_rate_90d": "float64",
+    "active_rate_90d": "float64",
+    "median_hours_to_attempt": "float64",
+    "p90_hours_to_attempt": "float64",
+    "sla_hours": "float64",
+    "sla_due": "int64",
+    "within_sla": "int64",
+    "sla_attainment": "float64",
+}
+
+FUNNEL_BY = ("segment", "channel", "agent")
+
+
+def _requests(db: Database, flt: RetentionFilter, sla_hours: float) -> ibis.Table:
+    """One row per cancellation request with its funnel flags (an Ibis expression)."""
+    req = touchpoints(db, flt, in_period=True)
+    req = req.filter(req.kind == "cancellation_request").select(
+        request_id=req.touchpoint_id,
+        customer_id=req.customer_id,
+        requested_at=req.occurred_at,
+        channel=req.channel,
+    )
+    # Attempts in any channel answer the request; the channel filter is the request's.
+    calls = touchpoints(db, as_filter(flt, channels=()), in_period=False)
+    calls = calls.filter(calls.kind == "retention_call", calls.related_touchpoint_id.notnull())
+    per_request = calls.group_by(request_id=calls.related_touchpoint_id).aggregate(
+        first_attempt_at=calls.occurred_at.min(),
+        agent=calls.agent.argmin(calls.occurred_at),
+        reached=(calls.outcome.fill_null("not_reached") != "not_reached").any(),
+        offered=calls.outcome.isin(("offer_declined", "offer_accepted")).any(),
+        accepted=(calls.outcome == "offer_accepted").any(),
+    )
+    c = customers(db, flt)
+    j = req.left_join(per_request, req.request_id == per_request.request_id).join(
+        c, req.customer_id == c.customer_id
+    )
+    as_of_end = ibis.literal(flt.as_of).cast("timestamp") + ibis.interval(days=1)
+    request_day = req.requested_at.date()
+    due = req.requested_at + ibis.interval(seconds=int(round(sla_hours * 3600)))
+    hours = (per_request.first_attempt_at.epoch_seconds() - req.requested_at.epoch_seconds()) / 3600.0
+    judged = (request_day + ibis.interval(days=RETAINED_AFTER_DAYS)).cast("date") <= flt.as_of
+    active_after = c.churn_date.isnull() | (
+        c.churn_date > (request_day + ibis.interval(days=RETAINED_AFTER_DAYS)).cast("date")
+    )
+    attempted = per_request.first_attempt_at.notnull()
+    return j.select(
+        req.request_id,
+        segment=c.segment,
+        channel=req.channel,
+        agent=ibis.cases((attempted, per_request.agent.fill_null("(none)")), else_="(no attempt)"),
+        attempted=attempted,
+        reached=per_request.reached.fill_null(False),
+        offered=per_request.offered.fill_null(False),
+        accepted=per_request.accepted.fill_null(False),
+        hours_to_attempt=hours,
+        # The SLA can be judged once it has passed or once the request was attempted.
+        sla_due=attempted | (due < as_of_end),
+        within_sla=attempted & (per_request.first_attempt_at <= due),
+        judged_90d=judged,
+        active_90d=judged & active_after,
+    )
+
+
+def _aggregate(r: ibis.Table, group) -> ibis.Table:
+    acc_judged = r.accepted & r.judged_90d
+    return r.group_by(group=group).aggregate(
+        requests=r.count(),
+        attempted=r.attempted.sum(),
+        reached=r.reached.sum(),
+        offered=r.offered.sum(),
+        accepted=r.accepted.sum(),
+        judged_90d=r.judged_90d.sum(),
+        accepted_judged_90d=acc_judged.sum(),
+        retained_90d=(acc_judged & r.active_90d).sum(),
+        active_90d=r.active_90d.sum(),
+        median_hours_to_attempt=r.hours_to_attempt.quantile(0.5),
+        p90_hours_to_attempt=r.hours_to_attempt.quantile(0.9),
+        sla_due=r.sla_due.sum(),
+        within_sla=r.within_sla.sum(),
+    )
+
+
+def retention_funnel_summary(
+    db: Database,
+    flt: RetentionFilter,
+    by: Literal["segment", "channel", "agent"] | None = None,
+    sla_hours: float = 24.0,
+) -> pd.DataFrame:
+    """The reactive funnel's counts, conversion rates and response time, overall or per
+    group: ``by="segment"`` (customer's), ``"channel"`` (the request's) or ``"agent"``
+    (who made the first attempt; '(no attempt)' for unanswered requests).
+
+    - reach_rate = reached / requests (the brief's baseline: 20–30%);
+      attempt_rate = attempted / requests; offer_rate = offered / reached;
+      acceptance_rate = accepted / offered;
+      save_rate_90d = retained_90d / accepted_judged_90d (accepted requests at least 90
+      days old whose customer is still active 90 days after the request);
+      active_rate_90d = active_90d / judged_90d (any request at least 90 days old whose
+      customer stayed 90 days, saved or not — the baseline a save is measured against).
+    - Hours to first attempt: median and p90 over attempted requests.
+    - SLA: a request meets it when its first attempt came within `sla_hours` of the
+      request. ``sla_due`` = requests whose SLA can be judged at the as-of date (attempted,
+      or unattempted with the deadline passed — those count as missed);
+      sla_attainment = within_sla / sla_due.
+
+    One row per group (``dimension`` = `by` or 'all', ``group``); empty frame when there
+    is no request in the selection."""
+    if by is not None and by not in FUNNEL_BY:
+        raise ValueError(f"by must be one of {FUNNEL_BY} or None, got {by!r}")
+    if sla_hours <= 0:
+        raise ValueError(f"sla_hours must be positive, got {sla_hours}")
+    r = _requests(db, flt, sla_hours)
+    group = r[by].fill_null("(missing)") if by else ibis.literal("all")
+    df = execute(db, _aggregate(r, group).order_by("group"))
+    if df.empty:
+        return empty_frame(SUMMARY_COLUMNS)
+    df["dimension"] = by or "all"
+    df["attempt_rate"] = ratio(df["attempted"], df["requests"])
+    df["reach_rate"] = ratio(df["reached"], df["requests"])
+    df["offer_rate"] = ratio(df["offered"], df["reached"])
+    df["acceptance_rate"] = ratio(df["accepted"], df["offered"])
+    df["save_rate_90d"] = ratio(df["retained_90d"], df["accepted_judged_90d"])
+    df["active_rate_90d"] = ratio(df["active_90d"], df["judged_90d"])
+    df["sla_hours"] = float(sla_hours)
+    df["sla_attainment"] = ratio(df["within_sla"], df["sla_due"])
+    return conform(df, SUMMARY_COLUMNS)
+
+
+def retention_funnel(db: Database, flt: RetentionFilter, sla_hours: float = 24.0) -> pd.DataFrame:
+    """The reactive funnel as steps, for a funnel chart: ``step`` (requested, attempted,
+    reached, offer made, accepted, retained 90 days), ``step_order``, ``count``, ``base``
+    (the previous step's count — for the last step, accepted requests at least 90 days
+    old), ``conversion`` = count / base, ``share_of_start`` = count / requests (for the
+    last step: / requests at least 90 days old). Empty frame when there is no request."""
+    s = retention_funnel_summary(db, flt, None, sla_hours)
+    if s.empty:
+        return empty_frame(FUNNEL_COLUMNS)
+    row = s.iloc[0]
+    steps = [
+        ("requested", row.requests, row.requests, row.requests),
+        ("attempted", row.attempted, row.requests, row.requests),
+        ("reached", row.reached, row.attempted, row.requests),
+        ("offer made", row.offered, row.reached, row.requests),
+        ("accepted", row.accepted, row.offered, row.requests),
+        ("retained 90 days", row.retained_90d, row.accepted_judged_90d, row.judged_90d),
+    ]
+    df = pd.DataFrame(steps, columns=["step", "count", "base", "start"])
+    df["step_order"] = range(1, len(df) + 1)
+    df["conversion"] = ratio(df["count"], df["base"])
+    df["share_of_start"] = ratio(df["count"], df["start"])
+    return conform(df, FUNNEL_COLUMNS)
+
+
+PROACTIVE_COLUMNS = FUNNEL_COLUMNS
+
+PROACTIVE_UPLIFT_COLUMNS: dict[str, str] = {
+    "group": "string",
+    "flags_judged": "int64",
+    "active_90d": "int64",
+    "retention_90d": "float64",
+}
+
+
+def _flags(db: Database, flt: RetentionFilter) -> ibis.Table | None:
+    """Flags raised in the period for selected customers, with contact/reach/retention
+    flags; None when the database has no ``at_risk_flags`` table."""
+    if not db.has_table("at_risk_flags"):
+        return None
+    f = db.table("at_risk_flags")
+    f = f.filter(f.flagged_on >= flt.start, f.flagged_on <= flt.end)
+    c = customers(db, flt)
+    f = f.join(c, f.customer_id == c.customer_id).select(
+        customer_id=f.customer_id, flagged_on=f.flagged_on, churn_date=c.churn_date
+    )
+    o = touchpoints(db, flt, in_period=False)
+    o = o.filter(o.kind == "proactive_outreach").select("customer_id", "occurred_at", "outcome")
+    window_start = f.flagged_on.cast("timestamp")
+    window_end = window_start + ibis.interval(days=PROACTIVE_CONTACT_DAYS)
+    hits = f.left_join(
+        o,
+        [f.customer_id == o.customer_id, o.occurred_at >= window_start, o.occurred_at < window_end],
+    )
+    # Keyed by (customer, flag day): a customer flagged twice on one day counts once.
+    f = hits.group_by(["customer_id", "flagged_on", "churn_date"]).aggregate(
+        contacted=hits.occurred_at.count() > 0,
+        reached=(hits.outcome.notnull() & (hits.outcome != "not_reached")).any(),
+    )
+    judged_day = (f.flagged_on + ibis.interval(days=RETAINED_AFTER_DAYS)).cast("date")
+    judged = judged_day <= flt.as_of
+    return f.select(
+        contacted=f.contacted,
+        reached=f.reached.fill_null(False),
+        judged_90d=judged,
+        active_90d=judged & (f.churn_date.isnull() | (f.churn_date > judged_day)),
+    )
+
+
+def proactive_funnel(db: Database, flt: RetentionFilter) -> pd.DataFrame:
+    """The proactive funnel: flagged -> contacted -> reached -> retained 90 days.
+
+    Unit: an ``at_risk_flags`` row with ``flagged_on`` in ``[flt.start, flt.end]`` for a
+    selected customer. contacted = a ``proactive_outreach`` touchpoint of the customer in
+    the selected channels within 30 days from the flag day (up to the as-of date);
+    reached = such an outreach with an outcome other than ``not_reached``; retained 90
+    days = reached and active on ``flagged_on + 90`` — judged only for flags at least 90
+    days old (base = reached flags at least 90 days old). Columns as
+    `retention_funnel`. Empty frame when the optional ``at_risk_flags`` table is absent
+    or holds no flag in the selection."""
+    f = _flags(db, flt)
+    if f is None:
+        return empty_frame(PROACTIVE_COLUMNS)
+    agg = f.aggregate(
+        flagged=f.count(),
+        contacted=f.contacted.sum(),
+        reached=f.reached.sum(),
+        judged=f.judged_90d.sum(),
+        reached_judged=(f.reached & f.judged_90d).sum(),
+        retained=(f.reached & f.active_90d).sum(),
+    )
+    row = execute(db, agg).fillna(0).iloc[0]
+    if row.flagged == 0:
+        return empty_frame(PROACTIVE_COLUMNS)
+    steps = [
+        ("flagged", row.flagged, row.flagged, row.flagged),
+        ("contacted", row.contacted, row.flagged, row.flagged),
+        ("reached", row.reached, row.contacted, row.flagged),
+        ("retained 90 days", row.retained, row.reached_judged, row.judged),
+    ]
+    df = pd.DataFrame(steps, columns=["step", "count", "base", "start"])
+    df["step_order"] = range(1, len(df) + 1)
+    df["conversion"] = ratio(df["count"], df["base"])
+    df["share_of_start"] = ratio(df["count"], df["start"])
+    return conform(df, PROACTIVE_COLUMNS)
+
+
+def proactive_retention_comparison(db: Database, flt: RetentionFilter) -> pd.DataFrame:
+    """90-day retention of flagged customers who were reached vs. not reached (flags at
+    least 90 days old): ``group`` ('reached' / 'not reached'), ``flags_judged``,
+    ``active_90d``, ``retention_90d`` = active_90d / flags_judged. Descriptive only: who
+    gets reached is not random, so the gap is not a causal uplift."""
+    f = _flags(db, flt)
+    if f is None:
+        return empty_frame(PROACTIVE_UPLIFT_COLUMNS)
+    f = f.filter(f.judged_90d)
+    agg = f.group_by(
+        group=ibis.cases((f.reached, "reached"), else_="not reached")
+    ).aggregate(flags_judged=f.count(), active_90d=f.active_90d.sum())
+    df = execute(db, agg.order_by(ibis.desc("group")))
+    if df.empty:
+        return empty_frame(PROACTIVE_UPLIFT_COLUMNS)
+    df["retention_90d"] = ratio(df["active_90d"], df["flags_judged"])
+    return conform(df, PROACTIVE_UPLIFT_COLUMNS)
+
+
+def saved_customers(db: Database, flt: RetentionFilter) -> int:
+    """Saves in the period: distinct selected customers with a cancellation request in
+    ``[flt.start, flt.end]`` (selected channels) answered by a retention call with outcome
+    ``offer_accepted`` (up to the as-of date), who are still active on the as-of date
+    ``flt.end``. The quarterly "saved customers" target counts these."""
+    req = touchpoints(db, flt, in_period=True)
+    req = req.filter(req.kind == "cancellation_request")
+    calls = touchpoints(db, as_filter(flt, channels=()), in_period=False)
+    calls = calls.filter(calls.kind == "retention_call", calls.outcome == "offer_accepted")
+    c = customers(db, flt)
+    c = c.filter(c.churn_date.isnull() | (c.churn_date > flt.as_of))
+    j = (
+        req.join(calls, req.touchpoint_id == calls.related_touchpoint_id)
+        .join(c, req.customer_id == c.customer_id)
+        .select(saved_id=req.customer_id)
+    )
+    n = j.aggregate(n=j.saved_id.nunique())
+    return int(execute(db, n)["n"].iloc[0])

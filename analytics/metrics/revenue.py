@@ -1,0 +1,234 @@
+"""Recurring revenue: MRR, its month-over-month movements, revenue retention (NRR, GRR,
+gross revenue churn) and ARPU (docs/metrics.md#mrr ... #arpu).
+
+Revenue is monthly: ``monthly_revenue`` holds one MRR value per customer per month (the
+``month`` column is the month's first day). Revenue metrics therefore work on whole
+calendar months: the months from the one holding ``flt.start`` to the one holding
+``flt.end``. "MRR at the start" of a period is the MRR of the month *before* its first
+month (the closing MRR of the previous period); "MRR at the end" is the MRR of its last
+month — the same opening/closing convention as the customer counts. A customer without a
+row for a month has MRR 0 in it. The channel filter does not apply (revenue is not
+channel-specific).
+"""
+
+from __future__ import annotations
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from analytics.db import Database
+from analytics.filters import RetentionFilter, customers, monthly_revenue
+from analytics.metrics._common import (
+    Freq,
+    add_months,
+    conform,
+    empty_frame,
+    execute,
+    month_end,
+    month_start,
+    periods,
+    ratio,
+)
+
+MRR_COLUMNS: dict[str, str] = {
+    "month": "datetime64[ns]",
+    "mrr": "float64",
+    "paying_customers": "int64",
+    "arpu": "float64",
+}
+
+MOVEMENT_COLUMNS: dict[str, str] = {
+    "month": "datetime64[ns]",
+    "start_mrr": "float64",
+    "new_mrr": "float64",
+    "expansion_mrr": "float64",
+    "reactivation_mrr": "float64",
+    "contraction_mrr": "float64",
+    "churned_mrr": "float64",
+    "end_mrr": "float64",
+    "net_new_mrr": "float64",
+}
+
+RETENTION_COLUMNS: dict[str, str] = {
+    "period": "string",
+    "first_month": "datetime64[ns]",
+    "last_month": "datetime64[ns]",
+    "partial": "bool",
+    "start_customers": "int64",
+    "start_mrr": "float64",
+    "retained_end_mrr": "float64",
+    "expansion_mrr": "float64",
+    "contraction_mrr": "float64",
+    "churned_mrr": "float64",
+    "gross_revenue_churn": "float64",
+    "nrr": "float64",
+    "grr": "float64",
+}
+
+
+def _month_range(flt: RetentionFilter) -> tuple:
+    return month_start(flt.start), month_start(flt.end)
+
+
+def _next_month(col: ibis.DateValue) -> ibis.DateValue:
+    # date + interval is a TIMESTAMP in DuckDB; cast back so it joins/groups with `month`.
+    return (col + ibis.interval(months=1)).cast("date")
+
+
+def mrr_by_month(db: Database, flt: RetentionFilter) -> pd.DataFrame:
+    """MRR and ARPU per calendar month of the filter range.
+
+    ``mrr`` = Σ ``monthly_revenue.mrr`` of the selected customers for the month;
+    ``paying_customers`` = customers with MRR > 0 that month;
+    ``arpu`` = mrr / paying_customers (average revenue per paying account, ChartMogul's
+    ARPA), NaN when nobody pays. Columns ``month``, ``mrr``, ``paying_customers``,
+    ``arpu``; months without any revenue row are absent (empty selection -> empty frame).
+    """
+    first, last = _month_range(flt)
+    r = monthly_revenue(db, flt)
+    r = r.filter(r.month >= first, r.month <= last)
+    agg = r.group_by("month").aggregate(
+        mrr=r.mrr.sum(), paying_customers=r.count(where=r.mrr > 0)
+    )
+    df = execute(db, agg.order_by("month"))
+    if df.empty:
+        return empty_frame(MRR_COLUMNS)
+    df["arpu"] = ratio(df["mrr"], df["paying_customers"])
+    return conform(df, MRR_COLUMNS)
+
+
+def mrr_movements(db: Database, flt: RetentionFilter) -> pd.DataFrame:
+    """Month-over-month MRR movements (ChartMogul / Baremetrics "MRR movements").
+
+    For each month m of the range and each customer, with prev = MRR in m-1 and cur = MRR
+    in m (0 without a row):
+
+    - new_mrr          = cur        where prev = 0 < cur and m is the customer's signup month
+    - reactivation_mrr = cur        where prev = 0 < cur otherwise (MRR resumed after a zero
+      or missing month)
+    - expansion_mrr    = cur - prev where 0 < prev < cur
+    - contraction_mrr  = prev - cur where 0 < cur < prev
+    - churned_mrr      = prev       where prev > 0 = cur
+
+    so that ``start_mrr + new + reactivation + expansion - contraction - churned = end_mrr``
+    (``start_mrr`` = MRR of m-1, ``end_mrr`` = MRR of m) and ``net_new_mrr = end - start``.
+    One row per month that has any MRR at its start or end.
+    """
+    first, last = _month_range(flt)
+    r = monthly_revenue(db, flt)
+    r = r.filter(r.month >= add_months(first, -1), r.month <= last)
+    zero = ibis.literal(0.0)
+    # Each row is "cur" in its own month and "prev" in the next; summing per (customer,
+    # month) pairs them up without a self-join.
+    as_cur = r.filter(r.month >= first).select(
+        "customer_id", "month", cur=r.mrr.cast("float64"), prev=zero
+    )
+    as_prev = r.filter(r.month < last).select(
+        "customer_id", month=_next_month(r.month), cur=zero, prev=r.mrr.cast("float64")
+    )
+    u = as_cur.union(as_prev)
+    pairs = u.group_by(["customer_id", "month"]).aggregate(cur=u.cur.sum(), prev=u.prev.sum())
+    arriving = (pairs.prev <= 0) & (pairs.cur > 0)
+    by_month = pairs.group_by("month").aggregate(
+        start_mrr=pairs.prev.sum(),
+        end_mrr=pairs.cur.sum(),
+        expansion_mrr=(pairs.cur - pairs.prev).sum(where=(pairs.prev > 0) & (pairs.cur > pairs.prev)),
+        contraction_mrr=(pairs.prev - pairs.cur).sum(
+            where=(pairs.cur > 0) & (pairs.cur < pairs.prev)
+        ),
+        churned_mrr=pairs.prev.sum(where=(pairs.prev > 0) & (pairs.cur <= 0)),
+    )
+    # "New" vs "reactivation": only arriving rows need the customer's signup month. A
+    # revenue row without a customer record counts as new (its history is unknown).
+    c = customers(db, flt)
+    arrivals = pairs.filter(arriving)
+    arrivals = arrivals.left_join(c, arrivals.customer_id == c.customer_id).select(
+        arrivals.month, arrivals.cur, signup_month=c.signup_date.truncate("M").cast("date")
+    )
+    is_new = arrivals.signup_month.isnull() | (arrivals.signup_month == arrivals.month)
+    split = arrivals.group_by("month").aggregate(
+        new_mrr=arrivals.cur.sum(where=is_new),
+        reactivation_mrr=arrivals.cur.sum(where=~is_new),
+    )
+    joined = by_month.left_join(split, by_month.month == split.month).select(
+        by_month, split.new_mrr, split.reactivation_mrr
+    )
+    df = execute(db, joined.order_by("month"))
+    if df.empty:
+        return empty_frame(MOVEMENT_COLUMNS)
+    df = df.fillna(
+        {
+            c: 0.0
+            for c in ("new_mrr", "reactivation_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr")
+        }
+    )
+    df["net_new_mrr"] = df["end_mrr"] - df["start_mrr"]
+    return conform(df, MOVEMENT_COLUMNS)
+
+
+def revenue_retention(db: Database, flt: RetentionFilter, freq: Freq = "month") -> pd.DataFrame:
+    """Net and gross revenue retention and gross revenue churn per period.
+
+    For a period whose months run from F to L: the starting book S = customers with
+    MRR > 0 in month F-1, start_i = their MRR then, end_i = their MRR in month L (0 if
+    none). Changes are taken start-to-end per customer (intra-period ups and downs net out):
+
+        expansion_mrr       = Σ max(end_i - start_i, 0)
+        contraction_mrr     = Σ (start_i - end_i)   over 0 < end_i < start_i
+        churned_mrr         = Σ start_i             over end_i = 0
+        gross_revenue_churn = (churned + contraction) / Σ start_i
+        nrr                 = Σ end_i / Σ start_i            (expansion counts)
+        grr                 = Σ min(end_i, start_i) / Σ start_i = 1 - gross_revenue_churn
+
+    New customers of the period are outside S, so they never lift NRR. Periods are the
+    calendar months (``freq="month"``) or quarters of the month range, or the whole range
+    (``"range"``); ``partial`` marks a quarter clipped by the range. Rates are NaN when
+    the start MRR is 0. Empty selection -> empty frame with the columns above.
+    """
+    first, last = _month_range(flt)
+    spans = periods(first, month_end(last), freq)
+    bounds = []
+    for i, s in enumerate(spans):
+        bounds.append({"month": add_months(month_start(s.start), -1), "period_idx": i, "role": 0})
+        bounds.append({"month": month_start(s.end), "period_idx": i, "role": 1})
+    bmem = ibis.memtable(pd.DataFrame(bounds)).mutate(month=ibis._.month.cast("date"))
+    r = monthly_revenue(db, flt)
+    r = r.filter(r.month >= add_months(first, -1), r.month <= last)
+    tagged = r.join(bmem, r.month == bmem.month).select(
+        r.customer_id,
+        bmem.period_idx,
+        start=ibis.cases((bmem.role == 0, r.mrr), else_=0.0).cast("float64"),
+        end=ibis.cases((bmem.role == 1, r.mrr), else_=0.0).cast("float64"),
+    )
+    per_customer = tagged.group_by(["period_idx", "customer_id"]).aggregate(
+        start=tagged.start.sum(), end=tagged.end.sum()
+    )
+    book = per_customer.filter(per_customer.start > 0)
+    agg = book.group_by("period_idx").aggregate(
+        start_customers=book.count(),
+        start_mrr=book.start.sum(),
+        retained_end_mrr=book.end.sum(),
+        kept_mrr=ibis.least(book.start, book.end).sum(),
+        expansion_mrr=(book.end - book.start).sum(where=book.end > book.start),
+        contraction_mrr=(book.start - book.end).sum(where=(book.end > 0) & (book.end < book.start)),
+        churned_mrr=book.start.sum(where=book.end <= 0),
+    )
+    df = execute(db, agg)
+    if df.empty:
+        return empty_frame(RETENTION_COLUMNS)
+    frame = pd.DataFrame(
+        {
+            "period_idx": range(len(spans)),
+            "period": [s.label for s in spans],
+            "first_month": [month_start(s.start) for s in spans],
+            "last_month": [month_start(s.end) for s in spans],
+            "partial": [s.partial for s in spans],
+        }
+    )
+    df = frame.merge(df, on="period_idx", how="left")
+    df = df.fillna({c: 0 for c in df.columns if c not in frame.columns})
+    df["gross_revenue_churn"] = ratio(df["churned_mrr"] + df["contraction_mrr"], df["start_mrr"])
+    df["nrr"] = ratio(df["retained_end_mrr"], df["start_mrr"])
+    df["grr"] = ratio(df["kept_mrr"], df["start_mrr"])
+    return conform(df, RETENTION_COLUMNS)

@@ -1,0 +1,284 @@
+"""Service experience as a churn driver: first-contact resolution, repeat contacts,
+response SLAs, waits, satisfaction (CSAT, NPS) and churn by recent service history
+(docs/metrics.md#service-experience).
+
+A **service contact** is an inbound touchpoint of kind ``service_request``,
+``complaint`` or ``billing_issue`` (an issue the customer raised). Touchpoint metrics
+follow the filter: selected customers, selected channels, ``occurred_at`` within
+``[flt.start, flt.end]`` unless a function says otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal, Mapping
+
+import ibis
+import pandas as pd
+
+from analytics.db import Database
+from analytics.filters import RetentionFilter, customers, touchpoints
+from analytics.metrics._common import (
+    as_filter,
+    conform,
+    empty_frame,
+    execute,
+    ratio,
+    ts,
+)
+
+SERVICE_KINDS = ("service_request", "complaint", "billing_issue")
+REPEAT_WINDOW_DAYS = 7
+
+# First-response SLA per channel, in seconds of `wait_seconds` (queue wait for phone and
+# chat, time to first response for written channels). "Answer within a day" for written
+# channels (the brief); override per call with `thresholds=`.
+DEFAULT_SLA_SECONDS: dict[str, int] = {
+    "phone": 60,
+    "chat": 120,
+    "store": 600,
+    "email": 24 * 3600,
+    "web": 24 * 3600,
+    "facebook": 24 * 3600,
+    "whatsapp": 24 * 3600,
+    "sms": 24 * 3600,
+}
+
+FCR_COLUMNS: dict[str, str] = {
+    "month": "datetime64[ns]",
+    "channel": "string",
+    "contacts": "int64",
+    "resolved_first_contact": "int64",
+    "fcr_rate": "float64",
+}
+
+REPEAT_COLUMNS: dict[str, str] = {
+    "month": "datetime64[ns]",
+    "channel": "string",
+    "contacts": "int64",
+    "repeat_contacts": "int64",
+    "repeat_rate": "float64",
+}
+
+SLA_COLUMNS: dict[str, str] = {
+    "month": "datetime64[ns]",
+    "channel": "string",
+    "sla_seconds": "float64",
+    "contacts": "int64",
+    "within_sla": "int64",
+    "sla_attainment": "float64",
+    "wait_p50_seconds": "float64",
+    "wait_p90_seconds": "float64",
+}
+
+SATISFACTION_COLUMNS: dict[str, str] = {
+    "month": "datetime64[ns]",
+    "csat_responses": "int64",
+    "csat_mean": "float64",
+    "csat_top2_share": "float64",
+    "nps_responses": "int64",
+    "promoters": "int64",
+    "passives": "int64",
+    "detractors": "int64",
+    "nps": "float64",
+}
+
+EARLY_WARNING_COLUMNS: dict[str, str] = {
+    "measure": "string",
+    "bucket": "string",
+    "bucket_order": "int64",
+    "customers": "int64",
+    "churned": "int64",
+    "churn_rate": "float64",
+}
+
+ALL_CHANNELS = "all"
+
+
+def _service_contacts(t: ibis.Table) -> ibis.Table:
+    return t.filter(t.kind.isin(SERVICE_KINDS), t.direction == "inbound")
+
+
+def _month(t: ibis.Table) -> ibis.DateValue:
+    return t.occurred_at.truncate("M").cast("date")
+
+
+def _group_by_month(t: ibis.Table, by_channel: bool):
+    keys = {"month": _month(t)}
+    keys["channel"] = t.channel.fill_null("(missing)") if by_channel else ibis.literal(ALL_CHANNELS)
+    return t.group_by(**keys)
+
+
+def first_contact_resolution(
+    db: Database, flt: RetentionFilter, by_channel: bool = True
+) -> pd.DataFrame:
+    """First-contact resolution (FCR) per month (and channel): fcr_rate =
+    service contacts with ``first_contact_resolution`` true ÷ service contacts with it
+    recorded (NULL = not recorded, left out). The brief's benchmark: 86% of customers
+    expect resolution on first contact. Columns ``month``, ``channel`` ('all' when
+    ``by_channel=False``), ``contacts``, ``resolved_first_contact``, ``fcr_rate``."""
+    t = _service_contacts(touchpoints(db, flt, in_period=True))
+    t = t.filter(t.first_contact_resolution.notnull())
+    agg = _group_by_month(t, by_channel).aggregate(
+        contacts=t.count(), resolved_first_contact=t.count(where=t.first_contact_resolution)
+    )
+    df = execute(db, agg.order_by(["month", "channel"]))
+    if df.empty:
+        return empty_frame(FCR_COLUMNS)
+    df["fcr_rate"] = ratio(df["resolved_first_contact"], df["contacts"])
+    return conform(df, FCR_COLUMNS)
+
+
+def repeat_contact_rate(
+    db: Database, flt: RetentionFilter, by_channel: bool = True
+) -> pd.DataFrame:
+    """Repeat contacts per month (and channel): a service contact is a **repeat** when the
+    same customer made another service contact on the same ``subject`` in the 7 days
+    (7 × 24 h) before it, in any channel (a chat followed by a call is a repeat of the
+    call's). repeat_rate = repeat contacts ÷ service contacts in the period and selected
+    channels; the look-back reaches 7 days before ``flt.start``. Columns ``month``,
+    ``channel``, ``contacts``, ``repeat_contacts``, ``repeat_rate``."""
+    lookback = as_filter(flt, channels=())
+    t = _service_contacts(touchpoints(db, lookback, in_period=False))
+    t = t.filter(t.occurred_at >= ts(flt.start - timedelta(days=REPEAT_WINDOW_DAYS)))
+    w = ibis.window(group_by=[t.customer_id, t.subject], order_by=[t.occurred_at, t.touchpoint_id])
+    prev = t.occurred_at.lag().over(w)
+    t = t.mutate(
+        is_repeat=prev.notnull() & (prev >= t.occurred_at - ibis.interval(days=REPEAT_WINDOW_DAYS))
+    )
+    t = t.filter(t.occurred_at >= ts(flt.start))
+    if flt.channels:
+        t = t.filter(t.channel.isin(flt.channels))
+    agg = _group_by_month(t, by_channel).aggregate(
+        contacts=t.count(), repeat_contacts=t.count(where=t.is_repeat)
+    )
+    df = execute(db, agg.order_by(["month", "channel"]))
+    if df.empty:
+        return empty_frame(REPEAT_COLUMNS)
+    df["repeat_rate"] = ratio(df["repeat_contacts"], df["contacts"])
+    return conform(df, REPEAT_COLUMNS)
+
+
+def service_levels(
+    db: Database,
+    flt: RetentionFilter,
+    thresholds: Mapping[str, float] | None = None,
+    by_month: bool = False,
+) -> pd.DataFrame:
+    """Response SLA attainment and wait times per channel (optionally per month).
+
+    Over inbound service contacts with a recorded ``wait_seconds``: within_sla = contacts
+    with wait_seconds <= the channel's threshold (`DEFAULT_SLA_SECONDS`, updated by
+    `thresholds`; a channel without a threshold has NaN attainment);
+    sla_attainment = within_sla ÷ contacts; wait p50 / p90 are continuous quantiles.
+    Columns ``month`` (NaT unless ``by_month``), ``channel``, ``sla_seconds``,
+    ``contacts``, ``within_sla``, ``sla_attainment``, ``wait_p50_seconds``,
+    ``wait_p90_seconds``."""
+    limits = dict(DEFAULT_SLA_SECONDS)
+    limits.update(thresholds or {})
+    bad = {k: v for k, v in limits.items() if v is None or v < 0}
+    if bad:
+        raise ValueError(f"SLA thresholds must be >= 0 seconds, got {bad}")
+    t = _service_contacts(touchpoints(db, flt, in_period=True))
+    t = t.filter(t.wait_seconds.notnull())
+    limit = ibis.cases(*[(t.channel == ch, float(s)) for ch, s in limits.items()], else_=ibis.null("float64"))
+    keys = {"channel": t.channel.fill_null("(missing)")}
+    if by_month:
+        keys["month"] = _month(t)
+    agg = t.group_by(**keys).aggregate(
+        contacts=t.count(),
+        within_sla=t.count(where=t.wait_seconds <= limit),
+        wait_p50_seconds=t.wait_seconds.quantile(0.5),
+        wait_p90_seconds=t.wait_seconds.quantile(0.9),
+    )
+    df = execute(db, agg)
+    if df.empty:
+        return empty_frame(SLA_COLUMNS)
+    if not by_month:
+        df["month"] = pd.NaT
+    df["sla_seconds"] = df["channel"].map(lambda ch: float(limits[ch]) if ch in limits else float("nan"))
+    df["sla_attainment"] = ratio(df["within_sla"], df["contacts"])
+    df.loc[df["sla_seconds"].isna(), "sla_attainment"] = float("nan")
+    df = df.sort_values(["month", "channel"], na_position="first")
+    return conform(df, SLA_COLUMNS)
+
+
+def satisfaction_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
+    """CSAT and NPS per month from ``survey`` touchpoints.
+
+    CSAT (1–5): ``csat_mean`` and ``csat_top2_share`` = answers of 4 or 5 ÷ answers.
+    NPS (0–10): promoters 9–10, passives 7–8, detractors 0–6;
+    nps = 100 × (promoters − detractors) ÷ answers (points, −100..100). Answers outside
+    the scales are ignored. Columns ``month``, ``csat_responses``, ``csat_mean``,
+    ``csat_top2_share``, ``nps_responses``, ``promoters``, ``passives``, ``detractors``,
+    ``nps``; months without answers are absent."""
+    t = touchpoints(db, flt, in_period=True)
+    t = t.filter(t.kind == "survey")
+    csat_ok = t.csat.between(1, 5)
+    nps_ok = t.nps.between(0, 10)
+    agg = t.group_by(month=_month(t)).aggregate(
+        csat_responses=t.count(where=csat_ok),
+        csat_sum=t.csat.cast("float64").sum(where=csat_ok),
+        csat_top2=t.count(where=csat_ok & (t.csat >= 4)),
+        nps_responses=t.count(where=nps_ok),
+        promoters=t.count(where=nps_ok & (t.nps >= 9)),
+        passives=t.count(where=nps_ok & (t.nps >= 7) & (t.nps <= 8)),
+        detractors=t.count(where=nps_ok & (t.nps <= 6)),
+    )
+    df = execute(db, agg.order_by("month"))
+    if df.empty:
+        return empty_frame(SATISFACTION_COLUMNS)
+    df["csat_mean"] = ratio(df["csat_sum"], df["csat_responses"])
+    df["csat_top2_share"] = ratio(df["csat_top2"], df["csat_responses"])
+    df["nps"] = 100.0 * ratio(df["promoters"] - df["detractors"], df["nps_responses"])
+    return conform(df, SATISFACTION_COLUMNS)
+
+
+def churn_by_service_history(
+    db: Database,
+    flt: RetentionFilter,
+    measure: Literal["contacts", "unresolved"] = "contacts",
+    snapshot=None,
+    lookback_days: int = 90,
+    horizon_days: int = 90,
+    max_bucket: int = 4,
+) -> pd.DataFrame:
+    """Early-warning view: churn in the next `horizon_days` by service history in the
+    previous `lookback_days`.
+
+    Population: selected customers active on the ``snapshot`` day (default: the as-of
+    date minus `horizon_days`, the latest snapshot whose outcome is fully known). Each is
+    bucketed by the number of their service contacts (``measure="contacts"``) or of those
+    with ``resolved`` false (``"unresolved"``) in the selected channels with
+    ``occurred_at`` in ``[snapshot − lookback_days, snapshot)``; buckets 0, 1, …,
+    `max_bucket`+ . churned = customers with ``churn_date`` in
+    ``(snapshot, snapshot + horizon_days]``; churn_rate = churned ÷ customers. Columns
+    ``measure``, ``bucket`` ('0', '1', …, '4+'), ``bucket_order``, ``customers``,
+    ``churned``, ``churn_rate``; empty buckets are absent."""
+    if measure not in ("contacts", "unresolved"):
+        raise ValueError(f"measure must be 'contacts' or 'unresolved', got {measure!r}")
+    if lookback_days <= 0 or horizon_days <= 0 or max_bucket < 1:
+        raise ValueError("lookback_days, horizon_days and max_bucket must be positive")
+    snap = snapshot or (flt.as_of - timedelta(days=horizon_days))
+    c = customers(db, flt)
+    c = c.filter(c.signup_date <= snap, c.churn_date.isnull() | (c.churn_date > snap))
+    history = as_filter(flt, start=snap - timedelta(days=lookback_days), end=snap)
+    t = _service_contacts(touchpoints(db, history, in_period=True))
+    t = t.filter(t.occurred_at < ts(snap))
+    if measure == "unresolved":
+        t = t.filter(t.resolved == False)  # noqa: E712 — Ibis needs the comparison
+    counts = t.group_by("customer_id").aggregate(n=t.count())
+    j = c.left_join(counts, c.customer_id == counts.customer_id)
+    n = ibis.least(j.n.fill_null(0), max_bucket)
+    horizon_end = snap + timedelta(days=horizon_days)
+    agg = j.group_by(bucket_order=n).aggregate(
+        customers=j.count(),
+        churned=j.count(where=j.churn_date.notnull() & (j.churn_date <= horizon_end)),
+    )
+    df = execute(db, agg.order_by("bucket_order"))
+    if df.empty:
+        return empty_frame(EARLY_WARNING_COLUMNS)
+    df["measure"] = measure
+    df["bucket"] = df["bucket_order"].map(lambda k: f"{k}+" if k >= max_bucket else str(k))
+    df["churn_rate"] = ratio(df["churned"], df["customers"])
+    return conform(df, EARLY_WARNING_COLUMNS)

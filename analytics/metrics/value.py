@@ -1,0 +1,244 @@
+"""Historical customer value: margin earned to date, its distribution, Pareto share, value
+tiers and CLV : CAC (docs/metrics.md#historical-clv).
+
+Historical CLV of a customer at the as-of date ``flt.end`` =
+
+    margin_rate × ( Σ mrr over their ``monthly_revenue`` months starting on or before the
+                    as-of date  +  Σ amount of their ``purchase`` touchpoints with
+                    amount > 0 up to the end of the as-of day )
+
+(the brief: "CLV = revenue × margin"; a NULL margin_rate counts as 0). The population is
+every selected customer who signed up on or before the as-of date, churned or not — a
+churned customer's value is complete, an active one's still growing. ``flt.start`` does
+not apply (value is cumulative), nor does the channel filter (value is not
+channel-specific). Predictive CLV is not in this module.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import ibis
+import pandas as pd
+
+from analytics.db import Database
+from analytics.filters import RetentionFilter, customers, monthly_revenue, touchpoints
+from analytics.metrics._common import (
+    as_filter,
+    check_dimension,
+    conform,
+    empty_frame,
+    execute,
+    month_start,
+    ratio,
+)
+
+# Value tiers by rank of historical CLV (highest first), as shares of customers:
+# the top 10% platinum, the next 20% gold, the next 30% silver, the remaining 40% bronze.
+VALUE_TIERS: tuple[tuple[str, float], ...] = (
+    ("platinum", 0.10),
+    ("gold", 0.30),
+    ("silver", 0.60),
+    ("bronze", 1.00),
+)
+
+CUSTOMER_VALUE_COLUMNS: dict[str, str] = {
+    "customer_id": "int64",
+    "segment": "string",
+    "acquisition_channel": "string",
+    "recurring_revenue": "float64",
+    "purchase_revenue": "float64",
+    "margin_rate": "float64",
+    "clv": "float64",
+    "value_rank": "int64",
+    "value_tier": "string",
+}
+
+QUANTILE_COLUMNS: dict[str, str] = {"quantile": "float64", "clv": "float64"}
+
+TIER_COLUMNS: dict[str, str] = {
+    "value_tier": "string",
+    "tier_order": "int64",
+    "customers": "int64",
+    "share_of_customers": "float64",
+    "total_clv": "float64",
+    "share_of_value": "float64",
+    "min_clv": "float64",
+    "max_clv": "float64",
+    "mean_clv": "float64",
+}
+
+CAC_COLUMNS: dict[str, str] = {
+    "dimension": "string",
+    "group": "string",
+    "customers": "int64",
+    "total_clv": "float64",
+    "total_cac": "float64",
+    "mean_clv": "float64",
+    "mean_cac": "float64",
+    "clv_cac_ratio": "float64",
+}
+
+CAC_DIMENSIONS = ("segment", "acquisition_channel", "region", "plan", "contract_type")
+
+
+@dataclass(frozen=True)
+class ParetoShare:
+    """How concentrated value is: the top ``top_share`` of customers by historical CLV
+    (``top_customers`` = ceil(top_share × customers)) hold ``top_value_share`` of it."""
+
+    customers: int
+    top_share: float
+    top_customers: int
+    total_clv: float
+    top_clv: float
+    top_value_share: float
+
+
+def customer_value_table(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """Ibis expression, one row per customer in the population: ``customer_id``,
+    ``segment``, ``acquisition_channel``, ``acquisition_cost``, ``recurring_revenue``,
+    ``purchase_revenue``, ``margin_rate``, ``clv``, ``value_rank`` (0 = most valuable;
+    ties broken by customer_id) and ``value_tier``. Shared by the functions below."""
+    as_of = flt.as_of
+    c = customers(db, flt)
+    c = c.filter(c.signup_date <= as_of)
+    r = monthly_revenue(db, flt)
+    r = r.filter(r.month <= month_start(as_of))
+    rev = r.group_by("customer_id").aggregate(recurring_revenue=r.mrr.sum())
+    # Purchases are a customer fact, whatever channel they came through.
+    p = touchpoints(db, as_filter(flt, channels=()), in_period=False)
+    p = p.filter(p.kind == "purchase", p.amount > 0)
+    buy = p.group_by("customer_id").aggregate(purchase_revenue=p.amount.sum())
+    j = c.left_join(rev, c.customer_id == rev.customer_id).left_join(
+        buy, c.customer_id == buy.customer_id
+    )
+    base = j.select(
+        c.customer_id,
+        segment=c.segment,
+        acquisition_channel=c.acquisition_channel,
+        acquisition_cost=c.acquisition_cost.fill_null(0.0),
+        recurring_revenue=rev.recurring_revenue.fill_null(0.0).cast("float64"),
+        purchase_revenue=buy.purchase_revenue.fill_null(0.0).cast("float64"),
+        margin_rate=c.margin_rate.fill_null(0.0),
+    )
+    base = base.mutate(clv=(base.recurring_revenue + base.purchase_revenue) * base.margin_rate)
+    ranked = base.mutate(
+        value_rank=ibis.row_number().over(order_by=[ibis.desc(base.clv), base.customer_id]),
+        population=base.count().over(),
+    )
+    tier = ibis.cases(
+        *[(ranked.value_rank < ranked.population * share, name) for name, share in VALUE_TIERS[:-1]],
+        else_=VALUE_TIERS[-1][0],
+    )
+    return ranked.mutate(value_tier=tier)
+
+
+def customer_clv(db: Database, flt: RetentionFilter) -> pd.DataFrame:
+    """Historical CLV and value tier of every customer in the population (one row each,
+    most valuable first) — the input of at-risk lists and exports. Columns
+    ``customer_id``, ``segment``, ``acquisition_channel``, ``recurring_revenue``,
+    ``purchase_revenue``, ``margin_rate``, ``clv``, ``value_rank``, ``value_tier``."""
+    t = customer_value_table(db, flt)
+    df = execute(db, t.order_by("value_rank"))
+    return conform(df, CUSTOMER_VALUE_COLUMNS)
+
+
+def clv_quantiles(
+    db: Database,
+    flt: RetentionFilter,
+    quantiles: Sequence[float] = (0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99),
+) -> pd.DataFrame:
+    """Distribution of historical CLV: the continuous (linearly interpolated) quantiles
+    of per-customer CLV. Columns ``quantile``, ``clv``; empty selection -> empty frame."""
+    qs = [float(q) for q in quantiles]
+    if not qs or any(not 0 <= q <= 1 for q in qs):
+        raise ValueError(f"quantiles must be in [0, 1], got {quantiles!r}")
+    t = customer_value_table(db, flt)
+    agg = t.aggregate(n=t.count(), **{f"q{i}": t.clv.quantile(q) for i, q in enumerate(qs)})
+    row = execute(db, agg).iloc[0]
+    if row["n"] == 0:
+        return empty_frame(QUANTILE_COLUMNS)
+    df = pd.DataFrame({"quantile": qs, "clv": [row[f"q{i}"] for i in range(len(qs))]})
+    return conform(df, QUANTILE_COLUMNS)
+
+
+def clv_pareto(db: Database, flt: RetentionFilter, top_share: float = 0.2) -> ParetoShare:
+    """Share of total historical CLV held by the top ``top_share`` (default 20%) of
+    customers: top_value_share = Σ clv of the ceil(top_share × N) most valuable customers
+    ÷ Σ clv of all N. NaN share (and zeros) for an empty selection or zero total value."""
+    if not 0 < top_share <= 1:
+        raise ValueError(f"top_share must be in (0, 1], got {top_share}")
+    t = customer_value_table(db, flt)
+    agg = t.aggregate(
+        n=t.count(),
+        total=t.clv.sum(),
+        top=t.clv.sum(where=t.value_rank < t.population * top_share),
+    )
+    row = execute(db, agg).fillna(0).iloc[0]
+    n = int(row["n"])
+    total, top = float(row["total"]), float(row["top"])
+    return ParetoShare(
+        customers=n,
+        top_share=top_share,
+        top_customers=math.ceil(round(top_share * n, 9)),
+        total_clv=total,
+        top_clv=top,
+        top_value_share=ratio(top, total),
+    )
+
+
+def value_tiers(db: Database, flt: RetentionFilter) -> pd.DataFrame:
+    """Customers and value per value tier (`VALUE_TIERS`: top 10% platinum, next 20%
+    gold, next 30% silver, rest bronze, by rank of historical CLV). Columns
+    ``value_tier``, ``tier_order`` (0 = platinum), ``customers``, ``share_of_customers``,
+    ``total_clv``, ``share_of_value``, ``min_clv``, ``max_clv``, ``mean_clv``; tiers
+    without customers (tiny selections) are absent."""
+    t = customer_value_table(db, flt)
+    agg = t.group_by("value_tier").aggregate(
+        customers=t.count(),
+        total_clv=t.clv.sum(),
+        min_clv=t.clv.min(),
+        max_clv=t.clv.max(),
+        mean_clv=t.clv.mean(),
+    )
+    df = execute(db, agg)
+    if df.empty:
+        return empty_frame(TIER_COLUMNS)
+    order = {name: i for i, (name, _) in enumerate(VALUE_TIERS)}
+    df["tier_order"] = df["value_tier"].map(order)
+    df = df.sort_values("tier_order")
+    df["share_of_customers"] = ratio(df["customers"], df["customers"].sum())
+    df["share_of_value"] = ratio(df["total_clv"], df["total_clv"].sum())
+    return conform(df, TIER_COLUMNS)
+
+
+def clv_cac_ratio(db: Database, flt: RetentionFilter, by: str = "segment") -> pd.DataFrame:
+    """Historical CLV against acquisition cost per group: clv_cac_ratio = Σ clv ÷ Σ
+    acquisition_cost over the group's customers (a ratio of totals, so large accounts
+    weigh in proportion; NaN when the group's CAC is 0). `by` is one of segment,
+    acquisition_channel, region, plan, contract_type. Columns ``dimension``, ``group``,
+    ``customers``, ``total_clv``, ``total_cac``, ``mean_clv``, ``mean_cac``,
+    ``clv_cac_ratio``. Historical CLV of young customers is still small, so the ratio
+    understates their eventual return."""
+    check_dimension(by, CAC_DIMENSIONS)
+    t = customer_value_table(db, flt)
+    c = customers(db, flt)
+    if by in ("segment", "acquisition_channel"):
+        grouped = t.group_by(group=t[by].fill_null("(missing)"))
+    else:
+        t = t.join(c.select(c.customer_id, dim=c[by]), "customer_id")
+        grouped = t.group_by(group=t.dim.fill_null("(missing)"))
+    agg = grouped.aggregate(
+        customers=t.count(), total_clv=t.clv.sum(), total_cac=t.acquisition_cost.sum()
+    )
+    df = execute(db, agg.order_by("group"))
+    if df.empty:
+        return empty_frame(CAC_COLUMNS)
+    df["dimension"] = by
+    df["mean_clv"] = ratio(df["total_clv"], df["customers"])
+    df["mean_cac"] = ratio(df["total_cac"], df["customers"])
+    df["clv_cac_ratio"] = ratio(df["total_clv"], df["total_cac"])
+    return conform(df, CAC_COLUMNS)
