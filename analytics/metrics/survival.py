@@ -16,6 +16,7 @@ thousand weighted rows.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Literal
@@ -25,7 +26,6 @@ import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import multivariate_logrank_test
-from lifelines.utils import median_survival_times
 
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers
@@ -118,6 +118,16 @@ def _fit(g: pd.DataFrame, scale: float, label: str) -> KaplanMeierFitter:
     return kmf
 
 
+def _first_time_at_or_below(curve: pd.Series, q: float = 0.5) -> float:
+    """First time the step function `curve` (index = time) is <= q; inf if it never is.
+
+    lifelines multiplies the KM factors on the log scale, so a curve that should be
+    exactly 0.5 can come out as 0.5000000000000001; the tolerance absorbs that (lifelines'
+    own `median_survival_time_` would report inf there)."""
+    hit = curve.to_numpy() <= q + 1e-9
+    return float(curve.index[hit.argmax()]) if hit.any() else math.inf
+
+
 def _scale(unit: str) -> float:
     if unit not in ("days", "months"):
         raise ValueError(f"unit must be 'days' or 'months', got {unit!r}")
@@ -170,8 +180,8 @@ def median_lifetime(
     signed_up_in_period: bool = False,
 ) -> pd.DataFrame:
     """Median customer lifetime per group: the first time the Kaplan–Meier curve drops to
-    0.5 or below, with the 95% interval read off the band (lifelines
-    `median_survival_times`). ``inf`` when the curve has not reached 0.5 by the longest
+    0.5 or below, with the 95% interval = the first times the band's lower and upper
+    curves drop to 0.5 (as lifelines' `median_survival_times`). ``inf`` when the curve has not reached 0.5 by the longest
     observed duration (more than half the customers outlive the data). Columns ``group``,
     ``customers``, ``churned`` (events), ``median_lifetime``, ``median_ci_lower``,
     ``median_ci_upper``; empty selection -> empty frame."""
@@ -182,15 +192,16 @@ def median_lifetime(
     rows = []
     for group, g in durations.groupby("group", sort=True):
         kmf = _fit(g, scale, str(group))
-        ci = median_survival_times(kmf.confidence_interval_)
+        ci = kmf.confidence_interval_
         rows.append(
             {
                 "group": str(group),
                 "customers": int(g["customers"].sum()),
                 "churned": int(g.loc[g["event"] == 1, "customers"].sum()),
-                "median_lifetime": float(kmf.median_survival_time_),
-                "median_ci_lower": float(ci.iloc[0, 0]),
-                "median_ci_upper": float(ci.iloc[0, 1]),
+                "median_lifetime": _first_time_at_or_below(kmf.survival_function_.iloc[:, 0]),
+                # The band's lower curve crosses 0.5 first: it bounds the median from below.
+                "median_ci_lower": _first_time_at_or_below(ci.iloc[:, 0]),
+                "median_ci_upper": _first_time_at_or_below(ci.iloc[:, 1]),
             }
         )
     return conform(pd.DataFrame(rows), MEDIAN_COLUMNS)

@@ -1,0 +1,174 @@
+"""MRR, MRR movements, NRR / GRR / gross revenue churn and ARPU, checked by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analytics.filters import RetentionFilter
+from analytics.metrics.revenue import (
+    MOVEMENT_COLUMNS,
+    MRR_COLUMNS,
+    RETENTION_COLUMNS,
+    mrr_by_month,
+    mrr_movements,
+    revenue_retention,
+)
+from tests.unit.metrics.conftest import d, open_built
+
+CUSTOMERS = [
+    dict(customer_id=1, signup_date=d("2023-11-01")),
+    dict(customer_id=2, signup_date=d("2023-11-01"), churn_date=d("2024-02-10")),
+    dict(customer_id=3, signup_date=d("2024-01-10"), segment="enterprise"),
+    dict(customer_id=4, signup_date=d("2023-06-01"), segment="enterprise"),
+]
+# MRR by month (Dec 2023 .. Mar 2024):
+#   c1: 100, 120, 80, 80      expansion in Jan, contraction in Feb
+#   c2:  50,  50, 50, -       churns in Feb (no March row)
+#   c3:   -,  30,  0, 40      new in Jan, zero in Feb, back in Mar (reactivation)
+#   c4: 200, 200, 200, 250    expansion in Mar
+MRR = {
+    1: [100, 120, 80, 80],
+    2: [50, 50, 50, None],
+    3: [None, 30, 0, 40],
+    4: [200, 200, 200, 250],
+}
+MONTHS = [d("2023-12-01"), d("2024-01-01"), d("2024-02-01"), d("2024-03-01")]
+Q1 = RetentionFilter(d("2024-01-01"), d("2024-03-31"))
+
+
+def _revenue_rows():
+    return [
+        dict(customer_id=c, month=m, mrr=v)
+        for c, values in MRR.items()
+        for m, v in zip(MONTHS, values)
+        if v is not None
+    ]
+
+
+@pytest.fixture
+def db(make_db):
+    return make_db(customers=[dict(c) for c in CUSTOMERS], monthly_revenue=_revenue_rows())
+
+
+def test_mrr_and_arpu(db):
+    df = mrr_by_month(db, Q1)
+    assert list(df.columns) == list(MRR_COLUMNS)
+    # Jan 120+50+30+200 = 400 over 4 payers; Feb 80+50+0+200 = 330 over 3 (c3 pays 0);
+    # Mar 80+40+250 = 370 over 3.
+    assert df["mrr"].tolist() == [400, 330, 370]
+    assert df["paying_customers"].tolist() == [4, 3, 3]
+    assert df["arpu"].tolist() == pytest.approx([100, 110, 370 / 3])
+
+
+def test_mrr_movements(db):
+    df = mrr_movements(db, Q1).set_index("month")
+    jan, feb, mar = (df.loc[f"2024-0{m}-01"] for m in (1, 2, 3))
+    # Jan: start = Dec 100+50+200 = 350; c1 +20 expansion; c3 new 30 (signed up in Jan).
+    assert (jan.start_mrr, jan.new_mrr, jan.expansion_mrr, jan.end_mrr) == (350, 30, 20, 400)
+    assert (jan.contraction_mrr, jan.churned_mrr, jan.reactivation_mrr) == (0, 0, 0)
+    # Feb: c1 120 -> 80 contraction 40; c3 30 -> 0 churned 30; end 330.
+    assert (feb.contraction_mrr, feb.churned_mrr, feb.end_mrr, feb.net_new_mrr) == (40, 30, 330, -70)
+    # Mar: c2 50 -> none churned 50; c3 0 -> 40 reactivation (signed up in Jan); c4 +50.
+    assert (mar.churned_mrr, mar.reactivation_mrr, mar.expansion_mrr, mar.new_mrr) == (50, 40, 50, 0)
+    assert mar.end_mrr == 370
+
+
+def test_revenue_retention_by_month(db):
+    df = revenue_retention(db, Q1, "month")
+    assert list(df.columns) == list(RETENTION_COLUMNS)
+    # Jan: book = Dec payers c1 100, c2 50, c4 200 = 350 -> Jan 120 + 50 + 200 = 370.
+    # Feb: book = Jan payers 120 + 50 + 30 + 200 = 400 -> 80 + 50 + 0 + 200 = 330;
+    #      contraction 40 (c1), churned 30 (c3): gross revenue churn 70/400.
+    # Mar: book = Feb payers c1 80, c2 50, c4 200 = 330 (c3 paid 0) -> 80 + 0 + 250 = 330;
+    #      churned 50 (c2), expansion 50 (c4); GRR = (80 + 0 + 200) / 330.
+    assert df["start_mrr"].tolist() == [350, 400, 330]
+    assert df["start_customers"].tolist() == [3, 4, 3]
+    assert df["nrr"].tolist() == pytest.approx([370 / 350, 330 / 400, 1.0])
+    assert df["gross_revenue_churn"].tolist() == pytest.approx([0.0, 70 / 400, 50 / 330])
+    assert df["grr"].tolist() == pytest.approx([1.0, 330 / 400, 280 / 330])
+    assert df["expansion_mrr"].tolist() == [20, 0, 50]
+
+
+def test_revenue_retention_over_the_quarter_compares_start_and_end(db):
+    df = revenue_retention(db, Q1, "range")
+    # Book = Dec payers c1 100, c2 50, c4 200 = 350; their March MRR 80, 0, 250 = 330.
+    # contraction c1 20, churned c2 50 -> gross revenue churn 70/350 = 0.2, GRR 0.8,
+    # expansion c4 50, NRR 330/350. c3 (new in January) is outside the book.
+    row = df.iloc[0]
+    assert (row.start_mrr, row.retained_end_mrr, row.contraction_mrr, row.churned_mrr, row.expansion_mrr) == (
+        350, 330, 20, 50, 50,
+    )
+    assert row.gross_revenue_churn == pytest.approx(0.2)
+    assert row.grr == pytest.approx(0.8)
+    assert row.nrr == pytest.approx(330 / 350)
+    q = revenue_retention(db, Q1, "quarter")
+    assert q["nrr"].tolist() == pytest.approx([330 / 350]) and q["period"].tolist() == ["2024Q1"]
+
+
+def test_segment_filter(db):
+    flt = RetentionFilter(Q1.start, Q1.end, segments=("enterprise",))
+    # Enterprise = c3, c4. Jan MRR 30 + 200; Jan movements: start 200 (c4), new 30 (c3).
+    assert mrr_by_month(db, flt)["mrr"].tolist() == [230, 200, 290]
+    jan = mrr_movements(db, flt).iloc[0]
+    assert (jan.start_mrr, jan.new_mrr, jan.end_mrr) == (200, 30, 230)
+    # Quarter: book c4 200 -> 250: NRR 1.25, GRR 1 (capped at the start MRR).
+    row = revenue_retention(db, flt, "range").iloc[0]
+    assert (row.nrr, row.grr) == (pytest.approx(1.25), pytest.approx(1.0))
+
+
+def test_partial_range_uses_whole_months(db):
+    flt = RetentionFilter(d("2024-01-15"), d("2024-02-10"))
+    assert mrr_by_month(db, flt)["month"].dt.strftime("%Y-%m").tolist() == ["2024-01", "2024-02"]
+    row = revenue_retention(db, flt, "range").iloc[0]
+    # Months Jan..Feb: book = Dec (350) -> Feb 80 + 50 + 200 = 330.
+    assert (row.start_mrr, row.retained_end_mrr) == (350, 330)
+
+
+def test_empty_selection(db):
+    flt = RetentionFilter(Q1.start, Q1.end, plans=("no-such-plan",))
+    for fn, cols in ((mrr_by_month, MRR_COLUMNS), (mrr_movements, MOVEMENT_COLUMNS)):
+        df = fn(db, flt)
+        assert df.empty and list(df.columns) == list(cols)
+    for freq in ("month", "quarter", "range"):
+        df = revenue_retention(db, flt, freq)
+        assert df.empty and list(df.columns) == list(RETENTION_COLUMNS)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    series=st.lists(
+        st.lists(st.one_of(st.none(), st.integers(0, 300)), min_size=6, max_size=6),
+        min_size=1,
+        max_size=8,
+    ),
+    freq=st.sampled_from(["month", "quarter", "range"]),
+)
+def test_movements_add_up_and_rates_are_bounded(tmp_path_factory, series, freq):
+    months = [date(2024, m, 1) for m in range(1, 7)]
+    custs = [dict(customer_id=i, signup_date=date(2023, 12, 15)) for i in range(1, len(series) + 1)]
+    rows = [
+        dict(customer_id=i, month=m, mrr=float(v))
+        for i, values in enumerate(series, start=1)
+        for m, v in zip(months, values)
+        if v is not None
+    ]
+    db = open_built(tmp_path_factory.mktemp("rev"), customers=custs, monthly_revenue=rows)
+    flt = RetentionFilter(date(2024, 2, 1), date(2024, 6, 30))
+    try:
+        mov = mrr_movements(db, flt)
+        ret = revenue_retention(db, flt, freq)
+    finally:
+        db.close()
+    for r in mov.itertuples():
+        assert r.start_mrr + r.new_mrr + r.reactivation_mrr + r.expansion_mrr - r.contraction_mrr - r.churned_mrr == pytest.approx(r.end_mrr)
+        assert min(r.new_mrr, r.reactivation_mrr, r.expansion_mrr, r.contraction_mrr, r.churned_mrr) >= 0
+    for r in ret.itertuples():
+        if r.start_mrr > 0:
+            assert 0.0 <= r.grr <= 1.0 + 1e-12
+            assert r.nrr >= r.grr - 1e-12
+            assert r.gross_revenue_churn == pytest.approx(1.0 - r.grr)
+            assert r.nrr == pytest.approx(r.grr + r.expansion_mrr / r.start_mrr)
