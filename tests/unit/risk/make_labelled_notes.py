@@ -43,7 +43,7 @@ def main() -> int:
             handwritten = [row for row in csv.DictReader(fh) if row["source"] != "template"]
     rows = template_rows() + handwritten
     with CSV_PATH.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=FIELDS)
+        writer = csv.DictWriter(fh, fieldnames=FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
     print(f"wrote {CSV_PATH}: {len(rows) - len(handwritten)} template + {len(handwritten)} handwritten notes")
