@@ -1,0 +1,273 @@
+"""Churn-risk features of every customer active on an as-of date, computed in the database.
+
+One row per customer **active on the as-of date** d (`signup_date ≤ d` and `churn_date` is
+NULL or after d; docs/data-model.md). Every feature uses only rows dated on or before d:
+touchpoints with `occurred_at` before midnight after d, `monthly_revenue` months starting
+on or before d. "In the last N days" means the N days ending on d, d included.
+
+The label (`churned_90d`) is 1 when `churn_date` falls in (d, d + 90 days]; it is only
+meaningful when d + 90 days is on or before the database's as-of date.
+
+The aggregation runs in DuckDB through Ibis (a few scans of the touchpoints inside a
+180-day window plus one pass over surveys), so 20M touchpoints never reach pandas; the
+result is one small row per customer.
+
+Known limits of the data model, not of this module: `customers` holds only the current
+plan, contract, segment and loyalty flag (no history), so for earlier as-of dates these
+are today's values. Plan changes are rare (under 1 % a month in the sample); the MRR
+features come from `monthly_revenue`, which is dated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Sequence
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from analytics.db import Database
+from analytics.risk.note_signals import NOTE_SIGNALS, note_signal_columns
+from analytics.schema import CONTRACT_TYPES, PLANS, SEGMENTS
+
+LABEL = "churned_90d"
+HORIZON_DAYS = 90
+# Contacts the customer starts about an issue: the ones that can be unresolved or repeated.
+ISSUE_KINDS = ("service_request", "complaint", "billing_issue", "cancellation_request")
+# A wait over this multiple of the channel's median wait counts as a long wait (the
+# simulation uses the same rule; the median is taken from the year before the as-of date).
+LONG_WAIT_FACTOR = 3.0
+REPEAT_WINDOW_DAYS = 7  # a repeat contact: same subject again within 7 days
+DAYS_SINCE_CAP = 365  # "days since last contact" when there was none in the last year
+
+CATEGORICAL_FEATURES: dict[str, tuple[str, ...]] = {
+    "contract_type": CONTRACT_TYPES,
+    "plan": PLANS,
+    "segment": SEGMENTS,
+}
+
+# Touchpoint kinds counted over 30 and 90 days, and the ones counted over 90 days only.
+KIND_COUNTS_30_90 = ("service_request", "complaint", "billing_issue", "cancellation_request")
+KIND_COUNTS_90 = ("retention_call", "proactive_outreach", "purchase")
+_PLURAL = {"proactive_outreach": "proactive_outreaches"}
+
+
+def kind_count(kind: str, days: int) -> str:
+    """Feature name of the count of `kind` touchpoints in the last `days` days."""
+    return f"{_PLURAL.get(kind, kind + 's')}_{days}d"
+
+
+NUMERIC_FEATURES: tuple[str, ...] = (
+    "tenure_months",
+    "loyalty_member",
+    "mrr",
+    "mrr_change_3m_pct",
+    *(kind_count(k, w) for k in KIND_COUNTS_30_90 for w in (30, 90)),
+    *(kind_count(k, 90) for k in KIND_COUNTS_90),
+    "unresolved_contacts_30d",
+    "unresolved_contacts_90d",
+    "unresolved_complaints_30d",
+    "repeat_contacts_90d",
+    "long_waits_90d",
+    "saved_by_offer_180d",
+    "proactively_retained_180d",
+    "days_since_last_contact",
+    "last_csat",
+    "last_nps",
+    "csat_trend",
+    *(f"note_{s}_90d" for s in NOTE_SIGNALS),
+)
+FEATURES: tuple[str, ...] = (*CATEGORICAL_FEATURES, *NUMERIC_FEATURES)
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Timestamp bounds of the look-back windows ending on the as-of date."""
+
+    as_of: date
+
+    def start(self, days: int) -> datetime:
+        """Midnight starting the `days`-day window that ends on the as-of date."""
+        return datetime.combine(self.as_of - timedelta(days=days - 1), time())
+
+    @property
+    def end(self) -> datetime:
+        """Midnight after the as-of date (exclusive upper bound)."""
+        return datetime.combine(self.as_of + timedelta(days=1), time())
+
+
+def _month_start(d: date) -> date:
+    return d.replace(day=1)
+
+
+def _months_before(d: date, months: int) -> date:
+    index = d.year * 12 + d.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def active_customers(db: Database, as_of: date) -> ibis.Table:
+    """Customers active on `as_of` (the population scored on that date)."""
+    c = db.table("customers")
+    d = ibis.literal(as_of)
+    return c.filter((c.signup_date <= d) & (c.churn_date.isnull() | (c.churn_date > d)))
+
+
+def _restrict(table: ibis.Table, ids: ibis.Table | None) -> ibis.Table:
+    return table if ids is None else table.semi_join(ids, table.customer_id == ids.customer_id)
+
+
+def feature_expr(db: Database, as_of: date, customer_ids: Sequence[int] | None = None) -> ibis.Table:
+    """The Ibis expression behind `snapshot_features` (one row per active customer)."""
+    w = _Window(as_of)
+    ids = None
+    if customer_ids is not None:
+        ids = ibis.memtable(pd.DataFrame({"customer_id": np.asarray(customer_ids, dtype="int64")}))
+
+    pop = _restrict(active_customers(db, as_of), ids)
+    d = ibis.literal(as_of)
+    population = pop.select(
+        "customer_id",
+        "contract_type",
+        "plan",
+        "segment",
+        tenure_months=d.delta(pop.signup_date, unit="day").cast("float64") / (365.25 / 12),
+        loyalty_member=pop.loyalty_member.fill_null(False).cast("int8"),
+        **{LABEL: (pop.churn_date.notnull() & (pop.churn_date <= d + ibis.interval(days=HORIZON_DAYS))).cast("int8")},
+    )
+
+    # --- MRR now and 3 months ago (monthly_revenue is dated: no look-ahead)
+    m0, m3 = _month_start(as_of), _months_before(as_of, 3)
+    r = _restrict(db.table("monthly_revenue"), ids)
+    r = r.filter(r.month.isin([ibis.literal(m0), ibis.literal(m3)]))
+    revenue = r.group_by("customer_id").aggregate(
+        mrr=r.mrr.max(where=r.month == ibis.literal(m0)),
+        mrr_3m_ago=r.mrr.max(where=r.month == ibis.literal(m3)),
+    )
+
+    # --- touchpoints in the 180 days up to the as-of date
+    tp_all = _restrict(db.table("touchpoints"), ids)
+    tp = tp_all.filter((tp_all.occurred_at >= w.start(180)) & (tp_all.occurred_at < w.end))
+
+    # channel medians of the wait, from the year before the as-of date (inbound issues)
+    year = tp_all.filter(
+        (tp_all.occurred_at >= w.start(365)) & (tp_all.occurred_at < w.end)
+        & tp_all.wait_seconds.notnull() & (tp_all.direction == "inbound")
+    )
+    medians = year.group_by("channel").aggregate(median_wait=year.wait_seconds.median())
+    tpm = tp.left_join(medians, "channel")
+    in30 = tpm.occurred_at >= w.start(30)
+    in90 = tpm.occurred_at >= w.start(90)
+    issue = tpm.kind.isin(ISSUE_KINDS) & (tpm.direction == "inbound")
+    unresolved = issue & (tpm.resolved == False)  # noqa: E712 - SQL comparison, NULL stays NULL
+    long_wait = issue & (tpm.wait_seconds > LONG_WAIT_FACTOR * tpm.median_wait)
+    # classify each distinct note once (agents reuse phrasings; RE2 is the costly part),
+    # then count per customer
+    noted = tpm.filter(in90 & tpm.note.notnull())
+    distinct_notes = noted.select("note").distinct()
+    classified = distinct_notes.mutate(
+        **{f"is_{s}": hit for s, hit in note_signal_columns(distinct_notes.note).items()})
+    noted = noted.select("customer_id", "note").inner_join(classified, "note")
+    note_counts = noted.group_by("customer_id").aggregate(
+        **{f"note_{s}_90d": noted.count(where=noted[f"is_{s}"]) for s in NOTE_SIGNALS})
+
+    aggs: dict[str, ibis.Value] = {}
+    for kind in KIND_COUNTS_30_90:
+        aggs[kind_count(kind, 30)] = tpm.count(where=(tpm.kind == kind) & in30)
+        aggs[kind_count(kind, 90)] = tpm.count(where=(tpm.kind == kind) & in90)
+    for kind in KIND_COUNTS_90:
+        aggs[kind_count(kind, 90)] = tpm.count(where=(tpm.kind == kind) & in90)
+    aggs.update(
+        unresolved_contacts_30d=tpm.count(where=unresolved & in30),
+        unresolved_contacts_90d=tpm.count(where=unresolved & in90),
+        unresolved_complaints_30d=tpm.count(where=unresolved & (tpm.kind == "complaint") & in30),
+        long_waits_90d=tpm.count(where=long_wait & in90),
+        saved_by_offer_180d=tpm.count(
+            where=(tpm.kind == "retention_call") & (tpm.outcome == "offer_accepted")),
+        proactively_retained_180d=tpm.count(
+            where=(tpm.kind == "proactive_outreach") & (tpm.outcome == "offer_accepted")),
+        last_issue_at=tpm.occurred_at.max(where=issue),
+    )
+    contacts = tpm.group_by("customer_id").aggregate(**aggs)
+
+    # --- repeat contacts: an issue contact whose previous issue contact on the same
+    # subject was at most 7 days earlier (look back 7 extra days for the previous one)
+    iss = tp.filter(
+        tp.kind.isin(ISSUE_KINDS) & (tp.direction == "inbound")
+        & (tp.occurred_at >= w.start(HORIZON_DAYS + REPEAT_WINDOW_DAYS))
+    )
+    prev = iss.occurred_at.lag().over(
+        ibis.window(group_by=[iss.customer_id, iss.subject], order_by=iss.occurred_at))
+    iss = iss.mutate(gap_s=iss.occurred_at.delta(prev, unit="second"))
+    repeats = iss.group_by("customer_id").aggregate(
+        repeat_contacts_90d=iss.count(
+            where=(iss.occurred_at >= w.start(HORIZON_DAYS)) & (iss.gap_s <= REPEAT_WINDOW_DAYS * 86400)),
+    )
+
+    # --- surveys: last answer ever (up to the as-of date) and the trend against the year
+    sv = tp_all.filter((tp_all.kind == "survey") & (tp_all.occurred_at < w.end) & tp_all.csat.notnull())
+    surveys = sv.group_by("customer_id").aggregate(
+        last_csat=sv.csat.argmax(sv.occurred_at),
+        last_nps=sv.nps.argmax(sv.occurred_at),
+        csat_mean_365d=sv.csat.mean(where=sv.occurred_at >= w.start(365)),
+    )
+
+    out = population
+    for part in (revenue, contacts, note_counts, repeats, surveys):
+        out = out.left_join(part, "customer_id").drop("customer_id_right")
+
+    zero = [*(kind_count(k, w_) for k in KIND_COUNTS_30_90 for w_ in (30, 90)),
+            *(kind_count(k, 90) for k in KIND_COUNTS_90),
+            "unresolved_contacts_30d", "unresolved_contacts_90d", "unresolved_complaints_30d",
+            "long_waits_90d", "saved_by_offer_180d", "proactively_retained_180d",
+            "repeat_contacts_90d", *(f"note_{s}_90d" for s in NOTE_SIGNALS)]
+    end_ts = ibis.literal(w.end)
+    out = out.mutate(
+        **{c: out[c].fill_null(0) for c in zero},
+        mrr_change_3m_pct=ibis.cases(
+            (out.mrr_3m_ago > 0, (out.mrr - out.mrr_3m_ago) / out.mrr_3m_ago), else_=ibis.null("float64")),
+        # days from the last issue contact to the end of the as-of day, whole days, capped
+        days_since_last_contact=ibis.least(
+            (end_ts.delta(out.last_issue_at, unit="second") // 86400).fill_null(DAYS_SINCE_CAP),
+            DAYS_SINCE_CAP,
+        ),
+        csat_trend=(out.last_csat.cast("float64") - out.csat_mean_365d).fill_null(0.0),
+    )
+    return out.select("customer_id", *FEATURES, LABEL).order_by("customer_id")
+
+
+def snapshot_features(db: Database, as_of: date, customer_ids: Sequence[int] | None = None) -> pd.DataFrame:
+    """Features and label of every customer active on `as_of` (optionally only `customer_ids`).
+
+    Returns one row per customer: `customer_id`, `as_of_date`, the columns in `FEATURES`
+    (categoricals as pandas `category` with the schema's fixed categories; counts as
+    integers; `mrr`, `mrr_change_3m_pct`, `last_csat`, `last_nps` NaN when unknown) and
+    `churned_90d`. Sorted by `customer_id`.
+    """
+    df = db.ibis().to_pandas(feature_expr(db, as_of, customer_ids))
+    return conform_features(df, as_of)
+
+
+def conform_features(df: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Fixed dtypes and column order, so snapshots of different dates stack and the model
+    sees the same categories everywhere."""
+    out = pd.DataFrame({"customer_id": df["customer_id"].astype("int64"),
+                        "as_of_date": pd.Timestamp(as_of)})
+    for name, categories in CATEGORICAL_FEATURES.items():
+        out[name] = pd.Categorical(df[name], categories=list(categories))
+    for name in NUMERIC_FEATURES:
+        out[name] = pd.to_numeric(df[name], errors="coerce").astype("float64")
+    out[LABEL] = df[LABEL].astype("int8")
+    return out.reset_index(drop=True)
+
+
+def stacked_snapshots(db: Database, dates: Sequence[date], customer_ids: Sequence[int] | None = None,
+                      progress=None) -> pd.DataFrame:
+    """`snapshot_features` of several as-of dates, one under the other."""
+    frames = []
+    for d in dates:
+        frames.append(snapshot_features(db, d, customer_ids))
+        if progress:
+            progress(f"features as of {d}: {len(frames[-1]):,} active customers")
+    return pd.concat(frames, ignore_index=True)
