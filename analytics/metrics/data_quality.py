@@ -179,6 +179,9 @@ def _customer_checks(c: ibis.Table, as_of: date) -> list[_Check]:
 def _touchpoint_checks(t: ibis.Table, c: ibis.Table, as_of: date) -> list[_Check]:
     # Customers whose churn date precedes their signup fail `churn_before_signup`; their
     # every touchpoint would follow the bad date, so they are not counted again here.
+    # `t` may already hold a semi-join with the customers table (population filter), so
+    # joining the same table again needs a distinct view for Ibis.
+    c = c.view()
     churned = c.filter(c.churn_date.notnull(), c.churn_date >= c.signup_date).select(
         c.customer_id, c.churn_date
     )

@@ -282,7 +282,7 @@ def proactive_funnel(db: Database, flt: RetentionFilter) -> pd.DataFrame:
         reached_judged=(f.reached & f.judged_90d).sum(),
         retained=(f.reached & f.active_90d).sum(),
     )
-    row = execute(db, agg).fillna(0).iloc[0]
+    row = execute(db, agg).apply(pd.to_numeric).fillna(0).iloc[0]
     if row.flagged == 0:
         return empty_frame(PROACTIVE_COLUMNS)
     steps = [

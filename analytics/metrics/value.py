@@ -177,7 +177,7 @@ def clv_pareto(db: Database, flt: RetentionFilter, top_share: float = 0.2) -> Pa
         total=t.clv.sum(),
         top=t.clv.sum(where=t.value_rank < t.population * top_share),
     )
-    row = execute(db, agg).fillna(0).iloc[0]
+    row = execute(db, agg).apply(pd.to_numeric).fillna(0).iloc[0]
     n = int(row["n"])
     total, top = float(row["total"]), float(row["top"])
     return ParetoShare(

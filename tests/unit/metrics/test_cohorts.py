@@ -104,7 +104,7 @@ def _plus_months(day: date, k: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rows=st.lists(
         st.tuples(st.integers(0, 180), st.one_of(st.none(), st.integers(0, 300))), min_size=1, max_size=20

@@ -138,7 +138,7 @@ def test_empty_selection(db):
         assert df.empty and list(df.columns) == list(RETENTION_COLUMNS)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     series=st.lists(
         st.lists(st.one_of(st.none(), st.integers(0, 300)), min_size=6, max_size=6),

@@ -1,0 +1,134 @@
+"""Historical CLV, its distribution, Pareto share, tiers and CLV : CAC, checked by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from analytics.filters import RetentionFilter
+from analytics.metrics.value import (
+    CAC_COLUMNS,
+    CUSTOMER_VALUE_COLUMNS,
+    QUANTILE_COLUMNS,
+    TIER_COLUMNS,
+    clv_cac_ratio,
+    clv_pareto,
+    clv_quantiles,
+    customer_clv,
+    value_tiers,
+)
+from tests.unit.metrics.conftest import d, dt
+
+Q1 = RetentionFilter(d("2024-01-01"), d("2024-03-31"))  # as-of Mar 31
+CUSTOMERS = [
+    dict(customer_id=1, signup_date=d("2023-12-01"), acquisition_channel="web", acquisition_cost=100.0, margin_rate=0.5),
+    dict(customer_id=2, signup_date=d("2023-12-01"), acquisition_channel="store", acquisition_cost=50.0, margin_rate=0.4),
+    dict(customer_id=3, signup_date=d("2023-12-01"), segment="enterprise", acquisition_channel="web",
+         acquisition_cost=400.0, margin_rate=0.5),
+    dict(customer_id=4, signup_date=d("2024-01-01"), acquisition_channel="web", acquisition_cost=0.0, margin_rate=0.3),
+    dict(customer_id=5, signup_date=d("2024-04-05"), segment="enterprise", acquisition_channel="partner",
+         acquisition_cost=200.0, margin_rate=0.5),  # signs up after the as-of date
+    dict(customer_id=6, signup_date=d("2024-01-01"), acquisition_channel="web", acquisition_cost=100.0,
+         margin_rate=None),  # unknown margin counts as 0
+]
+REVENUE = [
+    dict(customer_id=c, month=d(m), mrr=v)
+    for c, m, v in [
+        (1, "2024-01-01", 100), (1, "2024-02-01", 100), (1, "2024-03-01", 100), (1, "2024-04-01", 100),
+        (2, "2024-01-01", 50),
+        (3, "2023-12-01", 500), (3, "2024-01-01", 500), (3, "2024-02-01", 500), (3, "2024-03-01", 500),
+        (6, "2024-01-01", 10),
+    ]
+]
+TOUCHPOINTS = [
+    dict(customer_id=1, occurred_at=dt("2024-02-10 12:00"), kind="purchase", channel="web", amount=40.0),
+    dict(customer_id=1, occurred_at=dt("2024-04-02 12:00"), kind="purchase", channel="web", amount=60.0),  # after as-of
+    dict(customer_id=1, occurred_at=dt("2024-02-11 12:00"), kind="billing_issue", channel="phone", amount=-10.0),
+    dict(customer_id=4, occurred_at=dt("2024-03-31 23:00"), kind="purchase", channel="store", amount=100.0),
+]
+# CLV = margin × (MRR months up to March + purchases up to Mar 31):
+#   c1 0.5 × (300 + 40) = 170;  c2 0.4 × 50 = 20;  c3 0.5 × 2000 = 1000;  c4 0.3 × 100 = 30;
+#   c6 0 × 10 = 0;  c5 not yet a customer.  Ranked: c3, c1, c4, c2, c6; total 1220.
+CLV = {3: 1000.0, 1: 170.0, 4: 30.0, 2: 20.0, 6: 0.0}
+
+
+@pytest.fixture
+def db(make_db):
+    return make_db(customers=[dict(c) for c in CUSTOMERS], monthly_revenue=REVENUE,
+                   touchpoints=[dict(t) for t in TOUCHPOINTS])
+
+
+def test_customer_clv(db):
+    df = customer_clv(db, Q1)
+    assert list(df.columns) == list(CUSTOMER_VALUE_COLUMNS)
+    assert dict(zip(df["customer_id"], df["clv"])) == pytest.approx(CLV)
+    assert df["customer_id"].tolist() == [3, 1, 4, 2, 6]
+    # Tiers for N = 5 by rank r: platinum r < 0.5, gold r < 1.5, silver r < 3, bronze the rest.
+    assert df["value_tier"].tolist() == ["platinum", "gold", "silver", "bronze", "bronze"]
+
+
+def test_channel_filter_does_not_change_value(db):
+    store_only = RetentionFilter(Q1.start, Q1.end, channels=("store",))
+    df = customer_clv(db, store_only)
+    assert dict(zip(df["customer_id"], df["clv"]))[1] == pytest.approx(170.0)  # web purchase still counts
+
+
+def test_quantiles_and_pareto(db):
+    q = clv_quantiles(db, Q1, quantiles=(0.25, 0.5, 0.9))
+    assert list(q.columns) == list(QUANTILE_COLUMNS)
+    # sorted 0, 20, 30, 170, 1000: q.25 at position 1 = 20; median 30;
+    # q.9 at position 3.6 = 170 + 0.6 · 830 = 668.
+    assert q["clv"].tolist() == pytest.approx([20.0, 30.0, 668.0])
+    p = clv_pareto(db, Q1)
+    # top ceil(0.2 · 5) = 1 customer (c3) holds 1000 of 1220.
+    assert (p.customers, p.top_customers, p.total_clv, p.top_clv) == (5, 1, pytest.approx(1220), pytest.approx(1000))
+    assert p.top_value_share == pytest.approx(1000 / 1220)
+    # top 50% = ceil(2.5) = 3 customers: 1000 + 170 + 30.
+    assert clv_pareto(db, Q1, top_share=0.5).top_clv == pytest.approx(1200)
+
+
+def test_value_tiers(db):
+    df = value_tiers(db, Q1)
+    assert list(df.columns) == list(TIER_COLUMNS)
+    assert df[["value_tier", "customers"]].values.tolist() == [
+        ["platinum", 1], ["gold", 1], ["silver", 1], ["bronze", 2],
+    ]
+    assert df["total_clv"].tolist() == pytest.approx([1000, 170, 30, 20])
+    assert df["share_of_value"].sum() == pytest.approx(1.0)
+
+
+def test_clv_cac_ratio(db):
+    seg = clv_cac_ratio(db, Q1, "segment").set_index("group")
+    assert list(clv_cac_ratio(db, Q1).columns) == list(CAC_COLUMNS)
+    # consumer c1 c2 c4 c6: CLV 170 + 20 + 30 + 0 = 220, CAC 100 + 50 + 0 + 100 = 250.
+    assert seg.loc["consumer", "clv_cac_ratio"] == pytest.approx(220 / 250)
+    assert seg.loc["enterprise", "clv_cac_ratio"] == pytest.approx(1000 / 400)
+    ch = clv_cac_ratio(db, Q1, "acquisition_channel").set_index("group")
+    # web c1 c3 c4 c6: 1200 / 600; store c2: 20 / 50.
+    assert ch["clv_cac_ratio"].to_dict() == pytest.approx({"store": 0.4, "web": 2.0})
+    plan = clv_cac_ratio(db, Q1, "plan")
+    assert plan[["group", "customers"]].values.tolist() == [["standard", 5]]
+
+
+def test_segment_filter(db):
+    flt = RetentionFilter(Q1.start, Q1.end, segments=("enterprise",))
+    assert customer_clv(db, flt)[["customer_id", "value_tier"]].values.tolist() == [[3, "platinum"]]
+    assert clv_pareto(db, flt).top_value_share == pytest.approx(1.0)
+
+
+def test_empty_selection(db):
+    flt = RetentionFilter(Q1.start, Q1.end, segments=("none",))
+    for df, cols in (
+        (customer_clv(db, flt), CUSTOMER_VALUE_COLUMNS),
+        (clv_quantiles(db, flt), QUANTILE_COLUMNS),
+        (value_tiers(db, flt), TIER_COLUMNS),
+        (clv_cac_ratio(db, flt, "acquisition_channel"), CAC_COLUMNS),
+    ):
+        assert df.empty and list(df.columns) == list(cols)
+    p = clv_pareto(db, flt)
+    assert p.customers == 0 and math.isnan(p.top_value_share)
+    with pytest.raises(ValueError):
+        clv_pareto(db, Q1, top_share=0)
+    with pytest.raises(ValueError, match="split by"):
+        clv_cac_ratio(db, Q1, "email")
