@@ -5,7 +5,12 @@
   runs in its own thread and gets its own DuckDB cursor from `Database.cursor()`.
 - Analytics results are cached *data* keyed by the filter, with a TTL: a page revisited
   with the same filter is instant, and a changed file ages out.
-Pages call these wrappers, never `analytics` directly, so caching policy lives here.
+- Every cached wrapper takes `db_key()` — the file's path and modification time — as its
+  first argument, so results never leak between two databases (tests run several in one
+  process) and a regenerated file is recomputed.
+Pages call these wrappers, never `analytics` directly, so caching policy lives here. Each
+wrapper has the name and the parameters of the analytics function it caches (minus the
+database); see that function for the definition and the shape of its result.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from datetime import date
 
 import streamlit as st
 
-from analytics import overview
+import pandas as pd
+
+from analytics import metrics, overview
 from analytics.config import database_path
 from analytics.db import Database, DatabaseError, open_database
 from analytics.filters import RetentionFilter
@@ -61,8 +68,26 @@ def dimension_values(path: str) -> dict[str, list[str]]:
     return overview.dimension_values(database())
 
 
-@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing the customer base…")
+def point_in_time(flt: RetentionFilter) -> RetentionFilter:
+    """`flt` with its period collapsed to its last day, for the functions whose result
+    depends only on the as-of date (active customers, historical value, data quality):
+    two filters differing only in their start then share one cache entry."""
+    return flt if flt.start == flt.end else flt.with_period(flt.end, flt.end)
+
+
+def db_key() -> tuple[str, float]:
+    """(path, modification time) of the configured database: the first key of every
+    cached result below."""
+    path = database_path()
+    return str(path), path.stat().st_mtime
+
+
 def base_snapshot(flt: RetentionFilter, as_of: date | None = None) -> overview.BaseSnapshot:
+    return _base_snapshot(db_key(), flt, as_of)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing the customer base…")
+def _base_snapshot(key, flt: RetentionFilter, as_of: date | None) -> overview.BaseSnapshot:
     return overview.base_snapshot(database(), flt, as_of)
 
 
@@ -87,3 +112,301 @@ def generate_sample(customers: int = 50_000, seed: int = 7):
     _open.clear()
     st.cache_data.clear()
     return summary
+
+
+# --- optional tables --------------------------------------------------------------------
+
+def has_table(name: str) -> bool:
+    """Whether the database holds the (optional) table `name`, e.g. ``churn_scores``."""
+    return _has_table(db_key(), name)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner=False)
+def _has_table(key, name: str) -> bool:
+    return database().has_table(name)
+
+
+# --- customer base and logo churn (analytics.metrics.customer_base) ------------------------
+
+def active_customers(flt: RetentionFilter) -> int:
+    return _active_customers(db_key(), point_in_time(flt))
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Counting active customers…")
+def _active_customers(key, flt: RetentionFilter) -> int:
+    return metrics.active_customers(database(), flt)
+
+
+def churn_by_period(flt: RetentionFilter, freq: str = "month") -> pd.DataFrame:
+    return _churn_by_period(db_key(), flt, freq)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing churn by period…")
+def _churn_by_period(key, flt: RetentionFilter, freq: str) -> pd.DataFrame:
+    return metrics.churn_by_period(database(), flt, freq)
+
+
+def churn_summary(flt: RetentionFilter) -> pd.DataFrame:
+    return _churn_summary(db_key(), flt)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing churn…")
+def _churn_summary(key, flt: RetentionFilter) -> pd.DataFrame:
+    return metrics.churn_summary(database(), flt)
+
+
+# --- revenue (analytics.metrics.revenue) ---------------------------------------------------
+
+def mrr_by_month(flt: RetentionFilter) -> pd.DataFrame:
+    return _mrr_by_month(db_key(), flt)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing MRR…")
+def _mrr_by_month(key, flt: RetentionFilter) -> pd.DataFrame:
+    return metrics.mrr_by_month(database(), flt)
+
+
+def revenue_retention(flt: RetentionFilter, freq: str = "month") -> pd.DataFrame:
+    return _revenue_retention(db_key(), flt, freq)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing revenue retention…")
+def _revenue_retention(key, flt: RetentionFilter, freq: str) -> pd.DataFrame:
+    return metrics.revenue_retention(database(), flt, freq)
+
+
+# --- cohorts, survival, churn profile ------------------------------------------------------
+
+def cohort_retention(flt: RetentionFilter, basis: str = "logo") -> pd.DataFrame:
+    return _cohort_retention(db_key(), flt, basis)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Building the cohort triangle…")
+def _cohort_retention(key, flt: RetentionFilter, basis: str) -> pd.DataFrame:
+    return metrics.cohort_retention(database(), flt, basis)
+
+
+def kaplan_meier(flt: RetentionFilter, by: str | None = None, unit: str = "months") -> pd.DataFrame:
+    return _kaplan_meier(db_key(), point_in_time(flt), by, unit)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Fitting survival curves…")
+def _kaplan_meier(key, flt: RetentionFilter, by: str | None, unit: str) -> pd.DataFrame:
+    return metrics.kaplan_meier(database(), flt, by, unit)
+
+
+def median_lifetime(flt: RetentionFilter, by: str | None = None, unit: str = "months") -> pd.DataFrame:
+    return _median_lifetime(db_key(), point_in_time(flt), by, unit)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing median lifetimes…")
+def _median_lifetime(key, flt: RetentionFilter, by: str | None, unit: str) -> pd.DataFrame:
+    return metrics.median_lifetime(database(), flt, by, unit)
+
+
+def survival_logrank(flt: RetentionFilter, by: str) -> metrics.LogrankResult:
+    return _survival_logrank(db_key(), point_in_time(flt), by)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Running the log-rank test…")
+def _survival_logrank(key, flt: RetentionFilter, by: str) -> metrics.LogrankResult:
+    return metrics.survival_logrank(database(), flt, by)
+
+
+def churn_by_dimension(flt: RetentionFilter, by: str) -> pd.DataFrame:
+    return _churn_by_dimension(db_key(), flt, by)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing churn by group…")
+def _churn_by_dimension(key, flt: RetentionFilter, by: str) -> pd.DataFrame:
+    return metrics.churn_by_dimension(database(), flt, by)
+
+
+def tenure_at_churn(flt: RetentionFilter) -> pd.DataFrame:
+    return _tenure_at_churn(db_key(), flt)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing tenure at churn…")
+def _tenure_at_churn(key, flt: RetentionFilter) -> pd.DataFrame:
+    return metrics.tenure_at_churn(database(), flt)
+
+
+def churn_reasons(flt: RetentionFilter) -> pd.DataFrame:
+    return _churn_reasons(db_key(), flt)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Counting churn reasons…")
+def _churn_reasons(key, flt: RetentionFilter) -> pd.DataFrame:
+    return metrics.churn_reasons(database(), flt)
+
+
+def churn_reasons_by_month(flt: RetentionFilter) -> pd.DataFrame:
+    return _churn_reasons_by_month(db_key(), flt)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Counting churn reasons by month…")
+def _churn_reasons_by_month(key, flt: RetentionFilter) -> pd.DataFrame:
+    return metrics.churn_reasons_by_month(database(), flt)
+
+
+# --- funnels (analytics.metrics.funnel) ----------------------------------------------------
+
+def retention_funnel(flt: RetentionFilter, sla_hours: float = 24.0) -> pd.DataFrame:
+    return _retention_funnel(db_key(), flt, float(sla_hours))
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Building the retention funnel…")
+def _retention_funnel(key, flt: RetentionFilter, sla_hours: float) -> pd.DataFrame:
+    return metrics.retention_funnel(database(), flt, sla_hours)
+
+
+def retention_funnel_summary(
+    flt: RetentionFilter, by: str | None = None, sla_hours: float = 24.0
+) -> pd.DataFrame:
+    return _retention_funnel_summary(db_key(), flt, by, float(sla_hours))
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Splitting the retention funnel…")
+def _retention_funnel_summary(key, flt: RetentionFilter, by: str | None, sla_hours: float) -> pd.DataFrame:
+    return metrics.retention_funnel_summary(database(), flt, by, sla_hours)
+
+
+def proactive_funnel(flt: RetentionFilter) -> pd.DataFrame:
+    return _proactive_funnel(db_key(), flt)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Building the proactive funnel…")
+def _proactive_funnel(key, flt: RetentionFilter) -> pd.DataFrame:
+    return metrics.proactive_funnel(database(), flt)
+
+
+def proactive_retention_comparison(flt: RetentionFilter) -> pd.DataFrame:
+    return _proactive_retention_comparison(db_key(), flt)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Comparing reached and not reached…")
+def _proactive_retention_comparison(key, flt: RetentionFilter) -> pd.DataFrame:
+    return metrics.proactive_retention_comparison(database(), flt)
+
+
+def saved_customers(flt: RetentionFilter) -> int:
+    return _saved_customers(db_key(), flt)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Counting saved customers…")
+def _saved_customers(key, flt: RetentionFilter) -> int:
+    return metrics.saved_customers(database(), flt)
+
+
+# --- customer value (analytics.metrics.value) ----------------------------------------------
+
+def customer_clv(flt: RetentionFilter) -> pd.DataFrame:
+    return _customer_clv(db_key(), point_in_time(flt))
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing customer value…")
+def _customer_clv(key, flt: RetentionFilter) -> pd.DataFrame:
+    return metrics.customer_clv(database(), flt)
+
+
+def clv_quantiles(flt: RetentionFilter, quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)) -> pd.DataFrame:
+    return _clv_quantiles(db_key(), point_in_time(flt), tuple(quantiles))
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing the CLV distribution…")
+def _clv_quantiles(key, flt: RetentionFilter, quantiles: tuple[float, ...]) -> pd.DataFrame:
+    return metrics.clv_quantiles(database(), flt, quantiles)
+
+
+def clv_pareto(flt: RetentionFilter, top_share: float = 0.2) -> metrics.ParetoShare:
+    return _clv_pareto(db_key(), point_in_time(flt), float(top_share))
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing value concentration…")
+def _clv_pareto(key, flt: RetentionFilter, top_share: float) -> metrics.ParetoShare:
+    return metrics.clv_pareto(database(), flt, top_share)
+
+
+def value_tiers(flt: RetentionFilter) -> pd.DataFrame:
+    return _value_tiers(db_key(), point_in_time(flt))
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing value tiers…")
+def _value_tiers(key, flt: RetentionFilter) -> pd.DataFrame:
+    return metrics.value_tiers(database(), flt)
+
+
+def clv_cac_ratio(flt: RetentionFilter, by: str = "segment") -> pd.DataFrame:
+    return _clv_cac_ratio(db_key(), point_in_time(flt), by)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Comparing CLV with acquisition cost…")
+def _clv_cac_ratio(key, flt: RetentionFilter, by: str) -> pd.DataFrame:
+    return metrics.clv_cac_ratio(database(), flt, by)
+
+
+# --- service experience (analytics.metrics.service) ----------------------------------------
+
+def first_contact_resolution(flt: RetentionFilter, by_channel: bool = True) -> pd.DataFrame:
+    return _first_contact_resolution(db_key(), flt, by_channel)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing first-contact resolution…")
+def _first_contact_resolution(key, flt: RetentionFilter, by_channel: bool) -> pd.DataFrame:
+    return metrics.first_contact_resolution(database(), flt, by_channel)
+
+
+def repeat_contact_rate(flt: RetentionFilter, by_channel: bool = True) -> pd.DataFrame:
+    return _repeat_contact_rate(db_key(), flt, by_channel)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Counting repeat contacts…")
+def _repeat_contact_rate(key, flt: RetentionFilter, by_channel: bool) -> pd.DataFrame:
+    return metrics.repeat_contact_rate(database(), flt, by_channel)
+
+
+def service_levels(flt: RetentionFilter, by_month: bool = False) -> pd.DataFrame:
+    return _service_levels(db_key(), flt, by_month)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing service levels…")
+def _service_levels(key, flt: RetentionFilter, by_month: bool) -> pd.DataFrame:
+    return metrics.service_levels(database(), flt, by_month=by_month)
+
+
+def satisfaction_trend(flt: RetentionFilter) -> pd.DataFrame:
+    return _satisfaction_trend(db_key(), flt)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing CSAT and NPS…")
+def _satisfaction_trend(key, flt: RetentionFilter) -> pd.DataFrame:
+    return metrics.satisfaction_trend(database(), flt)
+
+
+def churn_by_service_history(flt: RetentionFilter, measure: str = "contacts") -> pd.DataFrame:
+    return _churn_by_service_history(db_key(), flt, measure)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Relating churn to service history…")
+def _churn_by_service_history(key, flt: RetentionFilter, measure: str) -> pd.DataFrame:
+    return metrics.churn_by_service_history(database(), flt, measure)
+
+
+# --- data quality and targets --------------------------------------------------------------
+
+def data_quality_report(flt: RetentionFilter, unit_cost: float = 1.0) -> pd.DataFrame:
+    return _data_quality_report(db_key(), point_in_time(flt), float(unit_cost))
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Running the data-quality checks…")
+def _data_quality_report(key, flt: RetentionFilter, unit_cost: float) -> pd.DataFrame:
+    return metrics.data_quality_report(database(), flt, unit_cost=unit_cost)
+
+
+def targets_vs_actuals(flt: RetentionFilter, quarter: str) -> pd.DataFrame:
+    return _targets_vs_actuals(db_key(), flt, quarter)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Comparing the quarter with its targets…")
+def _targets_vs_actuals(key, flt: RetentionFilter, quarter: str) -> pd.DataFrame:
+    return metrics.targets_vs_actuals(database(), flt, quarter)

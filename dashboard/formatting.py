@@ -47,3 +47,91 @@ def money(value, compact: bool = True) -> str:
     if compact and value >= 10_000:
         return f"{sign}{symbol}{value / 1_000:.1f}K"
     return f"{sign}{symbol}{value:,.0f}"
+
+
+# Display names for raw values and column names that `str.capitalize` would get wrong.
+LABEL_OVERRIDES: dict[str, str] = {
+    "tel_aviv": "Tel Aviv",
+    "jerusalem": "Jerusalem",
+    "sms": "SMS",
+    "whatsapp": "WhatsApp",
+    "facebook": "Facebook",
+    "nrr": "NRR",
+    "grr": "GRR",
+    "clv": "CLV",
+    "cac": "CAC",
+    "csat": "CSAT",
+    "nps": "NPS",
+    "fcr": "FCR",
+    "sla": "SLA",
+    "mrr": "MRR",
+    "arpu": "ARPU",
+    "month_to_month": "Month to month",
+    "two_year": "Two-year",
+    "product_fit": "Product fit",
+    "non_payment": "Non-payment",
+    "true": "Yes",
+    "false": "No",
+    "all": "All",
+}
+
+
+def label(value) -> str:
+    """A raw value or column name for display: 'small_business' -> 'Small business',
+    'tel_aviv' -> 'Tel Aviv', 'nrr' -> 'NRR'. Values stay raw in URLs and filters."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    text = str(value)
+    key = text.lower()
+    if key in LABEL_OVERRIDES:
+        return LABEL_OVERRIDES[key]
+    words = text.replace("_", " ").split(" ")
+    out = " ".join(LABEL_OVERRIDES.get(w.lower(), w) for w in words)
+    return out[:1].upper() + out[1:]
+
+
+def multiple(value, digits: int = 1) -> str:
+    """A ratio as a multiple: 3.24 -> '3.2×'; missing -> '—'."""
+    return "—" if _missing(value) else f"{value:.{digits}f}×"
+
+
+def duration(seconds) -> str:
+    """A wait or response time: 45 -> '45 s', 150 -> '2.5 min', 7200 -> '2.0 h',
+    172800 -> '2.0 days'; missing -> '—'."""
+    if _missing(seconds):
+        return "—"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.1f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def months(value, digits: int = 1) -> str:
+    """A lifetime in months: 27.34 -> '27.3 months'; inf -> 'beyond the data'."""
+    if _missing(value):
+        return "—"
+    if math.isinf(value):
+        return "beyond the data"
+    return f"{value:.{digits}f} months"
+
+
+def p_value(value) -> str:
+    """A p-value: '< 0.001' below a thousandth, else three decimals."""
+    if _missing(value):
+        return "—"
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def signed_count(value) -> str:
+    """A change of a count: 12 -> '+12', -1234 -> '-1,234'."""
+    return "—" if _missing(value) else f"{int(round(value)):+,}"
+
+
+def signed_money(value) -> str:
+    """A change of money: '+₪12.3K' / '-₪4,210'."""
+    if _missing(value):
+        return "—"
+    return ("+" if value >= 0 else "") + money(value)

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from analytics.filters import RetentionFilter
+from dashboard import formatting
 
 # (URL key, session-state key, RetentionFilter field, label, dimension_values key)
 DIMENSIONS = (
@@ -27,7 +28,7 @@ DEFAULT_PERIOD_DAYS = 365
 
 def label(value: str) -> str:
     """'small_business' -> 'Small business' (values stay raw in the URL and the filter)."""
-    return value.replace("_", " ").capitalize()
+    return formatting.label(value)
 
 
 def _parse_date(text: str | None, fallback: date, low: date, high: date) -> date:

@@ -4,7 +4,7 @@ without a usable database it shows the set-up page instead of a traceback."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from analytics.db import open_database
 from analytics.filters import RetentionFilter
-from analytics.overview import base_snapshot
+from analytics.metrics import active_customers, churn_summary, saved_customers
 from dashboard import formatting as fmt
 from tests.builders import build_database
 
@@ -31,20 +31,55 @@ def metric_values(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+OVERVIEW_KPIS = [
+    "Active customers", "Logo churn", "Revenue churn", "Net revenue retention",
+    "Gross revenue retention", "Average historical CLV", "Customers saved this quarter",
+    "Revenue at risk",
+]
+
+
 def test_overview_renders_kpis(monkeypatch, sample_db_path):
     at = run_app(monkeypatch, sample_db_path)
     assert not at.exception
     assert at.title[0].value == "Overview"
     values = metric_values(at)
-    assert list(values) == [
-        "Active customers", "Churn, last 30 days", "Churn, last 90 days", "Monthly recurring revenue",
-    ]
+    assert list(values) == OVERVIEW_KPIS
     db = open_database(sample_db_path)
     as_of = date.fromisoformat(db.schema_info()["as_of_date"])
-    expected = base_snapshot(db, RetentionFilter(date(as_of.year - 1, 1, 1), as_of))
-    assert values["Active customers"] == fmt.count(expected.active_customers)
-    assert values["Churn, last 90 days"] == fmt.percent(expected.churn_rate_90d, 2)
-    assert values["Monthly recurring revenue"].startswith(fmt.currency_symbol())
+    assert values["Active customers"] == fmt.count(active_customers(db, RetentionFilter(as_of, as_of)))
+    quarter = RetentionFilter(date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1), as_of)
+    assert values["Logo churn"] == fmt.percent(churn_summary(db, quarter)["churn_rate"].iloc[0], 2)
+    assert values["Customers saved this quarter"] == fmt.count(saved_customers(db, quarter))
+    assert values["Average historical CLV"].startswith(fmt.currency_symbol())
+    # every card but revenue at risk has a change and a sparkline
+    cards = {m.label: m.proto for m in at.metric}
+    for label in OVERVIEW_KPIS[:-1]:
+        assert cards[label].delta, label
+        assert len(cards[label].chart_data) >= 2, label
+        assert "glossary#" in cards[label].help, label
+    # targets, churn trend, revenue retention trend, movers
+    assert len(at.get("plotly_chart")) == 4
+    assert [s.value for s in at.subheader][:3] == [
+        "Targets for 2026Q3", "Churn and retention trend", "Groups that moved most"]
+
+
+def test_revenue_at_risk_waits_for_scores(monkeypatch, sample_db_path):
+    at = run_app(monkeypatch, sample_db_path)
+    card = next(m for m in at.metric if m.label == "Revenue at risk")
+    assert card.value == "—"
+    assert "python -m analytics.score" in card.proto.help
+
+
+def test_rates_follow_the_window_choice(monkeypatch, sample_db_path):
+    at = run_app(monkeypatch, sample_db_path)
+    quarter = metric_values(at)["Logo churn"]
+    at.segmented_control(key="overview_window").set_value("Filter period").run()
+    assert not at.exception
+    db = open_database(sample_db_path)
+    as_of = date.fromisoformat(db.schema_info()["as_of_date"])
+    year = RetentionFilter(as_of - timedelta(days=364), as_of)
+    assert metric_values(at)["Logo churn"] == fmt.percent(churn_summary(db, year)["churn_rate"].iloc[0], 2)
+    assert metric_values(at)["Logo churn"] != quarter
 
 
 def test_segment_filter_changes_the_numbers(monkeypatch, sample_db_path):
@@ -54,8 +89,8 @@ def test_segment_filter_changes_the_numbers(monkeypatch, sample_db_path):
     assert not at.exception
     db = open_database(sample_db_path)
     as_of = date.fromisoformat(db.schema_info()["as_of_date"])
-    enterprise = base_snapshot(db, RetentionFilter(as_of, as_of, segments=("enterprise",)))
-    assert metric_values(at)["Active customers"] == fmt.count(enterprise.active_customers)
+    enterprise = active_customers(db, RetentionFilter(as_of, as_of, segments=("enterprise",)))
+    assert metric_values(at)["Active customers"] == fmt.count(enterprise)
     assert metric_values(at)["Active customers"] != everyone
     assert at.query_params["segment"] in ("enterprise", ["enterprise"])  # mirrored into the URL
 
@@ -67,8 +102,8 @@ def test_shared_link_applies_its_filter(monkeypatch, sample_db_path):
     assert at.sidebar.date_input(key="flt_period").value[0] == date(2026, 1, 1)
     db = open_database(sample_db_path)
     as_of = date.fromisoformat(db.schema_info()["as_of_date"])
-    sb = base_snapshot(db, RetentionFilter(as_of, as_of, segments=("small_business",)))
-    assert metric_values(at)["Active customers"] == fmt.count(sb.active_customers)
+    sb = active_customers(db, RetentionFilter(as_of, as_of, segments=("small_business",)))
+    assert metric_values(at)["Active customers"] == fmt.count(sb)
 
 
 def test_filter_matching_nothing_shows_a_message(monkeypatch, tmp_path):

@@ -1,0 +1,68 @@
+"""Metric frames shaped for display: readable column names and labelled values, plus
+`st.column_config` formats. Pages show these; the numbers are the metric layer's.
+
+`churn_movers` lines two `churn_by_dimension` results up side by side (the current and
+the previous period) — a comparison for the screen, not a new metric.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import formatting as fmt
+
+MIN_GROUP_CUSTOMERS = 50  # groups smaller than this at both period starts move by noise
+
+
+def labelled(df: pd.DataFrame, columns: dict[str, str], value_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """`df` restricted to and renamed by `columns` (raw -> display), the raw values in
+    `value_columns` passed through `formatting.label`."""
+    out = df.loc[:, list(columns)].copy()
+    for c in value_columns:
+        out[c] = out[c].map(fmt.label)
+    return out.rename(columns=columns)
+
+
+def percent_column(title: str, digits: int = 1, help_text: str | None = None):
+    return st.column_config.NumberColumn(title, format=f"%.{digits}f%%", help=help_text)
+
+
+def percent_values(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Rates in [0, 1] as percentages (0.243 -> 24.3) for a `percent_column`."""
+    out = df.copy()
+    for c in columns:
+        out[c] = out[c] * 100.0
+    return out
+
+
+def money_column(title: str, help_text: str | None = None):
+    return st.column_config.NumberColumn(title, format=f"{fmt.currency_symbol()}%,.0f", help=help_text)
+
+
+def count_column(title: str, help_text: str | None = None):
+    return st.column_config.NumberColumn(title, format="%,d", help=help_text)
+
+
+def churn_movers(current: list[pd.DataFrame], previous: list[pd.DataFrame], top: int = 8,
+                 min_customers: int = MIN_GROUP_CUSTOMERS) -> pd.DataFrame:
+    """Groups (of several `churn_by_dimension` results, one per dimension) whose logo churn
+    rate changed most between the previous and the current period, largest absolute
+    change first. Columns ``dimension``, ``group``, ``group_label``, ``previous_rate``,
+    ``current_rate``, ``change``, ``active_start``. Groups with fewer than
+    `min_customers` active at either start are left out."""
+    cols = ["dimension", "group", "active_start", "churn_rate"]
+    current = pd.concat([f for f in current if not f.empty] or [pd.DataFrame(columns=cols)])
+    previous = pd.concat([f for f in previous if not f.empty] or [pd.DataFrame(columns=cols)])
+    merged = current[cols].merge(previous[cols], on=["dimension", "group"], suffixes=("", "_prev"))
+    merged = merged[(merged["active_start"] >= min_customers) & (merged["active_start_prev"] >= min_customers)]
+    merged = merged.dropna(subset=["churn_rate", "churn_rate_prev"])
+    merged = merged.assign(
+        previous_rate=merged["churn_rate_prev"],
+        current_rate=merged["churn_rate"],
+        change=merged["churn_rate"] - merged["churn_rate_prev"],
+        group_label=[f"{fmt.label(d)}: {fmt.label(g)}" for d, g in zip(merged["dimension"], merged["group"])],
+    )
+    merged = merged.reindex(merged["change"].abs().sort_values(ascending=False).index).head(top)
+    return merged[["dimension", "group", "group_label", "previous_rate", "current_rate", "change",
+                   "active_start"]].reset_index(drop=True)
