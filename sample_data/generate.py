@@ -643,6 +643,18 @@ class SampleBusiness:
         pending = (self.churn_d > self.as_of_d) & (self.churn_d < self.never)
         self.churn_d[pending] = self.never
         self.churn_reason[pending] = -1
+        # a contact that spills into the next month (repeat call, survey, late outreach) was
+        # written before a churn decided in that month: drop what now falls after the churn
+        # day (touchpoints after churn exist only as injected defects)
+        gone = np.flatnonzero(self.churn_d < self.never)
+        con.register("churn_batch", pa.table({
+            "customer_id": pa.array(gone.astype(np.int64) + 1),
+            "churn_date": pa.array(self.churn_d[gone].astype("datetime64[D]")),
+        }))
+        self.touchpoint_count -= con.execute(
+            "delete from touchpoints t using churn_batch c where t.customer_id = c.customer_id "
+            "and t.occurred_at >= c.churn_date + interval 1 day").fetchone()[0]
+        con.unregister("churn_batch")
         self._write_flags(con, flags)
         self._write_customers(con)
         self._inject_touchpoints_after_churn(con)
@@ -713,6 +725,14 @@ class SampleBusiness:
         n_dup = int(round(n * rates["duplicate_customer"]))
         orig = np.sort(rng.choice(n, n_dup, replace=False))
         dup_ids = np.arange(n + 1, n + n_dup + 1)
+        # a duplicate copies its original's defects (bad e-mail/phone, churn before signup):
+        # record them for the copy too, so the ground truth lists every defective row
+        inherited: dict[int, list[str]] = {}
+        for table_name, row_id, defect, _ in self.defects:
+            if table_name == "customers":
+                inherited.setdefault(row_id, []).append(defect)
+        self.defects += [("customers", int(d), defect, "")
+                         for d, o in zip(dup_ids, orig) for defect in inherited.get(int(o) + 1, [])]
         self.defects += [("customers", int(d), "duplicate_customer", str(int(o) + 1)) for d, o in zip(dup_ids, orig)]
         all_idx = np.concatenate([np.arange(n), orig])
         # duplicates re-keyed by hand: e-mail case and spacing differ, the rest is copied
