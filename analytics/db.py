@@ -77,10 +77,11 @@ class Database:
         return cur
 
     def ibis(self) -> IbisDuckDBBackend:
-        """This thread's Ibis backend, bound to this thread's cursor."""
+        """This thread's Ibis backend, on a second cursor of its own for this thread."""
         backend = getattr(self._local, "ibis", None)
         if backend is None:
-            backend = ibis.duckdb.from_connection(self.cursor())
+            # its own cursor: a raw query left half-fetched on `cursor()` must not block Ibis
+            backend = ibis.duckdb.from_connection(self.connection.cursor())
             self._local.ibis = backend
         return backend
 

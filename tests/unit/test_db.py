@@ -241,12 +241,6 @@ def test_config_file_path_is_used_without_the_env_var(clean_env, tmp_path: Path)
     assert config.database_path() == config.DEFAULT_DB_PATH
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="db.py bug: Database.ibis() runs on the same cursor as Database.cursor(); with "
-    "duckdb 2.x a raw query read with fetchone() leaves an unfinished result and every later "
-    "Ibis query of that thread fails with ResourceInUseException",
-)
 def test_partial_raw_fetch_does_not_break_the_threads_ibis_queries(tmp_path: Path) -> None:
     path = build_database(tmp_path / "mix.duckdb", customers=_customers(3))
     db = open_database(path)
