@@ -70,9 +70,10 @@ MISSING_VALUES = {"(missing)", "(none)", "(no attempt)", "unknown", "all"}
 REACH_BASELINE = (0.20, 0.30)  # retention unit reached 20–30% of requesters (case study)
 FCR_EXPECTATION = 0.86         # 86% expect their issue solved on the first contact
 
+WIDE = 95  # title characters per line of a full-width chart
+
 PLOTLY_CONFIG = {
     "displaylogo": False,
-    "displayModeBar": True,
     "toImageButtonOptions": {"format": "png", "scale": 2},
     "modeBarButtonsToRemove": ["lasso2d", "select2d"],
 }
@@ -92,18 +93,34 @@ def colour(dimension: str, value) -> str:
     return PALETTE[zlib.crc32(text.encode()) % len(PALETTE)]
 
 
-def _base(fig: go.Figure, title: str, subtitle: str = "", height: int = 420, legend: bool = True) -> go.Figure:
+def _wrap(text: str, width: int) -> str:
+    """Break a title into lines of at most `width` characters (plotly does not wrap)."""
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(text, width=width, break_long_words=False)) if text else text
+
+
+def _base(fig: go.Figure, title: str, subtitle: str = "", height: int = 420, legend: bool = True,
+          wrap: int = 46) -> go.Figure:
+    """Shared layout. `wrap` ≈ characters per title line: 46 fits a half-width chart on
+    a 1400-px screen; full-width charts pass `WIDE`."""
+    title = _wrap(title, wrap)
+    subtitle = _wrap(subtitle, int(wrap * 1.3))
+    lines = title.count("<br>") + 1
+    sub_lines = subtitle.count("<br>") + 1 if subtitle else 0
+    top = 30 + 28 * lines + 22 * sub_lines + 16
     fig.update_layout(
         template="plotly_white",
-        height=height,
+        height=height + top - 70,
         font=dict(family=FONT_FAMILY, size=FONT_SIZE, color=TEXT_COLOUR),
         title=dict(
             text=title,
             font=dict(size=TITLE_SIZE),
             subtitle=dict(text=subtitle, font=dict(size=FONT_SIZE - 1, color=MUTED)),
-            x=0, xanchor="left", y=0.97, yanchor="top",
+            x=0, xanchor="left", xref="container", y=1, yanchor="top", yref="container",
+            pad=dict(t=14, l=4),
         ),
-        margin=dict(l=10, r=20, t=95 if subtitle else 70, b=10),
+        margin=dict(l=10, r=20, t=top, b=10),
         showlegend=legend,
         legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0, title_text=""),
         hoverlabel=dict(font_size=FONT_SIZE),
@@ -179,8 +196,7 @@ def revenue_retention_trend(revenue: pd.DataFrame) -> go.Figure:
         x=revenue["first_month"], y=revenue["grr"], name="GRR", mode="lines+markers",
         line=dict(color=SECOND, width=3, dash="dot"), hovertemplate="%{x|%b %Y}: %{y:.1%}<extra>GRR</extra>",
     )
-    fig.add_hline(y=1.0, line=dict(color=NEUTRAL, dash="dash", width=1),
-                  annotation_text="100%", annotation_position="top left")
+    fig.add_hline(y=1.0, line=dict(color=NEUTRAL, dash="dash", width=1))
     rows = _full(revenue).dropna(subset=["nrr"])
     if rows.empty:
         title = "Revenue retention"
@@ -197,42 +213,36 @@ def revenue_retention_trend(revenue: pd.DataFrame) -> go.Figure:
 
 
 def targets_chart(comparison: pd.DataFrame) -> go.Figure:
-    """The quarter's targets against actuals (`targets_vs_actuals`): one small bullet
-    per metric — the bar is the actual, the black tick the target; blue met, red missed."""
-    rows = comparison.dropna(subset=["actual"]).reset_index(drop=True)
-    n = max(len(rows), 1)
-    fig = make_subplots(rows=n, cols=1, vertical_spacing=0.16,
-                        subplot_titles=[fmt.label(m).replace("Churn rate", "Logo churn").replace(
-                            "Retention rate", "Retention") for m in rows["metric"]])
-    for i, r in enumerate(rows.itertuples(), start=1):
-        is_count = r.metric == "saved_customers"
-        show = fmt.count if is_count else (lambda v: fmt.percent(v, 1))
-        met = bool(r.met) if not pd.isna(r.met) else None
-        bar_colour = NEUTRAL if met is None else (GOOD if met else BAD)
-        fig.add_bar(
-            x=[r.actual], y=[""], orientation="h", marker_color=bar_colour, width=0.5,
-            text=[f"{show(r.actual)} (target {show(r.target)})"], textposition="outside",
-            cliponaxis=False, showlegend=False, row=i, col=1,
-            hovertemplate=f"actual {show(r.actual)}, target {show(r.target)}<extra></extra>",
-        )
-        if not pd.isna(r.target):
-            fig.add_scatter(
-                x=[r.target, r.target], y=[-0.4, 0.4], mode="lines", showlegend=False,
-                line=dict(color=TEXT_COLOUR, width=4), hoverinfo="skip", row=i, col=1,
-            )
-        top = np.nanmax([r.actual, r.target if not pd.isna(r.target) else 0]) * 1.45
-        # The interesting part of a near-100% rate is its last few points.
-        low = 0 if is_count or r.metric == "churn_rate" else max(0, min(r.actual, r.target) - 0.08)
-        fig.update_xaxes(range=[low, top if is_count or r.metric == "churn_rate" else min(top, 1.12)],
-                         tickformat="," if is_count else ".0%", row=i, col=1)
-        fig.update_yaxes(showticklabels=False, row=i, col=1)
+    """The quarter's targets against actuals (`targets_vs_actuals`) on one scale: the bar
+    is the actual as a share of its target (target ÷ actual for churn, where lower is
+    better), so 100% means on target; blue met, red missed; labels give the raw values."""
+    rows = comparison.dropna(subset=["actual", "target"]).iloc[::-1]
+    names, lengths, texts, colours = [], [], [], []
+    for r in rows.itertuples():
+        show = fmt.count if r.metric == "saved_customers" else (lambda v: fmt.percent(v, 2))
+        names.append({"churn_rate": "Logo churn", "retention_rate": "Retention"}.get(r.metric, fmt.label(r.metric)))
+        if r.higher_is_better:
+            lengths.append(r.actual / r.target if r.target else float("nan"))
+        else:
+            lengths.append(r.target / r.actual if r.actual else float("nan"))
+        texts.append(f"{show(r.actual)} vs target {show(r.target)}")
+        colours.append(NEUTRAL if pd.isna(r.met) else (GOOD if bool(r.met) else BAD))
+    fig = go.Figure(go.Bar(
+        x=lengths, y=names, orientation="h", marker_color=colours, text=texts,
+        textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>",
+    ))
+    fig.add_vline(x=1.0, line=dict(color=TEXT_COLOUR, width=2), annotation_text="target",
+                  annotation_position="top")
     known = comparison.dropna(subset=["met"])
     met_count = int(known["met"].astype(bool).sum())
     quarter = comparison["quarter"].iloc[0] if not comparison.empty else ""
     partial = bool(comparison["partial"].any()) if not comparison.empty else False
     title = f"{met_count} of {len(known)} targets met in {quarter}" + (" so far" if partial else "")
-    _base(fig, title, "Bar = actual, black tick = target", height=90 + 95 * n, legend=False)
-    fig.update_annotations(font_size=FONT_SIZE, xanchor="left", x=0)
+    _base(fig, title, "Actual as a share of target (for churn: target ÷ actual); 100% = on target",
+          height=110 + 56 * max(len(rows), 1), legend=False)
+    finite = [v for v in lengths if not pd.isna(v)] or [1.0]
+    low = max(0.0, min(finite) - 0.15)
+    fig.update_xaxes(tickformat=".0%", range=[low, max(max(finite), 1.0) + 0.25])
     return fig
 
 
@@ -255,10 +265,13 @@ def movers_chart(movers: pd.DataFrame) -> go.Figure:
         title = (f"Biggest move: {top.group_label} churn {'up' if top.change > 0 else 'down'} "
                  f"{fmt.points(abs(top.change)).lstrip('+')}")
     _base(fig, title, "Change in logo churn rate against the previous period, by group",
-          height=max(300, 110 + 38 * len(m)), legend=False)
-    span = float(np.nanmax(np.abs(m["change"]))) if len(m) else 0.01
-    fig.update_xaxes(tickformat="+.1%", range=[-span * 2.2, span * 2.2], zeroline=True,
-                     zerolinecolor=TEXT_COLOUR)
+          height=max(300, 110 + 38 * len(m)), legend=False, wrap=WIDE)
+    high = float(m["change"].max()) if len(m) else 0.01
+    low = float(m["change"].min()) if len(m) else -0.01
+    span = max(abs(high), abs(low), 0.001)
+    # room for the outside labels on whichever side the bars grow
+    fig.update_xaxes(tickformat="+.1%", zeroline=True, zerolinecolor=TEXT_COLOUR,
+                     range=[min(low, 0) * 2.6 - span * 0.1, max(high, 0) * 2.6 + span * 0.1])
     return fig
 
 

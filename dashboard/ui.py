@@ -57,7 +57,7 @@ def kpi(column, label: str, value: str, delta: str | None = None, *, help_text: 
         data = data if len(data) >= 2 else None
     column.metric(
         label, value, delta=delta, delta_color="inverse" if inverse else "normal", help=tip or None,
-        border=True, chart_data=data, chart_type=chart_type, delta_description=delta_description,
+        border=True, height="stretch", chart_data=data, chart_type=chart_type, delta_description=delta_description,
     )
 
 

@@ -98,15 +98,15 @@ ui.kpi(
     fmt.signed_money(clv_now - clv_before) if clv_before == clv_before else None,
     help_text=f"Margin earned to date per customer, over the {fmt.count(clv_by_quarter[-1].customers)} "
     "customers who ever signed up. Sparkline: quarter ends.",
-    anchor=g.HISTORICAL_CLV, sparkline=[average_clv(p) for p in clv_by_quarter], chart_type="bar",
+    anchor=g.HISTORICAL_CLV, sparkline=[average_clv(p) for p in clv_by_quarter], chart_type="area",
 )
 quarter_name = periods.quarter_to_date(flt).name
 ui.kpi(
-    row2[2], "Customers saved this quarter", fmt.count(saves_by_quarter[-1]),
+    row2[2], "Saved this quarter", fmt.count(saves_by_quarter[-1]),
     fmt.signed_count(saves_by_quarter[-1] - saves_before),
     help_text=f"Customers who asked to cancel in {quarter_name}, accepted a retention offer and are "
     f"still active; change against the same days of the previous quarter. Sparkline: quarters.",
-    anchor=g.SAVED_CUSTOMERS, sparkline=saves_by_quarter, chart_type="bar",
+    anchor=g.SAVED_CUSTOMERS, sparkline=saves_by_quarter,
 )
 if data.has_table("churn_scores"):
     risk_help = ("Churn scores are in the database, but the revenue-at-risk summary is not "

@@ -33,7 +33,7 @@ def metric_values(at: AppTest) -> dict[str, str]:
 
 OVERVIEW_KPIS = [
     "Active customers", "Logo churn", "Revenue churn", "Net revenue retention",
-    "Gross revenue retention", "Average historical CLV", "Customers saved this quarter",
+    "Gross revenue retention", "Average historical CLV", "Saved this quarter",
     "Revenue at risk",
 ]
 
@@ -49,7 +49,7 @@ def test_overview_renders_kpis(monkeypatch, sample_db_path):
     assert values["Active customers"] == fmt.count(active_customers(db, RetentionFilter(as_of, as_of)))
     quarter = RetentionFilter(date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1), as_of)
     assert values["Logo churn"] == fmt.percent(churn_summary(db, quarter)["churn_rate"].iloc[0], 2)
-    assert values["Customers saved this quarter"] == fmt.count(saved_customers(db, quarter))
+    assert values["Saved this quarter"] == fmt.count(saved_customers(db, quarter))
     assert values["Average historical CLV"].startswith(fmt.currency_symbol())
     # every card but revenue at risk has a change and a sparkline
     cards = {m.label: m.proto for m in at.metric}
