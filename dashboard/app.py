@@ -25,10 +25,15 @@ def main() -> None:
         # Without a usable database only the set-up page makes sense.
         st.navigation([st.Page(PAGES / "setup.py", title="Set up the database", icon=":material/build:")]).run()
         return
+    # URL paths follow the file names (churn_funnel.py -> /churn_funnel), which is also how
+    # AppTest.switch_page finds a page before its first run.
     page = st.navigation(
         {
             "Management": [
                 st.Page(PAGES / "overview.py", title="Overview", icon=":material/monitoring:", default=True),
+            ],
+            "Retention team": [
+                st.Page(PAGES / "churn_funnel.py", title="Churn funnel", icon=":material/filter_alt:"),
             ],
             "Reference": [
                 st.Page(PAGES / "glossary.py", title="Metrics glossary", icon=":material/menu_book:", url_path="glossary"),

@@ -70,8 +70,6 @@ MISSING_VALUES = {"(missing)", "(none)", "(no attempt)", "unknown", "all"}
 REACH_BASELINE = (0.20, 0.30)  # retention unit reached 20–30% of requesters (case study)
 FCR_EXPECTATION = 0.86         # 86% expect their issue solved on the first contact
 
-WIDE = 95  # title characters per line of a full-width chart
-
 PLOTLY_CONFIG = {
     "displaylogo": False,
     "toImageButtonOptions": {"format": "png", "scale": 2},
@@ -100,15 +98,20 @@ def _wrap(text: str, width: int) -> str:
     return "<br>".join(textwrap.wrap(text, width=width, break_long_words=False)) if text else text
 
 
-def _base(fig: go.Figure, title: str, subtitle: str = "", height: int = 420, legend: bool = True,
-          wrap: int = 46) -> go.Figure:
-    """Shared layout. `wrap` ≈ characters per title line: 46 fits a half-width chart on
-    a 1400-px screen; full-width charts pass `WIDE`."""
-    title = _wrap(title, wrap)
-    subtitle = _wrap(subtitle, int(wrap * 1.3))
+def _top_margin(title: str, subtitle: str) -> int:
     lines = title.count("<br>") + 1
     sub_lines = subtitle.count("<br>") + 1 if subtitle else 0
-    top = 30 + 28 * lines + 22 * sub_lines + 16
+    return 46 + 28 * lines + 22 * sub_lines
+
+
+def _base(fig: go.Figure, title: str, subtitle: str = "", height: int = 420, legend: bool = True,
+          wrap: int = 46) -> go.Figure:
+    """Shared layout. `height` is the plot area plus axes; the title block is added on
+    top. `wrap` ≈ characters per title line (46 fits a half-width chart on a 1400-px
+    screen); `fit_title` re-wraps for the width the page gives the chart."""
+    title = _wrap(title, wrap)
+    subtitle = _wrap(subtitle, int(wrap * 1.3))
+    top = _top_margin(title, subtitle)
     fig.update_layout(
         template="plotly_white",
         height=height + top - 70,
@@ -128,6 +131,24 @@ def _base(fig: go.Figure, title: str, subtitle: str = "", height: int = 420, leg
     )
     fig.update_xaxes(gridcolor=GRID_COLOUR, automargin=True, title_font_size=FONT_SIZE)
     fig.update_yaxes(gridcolor=GRID_COLOUR, automargin=True, title_font_size=FONT_SIZE)
+    # plotly shrinks bar labels to the bar's width; keep them readable
+    fig.update_traces(constraintext="none", selector=dict(type="bar"))
+    return fig
+
+
+TITLE_CHARS = {"full": 95, "wide": 70, "half": 46, "narrow": 32}
+
+
+def fit_title(fig: go.Figure, width: str) -> go.Figure:
+    """Re-wrap the title and subtitle for a chart drawn `width` wide ("full", "wide" = 3/5,
+    "half", "narrow" = 2/5), keeping the plot area's height."""
+    chars = TITLE_CHARS[width]
+    old_top = fig.layout.margin.t or 0
+    title = _wrap((fig.layout.title.text or "").replace("<br>", " "), chars)
+    subtitle = _wrap((fig.layout.title.subtitle.text or "").replace("<br>", " "), int(chars * 1.3))
+    top = _top_margin(title, subtitle)
+    fig.update_layout(title_text=title, title_subtitle_text=subtitle, margin_t=top,
+                      height=(fig.layout.height or 450) + top - old_top)
     return fig
 
 
@@ -265,7 +286,7 @@ def movers_chart(movers: pd.DataFrame) -> go.Figure:
         title = (f"Biggest move: {top.group_label} churn {'up' if top.change > 0 else 'down'} "
                  f"{fmt.points(abs(top.change)).lstrip('+')}")
     _base(fig, title, "Change in logo churn rate against the previous period, by group",
-          height=max(300, 110 + 38 * len(m)), legend=False, wrap=WIDE)
+          height=max(300, 110 + 38 * len(m)), legend=False)
     high = float(m["change"].max()) if len(m) else 0.01
     low = float(m["change"].min()) if len(m) else -0.01
     span = max(abs(high), abs(low), 0.001)
@@ -294,12 +315,13 @@ def funnel_chart(funnel: pd.DataFrame, title: str | None = None, subtitle: str =
         if i == 0:
             texts.append(fmt.count(r.count))
         elif r.step == "retained 90 days":
-            texts.append(f"{fmt.count(r.count)} · {fmt.percent(r.conversion, 0)} of those judged")
+            texts.append(f"{fmt.count(r.count)} · {fmt.percent(r.conversion, 0)}*")
         else:
-            texts.append(f"{fmt.count(r.count)} · {fmt.percent(r.conversion, 0)} of previous")
+            texts.append(f"{fmt.count(r.count)} · {fmt.percent(r.conversion, 0)}")
     fig = go.Figure(go.Funnel(
         y=[fmt.label(s) for s in funnel["step"]], x=funnel["count"], text=texts,
-        textinfo="text", textposition="inside", insidetextfont=dict(color="white", size=FONT_SIZE),
+        textinfo="text", textposition="auto", insidetextfont=dict(color="white", size=FONT_SIZE),
+        outsidetextfont=dict(color=TEXT_COLOUR, size=FONT_SIZE), constraintext="none",
         marker=dict(color=[GOOD] * (len(funnel) - 1) + ["#009E73"]),
         connector=dict(line=dict(color=GRID_COLOUR)),
         hovertemplate="%{y}: %{x:,}<extra></extra>",
@@ -312,6 +334,7 @@ def funnel_chart(funnel: pd.DataFrame, title: str | None = None, subtitle: str =
                      f"{REACH_BASELINE[0]:.0%}–{REACH_BASELINE[1]:.0%} baseline")
         else:
             title = "Retention funnel"
+    subtitle = (subtitle + " · " if subtitle else "") + "% = of the step before (*of those at least 90 days old)"
     _base(fig, title, subtitle, height=440, legend=False)
     fig.update_yaxes(gridcolor="rgba(0,0,0,0)")
     return fig
@@ -334,7 +357,7 @@ def reach_gauge(reach_rate: float) -> go.Figure:
     _base(fig, f"{_reach_verdict(reach_rate).capitalize()} the baseline",
           f"Grey band: the {low:.0%}–{high:.0%} reached before the case-study project", height=300,
           legend=False)
-    fig.update_layout(margin=dict(l=30, r=30, t=95, b=10))
+    fig.update_layout(margin=dict(l=40, r=50, b=10))
     return fig
 
 
@@ -350,8 +373,9 @@ def rate_by_group(summary: pd.DataFrame, dimension: str, rate: str, rate_name: s
         hovertemplate="%{y}: %{x:.1%}<extra></extra>",
     ))
     if baseline:
-        fig.add_vrect(x0=baseline[0], x1=baseline[1], fillcolor="#BDBDBD", opacity=0.35, line_width=0,
-                      annotation_text="baseline", annotation_position="top left")
+        fig.add_vrect(x0=baseline[0], x1=baseline[1], fillcolor="#BDBDBD", opacity=0.45, line_width=0,
+                      layer="below", annotation_text=f"{baseline[0]:.0%}–{baseline[1]:.0%} baseline",
+                      annotation_position="top left")
     if len(df) >= 2:
         hi, lo = df.iloc[-1], df.iloc[0]
         title = (f"{rate_name} from {fmt.percent(lo[rate], 0)} ({fmt.label(lo['group'])}) "

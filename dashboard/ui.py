@@ -9,15 +9,16 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.charts import PLOTLY_CONFIG
+from dashboard.charts import PLOTLY_CONFIG, fit_title
 from dashboard.glossary import help_link
 
 
 def chart(fig: go.Figure, key: str, data: pd.DataFrame | None = None, help_anchor: str | None = None,
-          caption: str | None = None) -> None:
+          caption: str | None = None, width: str = "full") -> None:
     """A plotly chart with its toolbar (PNG export), an optional caption linking to the
-    definition, and the chart's data as a CSV download."""
-    st.plotly_chart(fig, config=PLOTLY_CONFIG, theme=None, key=f"chart_{key}")
+    definition, and the chart's data as a CSV download. `width` is the share of the page
+    the chart gets ("full", "wide" = 3/5, "half", "narrow" = 2/5): titles wrap to fit it."""
+    st.plotly_chart(fit_title(fig, width), config=PLOTLY_CONFIG, theme=None, key=f"chart_{key}")
     notes = [n for n in (caption, help_link(help_anchor) if help_anchor else None) if n]
     if notes or data is not None:
         left, right = st.columns([5, 1], vertical_alignment="center")

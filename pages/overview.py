@@ -131,7 +131,7 @@ if targets is not None:
     else:
         left, right = st.columns([3, 2])
         with left:
-            ui.chart(charts.targets_chart(targets), "targets", data=targets, help_anchor=g.TARGETS)
+            ui.chart(charts.targets_chart(targets), "targets", data=targets, help_anchor=g.TARGETS, width="wide")
         with right:
             shown = tables.labelled(
                 targets.assign(status=targets["met"].map({True: "Met", False: "Missed"}).fillna("—")),
@@ -150,13 +150,13 @@ ui.section("Churn and retention trend", g.LOGO_CHURN)
 left, right = st.columns(2)
 with left:
     ui.chart(charts.churn_trend(monthly_churn, monthly_revenue), "churn_trend", data=monthly_churn,
-             help_anchor=g.LOGO_CHURN)
+             help_anchor=g.LOGO_CHURN, width="half")
 with right:
     if monthly_revenue.empty:
         ui.empty("No recurring revenue in the selection.")
     else:
         ui.chart(charts.revenue_retention_trend(monthly_revenue), "revenue_retention",
-                 data=monthly_revenue, help_anchor=g.NRR)
+                 data=monthly_revenue, help_anchor=g.NRR, width="half")
 
 # --- movers -------------------------------------------------------------------------------
 ui.section("Groups that moved most", g.CHURN_PROFILE,

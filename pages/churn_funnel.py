@@ -1,0 +1,126 @@
+"""Churn funnel (retention team): cancellation requests through to customers still with
+us 90 days later, the reach rate against the case study's 20–30% baseline, splits by
+segment, channel and agent, response time against the SLA, why customers left, and the
+proactive funnel."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, data, glossary as g, sidebar, tables, ui
+from dashboard import formatting as fmt
+
+SPLITS = {"segment": "Segment", "channel": "Request channel", "agent": "Agent"}
+
+flt = sidebar.current_filter()
+st.title("Churn funnel")
+st.caption(
+    f"Cancellation requests made {flt.start:%d %b %Y} – {flt.end:%d %b %Y} by the selected customers "
+    "in the selected channels; retention calls and outcomes up to the as-of date."
+)
+sla_hours = st.slider(
+    "Response SLA (hours from request to first retention call)", min_value=1, max_value=72, value=24,
+    step=1, key="funnel_sla_hours",
+    help="A request meets the SLA when its first retention call came within this many hours. "
+    + g.help_link(g.RETENTION_FUNNEL),
+)
+
+funnel = data.retention_funnel(flt, sla_hours)
+if funnel.empty:
+    ui.empty("No cancellation requests match these filters and this period. Widen the period, "
+             "the customer filters or the contact channels in the sidebar.")
+    st.stop()
+overall = data.retention_funnel_summary(flt, None, sla_hours).iloc[0]
+
+cols = st.columns(5)
+ui.kpi(cols[0], "Requests", fmt.count(overall.requests),
+       help_text="Cancellation requests in the period.", anchor=g.RETENTION_FUNNEL)
+ui.kpi(cols[1], "Reach rate", fmt.percent(overall.reach_rate, 1),
+       help_text="Requests where a retention call reached the customer ÷ requests. "
+       "Case-study baseline: 20–30%.", anchor=g.RETENTION_FUNNEL)
+ui.kpi(cols[2], "Offer acceptance", fmt.percent(overall.acceptance_rate, 1),
+       help_text="Accepted offers ÷ offers made.", anchor=g.RETENTION_FUNNEL)
+ui.kpi(cols[3], "Kept 90 days", fmt.percent(overall.save_rate_90d, 1),
+       help_text="Of the accepted offers at least 90 days old, the share whose customer was "
+       "still active 90 days after the request.", anchor=g.RETENTION_FUNNEL)
+ui.kpi(cols[4], f"Called within {sla_hours} h", fmt.percent(overall.sla_attainment, 1),
+       help_text=f"Requests whose first retention call came within {sla_hours} hours ÷ requests "
+       f"whose SLA can be judged. Median wait {overall.median_hours_to_attempt:.1f} h.",
+       anchor=g.RETENTION_FUNNEL)
+
+ui.section("From request to retained", g.RETENTION_FUNNEL,
+           "Each step is a subset of the one before; the last step counts only requests at "
+           "least 90 days old.")
+left, right = st.columns([3, 2])
+with left:
+    ui.chart(charts.funnel_chart(funnel, subtitle="Cancellation requests and what became of them"),
+             "funnel", data=funnel, help_anchor=g.RETENTION_FUNNEL, width="wide")
+with right:
+    ui.chart(charts.reach_gauge(float(overall.reach_rate)), "reach_gauge", help_anchor=g.RETENTION_FUNNEL,
+             caption="Reach rate = reached ÷ requests", width="narrow")
+
+ui.section("Where the funnel leaks", g.RETENTION_FUNNEL)
+split = st.segmented_control("Split by", list(SPLITS), format_func=SPLITS.get, default="segment",
+                             key="funnel_split") or "segment"
+by_group = data.retention_funnel_summary(flt, split, sla_hours)
+ui.chart(
+    charts.rate_by_group(by_group, split, "reach_rate", "Reach rate", baseline=charts.REACH_BASELINE),
+    f"reach_by_{split}", data=by_group, help_anchor=g.RETENTION_FUNNEL,
+)
+rates = ["attempt_rate", "reach_rate", "offer_rate", "acceptance_rate", "save_rate_90d", "sla_attainment"]
+shown = tables.labelled(
+    tables.percent_values(by_group, rates),
+    {"group": SPLITS[split], "requests": "Requests", "attempt_rate": "Attempted", "reach_rate": "Reached",
+     "offer_rate": "Offer made (of reached)", "acceptance_rate": "Accepted (of offers)",
+     "save_rate_90d": "Active 90 days after accepting", "median_hours_to_attempt": "Median hours to first call",
+     "sla_attainment": f"First call within {sla_hours} h"},
+    value_columns=("group",),
+)
+ui.table(shown, f"funnel_by_{split}", column_config={
+    "Requests": tables.count_column("Requests"),
+    **{c: tables.percent_column(c, 1) for c in shown.columns if c not in (SPLITS[split], "Requests",
+                                                                       "Median hours to first call")},
+    "Median hours to first call": st.column_config.NumberColumn("Median hours to first call", format="%.1f"),
+})
+
+ui.section("Time to the first retention call", g.RETENTION_FUNNEL,
+           "Hours from the cancellation request to the first retention call, by the channel of the request.")
+by_channel = data.retention_funnel_summary(flt, "channel", sla_hours)
+attempted = by_channel.dropna(subset=["median_hours_to_attempt"])
+if attempted.empty:
+    ui.empty("No request in the selection has had a retention call yet.")
+else:
+    ui.chart(charts.response_times(attempted, sla_hours), "response_times", data=by_channel,
+             help_anchor=g.RETENTION_FUNNEL)
+
+ui.section("Why customers left", g.CHURN_PROFILE,
+           "Recorded churn reasons of every customer who left in the period — those who asked to "
+           "cancel and were not saved, and those who left without asking.")
+reasons = data.churn_reasons(flt)
+if reasons.empty:
+    ui.empty("Nobody in the selection left in this period.")
+else:
+    ui.chart(charts.reasons_chart(reasons), "churn_reasons", data=reasons, help_anchor=g.CHURN_PROFILE)
+
+ui.section("Proactive funnel", g.PROACTIVE_FUNNEL,
+           "Customers flagged at risk, contacted within 30 days, reached, and still active 90 days "
+           "after the flag.")
+proactive = data.proactive_funnel(flt)
+if proactive.empty:
+    ui.empty("No at-risk flags in this period for the selection (the optional at_risk_flags "
+             "table is absent or holds none).")
+else:
+    left, right = st.columns([3, 2])
+    with left:
+        reached = proactive.loc[proactive["step"] == "reached", "share_of_start"].iloc[0]
+        ui.chart(charts.funnel_chart(
+            proactive, title=f"{fmt.percent(reached, 0)} of flagged customers were reached",
+            subtitle="At-risk flags raised in the period and the outreach that followed"),
+            "proactive_funnel", data=proactive, help_anchor=g.PROACTIVE_FUNNEL, width="wide")
+    with right:
+        comparison = data.proactive_retention_comparison(flt)
+        if comparison.empty:
+            ui.empty("No flag in the period is 90 days old yet.")
+        else:
+            ui.chart(charts.proactive_comparison_chart(comparison), "proactive_comparison",
+                     data=comparison, help_anchor=g.PROACTIVE_FUNNEL, width="narrow")

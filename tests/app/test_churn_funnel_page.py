@@ -1,0 +1,64 @@
+"""AppTest: the Churn funnel page over the session sample and over a tiny database
+without cancellation requests."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from analytics.metrics import retention_funnel_summary
+from dashboard import formatting as fmt
+from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, run_page
+from tests.builders import build_database
+
+PAGE = "churn_funnel.py"
+KPIS = ["Requests", "Reach rate", "Offer acceptance", "Kept 90 days", "Called within 24 h"]
+
+
+def test_funnel_page_renders(monkeypatch, sample_db, sample_db_path):
+    at = run_page(monkeypatch, sample_db_path, PAGE)
+    no_exception(at)
+    assert at.title[0].value == "Churn funnel"
+    values = metric_values(at)
+    assert list(values) == KPIS
+    expected = retention_funnel_summary(sample_db, default_filter(sample_db_path)).iloc[0]
+    assert values["Requests"] == fmt.count(expected.requests)
+    assert values["Reach rate"] == fmt.percent(expected.reach_rate, 1)
+    # funnel, reach gauge, reach by segment, response times, reasons, proactive funnel + comparison
+    assert chart_count(at) == 7
+    assert [s.value for s in at.subheader][:5] == [
+        "From request to retained", "Where the funnel leaks", "Time to the first retention call",
+        "Why customers left", "Proactive funnel"]
+    assert all("glossary#" in m.proto.help for m in at.metric)
+
+
+def test_segment_filter_changes_the_funnel(monkeypatch, sample_db, sample_db_path):
+    at = run_page(monkeypatch, sample_db_path, PAGE)
+    everyone = metric_values(at)["Requests"]
+    at.sidebar.multiselect(key="flt_segments").select("enterprise").run()
+    no_exception(at)
+    expected = retention_funnel_summary(sample_db, default_filter(sample_db_path, segments=("enterprise",)))
+    assert metric_values(at)["Requests"] == fmt.count(expected.iloc[0].requests)
+    assert metric_values(at)["Requests"] != everyone
+
+
+def test_sla_slider_and_split(monkeypatch, sample_db, sample_db_path):
+    at = run_page(monkeypatch, sample_db_path, PAGE)
+    at.slider(key="funnel_sla_hours").set_value(4).run()
+    no_exception(at)
+    expected = retention_funnel_summary(sample_db, default_filter(sample_db_path), sla_hours=4).iloc[0]
+    assert metric_values(at)["Called within 4 h"] == fmt.percent(expected.sla_attainment, 1)
+    at.segmented_control(key="funnel_split").set_value("agent").run()
+    no_exception(at)
+    assert "Agent" in at.dataframe[0].value.columns
+
+
+def test_no_requests_shows_a_message(monkeypatch, tmp_path):
+    path = build_database(
+        tmp_path / "quiet.duckdb",
+        customers=[{"customer_id": 1, "signup_date": date(2024, 1, 5)}],
+        schema_info={"as_of_date": "2024-12-31", "history_start": "2024-01-01"},
+    )
+    at = run_page(monkeypatch, path, PAGE)
+    no_exception(at)
+    assert "No cancellation requests match" in at.info[0].value
+    assert chart_count(at) == 0
