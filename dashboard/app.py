@@ -35,6 +35,10 @@ def main() -> None:
             "Retention team": [
                 st.Page(PAGES / "churn_funnel.py", title="Churn funnel", icon=":material/filter_alt:"),
             ],
+            "Analysis": [
+                st.Page(PAGES / "retention_by_segment.py", title="Retention by segment",
+                        icon=":material/groups:"),
+            ],
             "Reference": [
                 st.Page(PAGES / "glossary.py", title="Metrics glossary", icon=":material/menu_book:", url_path="glossary"),
             ],

@@ -136,7 +136,7 @@ def _base(fig: go.Figure, title: str, subtitle: str = "", height: int = 420, leg
     return fig
 
 
-TITLE_CHARS = {"full": 95, "wide": 70, "half": 46, "narrow": 32}
+TITLE_CHARS = {"full": 95, "wide": 56, "half": 44, "narrow": 34}
 
 
 def fit_title(fig: go.Figure, width: str) -> go.Figure:
@@ -565,7 +565,7 @@ def churn_by_group(df: pd.DataFrame, dimension: str) -> go.Figure:
         title = f"Logo churn by {fmt.label(dimension).lower()}"
     _base(fig, title, f"Logo churn over the period by {fmt.label(dimension).lower()} (customers active at its start)",
           height=max(280, 120 + 38 * len(d)), legend=False)
-    fig.update_xaxes(tickformat=".0%", range=[0, float(d["churn_rate"].max() or 0.1) * 1.45])
+    fig.update_xaxes(tickformat=".0%", range=[0, float(d["churn_rate"].max() or 0.1) * 1.9])
     return fig
 
 
@@ -582,6 +582,7 @@ def tenure_chart(tenure: pd.DataFrame) -> go.Figure:
     title = (f"{fmt.percent(early, 0)} of leavers go within 6 months; most at {top.tenure_band}"
              if top is not None else "Tenure at churn")
     _base(fig, title, "Tenure at churn of the customers who left in the period", height=360, legend=False)
+    fig.update_xaxes(tickangle=0, tickfont=dict(size=FONT_SIZE - 2))
     fig.update_yaxes(tickformat=".0%", range=[0, float(d["share"].max() or 0.1) * 1.25])
     return fig
 

@@ -24,6 +24,14 @@ def labelled(df: pd.DataFrame, columns: dict[str, str], value_columns: tuple[str
     return out.rename(columns=columns)
 
 
+def finite(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Infinite values (a median lifetime beyond the data) shown as empty cells."""
+    out = df.copy()
+    for c in columns:
+        out[c] = out[c].where(out[c].abs() != float("inf"))
+    return out
+
+
 def percent_column(title: str, digits: int = 1, help_text: str | None = None):
     return st.column_config.NumberColumn(title, format=f"%.{digits}f%%", help=help_text)
 

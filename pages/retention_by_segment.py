@@ -1,0 +1,113 @@
+"""Retention by segment (analysis): signup-cohort retention, survival curves with their
+95% bands for a chosen dimension, median lifetime and the log-rank test, retention by
+group, and the churn profile — who leaves, when, and why."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, data, glossary as g, sidebar, tables, ui
+from dashboard import formatting as fmt
+
+DIMENSIONS = ("segment", "plan", "region", "contract_type", "acquisition_channel", "loyalty_member")
+BASES = {"logo": "Customers (logo)", "revenue": "Revenue (MRR)"}
+
+flt = sidebar.current_filter()
+st.title("Retention by segment")
+st.caption(f"Period {flt.start:%d %b %Y} – {flt.end:%d %b %Y}; survival over each customer's whole history "
+           f"to {flt.as_of:%d %b %Y}.")
+
+if data.churn_by_period(flt, "month").empty:
+    ui.empty(ui.NO_MATCH)
+    st.stop()
+
+by = st.selectbox("Compare by", DIMENSIONS, format_func=fmt.label, key="retention_by",
+                  help="The customer attribute the survival curves and churn rates are split by.")
+
+medians_all = data.median_lifetime(flt)
+medians = data.median_lifetime(flt, by)
+logrank = data.survival_logrank(flt, by)
+cols = st.columns(3)
+ui.kpi(cols[0], "Median customer lifetime", fmt.months(medians_all["median_lifetime"].iloc[0], 1)
+       if not medians_all.empty else "—",
+       help_text="Months after signup by which half the customers have left (Kaplan–Meier, "
+       "active customers censored).", anchor=g.MEDIAN_LIFETIME)
+ui.kpi(cols[1], f"Log-rank p-value by {fmt.label(by).lower()}", fmt.p_value(logrank.p_value),
+       help_text=f"Chance of curves this different if every {fmt.label(by).lower()} had the same "
+       f"churn hazard (χ² = {logrank.test_statistic:.1f}, {logrank.degrees_of_freedom} df). "
+       "Small = the groups really differ.", anchor=g.SURVIVAL)
+ui.kpi(cols[2], "Groups compared", fmt.count(len(medians)),
+       help_text=f"Values of {fmt.label(by).lower()} with customers in the selection.", anchor=g.SURVIVAL)
+
+# --- survival ------------------------------------------------------------------------------
+ui.section(f"Survival by {fmt.label(by).lower()}", g.SURVIVAL,
+           "Kaplan–Meier estimate of the share of customers still active, by months since signup, "
+           "with 95% confidence bands.")
+curves = data.kaplan_meier(flt, by, "months")
+left, right = st.columns([3, 2])
+with left:
+    ui.chart(charts.survival_curves(curves, medians, by, logrank.p_value), f"survival_{by}",
+             data=curves, help_anchor=g.SURVIVAL, width="wide")
+with right:
+    shown = tables.labelled(
+        tables.finite(medians, ["median_lifetime", "median_ci_lower", "median_ci_upper"]), {"group": fmt.label(by), "customers": "Customers", "churned": "Churned",
+                  "median_lifetime": "Median lifetime (months)", "median_ci_lower": "95% CI from",
+                  "median_ci_upper": "95% CI to"},
+        value_columns=("group",))
+    ui.table(shown, f"medians_{by}", column_config={
+        "Customers": tables.count_column("Customers"), "Churned": tables.count_column("Churned"),
+        **{c: st.column_config.NumberColumn(c, format="%.1f") for c in
+           ("Median lifetime (months)", "95% CI from", "95% CI to")},
+    })
+    st.caption("An empty median or bound: the curve has not fallen that far within the data "
+               "(more than half the customers outlast it). " + g.help_link(g.MEDIAN_LIFETIME))
+
+# --- cohorts -------------------------------------------------------------------------------
+ui.section("Cohort retention", g.COHORT_RETENTION,
+           "Each row is the customers who signed up in one month of the period; each column, months since.")
+basis = st.segmented_control("Retention of", list(BASES), format_func=BASES.get, default="logo",
+                             key="cohort_basis") or "logo"
+cohorts = data.cohort_retention(flt, basis)
+if cohorts.empty:
+    ui.empty("No customers in the selection signed up in this period.")
+else:
+    ui.chart(charts.cohort_heatmap(cohorts, basis), f"cohorts_{basis}", data=cohorts,
+             help_anchor=g.COHORT_RETENTION)
+
+# --- retention by group and the churn profile ----------------------------------------------
+ui.section(f"Churn by {fmt.label(by).lower()}", g.CHURN_PROFILE,
+           "Who leaves: logo churn over the period among customers active at its start.")
+by_group = data.churn_by_dimension(flt, by)
+if by_group.empty:
+    ui.empty("Nobody in the selection was active at the start of the period.")
+else:
+    left, right = st.columns([3, 2])
+    with left:
+        ui.chart(charts.churn_by_group(by_group, by), f"churn_by_{by}", data=by_group,
+                 help_anchor=g.LOGO_CHURN, width="wide")
+    with right:
+        shown = tables.labelled(
+            tables.percent_values(by_group, ["churn_rate", "retention_rate", "share_of_churned"]),
+            {"group": fmt.label(by), "active_start": "Active at start", "churned": "Churned",
+             "churn_rate": "Churn", "retention_rate": "Retention", "share_of_churned": "Share of churned"},
+            value_columns=("group",))
+        ui.table(shown, f"churn_table_{by}", column_config={
+            "Active at start": tables.count_column("Active at start"),
+            "Churned": tables.count_column("Churned"),
+            "Churn": tables.percent_column("Churn", 1), "Retention": tables.percent_column("Retention", 1),
+            "Share of churned": tables.percent_column("Share of churned", 1),
+        })
+
+ui.section("When and why customers leave", g.CHURN_PROFILE)
+tenure = data.tenure_at_churn(flt)
+trend = data.churn_reasons_by_month(flt)
+if tenure.empty:
+    ui.empty("Nobody in the selection left in this period.")
+else:
+    left, right = st.columns(2)
+    with left:
+        ui.chart(charts.tenure_chart(tenure), "tenure_at_churn", data=tenure, help_anchor=g.CHURN_PROFILE,
+                 width="half")
+    with right:
+        ui.chart(charts.reasons_trend(trend), "reasons_by_month", data=trend, help_anchor=g.CHURN_PROFILE,
+                 width="half")
