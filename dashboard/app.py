@@ -38,6 +38,7 @@ def main() -> None:
             "Analysis": [
                 st.Page(PAGES / "retention_by_segment.py", title="Retention by segment",
                         icon=":material/groups:"),
+                st.Page(PAGES / "customer_value.py", title="Customer value", icon=":material/payments:"),
             ],
             "Reference": [
                 st.Page(PAGES / "glossary.py", title="Metrics glossary", icon=":material/menu_book:", url_path="glossary"),

@@ -626,7 +626,7 @@ def clv_boxes(quantiles_by_group: dict[str, pd.DataFrame], dimension: str = "seg
             hoverinfo="skip",
         ))
         fig.add_annotation(x=fmt.label(group), y=v[0.5], text=fmt.money(v[0.5]), showarrow=False,
-                           xshift=60, font=dict(size=FONT_SIZE - 1))
+                           xshift=95, font=dict(size=FONT_SIZE - 1))
     if len(medians) >= 2:
         hi = max(medians, key=medians.get)
         lo = min(medians, key=medians.get)
@@ -701,8 +701,8 @@ def clv_cac_chart(df: pd.DataFrame, dimension: str) -> go.Figure:
               for r, c, a in zip(d["clv_cac_ratio"], d["mean_clv"], d["mean_cac"])],
         textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>",
     ))
-    fig.add_vline(x=1, line=dict(color=BAD, dash="dash", width=2), annotation_text="break-even",
-                  annotation_position="top right")
+    fig.add_vline(x=1, line=dict(color=BAD, dash="dash", width=2), annotation_text="break-even 1×",
+                  annotation_position="bottom right", annotation_yshift=-4)
     if len(d) >= 2:
         hi, lo = d.iloc[-1], d.iloc[0]
         title = (f"{fmt.label(hi.group)} has returned {fmt.multiple(hi.clv_cac_ratio)} its acquisition cost; "

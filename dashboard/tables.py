@@ -74,3 +74,12 @@ def churn_movers(current: list[pd.DataFrame], previous: list[pd.DataFrame], top:
     merged = merged.reindex(merged["change"].abs().sort_values(ascending=False).index).head(top)
     return merged[["dimension", "group", "group_label", "previous_rate", "current_rate", "change",
                    "active_start"]].reset_index(drop=True)
+
+
+def quantiles_by_group(frames: dict[str, pd.DataFrame], dimension: str) -> pd.DataFrame:
+    """`clv_quantiles` results per group as one long frame (``dimension``, ``quantile``,
+    ``clv``) for a CSV download."""
+    parts = [f.assign(**{dimension: group}) for group, f in frames.items() if not f.empty]
+    if not parts:
+        return pd.DataFrame(columns=[dimension, "quantile", "clv"])
+    return pd.concat(parts, ignore_index=True)[[dimension, "quantile", "clv"]]

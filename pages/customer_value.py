@@ -1,0 +1,99 @@
+"""Customer value (analysis): historical CLV by segment, how concentrated value is
+(Pareto), value tiers, and CLV against acquisition cost."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from dashboard import charts, data, glossary as g, sidebar, tables, ui
+from dashboard import formatting as fmt
+
+CAC_DIMENSIONS = ("segment", "acquisition_channel", "plan", "region", "contract_type")
+BOX_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+flt = sidebar.current_filter()
+st.title("Customer value")
+st.caption(f"Historical CLV = margin earned to date, at {flt.as_of:%d %b %Y}, over every customer who "
+           "signed up by then (the period's start does not apply: value is cumulative).")
+
+clv = data.customer_clv(flt)
+if clv.empty:
+    ui.empty(ui.NO_MATCH)
+    st.stop()
+
+top_share = st.slider("Top share of customers", min_value=5, max_value=50, value=20, step=5, format="%d%%",
+                      key="value_top_share",
+                      help="How much of total value the most valuable customers hold. " + g.help_link(g.HISTORICAL_CLV)) / 100
+pareto = data.clv_pareto(flt, top_share)
+quantiles = data.clv_quantiles(flt, BOX_QUANTILES)
+overall_cac = data.clv_cac_ratio(flt, "segment")
+
+cols = st.columns(4)
+ui.kpi(cols[0], "Average historical CLV", fmt.money(pareto.total_clv / pareto.customers),
+       help_text=f"Total margin earned to date ÷ the {fmt.count(pareto.customers)} customers.",
+       anchor=g.HISTORICAL_CLV)
+ui.kpi(cols[1], "Median historical CLV", fmt.money(quantiles.loc[quantiles["quantile"] == 0.5, "clv"].iloc[0]),
+       help_text="Half the customers have earned more than this, half less.", anchor=g.HISTORICAL_CLV)
+ui.kpi(cols[2], f"Value held by the top {top_share:.0%}", fmt.percent(pareto.top_value_share, 0),
+       help_text=f"Historical CLV of the {fmt.count(pareto.top_customers)} most valuable customers ÷ "
+       f"total ({fmt.money(pareto.top_clv)} of {fmt.money(pareto.total_clv)}).", anchor=g.VALUE_TIERS)
+total_clv, total_cac = overall_cac["total_clv"].sum(), overall_cac["total_cac"].sum()
+ui.kpi(cols[3], "CLV : acquisition cost", fmt.multiple(total_clv / total_cac) if total_cac else "—",
+       help_text="Total historical CLV ÷ total acquisition cost of the same customers.", anchor=g.CLV_CAC)
+
+# --- distribution --------------------------------------------------------------------------
+ui.section("CLV by segment", g.HISTORICAL_CLV, "Distribution of historical CLV per customer in each segment.")
+segments = list(flt.segments) or data.dimension_values(str(data.database().path))["segments"]
+by_segment = {s: data.clv_quantiles(replace(flt, segments=(s,)), BOX_QUANTILES) for s in segments}
+ui.chart(charts.clv_boxes(by_segment, "segment"), "clv_by_segment",
+         data=tables.quantiles_by_group(by_segment, "segment"), help_anchor=g.HISTORICAL_CLV)
+if data.has_table("churn_scores"):
+    st.caption("Churn scores are in the database; predicted CLV will be shown here once the scoring "
+               "module publishes it. " + g.help_link(g.PREDICTIVE_CLV))
+else:
+    st.caption("Predicted CLV (expected future margin) appears here once churn scores exist: run "
+               "`python -m analytics.score`. " + g.help_link(g.PREDICTIVE_CLV))
+
+# --- concentration -------------------------------------------------------------------------
+ui.section("How concentrated value is", g.VALUE_TIERS)
+left, right = st.columns(2)
+with left:
+    ui.chart(charts.pareto_curve(clv, pareto.top_share, pareto.top_value_share), "pareto",
+             help_anchor=g.HISTORICAL_CLV, width="half")
+with right:
+    tiers = data.value_tiers(flt)
+    ui.chart(charts.value_tiers_chart(tiers), "value_tiers", data=tiers, help_anchor=g.VALUE_TIERS,
+             width="half")
+shown = tables.labelled(
+    tables.percent_values(tiers, ["share_of_customers", "share_of_value"]),
+    {"value_tier": "Tier", "customers": "Customers", "share_of_customers": "Share of customers",
+     "total_clv": "Total CLV", "share_of_value": "Share of value", "min_clv": "Lowest CLV",
+     "max_clv": "Highest CLV", "mean_clv": "Average CLV"},
+    value_columns=("value_tier",))
+ui.table(shown, "tiers", column_config={
+    "Customers": tables.count_column("Customers"),
+    "Share of customers": tables.percent_column("Share of customers", 0),
+    "Share of value": tables.percent_column("Share of value", 0),
+    **{c: tables.money_column(c) for c in ("Total CLV", "Lowest CLV", "Highest CLV", "Average CLV")},
+})
+
+# --- CLV : CAC -----------------------------------------------------------------------------
+ui.section("CLV against acquisition cost", g.CLV_CAC,
+           "Historical CLV is still growing for young customers, so their ratio understates the eventual return.")
+by = st.selectbox("Compare by", CAC_DIMENSIONS, format_func=fmt.label, key="value_cac_by")
+cac = data.clv_cac_ratio(flt, by)
+left, right = st.columns([3, 2])
+with left:
+    ui.chart(charts.clv_cac_chart(cac, by), f"clv_cac_{by}", data=cac, help_anchor=g.CLV_CAC, width="wide")
+with right:
+    shown = tables.labelled(
+        cac, {"group": fmt.label(by), "customers": "Customers", "mean_clv": "Average CLV",
+              "mean_cac": "Average CAC", "clv_cac_ratio": "CLV ÷ CAC"},
+        value_columns=("group",))
+    ui.table(shown, f"cac_table_{by}", column_config={
+        "Customers": tables.count_column("Customers"), "Average CLV": tables.money_column("Average CLV"),
+        "Average CAC": tables.money_column("Average CAC"),
+        "CLV ÷ CAC": st.column_config.NumberColumn("CLV ÷ CAC", format="%.1f×"),
+    })

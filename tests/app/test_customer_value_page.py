@@ -1,0 +1,59 @@
+"""AppTest: the Customer value page — CLV distribution, Pareto, tiers, CLV : CAC."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from analytics.filters import RetentionFilter
+from analytics.metrics import clv_pareto
+from dashboard import formatting as fmt
+from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, run_page
+from tests.builders import build_database
+
+PAGE = "customer_value.py"
+
+
+def test_page_renders(monkeypatch, sample_db, sample_db_path):
+    at = run_page(monkeypatch, sample_db_path, PAGE)
+    no_exception(at)
+    assert at.title[0].value == "Customer value"
+    values = metric_values(at)
+    assert list(values) == ["Average historical CLV", "Median historical CLV", "Value held by the top 20%",
+                            "CLV : acquisition cost"]
+    flt = default_filter(sample_db_path)
+    pareto = clv_pareto(sample_db, RetentionFilter(flt.end, flt.end))
+    assert values["Average historical CLV"] == fmt.money(pareto.total_clv / pareto.customers)
+    assert values["Value held by the top 20%"] == fmt.percent(pareto.top_value_share, 0)
+    # CLV by segment, Pareto curve, value tiers, CLV : CAC
+    assert chart_count(at) == 4
+    assert any("python -m analytics.score" in c.value for c in at.caption)
+
+
+def test_top_share_slider_and_filter(monkeypatch, sample_db, sample_db_path):
+    at = run_page(monkeypatch, sample_db_path, PAGE)
+    at.slider(key="value_top_share").set_value(10).run()
+    no_exception(at)
+    flt = default_filter(sample_db_path)
+    top10 = clv_pareto(sample_db, RetentionFilter(flt.end, flt.end), 0.1)
+    assert metric_values(at)["Value held by the top 10%"] == fmt.percent(top10.top_value_share, 0)
+    everyone = metric_values(at)["Average historical CLV"]
+    at.sidebar.multiselect(key="flt_segments").select("enterprise").run()
+    no_exception(at)
+    ent = clv_pareto(sample_db, RetentionFilter(flt.end, flt.end, segments=("enterprise",)))
+    assert metric_values(at)["Average historical CLV"] == fmt.money(ent.total_clv / ent.customers) != everyone
+    at.selectbox(key="value_cac_by").set_value("acquisition_channel").run()
+    no_exception(at)
+    assert "Acquisition channel" in at.dataframe[-1].value.columns
+
+
+def test_filter_matching_nothing(monkeypatch, tmp_path):
+    path = build_database(
+        tmp_path / "tiny.duckdb",
+        customers=[{"customer_id": 1, "segment": "consumer", "region": "north", "signup_date": date(2024, 1, 5)},
+                   {"customer_id": 2, "segment": "enterprise", "region": "south", "signup_date": date(2024, 2, 1)}],
+        schema_info={"as_of_date": "2024-12-31", "history_start": "2024-01-01"},
+    )
+    at = run_page(monkeypatch, path, PAGE, {"segment": "enterprise", "region": "north"})
+    no_exception(at)
+    assert "No customers match these filters" in at.info[0].value
+    assert chart_count(at) == 0
