@@ -34,6 +34,7 @@ def main() -> None:
             ],
             "Retention team": [
                 st.Page(PAGES / "churn_funnel.py", title="Churn funnel", icon=":material/filter_alt:"),
+                st.Page(PAGES / "service_signals.py", title="Service & signals", icon=":material/support_agent:"),
             ],
             "Analysis": [
                 st.Page(PAGES / "retention_by_segment.py", title="Retention by segment",

@@ -761,7 +761,7 @@ def sla_by_channel(levels: pd.DataFrame) -> go.Figure:
         title = "Response SLA attainment"
     _base(fig, title, "Share of service contacts answered within the channel's SLA",
           height=max(300, 120 + 38 * len(d)), legend=False)
-    fig.update_xaxes(tickformat=".0%", range=[0, 1.35])
+    fig.update_xaxes(tickformat=".0%", range=[0, 1.7], tickvals=[0, 0.25, 0.5, 0.75, 1])
     return fig
 
 
@@ -783,7 +783,12 @@ def wait_times(levels: pd.DataFrame) -> go.Figure:
     _base(fig, title, "Wait (phone, chat, store) or time to first response (written channels); log scale",
           height=max(340, 140 + 50 * len(d)))
     ticks = [10, 60, 600, 3600, 6 * 3600, 86400, 3 * 86400]
-    fig.update_xaxes(type="log", tickvals=ticks, ticktext=[fmt.duration(t) for t in ticks])
+    values = pd.concat([d["wait_p50_seconds"], d["wait_p90_seconds"]]).dropna()
+    values = values[values > 0]
+    low, high = (float(values.min()), float(values.max())) if len(values) else (10.0, 86400.0)
+    # log axis: the range is in powers of ten; leave room right of the longest bar's label
+    fig.update_xaxes(type="log", tickvals=ticks, ticktext=[fmt.duration(t) for t in ticks],
+                     range=[math.log10(low) - 0.3, math.log10(high) + 0.9])
     fig.update_layout(barmode="group")
     return fig
 

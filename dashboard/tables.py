@@ -83,3 +83,16 @@ def quantiles_by_group(frames: dict[str, pd.DataFrame], dimension: str) -> pd.Da
     if not parts:
         return pd.DataFrame(columns=[dimension, "quantile", "clv"])
     return pd.concat(parts, ignore_index=True)[[dimension, "quantile", "clv"]]
+
+
+def overall_rate(df: pd.DataFrame, numerator: str, denominator: str) -> float:
+    """Σ numerator ÷ Σ denominator over a metric frame's rows (e.g. SLA attainment over
+    every channel of `service_levels`): the same ratio the rows hold, for all of them."""
+    total = df[denominator].sum() if not df.empty else 0
+    return float(df[numerator].sum() / total) if total else float("nan")
+
+
+def stacked(*frames: pd.DataFrame) -> pd.DataFrame:
+    """Frames with the same columns one under the other (a chart's data for download)."""
+    parts = [f for f in frames if not f.empty]
+    return pd.concat(parts, ignore_index=True) if parts else frames[0]

@@ -1,0 +1,104 @@
+"""Service & signals (retention team): first-contact resolution, repeat contacts, response
+SLAs and waits by channel, CSAT and NPS, and the early-warning view — churn by the number
+of recent service contacts and unresolved contacts."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, data, glossary as g, sidebar, tables, ui
+from dashboard import formatting as fmt
+
+flt = sidebar.current_filter()
+st.title("Service & signals")
+st.caption(f"Inbound service contacts (service requests, complaints, billing issues) "
+           f"{flt.start:%d %b %Y} – {flt.end:%d %b %Y} of the selected customers in the selected channels.")
+
+fcr = data.first_contact_resolution(flt, by_channel=False)
+repeat = data.repeat_contact_rate(flt, by_channel=False)
+levels = data.service_levels(flt)
+satisfaction = data.satisfaction_trend(flt)
+if fcr.empty and levels.empty and satisfaction.empty:
+    ui.empty("No service contacts or surveys match these filters. Widen the period, the customer "
+             "filters or the contact channels in the sidebar.")
+    st.stop()
+
+
+def last_and_change(df, column, show, change):
+    """The last month's value, its change from the month before, and the monthly series."""
+    if df.empty:
+        return "—", None, None
+    last = df[column].iloc[-1]
+    delta = change(last - df[column].iloc[-2]) if len(df) >= 2 else None
+    return show(last), delta, df[column]
+
+
+month = f"{fcr['month'].iloc[-1]:%b %Y}" if not fcr.empty else "the last month"
+cols = st.columns(5)
+value, delta, spark = last_and_change(fcr, "fcr_rate", lambda v: fmt.percent(v, 1), fmt.points)
+ui.kpi(cols[0], "FCR", value, delta, sparkline=spark, anchor=g.SERVICE,
+       help_text=f"First-contact resolution: service contacts in {month} resolved on the first "
+       "contact ÷ contacts with it recorded; change from the month before. 86% of customers expect it.")
+value, delta, spark = last_and_change(repeat, "repeat_rate", lambda v: fmt.percent(v, 1), fmt.points)
+ui.kpi(cols[1], "Repeat contacts", value, delta, inverse=True, sparkline=spark, anchor=g.SERVICE,
+       help_text=f"Service contacts in {month} on a subject the customer raised in the 7 days before.")
+attainment = tables.overall_rate(levels, "within_sla", "contacts")
+ui.kpi(cols[2], "Within SLA", fmt.percent(attainment, 1), anchor=g.SERVICE,
+       help_text="Service contacts answered within their channel's SLA ÷ contacts with a recorded wait, "
+       "over the period and every selected channel.")
+value, delta, spark = last_and_change(satisfaction, "csat_mean", lambda v: f"{v:.2f} / 5",
+                                      lambda d: f"{d:+.2f}" if round(d, 2) else 0)
+ui.kpi(cols[3], "CSAT", value, delta, sparkline=spark, anchor=g.SERVICE,
+       help_text="Mean survey answer (1–5) in the last month; change from the month before.")
+value, delta, spark = last_and_change(satisfaction, "nps", lambda v: f"{v:+.0f}",
+                                      lambda d: f"{d:+.0f}" if round(d) else 0)
+ui.kpi(cols[4], "NPS", value, delta, sparkline=spark, anchor=g.SERVICE,
+       help_text="% promoters (9–10) − % detractors (0–6) in the last month.")
+
+ui.section("Resolution and repeat contacts", g.SERVICE,
+           "Each additional call drops satisfaction by about 15% (the brief); repeat contacts are a churn driver.")
+if fcr.empty:
+    ui.empty("No service contact with a recorded resolution in the selection.")
+else:
+    ui.chart(charts.service_trend(fcr, repeat), "service_trend", data=fcr, help_anchor=g.SERVICE)
+
+ui.section("Response SLA and waits by channel", g.SERVICE,
+           "Queue wait for phone, chat and store; time to first response for written channels "
+           "(answer within a day).")
+if levels.empty:
+    ui.empty("No service contact with a recorded wait in the selection.")
+else:
+    left, right = st.columns(2)
+    with left:
+        ui.chart(charts.sla_by_channel(levels), "sla_by_channel", data=levels, help_anchor=g.SERVICE,
+                 width="half")
+    with right:
+        ui.chart(charts.wait_times(levels), "wait_times", data=levels, help_anchor=g.SERVICE, width="half")
+    shown = levels.assign(
+        sla=levels["sla_seconds"].map(fmt.duration), p50=levels["wait_p50_seconds"].map(fmt.duration),
+        p90=levels["wait_p90_seconds"].map(fmt.duration))
+    shown = tables.labelled(
+        tables.percent_values(shown, ["sla_attainment"]),
+        {"channel": "Channel", "sla": "SLA", "contacts": "Contacts", "within_sla": "Within SLA",
+         "sla_attainment": "Attainment", "p50": "Median wait", "p90": "90th percentile wait"},
+        value_columns=("channel",))
+    ui.table(shown, "service_levels", column_config={
+        "Contacts": tables.count_column("Contacts"), "Within SLA": tables.count_column("Within SLA"),
+        "Attainment": tables.percent_column("Attainment", 1)})
+
+ui.section("Satisfaction", g.SERVICE)
+if satisfaction.empty:
+    ui.empty("No survey answers in the selection.")
+else:
+    ui.chart(charts.satisfaction_chart(satisfaction), "satisfaction", data=satisfaction, help_anchor=g.SERVICE)
+
+ui.section("Early warning: service history and churn", g.EARLY_WARNING,
+           "Customers active 90 days before the as-of date, by their service contacts in the 90 days "
+           "before that, and the share who left in the following 90 days.")
+contacts = data.churn_by_service_history(flt, "contacts")
+unresolved = data.churn_by_service_history(flt, "unresolved")
+if contacts.empty:
+    ui.empty("Nobody in the selection was active 90 days before the as-of date.")
+else:
+    ui.chart(charts.early_warning_chart(contacts, unresolved), "early_warning",
+             data=tables.stacked(contacts, unresolved), help_anchor=g.EARLY_WARNING)
