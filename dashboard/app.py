@@ -31,6 +31,7 @@ def main() -> None:
         {
             "Management": [
                 st.Page(PAGES / "overview.py", title="Overview", icon=":material/monitoring:", default=True),
+                st.Page(PAGES / "retention_roi.py", title="Retention ROI & what-if", icon=":material/savings:"),
             ],
             "Retention team": [
                 st.Page(PAGES / "churn_funnel.py", title="Churn funnel", icon=":material/filter_alt:"),

@@ -853,11 +853,11 @@ def whatif_chart(whatif) -> go.Figure:
                 marker_color=NEUTRAL, text=[fmt.money(h.baseline_revenue) for h in whatif.horizons],
                 textposition="outside")
     fig.add_bar(x=horizons, y=[h.improved_revenue for h in whatif.horizons],
-                name=f"With churn cut by {fmt.points(whatif.reduction_points).lstrip('+')}",
+                name=f"With churn cut by {fmt.points(whatif.reduction_points, 2).lstrip('+')}",
                 marker_color=GOOD, text=[fmt.money(h.improved_revenue) for h in whatif.horizons],
                 textposition="outside")
     last = whatif.horizons[-1]
-    title = (f"Cutting monthly churn by {fmt.points(whatif.reduction_points).lstrip('+')} keeps "
+    title = (f"Cutting monthly churn by {fmt.points(whatif.reduction_points, 2).lstrip('+')} keeps "
              f"{fmt.money(last.extra_revenue)} more revenue over {last.months} months")
     _base(fig, title, "Revenue from today's customers (no new sales), monthly churn applied each month", height=400)
     fig.update_layout(barmode="group")
@@ -877,9 +877,11 @@ def replace_or_keep_chart(result) -> go.Figure:
         x=[n for n, _, _ in d], y=[v for _, v, _ in d], marker_color=[c for _, _, c in d],
         text=[fmt.money(v) for _, v, _ in d], textposition="outside", cliponaxis=False, width=0.55,
     ))
-    cheapest_replace = np.nanmin([result.replace_at_observed_cac, result.replace_at_multiple])
-    title = (f"Replacing {fmt.count(result.lost_customers)} lost customers costs "
-             f"{fmt.money(cheapest_replace)}+; keeping them {fmt.money(result.keep_cost)}")
+    replace = [v for v in (result.replace_at_observed_cac, result.replace_at_multiple) if not pd.isna(v)]
+    low, high = min(replace), max(replace)
+    span = fmt.money(low) if low == high else f"{fmt.money(low)}–{fmt.money(high)}"
+    title = (f"Keeping {fmt.count(result.lost_customers)} leavers would cost {fmt.money(result.keep_cost)}; "
+             f"replacing them {span}")
     _base(fig, title, "Acquisition cost of replacing the period's leavers vs the cost of a retention action and offer each",
           height=400, legend=False)
     _money_axis(fig)
@@ -927,4 +929,34 @@ def line_series(frames: Iterable[tuple[str, pd.DataFrame, str, str]], title: str
                         line=dict(color=PALETTE[i % len(PALETTE)], width=3))
     _base(fig, title, subtitle)
     fig.update_yaxes(tickformat=tickformat)
+    return fig
+
+
+def roi_waterfall(result) -> go.Figure:
+    """Programme ROI as a waterfall (`analytics.roi.ProgrammeROI`): value kept, minus the
+    cost of actions and of offers, to the net benefit."""
+    action_cost = result.actions * result.cost_per_action
+    offer_cost = result.offers * result.cost_per_offer
+    fig = go.Figure(go.Waterfall(
+        x=["Value kept", "Retention actions", "Offers", "Net benefit"],
+        measure=["absolute", "relative", "relative", "total"],
+        y=[result.retained_value, -action_cost, -offer_cost, result.net_benefit],
+        text=[fmt.money(result.retained_value), fmt.signed_money(-action_cost), fmt.signed_money(-offer_cost),
+              fmt.money(result.net_benefit)],
+        textposition="outside", cliponaxis=False,
+        increasing=dict(marker=dict(color=GOOD)), decreasing=dict(marker=dict(color=BAD)),
+        totals=dict(marker=dict(color="#009E73" if result.net_benefit >= 0 else BAD)),
+        connector=dict(line=dict(color=GRID_COLOUR)),
+    ))
+    if math.isnan(result.roi):
+        title = f"Net benefit {fmt.money(result.net_benefit)} (no programme cost entered)"
+    else:
+        title = (f"Every {fmt.currency_symbol()}1 spent on retention returned "
+                 f"{fmt.currency_symbol()}{result.retained_value / result.programme_cost:,.2f} "
+                 f"— ROI {result.roi * 100:,.0f}%")
+    _base(fig, title, "Saved customers × value per saved customer, less the cost of actions and accepted offers",
+          height=400, legend=False)
+    _money_axis(fig)
+    top = max(result.retained_value, result.net_benefit, 1.0)
+    fig.update_yaxes(range=[min(0, result.net_benefit) * 1.2, top * 1.18])
     return fig

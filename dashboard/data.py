@@ -21,7 +21,7 @@ import streamlit as st
 
 import pandas as pd
 
-from analytics import metrics, overview
+from analytics import metrics, overview, roi
 from analytics.config import database_path
 from analytics.db import Database, DatabaseError, open_database
 from analytics.filters import RetentionFilter
@@ -410,3 +410,24 @@ def targets_vs_actuals(flt: RetentionFilter, quarter: str) -> pd.DataFrame:
 @st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Comparing the quarter with its targets…")
 def _targets_vs_actuals(key, flt: RetentionFilter, quarter: str) -> pd.DataFrame:
     return metrics.targets_vs_actuals(database(), flt, quarter)
+
+
+# --- retention economics (analytics.roi) ---------------------------------------------------
+# Pure arithmetic on a handful of numbers: nothing worth caching, passed through so pages
+# keep one way in to the analytics.
+
+def programme_roi(**kwargs) -> roi.ProgrammeROI:
+    return roi.programme_roi(**kwargs)
+
+
+def monthly_churn_rate(period_churn_rate: float, period_days: float) -> float:
+    return roi.monthly_churn_rate(period_churn_rate, period_days)
+
+
+def churn_reduction_whatif(monthly_revenue: float, monthly_churn: float, reduction_points: float,
+                           horizons=roi.DEFAULT_HORIZONS) -> roi.ChurnReductionWhatIf:
+    return roi.churn_reduction_whatif(monthly_revenue, monthly_churn, reduction_points, horizons)
+
+
+def replace_or_keep(**kwargs) -> roi.ReplaceOrKeep:
+    return roi.replace_or_keep(**kwargs)

@@ -90,3 +90,8 @@ def quarter_windows(flt: RetentionFilter, count: int) -> list[RetentionFilter]:
         start = add_months(quarter_start(out[-1].start), -3)
         out.append(flt.with_period(start, month_end(add_months(start, 2))))
     return list(reversed(out))
+
+
+def length_days(flt: RetentionFilter) -> int:
+    """Days in the filter's period, both ends included."""
+    return (flt.end - flt.start).days + 1

@@ -96,3 +96,17 @@ def stacked(*frames: pd.DataFrame) -> pd.DataFrame:
     """Frames with the same columns one under the other (a chart's data for download)."""
     parts = [f for f in frames if not f.empty]
     return pd.concat(parts, ignore_index=True) if parts else frames[0]
+
+
+def record(result) -> pd.DataFrame:
+    """A result dataclass as a one-row frame (for a CSV download)."""
+    from dataclasses import asdict
+
+    return pd.DataFrame([asdict(result)])
+
+
+def records(results) -> pd.DataFrame:
+    """Result dataclasses as rows."""
+    from dataclasses import asdict
+
+    return pd.DataFrame([asdict(r) for r in results])

@@ -1,0 +1,121 @@
+"""Retention ROI & what-if (management): what the retention programme returned in the
+period, what cutting churn would be worth over 12 and 24 months, and what replacing the
+period's lost customers costs against keeping them. The arithmetic is analytics.roi."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analytics.roi import DEFAULT_ACQUISITION_MULTIPLE
+from dashboard import charts, data, glossary as g, periods, sidebar, tables, ui
+from dashboard import formatting as fmt
+
+flt = sidebar.current_filter()
+st.title("Retention ROI & what-if")
+st.caption(f"Period {flt.start:%d %b %Y} – {flt.end:%d %b %Y}. Counts come from the data; costs "
+           "are your assumptions — change them below.")
+
+churn = data.churn_summary(flt)
+if churn.empty:
+    ui.empty(ui.NO_MATCH)
+    st.stop()
+
+funnel = data.retention_funnel_summary(flt)
+proactive = data.proactive_funnel(flt)
+pareto = data.clv_pareto(flt)
+average_clv = pareto.total_clv / pareto.customers if pareto.customers else 0.0
+mrr = data.mrr_by_month(flt)
+cac = data.clv_cac_ratio(flt, "segment")
+saved = data.saved_customers(flt)
+
+symbol = fmt.currency_symbol()
+with st.container(border=True):
+    st.markdown("**Assumptions**")
+    cols = st.columns(4)
+    cost_per_action = cols[0].number_input(
+        f"Cost of a retention action ({symbol})", min_value=0.0, value=20.0, step=5.0, format="%.0f", key="roi_action_cost",
+        help="One retention call or proactive outreach: agent time and overhead.")
+    cost_per_offer = cols[1].number_input(
+        f"Cost of an accepted offer ({symbol})", min_value=0.0, value=100.0, step=10.0, format="%.0f", key="roi_offer_cost",
+        help="Discount or benefit given when a customer accepts a retention offer.")
+    multiple = cols[2].number_input(
+        "Acquisition cost multiple", min_value=1.0, max_value=30.0, value=DEFAULT_ACQUISITION_MULTIPLE,
+        step=0.5, format="%.1f", key="roi_multiple",
+        help="How many times more acquiring a customer costs than keeping one (the brief: 5–7×, "
+        "up to 20× in some sectors).")
+    value_per_saved = cols[3].number_input(
+        f"Value of a saved customer ({symbol})", min_value=0.0, value=float(round(average_clv, -1)), step=50.0, format="%.0f",
+        key="roi_value_per_saved",
+        help="Defaults to the average historical CLV of the selection; predicted CLV will replace it "
+        "once churn scores exist. " + g.help_link(g.HISTORICAL_CLV))
+
+# --- programme ROI -------------------------------------------------------------------------
+ui.section("Programme ROI", g.RETENTION_ROI,
+           "Saved customers × value per saved customer − (actions × action cost + accepted offers × offer cost).")
+row = funnel.iloc[0] if not funnel.empty else None
+attempted = int(row.attempted) if row is not None else 0
+accepted = int(row.accepted) if row is not None else 0
+contacted = int(proactive.loc[proactive["step"] == "contacted", "count"].iloc[0]) if not proactive.empty else 0
+result = data.programme_roi(saved_customers=saved, value_per_saved=value_per_saved,
+                            actions=attempted + contacted, cost_per_action=cost_per_action,
+                            offers=accepted, cost_per_offer=cost_per_offer)
+cols = st.columns(4)
+ui.kpi(cols[0], "Saved customers", fmt.count(saved), anchor=g.SAVED_CUSTOMERS,
+       help_text="Asked to cancel in the period, accepted an offer, still active at its end.")
+ui.kpi(cols[1], "Programme cost", fmt.money(result.programme_cost), anchor=g.RETENTION_ROI,
+       help_text=f"{fmt.count(result.actions)} retention actions ({fmt.count(attempted)} calls answering "
+       f"requests + {fmt.count(contacted)} proactive outreaches) and {fmt.count(accepted)} accepted offers.")
+ui.kpi(cols[2], "Net benefit", fmt.money(result.net_benefit), anchor=g.RETENTION_ROI,
+       help_text="Value kept − programme cost.")
+ui.kpi(cols[3], "ROI", "—" if result.roi != result.roi else f"{result.roi * 100:,.0f}%", anchor=g.RETENTION_ROI,
+       help_text="Net benefit ÷ programme cost.")
+ui.chart(charts.roi_waterfall(result), "roi_waterfall", help_anchor=g.RETENTION_ROI,
+         data=tables.record(result))
+
+# --- what-if -------------------------------------------------------------------------------
+ui.section("What if churn fell?", g.RETENTION_ROI,
+           "Revenue from today's customers over the next 12 and 24 months, at today's monthly churn "
+           "and at a lower one; no new sales. Proactive retention adds about 5–8 points of retention "
+           "a year in recurring businesses (the brief).")
+period_days = periods.length_days(flt)
+monthly_churn = data.monthly_churn_rate(float(churn["churn_rate"].iloc[0]), period_days)
+if mrr.empty or monthly_churn != monthly_churn:
+    ui.empty("No recurring revenue or churn to project in the selection.")
+else:
+    top = max(0.05, round(monthly_churn * 100, 2))
+    cut = st.slider("Cut monthly churn by (percentage points)", min_value=0.0, max_value=float(top),
+                    value=float(min(0.25, top)), step=0.05, format="%.2f pp", key="roi_churn_cut",
+                    help=f"Today's monthly logo churn, from the period's rate: {fmt.percent(monthly_churn, 2)}.")
+    whatif = data.churn_reduction_whatif(float(mrr["mrr"].iloc[-1]), monthly_churn, cut / 100)
+    cols = st.columns(4)
+    ui.kpi(cols[0], "Monthly churn today", fmt.percent(monthly_churn, 2), anchor=g.LOGO_CHURN,
+           help_text=f"The monthly rate that compounds to the period's {fmt.percent(churn['churn_rate'].iloc[0], 2)} "
+           f"over its {period_days} days.")
+    ui.kpi(cols[1], "Monthly churn after the cut", fmt.percent(whatif.improved_churn, 2), anchor=g.LOGO_CHURN)
+    for col, horizon in zip(cols[2:], whatif.horizons):
+        ui.kpi(col, f"Extra revenue, {horizon.months} months", fmt.money(horizon.extra_revenue),
+               anchor=g.RETENTION_ROI,
+               help_text=f"{fmt.money(horizon.improved_revenue)} instead of {fmt.money(horizon.baseline_revenue)} "
+               f"from today's MRR of {fmt.money(whatif.monthly_revenue)}.")
+    ui.chart(charts.whatif_chart(whatif), "whatif", help_anchor=g.RETENTION_ROI,
+             data=tables.records(whatif.horizons))
+
+# --- replace or keep -----------------------------------------------------------------------
+ui.section("Replace them or keep them?", g.CLV_CAC,
+           "The period's leavers: what winning the same number of new customers costs, against one "
+           "retention action and one offer each.")
+lost = int(churn["churned"].iloc[0])
+observed_cac = tables.overall_rate(cac, "total_cac", "customers")
+choice = data.replace_or_keep(lost_customers=lost, cost_per_action=cost_per_action, cost_per_offer=cost_per_offer,
+                              observed_cac=observed_cac, multiple=multiple)
+cols = st.columns(3)
+ui.kpi(cols[0], "Customers lost", fmt.count(lost), anchor=g.LOGO_CHURN,
+       help_text="Customers whose relationship ended in the period.")
+ui.kpi(cols[1], "Average acquisition cost", fmt.money(choice.observed_cac), anchor=g.CLV_CAC,
+       help_text=f"Recorded acquisition cost per customer — {fmt.multiple(choice.observed_cac / choice.keep_cost_per_customer)} "
+       f"your cost to keep one ({fmt.money(choice.keep_cost_per_customer)})." if choice.keep_cost_per_customer else
+       "Recorded acquisition cost per customer.")
+ui.kpi(cols[2], "Saved by keeping them", fmt.money(choice.saving), anchor=g.RETENTION_ROI,
+       help_text="Replacement at the recorded acquisition cost − cost of keeping.")
+ui.chart(charts.replace_or_keep_chart(choice), "replace_or_keep", help_anchor=g.RETENTION_ROI,
+         data=tables.record(choice))

@@ -1,0 +1,60 @@
+"""AppTest: the Retention ROI & what-if page — inputs drive analytics.roi."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from analytics import roi
+from analytics.metrics import churn_summary, mrr_by_month, saved_customers
+from dashboard import formatting as fmt
+from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, run_page
+from tests.builders import build_database
+
+PAGE = "retention_roi.py"
+
+
+def test_page_renders(monkeypatch, sample_db, sample_db_path):
+    at = run_page(monkeypatch, sample_db_path, PAGE)
+    no_exception(at)
+    assert at.title[0].value == "Retention ROI & what-if"
+    values = metric_values(at)
+    flt = default_filter(sample_db_path)
+    assert values["Saved customers"] == fmt.count(saved_customers(sample_db, flt))
+    churn = churn_summary(sample_db, flt)
+    monthly = roi.monthly_churn_rate(churn["churn_rate"].iloc[0], 365)
+    assert values["Monthly churn today"] == fmt.percent(monthly, 2)
+    whatif = roi.churn_reduction_whatif(mrr_by_month(sample_db, flt)["mrr"].iloc[-1], monthly, 0.0025)
+    assert values["Extra revenue, 12 months"] == fmt.money(whatif.horizons[0].extra_revenue)
+    assert values["Customers lost"] == fmt.count(churn["churned"].iloc[0])
+    # ROI waterfall, what-if, replace or keep
+    assert chart_count(at) == 3
+    assert [s.value for s in at.subheader][:3] == ["Programme ROI", "What if churn fell?", "Replace them or keep them?"]
+
+
+def test_inputs_change_the_results(monkeypatch, sample_db_path):
+    at = run_page(monkeypatch, sample_db_path, PAGE)
+    cost = metric_values(at)["Programme cost"]
+    at.number_input(key="roi_action_cost").set_value(40.0).run()
+    no_exception(at)
+    assert metric_values(at)["Programme cost"] != cost
+    extra = metric_values(at)["Extra revenue, 24 months"]
+    at.slider(key="roi_churn_cut").set_value(0.5).run()
+    no_exception(at)
+    assert metric_values(at)["Extra revenue, 24 months"] != extra
+    saving = metric_values(at)["Saved by keeping them"]
+    at.sidebar.multiselect(key="flt_segments").select("consumer").run()
+    no_exception(at)
+    assert metric_values(at)["Saved by keeping them"] != saving
+
+
+def test_filter_matching_nothing(monkeypatch, tmp_path):
+    path = build_database(
+        tmp_path / "tiny.duckdb",
+        customers=[{"customer_id": 1, "segment": "consumer", "region": "north", "signup_date": date(2024, 1, 5)},
+                   {"customer_id": 2, "segment": "enterprise", "region": "south", "signup_date": date(2024, 2, 1)}],
+        schema_info={"as_of_date": "2024-12-31", "history_start": "2024-01-01"},
+    )
+    at = run_page(monkeypatch, path, PAGE, {"segment": "enterprise", "region": "north"})
+    no_exception(at)
+    assert "No customers match these filters" in at.info[0].value
+    assert chart_count(at) == 0
