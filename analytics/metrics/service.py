@@ -141,7 +141,9 @@ def repeat_contact_rate(
     lookback = as_filter(flt, channels=())
     t = _service_contacts(touchpoints(db, lookback, in_period=False))
     t = t.filter(t.occurred_at >= ts(flt.start - timedelta(days=REPEAT_WINDOW_DAYS)))
-    w = ibis.window(group_by=[t.customer_id, t.subject], order_by=[t.occurred_at, t.touchpoint_id])
+    # Ordered by time only: a second sort key costs DuckDB ~2x on millions of contacts, and
+    # for two contacts at the same instant either order gives the same repeat count.
+    w = ibis.window(group_by=[t.customer_id, t.subject], order_by=t.occurred_at)
     prev = t.occurred_at.lag().over(w)
     t = t.mutate(
         is_repeat=prev.notnull() & (prev >= t.occurred_at - ibis.interval(days=REPEAT_WINDOW_DAYS))

@@ -97,11 +97,12 @@ class ParetoShare:
     top_value_share: float
 
 
-def customer_value_table(db: Database, flt: RetentionFilter) -> ibis.Table:
+def customer_value_table(db: Database, flt: RetentionFilter, ranked: bool = True) -> ibis.Table:
     """Ibis expression, one row per customer in the population: ``customer_id``,
     ``segment``, ``acquisition_channel``, ``acquisition_cost``, ``recurring_revenue``,
-    ``purchase_revenue``, ``margin_rate``, ``clv``, ``value_rank`` (0 = most valuable;
-    ties broken by customer_id) and ``value_tier``. Shared by the functions below."""
+    ``purchase_revenue``, ``margin_rate``, ``clv`` and, when `ranked`, ``value_rank``
+    (0 = most valuable; ties broken by customer_id), ``population`` and ``value_tier``.
+    Shared by the functions below; ranking needs a sort, so it is skipped when unused."""
     as_of = flt.as_of
     c = customers(db, flt)
     c = c.filter(c.signup_date <= as_of)
@@ -125,6 +126,8 @@ def customer_value_table(db: Database, flt: RetentionFilter) -> ibis.Table:
         margin_rate=c.margin_rate.fill_null(0.0),
     )
     base = base.mutate(clv=(base.recurring_revenue + base.purchase_revenue) * base.margin_rate)
+    if not ranked:
+        return base
     ranked = base.mutate(
         value_rank=ibis.row_number().over(order_by=[ibis.desc(base.clv), base.customer_id]),
         population=base.count().over(),
@@ -156,7 +159,7 @@ def clv_quantiles(
     qs = [float(q) for q in quantiles]
     if not qs or any(not 0 <= q <= 1 for q in qs):
         raise ValueError(f"quantiles must be in [0, 1], got {quantiles!r}")
-    t = customer_value_table(db, flt)
+    t = customer_value_table(db, flt, ranked=False)
     agg = t.aggregate(n=t.count(), **{f"q{i}": t.clv.quantile(q) for i, q in enumerate(qs)})
     row = execute(db, agg).iloc[0]
     if row["n"] == 0:
@@ -224,7 +227,7 @@ def clv_cac_ratio(db: Database, flt: RetentionFilter, by: str = "segment") -> pd
     ``clv_cac_ratio``. Historical CLV of young customers is still small, so the ratio
     understates their eventual return."""
     check_dimension(by, CAC_DIMENSIONS)
-    t = customer_value_table(db, flt)
+    t = customer_value_table(db, flt, ranked=False)
     c = customers(db, flt)
     if by in ("segment", "acquisition_channel"):
         grouped = t.group_by(group=t[by].fill_null("(missing)"))
