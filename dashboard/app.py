@@ -41,6 +41,7 @@ def main() -> None:
                 st.Page(PAGES / "retention_by_segment.py", title="Retention by segment",
                         icon=":material/groups:"),
                 st.Page(PAGES / "customer_value.py", title="Customer value", icon=":material/payments:"),
+                st.Page(PAGES / "data_quality.py", title="Data quality", icon=":material/rule:"),
             ],
             "Reference": [
                 st.Page(PAGES / "glossary.py", title="Metrics glossary", icon=":material/menu_book:", url_path="glossary"),

@@ -1,0 +1,57 @@
+"""AppTest: the Data quality page — checks, examples and 1-10-100 costs."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from analytics.filters import RetentionFilter
+from analytics.metrics import data_quality_report
+from dashboard import formatting as fmt
+from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, run_page
+from tests.builders import build_database
+
+PAGE = "data_quality.py"
+
+
+def test_page_renders(monkeypatch, sample_db, sample_db_path):
+    at = run_page(monkeypatch, sample_db_path, PAGE)
+    no_exception(at)
+    assert at.title[0].value == "Data quality"
+    values = metric_values(at)
+    assert list(values) == ["Customer records checked", "Failures found", "Cost to fix now",
+                            "Cost if they cause failures"]
+    flt = default_filter(sample_db_path)
+    report = data_quality_report(sample_db, RetentionFilter(flt.end, flt.end))
+    assert values["Failures found"] == fmt.count(report["failing"].sum())
+    assert values["Cost to fix now"] == fmt.money(report["correction_cost"].sum())
+    assert chart_count(at) == 1
+    table = at.dataframe[0].value
+    assert {"Check", "Failing", "Rate", "Examples", "Correct now (×10)"} <= set(table.columns)
+    assert len(table) == len(report)
+    assert (table["Check"] == "Missing email").any()  # labelled, not snake_case
+
+
+def test_unit_cost_and_filter(monkeypatch, sample_db, sample_db_path):
+    at = run_page(monkeypatch, sample_db_path, PAGE)
+    at.number_input(key="dq_unit_cost").set_value(10.0).run()
+    no_exception(at)
+    flt = default_filter(sample_db_path)
+    report = data_quality_report(sample_db, RetentionFilter(flt.end, flt.end), unit_cost=10.0)
+    assert metric_values(at)["Cost to fix now"] == fmt.money(report["correction_cost"].sum())
+    everyone = metric_values(at)["Customer records checked"]
+    at.sidebar.multiselect(key="flt_regions").select("north").run()
+    no_exception(at)
+    assert metric_values(at)["Customer records checked"] != everyone
+
+
+def test_filter_matching_nothing(monkeypatch, tmp_path):
+    path = build_database(
+        tmp_path / "tiny.duckdb",
+        customers=[{"customer_id": 1, "segment": "consumer", "region": "north", "signup_date": date(2024, 1, 5)},
+                   {"customer_id": 2, "segment": "enterprise", "region": "south", "signup_date": date(2024, 2, 1)}],
+        schema_info={"as_of_date": "2024-12-31", "history_start": "2024-01-01"},
+    )
+    at = run_page(monkeypatch, path, PAGE, {"segment": "enterprise", "region": "north"})
+    no_exception(at)
+    assert "No customers match these filters" in at.info[0].value
+    assert chart_count(at) == 0
