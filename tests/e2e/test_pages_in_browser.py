@@ -22,11 +22,48 @@ def test_overview_page(page, app_url):
     page.goto(app_url)
     wait_until_idle(page)
     expect(page.locator("h1", has_text="Overview")).to_be_visible()
-    for label in ("Active customers", "Churn, last 30 days", "Churn, last 90 days", "Monthly recurring revenue"):
+    for label in ("Active customers", "Logo churn", "Revenue churn", "Net revenue retention",
+                  "Gross revenue retention", "Average historical CLV", "Saved this quarter", "Revenue at risk"):
         expect(page.locator('[data-testid="stMetric"]', has_text=label)).to_be_visible()
     assert re.fullmatch(r"[\d,]+", kpi_value(page, "Active customers"))
+    expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(4, timeout=30_000)
     assert_no_error(page)
     screenshot(page, "overview")
+
+
+# (navigation label, page title, KPI labels, number of charts) for every page but the Overview
+PAGES = [
+    ("Retention ROI & what-if", "Retention ROI & what-if",
+     ("Saved customers", "Programme cost", "Net benefit", "ROI", "Extra revenue, 12 months"), 3),
+    ("Churn funnel", "Churn funnel", ("Requests", "Reach rate", "Offer acceptance", "Kept 90 days"), 7),
+    ("Service & signals", "Service & signals", ("FCR", "Repeat contacts", "Within SLA", "CSAT", "NPS"), 5),
+    ("Retention by segment", "Retention by segment",
+     ("Median customer lifetime", "Log-rank p-value by segment", "Groups compared"), 5),
+    ("Customer value", "Customer value",
+     ("Average historical CLV", "Median historical CLV", "CLV : acquisition cost"), 4),
+    ("Data quality", "Data quality", ("Customer records checked", "Failures found", "Cost to fix now"), 1),
+]
+
+
+@pytest.mark.parametrize("nav, title, kpis, charts", PAGES, ids=[p[0] for p in PAGES])
+def test_page_from_navigation(page, app_url, nav, title, kpis, charts):
+    page.goto(app_url)
+    wait_until_idle(page)
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=nav).click()
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('[data-testid=\"stMain\"] h1')].some(h => h.innerText.includes(t))",
+        arg=title, timeout=30_000,
+    )
+    wait_until_idle(page)
+    expect(page.locator("h1", has_text=title)).to_be_visible()
+    for label in kpis:
+        expect(page.locator('[data-testid="stMetric"]', has_text=label).first).to_be_visible()
+    expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(charts, timeout=30_000)
+    # every chart carries plotly's toolbar with the PNG export, and no plotly logo
+    assert page.locator(".modebar-btn[data-title='Download plot as a png' i]").count() == charts
+    assert page.locator(".modebar-btn--logo").count() == 0
+    assert_no_error(page)
+    screenshot(page, title.lower().replace(" & ", "-").replace(" ", "-"))
 
 
 def test_glossary_page_from_navigation(page, app_url):
