@@ -263,7 +263,9 @@ def targets_chart(comparison: pd.DataFrame) -> go.Figure:
           height=110 + 56 * max(len(rows), 1), legend=False)
     finite = [v for v in lengths if not pd.isna(v)] or [1.0]
     low = max(0.0, min(finite) - 0.15)
-    fig.update_xaxes(tickformat=".0%", range=[low, max(max(finite), 1.0) + 0.25])
+    high = max(max(finite), 1.0)
+    # room right of the longest bar for its "actual vs target" label
+    fig.update_xaxes(tickformat=".0%", range=[low, high + (high - low) * 0.75])
     return fig
 
 

@@ -117,7 +117,19 @@ def assert_no_error(page) -> None:
 
 
 def screenshot(page, name: str) -> Path:
+    """Save the whole page: Streamlit scrolls inside its main block, so the viewport is
+    stretched to that block's height (capped) for the shot, then restored."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    size = page.viewport_size
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
+        "[data-testid=\"stMainBlockContainer\"]')].map(e => e.scrollHeight), 0)"
+    )
+    if size and height > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": min(int(height) + 80, 8000)})
+        page.wait_for_timeout(800)  # let charts re-layout to the new size
     page.screenshot(path=str(path), full_page=True)
+    if size:
+        page.set_viewport_size(size)
     return path
