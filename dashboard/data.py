@@ -82,15 +82,6 @@ def db_key() -> tuple[str, float]:
     return str(path), path.stat().st_mtime
 
 
-def base_snapshot(flt: RetentionFilter, as_of: date | None = None) -> overview.BaseSnapshot:
-    return _base_snapshot(db_key(), flt, as_of)
-
-
-@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing the customer base…")
-def _base_snapshot(key, flt: RetentionFilter, as_of: date | None) -> overview.BaseSnapshot:
-    return overview.base_snapshot(database(), flt, as_of)
-
-
 def history_start() -> date:
     """First day of the database's history (earliest signup when not recorded)."""
     info = schema_info(str(database_path()))
