@@ -50,14 +50,14 @@ with left:
              data=curves, help_anchor=g.SURVIVAL, width="wide")
 with right:
     shown = tables.labelled(
-        tables.finite(medians, ["median_lifetime", "median_ci_lower", "median_ci_upper"]), {"group": fmt.label(by), "customers": "Customers", "churned": "Churned",
-                  "median_lifetime": "Median lifetime (months)", "median_ci_lower": "95% CI from",
-                  "median_ci_upper": "95% CI to"},
+        tables.finite(medians, ["median_lifetime", "median_ci_lower", "median_ci_upper"]),
+        {"group": fmt.label(by), "median_lifetime": "Median (months)", "median_ci_lower": "95% CI from",
+         "median_ci_upper": "95% CI to", "customers": "Customers", "churned": "Churned"},
         value_columns=("group",))
     ui.table(shown, f"medians_{by}", column_config={
         "Customers": tables.count_column("Customers"), "Churned": tables.count_column("Churned"),
         **{c: st.column_config.NumberColumn(c, format="%.1f") for c in
-           ("Median lifetime (months)", "95% CI from", "95% CI to")},
+           ("Median (months)", "95% CI from", "95% CI to")},
     })
     st.caption("An empty median or bound: the curve has not fallen that far within the data "
                "(more than half the customers outlast it). " + g.help_link(g.MEDIAN_LIFETIME))
@@ -88,8 +88,8 @@ else:
     with right:
         shown = tables.labelled(
             tables.percent_values(by_group, ["churn_rate", "retention_rate", "share_of_churned"]),
-            {"group": fmt.label(by), "active_start": "Active at start", "churned": "Churned",
-             "churn_rate": "Churn", "retention_rate": "Retention", "share_of_churned": "Share of churned"},
+            {"group": fmt.label(by), "churn_rate": "Churn", "retention_rate": "Retention",
+             "active_start": "Active at start", "churned": "Churned", "share_of_churned": "Share of churned"},
             value_columns=("group",))
         ui.table(shown, f"churn_table_{by}", column_config={
             "Active at start": tables.count_column("Active at start"),
