@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Iterable, Literal
 
 import ibis
@@ -205,10 +205,6 @@ def ratio(numerator, denominator):
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
     return out if out.ndim else float(out)
-
-
-def day_after(d: date) -> date:
-    return d + timedelta(days=1)
 
 
 def ts(d: date) -> ibis.TimestampValue:

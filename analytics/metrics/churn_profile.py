@@ -20,7 +20,6 @@ from analytics.metrics._common import (
     conform,
     empty_frame,
     execute,
-    periods,
     ratio,
     whole_months,
 )

@@ -17,7 +17,6 @@ import pandas as pd
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers, monthly_revenue
 from analytics.metrics._common import (
-    add_months,
     conform,
     empty_frame,
     execute,

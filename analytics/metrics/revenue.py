@@ -14,7 +14,6 @@ channel-specific).
 from __future__ import annotations
 
 import ibis
-import numpy as np
 import pandas as pd
 
 from analytics.db import Database

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import ibis
-import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import multivariate_logrank_test
