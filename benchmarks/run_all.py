@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["bench_generate", "bench_metrics", "bench_bgnbd", "bench_scoring", "bench_pages"]
+ORDER = ["bench_generate", "bench_metrics", "bench_bgnbd", "bench_scoring", "bench_pages", "bench_browser", "bench_report"]
 
 
 def main() -> int:
