@@ -381,14 +381,19 @@ def _sql_runner(con, sql: str, flt: RetentionFilter):
     return lambda: con.execute(text, order).df()
 
 
-def _median_time(fn: Callable[[], object], runs: int) -> float:
+def _median_time(fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    """Median wall time and median CPU time (all threads of this process: DuckDB's
+    workers included). CPU time does not grow when other processes compete for the
+    cores, so on a busy machine it is the steadier figure: on 2 idle cores the wall time
+    lies between CPU / 2 (perfectly parallel) and CPU."""
     fn()  # warm-up: caches, Ibis compile paths
-    times = []
+    walls, cpus = [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> int:
@@ -419,7 +424,8 @@ def main() -> int:
           f"{counts['monthly_revenue']:,} revenue rows; filter {flt.start}..{flt.end} "
           f"(revenue months from {month_start(flt.start)}); {os.cpu_count()} CPUs, load {load:.1f}; "
           f"median of {args.runs} runs")
-    header = f"{'metric':36s} {'function':>9s} {'SQL':>9s} {'ratio':>6s}  {'<=1s':4s} {'<=1.5x':6s} note"
+    header = (f"{'metric':36s} {'function':>9s} {'SQL':>9s} {'ratio':>6s}  {'<=1s':4s} {'<=1.5x':6s} "
+              f"{'fn CPU':>8s} {'SQL CPU':>8s} note")
     print(header)
     print("-" * len(header))
     cases = [c for c in CASES if not args.only or any(s in c.name for s in args.only)]
@@ -427,8 +433,10 @@ def main() -> int:
         next(c for c in CASES if c.name == "data_quality_report").sql = DQ_SQL
     over_time, over_ratio = [], []
     for case in cases:
-        f_time = _median_time(lambda: case.call(db, flt), args.runs)
-        s_time = _median_time(_sql_runner(con, case.sql, flt), args.runs) if case.sql else float("nan")
+        f_time, f_cpu = _median_time(lambda: case.call(db, flt), args.runs)
+        s_time, s_cpu = (
+            _median_time(_sql_runner(con, case.sql, flt), args.runs) if case.sql else (float("nan"), float("nan"))
+        )
         ratio = f_time / s_time if case.sql else float("nan")
         ok_time = f_time <= 1.0
         ok_ratio = ratio <= 1.5 if case.sql else None
@@ -438,9 +446,13 @@ def main() -> int:
             over_ratio.append(case.name)
         sql_text = f"{s_time:8.3f}s" if case.sql else f"{'-':>9s}"
         ratio_text = f"{ratio:6.2f}" if case.sql else f"{'-':>6s}"
+        s_cpu_text = f"{s_cpu:7.3f}s" if case.sql else f"{'-':>8s}"
         print(f"{case.name:36s} {f_time:8.3f}s {sql_text} {ratio_text}  {'yes' if ok_time else 'NO':4s} "
-              f"{'-' if ok_ratio is None else ('yes' if ok_ratio else 'NO'):6s} {case.note}", flush=True)
-    print(f"\nover 1 s: {', '.join(over_time) or 'none'}")
+              f"{'-' if ok_ratio is None else ('yes' if ok_ratio else 'NO'):6s} {f_cpu:7.3f}s {s_cpu_text} "
+              f"{case.note}", flush=True)
+    load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"\nload average at the end: {load_after:.1f} on {os.cpu_count()} CPUs")
+    print(f"over 1 s: {', '.join(over_time) or 'none'}")
     print(f"over 1.5x direct SQL: {', '.join(over_ratio) or 'none'}")
     return 0
 
