@@ -10,7 +10,7 @@ follow the filter: selected customers, selected channels, ``occurred_at`` within
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Literal, Mapping
 
 import ibis
@@ -240,7 +240,7 @@ def churn_by_service_history(
     db: Database,
     flt: RetentionFilter,
     measure: Literal["contacts", "unresolved"] = "contacts",
-    snapshot=None,
+    snapshot: date | None = None,
     lookback_days: int = 90,
     horizon_days: int = 90,
     max_bucket: int = 4,
