@@ -67,8 +67,8 @@ class RiskSummary:
         return ratio(self.top_expected_loss, self.total_expected_loss) if self.available else math.nan
 
 
-NOT_COMPUTED = ("Churn scores are not computed yet, so revenue at risk is not known. Run "
-                "`python -m analytics.score` to score the active customers.")
+NOT_COMPUTED = ("Churn scores are not computed yet, so revenue at risk is not known. The scoring job "
+                "(python -m analytics.score) computes them for the active customers.")
 
 
 def _first(columns, names) -> str | None:

@@ -304,7 +304,7 @@ def build_deck(story: Story) -> bytes:
         if specs:
             _charts(slide, specs)
         else:
-            _message(slide, section.subtitle)
+            _message(slide, section.empty_message)
     out = io.BytesIO()
     prs.save(out)
     return out.getvalue()

@@ -129,9 +129,11 @@ def _segments(story: Story) -> list[ChartSpec]:
     if seg.empty:
         return []
     groups = list(seg["group"])
-    series = [Series("This period", _values(seg["retention_rate"]), GOOD,
-                     point_colours=tuple(colour("segment", g) for g in groups))]
     prev = story.previous_segments
+    # one series: each segment in its dashboard colour; with the period before, one colour
+    # per period so the legend reads true
+    series = [Series("This period", _values(seg["retention_rate"]), GOOD,
+                     point_colours=None if not prev.empty else tuple(colour("segment", g) for g in groups))]
     if not prev.empty:
         before = dict(zip(prev["group"], prev["retention_rate"]))
         series.append(Series("Period before", tuple(None if pd.isna(before.get(g, math.nan)) else float(before[g])
@@ -156,7 +158,7 @@ def _value(story: Story) -> list[ChartSpec]:
     lorenz = story.lorenz.dropna()
     if not lorenz.empty:
         charts.append(ChartSpec(
-            "pareto", "xy", "Share of value held by the most valuable customers", (),
+            "pareto", "xy", "Cumulative share of historical CLV", (),
             (Series("Cumulative share of value", _values(lorenz["value_share"]), GOOD),
              Series("Equal value", _values(lorenz["customer_share"]), NEUTRAL, dashed=True)),
             "percent0", value_range=(0.0, 1.0), x_values=tuple(float(v) for v in lorenz["customer_share"]),
@@ -207,7 +209,13 @@ def slide_charts(story: Story, key: str) -> list[ChartSpec]:
     """The charts of the slide `key` (none for the title and KPI slides, or when there
     is nothing to plot — the slide then says why in its subtitle)."""
     builder = BUILDERS.get(key)
-    return builder(story) if builder else []
+    specs = builder(story) if builder else []
+    return [spec for spec in specs if _has_data(spec)]
+
+
+def _has_data(spec: ChartSpec) -> bool:
+    points = spec.x_values if spec.kind == "xy" else spec.categories
+    return bool(points) and any(v is not None for s in spec.series for v in s.values)
 
 
 # --- the KPI table --------------------------------------------------------------------------

@@ -108,6 +108,7 @@ class Section:
     subtitle: str
     definitions: tuple[Definition, ...] = ()
     facts: tuple[str, ...] = ()
+    empty_message: str = "Nothing to plot for this selection."  # shown when a slide has no chart
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,8 @@ def churn_takeaway(quarterly: pd.DataFrame, same_days_before: tuple[float, float
         head = f"Quarterly logo churn fell to {now} in {cur.period}, from {before}"
     else:
         head = f"Quarterly logo churn rose to {now} in {cur.period}, from {before}"
-    if len(full) >= 3:
+    shown = [fmt.percent(v, 2) for v in full["churn_rate"]]
+    if len(full) >= 3 and shown.count(now) == 1:  # a rank only when no other quarter ties
         rank = int((full["churn_rate"] < cur.churn_rate).sum())
         head += " — " + _ordinal_rank(rank, len(full), "lowest", "highest")
     return head
@@ -303,6 +305,8 @@ def targets_takeaway(targets: pd.DataFrame, quarter: str) -> str:
     names = missed[0] if len(missed) == 1 else ", ".join(missed[:-1]) + " and " + missed[-1]
     return f"{met} of {len(known)} targets met in {quarter}{so_far} — {names} short"
 
+
+NO_MATCH = "No customers match these filters"
 
 TARGET_NAMES = {"churn_rate": "logo churn", "retention_rate": "retention", "nrr": "NRR",
                 "saved_customers": "saved customers"}
@@ -399,6 +403,7 @@ def gather_story(
     step = progress or (lambda fraction, message: None)
     history_start = _history_start(db)
     cmp = periods.quarter_to_date(flt)
+    has_previous_quarter = cmp.previous.start >= history_start  # else "before" would be empty history
     before = periods.filter_period(flt).previous
     has_before = before.start >= history_start
     quarter = periods.current_quarter(flt)
@@ -458,7 +463,7 @@ def gather_story(
         return p.total_clv / p.customers if p.customers else math.nan
 
     churn_rate_now, churn_rate_before = _first(churn_now, "churn_rate"), _first(churn_before, "churn_rate")
-    kpis = (
+    kpis = tuple(k if has_previous_quarter else replace(k, previous=math.nan) for k in (
         Kpi("active_customers", "Active customers", float(active_now), float(active_before), math.nan, "count", True),
         Kpi("logo_churn", "Logo churn", churn_rate_now, churn_rate_before, target.get("churn_rate", math.nan),
             "rate", False),
@@ -473,7 +478,7 @@ def gather_story(
         Kpi("average_clv", "Average historical CLV", avg_clv(pareto_now), avg_clv(pareto_before), math.nan,
             "money", True),
         Kpi("revenue_at_risk", "Revenue at risk", risk.total_expected_loss, math.nan, math.nan, "money", False),
-    )
+    ))
     story = Story(
         filter=flt,
         database_name=db.path.name,
@@ -506,7 +511,8 @@ def gather_story(
         unit_cost=unit_cost,
     )
     step(0.95, "Takeaways")
-    same_days = (churn_rate_before, _first(churn_before, "active_start"), cmp.previous_name.split(" ")[0])
+    same_days = ((churn_rate_before, _first(churn_before, "active_start"), cmp.previous_name.split(" ")[0])
+                 if has_previous_quarter else None)
     story = replace(story, sections=_sections(story, same_days))
     step(1.0, "Story ready")
     return story
@@ -538,9 +544,10 @@ PROGRAMME_ROI = Definition(
 DATA_QUALITY = definition("Data quality")
 
 
-def _sections(story: Story, same_days: tuple[float, float, str]) -> tuple[Section, ...]:
+def _sections(story: Story, same_days: tuple[float, float, str] | None) -> tuple[Section, ...]:
     flt = story.filter
     as_of = f"{flt.as_of:%d %b %Y}"
+    nobody = story.kpi("active_customers").value == 0 and story.monthly_churn.empty
     kpi_subtitle = (f"{story.comparison_name} against {story.previous_name}, and the {story.quarter} targets"
                     + (" (targets are for the whole business: indicative under a filter)"
                        if flt.segments or flt.regions or flt.plans else ""))
@@ -559,7 +566,7 @@ def _sections(story: Story, same_days: tuple[float, float, str]) -> tuple[Sectio
             facts=story.filter_lines,
         ),
         Section(
-            "kpis", targets_takeaway(story.targets, story.quarter),
+            "kpis", targets_takeaway(story.targets, story.quarter) if not nobody else NO_MATCH,
             story.targets_error or kpi_subtitle,
             (ACTIVE, LOGO_CHURN, NRR, GRR, SAVED, HISTORICAL_CLV, EXPECTED_LOSS, TARGETS),
             tuple(f"{k.name}: {k.show(k.value)}"
@@ -600,10 +607,11 @@ def _sections(story: Story, same_days: tuple[float, float, str]) -> tuple[Sectio
         ),
         Section(
             "risk", risk_takeaway(risk),
-            (f"Expected loss of the active customers by segment, and the part held by the riskiest "
-             f"{risk.top_share:.0%} ({risk.message})" if risk.available else risk.message),
+            "Expected loss (churn probability × CLV) of the active customers by segment"
+            + (f", and the part held by the riskiest {risk.top_share:.0%}. {risk.message}" if risk.available else ""),
             (EXPECTED_LOSS,),
             (f"{fmt.count(risk.customers)} scored active customers",) if risk.available else (),
+            empty_message=risk.message,
         ),
         Section(
             "roi", roi_takeaway(story.roi),

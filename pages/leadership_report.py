@@ -1,0 +1,78 @@
+"""Leadership report (presenter): the retention story for the sidebar's filters as an
+editable PowerPoint deck and a PDF, built on request, with the slide titles previewed.
+The numbers and takeaways come from reports.story (the analytics module, gathered once)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
+
+from analytics.db import DatabaseError
+from dashboard import data, glossary as g, sidebar
+from reports.deck import build_deck
+from reports.pdf import build_pdf
+from reports.story import gather_story
+
+STATE_KEY = "leadership_report"
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+PRESENTATION_PAGE = Path(__file__).resolve().parent / "presentation.py"
+
+flt = sidebar.current_filter()
+st.title("Leadership report")
+st.caption("A deck and a PDF whose titles state the takeaway, from the same numbers as the dashboard. "
+           "Charts in the deck are native PowerPoint charts: edit them, restyle them, or read their data sheet. "
+           f"Every number is defined in the [metrics glossary]({g.GLOSSARY_URL}); the speaker notes quote it.")
+
+with st.container(border=True):
+    st.markdown("**Filters in effect** — change them in the sidebar")
+    cols = st.columns(3)
+    cols[0].markdown(f"**Period** {flt.start:%d %b %Y} – {flt.end:%d %b %Y}  \nAs of {flt.as_of:%d %b %Y}")
+    cols[1].markdown("  \n".join(
+        f"**{name}** {', '.join(sidebar.label(v) for v in values) if values else 'all'}"
+        for name, values in (("Segments", flt.segments), ("Regions", flt.regions), ("Plans", flt.plans))))
+    cols[2].markdown(f"**Contact channels** {', '.join(sidebar.label(v) for v in flt.channels) or 'all'}"
+                     + ("  \n(funnel and contact counts only)" if flt.channels else ""))
+
+build = st.button("Build the deck and PDF", type="primary", icon=":material/slideshow:", key="report_build")
+if build:
+    with st.status("Building the leadership report…", expanded=True) as status:
+        bar = st.progress(0.0, text="Gathering the numbers")
+        try:
+            story = gather_story(data.database(), flt,
+                                 progress=lambda f, m: bar.progress(min(f * 0.6, 0.6), text=m))
+            bar.progress(0.65, text="Drawing the slides (native PowerPoint charts)")
+            deck = build_deck(story)
+            bar.progress(0.8, text="Rendering the PDF")
+            pdf = build_pdf(story)
+        except DatabaseError as err:
+            status.update(label="The report could not be built", state="error")
+            st.error(str(err))
+        except Exception as err:  # noqa: BLE001 — shown to the user, not raised (house style)
+            status.update(label="The report could not be built", state="error")
+            st.error(f"Building the report failed: {err}")
+        else:
+            bar.progress(1.0, text="Done")
+            st.session_state[STATE_KEY] = {"filter": flt, "deck": deck, "pdf": pdf, "titles": story.slide_titles}
+            status.update(label=f"Report ready: {len(story.sections)} slides", state="complete", expanded=False)
+
+report = st.session_state.get(STATE_KEY)
+if report is None:
+    st.info("Build the report to download it. It takes a few seconds for the whole base.", icon=":material/info:")
+elif report["filter"] != flt:
+    st.warning("The filters changed since the report was built. Build it again to match them.",
+               icon=":material/filter_alt:")
+else:
+    stem = f"retention-review-{flt.start:%Y%m%d}-{flt.end:%Y%m%d}"
+    cols = st.columns([1, 1, 2])
+    cols[0].download_button("Deck (PowerPoint)", report["deck"], file_name=f"{stem}.pptx", mime=PPTX_MIME,
+                            icon=":material/download:", type="primary", on_click="ignore", key="report_pptx")
+    cols[1].download_button("Report (PDF)", report["pdf"], file_name=f"{stem}.pdf", mime="application/pdf",
+                            icon=":material/picture_as_pdf:", on_click="ignore", key="report_pdf")
+    try:
+        cols[2].page_link(str(PRESENTATION_PAGE), label="Present on screen", icon=":material/co_present:")
+    except StreamlitPageNotFoundError:  # the presentation page is not in the navigation (yet)
+        pass
+    st.subheader("Slides")
+    st.markdown("\n".join(f"{i}. {title}" for i, title in enumerate(report["titles"], start=1)))

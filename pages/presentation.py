@@ -1,0 +1,86 @@
+"""Presentation mode (presenter): the leadership story on screen, one chart per screen in
+large type, with the sidebar, header and toolbar hidden. Previous / next buttons (and the
+Left / Right keys) move through the slides; the slide is kept in the session and in the
+URL (`?slide=N`), so a link opens on that slide. Same story and numbers as the deck."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
+
+from dashboard import data, sidebar
+from reports.figures import slide_figure
+from reports.story import gather_story
+
+SLIDE_KEY = "presentation_slide"
+STORY_KEY = "presentation_story"
+REPORT_PAGE = Path(__file__).resolve().parent / "leadership_report.py"
+
+# Sidebar, header, toolbar and the page padding go; text and buttons grow for the room.
+st.html("""
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarNav"], [data-testid="stExpandSidebarButton"],
+[data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"], [data-testid="stHeader"],
+[data-testid="stToolbar"], [data-testid="stAppToolbar"], [data-testid="stDecoration"],
+[data-testid="stMainMenu"], [data-testid="stStatusWidget"] { display: none !important; }
+[data-testid="stMainBlockContainer"] { padding: 1.2rem 2.5rem 1rem 2.5rem; max-width: 100%; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.6rem; line-height: 1.45; }
+[data-testid="stMarkdownContainer"] h1 { font-size: 3rem; }
+.stButton button p { font-size: 1.4rem; }
+</style>
+""")
+
+flt = sidebar.current_filter()
+
+
+def _story():
+    """The story for this filter, kept for the session: moving between slides must not
+    recompute it. (Cross-session caching belongs in dashboard.data.)"""
+    held = st.session_state.get(STORY_KEY)
+    if held is None or held[0] != flt:
+        with st.spinner("Gathering the numbers…"):
+            held = (flt, gather_story(data.database(), flt))
+        st.session_state[STORY_KEY] = held
+    return held[1]
+
+
+story = _story()
+count = len(story.sections)
+
+if SLIDE_KEY not in st.session_state:  # first visit: a shared link may name the slide
+    try:
+        requested = int(st.query_params.get("slide", "1"))
+    except ValueError:
+        requested = 1
+    st.session_state[SLIDE_KEY] = min(max(requested, 1), count) - 1
+st.session_state[SLIDE_KEY] = min(max(st.session_state[SLIDE_KEY], 0), count - 1)
+
+
+def _move(step: int) -> None:
+    st.session_state[SLIDE_KEY] = min(max(st.session_state[SLIDE_KEY] + step, 0), count - 1)
+
+
+index = st.session_state[SLIDE_KEY]
+st.query_params["slide"] = str(index + 1)
+section = story.sections[index]
+
+if section.key == "title":
+    st.title(section.title)
+    st.markdown(f"{section.subtitle}  \n" + "  \n".join(story.filter_lines))
+    st.markdown("\n".join(f"- {s.title}" for s in story.sections[1:]))
+else:
+    st.plotly_chart(slide_figure(story, section.key), key=f"slide_{section.key}", theme=None,
+                    config={"displaylogo": False, "displayModeBar": False})
+
+left, middle, right, out = st.columns([1, 2, 1, 1], vertical_alignment="center")
+left.button("Previous", icon=":material/arrow_back:", on_click=_move, args=(-1,), disabled=index == 0,
+            key="presentation_previous", shortcut="Left", width="stretch")
+middle.markdown(f"<div style='text-align:center'>Slide {index + 1} of {count}</div>", unsafe_allow_html=True)
+right.button("Next", icon=":material/arrow_forward:", on_click=_move, args=(1,), disabled=index == count - 1,
+             key="presentation_next", shortcut="Right", type="primary", width="stretch")
+try:
+    out.page_link(str(REPORT_PAGE), label="Exit", icon=":material/close:")
+except StreamlitPageNotFoundError:  # the report page is not in the navigation (yet)
+    pass
