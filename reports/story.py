@@ -341,7 +341,9 @@ def roi_takeaway(result: roi.ProgrammeROI) -> str:
 
 
 def data_quality_takeaway(report: pd.DataFrame) -> str:
-    total = int(report["failing"].sum()) if not report.empty else 0
+    if report.empty or report["checked"].sum() == 0:
+        return "No stored records in the selection to check"
+    total = int(report["failing"].sum())
     if not total:
         return "Every data-quality check passes"
     worst = report.sort_values("failing", ascending=False).iloc[0]

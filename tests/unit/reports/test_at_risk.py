@@ -1,0 +1,141 @@
+"""Revenue at risk from the optional churn_scores table: expected loss of the selected
+customers active at the as-of date, by segment and for the riskiest 10%, from the latest
+scoring on or before the as-of date — checked against a pandas computation on a copy of
+the sample with synthetic scores; and the deck's risk slide shows exactly those numbers."""
+
+from __future__ import annotations
+
+import io
+import math
+import shutil
+from datetime import timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from pptx import Presentation
+from pptx.enum.chart import XL_CHART_TYPE
+
+from analytics import metrics
+from analytics.db import open_database
+from dashboard import formatting as fmt
+from reports.at_risk import revenue_at_risk
+from reports.deck import build_deck
+from reports.story import gather_story
+from tests.unit.reports.conftest import leaks, zip_text
+
+
+def scored_copy(sample_db_path, directory, as_of, columns: str):
+    """A copy of the sample with a churn_scores table: "full" = scored_on, probability and
+    expected_loss (an older scoring and a future one too); "value" = probability and clv;
+    "probability" = probability only."""
+    path = directory / f"scored-{columns}.duckdb"
+    shutil.copy(sample_db_path, path)
+    con = duckdb.connect(str(path))
+    try:
+        ids = np.array([r[0] for r in con.execute("select customer_id from customers").fetchall()])
+        rng = np.random.default_rng(5)
+        p = rng.uniform(0, 0.6, len(ids))
+        value = rng.gamma(2.0, 800.0, len(ids))
+        frames = []
+        if columns == "full":
+            for day, scale in ((as_of, 1.0), (as_of - timedelta(days=30), 0.5), (as_of + timedelta(days=10), 3.0)):
+                frames.append(pd.DataFrame({"customer_id": ids, "scored_on": day, "churn_probability": p * scale,
+                                            "expected_loss": p * scale * value}))
+        elif columns == "value":
+            frames.append(pd.DataFrame({"customer_id": ids, "churn_probability": p, "clv": value}))
+        else:
+            frames.append(pd.DataFrame({"customer_id": ids, "churn_probability": p}))
+        scores = pd.concat(frames, ignore_index=True)  # noqa: F841 — read by DuckDB below
+        con.execute("create table churn_scores as select * from scores")
+    finally:
+        con.close()
+    return open_database(path)
+
+
+def expected(db, flt, loss: pd.DataFrame, top_share=0.1) -> pd.DataFrame:
+    c = pd.DataFrame(db.cursor().execute(
+        "select customer_id, segment, signup_date, churn_date from customers").fetchall(),
+        columns=["customer_id", "segment", "signup_date", "churn_date"])
+    as_of = pd.Timestamp(flt.as_of)
+    active = (pd.to_datetime(c["signup_date"]) <= as_of) & (
+        c["churn_date"].isna() | (pd.to_datetime(c["churn_date"]) > as_of))
+    c = c[active & c["segment"].isin(flt.segments)]
+    j = loss.merge(c, on="customer_id").sort_values(["loss", "customer_id"], ascending=[False, True])
+    j["top"] = np.arange(len(j)) < len(j) * top_share
+    return j.groupby("segment").agg(customers=("loss", "size"), expected_loss=("loss", "sum"),
+                                    top_expected_loss=("loss", lambda s: s[j.loc[s.index, "top"]].sum()))
+
+
+@pytest.fixture(scope="module")
+def scored_db(sample_db_path, tmp_path_factory, as_of):
+    db = scored_copy(sample_db_path, tmp_path_factory.mktemp("scores"), as_of, "full")
+    yield db
+    db.close()
+
+
+def test_latest_scoring_on_or_before_the_as_of_date(scored_db, report_filter):
+    risk = revenue_at_risk(scored_db, report_filter)
+    assert risk.available and risk.scored_on == report_filter.as_of
+    rows = scored_db.cursor().execute(
+        "select customer_id, expected_loss from churn_scores where scored_on = ?", [report_filter.as_of]).fetchall()
+    want = expected(scored_db, report_filter, pd.DataFrame(rows, columns=["customer_id", "loss"]))
+    got = risk.by_segment.set_index("segment")
+    assert sorted(got.index) == sorted(want.index) == ["consumer", "small_business"]
+    for segment in want.index:
+        assert got.loc[segment, "customers"] == want.loc[segment, "customers"]
+        assert got.loc[segment, "expected_loss"] == pytest.approx(want.loc[segment, "expected_loss"])
+        assert got.loc[segment, "top_expected_loss"] == pytest.approx(want.loc[segment, "top_expected_loss"])
+    assert risk.total_expected_loss == pytest.approx(want["expected_loss"].sum())
+    assert risk.top_customers == math.ceil(risk.customers * 0.1)
+    assert got["share_of_loss"].sum() == pytest.approx(1.0)
+
+
+def test_probability_times_value_without_expected_loss(sample_db_path, tmp_path, report_filter, as_of):
+    db = scored_copy(sample_db_path, tmp_path, as_of, "value")
+    try:
+        rows = db.cursor().execute("select customer_id, churn_probability * clv from churn_scores").fetchall()
+        want = expected(db, report_filter, pd.DataFrame(rows, columns=["customer_id", "loss"]))
+        risk = revenue_at_risk(db, report_filter)
+        assert risk.scored_on is None
+        assert risk.total_expected_loss == pytest.approx(want["expected_loss"].sum())
+    finally:
+        db.close()
+
+
+def test_probability_times_historical_clv(sample_db_path, tmp_path, report_filter, as_of):
+    db = scored_copy(sample_db_path, tmp_path, as_of, "probability")
+    try:
+        p = pd.DataFrame(db.cursor().execute("select customer_id, churn_probability from churn_scores").fetchall(),
+                         columns=["customer_id", "p"])
+        clv = metrics.customer_clv(db, report_filter)[["customer_id", "clv"]]
+        loss = p.merge(clv, on="customer_id").assign(loss=lambda d: d["p"] * d["clv"])[["customer_id", "loss"]]
+        want = expected(db, report_filter, loss)
+        assert revenue_at_risk(db, report_filter).total_expected_loss == pytest.approx(want["expected_loss"].sum())
+    finally:
+        db.close()
+
+
+def test_no_table_no_numbers(sample_db, report_filter):
+    risk = revenue_at_risk(sample_db, report_filter)
+    assert not risk.available and "not computed yet" in risk.message
+    assert risk.by_segment.empty and math.isnan(risk.total_expected_loss)
+
+
+def test_deck_shows_revenue_at_risk(scored_db, report_filter, personal_data):
+    story = gather_story(scored_db, report_filter)
+    risk = revenue_at_risk(scored_db, report_filter)
+    section = story.section("risk")
+    assert section.title.startswith(f"{fmt.money(risk.total_expected_loss)} of revenue at risk")
+    assert story.kpi("revenue_at_risk").value == pytest.approx(risk.total_expected_loss)
+    blob = build_deck(story)
+    deck = Presentation(io.BytesIO(blob))
+    slide = deck.slides[[s.key for s in story.sections].index("risk")]
+    chart = next(shape.chart for shape in slide.shapes if shape.has_chart)
+    assert chart.chart_type == XL_CHART_TYPE.BAR_CLUSTERED
+    assert list(chart.plots[0].categories) == [fmt.label(s) for s in risk.by_segment["segment"]]
+    values = {s.name: s.values for s in chart.plots[0].series}
+    assert values["Expected loss"] == pytest.approx(tuple(risk.by_segment["expected_loss"]))
+    assert values["Riskiest 10% of customers"] == pytest.approx(tuple(risk.by_segment["top_expected_loss"]))
+    assert leaks(zip_text(blob), personal_data) == []
