@@ -21,7 +21,7 @@ import streamlit as st
 
 import pandas as pd
 
-from analytics import metrics, overview, roi
+from analytics import catalog, metrics, roi
 from analytics.config import database_path
 from analytics.db import Database, DatabaseError, open_database
 from analytics.filters import RetentionFilter
@@ -65,7 +65,7 @@ def as_of_date() -> date:
 @st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner=False)
 def dimension_values(path: str) -> dict[str, list[str]]:
     """Distinct values of the filterable dimensions, for the sidebar's choices."""
-    return overview.dimension_values(database())
+    return catalog.dimension_values(database())
 
 
 def point_in_time(flt: RetentionFilter) -> RetentionFilter:
@@ -92,7 +92,7 @@ def history_start() -> date:
 
 @st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner=False)
 def _earliest_signup(path: str) -> date:
-    return overview.earliest_signup(database())
+    return catalog.earliest_signup(database())
 
 
 def generate_sample(customers: int = 50_000, seed: int = 7):

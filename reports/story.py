@@ -36,7 +36,7 @@ from analytics.db import Database
 from analytics.filters import RetentionFilter
 from analytics.metrics._common import add_months, empty_frame, quarter_start
 from analytics.metrics.targets import COMPARISON_COLUMNS
-from analytics.overview import earliest_signup
+from analytics.catalog import earliest_signup
 from dashboard import formatting as fmt
 from dashboard import periods
 from reports.at_risk import RiskSummary, revenue_at_risk

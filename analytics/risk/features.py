@@ -9,7 +9,7 @@ The label (`churned_90d`) is 1 when `churn_date` falls in (d, d + 90 days]; it i
 meaningful when d + 90 days is on or before the database's as-of date.
 
 The aggregation runs in DuckDB through Ibis (a few scans of the touchpoints inside a
-180-day window plus one pass over surveys), so 20M touchpoints never reach pandas; the
+365-day window plus one pass over surveys), so 20M touchpoints never reach pandas; the
 result is one small row per customer.
 
 Known limits of the data model, not of this module: `customers` holds only the current
@@ -69,6 +69,10 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "unresolved_contacts_30d",
     "unresolved_contacts_90d",
     "unresolved_complaints_30d",
+    "issue_contacts_365d",
+    "unresolved_contacts_365d",
+    "open_cancellation_request",
+    "days_since_cancellation_request",
     "repeat_contacts_90d",
     "long_waits_90d",
     "saved_by_offer_180d",
@@ -146,9 +150,9 @@ def feature_expr(db: Database, as_of: date, customer_ids: Sequence[int] | None =
         mrr_3m_ago=r.mrr.max(where=r.month == ibis.literal(m3)),
     )
 
-    # --- touchpoints in the 180 days up to the as-of date
+    # --- touchpoints in the year up to the as-of date
     tp_all = _restrict(db.table("touchpoints"), ids)
-    tp = tp_all.filter((tp_all.occurred_at >= w.start(180)) & (tp_all.occurred_at < w.end))
+    tp = tp_all.filter((tp_all.occurred_at >= w.start(365)) & (tp_all.occurred_at < w.end))
 
     # channel medians of the wait, from the year before the as-of date (inbound issues)
     year = tp_all.filter(
@@ -159,6 +163,7 @@ def feature_expr(db: Database, as_of: date, customer_ids: Sequence[int] | None =
     tpm = tp.left_join(medians, "channel")
     in30 = tpm.occurred_at >= w.start(30)
     in90 = tpm.occurred_at >= w.start(90)
+    in180 = tpm.occurred_at >= w.start(180)
     issue = tpm.kind.isin(ISSUE_KINDS) & (tpm.direction == "inbound")
     unresolved = issue & (tpm.resolved == False)  # noqa: E712 - SQL comparison, NULL stays NULL
     long_wait = issue & (tpm.wait_seconds > LONG_WAIT_FACTOR * tpm.median_wait)
@@ -183,11 +188,16 @@ def feature_expr(db: Database, as_of: date, customer_ids: Sequence[int] | None =
         unresolved_contacts_90d=tpm.count(where=unresolved & in90),
         unresolved_complaints_30d=tpm.count(where=unresolved & (tpm.kind == "complaint") & in30),
         long_waits_90d=tpm.count(where=long_wait & in90),
+        issue_contacts_365d=tpm.count(where=issue),
+        unresolved_contacts_365d=tpm.count(where=unresolved),
         saved_by_offer_180d=tpm.count(
-            where=(tpm.kind == "retention_call") & (tpm.outcome == "offer_accepted")),
+            where=(tpm.kind == "retention_call") & (tpm.outcome == "offer_accepted") & in180),
         proactively_retained_180d=tpm.count(
-            where=(tpm.kind == "proactive_outreach") & (tpm.outcome == "offer_accepted")),
+            where=(tpm.kind == "proactive_outreach") & (tpm.outcome == "offer_accepted") & in180),
         last_issue_at=tpm.occurred_at.max(where=issue),
+        last_cancellation_request_at=tpm.occurred_at.max(where=tpm.kind == "cancellation_request"),
+        last_save_at=tpm.occurred_at.max(
+            where=(tpm.kind == "retention_call") & (tpm.outcome == "offer_accepted")),
     )
     contacts = tpm.group_by("customer_id").aggregate(**aggs)
 
@@ -221,6 +231,7 @@ def feature_expr(db: Database, as_of: date, customer_ids: Sequence[int] | None =
             *(kind_count(k, 90) for k in KIND_COUNTS_90),
             "unresolved_contacts_30d", "unresolved_contacts_90d", "unresolved_complaints_30d",
             "long_waits_90d", "saved_by_offer_180d", "proactively_retained_180d",
+            "issue_contacts_365d", "unresolved_contacts_365d",
             "repeat_contacts_90d", *(f"note_{s}_90d" for s in NOTE_SIGNALS)]
     end_ts = ibis.literal(w.end)
     out = out.mutate(
@@ -233,6 +244,15 @@ def feature_expr(db: Database, as_of: date, customer_ids: Sequence[int] | None =
             DAYS_SINCE_CAP,
         ),
         csat_trend=(out.last_csat.cast("float64") - out.csat_mean_365d).fill_null(0.0),
+        days_since_cancellation_request=ibis.least(
+            (end_ts.delta(out.last_cancellation_request_at, unit="second") // 86400).fill_null(DAYS_SINCE_CAP),
+            DAYS_SINCE_CAP,
+        ),
+        # a request in the last 30 days that no accepted retention offer answered (yet)
+        open_cancellation_request=(
+            (out.last_cancellation_request_at >= w.start(30))
+            & (out.last_save_at.isnull() | (out.last_save_at < out.last_cancellation_request_at))
+        ).fill_null(False).cast("int8"),
     )
     return out.select("customer_id", *FEATURES, LABEL).order_by("customer_id")
 

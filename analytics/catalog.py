@@ -1,0 +1,27 @@
+"""What is in the database: the values the sidebar offers and the span of the history."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from analytics.db import Database
+
+
+def dimension_values(db: Database) -> dict[str, list[str]]:
+    """Distinct values of each filterable dimension, sorted (for the sidebar's choices)."""
+    c = db.table("customers")
+    t = db.table("touchpoints")
+    values = {
+        key: sorted(v for v in c.select(column).distinct().execute()[column] if v is not None)
+        for key, column in (("segments", "segment"), ("regions", "region"), ("plans", "plan"))
+    }
+    values["channels"] = sorted(v for v in t.select("channel").distinct().execute()["channel"] if v is not None)
+    return values
+
+
+def earliest_signup(db: Database) -> date:
+    """The first signup date in the file (a fallback history start for imported data)."""
+    c = db.table("customers")
+    return pd.Timestamp(c.signup_date.min().execute()).date()
