@@ -1,0 +1,589 @@
+"""The churn-risk model: P(churn within 90 days) for every active customer, validated over time.
+
+Recipe (docs/decisions/006-churn-risk-model.md):
+
+1. **Snapshots.** Features and labels are taken at month-end as-of dates
+   (`analytics.risk.features`). For a target date T (the date to score, or the test date
+   of a backtest), the *calibration* snapshot is the last month end C with C + 90 days ≤ T
+   and the *training* snapshots are the `n_train` month ends ending at the last one with
+   date + 90 days ≤ C. Every label used is therefore fully observed by T: nothing after T
+   is read, and training, calibration and test outcomes do not overlap in time.
+2. **Model.** `HistGradientBoostingClassifier` (native categorical support, NaN-aware,
+   seeded) on the stacked training snapshots.
+3. **Calibration.** Platt scaling (`CalibratedClassifierCV(FrozenEstimator(...),
+   method="sigmoid")`) fitted on the calibration snapshot only. The sigmoid is monotone,
+   so it keeps the booster's ranking, and linear on the log-odds, so driver contributions
+   computed on the booster's log-odds are those of the calibrated model up to one
+   positive factor.
+4. **Backtest.** The same recipe one step earlier: T = the last month end whose 90-day
+   outcome is fully observed before the scoring date; it is compared with a logistic
+   regression (same features, same calibration) and the rule "had an unresolved
+   complaint in the last 30 days" on that held-out date.
+
+Everything random is seeded (`random_state`), so a run is reproducible.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from analytics.db import Database
+from analytics.risk.drivers import (
+    DRIVER_GROUPS,
+    Baseline,
+    DriverGroup,
+    additive_contributions,
+    fit_baselines,
+    top_drivers,
+)
+from analytics.risk.features import (
+    CATEGORICAL_FEATURES,
+    FEATURES,
+    HORIZON_DAYS,
+    LABEL,
+    NUMERIC_FEATURES,
+    snapshot_features,
+)
+
+MODEL_NAME = "churn-hgb"
+RECIPE_VERSION = "1"
+DEFAULT_SAMPLE_SIZE = 200_000
+DEFAULT_TRAIN_SNAPSHOTS = 12
+DEFAULT_SEED = 7
+RULE_DESCRIPTION = "had an unresolved complaint in the last 30 days"
+
+# Small trees, many rounds, no early stopping: the snapshots repeat customers, so a random
+# validation split would leak and stop too late anyway.
+HGB_PARAMS = dict(
+    learning_rate=0.1,
+    max_iter=200,
+    max_leaf_nodes=8,
+    min_samples_leaf=200,
+    l2_regularization=1.0,
+    early_stopping=False,
+)
+# Training keeps every churner and this share of the stayers (seeded), each kept stayer
+# weighing 1/share, so the booster's log-odds stay unbiased at a third of the cost; the
+# calibration snapshot is never down-sampled.
+STAYER_SAMPLE_SHARE = 1 / 3
+
+# Directions the risk may move in as a feature grows, from the domain, not the data: more
+# unresolved contacts, complaints, cancellation requests, waits or churn-intent notes never
+# lower the risk; more tenure, satisfaction, loyalty or accepted retention offers never
+# raise it. This regularises the trees and keeps the drivers consistent ("3 unresolved
+# contacts" always counts against the customer). Unlisted features are unconstrained.
+MONOTONE_INCREASING = (
+    "complaints_30d", "complaints_90d", "billing_issues_30d", "billing_issues_90d",
+    "cancellation_requests_30d", "cancellation_requests_90d", "unresolved_contacts_30d",
+    "unresolved_contacts_90d", "unresolved_complaints_30d", "unresolved_contacts_365d",
+    "open_cancellation_request", "repeat_contacts_90d", "long_waits_90d",
+    *(f"note_{s}_90d" for s in ("cancel_intent", "competitor", "price", "moving",
+                                 "dissatisfaction", "billing")),
+)
+MONOTONE_DECREASING = (
+    "loyalty_member", "tenure_months", "last_csat", "last_nps", "saved_by_offer_180d",
+    "proactively_retained_180d", "days_since_cancellation_request",
+)
+MONOTONE_CONSTRAINTS = {**{c: 1 for c in MONOTONE_INCREASING}, **{c: -1 for c in MONOTONE_DECREASING}}
+
+
+def interaction_constraints(groups: Sequence[DriverGroup] = DRIVER_GROUPS) -> list[list[int]]:
+    """Features may interact only within their driver group, so the booster's log-odds are
+    a sum of one function per group, f(x) = Σ_g f_g(x_g) (a boosted generalised additive
+    model over groups, like an Explainable Boosting Machine): each group's contribution to
+    a customer's risk is then exact, not an approximation."""
+    index = {name: i for i, name in enumerate(FEATURES)}
+    covered = [c for g in groups for c in g.columns]
+    missing = sorted(set(FEATURES) - set(covered))
+    if missing or len(covered) != len(set(covered)):
+        raise ValueError(f"every feature must be in exactly one driver group; missing {missing}")
+    return [[index[c] for c in g.columns] for g in groups]
+
+Progress = Callable[[str], None] | None
+
+
+# ----------------------------------------------------------------------------- dates
+def month_end(d: date) -> date:
+    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
+
+
+def last_month_end_on_or_before(d: date) -> date:
+    end = month_end(d)
+    return end if end <= d else d.replace(day=1) - timedelta(days=1)
+
+
+def previous_month_end(d: date) -> date:
+    return d.replace(day=1) - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class SnapshotPlan:
+    """Which as-of dates train, calibrate and are predicted (see the module docstring)."""
+
+    train_dates: tuple[date, ...]
+    calibration_date: date
+    target_date: date
+
+    def all_dates(self) -> tuple[date, ...]:
+        return (*self.train_dates, self.calibration_date, self.target_date)
+
+    def to_json(self) -> dict:
+        return {"train_dates": [d.isoformat() for d in self.train_dates],
+                "calibration_date": self.calibration_date.isoformat(),
+                "target_date": self.target_date.isoformat()}
+
+
+def snapshot_plan(target: date, n_train: int = DEFAULT_TRAIN_SNAPSHOTS) -> SnapshotPlan:
+    """Training and calibration snapshots for predicting at `target`, all labels observed
+    by `target` (label window of a snapshot d is (d, d + 90 days])."""
+    if n_train < 1:
+        raise ValueError(f"n_train must be at least 1, got {n_train}")
+    horizon = timedelta(days=HORIZON_DAYS)
+    calibration = last_month_end_on_or_before(target - horizon)
+    last_train = last_month_end_on_or_before(calibration - horizon)
+    dates = [last_train]
+    while len(dates) < n_train:
+        dates.append(previous_month_end(dates[-1]))
+    return SnapshotPlan(tuple(sorted(dates)), calibration, target)
+
+
+def clip_plan(plan: SnapshotPlan, first_usable: date) -> SnapshotPlan:
+    """Drop training snapshots dated before `first_usable` (too early in the recorded
+    history for the look-back windows); raise if nothing is left to train on."""
+    kept = tuple(d for d in plan.train_dates if d >= first_usable)
+    if not kept or plan.calibration_date < first_usable:
+        raise ValueError(
+            f"not enough history to train a churn model for {plan.target_date}: training needs "
+            f"month ends from {first_usable} on with a 90-day outcome before "
+            f"{plan.calibration_date}, and a calibration month end 90 days before "
+            f"{plan.target_date}. Score a later as-of date or load more history.")
+    return SnapshotPlan(kept, plan.calibration_date, plan.target_date)
+
+
+def first_usable_snapshot(db: Database) -> date:
+    """Earliest as-of date worth a snapshot: 90 days after the history starts
+    (`schema_info.history_start`, else the first touchpoint)."""
+    start = db.schema_info().get("history_start")
+    if start:
+        first = date.fromisoformat(start)
+    else:
+        row = db.cursor().execute("select min(occurred_at)::date from touchpoints").fetchone()
+        first = row[0] if row and row[0] else date.min
+    return first + timedelta(days=HORIZON_DAYS) if first != date.min else first
+
+
+def backtest_plan(as_of: date, n_train: int = DEFAULT_TRAIN_SNAPSHOTS) -> SnapshotPlan:
+    """The plan one step earlier: the target is the last month end whose 90-day outcome
+    is fully observed on `as_of`, so the model can be tested on it."""
+    test = last_month_end_on_or_before(as_of - timedelta(days=HORIZON_DAYS))
+    return snapshot_plan(test, n_train)
+
+
+# ----------------------------------------------------------------------------- models
+def _features_only(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.loc[:, list(FEATURES)]
+
+
+class ChurnRiskModel:
+    """Gradient-boosted trees + Platt calibration; `fit` returns self, fitted attributes
+    end in `_`."""
+
+    def __init__(self, random_state: int = DEFAULT_SEED, stayer_share: float = STAYER_SAMPLE_SHARE,
+                 **params) -> None:
+        if not 0 < stayer_share <= 1:
+            raise ValueError(f"stayer_share must be in (0, 1], got {stayer_share}")
+        self.random_state = random_state
+        self.stayer_share = stayer_share
+        self.params = {**HGB_PARAMS, "monotonic_cst": MONOTONE_CONSTRAINTS,
+                       "interaction_cst": interaction_constraints(), **params}
+
+    def fit(self, train: pd.DataFrame, calibration: pd.DataFrame) -> "ChurnRiskModel":
+        _check_frame(train, "training")
+        _check_frame(calibration, "calibration")
+        y = train[LABEL].to_numpy()
+        rng = np.random.default_rng(self.random_state)
+        keep = (y == 1) | (rng.random(len(y)) < self.stayer_share)
+        weight = np.where(y[keep] == 1, 1.0, 1.0 / self.stayer_share)
+        self.estimator_ = HistGradientBoostingClassifier(
+            categorical_features="from_dtype", random_state=self.random_state, **self.params)
+        self.estimator_.fit(_features_only(train.loc[keep]), y[keep], sample_weight=weight)
+        self.fitted_rows_ = int(keep.sum())
+        self.calibrator_ = CalibratedClassifierCV(FrozenEstimator(self.estimator_), method="sigmoid")
+        self.calibrator_.fit(_features_only(calibration), calibration[LABEL].to_numpy())
+        self.baselines_: dict[str, Baseline] = fit_baselines(train)
+        self.train_rows_ = len(train)
+        self.train_base_rate_ = float(train[LABEL].mean())
+        self.calibration_rows_ = len(calibration)
+        self.calibration_base_rate_ = float(calibration[LABEL].mean())
+        return self
+
+    def logit(self, features: pd.DataFrame) -> np.ndarray:
+        """The booster's log-odds (before calibration)."""
+        return self.estimator_.decision_function(_features_only(features))
+
+    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        """Calibrated P(churn within 90 days)."""
+        return self.calibrator_.predict_proba(_features_only(features))[:, 1]
+
+    def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Each driver group's exact contribution to each customer's log-odds, against the
+        training population's baseline (`analytics.risk.drivers.additive_contributions`)."""
+        return additive_contributions(self.logit, features, self.baselines_)
+
+    def explain(self, features: pd.DataFrame, contributions: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Per-customer top drivers in words (`analytics.risk.drivers.top_drivers`)."""
+        if contributions is None:
+            contributions = self.contributions(features)
+        return top_drivers(contributions, features)
+
+
+class LogisticBaseline:
+    """Logistic regression on the same features (one-hot categoricals, median-imputed and
+    standardised numerics with missing-value indicators), Platt-calibrated the same way."""
+
+    def __init__(self, random_state: int = DEFAULT_SEED) -> None:
+        self.random_state = random_state
+
+    def fit(self, train: pd.DataFrame, calibration: pd.DataFrame) -> "LogisticBaseline":
+        pre = ColumnTransformer([
+            ("categorical", OneHotEncoder(handle_unknown="ignore"), list(CATEGORICAL_FEATURES)),
+            ("numeric", Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True)),
+                                  ("scale", StandardScaler())]), list(NUMERIC_FEATURES)),
+        ])
+        self.estimator_ = Pipeline([
+            ("prepare", pre),
+            ("logistic", LogisticRegression(max_iter=2000, random_state=self.random_state)),
+        ]).fit(_features_only(train), train[LABEL].to_numpy())
+        self.calibrator_ = CalibratedClassifierCV(FrozenEstimator(self.estimator_), method="sigmoid")
+        self.calibrator_.fit(_features_only(calibration), calibration[LABEL].to_numpy())
+        return self
+
+    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        return self.calibrator_.predict_proba(_features_only(features))[:, 1]
+
+
+class UnresolvedComplaintRule:
+    """The simple rule: flagged when the customer had an unresolved complaint in the last
+    30 days. Its "probability" is the churn rate of flagged / unflagged customers in the
+    calibration snapshot, so it can be scored with the Brier score too."""
+
+    def fit(self, train: pd.DataFrame, calibration: pd.DataFrame) -> "UnresolvedComplaintRule":
+        flag = self.flag(calibration)
+        y = calibration[LABEL].to_numpy()
+        self.rate_flagged_ = float(y[flag].mean()) if flag.any() else float(y.mean())
+        self.rate_unflagged_ = float(y[~flag].mean()) if (~flag).any() else float(y.mean())
+        return self
+
+    @staticmethod
+    def flag(features: pd.DataFrame) -> np.ndarray:
+        return features["unresolved_complaints_30d"].to_numpy() > 0
+
+    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        return np.where(self.flag(features), self.rate_flagged_, self.rate_unflagged_)
+
+
+def _check_frame(frame: pd.DataFrame, what: str) -> None:
+    missing = [c for c in (*FEATURES, LABEL) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} frame lacks column(s) {missing}")
+    if frame.empty:
+        raise ValueError(f"{what} frame is empty: no active customers on its as-of date(s)")
+    if frame[LABEL].nunique() < 2:
+        raise ValueError(f"{what} frame has only one outcome class; need churners and stayers")
+
+
+# ----------------------------------------------------------------------------- metrics
+@dataclass(frozen=True)
+class Metrics:
+    """Discrimination and calibration of one scorer on one snapshot."""
+
+    roc_auc: float
+    pr_auc: float  # average precision
+    top_decile_lift: float  # churn rate in the riskiest 10 % ÷ overall churn rate
+    top_decile_capture: float  # share of all churners found in the riskiest 10 %
+    brier: float
+    customers: int
+    churners: int
+
+    @property
+    def base_rate(self) -> float:
+        return self.churners / self.customers if self.customers else float("nan")
+
+
+def top_share_capture(y: np.ndarray, score: np.ndarray, share: float = 0.1) -> float:
+    """Expected number of churners among the top `share` of customers by score; customers
+    tied at the cut-off count pro rata (a binary rule has huge ties)."""
+    y = np.asarray(y, dtype=float)
+    score = np.asarray(score, dtype=float)
+    k = int(np.ceil(share * len(y)))
+    if k == 0:
+        return 0.0
+    cut = np.sort(score)[::-1][k - 1]
+    above = score > cut
+    tied = score == cut
+    room = k - int(above.sum())
+    return float(y[above].sum() + (y[tied].sum() * room / tied.sum() if tied.any() else 0.0))
+
+
+def score_metrics(y: np.ndarray, p: np.ndarray) -> Metrics:
+    y = np.asarray(y, dtype=int)
+    p = np.asarray(p, dtype=float)
+    churners = int(y.sum())
+    base = churners / len(y)
+    captured = top_share_capture(y, p, 0.1)
+    k = int(np.ceil(0.1 * len(y)))
+    return Metrics(
+        roc_auc=float(roc_auc_score(y, p)),
+        pr_auc=float(average_precision_score(y, p)),
+        top_decile_lift=float((captured / k) / base) if base else float("nan"),
+        top_decile_capture=float(captured / churners) if churners else float("nan"),
+        brier=float(brier_score_loss(y, p)),
+        customers=len(y),
+        churners=churners,
+    )
+
+
+def reliability_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict]:
+    """Binned reliability curve: customers split into `bins` equal-size groups by predicted
+    probability; mean predicted vs observed churn rate in each."""
+    frame = pd.DataFrame({"y": np.asarray(y, dtype=float), "p": np.asarray(p, dtype=float)})
+    frame["bin"] = pd.qcut(frame["p"].rank(method="first"), bins, labels=False)
+    out = frame.groupby("bin").agg(customers=("y", "size"), mean_predicted=("p", "mean"),
+                                   observed_rate=("y", "mean"), p_min=("p", "min"), p_max=("p", "max"))
+    return [{"bin": int(b) + 1, **{k: (int(v) if k == "customers" else float(v)) for k, v in row.items()}}
+            for b, row in out.iterrows()]
+
+
+def lift_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict]:
+    """Deciles by predicted risk, riskiest first: churners, churn rate, lift and the
+    cumulative share of all churners captured down to that decile."""
+    frame = pd.DataFrame({"y": np.asarray(y, dtype=float), "p": np.asarray(p, dtype=float)})
+    frame["decile"] = bins - pd.qcut(frame["p"].rank(method="first"), bins, labels=False)
+    base = frame["y"].mean()
+    total = frame["y"].sum()
+    out = frame.groupby("decile").agg(customers=("y", "size"), churners=("y", "sum"),
+                                      mean_predicted=("p", "mean")).sort_index()
+    out["churn_rate"] = out["churners"] / out["customers"]
+    out["lift"] = out["churn_rate"] / base if base else np.nan
+    out["cumulative_capture"] = out["churners"].cumsum() / total if total else np.nan
+    return [{"decile": int(d), "customers": int(r.customers), "churners": int(r.churners),
+             "churn_rate": float(r.churn_rate), "mean_predicted": float(r.mean_predicted),
+             "lift": float(r.lift), "cumulative_capture": float(r.cumulative_capture)}
+            for d, r in out.iterrows()]
+
+
+def additive_permutation_importance(
+    logits: np.ndarray,
+    contributions: pd.DataFrame,
+    y: np.ndarray,
+    n_repeats: int = 5,
+    random_state: int = DEFAULT_SEED,
+) -> list[dict]:
+    """`grouped_permutation_importance` for a model additive across groups, without
+    re-predicting: shuffling group g's columns replaces its term f_g(x_g) by another
+    customer's, so the shuffled log-odds are f − c_g + c_g[perm]. ROC AUC is unchanged by
+    the monotone calibration map, so it is computed on the log-odds directly."""
+    rng = np.random.default_rng(random_state)
+    y = np.asarray(y)
+    reference = roc_auc_score(y, logits)
+    out = []
+    for g in DRIVER_GROUPS:
+        c = contributions[g.name].to_numpy()
+        drops = [reference - roc_auc_score(y, logits - c + c[rng.permutation(len(c))])
+                 for _ in range(n_repeats)]
+        out.append({"group": g.name, "features": list(g.columns),
+                    "auc_drop": float(np.mean(drops)), "auc_drop_std": float(np.std(drops))})
+    out.sort(key=lambda r: -r["auc_drop"])
+    return out
+
+
+def grouped_permutation_importance(
+    predict: Callable[[pd.DataFrame], np.ndarray],
+    features: pd.DataFrame,
+    y: np.ndarray,
+    groups: Sequence[DriverGroup] = DRIVER_GROUPS,
+    n_repeats: int = 3,
+    random_state: int = DEFAULT_SEED,
+    max_rows: int = 50_000,
+) -> list[dict]:
+    """Permutation importance per driver group: the drop in ROC AUC when the group's
+    columns are shuffled together across customers (Breiman 2001; sklearn's
+    `permutation_importance` shuffles one column at a time, which understates correlated
+    columns such as the 30- and 90-day counts). Mean and std over `n_repeats` shuffles."""
+    rng = np.random.default_rng(random_state)
+    y = np.asarray(y)
+    if len(features) > max_rows:
+        keep = np.sort(rng.choice(len(features), max_rows, replace=False))
+        features, y = features.iloc[keep].reset_index(drop=True), y[keep]
+    else:
+        features = features.reset_index(drop=True)
+    reference = roc_auc_score(y, predict(features))
+    out = []
+    for g in groups:
+        drops = []
+        for _ in range(n_repeats):
+            perm = rng.permutation(len(features))
+            shuffled = features.copy()
+            for col in g.columns:
+                shuffled[col] = features[col].to_numpy()[perm]
+                if isinstance(features[col].dtype, pd.CategoricalDtype):
+                    shuffled[col] = pd.Categorical(shuffled[col], categories=features[col].cat.categories)
+            drops.append(reference - roc_auc_score(y, predict(shuffled)))
+        out.append({"group": g.name, "features": list(g.columns),
+                    "auc_drop": float(np.mean(drops)), "auc_drop_std": float(np.std(drops))})
+    out.sort(key=lambda r: -r["auc_drop"])
+    return out
+
+
+# ----------------------------------------------------------------------------- training
+def sample_customer_ids(db: Database, as_of: date, size: int, seed: int = DEFAULT_SEED) -> np.ndarray | None:
+    """A seeded random sample of `size` customers who signed up by `as_of` (None = all,
+    when there are no more than `size`)."""
+    ids = db.cursor().execute(
+        "select customer_id from customers where signup_date <= ? order by customer_id", [as_of]
+    ).fetchnumpy()["customer_id"]
+    if len(ids) <= size:
+        return None
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(np.asarray(ids), size, replace=False))
+
+
+@dataclass
+class Backtest:
+    """The held-out evaluation of the recipe (one step before the production fit)."""
+
+    plan: SnapshotPlan
+    metrics: dict[str, Metrics]  # "model", "logistic", "rule", "base_rate"
+    reliability: list[dict]
+    lift: list[dict]
+    importance: list[dict]
+    calibration_method: str = "sigmoid"
+
+    def improvement(self) -> dict[str, dict[str, float]]:
+        """Model minus each baseline, per metric (Brier: baseline minus model, so positive
+        always means the model is better)."""
+        m = self.metrics["model"]
+        out = {}
+        for name in ("logistic", "rule", "base_rate"):
+            b = self.metrics[name]
+            out[name] = {
+                "roc_auc": m.roc_auc - b.roc_auc,
+                "pr_auc": m.pr_auc - b.pr_auc,
+                "top_decile_lift": m.top_decile_lift - b.top_decile_lift,
+                "top_decile_capture": m.top_decile_capture - b.top_decile_capture,
+                "brier": b.brier - m.brier,
+            }
+        return out
+
+
+@dataclass
+class TrainingResult:
+    model: ChurnRiskModel
+    plan: SnapshotPlan  # production: its target_date is the scoring date
+    backtest: Backtest
+    sample_customers: int | None  # None = every customer
+    seconds: float
+    model_version: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _version(plan: SnapshotPlan, sample_size: int | None, seed: int) -> str:
+    recipe = {"recipe": RECIPE_VERSION, "features": list(FEATURES), "params": HGB_PARAMS,
+              "plan": plan.to_json(), "sample": sample_size, "seed": seed}
+    digest = hashlib.sha1(json.dumps(recipe, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return f"{MODEL_NAME}-{RECIPE_VERSION}+{plan.target_date.isoformat()}.{digest}"
+
+
+def train_risk_model(
+    db: Database,
+    as_of: date,
+    sample_size: int = DEFAULT_SAMPLE_SIZE,
+    n_train: int = DEFAULT_TRAIN_SNAPSHOTS,
+    seed: int = DEFAULT_SEED,
+    progress: Progress = None,
+) -> TrainingResult:
+    """Backtest the recipe on the last fully observed month end before `as_of`, then fit
+    the production model whose calibration snapshot is that month end (module docstring).
+
+    Training uses a seeded sample of at most `sample_size` customers (all snapshots of a
+    sampled customer), so the cost does not grow with the customer base."""
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    first = first_usable_snapshot(db)
+    test_plan = clip_plan(backtest_plan(as_of, n_train), first)
+    prod_plan = clip_plan(snapshot_plan(as_of, n_train), first)
+    ids = sample_customer_ids(db, as_of, sample_size, seed)
+    say(f"training sample: {'all' if ids is None else f'{len(ids):,}'} customers; "
+        f"backtest on {test_plan.target_date}, scoring {as_of}")
+
+    frames: dict[date, pd.DataFrame] = {}
+    t0 = time.perf_counter()
+    for d in sorted(set(test_plan.all_dates()) | set(prod_plan.train_dates) | {prod_plan.calibration_date}):
+        frames[d] = snapshot_features(db, d, ids)
+        say(f"  features as of {d}: {len(frames[d]):,} active customers, "
+            f"{frames[d][LABEL].mean():.1%} churn in 90 days")
+    timings["features_s"] = time.perf_counter() - t0
+
+    def stack(dates: Sequence[date]) -> pd.DataFrame:
+        return pd.concat([frames[d] for d in dates], ignore_index=True)
+
+    # ---- backtest
+    t0 = time.perf_counter()
+    train, calib, test = stack(test_plan.train_dates), frames[test_plan.calibration_date], frames[test_plan.target_date]
+    model = ChurnRiskModel(random_state=seed).fit(train, calib)
+    logistic = LogisticBaseline(random_state=seed).fit(train, calib)
+    rule = UnresolvedComplaintRule().fit(train, calib)
+    y = test[LABEL].to_numpy()
+    p_model = model.predict_proba(test)
+    metrics = {
+        "model": score_metrics(y, p_model),
+        "logistic": score_metrics(y, logistic.predict_proba(test)),
+        "rule": score_metrics(y, rule.predict_proba(test)),
+        "base_rate": score_metrics(y, np.full(len(y), calib[LABEL].mean())),
+    }
+    timings["backtest_fit_s"] = time.perf_counter() - t0
+    say(f"  backtest: model AUC {metrics['model'].roc_auc:.3f}, logistic {metrics['logistic'].roc_auc:.3f}, "
+        f"rule {metrics['rule'].roc_auc:.3f} ({time.perf_counter() - t0:.0f} s)")
+    t0 = time.perf_counter()
+    importance = additive_permutation_importance(model.logit(test), model.contributions(test), y,
+                                                 random_state=seed)
+    timings["importance_s"] = time.perf_counter() - t0
+    backtest = Backtest(test_plan, metrics, reliability_table(y, p_model), lift_table(y, p_model), importance)
+
+    # ---- production fit: the same recipe, one step later
+    t0 = time.perf_counter()
+    production = ChurnRiskModel(random_state=seed).fit(stack(prod_plan.train_dates), frames[prod_plan.calibration_date])
+    timings["production_fit_s"] = time.perf_counter() - t0
+    say(f"  production model fitted on {production.train_rows_:,} rows ({timings['production_fit_s']:.0f} s)")
+    return TrainingResult(
+        model=production,
+        plan=prod_plan,
+        backtest=backtest,
+        sample_customers=None if ids is None else len(ids),
+        seconds=time.perf_counter() - started,
+        model_version=_version(prod_plan, None if ids is None else len(ids), seed),
+        timings=timings,
+    )
+
+
+def metrics_json(m: Metrics) -> dict:
+    return {**asdict(m), "base_rate": m.base_rate}
