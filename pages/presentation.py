@@ -27,7 +27,9 @@ st.html("""
 [data-testid="stMainMenu"], [data-testid="stStatusWidget"] { display: none !important; }
 [data-testid="stMainBlockContainer"] { padding: 1.2rem 2.5rem 1rem 2.5rem; max-width: 100%; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.6rem; line-height: 1.45; }
-[data-testid="stMarkdownContainer"] h1 { font-size: 3rem; }
+[data-testid="stMarkdownContainer"] h1, h1 { font-size: 3rem; }
+h2 { font-size: 2.3rem !important; line-height: 1.25 !important; }
+[data-testid="stCaptionContainer"] p { font-size: 1.3rem !important; }
 .stButton button p { font-size: 1.4rem; }
 </style>
 """)
@@ -67,17 +69,19 @@ st.query_params["slide"] = str(index + 1)
 section = story.sections[index]
 
 if section.key == "title":
-    st.title(section.title)
+    st.title(section.title, anchor=False)
     st.markdown(f"{section.subtitle}  \n" + "  \n".join(story.filter_lines))
     st.markdown("\n".join(f"- {s.title}" for s in story.sections[1:]))
 else:
-    st.plotly_chart(slide_figure(story, section.key), key=f"slide_{section.key}", theme=None,
+    st.header(section.title, anchor=False)
+    st.caption(section.subtitle)
+    st.plotly_chart(slide_figure(story, section.key, titled=False), key=f"slide_{section.key}", theme=None,
                     config={"displaylogo": False, "displayModeBar": False})
 
 left, middle, right, out = st.columns([1, 2, 1, 1], vertical_alignment="center")
 left.button("Previous", icon=":material/arrow_back:", on_click=_move, args=(-1,), disabled=index == 0,
             key="presentation_previous", shortcut="Left", width="stretch")
-middle.markdown(f"<div style='text-align:center'>Slide {index + 1} of {count}</div>", unsafe_allow_html=True)
+middle.markdown(f"<p style='text-align:center'>Slide {index + 1} of {count}</p>", unsafe_allow_html=True)
 right.button("Next", icon=":material/arrow_forward:", on_click=_move, args=(1,), disabled=index == count - 1,
              key="presentation_next", shortcut="Right", type="primary", width="stretch")
 try:

@@ -27,18 +27,21 @@ def _wrap(text: str, width: int) -> str:
     return "<br>".join(textwrap.wrap(text, width=width, break_long_words=False)) or text
 
 
-def _layout(fig: go.Figure, section: Section, legend: bool) -> go.Figure:
-    title = _wrap(section.title, 70)
-    subtitle = _wrap(section.subtitle, 110)
-    top = 60 + 44 * (title.count("<br>") + 1) + 28 * (subtitle.count("<br>") + 1)
+def _layout(fig: go.Figure, section: Section, legend: bool, titled: bool) -> go.Figure:
+    if titled:
+        title = _wrap(section.title, 70)
+        subtitle = _wrap(section.subtitle, 110)
+        top = 60 + 44 * (title.count("<br>") + 1) + 28 * (subtitle.count("<br>") + 1)
+        fig.update_layout(title=dict(
+            text=title, font=dict(size=TITLE_SIZE),
+            subtitle=dict(text=subtitle, font=dict(size=SUBTITLE_SIZE, color=MUTED)),
+            x=0, xanchor="left", xref="container", y=1, yanchor="top", yref="container", pad=dict(t=20, l=10)))
+    else:
+        top = 50  # room for the panel headings; the page shows the takeaway as text
     fig.update_layout(
         template="plotly_white",
-        height=HEIGHT,
+        height=HEIGHT if titled else HEIGHT - 140,
         font=dict(family=FONT_FAMILY, size=FONT_SIZE, color=TEXT_COLOUR),
-        title=dict(text=title, font=dict(size=TITLE_SIZE),
-                   subtitle=dict(text=subtitle, font=dict(size=SUBTITLE_SIZE, color=MUTED)),
-                   x=0, xanchor="left", xref="container", y=1, yanchor="top", yref="container",
-                   pad=dict(t=20, l=10)),
         margin=dict(l=20, r=30, t=top, b=20),
         showlegend=legend,
         legend=dict(orientation="h", yanchor="top", y=-0.14, xanchor="left", x=0, font=dict(size=FONT_SIZE)),
@@ -87,9 +90,11 @@ def _trace(spec: ChartSpec, fig: go.Figure, col: int) -> None:
         fig.update_yaxes(title_text=spec.y_title, row=1, col=col)
 
 
-def slide_figure(story: Story, key: str) -> go.Figure:
+def slide_figure(story: Story, key: str, titled: bool = True) -> go.Figure:
     """The slide `key` as one figure: its charts side by side, the KPI table for "kpis",
-    or the slide's message when there is nothing to plot."""
+    or the slide's message when there is nothing to plot. `titled=False` leaves the
+    takeaway and subtitle to the page (as text: multi-line plotly titles clip at this
+    size), and makes the figure that much shorter."""
     section = story.section(key)
     if key == "kpis":
         header, rows = kpi_header(story), kpi_rows(story)
@@ -103,7 +108,7 @@ def slide_figure(story: Story, key: str) -> go.Figure:
                                  + [[status_colour(r[-1]) for r in rows]]),
                        fill_color=[["#F4F5F7" if i % 2 == 0 else "white" for i in range(len(rows))]]),
         ))
-        return _layout(fig, section, legend=False)
+        return _layout(fig, section, legend=False, titled=titled)
     specs = slide_charts(story, key)
     if not specs:
         fig = go.Figure()
@@ -111,10 +116,10 @@ def slide_figure(story: Story, key: str) -> go.Figure:
                            showarrow=False, font=dict(size=FONT_SIZE + 4, color=MUTED))
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False)
-        return _layout(fig, section, legend=False)
+        return _layout(fig, section, legend=False, titled=titled)
     fig = make_subplots(rows=1, cols=len(specs), subplot_titles=[s.heading for s in specs], horizontal_spacing=0.08)
     for col, spec in enumerate(specs, start=1):
         _trace(spec, fig, col)
     legend = any(s.legend and len(s.series) > 1 for s in specs)
     fig.update_layout(barmode="group")
-    return _layout(fig, section, legend=legend)
+    return _layout(fig, section, legend=legend, titled=titled)

@@ -4,8 +4,6 @@ in the session, slide number in the URL), and `?slide=N` opens on slide N."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from analytics.db import open_database
@@ -26,8 +24,9 @@ def titles(sample_db_path) -> list[str]:
 
 
 def figure_title(at) -> str:
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    return spec["layout"]["title"]["text"].replace("<br>", " ")
+    """The slide's takeaway (a heading above its one chart)."""
+    assert len(at.get("plotly_chart")) == 1
+    return at.header[0].value
 
 
 def counter(at) -> str:
