@@ -136,7 +136,7 @@ def _cancellation(row: Mapping) -> str:
 
 
 def _contact_history(row: Mapping) -> str:
-    issues, unresolved = _n(row["issue_contacts_365d"]), _n(row["unresolved_contacts_365d"])
+    issues, unresolved = _n(row["service_contacts_365d"]), _n(row["unresolved_contacts_365d"])
     text = f"{_times(issues, 'service contact')} in the past year"
     return text + (f", {unresolved} unresolved" if unresolved else "")
 
@@ -194,7 +194,7 @@ DRIVER_GROUPS: tuple[DriverGroup, ...] = (
     DriverGroup("cancellation_requests",
                 (kind_count("cancellation_request", 30), kind_count("cancellation_request", 90),
                  "open_cancellation_request", "days_since_cancellation_request"), _cancellation),
-    DriverGroup("contact_history", ("issue_contacts_365d", "unresolved_contacts_365d"), _contact_history),
+    DriverGroup("contact_history", ("service_contacts_365d", "unresolved_contacts_365d"), _contact_history),
     DriverGroup("retention_calls", (kind_count("retention_call", 90),),
                 lambda r: f"{_times(_n(r['retention_calls_90d']), 'retention call')} in 90 days"),
     DriverGroup("saved_by_offer", ("saved_by_offer_180d",),

@@ -34,8 +34,9 @@ from analytics.schema import CONTRACT_TYPES, PLANS, SEGMENTS
 
 LABEL = "churned_90d"
 HORIZON_DAYS = 90
-# Contacts the customer starts about an issue: the ones that can be unresolved or repeated.
-ISSUE_KINDS = ("service_request", "complaint", "billing_issue", "cancellation_request")
+# A service contact (docs/metrics.md, "Service experience"): an inbound service request,
+# complaint or billing issue — the contacts that can be unresolved, repeated or kept waiting.
+SERVICE_CONTACT_KINDS = ("service_request", "complaint", "billing_issue")
 # A wait over this multiple of the channel's median wait counts as a long wait (the
 # simulation uses the same rule; the median is taken from the year before the as-of date).
 LONG_WAIT_FACTOR = 3.0
@@ -69,7 +70,7 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "unresolved_contacts_30d",
     "unresolved_contacts_90d",
     "unresolved_complaints_30d",
-    "issue_contacts_365d",
+    "service_contacts_365d",
     "unresolved_contacts_365d",
     "open_cancellation_request",
     "days_since_cancellation_request",
@@ -84,6 +85,37 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     *(f"note_{s}_90d" for s in NOTE_SIGNALS),
 )
 FEATURES: tuple[str, ...] = (*CATEGORICAL_FEATURES, *NUMERIC_FEATURES)
+
+# What each feature means, in words (the model card lists them).
+FEATURE_DESCRIPTIONS: dict[str, str] = {
+    "contract_type": "contract type (current)",
+    "plan": "plan (current)",
+    "segment": "segment",
+    "tenure_months": "months since signup (365.25/12-day months)",
+    "loyalty_member": "loyalty-club member (1/0)",
+    "mrr": "MRR billed for the as-of month",
+    "mrr_change_3m_pct": "relative MRR change against 3 months earlier (price rise, discount, plan change)",
+    **{kind_count(k, w): f"{k.replace('_', ' ')} touchpoints in the last {w} days"
+       for k in KIND_COUNTS_30_90 for w in (30, 90)},
+    **{kind_count(k, 90): f"{k.replace('_', ' ')} touchpoints in the last 90 days" for k in KIND_COUNTS_90},
+    "unresolved_contacts_30d": "service contacts with resolved = false, last 30 days",
+    "unresolved_contacts_90d": "service contacts with resolved = false, last 90 days",
+    "unresolved_complaints_30d": "complaints with resolved = false, last 30 days (the baseline rule's input)",
+    "service_contacts_365d": "service contacts in the last year (how much friction the customer has)",
+    "unresolved_contacts_365d": "unresolved service contacts in the last year",
+    "open_cancellation_request": "a cancellation request in the last 30 days with no accepted retention offer after it",
+    "days_since_cancellation_request": "days since the last cancellation request (365 = none in a year)",
+    "repeat_contacts_90d": "service contacts repeating one on the same subject within 7 days, last 90 days",
+    "long_waits_90d": "service contacts that waited over 3x the channel's median wait, last 90 days",
+    "saved_by_offer_180d": "retention calls with an accepted offer, last 180 days",
+    "proactively_retained_180d": "proactive outreaches with an accepted offer, last 180 days",
+    "days_since_last_contact": "days since the last service contact (365 = none in a year)",
+    "last_csat": "last CSAT answer (1-5), ever",
+    "last_nps": "last NPS answer (0-10), ever",
+    "csat_trend": "last CSAT minus the customer's mean CSAT over the last year",
+    **{f"note_{s}_90d": f"agent notes in the last 90 days that fire the '{s}' text signal"
+       for s in NOTE_SIGNALS},
+}
 
 
 @dataclass(frozen=True)
@@ -154,7 +186,7 @@ def feature_expr(db: Database, as_of: date, customer_ids: Sequence[int] | None =
     tp_all = _restrict(db.table("touchpoints"), ids)
     tp = tp_all.filter((tp_all.occurred_at >= w.start(365)) & (tp_all.occurred_at < w.end))
 
-    # channel medians of the wait, from the year before the as-of date (inbound issues)
+    # channel medians of the wait, from the year before the as-of date (inbound contacts)
     year = tp_all.filter(
         (tp_all.occurred_at >= w.start(365)) & (tp_all.occurred_at < w.end)
         & tp_all.wait_seconds.notnull() & (tp_all.direction == "inbound")
@@ -164,7 +196,7 @@ def feature_expr(db: Database, as_of: date, customer_ids: Sequence[int] | None =
     in30 = tpm.occurred_at >= w.start(30)
     in90 = tpm.occurred_at >= w.start(90)
     in180 = tpm.occurred_at >= w.start(180)
-    issue = tpm.kind.isin(ISSUE_KINDS) & (tpm.direction == "inbound")
+    issue = tpm.kind.isin(SERVICE_CONTACT_KINDS) & (tpm.direction == "inbound")
     unresolved = issue & (tpm.resolved == False)  # noqa: E712 - SQL comparison, NULL stays NULL
     long_wait = issue & (tpm.wait_seconds > LONG_WAIT_FACTOR * tpm.median_wait)
     # classify each distinct note once (agents reuse phrasings; RE2 is the costly part),
@@ -188,23 +220,23 @@ def feature_expr(db: Database, as_of: date, customer_ids: Sequence[int] | None =
         unresolved_contacts_90d=tpm.count(where=unresolved & in90),
         unresolved_complaints_30d=tpm.count(where=unresolved & (tpm.kind == "complaint") & in30),
         long_waits_90d=tpm.count(where=long_wait & in90),
-        issue_contacts_365d=tpm.count(where=issue),
+        service_contacts_365d=tpm.count(where=issue),
         unresolved_contacts_365d=tpm.count(where=unresolved),
         saved_by_offer_180d=tpm.count(
             where=(tpm.kind == "retention_call") & (tpm.outcome == "offer_accepted") & in180),
         proactively_retained_180d=tpm.count(
             where=(tpm.kind == "proactive_outreach") & (tpm.outcome == "offer_accepted") & in180),
-        last_issue_at=tpm.occurred_at.max(where=issue),
+        last_service_contact_at=tpm.occurred_at.max(where=issue),
         last_cancellation_request_at=tpm.occurred_at.max(where=tpm.kind == "cancellation_request"),
         last_save_at=tpm.occurred_at.max(
             where=(tpm.kind == "retention_call") & (tpm.outcome == "offer_accepted")),
     )
     contacts = tpm.group_by("customer_id").aggregate(**aggs)
 
-    # --- repeat contacts: an issue contact whose previous issue contact on the same
-    # subject was at most 7 days earlier (look back 7 extra days for the previous one)
+    # --- repeat contacts (docs/metrics.md): a service contact with another service contact
+    # on the same subject in the 7 × 24 hours before it (look back 7 extra days for it)
     iss = tp.filter(
-        tp.kind.isin(ISSUE_KINDS) & (tp.direction == "inbound")
+        tp.kind.isin(SERVICE_CONTACT_KINDS) & (tp.direction == "inbound")
         & (tp.occurred_at >= w.start(HORIZON_DAYS + REPEAT_WINDOW_DAYS))
     )
     prev = iss.occurred_at.lag().over(
@@ -231,16 +263,16 @@ def feature_expr(db: Database, as_of: date, customer_ids: Sequence[int] | None =
             *(kind_count(k, 90) for k in KIND_COUNTS_90),
             "unresolved_contacts_30d", "unresolved_contacts_90d", "unresolved_complaints_30d",
             "long_waits_90d", "saved_by_offer_180d", "proactively_retained_180d",
-            "issue_contacts_365d", "unresolved_contacts_365d",
+            "service_contacts_365d", "unresolved_contacts_365d",
             "repeat_contacts_90d", *(f"note_{s}_90d" for s in NOTE_SIGNALS)]
     end_ts = ibis.literal(w.end)
     out = out.mutate(
         **{c: out[c].fill_null(0) for c in zero},
         mrr_change_3m_pct=ibis.cases(
             (out.mrr_3m_ago > 0, (out.mrr - out.mrr_3m_ago) / out.mrr_3m_ago), else_=ibis.null("float64")),
-        # days from the last issue contact to the end of the as-of day, whole days, capped
+        # days from the last service contact to the end of the as-of day, whole days, capped
         days_since_last_contact=ibis.least(
-            (end_ts.delta(out.last_issue_at, unit="second") // 86400).fill_null(DAYS_SINCE_CAP),
+            (end_ts.delta(out.last_service_contact_at, unit="second") // 86400).fill_null(DAYS_SINCE_CAP),
             DAYS_SINCE_CAP,
         ),
         csat_trend=(out.last_csat.cast("float64") - out.csat_mean_365d).fill_null(0.0),
