@@ -109,6 +109,28 @@ OPTIONAL_TABLES: dict[str, dict[str, str]] = {
         "flagged_on": "DATE",
         "source": "VARCHAR",
     },
+    # written by `python -m analytics.score` (analytics/risk/): one row per customer active
+    # on the scored as-of date, and one row per scoring run with its model card
+    "churn_scores": {
+        "customer_id": "BIGINT",
+        "as_of_date": "DATE",
+        "churn_probability": "DOUBLE",
+        "clv_historical": "DOUBLE",
+        "clv_predicted": "DOUBLE",
+        "expected_loss": "DOUBLE",
+        "risk_rank": "BIGINT",
+        "driver_1": "VARCHAR",
+        "driver_2": "VARCHAR",
+        "driver_3": "VARCHAR",
+        "model_version": "VARCHAR",
+        "scored_at": "TIMESTAMP",
+    },
+    "model_runs": {
+        "model_version": "VARCHAR",
+        "trained_at": "TIMESTAMP",
+        "as_of_date": "DATE",
+        "card_json": "VARCHAR",
+    },
 }
 
 

@@ -123,15 +123,19 @@ def _satisfaction(row: Mapping) -> str:
     return text
 
 
+def _ago(days: int) -> str:
+    return "today" if days == 0 else f"{_times(days, 'day')} ago"
+
+
 def _cancellation(row: Mapping) -> str:
-    n90, n30 = _n(row["cancellation_requests_90d"]), _n(row["cancellation_requests_30d"])
+    n90 = _n(row["cancellation_requests_90d"])
     days = _n(row["days_since_cancellation_request"])
     if _n(row["open_cancellation_request"]):
-        return f"open cancellation request ({_times(days, 'day')} ago, no offer accepted)"
+        return f"open cancellation request ({_ago(days)}, no offer accepted)"
     if n90:
-        return f"{_times(n90, 'cancellation request')} in 90 days (last {_times(days, 'day')} ago)"
+        return f"{_times(n90, 'cancellation request')} in 90 days (last {_ago(days)})"
     if days < 365:
-        return f"last cancellation request {_times(days, 'day')} ago"
+        return f"last cancellation request {_ago(days)}"
     return "no cancellation request in the last year"
 
 

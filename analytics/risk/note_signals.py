@@ -34,8 +34,10 @@ Measured precision / recall per class: `evaluate_lexicon` on `tests/data/labelle
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable, Mapping
 
 import ibis
@@ -408,3 +410,28 @@ def evaluate_lexicon(texts: Iterable[str], labels: Iterable[str]) -> dict[str, S
             predicted[s] += s in fired
             tp[s] += s in truth and s in fired
     return {s: SignalScore(s, support[s], predicted[s], tp[s]) for s in NOTE_SIGNALS}
+
+
+# The labelled note set the lexicon is measured on (tests/data/labelled_notes.csv: text,
+# language, label, source). Its `source` column tells template-rendered notes from
+# hand-written ones; the model card reports each source separately.
+LABELLED_NOTES_PATH = Path(__file__).resolve().parents[2] / "tests" / "data" / "labelled_notes.csv"
+
+
+def evaluate_labelled_notes(path: str | Path = LABELLED_NOTES_PATH) -> dict[str, dict[str, SignalScore]]:
+    """Precision/recall per class for each `source` of the labelled set, plus "all
+    handwritten" (every source but `template`). Empty when the file is absent (an
+    installation without the test data)."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    by_source: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        by_source.setdefault(row["source"], []).append(row)
+    handwritten = [r for r in rows if r["source"] != "template"]
+    if handwritten:
+        by_source["all_handwritten"] = handwritten
+    return {source: evaluate_lexicon([r["text"] for r in part], [r["label"] for r in part])
+            for source, part in by_source.items()}

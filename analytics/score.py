@@ -1,0 +1,251 @@
+"""Score churn risk and customer value into the database.
+
+    python -m analytics.score [--db PATH] [--as-of YYYY-MM-DD] [--if-missing]
+
+Trains the churn-risk model on earlier month-end snapshots (a seeded sample of at most
+200,000 customers), backtests it against a logistic regression and a simple rule, scores
+every customer active on the as-of date and writes two tables (docs/data-model.md):
+
+- `churn_scores`: per customer, P(churn in 90 days), historical and predictive CLV,
+  expected loss, rank by expected loss, top-3 drivers in words;
+- `model_runs`: the run's model card (`analytics.risk.model_card`) as JSON.
+
+Rows of the same as-of date are replaced in one transaction, so a reader sees the old
+scores or the new ones, never a mix. The database is opened read-write through
+`analytics.db.open_database`; when another program holds it (a running dashboard), the
+command says so and exits with status 3, changing nothing. `--if-missing` does nothing
+when the as-of date is already scored (`make run` calls it before starting the dashboard).
+Progress goes to stderr, the one-line summary to stdout.
+
+Defaults: the database from `analytics.config.database_path()`, the as-of date from its
+`schema_info.as_of_date`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analytics.config import database_path
+from analytics.db import Database, DatabaseError, DatabaseLocked, open_database
+from analytics.risk.clv import clv_inputs, customer_value
+from analytics.risk.features import snapshot_features
+from analytics.risk.model import (
+    DEFAULT_SAMPLE_SIZE,
+    DEFAULT_SEED,
+    DEFAULT_TRAIN_SNAPSHOTS,
+    TrainingResult,
+    train_risk_model,
+)
+from analytics.risk.model_card import ModelCard, build_model_card
+from analytics.schema import OPTIONAL_TABLES, create_table_sql
+
+SCORE_TABLE = "churn_scores"
+RUNS_TABLE = "model_runs"
+SCORE_COLUMNS = tuple(OPTIONAL_TABLES[SCORE_TABLE])
+RUN_COLUMNS = tuple(OPTIONAL_TABLES[RUNS_TABLE])
+
+EXIT_OK, EXIT_ERROR, EXIT_LOCKED = 0, 2, 3
+
+
+@dataclass
+class ScoringRun:
+    """What one run produced (the rows are written by `write_scores`)."""
+
+    as_of: date
+    scores: pd.DataFrame  # columns SCORE_COLUMNS
+    card: ModelCard
+    training: TrainingResult
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def database_as_of(db: Database) -> date:
+    value = db.schema_info().get("as_of_date")
+    if not value:
+        raise ValueError(f"{db.path} has no schema_info.as_of_date; pass --as-of")
+    return date.fromisoformat(value)
+
+
+def is_scored(db: Database, as_of: date) -> bool:
+    """True when `churn_scores` already holds rows for `as_of`."""
+    if not db.has_table(SCORE_TABLE):
+        return False
+    row = db.cursor().execute(
+        f'select count(*) from "{SCORE_TABLE}" where as_of_date = ?', [as_of]).fetchone()
+    return bool(row and row[0])
+
+
+def score_customers(
+    db: Database,
+    as_of: date,
+    sample_size: int = DEFAULT_SAMPLE_SIZE,
+    train_snapshots: int = DEFAULT_TRAIN_SNAPSHOTS,
+    seed: int = DEFAULT_SEED,
+    progress=None,
+) -> ScoringRun:
+    """Train, backtest and score every customer active on `as_of` (nothing is written)."""
+    say = progress or (lambda _msg: None)
+    limit = database_as_of(db)
+    if as_of > limit:
+        raise ValueError(f"--as-of {as_of} is after the database's last day of history ({limit})")
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    training = train_risk_model(db, as_of, sample_size=sample_size, n_train=train_snapshots,
+                                seed=seed, progress=say)
+    timings["training_s"] = time.perf_counter() - t0
+    model = training.model
+
+    t0 = time.perf_counter()
+    features = snapshot_features(db, as_of)
+    say(f"scoring {len(features):,} customers active on {as_of}")
+    if features.empty:
+        raise ValueError(f"no customer is active on {as_of}; nothing to score")
+    timings["score_features_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    p = model.predict_proba(features)
+    contributions = model.contributions(features)
+    drivers = model.explain(features, contributions)
+    timings["score_predict_explain_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    inputs = clv_inputs(db, as_of)
+    if not np.array_equal(inputs["customer_id"].to_numpy(), features["customer_id"].to_numpy()):
+        raise RuntimeError("CLV inputs and features disagree on the active population")  # a bug, not user error
+    value = customer_value(inputs, p)
+    timings["score_clv_s"] = time.perf_counter() - t0
+
+    scored_at = datetime.now().replace(microsecond=0)
+    scores = pd.DataFrame({
+        "customer_id": features["customer_id"].to_numpy(),
+        "as_of_date": pd.Timestamp(as_of),
+        "churn_probability": p,
+        "clv_historical": value["clv_historical"].to_numpy(),
+        "clv_predicted": value["clv_predicted"].to_numpy(),
+        "expected_loss": value["expected_loss"].to_numpy(),
+    })
+    # rank 1 = the largest expected loss; ties by probability, then customer id
+    order = np.lexsort((scores["customer_id"].to_numpy(), -scores["churn_probability"].to_numpy(),
+                        -scores["expected_loss"].to_numpy()))
+    rank = np.empty(len(scores), dtype="int64")
+    rank[order] = np.arange(1, len(scores) + 1)
+    scores["risk_rank"] = rank
+    for k in (1, 2, 3):
+        scores[f"driver_{k}"] = drivers[f"driver_{k}"].to_numpy()
+    scores["model_version"] = training.model_version
+    scores["scored_at"] = pd.Timestamp(scored_at)
+    card = build_model_card(training, len(scores), trained_at=scored_at,
+                            history_start=db.schema_info().get("history_start"))
+    return ScoringRun(as_of, scores.loc[:, list(SCORE_COLUMNS)], card, training, timings)
+
+
+def write_scores(db: Database, run: ScoringRun) -> None:
+    """Replace the as-of date's rows in `churn_scores` and `model_runs`, atomically."""
+    if db.read_only:
+        raise ValueError("the database was opened read-only; open it with read_only=False to write scores")
+    con = db.cursor()
+    runs = pd.DataFrame({
+        "model_version": [run.training.model_version],
+        "trained_at": [pd.Timestamp(run.card.trained_at)],
+        "as_of_date": [pd.Timestamp(run.as_of)],
+        "card_json": [run.card.to_json()],
+    })
+    con.execute("begin transaction")
+    try:
+        for table, columns, frame, name in ((SCORE_TABLE, SCORE_COLUMNS, run.scores, "score_batch"),
+                                            (RUNS_TABLE, RUN_COLUMNS, runs, "run_batch")):
+            con.execute(create_table_sql(table, OPTIONAL_TABLES[table]))
+            con.execute(f'delete from "{table}" where as_of_date = ?', [run.as_of])
+            con.register(name, frame)
+            cols = ", ".join(f'"{c}"' for c in columns)
+            # the casts pin the stored types whatever pandas inferred for the batch
+            select = ", ".join(f'cast("{c}" as {OPTIONAL_TABLES[table][c]})' for c in columns)
+            con.execute(f'insert into "{table}" ({cols}) select {select} from {name}')
+            con.unregister(name)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def _locked_message(path: Path, err: DatabaseError) -> str:
+    return (f"Cannot score: {path} is open in another program (DuckDB lets one program write, "
+            "and no one else may have it open meanwhile) — most likely the dashboard. Stop it "
+            "(Ctrl+C in its terminal), run `python -m analytics.score` again, then restart the "
+            f"dashboard. Nothing was changed. ({err})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, default=None,
+                        help="DuckDB file (default: $RETENTION_DB, retention.toml, or data/sample.duckdb)")
+    parser.add_argument("--as-of", type=date.fromisoformat, default=None,
+                        help="date to score, YYYY-MM-DD (default: the database's as_of_date)")
+    parser.add_argument("--if-missing", action="store_true",
+                        help="do nothing when churn_scores already has rows for the as-of date")
+    parser.add_argument("--sample-size", type=int, default=DEFAULT_SAMPLE_SIZE,
+                        help=f"customers sampled for training (default {DEFAULT_SAMPLE_SIZE:,})")
+    parser.add_argument("--train-snapshots", type=int, default=DEFAULT_TRAIN_SNAPSHOTS,
+                        help=f"monthly training snapshots (default {DEFAULT_TRAIN_SNAPSHOTS})")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    args = parser.parse_args(argv)
+    if args.sample_size < 1000:
+        parser.error("--sample-size must be at least 1000")
+    path = args.db if args.db is not None else database_path()
+
+    def say(message: str) -> None:
+        if not args.quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    try:
+        if args.if_missing:
+            db = open_database(path, read_only=True)
+            try:
+                as_of = args.as_of or database_as_of(db)
+                if is_scored(db, as_of):
+                    print(f"{path}: churn scores for {as_of} already present; nothing to do")
+                    return EXIT_OK
+            finally:
+                db.close()
+        db = open_database(path, read_only=False)
+    except DatabaseLocked as err:
+        print(_locked_message(path, err), file=sys.stderr)
+        return EXIT_LOCKED
+    except (DatabaseError, ValueError) as err:
+        print(f"Cannot score: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        as_of = args.as_of or database_as_of(db)
+        say(f"scoring {path} as of {as_of}")
+        run = score_customers(db, as_of, sample_size=args.sample_size, train_snapshots=args.train_snapshots,
+                              seed=args.seed, progress=say)
+        t0 = time.perf_counter()
+        write_scores(db, run)
+        run.timings["write_s"] = time.perf_counter() - t0
+    except ValueError as err:
+        print(f"Cannot score: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        db.close()
+    m = run.card.metrics
+    say("backtest on {d}: ROC AUC model {a:.3f} / logistic {b:.3f} / rule {c:.3f}; "
+        "Brier model {e:.4f} / base rate {f:.4f}".format(
+            d=run.card.data_window["backtest"]["target_date"], a=m["model"]["roc_auc"],
+            b=m["logistic"]["roc_auc"], c=m["rule"]["roc_auc"], e=m["model"]["brier"], f=m["base_rate"]["brier"]))
+    say("timings: " + ", ".join(f"{k} {v:.1f}" for k, v in run.timings.items()))
+    print(f"scored {len(run.scores):,} customers as of {as_of} into {path} "
+          f"({run.training.model_version}, {time.perf_counter() - started:.0f} s)")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
