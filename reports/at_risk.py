@@ -7,13 +7,13 @@ the as-of date. The "top at-risk" part is the expected loss held by the `top_sha
 (default 10%) of those customers with the highest expected loss — ranked over the whole
 selection, ties by customer_id — split by segment.
 
-The scoring job (analytics/score.py, docs/decisions/006-churn-risk-model.md) owns the
-table; this module reads it defensively because its columns are not fixed yet: the
-expected loss is the ``expected_loss`` column when present, else probability × a value
-column (``clv``, ``predicted_clv``, ``customer_value``), else probability × historical
-CLV; when a date column (``scored_on``, ``as_of_date``, ...) is present, the latest
-scoring on or before the as-of date is used. When analytics publishes its own
-revenue-at-risk aggregate, `revenue_at_risk` should call it instead.
+The scoring job (`python -m analytics.score`, docs/data-model.md) owns the table: one row
+per customer active on its ``as_of_date``, with ``expected_loss`` = ``churn_probability``
+× ``clv_predicted``. The latest scoring on or before the filter's as-of date is used.
+Other files (an import from another scoring tool) are read defensively: without
+``expected_loss`` it is probability × a value column (``clv_predicted``, ``clv``, ...),
+else probability × historical CLV. When analytics publishes its own revenue-at-risk
+aggregate, `revenue_at_risk` should call it instead.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from analytics.metrics.value import customer_value_table
 
 SCORES_TABLE = "churn_scores"
 PROBABILITY_COLUMNS = ("churn_probability", "probability", "p_churn", "risk_probability")
-VALUE_COLUMNS = ("clv", "predicted_clv", "customer_value")
-DATE_COLUMNS = ("scored_on", "as_of_date", "as_of", "score_date", "scored_at", "snapshot_date")
+VALUE_COLUMNS = ("clv_predicted", "clv", "predicted_clv", "customer_value", "clv_historical")
+DATE_COLUMNS = ("as_of_date", "scored_on", "as_of", "score_date", "snapshot_date", "scored_at")
 DEFAULT_TOP_SHARE = 0.10
 
 SEGMENT_COLUMNS: dict[str, str] = {
@@ -86,13 +86,18 @@ def revenue_at_risk(db: Database, flt: RetentionFilter, top_share: float = DEFAU
     cols = set(scores.columns)
     if "customer_id" not in cols:
         return RiskSummary(False, f"The {SCORES_TABLE} table has no customer_id column.", top_share=top_share)
+    # the generator creates the table empty: no rows is "not computed yet"
+    if int(execute(db, scores.aggregate(n=scores.count()))["n"].iloc[0]) == 0:
+        return RiskSummary(False, NOT_COMPUTED, top_share=top_share)
     scored_on = None
     date_col = _first(cols, DATE_COLUMNS)
     if date_col:
         eligible = scores.filter(scores[date_col].cast("date") <= flt.as_of)
         latest = execute(db, eligible.aggregate(latest=eligible[date_col].cast("date").max()))["latest"].iloc[0]
         if pd.isna(latest):
-            return RiskSummary(False, f"No churn scores on or before {flt.as_of:%d %b %Y}.", top_share=top_share)
+            return RiskSummary(False, f"Churn scores are not computed yet for {flt.as_of:%d %b %Y} or before "
+                               "(the table holds later scorings only), so revenue at risk is not known at "
+                               "this date.", top_share=top_share)
         scored_on = pd.Timestamp(latest).date()
         scores = scores.filter(scores[date_col].cast("date") == scored_on)
     p_col = _first(cols, PROBABILITY_COLUMNS)

@@ -27,9 +27,10 @@ from tests.unit.reports.conftest import leaks, zip_text
 
 
 def scored_copy(sample_db_path, directory, as_of, columns: str):
-    """A copy of the sample with a churn_scores table: "full" = scored_on, probability and
-    expected_loss (an older scoring and a future one too); "value" = probability and clv;
-    "probability" = probability only."""
+    """A copy of the sample with a churn_scores table: "full" = as written by
+    analytics.score (as_of_date, churn_probability, clv_predicted, expected_loss; an older
+    scoring and a future one too); "value" = probability and clv; "probability" = only
+    the probability."""
     path = directory / f"scored-{columns}.duckdb"
     shutil.copy(sample_db_path, path)
     con = duckdb.connect(str(path))
@@ -41,14 +42,15 @@ def scored_copy(sample_db_path, directory, as_of, columns: str):
         frames = []
         if columns == "full":
             for day, scale in ((as_of, 1.0), (as_of - timedelta(days=30), 0.5), (as_of + timedelta(days=10), 3.0)):
-                frames.append(pd.DataFrame({"customer_id": ids, "scored_on": day, "churn_probability": p * scale,
-                                            "expected_loss": p * scale * value}))
+                frames.append(pd.DataFrame({"customer_id": ids, "as_of_date": day, "churn_probability": p * scale,
+                                            "clv_predicted": value, "expected_loss": p * scale * value,
+                                            "driver_1": "Unresolved complaints in the last 30 days"}))
         elif columns == "value":
             frames.append(pd.DataFrame({"customer_id": ids, "churn_probability": p, "clv": value}))
         else:
             frames.append(pd.DataFrame({"customer_id": ids, "churn_probability": p}))
         scores = pd.concat(frames, ignore_index=True)  # noqa: F841 — read by DuckDB below
-        con.execute("create table churn_scores as select * from scores")
+        con.execute("create or replace table churn_scores as select * from scores")
     finally:
         con.close()
     return open_database(path)
@@ -79,7 +81,7 @@ def test_latest_scoring_on_or_before_the_as_of_date(scored_db, report_filter):
     risk = revenue_at_risk(scored_db, report_filter)
     assert risk.available and risk.scored_on == report_filter.as_of
     rows = scored_db.cursor().execute(
-        "select customer_id, expected_loss from churn_scores where scored_on = ?", [report_filter.as_of]).fetchall()
+        "select customer_id, expected_loss from churn_scores where as_of_date = ?", [report_filter.as_of]).fetchall()
     want = expected(scored_db, report_filter, pd.DataFrame(rows, columns=["customer_id", "loss"]))
     got = risk.by_segment.set_index("segment")
     assert sorted(got.index) == sorted(want.index) == ["consumer", "small_business"]
@@ -117,10 +119,17 @@ def test_probability_times_historical_clv(sample_db_path, tmp_path, report_filte
         db.close()
 
 
-def test_no_table_no_numbers(sample_db, report_filter):
+def test_no_scores_no_numbers(sample_db, report_filter):
+    """The sample has no scores (an empty churn_scores table, or none at all)."""
     risk = revenue_at_risk(sample_db, report_filter)
-    assert not risk.available and "not computed yet" in risk.message
+    assert not risk.available and risk.message.startswith("Churn scores are not computed yet")
     assert risk.by_segment.empty and math.isnan(risk.total_expected_loss)
+
+
+def test_only_later_scorings(scored_db, report_filter):
+    earlier = report_filter.with_period(report_filter.start - timedelta(days=60), report_filter.end - timedelta(days=45))
+    risk = revenue_at_risk(scored_db, earlier)
+    assert not risk.available and "not computed yet for" in risk.message
 
 
 def test_deck_shows_revenue_at_risk(scored_db, report_filter, personal_data):

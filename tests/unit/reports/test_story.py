@@ -66,7 +66,9 @@ def test_frames_are_the_analytics_frames(story, sample_db, report_filter):
     pd.testing.assert_frame_equal(story.segments, metrics.churn_by_dimension(sample_db, report_filter, "segment"))
     pd.testing.assert_frame_equal(story.clv_quantiles,
                                   metrics.clv_quantiles(sample_db, report_filter, story_module.CLV_QUANTILES))
-    assert story.pareto == metrics.clv_pareto(sample_db, report_filter, 0.2)
+    # DuckDB sums in parallel: totals agree to rounding, not bit for bit
+    assert dataclasses.asdict(story.pareto) == pytest.approx(
+        dataclasses.asdict(metrics.clv_pareto(sample_db, report_filter, 0.2)))
 
 
 def test_roi_as_on_the_roi_page(story, sample_db, report_filter):
@@ -80,7 +82,7 @@ def test_roi_as_on_the_roi_page(story, sample_db, report_filter):
         actions=int(summary.attempted) + contacted, cost_per_action=20.0,
         offers=int(summary.accepted), cost_per_offer=100.0,
     )
-    assert story.roi == expected
+    assert dataclasses.asdict(story.roi) == pytest.approx(dataclasses.asdict(expected))
 
 
 def test_titles_state_the_numbers(story, sample_db, report_filter):
