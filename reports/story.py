@@ -328,8 +328,8 @@ def risk_takeaway(risk: RiskSummary) -> str:
         return "Revenue at risk: churn scores are not computed yet"
     top = risk.by_segment.iloc[0]
     return (f"{fmt.money(risk.total_expected_loss)} of revenue at risk; the riskiest {risk.top_share:.0%} of "
-            f"customers hold {fmt.percent(risk.top_loss_share, 0)} of it — {fmt.label(top.segment).lower()} "
-            f"{fmt.percent(top.share_of_loss, 0)}")
+            f"customers hold {fmt.percent(risk.top_loss_share, 0)} of it, {fmt.label(top.segment).lower()} "
+            f"the largest share ({fmt.percent(top.share_of_loss, 0)})")
 
 
 def roi_takeaway(result: roi.ProgrammeROI) -> str:
