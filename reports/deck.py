@@ -9,7 +9,8 @@ the speaker notes carry the definitions of the metrics on the slide (docs/metric
 the facts behind the title and the filter the numbers are for.
 
 Titles use the slide's title placeholder (they show in PowerPoint's outline and are
-read by screen readers); fonts are sized for a projector (title 28 pt, body ≥ 14 pt).
+read by screen readers); fonts are sized for a projector (title 28 pt — 24 pt for the longest
+takeaways — body ≥ 14 pt, footer 11 pt).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.6)
 FONT = "Calibri"
 TITLE_PT, SUBTITLE_PT, BODY_PT, CHART_PT, LABEL_PT, FOOTER_PT = 28, 16, 16, 14, 13, 11
+LONG_TITLE, LONG_TITLE_PT = 120, 24
 TEXT = "262730"
 CONTENT_TOP, CONTENT_BOTTOM = Inches(2.05), Inches(6.85)
 TITLE_ONLY_LAYOUT, TITLE_LAYOUT = 5, 0  # python-pptx's default template
@@ -110,9 +112,11 @@ def _content_slide(prs: Presentation, story: Story, section: Section, number: in
     tf = title.text_frame
     tf.word_wrap = True
     tf.vertical_anchor = MSO_ANCHOR.BOTTOM
+    # two lines of title fit the box: 28 pt holds ~130 characters, 24 pt ~150
+    size = TITLE_PT if len(section.title) <= LONG_TITLE else LONG_TITLE_PT
     for p in tf.paragraphs:
         p.alignment = PP_ALIGN.LEFT
-        _style_runs(p, TITLE_PT, bold=True)
+        _style_runs(p, size, bold=True)
     _text_box(slide, MARGIN, Inches(1.45), SLIDE_WIDTH - 2 * MARGIN, Inches(0.55), [section.subtitle],
               SUBTITLE_PT, MUTED)
     _footer(slide, story, number, total)

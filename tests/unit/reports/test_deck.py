@@ -55,7 +55,7 @@ def test_sixteen_by_nine_one_slide_per_section(deck, story):
 def test_titles_are_readable(deck):
     for slide in deck.slides:
         sizes = {run.font.size for p in slide.shapes.title.text_frame.paragraphs for run in p.runs}
-        assert sizes and min(sizes) >= Pt(28)
+        assert sizes and min(sizes) >= Pt(24)
 
 
 @pytest.mark.parametrize("key", list(EXPECTED_CHARTS))
