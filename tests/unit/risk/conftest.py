@@ -13,12 +13,21 @@ import itertools
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 from analytics.db import Database, open_database
 from analytics.score import ScoringRun, database_as_of, score_customers
 from tests.builders import build_database
 
 _counter = itertools.count()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_openmp_thread():
+    """The booster's OpenMP threads spin-wait; on a busy shared CI box two of them are
+    several times slower than one, so the risk tests train single-threaded."""
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
 
 
 @pytest.fixture(scope="session")
