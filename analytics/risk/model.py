@@ -202,6 +202,16 @@ def _features_only(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[:, list(FEATURES)]
 
 
+def stayer_sample(y: np.ndarray, share: float, random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows kept for fitting (every churner, a seeded `share` of the stayers) and their
+    weights (1 for churners, 1/share for stayers), so weighted rates stay unbiased."""
+    if not 0 < share <= 1:
+        raise ValueError(f"stayer share must be in (0, 1], got {share}")
+    rng = np.random.default_rng(random_state)
+    keep = (y == 1) | (rng.random(len(y)) < share)
+    return keep, np.where(y[keep] == 1, 1.0, 1.0 / share)
+
+
 class ChurnRiskModel:
     """Gradient-boosted trees + Platt calibration; `fit` returns self, fitted attributes
     end in `_`."""
@@ -219,9 +229,7 @@ class ChurnRiskModel:
         _check_frame(train, "training")
         _check_frame(calibration, "calibration")
         y = train[LABEL].to_numpy()
-        rng = np.random.default_rng(self.random_state)
-        keep = (y == 1) | (rng.random(len(y)) < self.stayer_share)
-        weight = np.where(y[keep] == 1, 1.0, 1.0 / self.stayer_share)
+        keep, weight = stayer_sample(y, self.stayer_share, self.random_state)
         self.estimator_ = HistGradientBoostingClassifier(
             categorical_features="from_dtype", random_state=self.random_state, **self.params)
         self.estimator_.fit(_features_only(train.loc[keep]), y[keep], sample_weight=weight)
@@ -257,10 +265,12 @@ class ChurnRiskModel:
 
 class LogisticBaseline:
     """Logistic regression on the same features (one-hot categoricals, median-imputed and
-    standardised numerics with missing-value indicators), Platt-calibrated the same way."""
+    standardised numerics with missing-value indicators), fitted on the same stayer sample
+    with the same weights and Platt-calibrated the same way as the booster."""
 
-    def __init__(self, random_state: int = DEFAULT_SEED) -> None:
+    def __init__(self, random_state: int = DEFAULT_SEED, stayer_share: float = STAYER_SAMPLE_SHARE) -> None:
         self.random_state = random_state
+        self.stayer_share = stayer_share
 
     def fit(self, train: pd.DataFrame, calibration: pd.DataFrame) -> "LogisticBaseline":
         pre = ColumnTransformer([
@@ -268,10 +278,12 @@ class LogisticBaseline:
             ("numeric", Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True)),
                                   ("scale", StandardScaler())]), list(NUMERIC_FEATURES)),
         ])
+        y = train[LABEL].to_numpy()
+        keep, weight = stayer_sample(y, self.stayer_share, self.random_state)
         self.estimator_ = Pipeline([
             ("prepare", pre),
             ("logistic", LogisticRegression(max_iter=2000, random_state=self.random_state)),
-        ]).fit(_features_only(train), train[LABEL].to_numpy())
+        ]).fit(_features_only(train.loc[keep]), y[keep], logistic__sample_weight=weight)
         self.calibrator_ = CalibratedClassifierCV(FrozenEstimator(self.estimator_), method="sigmoid")
         self.calibrator_.fit(_features_only(calibration), calibration[LABEL].to_numpy())
         return self
