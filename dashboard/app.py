@@ -32,6 +32,8 @@ def main() -> None:
             "Management": [
                 st.Page(PAGES / "overview.py", title="Overview", icon=":material/monitoring:", default=True),
                 st.Page(PAGES / "retention_roi.py", title="Retention ROI & what-if", icon=":material/savings:"),
+                st.Page(PAGES / "leadership_report.py", title="Leadership report", icon=":material/slideshow:"),
+                st.Page(PAGES / "presentation.py", title="Presentation mode", icon=":material/co_present:"),
             ],
             "Retention team": [
                 st.Page(PAGES / "churn_funnel.py", title="Churn funnel", icon=":material/filter_alt:"),

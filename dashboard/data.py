@@ -25,6 +25,7 @@ from analytics import catalog, metrics, roi
 from analytics.config import database_path
 from analytics.db import Database, DatabaseError, open_database
 from analytics.filters import RetentionFilter
+from reports.story import Story, gather_story
 
 RESULT_TTL_SECONDS = 600
 
@@ -422,3 +423,14 @@ def churn_reduction_whatif(monthly_revenue: float, monthly_churn: float, reducti
 
 def replace_or_keep(**kwargs) -> roi.ReplaceOrKeep:
     return roi.replace_or_keep(**kwargs)
+
+
+# --- the leadership story (reports.story) --------------------------------------------------
+
+def leadership_story(flt: RetentionFilter) -> Story:
+    return _leadership_story(db_key(), flt)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Gathering the leadership story…")
+def _leadership_story(key, flt: RetentionFilter) -> Story:
+    return gather_story(database(), flt)

@@ -63,12 +63,15 @@ def _write_url(flt: RetentionFilter) -> None:
         if values:
             wanted[url_key] = values
     current = {k: (st.query_params.get_all(k) if k in DIMENSION_URL_KEYS else st.query_params.get(k))
-               for k in st.query_params.keys()}
+               for k in st.query_params.keys() if k in FILTER_URL_KEYS}
     if current != wanted:
-        st.query_params.from_dict(wanted)
+        # a page's own parameters (the presentation's `slide`) are not the filter's: keep them
+        kept = {k: st.query_params.get_all(k) for k in st.query_params.keys() if k not in FILTER_URL_KEYS}
+        st.query_params.from_dict({**kept, **wanted})
 
 
 DIMENSION_URL_KEYS = {d[0] for d in DIMENSIONS}
+FILTER_URL_KEYS = {"start", "end"} | DIMENSION_URL_KEYS
 
 
 def render_filters(as_of: date, history_start: date, choices: dict[str, list[str]]) -> RetentionFilter:

@@ -3,6 +3,8 @@ quarter's targets, the churn and revenue-retention trend, and the groups that mo
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard import charts, data, glossary as g, periods, sidebar, tables, ui
@@ -23,6 +25,8 @@ st.caption(
     f"As of {flt.as_of:%d %b %Y} · rates over {cmp.name}, changes against {cmp.previous_name} · "
     f"sparklines and trends over the sidebar period"
 )
+st.page_link(Path(__file__).resolve().parent / "leadership_report.py", label="Leadership report",
+             icon=":material/slideshow:", help="The deck and PDF of this story, for the sidebar's filters")
 
 monthly_churn = data.churn_by_period(flt, "month")
 if monthly_churn.empty:

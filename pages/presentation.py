@@ -12,10 +12,8 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from dashboard import data, sidebar
 from reports.figures import slide_figure
-from reports.story import gather_story
 
 SLIDE_KEY = "presentation_slide"
-STORY_KEY = "presentation_story"
 REPORT_PAGE = Path(__file__).resolve().parent / "leadership_report.py"
 
 # Sidebar, header, toolbar and the page padding go; text and buttons grow for the room.
@@ -37,18 +35,7 @@ h2 { font-size: 2.3rem !important; line-height: 1.25 !important; }
 flt = sidebar.current_filter()
 
 
-def _story():
-    """The story for this filter, kept for the session: moving between slides must not
-    recompute it. (Cross-session caching belongs in dashboard.data.)"""
-    held = st.session_state.get(STORY_KEY)
-    if held is None or held[0] != flt:
-        with st.spinner("Gathering the numbers…"):
-            held = (flt, gather_story(data.database(), flt))
-        st.session_state[STORY_KEY] = held
-    return held[1]
-
-
-story = _story()
+story = data.leadership_story(flt)  # cached per filter across sessions
 count = len(story.sections)
 
 if SLIDE_KEY not in st.session_state:  # first visit: a shared link may name the slide

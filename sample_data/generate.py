@@ -68,6 +68,8 @@ PRICE_RISE_MONTHS = (12, 24)  # basic and standard plans rise 7 %
 PRICE_RISE = 0.07
 SERVICE_CRISIS_MONTHS = range(15, 20)  # under-staffed contact centre: waits ×2.5
 
+GENERATED_OPTIONAL_TABLES = ("injected_defects", "at_risk_flags")
+
 DEFECT_RATES = {
     "missing_email": 0.020,
     "invalid_email": 0.015,
@@ -626,8 +628,9 @@ class SampleBusiness:
         started = time.perf_counter()
         for table in REQUIRED_TABLES:
             con.execute(create_table_sql(table, TABLES[table]))
-        for table, columns in OPTIONAL_TABLES.items():
-            con.execute(create_table_sql(table, columns))
+        # only the optional tables the sample fills; scores are written by analytics.score
+        for table in GENERATED_OPTIONAL_TABLES:
+            con.execute(create_table_sql(table, OPTIONAL_TABLES[table]))
         self._draw_customers()
         flags: list[np.ndarray] = []
         for m in range(HISTORY_MONTHS):
