@@ -70,9 +70,5 @@ def test_next_and_previous_change_the_slide(monkeypatch, sample_db_path, titles)
 def test_slide_from_the_url(monkeypatch, sample_db_path, titles):
     at = run_report_page(monkeypatch, sample_db_path, PAGE, {"slide": "4"})
     no_exception(at)
-    if at.session_state["presentation_slide"] == 0:
-        # dashboard/sidebar.py rewrites the query string before the page runs, dropping
-        # `slide`: the one-line patch in the report keeps page parameters.
-        pytest.xfail("the shared sidebar drops page query parameters (sidebar patch pending)")
     assert figure_title(at) == titles[3]
     assert at.query_params["slide"] == "4"
