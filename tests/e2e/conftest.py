@@ -104,7 +104,7 @@ def page(browser):
 def wait_until_idle(page, timeout_ms: int = 30_000) -> None:
     """Wait for the app to render and finish its script run."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout_ms)
+    page.wait_for_selector('[data-testid="stMain"] :is(h1, h2)', timeout=timeout_ms)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
     )

@@ -101,3 +101,39 @@ def test_missing_database_shows_guidance(page, tmp_path):
     finally:
         stop_server(proc)
     assert not (tmp_path / "absent.duckdb").exists()
+
+
+def test_leadership_report_builds_and_downloads_a_deck(page, app_url, tmp_path):
+    from pptx import Presentation
+
+    page.goto(app_url)
+    wait_until_idle(page)
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Leadership report").click()
+    expect(page.locator("h1", has_text="Leadership report")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Build the deck and PDF").click()
+    download_button = page.get_by_role("button", name="Deck (PowerPoint)")
+    expect(download_button).to_be_visible(timeout=90_000)
+    with page.expect_download() as info:
+        download_button.click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    assert path.suffix == ".pptx"
+    deck = Presentation(str(path))
+    assert len(deck.slides) >= 8
+    assert any(shape.has_chart for slide in deck.slides for shape in slide.shapes)
+    assert_no_error(page)
+    screenshot(page, "leadership-report")
+
+
+def test_presentation_mode_steps_through_slides(page, app_url):
+    page.goto(f"{app_url}/presentation")
+    wait_until_idle(page)
+    heading = page.locator('[data-testid="stMain"] :is(h1, h2)').first
+    first = heading.inner_text()
+    expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(re.compile(r"slide=2"), timeout=30_000)
+    wait_until_idle(page)
+    expect(heading).not_to_have_text(first, timeout=30_000)
+    assert_no_error(page)
+    screenshot(page, "presentation")
