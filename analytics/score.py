@@ -175,6 +175,25 @@ def write_scores(db: Database, run: ScoringRun) -> None:
         raise
 
 
+def backtest_summary(card: ModelCard) -> str:
+    """The backtest in a few lines: each scorer's metrics and the model's margin over each."""
+    m = card.metrics
+    lines = [f"backtest on {card.data_window['backtest']['target_date']} "
+             f"({m['model']['customers']:,} customers, {m['model']['churners']:,} churned within 90 days):",
+             f"  {'scorer':10s} {'ROC AUC':>8s} {'PR AUC':>8s} {'lift@10%':>9s} {'capture@10%':>12s} {'Brier':>8s}"]
+    for name in ("model", "logistic", "rule", "base_rate"):
+        x = m[name]
+        lines.append(f"  {name:10s} {x['roc_auc']:8.4f} {x['pr_auc']:8.4f} {x['top_decile_lift']:9.2f} "
+                     f"{x['top_decile_capture']:12.3f} {x['brier']:8.5f}")
+    for name in ("logistic", "rule"):
+        d, ci = card.improvement[name], card.auc_difference.get(name, {})
+        lines.append(f"  model vs {name}: ROC AUC {d['roc_auc']:+.4f} (95% CI {ci.get('ci_low', float('nan')):+.4f}"
+                     f"..{ci.get('ci_high', float('nan')):+.4f}), PR AUC {d['pr_auc']:+.4f}, "
+                     f"lift {d['top_decile_lift']:+.2f}, capture {d['top_decile_capture']:+.3f}, "
+                     f"Brier {-d['brier']:+.5f}")
+    return "\n".join(lines)
+
+
 def _locked_message(path: Path, err: DatabaseError) -> str:
     return (f"Cannot score: {path} is open in another program (DuckDB lets one program write, "
             "and no one else may have it open meanwhile) — most likely the dashboard. Stop it "
@@ -236,11 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     finally:
         db.close()
-    m = run.card.metrics
-    say("backtest on {d}: ROC AUC model {a:.3f} / logistic {b:.3f} / rule {c:.3f}; "
-        "Brier model {e:.4f} / base rate {f:.4f}".format(
-            d=run.card.data_window["backtest"]["target_date"], a=m["model"]["roc_auc"],
-            b=m["logistic"]["roc_auc"], c=m["rule"]["roc_auc"], e=m["model"]["brier"], f=m["base_rate"]["brier"]))
+    say(backtest_summary(run.card))
     say("timings: " + ", ".join(f"{k} {v:.1f}" for k, v in run.timings.items()))
     print(f"scored {len(run.scores):,} customers as of {as_of} into {path} "
           f"({run.training.model_version}, {time.perf_counter() - started:.0f} s)")

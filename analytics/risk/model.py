@@ -373,6 +373,29 @@ def score_metrics(y: np.ndarray, p: np.ndarray) -> Metrics:
     )
 
 
+def paired_bootstrap_auc_difference(
+    y: np.ndarray, p_a: np.ndarray, p_b: np.ndarray, n_resamples: int = 200,
+    random_state: int = DEFAULT_SEED, max_rows: int = 50_000,
+) -> dict[str, float]:
+    """ROC AUC of scorer a minus scorer b, with a 95 % percentile interval from a paired
+    bootstrap over customers (both scorers see the same resampled customers)."""
+    rng = np.random.default_rng(random_state)
+    y, p_a, p_b = np.asarray(y), np.asarray(p_a), np.asarray(p_b)
+    if len(y) > max_rows:
+        keep = rng.choice(len(y), max_rows, replace=False)
+        y, p_a, p_b = y[keep], p_a[keep], p_b[keep]
+    diffs = []
+    for _ in range(n_resamples):
+        idx = rng.integers(0, len(y), len(y))
+        if y[idx].min() == y[idx].max():
+            continue
+        diffs.append(roc_auc_score(y[idx], p_a[idx]) - roc_auc_score(y[idx], p_b[idx]))
+    point = roc_auc_score(y, p_a) - roc_auc_score(y, p_b)
+    lo, hi = np.percentile(diffs, [2.5, 97.5])
+    return {"difference": float(point), "ci_low": float(lo), "ci_high": float(hi),
+            "share_of_resamples_model_better": float(np.mean(np.asarray(diffs) > 0))}
+
+
 def reliability_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict]:
     """Binned reliability curve: customers split into `bins` equal-size groups by predicted
     probability; mean predicted vs observed churn rate in each."""
@@ -487,6 +510,7 @@ class Backtest:
     reliability: list[dict]
     lift: list[dict]
     importance: list[dict]
+    auc_difference: dict[str, dict[str, float]] = field(default_factory=dict)  # vs logistic / rule
     calibration_method: str = "sigmoid"
 
     def improvement(self) -> dict[str, dict[str, float]]:
@@ -565,13 +589,15 @@ def train_risk_model(
     logistic = LogisticBaseline(random_state=seed).fit(train, calib)
     rule = UnresolvedComplaintRule().fit(train, calib)
     y = test[LABEL].to_numpy()
-    p_model = model.predict_proba(test)
+    p_model, p_logistic, p_rule = model.predict_proba(test), logistic.predict_proba(test), rule.predict_proba(test)
     metrics = {
         "model": score_metrics(y, p_model),
-        "logistic": score_metrics(y, logistic.predict_proba(test)),
-        "rule": score_metrics(y, rule.predict_proba(test)),
+        "logistic": score_metrics(y, p_logistic),
+        "rule": score_metrics(y, p_rule),
         "base_rate": score_metrics(y, np.full(len(y), calib[LABEL].mean())),
     }
+    auc_difference = {"logistic": paired_bootstrap_auc_difference(y, p_model, p_logistic, random_state=seed),
+                      "rule": paired_bootstrap_auc_difference(y, p_model, p_rule, random_state=seed)}
     timings["backtest_fit_s"] = time.perf_counter() - t0
     say(f"  backtest: model AUC {metrics['model'].roc_auc:.3f}, logistic {metrics['logistic'].roc_auc:.3f}, "
         f"rule {metrics['rule'].roc_auc:.3f} ({time.perf_counter() - t0:.0f} s)")
@@ -579,7 +605,8 @@ def train_risk_model(
     importance = additive_permutation_importance(model.logit(test), model.contributions(test), y,
                                                  random_state=seed)
     timings["importance_s"] = time.perf_counter() - t0
-    backtest = Backtest(test_plan, metrics, reliability_table(y, p_model), lift_table(y, p_model), importance)
+    backtest = Backtest(test_plan, metrics, reliability_table(y, p_model), lift_table(y, p_model), importance,
+                        auc_difference)
 
     # ---- production fit: the same recipe, one step later
     t0 = time.perf_counter()

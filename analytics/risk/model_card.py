@@ -59,6 +59,7 @@ class ModelCard:
     features: list[dict[str, str]]
     metrics: dict[str, dict[str, float]]  # model / logistic / rule / base_rate
     improvement: dict[str, dict[str, float]]  # model minus each baseline (Brier: baseline minus model)
+    auc_difference: dict[str, dict[str, float]]  # model minus baseline ROC AUC, paired-bootstrap 95 % CI
     calibration: list[dict[str, float]]  # binned reliability curve on the test date
     lift: list[dict[str, float]]  # deciles on the test date
     importance: list[dict[str, Any]]  # grouped permutation importance on the test date
@@ -130,6 +131,7 @@ def build_model_card(
         features=[{"name": f, "group": group_of[f], "description": FEATURE_DESCRIPTIONS[f]} for f in FEATURES],
         metrics={name: metrics_json(m) for name, m in bt.metrics.items()},
         improvement=bt.improvement(),
+        auc_difference=bt.auc_difference,
         calibration=bt.reliability,
         lift=bt.lift,
         importance=bt.importance,
