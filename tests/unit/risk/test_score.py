@@ -98,7 +98,9 @@ def test_locked_database_is_a_clear_error_and_changes_nothing(db_copy, capsys):
     assert "open in another program" in err and "dashboard" in err and "Nothing was changed" in err
     con = duckdb.connect(str(db_copy), read_only=True)
     try:
-        assert con.execute("select count(*) from churn_scores").fetchone()[0] == 0
+        tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        if "churn_scores" in tables:  # the generator may create the optional tables empty
+            assert con.execute("select count(*) from churn_scores").fetchone()[0] == 0
     finally:
         con.close()
 
