@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 SAMPLE_CUSTOMERS ?= 50000
 
-.PHONY: run test sample bench install install-test system-test-deps clean
+.PHONY: run test sample scores bench install install-test system-test-deps clean
 
 # --- environments ---------------------------------------------------------------
 $(VENV)/.installed: requirements.txt constraints.txt
@@ -38,7 +38,13 @@ system-test-deps:
 sample: $(VENV)/.installed
 	$(BIN)/python -m sample_data.generate --if-missing --customers $(SAMPLE_CUSTOMERS)
 
-run: sample
+# Churn-risk scores for the at-risk list and revenue at risk: trained and written once per
+# as-of date (pages never train on page load). The dashboard must not be running: the
+# scorer needs DuckDB's write lock.
+scores: sample
+	$(BIN)/python -m analytics.score --if-missing
+
+run: scores
 	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT)
 
 test: $(VENV)/.installed-test system-test-deps
