@@ -33,7 +33,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from analytics.risk.features import CATEGORICAL_FEATURES, kind_count
+from analytics.risk.features import kind_count
 from analytics.risk.note_signals import NOTE_SIGNALS, SIGNAL_PHRASES
 
 # Contributions below this (log-odds; exp(0.05) ≈ +5 % odds) are not shown as drivers.
@@ -227,11 +227,6 @@ class Baseline:
 
     group: str
     points: tuple[tuple[tuple[object, ...], float], ...]
-
-    def to_json(self) -> dict:
-        return {"group": self.group,
-                "points": [{"values": [None if _isnan(v) else v for v in vals], "weight": w}
-                           for vals, w in self.points]}
 
 
 def _isnan(v: object) -> bool:

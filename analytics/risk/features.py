@@ -312,14 +312,3 @@ def conform_features(df: pd.DataFrame, as_of: date) -> pd.DataFrame:
         out[name] = pd.to_numeric(df[name], errors="coerce").astype("float64")
     out[LABEL] = df[LABEL].astype("int8")
     return out.reset_index(drop=True)
-
-
-def stacked_snapshots(db: Database, dates: Sequence[date], customer_ids: Sequence[int] | None = None,
-                      progress=None) -> pd.DataFrame:
-    """`snapshot_features` of several as-of dates, one under the other."""
-    frames = []
-    for d in dates:
-        frames.append(snapshot_features(db, d, customer_ids))
-        if progress:
-            progress(f"features as of {d}: {len(frames[-1]):,} active customers")
-    return pd.concat(frames, ignore_index=True)
