@@ -30,22 +30,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from analytics.config import database_path
 from analytics.db import Database, DatabaseError, DatabaseLocked, open_database
-from analytics.risk.clv import clv_inputs, customer_value
-from analytics.risk.features import snapshot_features
-from analytics.risk.model import (
-    DEFAULT_SAMPLE_SIZE,
-    DEFAULT_SEED,
-    DEFAULT_TRAIN_SNAPSHOTS,
-    TrainingResult,
-    train_risk_model,
-)
-from analytics.risk.model_card import ModelCard, build_model_card
+from analytics.risk.defaults import DEFAULT_SAMPLE_SIZE, DEFAULT_SEED, DEFAULT_TRAIN_SNAPSHOTS
 from analytics.schema import OPTIONAL_TABLES, create_table_sql
+
+if TYPE_CHECKING:  # the model stack (scikit-learn, pandas) is imported only when scoring
+    import pandas as pd
+
+    from analytics.risk.model import TrainingResult
+    from analytics.risk.model_card import ModelCard
 
 SCORE_TABLE = "churn_scores"
 RUNS_TABLE = "model_runs"
@@ -91,6 +87,14 @@ def score_customers(
     progress=None,
 ) -> ScoringRun:
     """Train, backtest and score every customer active on `as_of` (nothing is written)."""
+    import numpy as np
+    import pandas as pd
+
+    from analytics.risk.clv import clv_inputs, customer_value
+    from analytics.risk.features import snapshot_features
+    from analytics.risk.model import train_risk_model
+    from analytics.risk.model_card import build_model_card
+
     say = progress or (lambda _msg: None)
     limit = database_as_of(db)
     if as_of > limit:
@@ -148,6 +152,8 @@ def score_customers(
 
 def write_scores(db: Database, run: ScoringRun) -> None:
     """Replace the as-of date's rows in `churn_scores` and `model_runs`, atomically."""
+    import pandas as pd
+
     if db.read_only:
         raise ValueError("the database was opened read-only; open it with read_only=False to write scores")
     con = db.cursor()

@@ -46,6 +46,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from analytics.db import Database
+from analytics.risk.defaults import DEFAULT_SAMPLE_SIZE, DEFAULT_SEED, DEFAULT_TRAIN_SNAPSHOTS
 from analytics.risk.drivers import (
     DRIVER_GROUPS,
     Baseline,
@@ -65,9 +66,6 @@ from analytics.risk.features import (
 
 MODEL_NAME = "churn-hgb"
 RECIPE_VERSION = "1"
-DEFAULT_SAMPLE_SIZE = 200_000
-DEFAULT_TRAIN_SNAPSHOTS = 12
-DEFAULT_SEED = 7
 RULE_DESCRIPTION = "had an unresolved complaint in the last 30 days"
 
 # Small trees, many rounds, no early stopping: the snapshots repeat customers, so a random

@@ -1,0 +1,7 @@
+"""Defaults of a scoring run, in a module light enough for `analytics.score` to read
+before it decides whether to import scikit-learn at all (`--if-missing` is a no-op on
+most `make run`s)."""
+
+DEFAULT_SAMPLE_SIZE = 200_000  # customers sampled for training
+DEFAULT_TRAIN_SNAPSHOTS = 12  # monthly training snapshots
+DEFAULT_SEED = 7
