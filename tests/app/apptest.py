@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from analytics.db import open_database
 from analytics.filters import RetentionFilter
+from tests.builders import build_database
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 DEFAULT_PERIOD_DAYS = 365  # the sidebar's default period, as-of date inclusive
@@ -46,3 +47,14 @@ def chart_count(at: AppTest) -> int:
 
 def no_exception(at: AppTest) -> None:
     assert not at.exception, [e.message for e in at.exception]
+
+
+def no_match_database(tmp_path) -> Path:
+    """Two customers (consumer/north, enterprise/south): segment=enterprise with
+    region=north matches nobody — the empty-selection case every page must handle."""
+    return build_database(
+        tmp_path / "tiny.duckdb",
+        customers=[{"customer_id": 1, "segment": "consumer", "region": "north", "signup_date": date(2024, 1, 5)},
+                   {"customer_id": 2, "segment": "enterprise", "region": "south", "signup_date": date(2024, 2, 1)}],
+        schema_info={"as_of_date": "2024-12-31", "history_start": "2024-01-01"},
+    )

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 
 from analytics.filters import RetentionFilter
 from analytics.metrics import data_quality_report
 from dashboard import formatting as fmt
-from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, run_page
-from tests.builders import build_database
+from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, no_match_database, run_page
 
 PAGE = "data_quality.py"
 
@@ -45,12 +43,7 @@ def test_unit_cost_and_filter(monkeypatch, sample_db, sample_db_path):
 
 
 def test_filter_matching_nothing(monkeypatch, tmp_path):
-    path = build_database(
-        tmp_path / "tiny.duckdb",
-        customers=[{"customer_id": 1, "segment": "consumer", "region": "north", "signup_date": date(2024, 1, 5)},
-                   {"customer_id": 2, "segment": "enterprise", "region": "south", "signup_date": date(2024, 2, 1)}],
-        schema_info={"as_of_date": "2024-12-31", "history_start": "2024-01-01"},
-    )
+    path = no_match_database(tmp_path)
     at = run_page(monkeypatch, path, PAGE, {"segment": "enterprise", "region": "north"})
     no_exception(at)
     assert "No customers match these filters" in at.info[0].value
