@@ -124,6 +124,12 @@ OPTIONAL_TABLES: dict[str, dict[str, str]] = {
         "driver_3": "VARCHAR",
         "model_version": "VARCHAR",
         "scored_at": "TIMESTAMP",
+        # the driver groups behind driver_1..3 (analytics.risk.drivers.DRIVER_GROUPS names),
+        # for the at-risk list's driver filter; added after the first release, so older
+        # files may lack them (the scorer adds them, readers treat them as optional)
+        "driver_group_1": "VARCHAR",
+        "driver_group_2": "VARCHAR",
+        "driver_group_3": "VARCHAR",
     },
     "model_runs": {
         "model_version": "VARCHAR",

@@ -10,6 +10,9 @@ every customer active on the as-of date and writes two tables (docs/data-model.m
   expected loss, rank by expected loss, top-3 drivers in words;
 - `model_runs`: the run's model card (`analytics.risk.model_card`) as JSON.
 
+The same model also backfills the five month-ends before the as-of date
+(`--history-months`), so each customer has a score history and revenue at risk a trend.
+
 Rows of the same as-of date are replaced in one transaction, so a reader sees the old
 scores or the new ones, never a mix. The database is opened read-write through
 `analytics.db.open_database`; when another program holds it (a running dashboard), the
@@ -27,14 +30,15 @@ import argparse
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from typing import TYPE_CHECKING
 
 from analytics.config import database_path
 from analytics.db import Database, DatabaseError, DatabaseLocked, open_database
-from analytics.risk.defaults import DEFAULT_SAMPLE_SIZE, DEFAULT_SEED, DEFAULT_TRAIN_SNAPSHOTS
+from analytics.risk.defaults import (DEFAULT_HISTORY_MONTHS, DEFAULT_SAMPLE_SIZE, DEFAULT_SEED,
+                                     DEFAULT_TRAIN_SNAPSHOTS)
 from analytics.schema import OPTIONAL_TABLES, create_table_sql
 
 if TYPE_CHECKING:  # the model stack (scikit-learn, pandas) is imported only when scoring
@@ -60,6 +64,7 @@ class ScoringRun:
     card: ModelCard
     training: TrainingResult
     timings: dict[str, float] = field(default_factory=dict)
+    history: pd.DataFrame | None = None  # earlier month-ends, same columns (see score_customers)
 
 
 def database_as_of(db: Database) -> date:
@@ -78,55 +83,46 @@ def is_scored(db: Database, as_of: date) -> bool:
     return bool(row and row[0])
 
 
-def score_customers(
-    db: Database,
-    as_of: date,
-    sample_size: int = DEFAULT_SAMPLE_SIZE,
-    train_snapshots: int = DEFAULT_TRAIN_SNAPSHOTS,
-    seed: int = DEFAULT_SEED,
-    progress=None,
-) -> ScoringRun:
-    """Train, backtest and score every customer active on `as_of` (nothing is written)."""
+def history_dates(as_of: date, months: int) -> list[date]:
+    """The `months` month-ends before `as_of`, newest first (as_of 2026-09-30, 2 ->
+    [2026-08-31, 2026-07-31]; as_of 2026-09-15, 1 -> [2026-08-31])."""
+    first_of_month = as_of.replace(day=1)
+    out, end = [], first_of_month - timedelta(days=1)
+    for _ in range(months):
+        out.append(end)
+        end = end.replace(day=1) - timedelta(days=1)
+    return out
+
+
+def score_snapshot(db: Database, model, as_of: date, model_version: str, scored_at: datetime,
+                   timings: dict[str, float] | None = None) -> pd.DataFrame:
+    """Score every customer active on `as_of` with a trained `model`: one row per customer
+    in the `churn_scores` layout (nothing is written). Empty when nobody is active."""
     import numpy as np
     import pandas as pd
 
     from analytics.risk.clv import clv_inputs, customer_value
     from analytics.risk.features import snapshot_features
-    from analytics.risk.model import train_risk_model
-    from analytics.risk.model_card import build_model_card
 
-    say = progress or (lambda _msg: None)
-    limit = database_as_of(db)
-    if as_of > limit:
-        raise ValueError(f"--as-of {as_of} is after the database's last day of history ({limit})")
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    training = train_risk_model(db, as_of, sample_size=sample_size, n_train=train_snapshots,
-                                seed=seed, progress=say)
-    timings["training_s"] = time.perf_counter() - t0
-    model = training.model
-
+    timings = timings if timings is not None else {}
     t0 = time.perf_counter()
     features = snapshot_features(db, as_of)
-    say(f"scoring {len(features):,} customers active on {as_of}")
+    timings["score_features_s"] = timings.get("score_features_s", 0.0) + time.perf_counter() - t0
     if features.empty:
-        raise ValueError(f"no customer is active on {as_of}; nothing to score")
-    timings["score_features_s"] = time.perf_counter() - t0
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in SCORE_COLUMNS})
 
     t0 = time.perf_counter()
     p = model.predict_proba(features)
-    contributions = model.contributions(features)
-    drivers = model.explain(features, contributions)
-    timings["score_predict_explain_s"] = time.perf_counter() - t0
+    drivers = model.explain(features, model.contributions(features))
+    timings["score_predict_explain_s"] = timings.get("score_predict_explain_s", 0.0) + time.perf_counter() - t0
 
     t0 = time.perf_counter()
     inputs = clv_inputs(db, as_of)
     if not np.array_equal(inputs["customer_id"].to_numpy(), features["customer_id"].to_numpy()):
         raise RuntimeError("CLV inputs and features disagree on the active population")  # a bug, not user error
     value = customer_value(inputs, p)
-    timings["score_clv_s"] = time.perf_counter() - t0
+    timings["score_clv_s"] = timings.get("score_clv_s", 0.0) + time.perf_counter() - t0
 
-    scored_at = datetime.now().replace(microsecond=0)
     scores = pd.DataFrame({
         "customer_id": features["customer_id"].to_numpy(),
         "as_of_date": pd.Timestamp(as_of),
@@ -143,32 +139,88 @@ def score_customers(
     scores["risk_rank"] = rank
     for k in (1, 2, 3):
         scores[f"driver_{k}"] = drivers[f"driver_{k}"].to_numpy()
-    scores["model_version"] = training.model_version
+        scores[f"driver_group_{k}"] = drivers[f"driver_group_{k}"].to_numpy()
+    scores["model_version"] = model_version
     scores["scored_at"] = pd.Timestamp(scored_at)
+    return scores.loc[:, list(SCORE_COLUMNS)]
+
+
+def score_customers(
+    db: Database,
+    as_of: date,
+    sample_size: int = DEFAULT_SAMPLE_SIZE,
+    train_snapshots: int = DEFAULT_TRAIN_SNAPSHOTS,
+    seed: int = DEFAULT_SEED,
+    progress=None,
+    history_months: int = 0,
+) -> ScoringRun:
+    """Train, backtest and score every customer active on `as_of` (nothing is written).
+
+    With `history_months` = n, the same model also scores the n month-ends before `as_of`
+    into `run.history` — a backfill that gives each customer a score history and the
+    revenue-at-risk trend. Those earlier scores come from today's model, not from the
+    model that was live then (say so wherever they are shown)."""
+    from analytics.risk.model import train_risk_model
+    from analytics.risk.model_card import build_model_card
+
+    say = progress or (lambda _msg: None)
+    limit = database_as_of(db)
+    if as_of > limit:
+        raise ValueError(f"--as-of {as_of} is after the database's last day of history ({limit})")
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    training = train_risk_model(db, as_of, sample_size=sample_size, n_train=train_snapshots,
+                                seed=seed, progress=say)
+    timings["training_s"] = time.perf_counter() - t0
+
+    scored_at = datetime.now().replace(microsecond=0)
+    say(f"scoring the customers active on {as_of}")
+    scores = score_snapshot(db, training.model, as_of, training.model_version, scored_at, timings)
+    if scores.empty:
+        raise ValueError(f"no customer is active on {as_of}; nothing to score")
+    say(f"scored {len(scores):,} customers")
+    history = []
+    t0 = time.perf_counter()
+    for day in history_dates(as_of, history_months):
+        say(f"backfilling score history for {day}")
+        past = score_snapshot(db, training.model, day, training.model_version, scored_at, {})
+        if not past.empty:
+            history.append(past)
+    timings["history_s"] = time.perf_counter() - t0
     card = build_model_card(training, len(scores), trained_at=scored_at,
                             history_start=db.schema_info().get("history_start"))
-    return ScoringRun(as_of, scores.loc[:, list(SCORE_COLUMNS)], card, training, timings)
+    import pandas as pd
+
+    history_frame = pd.concat(history, ignore_index=True) if history else scores.iloc[0:0]
+    return ScoringRun(as_of, scores, card, training, timings, history_frame)
 
 
 def write_scores(db: Database, run: ScoringRun) -> None:
-    """Replace the as-of date's rows in `churn_scores` and `model_runs`, atomically."""
+    """Replace the rows of every date the run scored (the as-of date and its history) in
+    `churn_scores`, and the as-of date's row in `model_runs`, in one transaction."""
     import pandas as pd
 
     if db.read_only:
         raise ValueError("the database was opened read-only; open it with read_only=False to write scores")
     con = db.cursor()
+    scores = run.scores if run.history is None or run.history.empty else pd.concat(
+        [run.scores, run.history], ignore_index=True)
     runs = pd.DataFrame({
         "model_version": [run.training.model_version],
         "trained_at": [pd.Timestamp(run.card.trained_at)],
         "as_of_date": [pd.Timestamp(run.as_of)],
         "card_json": [run.card.to_json()],
     })
+    dates = sorted({pd.Timestamp(d).date() for d in scores["as_of_date"]})
     con.execute("begin transaction")
     try:
-        for table, columns, frame, name in ((SCORE_TABLE, SCORE_COLUMNS, run.scores, "score_batch"),
-                                            (RUNS_TABLE, RUN_COLUMNS, runs, "run_batch")):
+        for table, columns, frame, name, replaced in (
+                (SCORE_TABLE, SCORE_COLUMNS, scores, "score_batch", dates),
+                (RUNS_TABLE, RUN_COLUMNS, runs, "run_batch", [run.as_of])):
             con.execute(create_table_sql(table, OPTIONAL_TABLES[table]))
-            con.execute(f'delete from "{table}" where as_of_date = ?', [run.as_of])
+            _add_missing_columns(con, table)
+            for day in replaced:
+                con.execute(f'delete from "{table}" where as_of_date = ?', [day])
             con.register(name, frame)
             cols = ", ".join(f'"{c}"' for c in columns)
             # the casts pin the stored types whatever pandas inferred for the batch
@@ -179,6 +231,16 @@ def write_scores(db: Database, run: ScoringRun) -> None:
     except Exception:
         con.execute("rollback")
         raise
+
+
+def _add_missing_columns(con, table: str) -> None:
+    """Bring a table written by an older release up to today's columns (new columns are
+    only ever added, nullable, so old rows stay valid)."""
+    present = {row[0] for row in con.execute(
+        "select column_name from information_schema.columns where table_name = ?", [table]).fetchall()}
+    for column, dtype in OPTIONAL_TABLES[table].items():
+        if column not in present:
+            con.execute(f'alter table "{table}" add column "{column}" {dtype}')
 
 
 def backtest_summary(card: ModelCard) -> str:
@@ -219,9 +281,14 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"customers sampled for training (default {DEFAULT_SAMPLE_SIZE:,})")
     parser.add_argument("--train-snapshots", type=int, default=DEFAULT_TRAIN_SNAPSHOTS,
                         help=f"monthly training snapshots (default {DEFAULT_TRAIN_SNAPSHOTS})")
+    parser.add_argument("--history-months", type=int, default=DEFAULT_HISTORY_MONTHS,
+                        help="earlier month-ends to backfill with the same model, for score history "
+                        f"(default {DEFAULT_HISTORY_MONTHS}; 0 = none)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args(argv)
+    if args.history_months < 0:
+        parser.error("--history-months must be 0 or more")
     if args.sample_size < 1000:
         parser.error("--sample-size must be at least 1000")
     path = args.db if args.db is not None else database_path()
@@ -252,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         as_of = args.as_of or database_as_of(db)
         say(f"scoring {path} as of {as_of}")
         run = score_customers(db, as_of, sample_size=args.sample_size, train_snapshots=args.train_snapshots,
-                              seed=args.seed, progress=say)
+                              seed=args.seed, progress=say, history_months=args.history_months)
         t0 = time.perf_counter()
         write_scores(db, run)
         run.timings["write_s"] = time.perf_counter() - t0

@@ -39,7 +39,7 @@ from analytics.metrics.targets import COMPARISON_COLUMNS
 from analytics.catalog import earliest_signup
 from dashboard import formatting as fmt
 from dashboard import periods
-from reports.at_risk import RiskSummary, revenue_at_risk
+from analytics.at_risk import RiskSummary, revenue_at_risk
 from reports.definitions import Definition, definition
 
 TREND_QUARTERS = 4

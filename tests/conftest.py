@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,5 +24,29 @@ def sample_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def sample_db(sample_db_path: Path) -> Iterator[Database]:
     """The session sample opened read-only, as the dashboard opens it."""
     db = open_database(sample_db_path, read_only=True)
+    yield db
+    db.close()
+
+
+@pytest.fixture(scope="session")
+def scored_db_path(sample_db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the session sample with churn scores written by the real scoring command
+    (`python -m analytics.score`: the as-of date plus five backfilled month-ends, and the
+    model card) — what `make run` gives the dashboard. ~20 s, once per session."""
+    from threadpoolctl import threadpool_limits
+
+    from analytics.score import main as score_main
+
+    path = tmp_path_factory.mktemp("scored") / "scored.duckdb"
+    shutil.copy(sample_db_path, path)
+    with threadpool_limits(limits=1, user_api="openmp"):  # see tests/unit/risk/conftest.py
+        assert score_main(["--db", str(path), "--quiet"]) == 0
+    return path
+
+
+@pytest.fixture(scope="session")
+def scored_db(scored_db_path: Path) -> Iterator[Database]:
+    """The scored sample opened read-only."""
+    db = open_database(scored_db_path, read_only=True)
     yield db
     db.close()

@@ -69,9 +69,14 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="session")
 def e2e_db(tmp_path_factory) -> Path:
+    """3,000 generated customers, scored like `make run` does (the at-risk list and the
+    model card need the scores)."""
+    from analytics.score import main as score_main
     from sample_data.generate import generate
 
-    return generate(tmp_path_factory.mktemp("e2e") / "e2e.duckdb", customers=3_000, seed=5).path
+    path = generate(tmp_path_factory.mktemp("e2e") / "e2e.duckdb", customers=3_000, seed=5).path
+    assert score_main(["--db", str(path), "--quiet", "--sample-size", "3000"]) == 0
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -199,7 +199,7 @@ def test_definitions_quote_the_glossary():
 
 def test_reports_never_import_streamlit():
     code = ("import sys; import reports.story, reports.deck, reports.pdf, reports.figures, reports.specs, "
-            "reports.at_risk, reports.definitions; assert 'streamlit' not in sys.modules, 'streamlit imported'")
+            "analytics.at_risk, reports.definitions; assert 'streamlit' not in sys.modules, 'streamlit imported'")
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
