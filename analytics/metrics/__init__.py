@@ -21,6 +21,12 @@ from analytics.metrics.funnel import (
     retention_funnel_summary,
     saved_customers,
 )
+from analytics.metrics.note_signals import (
+    note_signal_examples,
+    note_signal_summary,
+    note_signal_trend,
+)
+from analytics.metrics.predicted_value import latest_scoring_date, predicted_clv_quantiles
 from analytics.metrics.revenue import mrr_by_month, mrr_movements, revenue_retention
 from analytics.metrics.service import (
     churn_by_service_history,
@@ -64,10 +70,15 @@ __all__ = [
     "data_quality_report",
     "first_contact_resolution",
     "kaplan_meier",
+    "latest_scoring_date",
     "load_targets",
     "median_lifetime",
     "mrr_by_month",
     "mrr_movements",
+    "note_signal_examples",
+    "note_signal_summary",
+    "note_signal_trend",
+    "predicted_clv_quantiles",
     "proactive_funnel",
     "proactive_retention_comparison",
     "quarter_actuals",

@@ -1,0 +1,244 @@
+"""Churn signals in agents' free-text notes: how often each signal appears, whether
+customers whose notes carry it churn more, its monthly trend, and example notes
+(docs/metrics.md#note-signals).
+
+A **note** is a touchpoint of the filter (selected customers, selected channels,
+``occurred_at`` within ``[flt.start, flt.end]``; `analytics.filters.touchpoints`) whose
+``note`` holds text (not NULL, not blank); every touchpoint kind counts. A note **fires** a
+signal — ``cancel_intent``, ``competitor``, ``price``, ``moving``, ``dissatisfaction``,
+``billing`` — when the transparent Hebrew/English lexicon of `analytics.risk.note_signals`
+matches it and none of the class's negations does ("does not want to cancel" fires
+nothing). The lexicon runs inside the database (`note_signal_columns`), each distinct note
+text classified once. ``any_signal`` = the note fires at least one class.
+
+Churn after a signal (customer level, outcomes known at ``flt.end``):
+- a customer's **signal date** for class s = the day of their first note in the period
+  firing s; the **baseline** group = customers with notes in the period, none firing any
+  signal, dated by their first note;
+- **followed** = customers whose date is at least `HORIZON_DAYS` (90) days before
+  ``flt.end`` (so the whole 90-day outcome is known) and who had not churned before it;
+- **churned within 90 days** = ``churn_date`` in ``[date, date + 90 days]``;
+- churn_rate_90d = churned ÷ followed; **lift** = a signal's churn rate ÷ the baseline's.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import ibis
+import pandas as pd
+
+from analytics.db import Database
+from analytics.filters import RetentionFilter, touchpoints
+from analytics.metrics._common import conform, empty_frame, execute, periods, ratio
+from analytics.risk.note_signals import NOTE_SIGNALS, note_signal_columns
+
+HORIZON_DAYS = 90
+ANY_SIGNAL = "any_signal"
+SIGNAL_ROWS: tuple[str, ...] = NOTE_SIGNALS + (ANY_SIGNAL,)
+
+SUMMARY_COLUMNS: dict[str, str] = {
+    "signal": "string",
+    "notes": "int64",
+    "all_notes": "int64",
+    "share_of_notes": "float64",
+    "customers": "int64",
+    "followed": "int64",
+    "churned_90d": "int64",
+    "churn_rate_90d": "float64",
+    "baseline_followed": "int64",
+    "baseline_churned_90d": "int64",
+    "baseline_churn_rate_90d": "float64",
+    "lift": "float64",
+}
+
+TREND_COLUMNS: dict[str, str] = {
+    "month": "datetime64[ns]",
+    "signal": "string",
+    "notes": "int64",
+    "all_notes": "int64",
+    "share_of_notes": "float64",
+    "partial": "bool",
+}
+
+EXAMPLE_COLUMNS: dict[str, str] = {
+    "signal": "string",
+    "occurred_at": "datetime64[ns]",
+    "channel": "string",
+    "kind": "string",
+    "language": "string",
+    "note": "string",
+}
+
+_HEBREW_LETTER = "[א-ת]"
+
+
+def _flag(signal: str) -> str:
+    return f"is_{signal}"
+
+
+def classified_notes(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """The filter's notes (module docstring), one row per touchpoint, with a boolean
+    ``is_<signal>`` column per class and ``is_any_signal``. Each distinct text is
+    classified once and joined back (agents reuse phrasings; the regexes are the costly
+    part)."""
+    t = touchpoints(db, flt, in_period=True)
+    t = t.filter(t.note.notnull() & t.note.re_search(r"\S"))
+    texts = t.select("note").distinct()
+    hits = note_signal_columns(texts.note)
+    any_hit = ibis.literal(False)
+    for hit in hits.values():
+        any_hit = any_hit | hit
+    texts = texts.mutate(**{_flag(s): hit for s, hit in hits.items()}, **{_flag(ANY_SIGNAL): any_hit})
+    cols = ["touchpoint_id", "customer_id", "occurred_at", "channel", "kind", "note"]
+    return t.select(*cols).inner_join(texts, "note")
+
+
+def note_signal_summary(db: Database, flt: RetentionFilter) -> pd.DataFrame:
+    """Per signal (the six classes, then ``any_signal``): notes in the period that fire it,
+    their share of all notes, distinct customers, and churn within 90 days after the first
+    such note against the signal-free baseline (module docstring).
+
+    Columns ``signal``, ``notes``, ``all_notes``, ``share_of_notes`` (notes ÷ all_notes),
+    ``customers``, ``followed``, ``churned_90d``, ``churn_rate_90d``,
+    ``baseline_followed``, ``baseline_churned_90d``, ``baseline_churn_rate_90d`` (the same
+    on every row), ``lift`` (churn_rate_90d ÷ baseline_churn_rate_90d; NaN when either is
+    unknown or the baseline is 0). Rates are NaN when nobody was followed (a period shorter
+    than 90 days). No notes in the selection -> empty frame."""
+    n = classified_notes(db, flt)
+    counts = n.aggregate(all_notes=n.count(), **{s: n.count(where=n[_flag(s)]) for s in SIGNAL_ROWS})
+    totals = execute(db, counts).iloc[0]
+    all_notes = int(totals["all_notes"])
+    if all_notes == 0:
+        return empty_frame(SUMMARY_COLUMNS)
+
+    day = n.occurred_at.cast("date")
+    firsts = n.group_by("customer_id").aggregate(
+        first_note=day.min(), **{f"first_{s}": day.min(where=n[_flag(s)]) for s in SIGNAL_ROWS})
+    c = db.table("customers").select("customer_id", "churn_date")
+    j = firsts.inner_join(c, "customer_id")
+    cutoff = flt.end - timedelta(days=HORIZON_DAYS)
+
+    def followed(first: ibis.DateValue) -> ibis.BooleanValue:
+        return first.notnull() & (first <= cutoff) & (j.churn_date.isnull() | (j.churn_date >= first))
+
+    def churned(first: ibis.DateValue) -> ibis.BooleanValue:
+        return followed(first) & (j.churn_date <= first + ibis.interval(days=HORIZON_DAYS))
+
+    aggs: dict[str, ibis.Value] = {}
+    for s in SIGNAL_ROWS:
+        first = j[f"first_{s}"]
+        aggs[f"customers_{s}"] = j.count(where=first.notnull())
+        aggs[f"followed_{s}"] = j.count(where=followed(first))
+        aggs[f"churned_{s}"] = j.count(where=churned(first))
+    signal_free = j[f"first_{ANY_SIGNAL}"].isnull()
+    aggs["baseline_followed"] = j.count(where=signal_free & followed(j.first_note))
+    aggs["baseline_churned"] = j.count(where=signal_free & churned(j.first_note))
+    row = execute(db, j.aggregate(**aggs)).iloc[0]
+
+    baseline_rate = ratio(row["baseline_churned"], row["baseline_followed"])
+    records = []
+    for s in SIGNAL_ROWS:
+        rate = ratio(row[f"churned_{s}"], row[f"followed_{s}"])
+        records.append({
+            "signal": s,
+            "notes": int(totals[s]),
+            "all_notes": all_notes,
+            "share_of_notes": totals[s] / all_notes,
+            "customers": int(row[f"customers_{s}"]),
+            "followed": int(row[f"followed_{s}"]),
+            "churned_90d": int(row[f"churned_{s}"]),
+            "churn_rate_90d": rate,
+            "baseline_followed": int(row["baseline_followed"]),
+            "baseline_churned_90d": int(row["baseline_churned"]),
+            "baseline_churn_rate_90d": baseline_rate,
+            "lift": ratio(rate, baseline_rate) if rate == rate else float("nan"),
+        })
+    return conform(pd.DataFrame(records), SUMMARY_COLUMNS)
+
+
+def note_signal_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
+    """Per calendar month of the period and signal (the six classes and ``any_signal``):
+    notes firing it, all notes of the month and the share (notes ÷ all_notes). Months
+    without notes are absent; ``partial`` marks a month clipped by the period. Columns
+    ``month`` (first day), ``signal``, ``notes``, ``all_notes``, ``share_of_notes``,
+    ``partial``; sorted by month, then signal in `SIGNAL_ROWS` order."""
+    n = classified_notes(db, flt)
+    month = n.occurred_at.truncate("M").cast("date")
+    agg = n.group_by(month=month).aggregate(
+        all_notes=n.count(), **{s: n.count(where=n[_flag(s)]) for s in SIGNAL_ROWS})
+    wide = execute(db, agg.order_by("month"))
+    if wide.empty:
+        return empty_frame(TREND_COLUMNS)
+    partial = {pd.Timestamp(p.start.replace(day=1)): p.partial for p in periods(flt.start, flt.end, "month")}
+    wide["month"] = pd.to_datetime(wide["month"])
+    long = wide.melt(id_vars=["month", "all_notes"], value_vars=list(SIGNAL_ROWS),
+                     var_name="signal", value_name="notes")
+    long["share_of_notes"] = ratio(long["notes"], long["all_notes"])
+    long["partial"] = long["month"].map(partial).fillna(False).astype(bool)
+    long["order"] = long["signal"].map(SIGNAL_ROWS.index)
+    long = long.sort_values(["month", "order"])
+    return conform(long, TREND_COLUMNS)
+
+
+def note_signal_examples(db: Database, flt: RetentionFilter, per_signal: int = 3) -> pd.DataFrame:
+    """Up to `per_signal` example notes per signal class, for reading what the lexicon
+    catches: the most recent distinct texts firing the class, Hebrew and English
+    alternating (Hebrew first; one language fills in when the other runs out). A text is
+    Hebrew when it holds a Hebrew letter. Only the note, its date, channel and kind — no
+    customer identifiers — and e-mail addresses and phone numbers inside the text are
+    masked (`redact_contact_details`). Columns ``signal``, ``occurred_at``, ``channel``,
+    ``kind``, ``language`` ('he' / 'en'), ``note``; classes in `NOTE_SIGNALS` order."""
+    if per_signal < 1:
+        raise ValueError(f"per_signal must be at least 1, got {per_signal}")
+    n = classified_notes(db, flt)
+    parts = [n.filter(n[_flag(s)]).select("touchpoint_id", "occurred_at", "channel", "kind", "note",
+                                          signal=ibis.literal(s))
+             for s in NOTE_SIGNALS]
+    u = ibis.union(*parts)
+    u = u.mutate(language=ibis.ifelse(u.note.re_search(_HEBREW_LETTER), "he", "en"))
+    u = u.mutate(text_rank=ibis.row_number().over(group_by=[u.signal, u.note], order_by=_newest(u)))
+    u = u.filter(u.text_rank == 0)
+    u = u.mutate(language_rank=ibis.row_number().over(group_by=[u.signal, u.language], order_by=_newest(u)))
+    u = u.filter(u.language_rank < per_signal)
+    df = execute(db, u)
+    if df.empty:
+        return empty_frame(EXAMPLE_COLUMNS)
+    picked = []
+    for s in NOTE_SIGNALS:
+        mine = df[df["signal"] == s]
+        he = mine[mine["language"] == "he"].sort_values("language_rank").to_dict("records")
+        en = mine[mine["language"] == "en"].sort_values("language_rank").to_dict("records")
+        for taken in range(per_signal):
+            if not (he or en):
+                break
+            source = he if (he and (taken % 2 == 0 or not en)) else en
+            picked.append(source.pop(0))
+    out = pd.DataFrame(picked)
+    out["note"] = out["note"].map(redact_contact_details)
+    return conform(out, EXAMPLE_COLUMNS)
+
+
+def _newest(t: ibis.Table) -> list:
+    return [t.occurred_at.desc(), t.touchpoint_id.desc()]
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE_CANDIDATE = re.compile(r"\+?\d[\d\s\-().]{5,}\d")
+MIN_PHONE_DIGITS = 9  # Israeli numbers: 9 (landline) or 10 (mobile) digits; dates have 8
+
+
+def redact_contact_details(text: str) -> str:
+    """`text` with e-mail addresses replaced by "[email]" and digit runs of at least
+    `MIN_PHONE_DIGITS` digits (spaces, dashes, dots or brackets between them allowed) by
+    "[phone]" — notes shown as examples must not expose how to reach a customer."""
+    if not text:
+        return text
+    text = _EMAIL.sub("[email]", text)
+
+    def phone(match: re.Match) -> str:
+        digits = sum(ch.isdigit() for ch in match.group(0))
+        return "[phone]" if digits >= MIN_PHONE_DIGITS else match.group(0)
+
+    return _PHONE_CANDIDATE.sub(phone, text)
