@@ -1,19 +1,24 @@
-"""Revenue at risk for the leadership story: expected loss summed by segment, from the
-optional ``churn_scores`` table — aggregates only, never a customer row.
+"""The at-risk view: who is likely to leave, what it would cost, and everything the
+retention team needs to act — all read from the optional ``churn_scores`` table written by
+`python -m analytics.score` (docs/data-model.md).
 
-Definition (docs/metrics.md#expected-loss): **expected loss = churn probability over the
-horizon × CLV**; revenue at risk = Σ expected loss over the selected customers active on
-the as-of date. The "top at-risk" part is the expected loss held by the `top_share`
-(default 10%) of those customers with the highest expected loss — ranked over the whole
-selection, ties by customer_id — split by segment.
+- `revenue_at_risk`: expected loss summed over the selection (total, riskiest 10%, per
+  segment) — the Overview card and the leadership story; aggregates only.
+- `revenue_at_risk_trend`: the same total at every scoring date (the card's sparkline).
+- `at_risk_customers`: the retention team's call list, ranked by expected loss, with the
+  criteria of the At-risk page (`AtRiskCriteria`) and the columns a dialer or CRM needs.
+- `customer_profile`, `score_history`, `customer_timeline`: the customer-360 panel.
 
-The scoring job (`python -m analytics.score`, docs/data-model.md) owns the table: one row
-per customer active on its ``as_of_date``, with ``expected_loss`` = ``churn_probability``
-× ``clv_predicted``. The latest scoring on or before the filter's as-of date is used.
-Other files (an import from another scoring tool) are read defensively: without
+Definitions (docs/metrics.md#expected-loss, #at-risk-list): **expected loss = churn
+probability over the horizon × predicted CLV**; revenue at risk = Σ expected loss over the
+selected customers active on the as-of date. Scores come from the latest scoring on or
+before the filter's as-of date. The scoring job owns the table: one row per customer active
+on its ``as_of_date``, with ``expected_loss`` = ``churn_probability`` × ``clv_predicted``;
+it also backfills earlier month-ends with the same model (the score history).
+
+For `revenue_at_risk`, files from another scoring tool are read defensively: without
 ``expected_loss`` it is probability × a value column (``clv_predicted``, ``clv``, ...),
-else probability × historical CLV. When analytics publishes its own revenue-at-risk
-aggregate, `revenue_at_risk` should call it instead.
+else probability × historical CLV. The call list needs the scorer's own columns.
 """
 
 from __future__ import annotations
@@ -147,3 +152,439 @@ def revenue_at_risk(db: Database, flt: RetentionFilter, top_share: float = DEFAU
         top_expected_loss=float(df["top_expected_loss"].sum()),
         by_segment=conform(df, SEGMENT_COLUMNS),
     )
+
+
+# --- scoring dates ---------------------------------------------------------------------------
+
+def _has_scores(db: Database) -> bool:
+    return db.has_table(SCORES_TABLE) and "as_of_date" in db.table(SCORES_TABLE).columns
+
+
+def scoring_dates(db: Database) -> list[date]:
+    """Every date `churn_scores` holds, oldest first (empty without scores)."""
+    if not _has_scores(db):
+        return []
+    s = db.table(SCORES_TABLE)
+    df = execute(db, s.select(day=s.as_of_date.cast("date")).distinct().order_by("day"))
+    return [pd.Timestamp(d).date() for d in df["day"]]
+
+
+def scoring_date(db: Database, as_of: date) -> date | None:
+    """The latest scoring on or before `as_of` — the one every at-risk figure at `as_of`
+    uses — or None when there is none."""
+    earlier = [d for d in scoring_dates(db) if d <= as_of]
+    return earlier[-1] if earlier else None
+
+
+# --- revenue at risk over time ---------------------------------------------------------------
+
+TREND_COLUMNS: dict[str, str] = {"scored_on": "datetime64[ns]", "customers": "int64", "expected_loss": "float64"}
+
+
+def revenue_at_risk_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
+    """Revenue at risk at every scoring date up to ``flt.as_of``: Σ expected loss over the
+    selected customers active on that date (the Overview card's sparkline and change).
+    Columns ``scored_on``, ``customers``, ``expected_loss``; empty without scores. Earlier
+    dates are the scorer's backfill with the current model (analytics.score)."""
+    if not _has_scores(db) or "expected_loss" not in db.table(SCORES_TABLE).columns:
+        return empty_frame(TREND_COLUMNS)
+    s = db.table(SCORES_TABLE)
+    s = s.filter(s.as_of_date.cast("date") <= flt.as_of)
+    c = customers(db, flt)
+    j = s.join(c, s.customer_id == c.customer_id)
+    # active on the scoring date: the scorer writes only those, but a file from elsewhere may not
+    j = j.filter(c.signup_date <= s.as_of_date.cast("date"),
+                 c.churn_date.isnull() | (c.churn_date > s.as_of_date.cast("date")))
+    agg = j.group_by(scored_on=s.as_of_date.cast("date")).aggregate(
+        customers=j.count(), expected_loss=s.expected_loss.sum())
+    df = execute(db, agg.order_by("scored_on"))
+    return conform(df, TREND_COLUMNS)
+
+
+# --- the call list ---------------------------------------------------------------------------
+
+# A touchpoint that is a conversation with the customer. Marketing, purchases and surveys
+# are not: "not contacted in N days" asks whether anyone *spoke* with them.
+CONTACT_KINDS: tuple[str, ...] = (
+    "service_request", "complaint", "billing_issue", "cancellation_request", "retention_call",
+    "proactive_outreach",
+)
+DRIVER_GROUP_COLUMNS = ("driver_group_1", "driver_group_2", "driver_group_3")
+# Value tiers of the call list, by rank of *predicted* CLV among the scored customers of the
+# selection — the same shares as analytics.metrics.value.VALUE_TIERS (which ranks historical
+# CLV): the list is about the value still to come.
+from analytics.metrics.value import VALUE_TIERS  # noqa: E402
+
+AT_RISK_COLUMNS: dict[str, str] = {
+    "risk_rank": "int64",  # 1 = largest expected loss in the selection
+    "customer_id": "int64",
+    "full_name": "string",
+    "phone": "string",
+    "email": "string",
+    "account_owner": "string",
+    "segment": "string",
+    "region": "string",
+    "plan": "string",
+    "contract_type": "string",
+    "signup_date": "datetime64[ns]",
+    "monthly_revenue": "float64",
+    "churn_probability": "float64",
+    "clv_historical": "float64",
+    "clv_predicted": "float64",
+    "expected_loss": "float64",
+    "value_tier": "string",
+    "driver_1": "string",
+    "driver_2": "string",
+    "driver_3": "string",
+    "driver_group_1": "string",
+    "driver_group_2": "string",
+    "driver_group_3": "string",
+    "last_contact_at": "datetime64[ns]",
+    "last_contact_kind": "string",
+    "days_since_contact": "float64",  # NaN = never contacted
+}
+
+
+@dataclass(frozen=True)
+class AtRiskCriteria:
+    """The At-risk page's own filters, on top of the sidebar's `RetentionFilter`.
+
+    - `min_probability`: churn probability ≥ this (0 = everyone scored);
+    - `value_tiers`: predicted-CLV tiers to keep (empty = all);
+    - `driver_groups`: keep a customer when any of the top-3 drivers is in these groups
+      (analytics.risk.drivers.DRIVER_GROUPS names; empty = all);
+    - `not_contacted_days`: keep customers nobody spoke with in the last N days up to the
+      as-of date — last conversation (`CONTACT_KINDS`) N or more days before, or never
+      (None = no restriction);
+    - `owners`: account owners to keep (empty = all).
+    """
+
+    min_probability: float = 0.0
+    value_tiers: tuple[str, ...] = ()
+    driver_groups: tuple[str, ...] = ()
+    not_contacted_days: int | None = None
+    owners: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_probability <= 1:
+            raise ValueError(f"min_probability must be in [0, 1], got {self.min_probability}")
+        if self.not_contacted_days is not None and self.not_contacted_days < 0:
+            raise ValueError(f"not_contacted_days must be 0 or more, got {self.not_contacted_days}")
+        unknown = set(self.value_tiers) - {name for name, _ in VALUE_TIERS}
+        if unknown:
+            raise ValueError(f"unknown value tier(s) {sorted(unknown)}; choose from {[n for n, _ in VALUE_TIERS]}")
+        for name in ("value_tiers", "driver_groups", "owners"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+
+@dataclass(frozen=True)
+class AtRiskList:
+    """The call list: `customers` (columns `AT_RISK_COLUMNS`, ranked by expected loss, at
+    most `limit` rows), how many matched the criteria (`matching`) out of the selection's
+    scored active customers (`population`), their total expected loss, and the scoring
+    date used. `available` is False (with `message`) when there are no usable scores."""
+
+    available: bool
+    message: str
+    scored_on: date | None = None
+    population: int = 0
+    matching: int = 0
+    matching_expected_loss: float = 0.0
+    customers: pd.DataFrame = field(default_factory=lambda: empty_frame(AT_RISK_COLUMNS))
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.customers) < self.matching
+
+
+def driver_filter_available(db: Database) -> bool:
+    """True when the scores carry driver groups (files scored before they were added do not)."""
+    return _has_scores(db) and set(DRIVER_GROUP_COLUMNS) <= set(db.table(SCORES_TABLE).columns)
+
+
+def _scored_selection(db: Database, flt: RetentionFilter, scored_on: date) -> ibis.Table:
+    """Scores of `scored_on` joined to the selected customers active on ``flt.as_of``, with
+    the selection-wide rank by expected loss and the predicted-CLV value tier."""
+    s = db.table(SCORES_TABLE)
+    s = s.filter(s.as_of_date.cast("date") == scored_on)
+    groups = {g: (s[g] if g in s.columns else ibis.null("string")) for g in DRIVER_GROUP_COLUMNS}
+    s = s.select("customer_id", "churn_probability", "clv_historical", "clv_predicted", "expected_loss",
+                 "driver_1", "driver_2", "driver_3", **groups)
+    c = customers(db, flt)
+    c = c.filter(c.signup_date <= flt.as_of, c.churn_date.isnull() | (c.churn_date > flt.as_of))
+    j = s.join(c, s.customer_id == c.customer_id).select(
+        s, c.full_name, c.phone, c.email, c.account_owner, c.segment, c.region, c.plan, c.contract_type,
+        c.signup_date, c.monthly_revenue)
+    j = j.mutate(
+        risk_rank=ibis.row_number().over(order_by=[ibis.desc(j.expected_loss), ibis.desc(j.churn_probability),
+                                                   j.customer_id]) + 1,
+        value_rank=ibis.row_number().over(order_by=[ibis.desc(j.clv_predicted), j.customer_id]),
+        population=j.count().over(),
+    )
+    tier = ibis.cases(*[(j.value_rank < j.population * share, name) for name, share in VALUE_TIERS[:-1]],
+                      else_=VALUE_TIERS[-1][0])
+    return j.mutate(value_tier=tier)
+
+
+def _last_contacts(db: Database, as_of: date) -> ibis.Table:
+    """Per customer, the latest conversation (`CONTACT_KINDS`) up to the end of `as_of`."""
+    t = db.table("touchpoints")
+    upper = ibis.literal(as_of).cast("timestamp") + ibis.interval(days=1)
+    t = t.filter(t.kind.isin(CONTACT_KINDS), t.occurred_at < upper)
+    return t.group_by("customer_id").aggregate(
+        last_contact_at=t.occurred_at.max(), last_contact_kind=t.kind.argmax(t.occurred_at))
+
+
+def at_risk_customers(db: Database, flt: RetentionFilter, criteria: AtRiskCriteria = AtRiskCriteria(),
+                      limit: int | None = None) -> AtRiskList:
+    """The selected customers active on ``flt.as_of`` that meet `criteria`, ranked by
+    expected loss (probability × predicted CLV; ties by probability, then id).
+
+    ``risk_rank`` and ``value_tier`` are computed over the whole selection before the
+    criteria, so narrowing the list never re-ranks a customer. ``days_since_contact`` =
+    as-of date − the day of the last conversation. The sidebar's channel filter does not
+    apply: a customer belongs to no channel, and the last contact is over all channels."""
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    if not _has_scores(db):
+        return AtRiskList(False, NOT_COMPUTED)
+    missing = {"churn_probability", "clv_historical", "clv_predicted", "expected_loss", "driver_1"} - set(
+        db.table(SCORES_TABLE).columns)
+    if missing:
+        return AtRiskList(False, f"The {SCORES_TABLE} table lacks {', '.join(sorted(missing))}; score the "
+                          "database with python -m analytics.score to build the call list.")
+    if criteria.driver_groups and not driver_filter_available(db):
+        raise ValueError("these scores carry no driver groups; re-run python -m analytics.score to filter by driver")
+    scored_on = scoring_date(db, flt.as_of)
+    if scored_on is None:
+        return AtRiskList(False, f"Churn scores are not computed yet for {flt.as_of:%d %b %Y} or before.")
+
+    j = _scored_selection(db, flt, scored_on)
+    last = _last_contacts(db, flt.as_of)
+    j = j.left_join(last, j.customer_id == last.customer_id).drop("customer_id_right")
+    j = j.mutate(days_since_contact=ibis.literal(flt.as_of).delta(j.last_contact_at.cast("date"), unit="day"))
+    keep = [j.churn_probability >= criteria.min_probability]
+    if criteria.value_tiers:
+        keep.append(j.value_tier.isin(criteria.value_tiers))
+    if criteria.driver_groups:
+        keep.append(ibis.or_(*[j[g].isin(criteria.driver_groups) for g in DRIVER_GROUP_COLUMNS]))
+    if criteria.owners:
+        keep.append(j.account_owner.isin(criteria.owners))
+    if criteria.not_contacted_days is not None:
+        keep.append(j.last_contact_at.isnull() | (j.days_since_contact >= criteria.not_contacted_days))
+    chosen = j.filter(*keep)
+    chosen = chosen.mutate(matching=chosen.count().over(), matching_loss=chosen.expected_loss.sum().over())
+    listed = chosen.order_by("risk_rank")
+    if limit is not None:
+        listed = listed.limit(limit)
+    df = execute(db, listed)
+    population = execute(db, j.aggregate(n=j.count()))["n"].iloc[0] if df.empty else df["population"].iloc[0]
+    if df.empty:
+        message = ("No scored customer is active in this selection." if not population else
+                   "No customer meets these criteria.")
+        return AtRiskList(True, message, scored_on, int(population))
+    return AtRiskList(
+        available=True,
+        message=f"Scores of {scored_on:%d %b %Y}.",
+        scored_on=scored_on,
+        population=int(population),
+        matching=int(df["matching"].iloc[0]),
+        matching_expected_loss=float(df["matching_loss"].iloc[0]),
+        customers=conform(df, AT_RISK_COLUMNS),
+    )
+
+
+# --- customer 360 ----------------------------------------------------------------------------
+
+PROFILE_FIELDS = tuple(c for c in ("customer_id", "full_name", "email", "phone", "segment", "region", "plan",
+                                   "contract_type", "acquisition_channel", "acquisition_cost", "signup_date",
+                                   "churn_date", "churn_reason", "monthly_revenue", "margin_rate",
+                                   "loyalty_member", "account_owner"))
+
+
+@dataclass(frozen=True)
+class CustomerProfile:
+    """One customer at `as_of`: the customers row (`fields`), status, tenure, value and the
+    latest score on or before `as_of` (None when not scored then).
+
+    - status: "active" (signed up by as_of, not churned by it), "churned", or "not yet a
+      customer";
+    - tenure_months = whole months from signup to as_of (or to churn);
+    - clv_historical = (Σ MRR of the months to as_of + purchases to as_of) × margin rate,
+      the definition of analytics.metrics.value (docs/metrics.md#historical-clv)."""
+
+    customer_id: int
+    as_of: date
+    fields: dict
+    status: str
+    tenure_months: int
+    clv_historical: float
+    score: dict | None
+
+
+def _customer_id(customer_id) -> int:
+    try:
+        return int(customer_id)
+    except (TypeError, ValueError):
+        raise ValueError(f"a customer id is a whole number, got {customer_id!r}") from None
+
+
+def customer_profile(db: Database, customer_id: int, as_of: date) -> CustomerProfile | None:
+    """The customer's profile at `as_of`, or None when the id is unknown."""
+    from analytics.metrics._common import whole_months
+
+    cid = _customer_id(customer_id)
+    c = db.table("customers")
+    c = c.filter(c.customer_id == cid)
+    end = ibis.cases((c.churn_date.notnull() & (c.churn_date <= as_of), c.churn_date), else_=ibis.literal(as_of))
+    rows = execute(db, c.select(*PROFILE_FIELDS, tenure_months=whole_months(c.signup_date, end, strict=False)))
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    fields = {k: (None if pd.isna(row[k]) else row[k]) for k in PROFILE_FIELDS}
+    signup = pd.Timestamp(row["signup_date"]).date()
+    churn = None if pd.isna(row["churn_date"]) else pd.Timestamp(row["churn_date"]).date()
+    status = ("not yet a customer" if signup > as_of else "churned" if churn is not None and churn <= as_of
+              else "active")
+    value = customer_value_table(db, RetentionFilter(as_of, as_of), ranked=False)
+    value = execute(db, value.filter(value.customer_id == cid).select("clv"))
+    clv = float(value["clv"].iloc[0]) if not value.empty else 0.0
+    history = score_history(db, cid, as_of)
+    score = history.iloc[-1].to_dict() if not history.empty else None
+    return CustomerProfile(cid, as_of, fields, status, max(int(row["tenure_months"]), 0), clv, score)
+
+
+SCORE_HISTORY_COLUMNS: dict[str, str] = {
+    "scored_on": "datetime64[ns]",
+    "churn_probability": "float64",
+    "clv_predicted": "float64",
+    "expected_loss": "float64",
+    "risk_rank": "int64",
+    "driver_1": "string",
+    "driver_2": "string",
+    "driver_3": "string",
+}
+
+
+def score_history(db: Database, customer_id: int, as_of: date) -> pd.DataFrame:
+    """Every score the customer got on or before `as_of`, oldest first (columns
+    `SCORE_HISTORY_COLUMNS`; ``risk_rank`` is the rank among all customers scored that
+    day). Empty when never scored."""
+    cid = _customer_id(customer_id)
+    if not _has_scores(db):
+        return empty_frame(SCORE_HISTORY_COLUMNS)
+    s = db.table(SCORES_TABLE)
+    if set(SCORE_HISTORY_COLUMNS) - {"scored_on"} - set(s.columns):
+        return empty_frame(SCORE_HISTORY_COLUMNS)
+    s = s.filter(s.customer_id == cid, s.as_of_date.cast("date") <= as_of)
+    df = execute(db, s.select(scored_on=s.as_of_date.cast("date"),
+                              **{c: s[c] for c in SCORE_HISTORY_COLUMNS if c != "scored_on"}).order_by("scored_on"))
+    return conform(df, SCORE_HISTORY_COLUMNS)
+
+
+TIMELINE_COLUMNS: dict[str, str] = {
+    "occurred_at": "datetime64[ns]",
+    "kind": "string",
+    "channel": "string",
+    "direction": "string",
+    "subject": "string",
+    "agent": "string",
+    "outcome": "string",
+    "resolved": "boolean",
+    "wait_seconds": "float64",
+    "csat": "float64",
+    "nps": "float64",
+    "amount": "float64",
+    "note": "string",
+    "signals": "string",  # churn signals the note fires (analytics.risk.note_signals), comma-separated
+}
+
+
+def customer_timeline(db: Database, customer_id: int, as_of: date) -> pd.DataFrame:
+    """Every touchpoint of the customer up to the end of `as_of`, newest first, with the
+    churn signals its note fires (the lexicon of analytics.risk.note_signals)."""
+    from analytics.risk.note_signals import classify_note
+
+    cid = _customer_id(customer_id)
+    t = db.table("touchpoints")
+    upper = ibis.literal(as_of).cast("timestamp") + ibis.interval(days=1)
+    t = t.filter(t.customer_id == cid, t.occurred_at < upper)
+    cols = [c for c in TIMELINE_COLUMNS if c != "signals"]
+    df = execute(db, t.order_by([ibis.desc(t.occurred_at), ibis.desc(t.touchpoint_id)]).select(*cols))
+    if df.empty:
+        return empty_frame(TIMELINE_COLUMNS)
+    df["signals"] = [", ".join(sorted(classify_note(n))) or None if isinstance(n, str) else None
+                     for n in df["note"]]
+    df["resolved"] = df["resolved"].astype("boolean")
+    return conform(df, TIMELINE_COLUMNS)
+
+
+REVENUE_HISTORY_COLUMNS: dict[str, str] = {"month": "datetime64[ns]", "mrr": "float64"}
+
+
+def customer_revenue_history(db: Database, customer_id: int, as_of: date) -> pd.DataFrame:
+    """The customer's MRR by month, up to the month of `as_of`."""
+    cid = _customer_id(customer_id)
+    r = db.table("monthly_revenue")
+    r = r.filter(r.customer_id == cid, r.month <= as_of.replace(day=1))
+    return conform(execute(db, r.select("month", "mrr").order_by("month")), REVENUE_HISTORY_COLUMNS)
+
+
+# --- export for a dialer or CRM import ---------------------------------------------------------
+
+# Column names follow what CRM and dialer imports map by default (id, name, phone in E.164,
+# e-mail, owner), then the reason to call. Personal data leaves the product only here, on
+# the retention team's explicit download.
+EXPORT_COLUMNS: dict[str, str] = {
+    "customer_id": "customer_id",
+    "full_name": "full_name",
+    "phone_e164": "phone",
+    "phone": "phone_local",
+    "email": "email",
+    "account_owner": "owner",
+    "segment": "segment",
+    "region": "region",
+    "plan": "plan",
+    "contract_type": "contract_type",
+    "risk_rank": "risk_rank",
+    "churn_probability": "churn_probability_90d",
+    "expected_loss": "expected_loss",
+    "clv_predicted": "clv_predicted",
+    "value_tier": "value_tier",
+    "driver_1": "reason_1",
+    "driver_2": "reason_2",
+    "driver_3": "reason_3",
+    "last_contact_date": "last_contact_date",
+    "days_since_contact": "days_since_contact",
+    "scored_on": "scored_on",
+}
+
+
+def phone_e164(phone: str | None, country_code: str = "972") -> str | None:
+    """An Israeli phone number in E.164 (053-3375963 -> +972533375963), the form dialers
+    expect; None when it is not a valid 9–10-digit local number starting with 0."""
+    if not isinstance(phone, str):
+        return None
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if phone.strip().startswith("+"):
+        return "+" + digits if 11 <= len(digits) <= 15 else None
+    if digits.startswith(country_code) and len(digits) in (11, 12):
+        return "+" + digits
+    if digits.startswith("0") and len(digits) in (9, 10):
+        return f"+{country_code}{digits[1:]}"
+    return None
+
+
+def export_frame(call_list: AtRiskList) -> pd.DataFrame:
+    """The call list in the export layout (`EXPORT_COLUMNS`, renamed): phone in E.164 (blank
+    when invalid, the local form kept beside it), probability as a fraction, money rounded
+    to 2 decimals, dates as ISO days."""
+    df = call_list.customers.copy()
+    df["phone_e164"] = [phone_e164(p) for p in df["phone"].astype(object).where(df["phone"].notna(), None)]
+    df["last_contact_date"] = df["last_contact_at"].dt.strftime("%Y-%m-%d")
+    df["scored_on"] = f"{call_list.scored_on:%Y-%m-%d}" if call_list.scored_on else None
+    df["days_since_contact"] = df["days_since_contact"].astype("Int64")
+    for col in ("expected_loss", "clv_predicted"):
+        df[col] = df[col].round(2)
+    df["churn_probability"] = df["churn_probability"].round(4)
+    return df.loc[:, list(EXPORT_COLUMNS)].rename(columns=EXPORT_COLUMNS).reset_index(drop=True)

@@ -10,12 +10,14 @@ from analytics.db import Database
 
 
 def dimension_values(db: Database) -> dict[str, list[str]]:
-    """Distinct values of each filterable dimension, sorted (for the sidebar's choices)."""
+    """Distinct values of each filterable dimension, sorted (for the sidebar's choices, and
+    the account owners for the at-risk list)."""
     c = db.table("customers")
     t = db.table("touchpoints")
     values = {
         key: sorted(v for v in c.select(column).distinct().execute()[column] if v is not None)
-        for key, column in (("segments", "segment"), ("regions", "region"), ("plans", "plan"))
+        for key, column in (("segments", "segment"), ("regions", "region"), ("plans", "plan"),
+                            ("account_owners", "account_owner"))
     }
     values["channels"] = sorted(v for v in t.select("channel").distinct().execute()["channel"] if v is not None)
     return values

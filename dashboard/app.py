@@ -36,6 +36,7 @@ def main() -> None:
                 st.Page(PAGES / "presentation.py", title="Presentation mode", icon=":material/co_present:"),
             ],
             "Retention team": [
+                st.Page(PAGES / "at_risk.py", title="At-risk customers", icon=":material/crisis_alert:"),
                 st.Page(PAGES / "churn_funnel.py", title="Churn funnel", icon=":material/filter_alt:"),
                 st.Page(PAGES / "service_signals.py", title="Service & signals", icon=":material/support_agent:"),
             ],

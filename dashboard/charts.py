@@ -922,6 +922,45 @@ def data_quality_chart(report: pd.DataFrame) -> go.Figure:
     return fig
 
 
+# --- At-risk customers: the customer-360 panel ------------------------------------------------
+
+def score_history_chart(history: pd.DataFrame) -> go.Figure:
+    """The customer's 90-day churn probability at each scoring date, expected loss on hover."""
+    first, last = float(history["churn_probability"].iloc[0]), float(history["churn_probability"].iloc[-1])
+    verdict = _direction(first, last, 0.01) if len(history) > 1 else "stands"
+    title = (f"Churn risk {verdict} at {fmt.percent(last)}" if verdict in ("stands", "held steady")
+             else f"Churn risk {verdict} from {fmt.percent(first)} to {fmt.percent(last)}")
+    fig = go.Figure()
+    fig.add_scatter(
+        x=history["scored_on"], y=history["churn_probability"], mode="lines+markers", name="Churn probability",
+        line=dict(color=BAD, width=3), marker=dict(size=9),
+        customdata=history[["expected_loss"]].to_numpy(),
+        hovertemplate="%{x|%d %b %Y}<br>P(churn in 90 days) %{y:.1%}<br>expected loss "
+                      + fmt.currency_symbol() + "%{customdata[0]:,.0f}<extra></extra>",
+    )
+    _base(fig, title, "90-day churn probability at each month-end scoring", height=300, legend=False)
+    top = max(float(history["churn_probability"].max()) * 1.25, 0.05)
+    fig.update_yaxes(tickformat=".0%", range=[0, min(top, 1.0)])
+    fig.update_xaxes(tickformat="%b %Y")
+    return fig
+
+
+def customer_mrr_chart(revenue: pd.DataFrame) -> go.Figure:
+    """The customer's MRR by month."""
+    first, last = float(revenue["mrr"].iloc[0]), float(revenue["mrr"].iloc[-1])
+    verdict = _direction(first, last, 0.5)
+    title = (f"MRR {verdict} at {fmt.money(last, compact=False)}" if verdict == "held steady"
+             else f"MRR {verdict} from {fmt.money(first, compact=False)} to {fmt.money(last, compact=False)}")
+    fig = go.Figure()
+    fig.add_scatter(x=revenue["month"], y=revenue["mrr"], mode="lines", line=dict(color=GOOD, width=3,
+                    shape="hv"), name="MRR", hovertemplate="%{x|%b %Y}<br>MRR " + fmt.currency_symbol()
+                    + "%{y:,.2f}<extra></extra>")
+    _base(fig, title, "Monthly recurring revenue since signup", height=300, legend=False)
+    _money_axis(fig)
+    fig.update_yaxes(rangemode="tozero")
+    return fig
+
+
 def line_series(frames: Iterable[tuple[str, pd.DataFrame, str, str]], title: str, subtitle: str,
                 tickformat: str = ".0%") -> go.Figure:
     """Generic monthly lines: (name, frame, x column, y column) each."""
@@ -961,4 +1000,219 @@ def roi_waterfall(result) -> go.Figure:
     _money_axis(fig)
     top = max(result.retained_value, result.net_benefit, 1.0)
     fig.update_yaxes(range=[min(0, result.net_benefit) * 1.2, top * 1.18])
+    return fig
+
+
+# --- Service & signals: churn signals in agent notes ----------------------------------------
+
+# One fixed colour per note signal (analytics.risk.note_signals.NOTE_SIGNALS order).
+SIGNAL_COLOURS = {
+    "cancel_intent": "#D55E00", "competitor": "#CC79A7", "price": "#E69F00", "moving": "#009E73",
+    "dissatisfaction": "#0072B2", "billing": "#56B4E9", "any_signal": NEUTRAL,
+}
+MIN_FOLLOWED_FOR_TAKEAWAY = 20  # a churn rate over fewer customers is too noisy to headline
+
+
+def note_signals_chart(summary: pd.DataFrame) -> go.Figure:
+    """Per note signal (`note_signal_summary`, without the ``any_signal`` row): share of
+    notes firing it (left) and churn within 90 days after it against the signal-free
+    baseline (right, dashed line)."""
+    d = summary[summary["signal"] != "any_signal"].iloc[::-1]
+    names = [fmt.label(s) for s in d["signal"]]
+    colours = [SIGNAL_COLOURS.get(s, NEUTRAL) for s in d["signal"]]
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05,
+                        subplot_titles=["Share of notes", "Churn within 90 days after the note"])
+    fig.add_bar(x=d["share_of_notes"], y=names, orientation="h", marker_color=colours, row=1, col=1,
+                text=[f"{fmt.percent(v)} ({fmt.count(n)})" for v, n in zip(d["share_of_notes"], d["notes"])],
+                textposition="outside", cliponaxis=False, showlegend=False,
+                hovertemplate="%{y}: %{text} of notes<extra></extra>")
+    fig.add_bar(x=d["churn_rate_90d"], y=names, orientation="h", marker_color=colours, row=1, col=2,
+                text=[f"{fmt.percent(r)} · {fmt.multiple(l)}" if not pd.isna(r) else "not known yet"
+                      for r, l in zip(d["churn_rate_90d"], d["lift"])],
+                textposition="outside", cliponaxis=False, showlegend=False,
+                customdata=np.stack([d["churned_90d"], d["followed"]], axis=-1) if len(d) else None,
+                hovertemplate="%{y}: %{customdata[0]:,} of %{customdata[1]:,} churned<extra></extra>")
+    baseline = float(summary["baseline_churn_rate_90d"].iloc[0]) if len(summary) else float("nan")
+    if not pd.isna(baseline):
+        fig.add_vline(x=baseline, line=dict(color=TEXT_COLOUR, dash="dash", width=2), row=1, col=2,
+                      annotation_text=f"no signal {fmt.percent(baseline)}", annotation_position="bottom right")
+    known = d[(d["followed"] >= MIN_FOLLOWED_FOR_TAKEAWAY) & d["lift"].notna()]
+    commonest = d.loc[d["share_of_notes"].idxmax()] if len(d) and d["notes"].sum() else None
+    parts = []
+    if len(known):
+        top = known.loc[known["lift"].idxmax()]
+        parts.append(f"Customers whose notes show {fmt.label(top.signal).lower()} churned at "
+                     f"{fmt.multiple(top.lift)} the signal-free rate")
+    if commonest is not None:
+        parts.append(f"{fmt.label(commonest.signal).lower()} is the commonest signal "
+                     f"({fmt.percent(commonest.share_of_notes, 0)} of notes)")
+    title = "; ".join(parts) if parts else "No churn signals in the notes"
+    title = title[:1].upper() + title[1:]
+    _base(fig, title, "Notes of the period by signal, and churn within 90 days after a customer's first "
+          "such note (× = against customers whose notes carried no signal)",
+          height=max(320, 130 + 44 * len(d)), legend=False)
+    share_top = float(d["share_of_notes"].max()) if len(d) else 0.1
+    rate_top = float(np.nanmax(d["churn_rate_90d"].to_numpy(dtype=float))) if d["churn_rate_90d"].notna().any() else 0.1
+    fig.update_xaxes(tickformat=".0%", range=[0, max(share_top, 0.01) * 1.7], row=1, col=1)
+    fig.update_xaxes(tickformat=".0%", range=[0, max(rate_top, baseline if not pd.isna(baseline) else 0, 0.01) * 1.7],
+                     row=1, col=2)
+    fig.update_annotations(font_size=FONT_SIZE)
+    return fig
+
+
+def note_signal_trend_chart(trend: pd.DataFrame) -> go.Figure:
+    """Monthly share of notes firing each signal (`note_signal_trend`, without
+    ``any_signal``), one line per signal."""
+    fig = go.Figure()
+    d = trend[trend["signal"] != "any_signal"]
+    for signal, rows in d.groupby("signal", sort=False):
+        fig.add_scatter(x=rows["month"], y=rows["share_of_notes"], name=fmt.label(signal), mode="lines+markers",
+                        line=dict(color=SIGNAL_COLOURS.get(signal, NEUTRAL), width=3),
+                        hovertemplate="%{x|%b %Y}: %{y:.1%} of notes<extra>" + fmt.label(signal) + "</extra>")
+    full = _full(d)
+    title = "Churn signals in notes by month"
+    months = sorted(full["month"].unique())
+    if len(months) >= 2:
+        first = full[full["month"] == months[0]].set_index("signal")["share_of_notes"]
+        last = full[full["month"] == months[-1]].set_index("signal")["share_of_notes"]
+        change = (last - first).dropna()
+        if len(change) and abs(change).max() >= 0.005:
+            s = change.abs().idxmax()
+            title = (f"{fmt.label(s)} notes {_direction(first[s], last[s], 0.0)}: {fmt.percent(first[s])} of notes in "
+                     f"{pd.Timestamp(months[0]):%b %Y} → {fmt.percent(last[s])} in {pd.Timestamp(months[-1]):%b %Y}")
+        else:
+            lead = last.idxmax()
+            title = f"Signal shares held steady; {fmt.label(lead).lower()} leads at {fmt.percent(last[lead])} of notes"
+    _base(fig, title, "Share of each month's notes that fire the signal (a note may fire several)")
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    return fig
+
+
+# --- Customer value: predicted CLV ------------------------------------------------------------
+
+def predicted_clv_boxes(quantiles_by_group: dict[str, pd.DataFrame], dimension: str = "segment") -> go.Figure:
+    """Per group, historical CLV (to date) beside predicted CLV of the same scored
+    customers (`predicted_clv_quantiles` with 0.1, 0.25, 0.5, 0.75, 0.9): box = quartiles,
+    whiskers = 10th and 90th percentiles; light box historical, solid box predicted."""
+    fig = go.Figure()
+    medians: dict[str, tuple[float, float]] = {}
+    for i, (group, q) in enumerate(quantiles_by_group.items()):
+        if q.empty:
+            continue
+        name = fmt.label(group)
+        for column, kind, alpha in (("clv_historical", "to date", 0.12), ("clv_predicted", "predicted", 0.55)):
+            v = dict(zip(q["quantile"].round(3), q[column]))
+            fig.add_trace(go.Box(
+                name=kind, x=[name], q1=[v[0.25]], median=[v[0.5]], q3=[v[0.75]], lowerfence=[v[0.1]],
+                upperfence=[v[0.9]], marker_color=colour(dimension, group), line=dict(width=2),
+                fillcolor=_rgba(colour(dimension, group), alpha), boxpoints=False, offsetgroup=kind,
+                legendgroup=kind, showlegend=False, hoverinfo="skip",
+            ))
+        v_hist = dict(zip(q["quantile"].round(3), q["clv_historical"]))
+        v_pred = dict(zip(q["quantile"].round(3), q["clv_predicted"]))
+        medians[group] = (v_hist[0.5], v_pred[0.5])
+        fig.add_annotation(x=name, y=v_pred[0.5], text=fmt.money(v_pred[0.5]), showarrow=False, xshift=88,
+                           font=dict(size=FONT_SIZE - 1))
+    if medians:
+        hist = sum(h for h, _ in medians.values())
+        pred = sum(p for _, p in medians.values())
+        hi = max(medians, key=lambda g: medians[g][1])
+        title = (f"{fmt.label(hi)} median predicted CLV {fmt.money(medians[hi][1])}"
+                 + (f" — {fmt.multiple(medians[hi][1] / medians[hi][0])} what it has earned so far"
+                    if medians[hi][0] > 0 else ""))
+        if len(medians) == 1 and hist > 0:
+            title = f"Median predicted CLV {fmt.money(pred)} — {fmt.multiple(pred / hist)} the margin earned so far"
+    else:
+        title = "Predicted CLV"
+    _base(fig, title, "Active scored customers: light box = CLV to date, solid box = predicted (to date + "
+          "expected margin of the next 24 months); whiskers = 10th–90th percentile", height=430, legend=False)
+    fig.update_layout(boxmode="group")
+    _money_axis(fig)
+    return fig
+
+
+# --- Model --------------------------------------------------------------------------------------
+
+def calibration_chart(calibration: pd.DataFrame) -> go.Figure:
+    """Reliability curve from the model card (`calibration`: ``mean_predicted``,
+    ``observed_rate``, ``customers`` per equal-size bin) against the diagonal."""
+    d = calibration.sort_values("mean_predicted")
+    top = float(max(d["mean_predicted"].max(), d["observed_rate"].max())) * 1.1 if len(d) else 0.1
+    fig = go.Figure()
+    fig.add_scatter(x=[0, top], y=[0, top], mode="lines", line=dict(color=NEUTRAL, dash="dash", width=1),
+                    name="Perfect calibration", hoverinfo="skip")
+    fig.add_scatter(x=d["mean_predicted"], y=d["observed_rate"], mode="lines+markers", name="Model",
+                    line=dict(color=GOOD, width=3), marker=dict(size=10),
+                    customdata=np.stack([d["customers"]], axis=-1) if len(d) else None,
+                    hovertemplate="predicted %{x:.1%} → observed %{y:.1%} (%{customdata[0]:,} customers)"
+                                  "<extra></extra>")
+    if len(d):
+        gap = (d["observed_rate"] - d["mean_predicted"]).abs()
+        worst = d.loc[gap.idxmax()]
+        title = (f"Predicted risk is within {fmt.points(gap.max()).lstrip('+')} of observed churn in every "
+                 f"tenth of customers" if gap.max() < 0.02 else
+                 f"Predicted risk misses observed churn by up to {fmt.points(gap.max()).lstrip('+')} "
+                 f"(predicted {fmt.percent(worst.mean_predicted)}, observed {fmt.percent(worst.observed_rate)})")
+    else:
+        title = "Calibration"
+    _base(fig, title, "Backtest customers in ten equal bins by predicted 90-day churn probability: mean "
+          "prediction vs the share who churned; on the dashed line = calibrated", height=400)
+    fig.update_xaxes(tickformat=".0%", range=[0, top], title_text="predicted churn probability")
+    fig.update_yaxes(tickformat=".0%", range=[0, top], title_text="observed churn rate")
+    return fig
+
+
+def lift_chart(lift: pd.DataFrame) -> go.Figure:
+    """Churn rate per risk decile, riskiest first, with the lift over the average as the
+    label, and the cumulative share of churners captured (line, right axis), from the
+    model card's `lift`."""
+    d = lift.sort_values("decile")
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_bar(x=d["decile"], y=d["churn_rate"], name="Churn rate",
+                marker_color=[BAD if k == 1 else _rgba(BAD, 0.45) for k in d["decile"]],
+                text=[fmt.multiple(v) for v in d["lift"]], textposition="outside", cliponaxis=False,
+                hovertemplate="decile %{x}: %{y:.1%} churned (%{text} the average)<extra></extra>",
+                secondary_y=False)
+    fig.add_scatter(x=d["decile"], y=d["cumulative_capture"], name="Churners captured (cumulative)",
+                    mode="lines+markers", line=dict(color=GOOD, width=3),
+                    hovertemplate="riskiest %{x}0%: %{y:.0%} of churners<extra></extra>", secondary_y=True)
+    if len(d):
+        first = d.iloc[0]
+        title = (f"The riskiest 10% churned at {fmt.multiple(first.lift)} the average rate and held "
+                 f"{fmt.percent(first.cumulative_capture, 0)} of churners")
+        if len(d) >= 3:
+            title += f"; the riskiest 30% held {fmt.percent(d.iloc[2].cumulative_capture, 0)}"
+    else:
+        title = "Lift by decile"
+    _base(fig, title, "Backtest customers in tenths by predicted risk, riskiest first: churn rate (bars, "
+          "× = lift over the average) and cumulative share of churners (line)", height=420)
+    top = float(d["churn_rate"].max()) * 1.25 if len(d) else 0.1
+    fig.update_yaxes(tickformat=".0%", range=[0, top], title_text="churn rate", secondary_y=False)
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.05], title_text="churners captured", showgrid=False,
+                     secondary_y=True)
+    fig.update_xaxes(title_text="risk decile (1 = riskiest 10%)", tickmode="linear", dtick=1)
+    return fig
+
+
+def importance_chart(importance: pd.DataFrame, top: int = 12) -> go.Figure:
+    """Grouped permutation importance from the model card (`importance`: ``group``,
+    ``auc_drop``, ``auc_drop_std``): the `top` largest, largest at the top, ± one
+    standard deviation."""
+    d = importance.sort_values("auc_drop", ascending=False).head(top).iloc[::-1]
+    fig = go.Figure(go.Bar(
+        x=d["auc_drop"], y=[fmt.label(g) for g in d["group"]], orientation="h", marker_color=GOOD,
+        error_x=dict(type="data", array=d["auc_drop_std"], color=MUTED, thickness=1.5),
+        text=[f"{v:.4f}" for v in d["auc_drop"]], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: AUC falls by %{x:.4f} when shuffled<extra></extra>",
+    ))
+    if len(d):
+        first = d.iloc[-1]
+        title = (f"{fmt.label(first.group)} matters most: shuffling it costs {first.auc_drop:.3f} ROC AUC")
+    else:
+        title = "Driver importance"
+    _base(fig, title, f"Drop in backtest ROC AUC when a driver group is shuffled (top {len(d)}; "
+          "bar = mean, whisker = ± 1 standard deviation)", height=max(300, 110 + 34 * len(d)), legend=False)
+    high = float((d["auc_drop"] + d["auc_drop_std"]).max()) if len(d) else 0.01
+    fig.update_xaxes(range=[min(0.0, float(d["auc_drop"].min()) if len(d) else 0.0), max(high, 0.001) * 1.3],
+                     title_text="ROC AUC drop")
     return fig

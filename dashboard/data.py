@@ -16,12 +16,13 @@ database); see that function for the definition and the shape of its result.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 import pandas as pd
 
-from analytics import catalog, metrics, roi
+from analytics import at_risk, catalog, metrics, roi
 from analytics.config import database_path
 from analytics.db import Database, DatabaseError, open_database
 from analytics.filters import RetentionFilter
@@ -404,6 +405,82 @@ def _targets_vs_actuals(key, flt: RetentionFilter, quarter: str) -> pd.DataFrame
     return metrics.targets_vs_actuals(database(), flt, quarter)
 
 
+# --- churn risk and the call list (analytics.at_risk) --------------------------------------
+
+def revenue_at_risk(flt: RetentionFilter) -> at_risk.RiskSummary:
+    return _revenue_at_risk(db_key(), point_in_time(flt))
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Summing revenue at risk…")
+def _revenue_at_risk(key, flt: RetentionFilter) -> at_risk.RiskSummary:
+    return at_risk.revenue_at_risk(database(), flt)
+
+
+def revenue_at_risk_trend(flt: RetentionFilter) -> pd.DataFrame:
+    return _revenue_at_risk_trend(db_key(), point_in_time(flt))
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Summing revenue at risk by scoring date…")
+def _revenue_at_risk_trend(key, flt: RetentionFilter) -> pd.DataFrame:
+    return at_risk.revenue_at_risk_trend(database(), flt)
+
+
+def driver_filter_available() -> bool:
+    return _driver_filter_available(db_key())
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner=False)
+def _driver_filter_available(key) -> bool:
+    return at_risk.driver_filter_available(database())
+
+
+def at_risk_customers(flt: RetentionFilter, criteria: at_risk.AtRiskCriteria,
+                      limit: int | None = None) -> at_risk.AtRiskList:
+    return _at_risk_customers(db_key(), point_in_time(flt), criteria, limit)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Ranking the customers at risk…", max_entries=64)
+def _at_risk_customers(key, flt: RetentionFilter, criteria: at_risk.AtRiskCriteria,
+                       limit: int | None) -> at_risk.AtRiskList:
+    return at_risk.at_risk_customers(database(), flt, criteria, limit)
+
+
+def customer_profile(customer_id: int, as_of: date) -> at_risk.CustomerProfile | None:
+    return _customer_profile(db_key(), int(customer_id), as_of)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Loading the customer…", max_entries=256)
+def _customer_profile(key, customer_id: int, as_of: date) -> at_risk.CustomerProfile | None:
+    return at_risk.customer_profile(database(), customer_id, as_of)
+
+
+def score_history(customer_id: int, as_of: date) -> pd.DataFrame:
+    return _score_history(db_key(), int(customer_id), as_of)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner=False, max_entries=256)
+def _score_history(key, customer_id: int, as_of: date) -> pd.DataFrame:
+    return at_risk.score_history(database(), customer_id, as_of)
+
+
+def customer_timeline(customer_id: int, as_of: date) -> pd.DataFrame:
+    return _customer_timeline(db_key(), int(customer_id), as_of)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner=False, max_entries=256)
+def _customer_timeline(key, customer_id: int, as_of: date) -> pd.DataFrame:
+    return at_risk.customer_timeline(database(), customer_id, as_of)
+
+
+def customer_revenue_history(customer_id: int, as_of: date) -> pd.DataFrame:
+    return _customer_revenue_history(db_key(), int(customer_id), as_of)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner=False, max_entries=256)
+def _customer_revenue_history(key, customer_id: int, as_of: date) -> pd.DataFrame:
+    return at_risk.customer_revenue_history(database(), customer_id, as_of)
+
+
 # --- retention economics (analytics.roi) ---------------------------------------------------
 # Pure arithmetic on a handful of numbers: nothing worth caching, passed through so pages
 # keep one way in to the analytics.
@@ -434,3 +511,60 @@ def leadership_story(flt: RetentionFilter) -> Story:
 @st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Gathering the leadership story…")
 def _leadership_story(key, flt: RetentionFilter) -> Story:
     return gather_story(database(), flt)
+
+
+# --- model card, note signals, predicted value (Model page, Service & signals, Customer value)
+
+if TYPE_CHECKING:
+    from analytics.risk.model_card import ModelCard
+
+
+def model_card() -> ModelCard | None:
+    """The card of the latest scoring run (`analytics.risk.model_card.load_model_card`);
+    None when nothing was scored yet."""
+    return _model_card(db_key())
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Reading the model card…")
+def _model_card(key) -> ModelCard | None:
+    # imported here: the card module pulls in scikit-learn (~2 s), which no other page needs
+    from analytics.risk.model_card import load_model_card
+
+    return load_model_card(database())
+
+
+def note_signal_summary(flt: RetentionFilter) -> pd.DataFrame:
+    return _note_signal_summary(db_key(), flt)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Reading the agents' notes…")
+def _note_signal_summary(key, flt: RetentionFilter) -> pd.DataFrame:
+    return metrics.note_signal_summary(database(), flt)
+
+
+def note_signal_trend(flt: RetentionFilter) -> pd.DataFrame:
+    return _note_signal_trend(db_key(), flt)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Counting note signals by month…")
+def _note_signal_trend(key, flt: RetentionFilter) -> pd.DataFrame:
+    return metrics.note_signal_trend(database(), flt)
+
+
+def note_signal_examples(flt: RetentionFilter, per_signal: int = 3) -> pd.DataFrame:
+    return _note_signal_examples(db_key(), flt, int(per_signal))
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Picking example notes…")
+def _note_signal_examples(key, flt: RetentionFilter, per_signal: int) -> pd.DataFrame:
+    return metrics.note_signal_examples(database(), flt, per_signal)
+
+
+def predicted_clv_quantiles(flt: RetentionFilter,
+                            quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)) -> pd.DataFrame:
+    return _predicted_clv_quantiles(db_key(), point_in_time(flt), tuple(quantiles))
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Reading predicted CLV…")
+def _predicted_clv_quantiles(key, flt: RetentionFilter, quantiles: tuple[float, ...]) -> pd.DataFrame:
+    return metrics.predicted_clv_quantiles(database(), flt, quantiles)

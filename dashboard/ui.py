@@ -41,6 +41,21 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     return df.to_csv(index=False).encode("utf-8")
 
 
+def excel_bytes(df: pd.DataFrame, sheet: str = "Data") -> bytes:
+    """`df` as an .xlsx workbook: one sheet, a frozen bold header, columns sized to fit."""
+    import io
+
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+        df.to_excel(writer, sheet_name=sheet, index=False)
+        ws = writer.sheets[sheet]
+        ws.freeze_panes(1, 0)
+        for i, column in enumerate(df.columns):
+            longest = max([len(str(column))] + [len(str(v)) for v in df[column].head(200)])
+            ws.set_column(i, i, min(longest + 2, 60))
+    return buffer.getvalue()
+
+
 def section(title: str, anchor: str | None = None, help_text: str = "") -> None:
     """A section heading with a help tooltip that links to the definition."""
     tip = " ".join(t for t in (help_text, help_link(anchor) if anchor else "") if t)

@@ -31,8 +31,10 @@ def test_catalog_lists_values_and_first_signup(tmp_path) -> None:
     path = build_database(
         tmp_path / "c.duckdb",
         customers=[
-            {"customer_id": 1, "segment": "enterprise", "region": "north", "plan": "premium", "signup_date": date(2023, 5, 2)},
-            {"customer_id": 2, "segment": "consumer", "region": "north", "plan": "basic", "signup_date": date(2022, 1, 9)},
+            {"customer_id": 1, "segment": "enterprise", "region": "north", "plan": "premium", "signup_date": date(2023, 5, 2),
+             "account_owner": "ret-2"},
+            {"customer_id": 2, "segment": "consumer", "region": "north", "plan": "basic", "signup_date": date(2022, 1, 9),
+             "account_owner": "ret-1"},
         ],
         touchpoints=[
             {"customer_id": 1, "occurred_at": "2024-01-01 10:00:00", "channel": "whatsapp"},
@@ -44,6 +46,7 @@ def test_catalog_lists_values_and_first_signup(tmp_path) -> None:
         "segments": ["consumer", "enterprise"],
         "regions": ["north"],
         "plans": ["basic", "premium"],
+        "account_owners": ["ret-1", "ret-2"],
         "channels": ["chat", "whatsapp"],
     }
     assert earliest_signup(db) == date(2022, 1, 9)
