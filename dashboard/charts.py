@@ -1121,7 +1121,8 @@ def predicted_clv_boxes(quantiles_by_group: dict[str, pd.DataFrame], dimension: 
                  + (f" — {fmt.multiple(medians[hi][1] / medians[hi][0])} what it has earned so far"
                     if medians[hi][0] > 0 else ""))
         if len(medians) == 1 and hist > 0:
-            title = f"Median predicted CLV {fmt.money(pred)} — {fmt.multiple(pred / hist)} the margin earned so far"
+            title = (f"{fmt.label(hi)}: median predicted CLV {fmt.money(pred)} — {fmt.multiple(pred / hist)} "
+                     "the margin earned so far")
     else:
         title = "Predicted CLV"
     _base(fig, title, "Active scored customers: light box = CLV to date, solid box = predicted (to date + "

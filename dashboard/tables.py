@@ -110,3 +110,66 @@ def records(results) -> pd.DataFrame:
     from dataclasses import asdict
 
     return pd.DataFrame([asdict(r) for r in results])
+
+
+# --- the model card (Model page) ------------------------------------------------------------
+
+SCORER_NAMES = {"model": "Model", "logistic": "Logistic regression", "rule": "Rule", "base_rate": "Base rate"}
+CARD_METRICS = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "top_decile_lift": "Top-decile lift",
+                "top_decile_capture": "Top-decile capture", "brier": "Brier score"}
+
+
+def backtest_table(metrics: dict[str, dict[str, float]], improvement: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """The card's backtest metrics, one row per scorer (model, logistic, rule, base rate),
+    and the model's improvement over each baseline in "vs model" columns (model − baseline;
+    Brier: baseline − model, so positive = model better). Capture as a percentage."""
+    rows = []
+    for key, name in SCORER_NAMES.items():
+        if key not in metrics:
+            continue
+        m = metrics[key]
+        row = {"Scorer": name, **{label: m.get(metric) for metric, label in CARD_METRICS.items()}}
+        row["Top-decile capture"] = row["Top-decile capture"] * 100.0 if row["Top-decile capture"] is not None else None
+        gain = improvement.get(key, {})
+        row["Model's AUC gain"] = gain.get("roc_auc")
+        row["Model's Brier gain"] = gain.get("brier")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+LEXICON_SOURCES = {"template": "Template", "handwritten_holdout": "Hand-written holdout"}
+
+
+def lexicon_quality_table(text_signals: dict[str, dict[str, dict[str, float]]]) -> pd.DataFrame:
+    """Note-lexicon precision and recall per signal (rows) for the template notes and the
+    hand-written holdout (columns), precision and recall as percentages, with the number
+    of holdout notes labelled with the signal."""
+    from analytics.risk.note_signals import NOTE_SIGNALS
+
+    found = list(next(iter(text_signals.values()), {}))
+    signals = [s for s in NOTE_SIGNALS if s in found] + [s for s in found if s not in NOTE_SIGNALS]
+    rows = []
+    for s in signals:
+        row = {"Signal": fmt.label(s)}
+        for source, name in LEXICON_SOURCES.items():
+            scores = text_signals.get(source, {}).get(s, {})
+            row[f"{name} precision"] = _pct(scores.get("precision"))
+            row[f"{name} recall"] = _pct(scores.get("recall"))
+        row["Holdout notes"] = text_signals.get("handwritten_holdout", {}).get(s, {}).get("support")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _pct(value):
+    return None if value is None or pd.isna(value) else value * 100.0
+
+
+def quantiles_by_group_wide(frames: dict[str, pd.DataFrame], dimension: str) -> pd.DataFrame:
+    """`predicted_clv_quantiles` results per group as one long frame (``dimension``,
+    ``quantile``, ``clv_historical``, ``clv_predicted``, ``customers``, ``scored_as_of``)
+    for a CSV download."""
+    columns = [dimension, "quantile", "clv_historical", "clv_predicted", "customers", "scored_as_of"]
+    parts = [f.assign(**{dimension: group}) for group, f in frames.items() if not f.empty]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)[columns]

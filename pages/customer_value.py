@@ -1,5 +1,5 @@
-"""Customer value (analysis): historical CLV by segment, how concentrated value is
-(Pareto), value tiers, and CLV against acquisition cost."""
+"""Customer value (analysis): historical CLV by segment, predicted CLV from the churn
+scores, how concentrated value is (Pareto), value tiers, and CLV against acquisition cost."""
 
 from __future__ import annotations
 
@@ -49,12 +49,22 @@ segments = list(flt.segments) or data.dimension_values(str(data.database().path)
 by_segment = {s: data.clv_quantiles(replace(flt, segments=(s,)), BOX_QUANTILES) for s in segments}
 ui.chart(charts.clv_boxes(by_segment, "segment"), "clv_by_segment",
          data=tables.quantiles_by_group(by_segment, "segment"), help_anchor=g.HISTORICAL_CLV)
-if data.has_table("churn_scores"):
-    st.caption("Churn scores are in the database; predicted CLV will be shown here once the scoring "
-               "module publishes it. " + g.help_link(g.PREDICTIVE_CLV))
+predicted = {s: data.predicted_clv_quantiles(replace(flt, segments=(s,)), BOX_QUANTILES) for s in segments}
+predicted = {s: q for s, q in predicted.items() if not q.empty}
+if predicted:
+    ui.section("Predicted CLV by segment", g.PREDICTIVE_CLV,
+               "Active customers of the latest churn scoring: margin earned to date beside predicted CLV "
+               "(to date plus the expected, discounted margin of the next 24 months at their churn risk).")
+    scored = next(iter(predicted.values()))
+    ui.chart(charts.predicted_clv_boxes(predicted, "segment"), "predicted_clv_by_segment",
+             data=tables.quantiles_by_group_wide(predicted, "segment"), help_anchor=g.PREDICTIVE_CLV,
+             caption=f"Churn scores as of {scored['scored_as_of'].iloc[0]:%d %b %Y}, "
+                     f"{fmt.count(sum(int(q['customers'].iloc[0]) for q in predicted.values()))} active customers "
+                     "(the box above also counts customers who have left).")
 else:
-    st.caption("Predicted CLV (expected future margin) appears here once churn scores exist: run "
-               "`python -m analytics.score`. " + g.help_link(g.PREDICTIVE_CLV))
+    st.caption("Predicted CLV (expected future margin) appears here once churn scores exist for this date: "
+               "run `python -m analytics.score` (or `make scores`) with the dashboard stopped. "
+               + g.help_link(g.PREDICTIVE_CLV))
 
 # --- concentration -------------------------------------------------------------------------
 ui.section("How concentrated value is", g.VALUE_TIERS)

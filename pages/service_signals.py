@@ -1,6 +1,7 @@
 """Service & signals (retention team): first-contact resolution, repeat contacts, response
 SLAs and waits by channel, CSAT and NPS, and the early-warning view — churn by the number
-of recent service contacts and unresolved contacts."""
+of recent service contacts and unresolved contacts — and the churn signals in agents' notes
+(which signals appear, churn after them, their trend, example notes)."""
 
 from __future__ import annotations
 
@@ -102,3 +103,57 @@ if contacts.empty:
 else:
     ui.chart(charts.early_warning_chart(contacts, unresolved), "early_warning",
              data=tables.stacked(contacts, unresolved), help_anchor=g.EARLY_WARNING)
+
+ui.section("Churn signals in agent notes", g.NOTE_SIGNALS,
+           "Agents' free-text notes (Hebrew and English) read by a transparent lexicon: cancel intent, competitor, "
+           "price, moving, dissatisfaction, billing. Negated phrases (\"does not want to cancel\") do not count.")
+signals = data.note_signal_summary(flt)
+if signals.empty:
+    ui.empty("No agent notes in the selection: widen the period, the customer filters or the contact channels.")
+else:
+    anything = signals.set_index("signal").loc["any_signal"]
+    cols = st.columns(4)
+    ui.kpi(cols[0], "Notes read", fmt.count(anything.all_notes), anchor=g.NOTE_SIGNALS,
+           help_text="Touchpoints in the period and channels with a non-blank agent note.")
+    ui.kpi(cols[1], "Notes with a churn signal", fmt.percent(anything.share_of_notes, 1), anchor=g.NOTE_SIGNALS,
+           help_text=f"{fmt.count(anything.notes)} notes fire at least one signal ÷ notes read.")
+    ui.kpi(cols[2], "Churn after a signal", fmt.percent(anything.churn_rate_90d, 1), anchor=g.NOTE_SIGNALS,
+           help_text=f"Customers whose note fired a signal at least 90 days before the as-of date: churned within "
+           f"90 days of their first such note ({fmt.count(anything.churned_90d)} of {fmt.count(anything.followed)}).")
+    ui.kpi(cols[3], "Churn after signal-free notes", fmt.percent(anything.baseline_churn_rate_90d, 1),
+           anchor=g.NOTE_SIGNALS,
+           help_text=f"The same for customers whose notes fired no signal ({fmt.count(anything.baseline_churned_90d)} "
+           f"of {fmt.count(anything.baseline_followed)}); lift = the signal's rate ÷ this.")
+    ui.chart(charts.note_signals_chart(signals), "note_signals", data=signals, help_anchor=g.NOTE_SIGNALS,
+             caption="Descriptive, not causal: a cancellation request's note mentions cancelling because the "
+                     "customer is already leaving.")
+    trend = data.note_signal_trend(flt)
+    ui.chart(charts.note_signal_trend_chart(trend), "note_signal_trend", data=trend, help_anchor=g.NOTE_SIGNALS)
+    shown = tables.labelled(
+        tables.percent_values(signals, ["share_of_notes", "churn_rate_90d"]),
+        {"signal": "Signal", "notes": "Notes", "share_of_notes": "Share of notes", "customers": "Customers",
+         "followed": "Followed 90 days", "churned_90d": "Churned", "churn_rate_90d": "Churn within 90 days",
+         "lift": "Lift"},
+        value_columns=("signal",))
+    ui.table(shown, "note_signals", column_config={
+        "Notes": tables.count_column("Notes"), "Customers": tables.count_column("Customers"),
+        "Share of notes": tables.percent_column("Share of notes", 1),
+        "Followed 90 days": tables.count_column(
+            "Followed 90 days", "Customers whose first such note is at least 90 days before the as-of date"),
+        "Churned": tables.count_column("Churned"),
+        "Churn within 90 days": tables.percent_column("Churn within 90 days", 1),
+        "Lift": st.column_config.NumberColumn("Lift", format="%.1f×",
+                                              help="Churn within 90 days ÷ that after signal-free notes"),
+    })
+    st.markdown("**Example notes** — the most recent distinct phrasings per signal; no customer identifiers, "
+                "phone numbers and e-mail addresses masked.")
+    examples = data.note_signal_examples(flt, per_signal=3)
+    shown = examples.assign(
+        signal=examples["signal"].map(fmt.label),
+        language=examples["language"].map({"he": "Hebrew", "en": "English"}),
+        channel=examples["channel"].map(fmt.label), kind=examples["kind"].map(fmt.label))
+    ui.table(tables.labelled(shown, {"signal": "Signal", "occurred_at": "Date", "channel": "Channel",
+                                     "kind": "Kind", "language": "Language", "note": "Note"}),
+             "note_examples", column_config={
+                 "Date": st.column_config.DatetimeColumn("Date", format="D MMM YYYY"),
+                 "Note": st.column_config.TextColumn("Note", width="large")})

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 
 from analytics.filters import RetentionFilter
-from analytics.metrics import clv_pareto
+from analytics.metrics import clv_pareto, predicted_clv_quantiles
 from dashboard import formatting as fmt
 from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, no_match_database, run_page
 
@@ -25,6 +27,30 @@ def test_page_renders(monkeypatch, sample_db, sample_db_path):
     # CLV by segment, Pareto curve, value tiers, CLV : CAC
     assert chart_count(at) == 4
     assert any("python -m analytics.score" in c.value for c in at.caption)
+    assert "Predicted CLV by segment" not in [s.value for s in at.subheader]
+
+
+def test_predicted_clv_from_the_scores(monkeypatch, scored_db, scored_db_path):
+    at = run_page(monkeypatch, scored_db_path, PAGE)
+    no_exception(at)
+    # CLV by segment, predicted CLV by segment, Pareto curve, value tiers, CLV : CAC
+    assert chart_count(at) == 5
+    assert "Predicted CLV by segment" in [s.value for s in at.subheader]
+    flt = default_filter(scored_db_path)
+    scored = predicted_clv_quantiles(scored_db, RetentionFilter(flt.end, flt.end))
+    caption = next(c.value for c in at.caption if c.value.startswith("Churn scores as of"))
+    assert f"{scored['scored_as_of'].iloc[0]:%d %b %Y}" in caption
+    assert f"{fmt.count(scored['customers'].iloc[0])} active customers" in caption
+    assert not any("python -m analytics.score" in c.value for c in at.caption)
+
+    at.sidebar.multiselect(key="flt_segments").select("enterprise").run()
+    no_exception(at)
+    ent = predicted_clv_quantiles(scored_db, RetentionFilter(flt.end, flt.end, segments=("enterprise",)))
+    caption = next(c.value for c in at.caption if c.value.startswith("Churn scores as of"))
+    assert f"{fmt.count(ent['customers'].iloc[0])} active customers" in caption
+    median = ent.loc[ent["quantile"] == 0.5, "clv_predicted"].iloc[0]
+    title = json.loads(at.get("plotly_chart")[1].proto.spec)["layout"]["title"]["text"]
+    assert "Enterprise" in title and fmt.money(median) in title
 
 
 def test_top_share_slider_and_filter(monkeypatch, sample_db, sample_db_path):

@@ -36,12 +36,14 @@ PAGES = [
     ("Retention ROI & what-if", "Retention ROI & what-if",
      ("Saved customers", "Programme cost", "Net benefit", "ROI", "Extra revenue, 12 months"), 3),
     ("Churn funnel", "Churn funnel", ("Requests", "Reach rate", "Offer acceptance", "Kept 90 days"), 7),
-    ("Service & signals", "Service & signals", ("FCR", "Repeat contacts", "Within SLA", "CSAT", "NPS"), 5),
+    ("Service & signals", "Service & signals",
+     ("FCR", "Repeat contacts", "Within SLA", "CSAT", "NPS", "Notes read", "Notes with a churn signal"), 7),
     ("Retention by segment", "Retention by segment",
      ("Median customer lifetime", "Log-rank p-value by segment", "Groups compared"), 5),
     ("Customer value", "Customer value",
-     ("Average historical CLV", "Median historical CLV", "CLV : acquisition cost"), 4),
+     ("Average historical CLV", "Median historical CLV", "CLV : acquisition cost"), 5),
     ("Data quality", "Data quality", ("Customer records checked", "Failures found", "Cost to fix now"), 1),
+    ("Model", "Model", ("ROC AUC", "Top-decile lift", "Top-decile capture", "Brier score", "Customers scored"), 3),
 ]
 
 
