@@ -14,6 +14,13 @@ and fetches the result into pandas (`.df()`); where a function also does work ou
 the database (Kaplan-Meier and the log-rank test in lifelines, the funnel step table) the
 SQL column covers the database part only, so the ratio includes that work. Prints
 figures; asserts nothing. Other processes on the machine inflate both columns alike.
+
+Rollups (analytics/rollups.py, docs/decisions/009-metric-rollups.md): the functions that
+read a precomputed rollup are timed twice — as the dashboard runs them (rollup, when
+fresh) and with the rollups switched off (live query) — and the ratio is the rollup path
+against the hand SQL over the source tables. When the file has no fresh rollups they are
+built first (read-write; `--rebuild-rollups` forces it) and the build time and the file's
+growth are printed. `--only` takes substrings of case names.
 """
 
 from __future__ import annotations
@@ -30,7 +37,8 @@ from pathlib import Path
 from typing import Callable
 
 import analytics.metrics as m
-from analytics.db import Database, open_database
+from analytics import rollups
+from analytics.db import Database, DatabaseLocked, open_database
 from analytics.filters import RetentionFilter
 from analytics.metrics._common import month_start
 
@@ -44,6 +52,7 @@ class Case:
     sql: str | None  # direct DuckDB SQL with ? parameters
     params: Callable[[RetentionFilter], list] = lambda f: []
     note: str = ""
+    uses_rollup: bool = False  # also timed with the rollups switched off
 
 
 def _p_start_end(f: RetentionFilter) -> list:
@@ -254,7 +263,7 @@ CASES: list[Case] = [
     Case("mrr_by_month", m.mrr_by_month,
          "select month, sum(mrr), count(*) filter (where mrr > 0) from monthly_revenue where month between"
          " date_trunc('month', $start::date) and date_trunc('month', $end::date) group by 1 order by 1"),
-    Case("mrr_movements", m.mrr_movements, MOVEMENTS_SQL),
+    Case("mrr_movements", m.mrr_movements, MOVEMENTS_SQL, uses_rollup=True),
     Case("revenue_retention (quarter)", lambda db, f: m.revenue_retention(db, f, "quarter"), REVENUE_RETENTION_SQL),
     Case("cohort_retention (logo)", lambda db, f: m.cohort_retention(db, f, "logo"), COHORT_SQL,
          note="SQL: counts; the triangle is built in pandas"),
@@ -290,15 +299,18 @@ CASES: list[Case] = [
          " and (c.churn_date is null or c.churn_date > $end)"),
     Case("proactive_funnel", m.proactive_funnel, PROACTIVE_SQL),
     Case("customer_clv", m.customer_clv, CLV_CTE + RANKED + " select * from r order by rk",
-         note="1 row per customer into pandas"),
+         note="1 row per customer into pandas", uses_rollup=True),
     Case("clv_quantiles", m.clv_quantiles,
-         CLV_CTE + " select count(*), quantile_cont(clv, [0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99]) from v"),
-    Case("clv_pareto", m.clv_pareto, CLV_CTE + RANKED + " select count(*), sum(clv), sum(clv) filter (where rk < n * 0.2) from r"),
+         CLV_CTE + " select count(*), quantile_cont(clv, [0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99]) from v",
+         uses_rollup=True),
+    Case("clv_pareto", m.clv_pareto, CLV_CTE + RANKED + " select count(*), sum(clv), sum(clv) filter (where rk < n * 0.2) from r",
+         uses_rollup=True),
     Case("value_tiers", m.value_tiers,
          CLV_CTE + RANKED + " select case when rk < n * 0.1 then 'platinum' when rk < n * 0.3 then 'gold'"
          " when rk < n * 0.6 then 'silver' else 'bronze' end, count(*), sum(clv), min(clv), max(clv), avg(clv)"
-         " from r group by 1"),
-    Case("clv_cac_ratio (segment)", m.clv_cac_ratio, CLV_CTE + " select segment, count(*), sum(clv), sum(cac) from v group by 1"),
+         " from r group by 1", uses_rollup=True),
+    Case("clv_cac_ratio (segment)", m.clv_cac_ratio, CLV_CTE + " select segment, count(*), sum(clv), sum(cac) from v group by 1",
+         uses_rollup=True),
     Case("first_contact_resolution", m.first_contact_resolution,
          f"select date_trunc('month', occurred_at), channel, count(*), count(*) filter (where first_contact_resolution)"
          f" from touchpoints where {SERVICE} and first_contact_resolution is not null"
@@ -308,7 +320,7 @@ CASES: list[Case] = [
          " and occurred_at >= $start::date - 7 and occurred_at < $end::date + 1),"
          " w as (select *, lag(occurred_at) over (partition by customer_id, subject order by occurred_at) p from t)"
          " select date_trunc('month', occurred_at), channel, count(*), count(*) filter (where p >= occurred_at - interval 7 day)"
-         " from w where occurred_at >= $start group by all"),
+         " from w where occurred_at >= $start group by all", uses_rollup=True),
     Case("service_levels", m.service_levels,
          f"select channel, count(*), count(*) filter (where wait_seconds <= case channel when 'phone' then 60"
          " when 'chat' then 120 when 'store' then 600 else 86400 end),"
@@ -328,7 +340,7 @@ CASES: list[Case] = [
          " and occurred_at >= $end::date - 180 and occurred_at < $end::date - 90 group by 1)"
          " select least(coalesce(n, 0), 4), count(*), count(*) filter (where churn_date <= $end) from c"
          " left join n using (customer_id) group by 1"),
-    Case("data_quality_report", m.data_quality_report, None, note="SQL: counts only (DQ_SQL)"),
+    Case("data_quality_report", m.data_quality_report, None, note="SQL: counts only (DQ_SQL)", uses_rollup=True),
     Case("targets_vs_actuals", lambda db, f: m.targets_vs_actuals(db, f, f"{f.end.year}Q{(f.end.month - 1) // 3 + 1}"),
          None, note="composite of churn_summary, revenue_retention, saved_customers"),
 ]
@@ -396,6 +408,45 @@ def _median_time(fn: Callable[[], object], runs: int) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
+def _ensure_rollups(path: Path, rebuild: bool) -> str:
+    """Build the rollups when they are missing or stale (or `rebuild`); a line saying
+    what was done: build time and file growth, or the recorded build time."""
+    db = open_database(path)
+    try:
+        fresh = rollups.fresh_rollups(db, *rollups.ROLLUPS) is not None
+        recorded = db.cursor().execute(
+            f'select sum(build_seconds) from "{rollups.INFO_TABLE}"').fetchone()[0] if fresh else None
+    finally:
+        db.close()
+    if fresh and not rebuild:
+        return f"rollups: fresh (built earlier in {recorded:.1f} s of queries; --rebuild-rollups to time a build)"
+    size_before = path.stat().st_size
+    try:
+        db = open_database(path, read_only=False)
+    except DatabaseLocked as err:
+        return f"rollups: NOT built, the file is locked ({err}); the rollup column shows the live path"
+    try:
+        t0 = time.perf_counter()
+        build = rollups.build_rollups(db)
+        db.cursor().execute("checkpoint")
+        seconds = time.perf_counter() - t0
+    finally:
+        db.close()
+    if build.skipped:
+        return f"rollups: not built: {build.skipped}"
+    growth = (path.stat().st_size - size_before) / 2**20
+    parts = ", ".join(f"{name.removeprefix('rollup_')} {build.seconds[name]:.1f} s" for name in rollups.ROLLUPS)
+    return (f"rollups: built in {seconds:.1f} s (incl. checkpoint; {parts}); file grew {growth:+.1f} MiB "
+            f"to {path.stat().st_size / 2**20:.0f} MiB")
+
+
+def _live(fn: Callable[[], object]) -> Callable[[], object]:
+    def call():
+        with rollups.disabled():
+            return fn()
+    return call
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, default=DEFAULT_DB)
@@ -403,6 +454,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", nargs="*", default=None, help="substrings of case names to run")
+    parser.add_argument("--rebuild-rollups", action="store_true", help="rebuild (and time) the rollups first")
     args = parser.parse_args()
 
     if not args.db.exists():
@@ -412,6 +464,8 @@ def main() -> int:
              "--seed", str(args.seed), "--out", str(args.db), "--quiet"],
             check=True,
         )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    rollup_line = _ensure_rollups(args.db, args.rebuild_rollups)
     db = open_database(args.db)
     info = db.schema_info()
     as_of = date.fromisoformat(info["as_of_date"])
@@ -419,21 +473,24 @@ def main() -> int:
     con = db.cursor()
     counts = {t: con.execute(f'select count(*) from "{t}"').fetchone()[0]  # noqa: S608 - fixed names
               for t in ("customers", "touchpoints", "monthly_revenue")}
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"db {args.db}: {counts['customers']:,} customers, {counts['touchpoints']:,} touchpoints, "
           f"{counts['monthly_revenue']:,} revenue rows; filter {flt.start}..{flt.end} "
           f"(revenue months from {month_start(flt.start)}); {os.cpu_count()} CPUs, load {load:.1f}; "
           f"median of {args.runs} runs")
-    header = (f"{'metric':36s} {'function':>9s} {'SQL':>9s} {'ratio':>6s}  {'<=1s':4s} {'<=1.5x':6s} "
-              f"{'fn CPU':>8s} {'SQL CPU':>8s} note")
+    print(rollup_line)
+    header = (f"{'metric':36s} {'function':>9s} {'live':>9s} {'SQL':>9s} {'ratio':>6s} {'live/SQL':>8s}  "
+              f"{'<=1s':4s} {'<=1.5x':6s} {'fn CPU':>8s} {'SQL CPU':>8s} note")
     print(header)
     print("-" * len(header))
+    print("(function = as the dashboard runs it, from the rollup when one is fresh; live = the same "
+          "call with the rollups switched off; ratio = function / SQL)")
     cases = [c for c in CASES if not args.only or any(s in c.name for s in args.only)]
     if not args.only or any("data_quality" in s for s in args.only):
         next(c for c in CASES if c.name == "data_quality_report").sql = DQ_SQL
     over_time, over_ratio = [], []
     for case in cases:
         f_time, f_cpu = _median_time(lambda: case.call(db, flt), args.runs)
+        l_time = _median_time(_live(lambda: case.call(db, flt)), args.runs)[0] if case.uses_rollup else None
         s_time, s_cpu = (
             _median_time(_sql_runner(con, case.sql, flt), args.runs) if case.sql else (float("nan"), float("nan"))
         )
@@ -444,10 +501,13 @@ def main() -> int:
             over_time.append(case.name)
         if ok_ratio is False:
             over_ratio.append(case.name)
+        live_text = f"{l_time:8.3f}s" if l_time is not None else f"{'-':>9s}"
         sql_text = f"{s_time:8.3f}s" if case.sql else f"{'-':>9s}"
         ratio_text = f"{ratio:6.2f}" if case.sql else f"{'-':>6s}"
+        live_ratio = f"{l_time / s_time:8.2f}" if case.sql and l_time is not None else f"{'-':>8s}"
         s_cpu_text = f"{s_cpu:7.3f}s" if case.sql else f"{'-':>8s}"
-        print(f"{case.name:36s} {f_time:8.3f}s {sql_text} {ratio_text}  {'yes' if ok_time else 'NO':4s} "
+        print(f"{case.name:36s} {f_time:8.3f}s {live_text} {sql_text} {ratio_text} {live_ratio}  "
+              f"{'yes' if ok_time else 'NO':4s} "
               f"{'-' if ok_ratio is None else ('yes' if ok_ratio else 'NO'):6s} {f_cpu:7.3f}s {s_cpu_text} "
               f"{case.note}", flush=True)
     load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")

@@ -22,6 +22,7 @@ import pandas as pd
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers, monthly_revenue, touchpoints
 from analytics.metrics._common import FAR_FUTURE, conform, empty_frame, execute, ratio
+from analytics.rollups import DQ_CHECKED, DQ_DUPLICATES, DQ_FAILURES, fresh_rollups
 from analytics.schema import (
     ACQUISITION_CHANNELS,
     CHURN_REASONS,
@@ -174,34 +175,48 @@ def _customer_source(c: ibis.Table, as_of: date) -> _Source:
     return _Source(c, "customer_id", [ch for ch in checks])
 
 
-def _duplicate_sources(c: ibis.Table) -> list[_Source]:
-    # Duplicates: same normalised name and the same normalised e-mail, or the same valid
-    # phone (placeholders such as '12345' or '000' would pair up strangers). The lowest
-    # customer_id of a group is the original; the others fail. Only groups with more than
-    # one member are joined back, which keeps the join small (twice as fast on 1M
-    # customers as a window over all of them).
+def _duplicate_keys(c: ibis.Table) -> ibis.Table:
+    """customer_id, normalised name, e-mail and valid phone (NULL where blank / invalid)."""
     phone_ok = c.phone.re_search(_padded(PHONE_PATTERN))
-    norm = c.select(
+    return c.select(
         c.customer_id,
         name=_normalised_name(c.full_name),
         email=ibis.cases((_blank(c.email), ibis.null("string")), else_=_trimmed(c.email).lower()),
         phone=ibis.cases((phone_ok, _trimmed(c.phone)), else_=ibis.null("string")),
     )
+
+
+def _later_members(keyed: ibis.Table, keys: list[str]) -> ibis.Table:
+    """record_id of every member of a group (same `keys`) above the group's lowest id."""
+    # Only groups with more than one member are joined back, which keeps the join small
+    # (twice as fast on 1M customers as a window over all of them).
+    groups = keyed.group_by(keys).aggregate(original=keyed.customer_id.min(), members=keyed.count())
+    groups = groups.filter(groups.members > 1)
+    later = keyed.join(groups, keys)
+    return later.filter(later.customer_id > later.original).select(record_id=later.customer_id)
+
+
+def _duplicate_check() -> _Check:
+    return _Check(
+        "duplicate_customer", "uniqueness", "customers",
+        "same normalised name and e-mail or valid phone as a customer with a lower id",
+        ibis.literal(True),
+    )
+
+
+def _duplicate_sources(c: ibis.Table) -> list[_Source]:
+    # Duplicates: same normalised name and the same normalised e-mail, or the same valid
+    # phone (placeholders such as '12345' or '000' would pair up strangers). The lowest
+    # customer_id of a group is the original; the others fail.
+    norm = _duplicate_keys(c)
     parts = []
     for key in ("email", "phone"):
         keyed = norm.filter(norm[key].notnull()).select("customer_id", "name", key)
-        groups = keyed.group_by(["name", key]).aggregate(original=keyed.customer_id.min(), members=keyed.count())
-        groups = groups.filter(groups.members > 1)
-        later = keyed.join(groups, ["name", key])
-        parts.append(later.filter(later.customer_id > later.original).select(record_id=later.customer_id))
+        parts.append(_later_members(keyed, ["name", key]))
     duplicates = parts[0].union(parts[1], distinct=True)
     repeated = c.group_by("customer_id").aggregate(rows=c.count())
     return [
-        _Source(duplicates, "record_id", [_Check(
-            "duplicate_customer", "uniqueness", "customers",
-            "same normalised name and e-mail or valid phone as a customer with a lower id",
-            ibis.literal(True),
-        )]),
+        _Source(duplicates, "record_id", [_duplicate_check()]),
         _Source(repeated, "customer_id", [_Check(
             "duplicate_customer_id", "uniqueness", "customers",
             "customer_id appears on more than one row", repeated.rows > 1,
@@ -252,6 +267,193 @@ def _as_of(db: Database, flt: RetentionFilter, as_of: date | None) -> date:
     return date.fromisoformat(value) if value else flt.as_of
 
 
+def _all_sources(c: ibis.Table, t: ibis.Table, r: ibis.Table, day: date) -> list[_Source]:
+    return (
+        [_customer_source(c, day)]
+        + _duplicate_sources(c)
+        + _touchpoint_sources(t, c, day)
+        + [_revenue_source(r, day)]
+    )
+
+
+def _report_touchpoints(db: Database, flt: RetentionFilter) -> ibis.Table:
+    # Touchpoints with the population and channel filters but no date cut: dates beyond
+    # the as-of date are exactly what one check looks for.
+    return touchpoints(db, flt.with_period(flt.start, FAR_FUTURE), in_period=False)
+
+
+def _sorted_ids(found, examples: int) -> list[int]:
+    # Unordered collect, sorted here: an ORDER BY inside the aggregate costs DuckDB a sort
+    # per check. Failing records are few; all their ids travel.
+    if not examples or found is None:
+        return []
+    return [int(v) for v in np.sort(np.asarray(found, dtype="int64"))[:examples]]
+
+
+def _live_counts(db: Database, flt: RetentionFilter, day: date, examples: int):
+    """(checks, checked per table, failing per check, example ids per check), live."""
+    c = customers(db, flt)
+    t = _report_touchpoints(db, flt)
+    r = monthly_revenue(db, flt)
+    checked = execute(
+        db, c.aggregate(customers=c.count()).cross_join(t.aggregate(touchpoints=t.count())).cross_join(
+            r.aggregate(monthly_revenue=r.count())
+        )
+    ).iloc[0]
+    checks: list[_Check] = []
+    failing: dict[str, int] = {}
+    example_ids: dict[str, list[int]] = {}
+    for src in _all_sources(c, t, r, day):
+        # Flags first (each regex evaluated once), then one aggregate over them.
+        flags = src.relation.select(
+            record_id=src.relation[src.id_column],
+            **{f"f{i}": ch.flag for i, ch in enumerate(src.checks)},
+        )
+        metrics = {}
+        for i, _ in enumerate(src.checks):
+            metrics[f"n{i}"] = flags.count(where=flags[f"f{i}"])
+            if examples:
+                metrics[f"x{i}"] = flags.record_id.collect(where=flags[f"f{i}"])
+        row = execute(db, flags.aggregate(**metrics)).iloc[0]
+        for i, ch in enumerate(src.checks):
+            checks.append(ch)
+            failing[ch.name] = int(row[f"n{i}"] or 0)
+            example_ids[ch.name] = _sorted_ids(row[f"x{i}"] if examples else None, examples)
+    return checks, {k: int(v) for k, v in checked.items()}, failing, example_ids
+
+
+# --- rollups (analytics/rollups.py, docs/decisions/009-metric-rollups.md) -------------
+#
+# Every check except duplicate_customer flags a record by looking at that record (and,
+# for touchpoint_after_churn, its own customer) only, so the failing records of the whole
+# file, kept with their customer's segment / region / plan and the touchpoint's channel,
+# answer any population or channel filter by selection. duplicate_customer compares
+# customers *within* the selection, so the rollup keeps the members of every group of
+# two or more (as group numbers, not the names and e-mails) and redoes the grouping on the
+# selected members. The rollups exist only when customer ids are unique (rollups.py).
+
+def _attributes(rel: ibis.Table, c: ibis.Table) -> ibis.Table:
+    """`rel` (with a ``customer_id``) plus its customer's segment, region, plan (NULL for
+    an unknown customer)."""
+    j = rel.left_join(c, rel.customer_id == c.customer_id)
+    return j.select(rel, segment=c.segment, region=c.region, plan=c.plan)
+
+
+def failure_rollup_source(db: Database, as_of: date) -> ibis.Table:
+    """The content of ``rollup_dq_failures``: one row per failing record and check (all
+    checks but duplicate_customer) over the whole file, judged at `as_of`, with check,
+    table_name, record_id, the customer's segment / region / plan and, for touchpoint
+    checks, the touchpoint's channel."""
+    everyone = RetentionFilter(as_of, as_of)
+    c = db.table("customers")
+    t = _report_touchpoints(db, everyone)
+    r = db.table("monthly_revenue")
+    parts = []
+    for src in _all_sources(c, t, r, as_of):
+        src_checks = [ch for ch in src.checks if ch.name != "duplicate_customer"]
+        if not src_checks:
+            continue
+        rel = src.relation
+        # One scan per source: the names of the checks a record fails, unnested.
+        failed = ibis.array([ibis.ifelse(ch.flag, ch.name, ibis.null("string")) for ch in src_checks])
+        channel = rel.channel if "channel" in rel.columns else ibis.null("string")
+        rows = rel.select(
+            check=failed.unnest(),
+            table_name=ibis.literal(src_checks[0].table),
+            record_id=rel[src.id_column].cast("int64"),
+            customer_id=rel.customer_id.cast("int64"),
+            channel=channel.cast("string"),
+        )
+        parts.append(rows.filter(rows.check.notnull()))
+    failures = ibis.union(*parts, distinct=False)
+    return _attributes(failures, c).drop("customer_id")
+
+
+def duplicate_rollup_source(db: Database) -> ibis.Table:
+    """The content of ``rollup_dq_duplicate_candidates``: every customer in a group of two
+    or more sharing normalised name + e-mail (``email_group``) or name + valid phone
+    (``phone_group``; NULL when not in such a group), with segment, region, plan."""
+    c = db.table("customers")
+    norm = _duplicate_keys(c)
+    out = c.select("customer_id", "segment", "region", "plan")
+    for key in ("email", "phone"):
+        keyed = norm.filter(norm[key].notnull())
+        groups = keyed.group_by(["name", key]).aggregate(members=keyed.count())
+        groups = groups.filter(groups.members > 1)
+        groups = groups.mutate(group_id=ibis.row_number().over(order_by=["name", key]))
+        member = keyed.join(groups, ["name", key]).select("customer_id", **{f"{key}_group": groups.group_id})
+        out = out.left_join(member, out.customer_id == member.customer_id).select(
+            out, member[f"{key}_group"]
+        )
+    return out.filter(out.email_group.notnull() | out.phone_group.notnull())
+
+
+def checked_rollup_source(db: Database) -> ibis.Table:
+    """The content of ``rollup_dq_checked``: records examined per table and customer
+    segment / region / plan (and channel for touchpoints) — the ``checked`` column."""
+    c = db.table("customers")
+    # (the report's touchpoints do not depend on the filter's dates: no date cut)
+    t = _report_touchpoints(db, RetentionFilter(FAR_FUTURE, FAR_FUTURE))
+    r = db.table("monthly_revenue")
+    parts = []
+    for name, rel, channel in (
+        ("customers", c, None),
+        ("touchpoints", _attributes(t.select("customer_id", "channel"), c), "channel"),
+        ("monthly_revenue", _attributes(r.select("customer_id"), c), None),
+    ):
+        chan = rel[channel] if channel else ibis.null("string")
+        parts.append(
+            rel.group_by(
+                table_name=ibis.literal(name), segment=rel.segment, region=rel.region, plan=rel.plan,
+                channel=chan.cast("string"),
+            ).aggregate(records=rel.count())
+        )
+    return ibis.union(*parts, distinct=False)
+
+
+def _select_population(rel: ibis.Table, flt: RetentionFilter) -> ibis.Table:
+    for column, values in (("segment", flt.segments), ("region", flt.regions), ("plan", flt.plans)):
+        if values:
+            rel = rel.filter(rel[column].isin(values))
+    if flt.channels and "channel" in rel.columns and "table_name" in rel.columns:
+        # the channel filter applies to touchpoint checks only
+        rel = rel.filter((rel.table_name != "touchpoints") | rel.channel.isin(flt.channels))
+    return rel
+
+
+def _rollup_counts(db: Database, flt: RetentionFilter, day: date, examples: int, rollups):
+    """The same four results as `_live_counts`, read from the rollups."""
+    failures, candidates, checked_rollup = (_select_population(t, flt) for t in rollups)
+    # the checks' names, tables and descriptions (the expressions are never run)
+    checks = [ch for src in _all_sources(db.table("customers"), db.table("touchpoints"),
+                                         db.table("monthly_revenue"), day) for ch in src.checks]
+    checked_df = execute(db, checked_rollup.group_by("table_name").aggregate(records=checked_rollup.records.sum()))
+    checked = {name: 0 for name in ("customers", "touchpoints", "monthly_revenue")}
+    checked.update({row.table_name: int(row.records) for row in checked_df.itertuples()})
+
+    parts = []
+    for key in ("email_group", "phone_group"):
+        keyed = candidates.filter(candidates[key].notnull()).select("customer_id", key)
+        parts.append(_later_members(keyed, [key]))
+    duplicates = parts[0].union(parts[1], distinct=True)
+    found = {"record_id": failures.record_id, "check": failures.check}
+    rows = failures.select(**found).union(
+        duplicates.select(record_id=duplicates.record_id.cast("int64"),
+                          check=ibis.literal(_duplicate_check().name)),
+        distinct=False,
+    )
+    metrics = {"n": rows.count()}
+    if examples:
+        metrics["ids"] = rows.record_id.collect()
+    per_check = execute(db, rows.group_by("check").aggregate(**metrics))
+    failing = {ch.name: 0 for ch in checks}
+    example_ids = {ch.name: [] for ch in checks}
+    for row in per_check.itertuples():
+        failing[row.check] = int(row.n)
+        example_ids[row.check] = _sorted_ids(row.ids if examples else None, examples)
+    return checks, checked, failing, example_ids
+
+
 def data_quality_report(
     db: Database,
     flt: RetentionFilter,
@@ -275,51 +477,20 @@ def data_quality_report(
     signup, touchpoints on a day after churn (customers failing churn-before-signup are
     not counted again), dates after the as-of date, touchpoints of
     unknown customers, negative MRR, revenue months after the as-of date. A selection
-    without any record gives the checks with 0 checked and NaN rates."""
+    without any record gives the checks with 0 checked and NaN rates.
+
+    Read from the ``rollup_dq_*`` tables when they are fresh and were built for the same
+    as-of date (docs/decisions/009-metric-rollups.md), else computed."""
     if examples < 0:
         raise ValueError(f"examples must be >= 0, got {examples}")
     if unit_cost < 0:
         raise ValueError(f"unit_cost must be >= 0, got {unit_cost}")
     day = _as_of(db, flt, as_of)
-    c = customers(db, flt)
-    # Touchpoints with the population and channel filters but no date cut: dates beyond
-    # the as-of date are exactly what one check looks for.
-    t = touchpoints(db, flt.with_period(flt.start, FAR_FUTURE), in_period=False)
-    r = monthly_revenue(db, flt)
-    sources = (
-        [_customer_source(c, day)]
-        + _duplicate_sources(c)
-        + _touchpoint_sources(t, c, day)
-        + [_revenue_source(r, day)]
-    )
-    checked = execute(
-        db, c.aggregate(customers=c.count()).cross_join(t.aggregate(touchpoints=t.count())).cross_join(
-            r.aggregate(monthly_revenue=r.count())
-        )
-    ).iloc[0]
-    checks: list[_Check] = []
-    failing: dict[str, int] = {}
-    example_ids: dict[str, list[int]] = {}
-    for src in sources:
-        # Flags first (each regex evaluated once), then one aggregate over them.
-        flags = src.relation.select(
-            record_id=src.relation[src.id_column],
-            **{f"f{i}": ch.flag for i, ch in enumerate(src.checks)},
-        )
-        metrics = {}
-        for i, _ in enumerate(src.checks):
-            metrics[f"n{i}"] = flags.count(where=flags[f"f{i}"])
-            if examples:
-                # Unordered collect, sorted here: an ORDER BY inside the aggregate costs
-                # DuckDB a sort per check. Failing records are few; all their ids travel.
-                metrics[f"x{i}"] = flags.record_id.collect(where=flags[f"f{i}"])
-        row = execute(db, flags.aggregate(**metrics)).iloc[0]
-        for i, ch in enumerate(src.checks):
-            checks.append(ch)
-            failing[ch.name] = int(row[f"n{i}"] or 0)
-            found = row[f"x{i}"] if examples else None
-            lowest = np.sort(np.asarray(found, dtype="int64"))[:examples] if found is not None else []
-            example_ids[ch.name] = [int(v) for v in lowest]
+    rollups = fresh_rollups(db, DQ_FAILURES, DQ_DUPLICATES, DQ_CHECKED, as_of=day)
+    if rollups is not None:
+        checks, checked, failing, example_ids = _rollup_counts(db, flt, day, examples, rollups)
+    else:
+        checks, checked, failing, example_ids = _live_counts(db, flt, day, examples)
     order = {name: i for i, name in enumerate(CHECK_ORDER)}
     checks.sort(key=lambda ch: order.get(ch.name, len(order)))
     rows = []

@@ -29,6 +29,7 @@ from analytics.metrics._common import (
     periods,
     ratio,
 )
+from analytics.rollups import MRR_MOVEMENTS, fresh_rollup
 
 MRR_COLUMNS: dict[str, str] = {
     "month": "datetime64[ns]",
@@ -104,6 +105,79 @@ def _key_to_month(key: pd.Series) -> pd.Series:
     return pd.to_datetime(pd.DataFrame({"year": years, "month": months0 + 1, "day": 1}))
 
 
+def _movement_pairs(r: ibis.Table, k_first: int | None = None, k_last: int | None = None) -> ibis.Table:
+    """(customer_id, m, cur, prev): one row per customer and month m with MRR in m (cur)
+    or m-1 (prev), 0 for the missing side. `k_first`/`k_last` (month keys) bound m;
+    None leaves that side open (the rollup takes every month, and the month after the
+    last one, whose pairs are pure churn)."""
+    r = r.select("customer_id", m=_month_key(r.month), mrr=r.mrr.cast("float64"))
+    cur = r if k_first is None else r.filter(r.m >= k_first)
+    prev = r.view()
+    if k_last is not None:
+        prev = prev.filter(prev.m < k_last)
+    prev = prev.select("customer_id", m=prev.m + 1, prev_mrr=prev.mrr)
+    # Full outer join: a customer may have only the previous month (churned) or only the
+    # current one (new / reactivated).
+    j = cur.outer_join(prev, [cur.customer_id == prev.customer_id, cur.m == prev.m])
+    return j.select(
+        customer_id=ibis.coalesce(cur.customer_id, prev.customer_id),
+        m=ibis.coalesce(cur.m, prev.m),
+        cur=cur.mrr.fill_null(0.0),
+        prev=prev.prev_mrr.fill_null(0.0),
+    )
+
+
+def _movement_sums(pairs: ibis.Table) -> dict[str, ibis.Value]:
+    """The per-month movement aggregates of `mrr_movements` (except new / reactivation)."""
+    return dict(
+        start_mrr=pairs.prev.sum(),
+        end_mrr=pairs.cur.sum(),
+        expansion_mrr=(pairs.cur - pairs.prev).sum(where=(pairs.prev > 0) & (pairs.cur > pairs.prev)),
+        contraction_mrr=(pairs.prev - pairs.cur).sum(
+            where=(pairs.cur > 0) & (pairs.cur < pairs.prev)
+        ),
+        churned_mrr=pairs.prev.sum(where=(pairs.prev > 0) & (pairs.cur <= 0)),
+    )
+
+
+def movement_rollup_source(db: Database) -> ibis.Table:
+    """The content of ``rollup_mrr_movements`` (analytics/rollups.py): the movements of
+    `mrr_movements` summed per month and customer segment, region and plan, over every
+    month. A month's movement depends only on MRR in that month and the one before, so
+    summing the cube's rows for the selected groups gives the live result for any month
+    range and population filter. Revenue rows without a customer record keep NULL
+    attributes (counted only when no population filter is set, as live)."""
+    # a view: without it Ibis would try to extend the outer join inside the pairs
+    pairs = _movement_pairs(db.table("monthly_revenue")).view()
+    c = db.table("customers")
+    j = pairs.left_join(c, pairs.customer_id == c.customer_id)
+    p = j.select(
+        pairs.m, pairs.cur, pairs.prev, c.segment, c.region, c.plan,
+        signup_m=_month_key(c.signup_date),
+    )
+    arriving = (p.prev <= 0) & (p.cur > 0)
+    is_new = p.signup_m.isnull() | (p.signup_m == p.m)
+    return p.group_by(month_key=p.m, segment=p.segment, region=p.region, plan=p.plan).aggregate(
+        pairs=p.count(),
+        new_mrr=p.cur.sum(where=arriving & is_new),
+        reactivation_mrr=p.cur.sum(where=arriving & ~is_new),
+        **_movement_sums(p),
+    )
+
+
+def _movements_from_rollup(rollup: ibis.Table, flt: RetentionFilter, k_first: int, k_last: int) -> ibis.Table:
+    cube = rollup.filter(rollup.month_key >= k_first, rollup.month_key <= k_last)
+    for column, values in (("segment", flt.segments), ("region", flt.regions), ("plan", flt.plans)):
+        if values:
+            cube = cube.filter(cube[column].isin(values))
+    sums = ("start_mrr", "end_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr", "new_mrr", "reactivation_mrr")
+    agg = cube.group_by(m=cube.month_key).aggregate(
+        pairs=cube.pairs.sum(), **{name: cube[name].sum() for name in sums}
+    )
+    # a month is present live when any customer has a row in it or the month before
+    return agg.filter(agg.pairs > 0).drop("pairs")
+
+
 def mrr_movements(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     """Month-over-month MRR movements (ChartMogul / Baremetrics "MRR movements").
 
@@ -119,50 +193,35 @@ def mrr_movements(db: Database, flt: RetentionFilter) -> pd.DataFrame:
 
     so that ``start_mrr + new + reactivation + expansion - contraction - churned = end_mrr``
     (``start_mrr`` = MRR of m-1, ``end_mrr`` = MRR of m) and ``net_new_mrr = end - start``.
-    One row per month that has any MRR at its start or end.
+    One row per month that has any MRR at its start or end. Summed from
+    ``rollup_mrr_movements`` when that is fresh (docs/decisions/009-metric-rollups.md).
     """
     first, last = _month_range(flt)
     k_first, k_last = first.year * 12 + first.month, last.year * 12 + last.month
-    r = monthly_revenue(db, flt)
-    r = r.filter(r.month >= add_months(first, -1), r.month <= last)
-    r = r.select("customer_id", m=_month_key(r.month), mrr=r.mrr.cast("float64"))
-    cur = r.filter(r.m >= k_first)
-    prev = r.view()
-    prev = prev.filter(prev.m < k_last).select("customer_id", m=prev.m + 1, prev_mrr=prev.mrr)
-    # Full outer join: a customer may have only the previous month (churned) or only the
-    # current one (new / reactivated).
-    j = cur.outer_join(prev, [cur.customer_id == prev.customer_id, cur.m == prev.m])
-    pairs = j.select(
-        customer_id=ibis.coalesce(cur.customer_id, prev.customer_id),
-        m=ibis.coalesce(cur.m, prev.m),
-        cur=cur.mrr.fill_null(0.0),
-        prev=prev.prev_mrr.fill_null(0.0),
-    )
-    arriving = (pairs.prev <= 0) & (pairs.cur > 0)
-    by_month = pairs.group_by("m").aggregate(
-        start_mrr=pairs.prev.sum(),
-        end_mrr=pairs.cur.sum(),
-        expansion_mrr=(pairs.cur - pairs.prev).sum(where=(pairs.prev > 0) & (pairs.cur > pairs.prev)),
-        contraction_mrr=(pairs.prev - pairs.cur).sum(
-            where=(pairs.cur > 0) & (pairs.cur < pairs.prev)
-        ),
-        churned_mrr=pairs.prev.sum(where=(pairs.prev > 0) & (pairs.cur <= 0)),
-    )
-    # "New" vs "reactivation": only arriving rows need the customer's signup month. A
-    # revenue row without a customer record counts as new (its history is unknown).
-    c = customers(db, flt)
-    arrivals = pairs.filter(arriving)
-    arrivals = arrivals.left_join(c, arrivals.customer_id == c.customer_id).select(
-        arrivals.m, arrivals.cur, signup_m=_month_key(c.signup_date)
-    )
-    is_new = arrivals.signup_m.isnull() | (arrivals.signup_m == arrivals.m)
-    split = arrivals.group_by("m").aggregate(
-        new_mrr=arrivals.cur.sum(where=is_new),
-        reactivation_mrr=arrivals.cur.sum(where=~is_new),
-    )
-    joined = by_month.left_join(split, by_month.m == split.m).select(
-        by_month, split.new_mrr, split.reactivation_mrr
-    )
+    rollup = fresh_rollup(db, MRR_MOVEMENTS)
+    if rollup is not None:
+        joined = _movements_from_rollup(rollup, flt, k_first, k_last)
+    else:
+        r = monthly_revenue(db, flt)
+        r = r.filter(r.month >= add_months(first, -1), r.month <= last)
+        pairs = _movement_pairs(r, k_first, k_last)
+        by_month = pairs.group_by("m").aggregate(**_movement_sums(pairs))
+        # "New" vs "reactivation": only arriving rows need the customer's signup month. A
+        # revenue row without a customer record counts as new (its history is unknown).
+        arriving = (pairs.prev <= 0) & (pairs.cur > 0)
+        c = customers(db, flt)
+        arrivals = pairs.filter(arriving)
+        arrivals = arrivals.left_join(c, arrivals.customer_id == c.customer_id).select(
+            arrivals.m, arrivals.cur, signup_m=_month_key(c.signup_date)
+        )
+        is_new = arrivals.signup_m.isnull() | (arrivals.signup_m == arrivals.m)
+        split = arrivals.group_by("m").aggregate(
+            new_mrr=arrivals.cur.sum(where=is_new),
+            reactivation_mrr=arrivals.cur.sum(where=~is_new),
+        )
+        joined = by_month.left_join(split, by_month.m == split.m).select(
+            by_month, split.new_mrr, split.reactivation_mrr
+        )
     df = execute(db, joined.order_by("m"))
     if df.empty:
         return empty_frame(MOVEMENT_COLUMNS)

@@ -26,6 +26,7 @@ from analytics.metrics._common import (
     ratio,
     ts,
 )
+from analytics.rollups import REPEAT_CONTACTS, fresh_rollup
 
 SERVICE_KINDS = ("service_request", "complaint", "billing_issue")
 REPEAT_WINDOW_DAYS = 7
@@ -129,6 +130,49 @@ def first_contact_resolution(
     return conform(df, FCR_COLUMNS)
 
 
+def _flag_repeats(t: ibis.Table) -> ibis.Table:
+    """`t` (service contacts) with ``is_repeat``: the customer's previous contact on the same
+    subject, in any channel of `t`, was at most 7 × 24 h earlier."""
+    # Ordered by time only: a second sort key costs DuckDB ~2x on millions of contacts, and
+    # for two contacts at the same instant either order gives the same repeat count.
+    w = ibis.window(group_by=[t.customer_id, t.subject], order_by=t.occurred_at)
+    prev = t.occurred_at.lag().over(w)
+    return t.mutate(
+        is_repeat=prev.notnull() & (prev >= t.occurred_at - ibis.interval(days=REPEAT_WINDOW_DAYS))
+    )
+
+
+def repeat_rollup_source(db: Database) -> ibis.Table:
+    """The content of ``rollup_repeat_contacts`` (analytics/rollups.py): service contacts
+    and repeats per day, channel and customer segment, region and plan, each contact flagged
+    against the customer's whole history. Exact for any period, because the look-back of
+    `repeat_contact_rate` (7 days before ``flt.start``) already reaches every contact that
+    can make one in the period a repeat; and for any population or channel filter, because
+    the flag looks at all of the customer's channels either way. Contacts of unknown
+    customers keep NULL attributes (counted only without a population filter, as live)."""
+    t = _flag_repeats(_service_contacts(db.table("touchpoints")))
+    c = db.table("customers")
+    j = t.left_join(c, t.customer_id == c.customer_id)
+    j = j.select(t.occurred_at, t.channel, t.is_repeat, c.segment, c.region, c.plan)
+    return j.group_by(
+        day=j.occurred_at.date(), channel=j.channel, segment=j.segment, region=j.region, plan=j.plan
+    ).aggregate(contacts=j.count(), repeat_contacts=j.count(where=j.is_repeat))
+
+
+def _repeats_from_rollup(rollup: ibis.Table, flt: RetentionFilter, by_channel: bool) -> ibis.Table:
+    t = rollup.filter(rollup.day >= flt.start, rollup.day <= flt.end)
+    for column, values in (
+        ("segment", flt.segments), ("region", flt.regions), ("plan", flt.plans), ("channel", flt.channels)
+    ):
+        if values:
+            t = t.filter(t[column].isin(values))
+    keys = {"month": t.day.truncate("M").cast("date")}
+    keys["channel"] = t.channel.fill_null("(missing)") if by_channel else ibis.literal(ALL_CHANNELS)
+    return t.group_by(**keys).aggregate(
+        contacts=t.contacts.sum(), repeat_contacts=t.repeat_contacts.sum()
+    )
+
+
 def repeat_contact_rate(
     db: Database, flt: RetentionFilter, by_channel: bool = True
 ) -> pd.DataFrame:
@@ -137,23 +181,22 @@ def repeat_contact_rate(
     (7 × 24 h) before it, in any channel (a chat followed by a call is a repeat of the
     call's). repeat_rate = repeat contacts ÷ service contacts in the period and selected
     channels; the look-back reaches 7 days before ``flt.start``. Columns ``month``,
-    ``channel``, ``contacts``, ``repeat_contacts``, ``repeat_rate``."""
-    lookback = as_filter(flt, channels=())
-    t = _service_contacts(touchpoints(db, lookback, in_period=False))
-    t = t.filter(t.occurred_at >= ts(flt.start - timedelta(days=REPEAT_WINDOW_DAYS)))
-    # Ordered by time only: a second sort key costs DuckDB ~2x on millions of contacts, and
-    # for two contacts at the same instant either order gives the same repeat count.
-    w = ibis.window(group_by=[t.customer_id, t.subject], order_by=t.occurred_at)
-    prev = t.occurred_at.lag().over(w)
-    t = t.mutate(
-        is_repeat=prev.notnull() & (prev >= t.occurred_at - ibis.interval(days=REPEAT_WINDOW_DAYS))
-    )
-    t = t.filter(t.occurred_at >= ts(flt.start))
-    if flt.channels:
-        t = t.filter(t.channel.isin(flt.channels))
-    agg = _group_by_month(t, by_channel).aggregate(
-        contacts=t.count(), repeat_contacts=t.count(where=t.is_repeat)
-    )
+    ``channel``, ``contacts``, ``repeat_contacts``, ``repeat_rate``. Summed from
+    ``rollup_repeat_contacts`` when that is fresh (docs/decisions/009-metric-rollups.md)."""
+    rollup = fresh_rollup(db, REPEAT_CONTACTS)
+    if rollup is not None:
+        agg = _repeats_from_rollup(rollup, flt, by_channel)
+    else:
+        lookback = as_filter(flt, channels=())
+        t = _service_contacts(touchpoints(db, lookback, in_period=False))
+        t = t.filter(t.occurred_at >= ts(flt.start - timedelta(days=REPEAT_WINDOW_DAYS)))
+        t = _flag_repeats(t)
+        t = t.filter(t.occurred_at >= ts(flt.start))
+        if flt.channels:
+            t = t.filter(t.channel.isin(flt.channels))
+        agg = _group_by_month(t, by_channel).aggregate(
+            contacts=t.count(), repeat_contacts=t.count(where=t.is_repeat)
+        )
     df = execute(db, agg.order_by(["month", "channel"]))
     if df.empty:
         return empty_frame(REPEAT_COLUMNS)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from typing import Sequence
 
 import ibis
@@ -34,6 +35,7 @@ from analytics.metrics._common import (
     month_start,
     ratio,
 )
+from analytics.rollups import CUSTOMER_VALUE, fresh_rollup
 
 # Value tiers by rank of historical CLV (highest first), as shares of customers:
 # the top 10% platinum, the next 20% gold, the next 30% silver, the remaining 40% bronze.
@@ -97,12 +99,8 @@ class ParetoShare:
     top_value_share: float
 
 
-def customer_value_table(db: Database, flt: RetentionFilter, ranked: bool = True) -> ibis.Table:
-    """Ibis expression, one row per customer in the population: ``customer_id``,
-    ``segment``, ``acquisition_channel``, ``acquisition_cost``, ``recurring_revenue``,
-    ``purchase_revenue``, ``margin_rate``, ``clv`` and, when `ranked`, ``value_rank``
-    (0 = most valuable; ties broken by customer_id), ``population`` and ``value_tier``.
-    Shared by the functions below; ranking needs a sort, so it is skipped when unused."""
+def _live_value_base(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """Historical CLV per customer of the population, computed from the source tables."""
     as_of = flt.as_of
     c = customers(db, flt)
     c = c.filter(c.signup_date <= as_of)
@@ -119,15 +117,20 @@ def customer_value_table(db: Database, flt: RetentionFilter, ranked: bool = True
     base = j.select(
         c.customer_id,
         segment=c.segment,
+        region=c.region,
+        plan=c.plan,
         acquisition_channel=c.acquisition_channel,
         acquisition_cost=c.acquisition_cost.fill_null(0.0),
         recurring_revenue=rev.recurring_revenue.fill_null(0.0).cast("float64"),
         purchase_revenue=buy.purchase_revenue.fill_null(0.0).cast("float64"),
         margin_rate=c.margin_rate.fill_null(0.0),
     )
-    base = base.mutate(clv=(base.recurring_revenue + base.purchase_revenue) * base.margin_rate)
-    if not ranked:
-        return base
+    return base.mutate(clv=(base.recurring_revenue + base.purchase_revenue) * base.margin_rate)
+
+
+def _ranked(base: ibis.Table) -> ibis.Table:
+    """`base` with ``value_rank`` (0 = most valuable; ties broken by customer_id),
+    ``population`` and ``value_tier``."""
     ranked = base.mutate(
         value_rank=ibis.row_number().over(order_by=[ibis.desc(base.clv), base.customer_id]),
         population=base.count().over(),
@@ -139,13 +142,47 @@ def customer_value_table(db: Database, flt: RetentionFilter, ranked: bool = True
     return ranked.mutate(value_tier=tier)
 
 
+def value_rollup_source(db: Database, as_of: date) -> ibis.Table:
+    """The content of ``rollup_customer_value`` (analytics/rollups.py): the live per-customer
+    value of every customer as of `as_of`, with the attributes the filters select on, and
+    the rank and tier within the whole population (what an unfiltered call returns; a
+    filtered call ranks its selection again). Stored in rank order."""
+    return _ranked(_live_value_base(db, RetentionFilter(as_of, as_of))).order_by("value_rank")
+
+
+def customer_value_table(db: Database, flt: RetentionFilter, ranked: bool = True) -> ibis.Table:
+    """Ibis expression, one row per customer in the population: ``customer_id``,
+    ``segment``, ``region``, ``plan``, ``acquisition_channel``, ``acquisition_cost``,
+    ``recurring_revenue``, ``purchase_revenue``, ``margin_rate``, ``clv`` and, when
+    `ranked`, ``value_rank`` (0 = most valuable; ties broken by customer_id),
+    ``population`` and ``value_tier``. Shared by the functions below; ranking needs a sort,
+    so it is skipped when unused.
+
+    Read from ``rollup_customer_value`` when that is fresh and built for ``flt.as_of``
+    (docs/decisions/009-metric-rollups.md), else computed. The segment / region / plan
+    filters select rows of the rollup exactly as they select customers; without them the
+    rollup's stored ranks are the answer and the sort is skipped too."""
+    rollup = fresh_rollup(db, CUSTOMER_VALUE, as_of=flt.as_of)
+    if rollup is None:
+        base = _live_value_base(db, flt)
+    elif not (flt.segments or flt.regions or flt.plans):
+        return rollup if ranked else rollup.drop("value_rank", "population", "value_tier")
+    else:
+        base = rollup.drop("value_rank", "population", "value_tier")
+        for column, values in (("segment", flt.segments), ("region", flt.regions), ("plan", flt.plans)):
+            if values:
+                base = base.filter(base[column].isin(values))
+    return _ranked(base) if ranked else base
+
+
 def customer_clv(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     """Historical CLV and value tier of every customer in the population (one row each,
     most valuable first) — the input of at-risk lists and exports. Columns
     ``customer_id``, ``segment``, ``acquisition_channel``, ``recurring_revenue``,
     ``purchase_revenue``, ``margin_rate``, ``clv``, ``value_rank``, ``value_tier``."""
     t = customer_value_table(db, flt)
-    df = execute(db, t.order_by("value_rank"))
+    # only the returned columns travel: at 1M rows every string column costs ~0.1 s
+    df = execute(db, t.select(*CUSTOMER_VALUE_COLUMNS).order_by("value_rank"))
     return conform(df, CUSTOMER_VALUE_COLUMNS)
 
 

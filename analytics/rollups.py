@@ -1,0 +1,281 @@
+"""Precomputed rollups for the metrics that are too slow to compute live on a large file.
+
+    python -m analytics.rollups [--db PATH] [--if-stale]
+
+At 1M customers / 20M touchpoints a handful of metric functions spend 1.5–4 s inside
+DuckDB even when written as plain hand SQL (benchmarks/bench_metrics.py): the work itself
+is the cost, not Ibis. Those functions read a small table built once after the data is
+loaded, and fall back to the live query whenever the table cannot be trusted
+(docs/decisions/009-metric-rollups.md):
+
+- `rollup_customer_value` (one row per customer who signed up by the as-of date):
+  customer_clv, clv_quantiles, clv_pareto, value_tiers, clv_cac_ratio;
+- `rollup_mrr_movements` (month × segment × region × plan): mrr_movements;
+- `rollup_repeat_contacts` (day × channel × segment × region × plan): repeat_contact_rate;
+- `rollup_dq_failures` (failing record × check), `rollup_dq_duplicate_candidates`
+  (members of name + e-mail / name + phone groups of two or more) and `rollup_dq_checked`
+  (records examined per table × segment × region × plan × channel): data_quality_report;
+- `rollup_info` (one row per rollup): what the freshness check reads.
+
+The rollups keep the customer attributes the filters use (segment, region, plan; channel
+where the metric takes the channel filter), so every population and channel filter is
+answered exactly. The as-of date is the one thing they fix: value and data-quality
+rollups hold figures as of the database's `schema_info.as_of_date`, and a filter with
+another as-of date uses the live query.
+
+**Freshness.** `rollup_info` records, per rollup, the as-of date, `ROLLUP_VERSION` and a
+fingerprint of the source tables (row counts, largest ids and dates of `customers`,
+`touchpoints`, `monthly_revenue`, and every `schema_info` row), taken in the same
+transaction that builds the rollups. A metric uses a rollup only when the fingerprint of
+the data it is about to query is the same; after a reload the rollup is ignored (the live
+query answers, slowly but right) until it is rebuilt. An in-place edit that keeps every
+count and largest value is not detected — rebuild after every load.
+
+**Building.** `build_rollups` drops and recreates every rollup in one transaction: a
+failure leaves the file as it was. The rollups are built only when `customers.customer_id`
+is unique: the live queries semi-join rows to customers, which a per-attribute rollup can
+reproduce only when each id has one set of attributes (a file with repeated ids gets no
+rollups; the data-quality report lists the repeated ids). The command opens the file
+read-write through `analytics.db.open_database`; when another program holds it (a running
+dashboard) it says so and exits with status 3, changing nothing. `--if-stale` does nothing
+when every rollup is fresh (for `make run`, before the dashboard starts).
+
+Each rollup's content is defined next to its metric, by the same Ibis expressions as the
+live query (`value.value_rollup_source`, `revenue.movement_rollup_source`,
+`service.repeat_rollup_source`, `data_quality.*_rollup_source`), so the two paths cannot
+drift apart unnoticed; tests compare them on the generated sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import ibis
+
+from analytics.config import database_path
+from analytics.db import Database, DatabaseError, DatabaseLocked, open_database
+from analytics.schema import OPTIONAL_TABLES, create_table_sql
+
+# Bump when a rollup's layout or meaning changes: rollups of another version are stale.
+ROLLUP_VERSION = "1"
+
+INFO_TABLE = "rollup_info"
+CUSTOMER_VALUE = "rollup_customer_value"
+MRR_MOVEMENTS = "rollup_mrr_movements"
+REPEAT_CONTACTS = "rollup_repeat_contacts"
+DQ_FAILURES = "rollup_dq_failures"
+DQ_DUPLICATES = "rollup_dq_duplicate_candidates"
+DQ_CHECKED = "rollup_dq_checked"
+ROLLUPS = (CUSTOMER_VALUE, MRR_MOVEMENTS, REPEAT_CONTACTS, DQ_FAILURES, DQ_DUPLICATES, DQ_CHECKED)
+
+EXIT_OK, EXIT_ERROR, EXIT_LOCKED = 0, 2, 3
+
+# The fingerprint: cheap in DuckDB (counts come from table metadata, maxima from a scan of
+# one column each; ~35 ms at 1M customers / 21M touchpoints) and changed by any reload
+# that adds, removes or re-dates rows.
+_FINGERPRINT_SQL = """
+select
+  (select count(*) from customers), (select max(customer_id) from customers),
+  (select max(signup_date) from customers), (select max(churn_date) from customers),
+  (select count(*) from touchpoints), (select max(touchpoint_id) from touchpoints),
+  (select max(occurred_at) from touchpoints),
+  (select count(*) from monthly_revenue), (select max(month) from monthly_revenue),
+  (select string_agg(key || '=' || coalesce(value, ''), ';' order by key) from schema_info)
+"""
+
+_enabled = True
+
+
+@contextmanager
+def disabled() -> Iterator[None]:
+    """Within the block every metric uses its live query (benchmarks and tests compare the
+    two paths on one file). Process-wide; the dashboard never calls it."""
+    global _enabled
+    before, _enabled = _enabled, False
+    try:
+        yield
+    finally:
+        _enabled = before
+
+
+def source_fingerprint(con) -> str:
+    """A short hash of the source tables' counts, largest ids / dates and schema_info."""
+    row = con.execute(_FINGERPRINT_SQL).fetchone()
+    return hashlib.sha256(repr((ROLLUP_VERSION, row)).encode()).hexdigest()[:32]
+
+
+def _database_as_of(db: Database) -> date:
+    value = db.schema_info().get("as_of_date")
+    if not value:
+        raise ValueError(f"{db.path} has no schema_info.as_of_date; rollups need the as-of date")
+    return date.fromisoformat(value)
+
+
+def fresh_rollups(db: Database, *names: str, as_of: date | None = None) -> tuple[ibis.Table, ...] | None:
+    """The rollups `names` as Ibis tables when they may all answer, else None (use the
+    live query).
+
+    A rollup may answer when it exists, was built by this `ROLLUP_VERSION` from data with
+    the same fingerprint as now, and — when `as_of` is given — for that as-of date. The
+    check costs a few small queries (~40 ms at 1M customers), against seconds saved."""
+    if not _enabled:
+        return None
+    con = db.cursor()
+    wanted = [INFO_TABLE, *names]
+    placeholders = ", ".join("?" for _ in wanted)
+    present = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'main' "
+        f"and table_name in ({placeholders})",
+        wanted,
+    ).fetchone()[0]
+    if present < len(wanted):
+        return None
+    rows = con.execute(
+        f'select rollup, as_of_date, source_fingerprint, rollup_version from "{INFO_TABLE}" '
+        f"where rollup in ({placeholders})",
+        wanted,
+    ).fetchall()
+    if len(rows) < len(names):
+        return None
+    if any(version != ROLLUP_VERSION for _, _, _, version in rows):
+        return None
+    if as_of is not None and any(built_as_of != as_of for _, built_as_of, _, _ in rows):
+        return None
+    current = source_fingerprint(con)
+    if any(fingerprint != current for _, _, fingerprint, _ in rows):
+        return None
+    return tuple(db.table(name) for name in names)
+
+
+def fresh_rollup(db: Database, name: str, as_of: date | None = None) -> ibis.Table | None:
+    """`fresh_rollups` for one rollup: its Ibis table, or None to use the live query."""
+    found = fresh_rollups(db, name, as_of=as_of)
+    return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class RollupBuild:
+    """What `build_rollups` did: the as-of date, rows and seconds per rollup; `skipped`
+    holds the reason when no rollup could be built."""
+
+    as_of: date
+    rows: dict[str, int]
+    seconds: dict[str, float]
+    skipped: str | None = None
+
+
+def _sources(db: Database, as_of: date) -> dict[str, ibis.Table]:
+    # imported here: the metric modules import this module for `fresh_rollup`
+    from analytics.metrics import data_quality, revenue, service, value
+
+    return {
+        CUSTOMER_VALUE: value.value_rollup_source(db, as_of),
+        MRR_MOVEMENTS: revenue.movement_rollup_source(db),
+        REPEAT_CONTACTS: service.repeat_rollup_source(db),
+        DQ_FAILURES: data_quality.failure_rollup_source(db, as_of),
+        DQ_DUPLICATES: data_quality.duplicate_rollup_source(db),
+        DQ_CHECKED: data_quality.checked_rollup_source(db),
+    }
+
+
+def build_rollups(db: Database) -> RollupBuild:
+    """Drop and rebuild every rollup and `rollup_info` in one transaction (see module
+    docstring). `db` must be open read-write."""
+    if db.read_only:
+        raise ValueError("the database was opened read-only; open it with read_only=False to build rollups")
+    as_of = _database_as_of(db)
+    con = db.cursor()
+    rows: dict[str, int] = {}
+    seconds: dict[str, float] = {}
+    skipped = None
+    con.execute("begin transaction")
+    try:
+        for table in (INFO_TABLE, *ROLLUPS):
+            con.execute(f'drop table if exists "{table}"')
+        n, distinct = con.execute("select count(*), count(distinct customer_id) from customers").fetchone()
+        if n != distinct:
+            skipped = (f"customers.customer_id is not unique ({n - distinct:,} repeated or NULL ids); "
+                       "no rollups built, the metrics use their live queries")
+        else:
+            fingerprint = source_fingerprint(con)
+            con.execute(create_table_sql(INFO_TABLE, OPTIONAL_TABLES[INFO_TABLE]))
+            for name, expr in _sources(db, as_of).items():
+                t0 = time.perf_counter()
+                columns = OPTIONAL_TABLES[name]
+                # The Ibis expression compiled to DuckDB SQL (literals quoted by Ibis), run on
+                # this cursor so it is part of the transaction; the casts pin the stored types.
+                select = ", ".join(f'cast("{c}" as {dtype}) as "{c}"' for c, dtype in columns.items())
+                con.execute(f'create table "{name}" as select {select} from ({ibis.to_sql(expr, dialect="duckdb")})')
+                rows[name] = con.execute(f'select count(*) from "{name}"').fetchone()[0]
+                seconds[name] = time.perf_counter() - t0
+                con.execute(
+                    f'insert into "{INFO_TABLE}" values (?, ?, ?, ?, ?, ?, ?)',
+                    [name, as_of, fingerprint, ROLLUP_VERSION, rows[name], seconds[name],
+                     datetime.now().replace(microsecond=0)],
+                )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return RollupBuild(as_of, rows, seconds, skipped)
+
+
+def _locked_message(path: Path, err: DatabaseError) -> str:
+    return (f"Cannot build rollups: {path} is open in another program (DuckDB lets one program "
+            "write, and no one else may have it open meanwhile) — most likely the dashboard. Stop "
+            "it (Ctrl+C in its terminal), run `python -m analytics.rollups` again, then restart the "
+            f"dashboard. Nothing was changed. ({err})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, default=None,
+                        help="DuckDB file (default: $RETENTION_DB, retention.toml, or data/sample.duckdb)")
+    parser.add_argument("--if-stale", action="store_true",
+                        help="do nothing when every rollup is present and fresh")
+    args = parser.parse_args(argv)
+    path = args.db if args.db is not None else database_path()
+    started = time.perf_counter()
+    try:
+        if args.if_stale:
+            db = open_database(path, read_only=True)
+            try:
+                if fresh_rollups(db, *ROLLUPS) is not None:
+                    print(f"{path}: rollups are fresh; nothing to do")
+                    return EXIT_OK
+            finally:
+                db.close()
+        db = open_database(path, read_only=False)
+    except DatabaseLocked as err:
+        print(_locked_message(path, err), file=sys.stderr)
+        return EXIT_LOCKED
+    except DatabaseError as err:
+        print(f"Cannot build rollups: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        build = build_rollups(db)
+        # fold the new tables into the main file now rather than at the next open
+        db.cursor().execute("checkpoint")
+    except ValueError as err:
+        print(f"Cannot build rollups: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        db.close()
+    if build.skipped:
+        print(f"{path}: {build.skipped}")
+        return EXIT_OK
+    detail = ", ".join(f"{name} {build.rows[name]:,} rows" for name in ROLLUPS)
+    print(f"built rollups as of {build.as_of} in {path} ({time.perf_counter() - started:.1f} s): {detail}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

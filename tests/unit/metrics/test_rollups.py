@@ -1,0 +1,343 @@
+"""Metric rollups (analytics/rollups.py, docs/decisions/009-metric-rollups.md): every
+function that reads a rollup gives the live query's result, a stale rollup is ignored,
+a file without rollups still works, and `python -m analytics.rollups` builds them in one
+transaction or changes nothing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from dataclasses import asdict
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+import analytics.metrics as metrics
+from analytics import rollups
+from analytics.db import open_database
+from analytics.filters import RetentionFilter
+from tests.builders import build_database
+
+# Every function that reads a rollup, as a call returning a DataFrame.
+FUNCTIONS = {
+    "mrr_movements": metrics.mrr_movements,
+    "customer_clv": metrics.customer_clv,
+    "clv_quantiles": metrics.clv_quantiles,
+    "clv_pareto": lambda db, f: pd.DataFrame([asdict(metrics.clv_pareto(db, f))]),
+    "value_tiers": metrics.value_tiers,
+    "clv_cac_ratio (segment)": metrics.clv_cac_ratio,
+    "clv_cac_ratio (region)": lambda db, f: metrics.clv_cac_ratio(db, f, "region"),
+    "repeat_contact_rate": metrics.repeat_contact_rate,
+    "repeat_contact_rate (all channels)": lambda db, f: metrics.repeat_contact_rate(db, f, by_channel=False),
+    "data_quality_report": metrics.data_quality_report,
+    "data_quality_report (20 examples)": lambda db, f: metrics.data_quality_report(db, f, examples=20),
+}
+
+
+def _filters(as_of: date) -> dict[str, RetentionFilter]:
+    year = as_of - timedelta(days=364)
+    return {
+        "default": RetentionFilter(year, as_of),
+        "segments+region": RetentionFilter(year, as_of, segments=("consumer", "enterprise"), regions=("north",)),
+        "plan+channels": RetentionFilter(year, as_of, plans=("basic", "premium"), channels=("phone", "chat")),
+        # a past as-of date with a mid-month start (value and data quality judged then)
+        "past": RetentionFilter(date(2025, 2, 14), date(2025, 11, 20), segments=("small_business",)),
+        "empty": RetentionFilter(year, as_of, segments=("no-such-segment",)),
+    }
+
+
+def assert_same_result(name: str, from_rollup: pd.DataFrame, live: pd.DataFrame) -> None:
+    """Equal up to floating-point summation order (DuckDB sums in parallel)."""
+    if name != "customer_clv":
+        pd.testing.assert_frame_equal(from_rollup, live, check_exact=False, rtol=1e-9, atol=1e-6)
+        return
+    # Customers whose CLV is equal in exact arithmetic may differ in the last bits between
+    # two summations, which swaps their ranks; compare per customer, and ranks and tiers
+    # only where the CLV is not (nearly) tied with another customer's.
+    a = from_rollup.sort_values("customer_id", ignore_index=True)
+    b = live.sort_values("customer_id", ignore_index=True)
+    pd.testing.assert_frame_equal(
+        a.drop(columns=["value_rank", "value_tier"]), b.drop(columns=["value_rank", "value_tier"]),
+        check_exact=False, rtol=1e-9, atol=1e-6,
+    )
+    untied = ~a["clv"].round(6).duplicated(keep=False)
+    assert (a.loc[untied, "value_rank"] == b.loc[untied, "value_rank"]).all()
+    assert (a.loc[untied, "value_tier"] == b.loc[untied, "value_tier"]).all()
+    assert from_rollup["value_tier"].value_counts().to_dict() == live["value_tier"].value_counts().to_dict()
+
+
+@pytest.fixture(scope="module")
+def as_of(sample_db) -> date:
+    return date.fromisoformat(sample_db.schema_info()["as_of_date"])
+
+
+def test_the_sample_comes_with_fresh_rollups(sample_db, as_of):
+    assert rollups.fresh_rollups(sample_db, *rollups.ROLLUPS) is not None
+    assert rollups.fresh_rollup(sample_db, rollups.CUSTOMER_VALUE, as_of=as_of) is not None
+    # value as of another day cannot come from it
+    assert rollups.fresh_rollup(sample_db, rollups.CUSTOMER_VALUE, as_of=as_of - timedelta(days=1)) is None
+
+
+@pytest.mark.parametrize("filter_name", ["default", "segments+region", "plan+channels", "past", "empty"])
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_rollup_and_live_paths_agree(sample_db, as_of, name, filter_name):
+    flt = _filters(as_of)[filter_name]
+    call = FUNCTIONS[name]
+    from_rollup = call(sample_db, flt)
+    with rollups.disabled():
+        live = call(sample_db, flt)
+    if filter_name not in ("empty", "past") and name != "data_quality_report (20 examples)":
+        assert len(live) > 0
+    assert_same_result(name, from_rollup, live)
+
+
+# --- copies of the sample that are changed -------------------------------------------
+
+
+@pytest.fixture
+def db_copy(sample_db_path: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "copy.duckdb"
+    shutil.copy(sample_db_path, target)
+    return target
+
+
+def _tables(path: Path) -> set[str]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    finally:
+        con.close()
+
+
+def test_a_stale_rollup_is_ignored(db_copy, as_of):
+    flt = _filters(as_of)["default"]
+    db = open_database(db_copy, read_only=False)
+    try:
+        before = {name: FUNCTIONS[name](db, flt) for name in ("mrr_movements", "customer_clv",
+                                                               "repeat_contact_rate", "data_quality_report")}
+        # a reload: one month of revenue, a customer's service contacts and an e-mail change
+        con = db.cursor()
+        con.execute("delete from monthly_revenue where month = ?", [date(2026, 3, 1)])
+        con.execute("delete from touchpoints where customer_id = (select min(customer_id) from touchpoints "
+                    "where kind = 'complaint' and occurred_at >= ?)", [flt.start])
+        assert rollups.fresh_rollups(db, *rollups.ROLLUPS) is None
+        for name, old in before.items():
+            now = FUNCTIONS[name](db, flt)
+            with rollups.disabled():
+                live = FUNCTIONS[name](db, flt)
+            assert_same_result(name, now, live)
+            if name != "data_quality_report":  # (its counts need not move with these rows)
+                with pytest.raises(AssertionError):
+                    assert_same_result(name, old, now)
+    finally:
+        db.close()
+
+
+def test_a_rollup_of_another_version_is_ignored(db_copy):
+    con = duckdb.connect(str(db_copy))
+    try:
+        con.execute(f"update {rollups.INFO_TABLE} set rollup_version = 'old'")
+    finally:
+        con.close()
+    db = open_database(db_copy)
+    try:
+        assert rollups.fresh_rollups(db, rollups.MRR_MOVEMENTS) is None
+    finally:
+        db.close()
+
+
+def test_metrics_work_without_rollups(db_copy, sample_db, as_of):
+    con = duckdb.connect(str(db_copy))
+    try:
+        for table in (rollups.INFO_TABLE, *rollups.ROLLUPS):
+            con.execute(f"drop table {table}")
+    finally:
+        con.close()
+    db = open_database(db_copy)
+    try:
+        assert rollups.fresh_rollups(db, rollups.MRR_MOVEMENTS) is None
+        for filter_name in ("default", "segments+region"):
+            flt = _filters(as_of)[filter_name]
+            for name, call in FUNCTIONS.items():
+                assert_same_result(name, call(db, flt), call(sample_db, flt))
+    finally:
+        db.close()
+
+
+def test_command_rebuilds_the_rollups(db_copy, capsys):
+    day = RetentionFilter(date(2026, 9, 30), date(2026, 9, 30))
+
+    def missing_email_examples() -> list[int]:
+        db = open_database(db_copy)
+        try:
+            report = metrics.data_quality_report(db, day, examples=10_000)
+        finally:
+            db.close()
+        return report.set_index("check").loc["missing_email", "examples"]
+
+    con = duckdb.connect(str(db_copy))
+    try:
+        # An in-place edit that keeps every count and maximum: the fingerprint cannot see
+        # it (docs/decisions/009), so the rollup still answers — hence "rebuild after loads".
+        con.execute("update customers set email = null where customer_id = 1")
+    finally:
+        con.close()
+    assert 1 not in missing_email_examples()
+    assert rollups.main(["--db", str(db_copy)]) == rollups.EXIT_OK
+    assert "built rollups as of 2026-09-30" in capsys.readouterr().out
+    assert 1 in missing_email_examples()
+    db = open_database(db_copy)
+    try:
+        assert rollups.fresh_rollups(db, *rollups.ROLLUPS) is not None
+        report = metrics.data_quality_report(db, day)
+        with rollups.disabled():
+            live = metrics.data_quality_report(db, day)
+    finally:
+        db.close()
+    assert_same_result("data_quality_report", report, live)
+
+
+def test_if_stale_does_nothing_when_fresh(db_copy, capsys):
+    assert rollups.main(["--db", str(db_copy), "--if-stale"]) == rollups.EXIT_OK
+    assert "rollups are fresh; nothing to do" in capsys.readouterr().out
+    con = duckdb.connect(str(db_copy))
+    try:
+        con.execute("delete from touchpoints where touchpoint_id = (select max(touchpoint_id) from touchpoints)")
+    finally:
+        con.close()
+    assert rollups.main(["--db", str(db_copy), "--if-stale"]) == rollups.EXIT_OK
+    assert "built rollups as of" in capsys.readouterr().out
+
+
+def test_a_failed_build_changes_nothing(db_copy, monkeypatch):
+    def broken_sources(db, as_of):
+        good = original(db, as_of)
+        good[rollups.DQ_CHECKED] = db.table("no_such_table")  # fails after five rollups
+        return good
+
+    original = rollups._sources
+    db = open_database(db_copy, read_only=False)
+    try:
+        fingerprints = db.cursor().execute(f"select * from {rollups.INFO_TABLE} order by rollup").fetchall()
+        monkeypatch.setattr(rollups, "_sources", broken_sources)
+        with pytest.raises(Exception):
+            rollups.build_rollups(db)
+        assert db.cursor().execute(f"select * from {rollups.INFO_TABLE} order by rollup").fetchall() == fingerprints
+        assert rollups.fresh_rollups(db, *rollups.ROLLUPS) is not None
+    finally:
+        db.close()
+
+
+def test_locked_database_is_a_clear_error_and_changes_nothing(db_copy, capsys):
+    def info() -> list[tuple]:
+        con = duckdb.connect(str(db_copy), read_only=True)
+        try:
+            return con.execute(f"select * from {rollups.INFO_TABLE} order by rollup").fetchall()
+        finally:
+            con.close()
+
+    before = info()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys
+            con = duckdb.connect({str(db_copy)!r})  # read-write: DuckDB's exclusive lock
+            print("ready", flush=True)
+            sys.stdin.read()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        assert rollups.main(["--db", str(db_copy)]) == rollups.EXIT_LOCKED
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    err = capsys.readouterr().err
+    assert "open in another program" in err and "Nothing was changed" in err
+    assert info() == before
+
+
+def test_repeated_customer_ids_get_no_rollups(tmp_path, capsys):
+    path = tmp_path / "repeated.duckdb"
+    build_database(
+        path,
+        customers=[
+            {"customer_id": 1, "signup_date": date(2024, 1, 5), "segment": "consumer"},
+            {"customer_id": 1, "signup_date": date(2024, 1, 5), "segment": "enterprise"},
+        ],
+        monthly_revenue=[{"customer_id": 1, "month": date(2024, 1, 1), "mrr": 10.0}],
+    )
+    assert rollups.main(["--db", str(path)]) == rollups.EXIT_OK
+    assert "not unique" in capsys.readouterr().out
+    assert not {rollups.INFO_TABLE, *rollups.ROLLUPS} & _tables(path)
+
+
+# --- the edge cases of the filter semantics, on a tiny hand-made file ----------------
+
+
+def test_rollups_keep_the_filter_semantics_of_edge_cases(tmp_path):
+    """Rows without a customer record (counted only without a population filter), a
+    customer with NULL attributes, a duplicate pair split across segments (a duplicate
+    only when both are selected), a touchpoint after churn and a future revenue row."""
+    path = tmp_path / "edge.duckdb"
+    customers = [
+        {"customer_id": 1, "full_name": "Dana Levi", "email": "dana@x.co", "phone": "050-1234567",
+         "signup_date": date(2024, 1, 10), "segment": "consumer", "region": "north"},
+        {"customer_id": 2, "full_name": "dana  levi", "email": "DANA@x.co ", "phone": "050-7654321",
+         "signup_date": date(2024, 2, 1), "segment": "enterprise", "region": "north"},
+        {"customer_id": 3, "full_name": "Noa", "email": "noa@x.co", "signup_date": date(2024, 1, 20),
+         "segment": None, "region": "south", "churn_date": date(2024, 6, 5), "churn_reason": "price"},
+        {"customer_id": 4, "full_name": "Noa", "email": "noa@x.co", "signup_date": date(2024, 3, 3),
+         "segment": "consumer", "region": "south", "margin_rate": 0.5},
+    ]
+    first_month = {1: 1, 2: 2, 4: 3}
+    revenue = (
+        [{"customer_id": c, "month": date(2024, m, 1), "mrr": 10.0 * c + m}
+         for c, first in first_month.items() for m in range(first, 13)]
+        + [{"customer_id": 3, "month": date(2024, m, 1), "mrr": 30.0} for m in (1, 2, 3, 5)]  # a gap
+        + [{"customer_id": 99, "month": date(2024, m, 1), "mrr": 7.0} for m in (4, 5, 9)]  # no customer
+        + [{"customer_id": 1, "month": date(2025, 2, 1), "mrr": -1.0}]  # future and negative
+    )
+    touchpoints = [
+        {"customer_id": cid, "occurred_at": pd.Timestamp(ts).to_pydatetime(), "subject": subj, "channel": ch}
+        for cid, ts, subj, ch in [
+            (1, "2024-03-01 10:00", "billing", "phone"), (1, "2024-03-05 09:00", "billing", "chat"),
+            (1, "2024-03-20 09:00", "billing", "phone"), (2, "2024-04-02 08:00", "technical", "email"),
+            (2, "2024-04-08 07:59", "technical", "phone"), (3, "2024-05-30 12:00", "general", "phone"),
+            (3, "2024-06-03 12:00", "general", None), (3, "2024-06-20 12:00", "general", "sms"),
+            (99, "2024-07-01 12:00", "general", "phone"), (99, "2024-07-02 12:00", "general", "phone"),
+            (4, "2024-12-31 23:00", "technical", "web"), (4, "2025-01-02 09:00", "technical", "web"),
+        ]
+    ] + [{"customer_id": 4, "occurred_at": pd.Timestamp("2024-11-02 10:00").to_pydatetime(),
+          "kind": "purchase", "amount": 40.0, "channel": "store"}]
+    build_database(path, customers=customers, touchpoints=touchpoints, monthly_revenue=revenue)
+    assert rollups.main(["--db", str(path)]) == rollups.EXIT_OK
+    end = date(2024, 12, 31)
+    filters = [
+        RetentionFilter(date(2024, 1, 1), end),
+        RetentionFilter(date(2024, 3, 3), end, segments=("consumer",)),
+        RetentionFilter(date(2024, 1, 1), end, regions=("north",)),
+        RetentionFilter(date(2024, 1, 1), end, segments=("consumer", "enterprise")),
+        RetentionFilter(date(2024, 2, 10), date(2024, 7, 15), channels=("phone",)),
+        RetentionFilter(date(2024, 1, 1), end, regions=("south",), channels=("sms", "web")),
+    ]
+    db = open_database(path)
+    try:
+        assert rollups.fresh_rollups(db, *rollups.ROLLUPS) is not None
+        for flt in filters:
+            for name, call in FUNCTIONS.items():
+                from_rollup = call(db, flt)
+                with rollups.disabled():
+                    live = call(db, flt)
+                assert_same_result(name, from_rollup, live)
+        # the duplicate pair: customer 2 is a duplicate of 1 only when both are selected
+        dq = metrics.data_quality_report(db, filters[0]).set_index("check")
+        assert dq.loc["duplicate_customer", "examples"] == [2, 4]
+        dq = metrics.data_quality_report(db, filters[1]).set_index("check")
+        assert dq.loc["duplicate_customer", "failing"] == 0
+    finally:
+        db.close()
