@@ -1020,8 +1020,11 @@ def note_signals_chart(summary: pd.DataFrame) -> go.Figure:
     d = summary[summary["signal"] != "any_signal"].iloc[::-1]
     names = [fmt.label(s) for s in d["signal"]]
     colours = [SIGNAL_COLOURS.get(s, NEUTRAL) for s in d["signal"]]
+    baseline = float(summary["baseline_churn_rate_90d"].iloc[0]) if len(summary) else float("nan")
+    churn_title = "Churn within 90 days after the note" + (
+        f" (dashed: no signal, {fmt.percent(baseline)})" if not pd.isna(baseline) else "")
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05,
-                        subplot_titles=["Share of notes", "Churn within 90 days after the note"])
+                        subplot_titles=["Share of notes", churn_title])
     fig.add_bar(x=d["share_of_notes"], y=names, orientation="h", marker_color=colours, row=1, col=1,
                 text=[f"{fmt.percent(v)} ({fmt.count(n)})" for v, n in zip(d["share_of_notes"], d["notes"])],
                 textposition="outside", cliponaxis=False, showlegend=False,
@@ -1032,10 +1035,8 @@ def note_signals_chart(summary: pd.DataFrame) -> go.Figure:
                 textposition="outside", cliponaxis=False, showlegend=False,
                 customdata=np.stack([d["churned_90d"], d["followed"]], axis=-1) if len(d) else None,
                 hovertemplate="%{y}: %{customdata[0]:,} of %{customdata[1]:,} churned<extra></extra>")
-    baseline = float(summary["baseline_churn_rate_90d"].iloc[0]) if len(summary) else float("nan")
     if not pd.isna(baseline):
-        fig.add_vline(x=baseline, line=dict(color=TEXT_COLOUR, dash="dash", width=2), row=1, col=2,
-                      annotation_text=f"no signal {fmt.percent(baseline)}", annotation_position="bottom right")
+        fig.add_vline(x=baseline, line=dict(color=TEXT_COLOUR, dash="dash", width=2), row=1, col=2)
     known = d[(d["followed"] >= MIN_FOLLOWED_FOR_TAKEAWAY) & d["lift"].notna()]
     commonest = d.loc[d["share_of_notes"].idxmax()] if len(d) and d["notes"].sum() else None
     parts = []
@@ -1096,9 +1097,10 @@ def predicted_clv_boxes(quantiles_by_group: dict[str, pd.DataFrame], dimension: 
     whiskers = 10th and 90th percentiles; light box historical, solid box predicted."""
     fig = go.Figure()
     medians: dict[str, tuple[float, float]] = {}
-    for i, (group, q) in enumerate(quantiles_by_group.items()):
+    for group, q in quantiles_by_group.items():
         if q.empty:
             continue
+        i = len(medians)  # the category's position on the axis
         name = fmt.label(group)
         for column, kind, alpha in (("clv_historical", "to date", 0.12), ("clv_predicted", "predicted", 0.55)):
             v = dict(zip(q["quantile"].round(3), q[column]))
@@ -1108,11 +1110,18 @@ def predicted_clv_boxes(quantiles_by_group: dict[str, pd.DataFrame], dimension: 
                 fillcolor=_rgba(colour(dimension, group), alpha), boxpoints=False, offsetgroup=kind,
                 legendgroup=kind, showlegend=False, hoverinfo="skip",
             ))
+        fig.add_annotation(x=i - 0.175, y=0, yref="paper", yanchor="top", yshift=-2, text="to date",
+                           showarrow=False, font=dict(size=FONT_SIZE - 3, color=MUTED))
+        fig.add_annotation(x=i + 0.175, y=0, yref="paper", yanchor="top", yshift=-2, text="predicted",
+                           showarrow=False, font=dict(size=FONT_SIZE - 3, color=MUTED))
         v_hist = dict(zip(q["quantile"].round(3), q["clv_historical"]))
         v_pred = dict(zip(q["quantile"].round(3), q["clv_predicted"]))
         medians[group] = (v_hist[0.5], v_pred[0.5])
-        fig.add_annotation(x=name, y=v_pred[0.5], text=fmt.money(v_pred[0.5]), showarrow=False, xshift=88,
-                           font=dict(size=FONT_SIZE - 1))
+        # a category axis places category i at x = i; grouped boxes sit ±0.175 either side
+        # (boxgap 0.3), so each median goes above its own box's upper whisker
+        for offset, v, colour_ in ((-0.175, v_hist, MUTED), (0.175, v_pred, TEXT_COLOUR)):
+            fig.add_annotation(x=i + offset, y=v[0.9], text=fmt.money(v[0.5]), showarrow=False, yshift=12,
+                               font=dict(size=FONT_SIZE - 2, color=colour_))
     if medians:
         hist = sum(h for h, _ in medians.values())
         pred = sum(p for _, p in medians.values())
@@ -1127,7 +1136,8 @@ def predicted_clv_boxes(quantiles_by_group: dict[str, pd.DataFrame], dimension: 
         title = "Predicted CLV"
     _base(fig, title, "Active scored customers: light box = CLV to date, solid box = predicted (to date + "
           "expected margin of the next 24 months); whiskers = 10th–90th percentile", height=430, legend=False)
-    fig.update_layout(boxmode="group")
+    fig.update_layout(boxmode="group", boxgap=0.3, boxgroupgap=0.3)
+    fig.update_xaxes(ticklabelstandoff=24)
     _money_axis(fig)
     return fig
 
@@ -1160,6 +1170,7 @@ def calibration_chart(calibration: pd.DataFrame) -> go.Figure:
           "prediction vs the share who churned; on the dashed line = calibrated", height=400)
     fig.update_xaxes(tickformat=".0%", range=[0, top], title_text="predicted churn probability")
     fig.update_yaxes(tickformat=".0%", range=[0, top], title_text="observed churn rate")
+    fig.update_layout(legend_y=-0.24)
     return fig
 
 
@@ -1189,21 +1200,22 @@ def lift_chart(lift: pd.DataFrame) -> go.Figure:
           "× = lift over the average) and cumulative share of churners (line)", height=420)
     top = float(d["churn_rate"].max()) * 1.25 if len(d) else 0.1
     fig.update_yaxes(tickformat=".0%", range=[0, top], title_text="churn rate", secondary_y=False)
-    fig.update_yaxes(tickformat=".0%", range=[0, 1.05], title_text="churners captured", showgrid=False,
-                     secondary_y=True)
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.05], tickvals=[0, 0.25, 0.5, 0.75, 1], title_text="churners captured",
+                     showgrid=False, secondary_y=True)
     fig.update_xaxes(title_text="risk decile (1 = riskiest 10%)", tickmode="linear", dtick=1)
+    fig.update_layout(legend_y=-0.24)
     return fig
 
 
 def importance_chart(importance: pd.DataFrame, top: int = 12) -> go.Figure:
     """Grouped permutation importance from the model card (`importance`: ``group``,
     ``auc_drop``, ``auc_drop_std``): the `top` largest, largest at the top, ± one
-    standard deviation."""
+    standard deviation in the label."""
     d = importance.sort_values("auc_drop", ascending=False).head(top).iloc[::-1]
     fig = go.Figure(go.Bar(
         x=d["auc_drop"], y=[fmt.label(g) for g in d["group"]], orientation="h", marker_color=GOOD,
-        error_x=dict(type="data", array=d["auc_drop_std"], color=MUTED, thickness=1.5),
-        text=[f"{v:.4f}" for v in d["auc_drop"]], textposition="outside", cliponaxis=False,
+        text=[f"{v:.4f} ± {sd:.4f}" for v, sd in zip(d["auc_drop"], d["auc_drop_std"])],
+        textposition="outside", cliponaxis=False,
         hovertemplate="%{y}: AUC falls by %{x:.4f} when shuffled<extra></extra>",
     ))
     if len(d):
@@ -1212,8 +1224,8 @@ def importance_chart(importance: pd.DataFrame, top: int = 12) -> go.Figure:
     else:
         title = "Driver importance"
     _base(fig, title, f"Drop in backtest ROC AUC when a driver group is shuffled (top {len(d)}; "
-          "bar = mean, whisker = ± 1 standard deviation)", height=max(300, 110 + 34 * len(d)), legend=False)
+          "mean ± standard deviation over repeated shuffles)", height=max(300, 110 + 34 * len(d)), legend=False)
     high = float((d["auc_drop"] + d["auc_drop_std"]).max()) if len(d) else 0.01
-    fig.update_xaxes(range=[min(0.0, float(d["auc_drop"].min()) if len(d) else 0.0), max(high, 0.001) * 1.3],
+    fig.update_xaxes(range=[min(0.0, float(d["auc_drop"].min()) if len(d) else 0.0), max(high, 0.001) * 1.45],
                      title_text="ROC AUC drop")
     return fig

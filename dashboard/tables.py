@@ -121,8 +121,9 @@ CARD_METRICS = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "top_decile_lift": "To
 
 def backtest_table(metrics: dict[str, dict[str, float]], improvement: dict[str, dict[str, float]]) -> pd.DataFrame:
     """The card's backtest metrics, one row per scorer (model, logistic, rule, base rate),
-    and the model's improvement over each baseline in "vs model" columns (model − baseline;
-    Brier: baseline − model, so positive = model better). Capture as a percentage."""
+    and the model's improvement over each baseline as signed text (model − baseline; Brier:
+    baseline − model, so positive = model better; "—" on the model's own row). Capture as a
+    percentage."""
     rows = []
     for key, name in SCORER_NAMES.items():
         if key not in metrics:
@@ -131,8 +132,8 @@ def backtest_table(metrics: dict[str, dict[str, float]], improvement: dict[str, 
         row = {"Scorer": name, **{label: m.get(metric) for metric, label in CARD_METRICS.items()}}
         row["Top-decile capture"] = row["Top-decile capture"] * 100.0 if row["Top-decile capture"] is not None else None
         gain = improvement.get(key, {})
-        row["Model's AUC gain"] = gain.get("roc_auc")
-        row["Model's Brier gain"] = gain.get("brier")
+        row["Model's AUC gain"] = f"{gain['roc_auc']:+.4f}" if "roc_auc" in gain else "—"
+        row["Model's Brier gain"] = f"{gain['brier']:+.5f}" if "brier" in gain else "—"
         rows.append(row)
     return pd.DataFrame(rows)
 

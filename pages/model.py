@@ -105,10 +105,10 @@ ui.table(backtest, "model_backtest", column_config={
     "Top-decile lift": st.column_config.NumberColumn("Top-decile lift", format="%.2f×"),
     "Top-decile capture": tables.percent_column("Top-decile capture", 1),
     "Brier score": st.column_config.NumberColumn("Brier score", format="%.5f"),
-    "Model's AUC gain": st.column_config.NumberColumn(
-        "Model's AUC gain", format="%+.4f", help="Model − this scorer, ROC AUC (positive = model better)"),
-    "Model's Brier gain": st.column_config.NumberColumn(
-        "Model's Brier gain", format="%+.5f", help="This scorer − model, Brier score (positive = model better)"),
+    "Model's AUC gain": st.column_config.TextColumn(
+        "Model's AUC gain", help="Model − this scorer, ROC AUC (positive = model better)"),
+    "Model's Brier gain": st.column_config.TextColumn(
+        "Model's Brier gain", help="This scorer − model, Brier score (positive = model better)"),
 })
 
 left, right = st.columns(2)

@@ -154,6 +154,6 @@ else:
         channel=examples["channel"].map(fmt.label), kind=examples["kind"].map(fmt.label))
     ui.table(tables.labelled(shown, {"signal": "Signal", "occurred_at": "Date", "channel": "Channel",
                                      "kind": "Kind", "language": "Language", "note": "Note"}),
-             "note_examples", column_config={
+             "note_examples", height=35 * (len(examples) + 1) + 3, column_config={
                  "Date": st.column_config.DatetimeColumn("Date", format="D MMM YYYY"),
                  "Note": st.column_config.TextColumn("Note", width="large")})

@@ -41,7 +41,8 @@ def test_page_shows_the_model_card(monkeypatch, scored_db, scored_db_path):
         assert "only ties logistic regression" in at.warning[0].value
     backtest = at.dataframe[0].value
     assert list(backtest["Scorer"]) == ["Model", "Logistic regression", "Rule", "Base rate"]
-    assert backtest.loc[1, "Model's AUC gain"] == card.improvement["logistic"]["roc_auc"]
+    assert backtest.loc[1, "Model's AUC gain"] == f"{card.improvement['logistic']['roc_auc']:+.4f}"
+    assert backtest.loc[0, "Model's AUC gain"] == "—"
     lexicon = next(d.value for d in at.dataframe if "Signal" in d.value.columns)
     assert list(lexicon["Signal"]) == ["Cancel intent", "Competitor", "Price", "Moving", "Dissatisfaction", "Billing"]
     holdout = card.text_signals["handwritten_holdout"]["price"]["recall"] * 100
