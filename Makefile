@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 SAMPLE_CUSTOMERS ?= 50000
 
-.PHONY: run test sample scores bench install install-test system-test-deps clean
+.PHONY: run test sample scores rollups bench install install-test system-test-deps clean
 
 # --- environments ---------------------------------------------------------------
 $(VENV)/.installed: requirements.txt constraints.txt
@@ -44,7 +44,12 @@ sample: $(VENV)/.installed
 scores: sample
 	$(BIN)/python -m analytics.score --if-missing
 
-run: scores
+# Precomputed metric rollups (docs/decisions/009-metric-rollups.md): rebuilt only when the
+# data changed since they were built; the generator already builds them for the sample.
+rollups: scores
+	$(BIN)/python -m analytics.rollups --if-stale
+
+run: rollups
 	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT)
 
 test: $(VENV)/.installed-test system-test-deps

@@ -47,6 +47,7 @@ def main() -> None:
                 st.Page(PAGES / "data_quality.py", title="Data quality", icon=":material/rule:"),
             ],
             "Reference": [
+                st.Page(PAGES / "model.py", title="Model", icon=":material/model_training:"),
                 st.Page(PAGES / "glossary.py", title="Metrics glossary", icon=":material/menu_book:", url_path="glossary"),
             ],
         }

@@ -17,7 +17,8 @@ def currency_symbol() -> str:
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    # pandas' NA (nullable string/boolean columns) is missing too; `str(pd.NA)` is "<NA>"
+    return value is None or (isinstance(value, float) and math.isnan(value)) or type(value).__name__ == "NAType"
 
 
 def count(value) -> str:
@@ -79,7 +80,7 @@ LABEL_OVERRIDES: dict[str, str] = {
 def label(value) -> str:
     """A raw value or column name for display: 'small_business' -> 'Small business',
     'tel_aviv' -> 'Tel Aviv', 'nrr' -> 'NRR'. Values stay raw in URLs and filters."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return "—"
     text = str(value)
     key = text.lower()

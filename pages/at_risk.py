@@ -132,7 +132,8 @@ table = pd.DataFrame({
 })
 money = f"{fmt.currency_symbol()}%,.0f"
 event = st.dataframe(
-    table, hide_index=True, key="table_at_risk", on_select="rerun", selection_mode="single-row", height=420,
+    table, hide_index=True, key="table_at_risk", on_select="rerun", selection_mode="single-row",
+    height=420 if len(table) > 10 else "auto",
     column_config={
         "Rank": st.column_config.NumberColumn("Rank", format="%d", width="small",
                                               help="1 = the largest expected loss in the selection"),
@@ -199,18 +200,19 @@ with st.container(border=True):
         fmt.label(f["segment"]), fmt.label(f["region"]), f"{fmt.label(f['plan'])} plan",
         fmt.label(f["contract_type"]), f"owner {f['account_owner'] or '—'}",
         f"☎ {f['phone'] or '—'}", f"✉ {f['email'] or '—'}") if x))
-    k = st.columns(6)
-    ui.kpi(k[0], "Churn risk (90 days)", fmt.percent(score.get("churn_probability")),
+    k = st.columns(3)
+    ui.kpi(k[0], "Churn risk, 90 days", fmt.percent(score.get("churn_probability")),
            help_text="Probability of churning within 90 days at the latest scoring.", anchor=g.EXPECTED_LOSS)
     ui.kpi(k[1], "Expected loss", fmt.money(score.get("expected_loss")),
            help_text="Churn probability × predicted CLV.", anchor=g.EXPECTED_LOSS)
     ui.kpi(k[2], "Predicted CLV", fmt.money(score.get("clv_predicted")),
            help_text="Margin to date plus the discounted margin still expected.", anchor=g.PREDICTIVE_CLV)
-    ui.kpi(k[3], "Historical CLV", fmt.money(profile.clv_historical),
+    k = st.columns(3)
+    ui.kpi(k[0], "Historical CLV", fmt.money(profile.clv_historical),
            help_text="Margin earned to the as-of date.", anchor=g.HISTORICAL_CLV)
-    ui.kpi(k[4], "MRR", fmt.money(f["monthly_revenue"], compact=False),
+    ui.kpi(k[1], "MRR", fmt.money(f["monthly_revenue"], compact=False),
            help_text="Current monthly recurring revenue.", anchor=g.MRR)
-    ui.kpi(k[5], "Customer for", fmt.months(profile.tenure_months, 0),
+    ui.kpi(k[2], "Customer for", fmt.months(profile.tenure_months, 0),
            help_text=f"Since {pd.Timestamp(f['signup_date']):%d %b %Y}; status at the as-of date: "
            f"{profile.status}.")
     reasons = [score.get(f"driver_{i}") for i in (1, 2, 3)]
@@ -244,14 +246,14 @@ with st.container(border=True):
             "When": timeline["occurred_at"],
             "What": timeline["kind"].map(fmt.label),
             "Channel": timeline["channel"].map(fmt.label),
-            "Direction": timeline["direction"].map(fmt.label),
-            "Subject": timeline["subject"].map(fmt.label),
-            "Agent": timeline["agent"],
-            "Outcome": timeline["outcome"].map(fmt.label),
-            "Resolved": timeline["resolved"],
-            "Note": timeline["note"],
+            "Note": timeline["note"].fillna(""),
             "Churn signals": timeline["signals"].map(lambda s: s if isinstance(s, str) else "")
                                                 .str.replace("_", " "),
+            "Outcome": timeline["outcome"].map(fmt.label),
+            "Resolved": timeline["resolved"],
+            "Subject": timeline["subject"].map(fmt.label),
+            "Direction": timeline["direction"].map(fmt.label),
+            "Agent": timeline["agent"].fillna(""),
         })
         ui.table(shown_timeline, f"timeline_{customer_id}", height=360, column_config={
             "When": st.column_config.DatetimeColumn("When", format="DD MMM YYYY, HH:mm"),

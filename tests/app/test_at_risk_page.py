@@ -82,7 +82,7 @@ def test_selecting_a_customer_opens_the_360_panel(monkeypatch, scored_db, scored
     at.selectbox(key="at_risk_customer").set_value(int(top["customer_id"])).run()
     no_exception(at)
     values = metric_values(at)
-    assert values["Churn risk (90 days)"] == fmt.percent(top["churn_probability"])
+    assert values["Churn risk, 90 days"] == fmt.percent(top["churn_probability"])
     assert values["Expected loss"] == fmt.money(top["expected_loss"])
     assert values["Predicted CLV"] == fmt.money(top["clv_predicted"])
     assert any(m.value == f"### {top['full_name']} · #{int(top['customer_id'])}" for m in at.markdown)

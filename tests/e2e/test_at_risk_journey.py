@@ -80,7 +80,7 @@ def test_filter_select_customer_and_download_the_list(page, app_url, tmp_path):
     option.click()
     expect(page.locator("h3", has_text=name)).to_be_visible(timeout=30_000)
     wait_until_idle(page)
-    for label in ("Churn risk (90 days)", "Expected loss", "Predicted CLV", "Historical CLV"):
+    for label in ("Churn risk, 90 days", "Expected loss", "Predicted CLV", "Historical CLV"):
         expect(page.locator('[data-testid="stMetric"]', has_text=label).first).to_be_visible()
     expect(page.get_by_text("Why the model flags this customer")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Timeline — \d+ touchpoints"))).to_be_visible()
