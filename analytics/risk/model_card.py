@@ -10,7 +10,7 @@ the data the production model was fitted on.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -75,6 +75,12 @@ class ModelCard:
     def from_json(cls, text: str) -> "ModelCard":
         data = json.loads(text)
         known = {f for f in cls.__dataclass_fields__}
+        required = {name for name, f in cls.__dataclass_fields__.items()
+                    if f.default is MISSING and f.default_factory is MISSING}
+        missing = sorted(required - set(data))
+        if missing:  # written by an older scorer: say what to do rather than fail on a field
+            raise ValueError(f"the stored model card predates fields {', '.join(missing)}; re-run "
+                             "python -m analytics.score to store a current one")
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def headline(self) -> str:
