@@ -291,6 +291,15 @@ def _saved_customers(key, flt: RetentionFilter) -> int:
     return metrics.saved_customers(database(), flt)
 
 
+def saved_customers_by_period(flt: RetentionFilter, periods: tuple[tuple[date, date], ...]) -> pd.DataFrame:
+    return _saved_customers_by_period(db_key(), point_in_time(flt), tuple(periods))
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Counting saved customers…")
+def _saved_customers_by_period(key, flt: RetentionFilter, periods: tuple[tuple[date, date], ...]) -> pd.DataFrame:
+    return metrics.saved_customers_by_period(database(), flt, periods)
+
+
 # --- customer value (analytics.metrics.value) ----------------------------------------------
 
 def customer_clv(flt: RetentionFilter) -> pd.DataFrame:
@@ -318,6 +327,15 @@ def clv_pareto(flt: RetentionFilter, top_share: float = 0.2) -> metrics.ParetoSh
 @st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing value concentration…")
 def _clv_pareto(key, flt: RetentionFilter, top_share: float) -> metrics.ParetoShare:
     return metrics.clv_pareto(database(), flt, top_share)
+
+
+def average_clv_at(flt: RetentionFilter, as_of_dates: tuple[date, ...]) -> pd.DataFrame:
+    return _average_clv_at(db_key(), point_in_time(flt), tuple(as_of_dates))
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing customer value over time…")
+def _average_clv_at(key, flt: RetentionFilter, as_of_dates: tuple[date, ...]) -> pd.DataFrame:
+    return metrics.average_clv_at(database(), flt, as_of_dates)
 
 
 def value_tiers(flt: RetentionFilter) -> pd.DataFrame:

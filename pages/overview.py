@@ -40,9 +40,15 @@ revenue_now = data.revenue_retention(cmp.current, "range")
 revenue_before = data.revenue_retention(cmp.previous, "range")
 monthly_revenue = data.revenue_retention(flt, "month")
 quarters = periods.quarter_windows(flt, SPARK_QUARTERS)
-clv_by_quarter = [data.clv_pareto(q) for q in quarters]
-saves_by_quarter = [data.saved_customers(q) for q in quarters]
-saves_before = data.saved_customers(periods.quarter_to_date(flt).previous)
+# the quarterly sparklines: one query per series, not one per quarter
+clv_at = data.average_clv_at(flt, tuple(q.end for q in quarters) + (cmp.previous.end,))
+clv_at = clv_at.set_index(clv_at["as_of"].dt.date)
+saves_before_window = periods.quarter_to_date(flt).previous
+saves = data.saved_customers_by_period(
+    flt, tuple((q.start, q.end) for q in quarters) + ((saves_before_window.start, saves_before_window.end),))
+saves = dict(zip(zip(saves["start"].dt.date, saves["end"].dt.date), saves["saved"].astype(int)))
+saves_by_quarter = [saves[(q.start, q.end)] for q in quarters]
+saves_before = saves[(saves_before_window.start, saves_before_window.end)]
 
 
 def first(df, column):
@@ -53,12 +59,8 @@ def rate_change(now, before):
     return None if fmt.percent(now) == "—" or fmt.percent(before) == "—" else fmt.points(now - before, 2)
 
 
-def average_clv(pareto) -> float:
-    return pareto.total_clv / pareto.customers if pareto.customers else float("nan")
-
-
-clv_now = average_clv(clv_by_quarter[-1])
-clv_before = average_clv(data.clv_pareto(cmp.previous))
+clv_now = float(clv_at.loc[quarters[-1].end, "average_clv"])
+clv_before = float(clv_at.loc[cmp.previous.end, "average_clv"])
 
 row1 = st.columns(4)
 ui.kpi(
@@ -100,9 +102,9 @@ ui.kpi(
 ui.kpi(
     row2[1], "Average historical CLV", fmt.money(clv_now),
     fmt.signed_money(clv_now - clv_before) if clv_before == clv_before else None,
-    help_text=f"Margin earned to date per customer, over the {fmt.count(clv_by_quarter[-1].customers)} "
+    help_text=f"Margin earned to date per customer, over the {fmt.count(clv_at.loc[quarters[-1].end, 'customers'])} "
     "customers who ever signed up. Sparkline: quarter ends.",
-    anchor=g.HISTORICAL_CLV, sparkline=[average_clv(p) for p in clv_by_quarter], chart_type="area",
+    anchor=g.HISTORICAL_CLV, sparkline=[clv_at.loc[q.end, "average_clv"] for q in quarters], chart_type="area",
 )
 quarter_name = periods.quarter_to_date(flt).name
 ui.kpi(

@@ -20,6 +20,7 @@ from analytics.metrics.funnel import (
     retention_funnel,
     retention_funnel_summary,
     saved_customers,
+    saved_customers_by_period,
 )
 from analytics.metrics.note_signals import (
     note_signal_examples,
@@ -45,6 +46,7 @@ from analytics.metrics.survival import (
 from analytics.metrics.targets import load_targets, quarter_actuals, targets_vs_actuals
 from analytics.metrics.value import (
     ParetoShare,
+    average_clv_at,
     clv_cac_ratio,
     clv_pareto,
     clv_quantiles,
@@ -63,6 +65,7 @@ __all__ = [
     "churn_reasons_by_month",
     "churn_summary",
     "clv_cac_ratio",
+    "average_clv_at",
     "clv_pareto",
     "clv_quantiles",
     "cohort_retention",
@@ -88,6 +91,7 @@ __all__ = [
     "revenue_retention",
     "satisfaction_trend",
     "saved_customers",
+    "saved_customers_by_period",
     "service_levels",
     "survival_durations",
     "survival_logrank",

@@ -20,7 +20,8 @@ as-of date ``flt.end``. Steps (each a subset of the previous one):
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date
+from typing import Literal, Sequence
 
 import ibis
 import pandas as pd
@@ -335,3 +336,43 @@ def saved_customers(db: Database, flt: RetentionFilter) -> int:
     )
     n = j.aggregate(n=j.saved_id.nunique())
     return int(execute(db, n)["n"].iloc[0])
+
+
+SAVED_BY_PERIOD_COLUMNS: dict[str, str] = {"start": "datetime64[ns]", "end": "datetime64[ns]", "saved": "int64"}
+
+
+def saved_customers_by_period(db: Database, flt: RetentionFilter,
+                              periods: Sequence[tuple[date, date]]) -> pd.DataFrame:
+    """`saved_customers` for several periods in one query (the Overview's quarterly
+    sparkline): for each (start, end), the distinct selected customers with a cancellation
+    request in [start, end] (selected channels) answered by an accepted retention offer up to
+    the end of `end`, still active after `end`. Periods may overlap; one row each, in the
+    order given (duplicates collapsed)."""
+    spans = list(dict.fromkeys((s, e) for s, e in periods))
+    if not spans:
+        return empty_frame(SAVED_BY_PERIOD_COLUMNS)
+    for s, e in spans:
+        if s > e:
+            raise ValueError(f"period start {s} is after its end {e}")
+    windows = ibis.memtable({"start": [s for s, _ in spans], "end": [e for _, e in spans]},
+                            schema={"start": "date", "end": "date"})
+    lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
+    req = touchpoints(db, as_filter(flt, start=lo, end=hi), in_period=True)
+    req = req.filter(req.kind == "cancellation_request")
+    calls = touchpoints(db, as_filter(flt, channels=(), start=lo, end=hi), in_period=False)
+    calls = calls.filter(calls.kind == "retention_call", calls.outcome == "offer_accepted")
+    c = customers(db, flt).select("customer_id", "churn_date")
+    pairs = req.join(calls, req.touchpoint_id == calls.related_touchpoint_id).select(
+        customer_id=req.customer_id, requested_at=req.occurred_at, answered_at=calls.occurred_at)
+    pairs = pairs.join(c, pairs.customer_id == c.customer_id)
+    w = pairs.cross_join(windows)
+    end_of_day = w.end.cast("timestamp") + ibis.interval(days=1)
+    w = w.filter(w.requested_at >= w.start.cast("timestamp"), w.requested_at < end_of_day,
+                 w.answered_at < end_of_day, w.churn_date.isnull() | (w.churn_date > w.end))
+    saved = w.group_by(["start", "end"]).aggregate(saved=w.customer_id.nunique())
+    j = windows.left_join(saved, (windows.start == saved.start) & (windows.end == saved.end)).select(
+        windows.start, windows.end, saved=ibis._.saved.fill_null(0))
+    df = execute(db, j)
+    df = df.set_index([pd.to_datetime(df["start"]), pd.to_datetime(df["end"])])
+    order = [(pd.Timestamp(s), pd.Timestamp(e)) for s, e in spans]
+    return conform(df.loc[order].reset_index(drop=True), SAVED_BY_PERIOD_COLUMNS)

@@ -282,3 +282,45 @@ def clv_cac_ratio(db: Database, flt: RetentionFilter, by: str = "segment") -> pd
     df["mean_cac"] = ratio(df["total_cac"], df["customers"])
     df["clv_cac_ratio"] = ratio(df["total_clv"], df["total_cac"])
     return conform(df, CAC_COLUMNS)
+
+
+AVERAGE_CLV_COLUMNS: dict[str, str] = {
+    "as_of": "datetime64[ns]",
+    "customers": "int64",
+    "total_clv": "float64",
+    "average_clv": "float64",
+}
+
+
+def average_clv_at(db: Database, flt: RetentionFilter, as_of_dates: Sequence[date]) -> pd.DataFrame:
+    """Average historical CLV at several as-of dates in one query — the Overview's
+    sparkline — with the definition of `clv_pareto` at each date d: over the selected
+    customers who signed up by d, total_clv = Σ margin_rate × (Σ MRR of the months up to
+    d's month + Σ purchases up to the end of d), average_clv = total_clv ÷ customers
+    (NaN when nobody signed up by d). One row per distinct date, oldest first."""
+    days = sorted(set(as_of_dates))
+    if not days:
+        return empty_frame(AVERAGE_CLV_COLUMNS)
+    dates = ibis.memtable({"as_of": days}, schema={"as_of": "date"})
+    c = customers(db, flt).select("customer_id", "signup_date",
+                                  margin=ibis._.margin_rate.fill_null(0.0))
+    base = c.cross_join(dates).filter(ibis._.signup_date <= ibis._.as_of)
+    population = base.group_by("as_of").aggregate(customers=base.count())
+    r = monthly_revenue(db, flt)
+    rj = r.join(base, r.customer_id == base.customer_id)
+    rj = rj.filter(rj.month <= rj.as_of.truncate("M"))
+    recurring = rj.group_by("as_of").aggregate(recurring=(rj.mrr * rj.margin).sum())
+    # Purchases are a customer fact, whatever channel they came through.
+    p = touchpoints(db, as_filter(flt, channels=(), start=min(days), end=max(days)), in_period=False)
+    p = p.filter(p.kind == "purchase", p.amount > 0)
+    pj = p.join(base, p.customer_id == base.customer_id)
+    pj = pj.filter(pj.occurred_at < pj.as_of.cast("timestamp") + ibis.interval(days=1))
+    purchases = pj.group_by("as_of").aggregate(purchases=(pj.amount * pj.margin).sum())
+    j = (dates.left_join(population, dates.as_of == population.as_of)
+         .left_join(recurring, dates.as_of == recurring.as_of)
+         .left_join(purchases, dates.as_of == purchases.as_of)
+         .select(dates.as_of, customers=ibis._.customers.fill_null(0),
+                 total_clv=(ibis._.recurring.fill_null(0.0) + ibis._.purchases.fill_null(0.0)).cast("float64")))
+    df = execute(db, j.order_by("as_of"))
+    df["average_clv"] = ratio(df["total_clv"], df["customers"])
+    return conform(df, AVERAGE_CLV_COLUMNS)
