@@ -16,6 +16,10 @@ from typing import Sequence
 
 DAYS_PER_MONTH = 365.25 / 12  # the average month, as in analytics.metrics (survival)
 DEFAULT_ACQUISITION_MULTIPLE = 5.0  # the brief: acquiring costs 5–7× keeping
+# Default unit costs of the programme (₪, editable on the ROI page; the leadership story
+# states them): one retention action (a call or an outreach) and one accepted offer.
+DEFAULT_COST_PER_ACTION = 20.0
+DEFAULT_COST_PER_OFFER = 100.0
 DEFAULT_HORIZONS = (12, 24)  # months
 
 

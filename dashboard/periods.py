@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from analytics.filters import RetentionFilter
-from analytics.metrics._common import add_months, month_end, quarter_label, quarter_start
+from analytics.dates import add_months, month_end, quarter_label, quarter_start
 
 QUARTER_TO_DATE = "Quarter to date"
 FILTER_PERIOD = "Filter period"

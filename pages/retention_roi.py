@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.roi import DEFAULT_ACQUISITION_MULTIPLE
+from analytics.roi import DEFAULT_ACQUISITION_MULTIPLE, DEFAULT_COST_PER_ACTION, DEFAULT_COST_PER_OFFER
 from dashboard import charts, data, glossary as g, periods, sidebar, tables, ui
 from dashboard import formatting as fmt
 
@@ -33,10 +33,10 @@ with st.container(border=True):
     st.markdown("**Assumptions**")
     cols = st.columns(4)
     cost_per_action = cols[0].number_input(
-        f"Cost of a retention action ({symbol})", min_value=0.0, value=20.0, step=5.0, format="%.0f", key="roi_action_cost",
+        f"Cost of a retention action ({symbol})", min_value=0.0, value=DEFAULT_COST_PER_ACTION, step=5.0, format="%.0f", key="roi_action_cost",
         help="One retention call or proactive outreach: agent time and overhead.")
     cost_per_offer = cols[1].number_input(
-        f"Cost of an accepted offer ({symbol})", min_value=0.0, value=100.0, step=10.0, format="%.0f", key="roi_offer_cost",
+        f"Cost of an accepted offer ({symbol})", min_value=0.0, value=DEFAULT_COST_PER_OFFER, step=10.0, format="%.0f", key="roi_offer_cost",
         help="Discount or benefit given when a customer accepts a retention offer.")
     multiple = cols[2].number_input(
         "Acquisition cost multiple", min_value=1.0, max_value=30.0, value=DEFAULT_ACQUISITION_MULTIPLE,

@@ -34,7 +34,9 @@ import pandas as pd
 from analytics import metrics, roi
 from analytics.db import Database
 from analytics.filters import RetentionFilter
-from analytics.metrics._common import add_months, empty_frame, quarter_start
+from analytics.dates import add_months, quarter_start
+from analytics.metrics._common import empty_frame
+from analytics.roi import DEFAULT_COST_PER_ACTION, DEFAULT_COST_PER_OFFER
 from analytics.metrics.targets import COMPARISON_COLUMNS
 from analytics.catalog import earliest_signup
 from dashboard import formatting as fmt
@@ -50,8 +52,6 @@ REACH_BASELINE = (0.20, 0.30)  # the case study: the retention unit reached 20â€
 Z_95 = 1.96
 
 # The ROI page's default assumptions (pages/retention_roi.py), so both show one ROI.
-DEFAULT_COST_PER_ACTION = 20.0
-DEFAULT_COST_PER_OFFER = 100.0
 DEFAULT_UNIT_COST = 1.0  # data quality: the "1" of the 1-10-100 rule
 
 SLIDE_KEYS = ("title", "kpis", "trend", "funnel", "segments", "value", "risk", "roi", "data_quality")
