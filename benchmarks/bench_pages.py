@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no database at {args.db}; run `make sample` first")
         return 1
     os.environ["RETENTION_DB"] = str(Path(args.db).resolve())
+    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")  # AppTest's bare-mode warnings are noise here
     import logging
 
     logging.getLogger("streamlit").setLevel(logging.ERROR)

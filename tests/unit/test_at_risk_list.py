@@ -126,10 +126,9 @@ def test_list_ranked_by_expected_loss_with_tiers_and_last_contact(db):
     assert c["risk_rank"].to_dict() == {2: 1, 1: 2, 3: 3}
     assert c["value_tier"].to_dict() == {2: "platinum", 1: "silver", 3: "bronze"}
     assert c.loc[1, "last_contact_at"] == pd.Timestamp("2024-12-01 10:00:00")
-    assert c.loc[1, "last_contact_kind"] == "complaint"
     assert c.loc[1, "days_since_contact"] == 30
     assert pd.isna(c.loc[2, "last_contact_at"]) and pd.isna(c.loc[2, "days_since_contact"])
-    assert c.loc[3, "last_contact_kind"] == "retention_call" and c.loc[3, "days_since_contact"] == 2
+    assert c.loc[3, "last_contact_at"] == pd.Timestamp("2024-12-29 09:30:00") and c.loc[3, "days_since_contact"] == 2
     assert c.loc[1, "full_name"] == "Dana Levi" and c.loc[1, "account_owner"] == "A"
 
 
