@@ -111,10 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no database at {args.db}; run `make sample` first")
         return 1
     os.environ["RETENTION_DB"] = str(Path(args.db).resolve())
-    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")  # AppTest's bare-mode warnings are noise here
     import logging
 
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    # AppTest's bare-mode warnings ("missing ScriptRunContext", "No runtime found") are noise
+    # here; streamlit's loggers carry their own levels, so switch warnings off globally
+    logging.disable(logging.WARNING)
     CLOCK.install()
     print(f"database: {args.db}; median of {args.repeat} runs; AppTest, no browser; "
           "(q …) = part of it spent in Ibis/DuckDB queries")
