@@ -302,24 +302,32 @@ def average_clv_at(db: Database, flt: RetentionFilter, as_of_dates: Sequence[dat
     if not days:
         return empty_frame(AVERAGE_CLV_COLUMNS)
     dates = ibis.memtable({"as_of": days}, schema={"as_of": "date"})
-    c = customers(db, flt).select("customer_id", "signup_date",
-                                  margin=ibis._.margin_rate.fill_null(0.0))
-    base = c.cross_join(dates).filter(ibis._.signup_date <= ibis._.as_of)
-    population = base.group_by("as_of").aggregate(customers=base.count())
+    # Pre-aggregate by (month or day, signup day) first — a few thousand groups — and only
+    # then pair with the dates: pairing raw revenue rows with every date multiplied 20M rows
+    # by the number of dates (11 s at 1M customers for five dates, 0.5 s this way).
+    c = customers(db, flt).select("customer_id", "signup_date", margin=ibis._.margin_rate.fill_null(0.0))
+    signups = c.group_by("signup_date").aggregate(n=c.count())
+    population = (signups.cross_join(dates).filter(ibis._.signup_date <= ibis._.as_of)
+                  .group_by("as_of").aggregate(customers=ibis._.n.sum()))
     r = monthly_revenue(db, flt)
-    rj = r.join(base, r.customer_id == base.customer_id)
-    rj = rj.filter(rj.month <= rj.as_of.truncate("M"))
-    recurring = rj.group_by("as_of").aggregate(recurring=(rj.mrr * rj.margin).sum())
+    rj = r.join(c, r.customer_id == c.customer_id)
+    by_month = rj.group_by([rj.month, rj.signup_date]).aggregate(value=(rj.mrr * rj.margin).sum())
+    recurring = (by_month.cross_join(dates)
+                 .filter(ibis._.month <= ibis._.as_of.truncate("M"), ibis._.signup_date <= ibis._.as_of)
+                 .group_by("as_of").aggregate(recurring=ibis._.value.sum()))
     # Purchases are a customer fact, whatever channel they came through.
     p = touchpoints(db, as_filter(flt, channels=(), start=min(days), end=max(days)), in_period=False)
     p = p.filter(p.kind == "purchase", p.amount > 0)
-    pj = p.join(base, p.customer_id == base.customer_id)
-    pj = pj.filter(pj.occurred_at < pj.as_of.cast("timestamp") + ibis.interval(days=1))
-    purchases = pj.group_by("as_of").aggregate(purchases=(pj.amount * pj.margin).sum())
+    pj = p.join(c, p.customer_id == c.customer_id)
+    by_day = pj.group_by(day=pj.occurred_at.cast("date"), signup_date=pj.signup_date).aggregate(
+        value=(pj.amount * pj.margin).sum())
+    purchases = (by_day.cross_join(dates)
+                 .filter(ibis._.day <= ibis._.as_of, ibis._.signup_date <= ibis._.as_of)
+                 .group_by("as_of").aggregate(purchases=ibis._.value.sum()))
     j = (dates.left_join(population, dates.as_of == population.as_of)
          .left_join(recurring, dates.as_of == recurring.as_of)
          .left_join(purchases, dates.as_of == purchases.as_of)
-         .select(dates.as_of, customers=ibis._.customers.fill_null(0),
+         .select(dates.as_of, customers=ibis._.customers.fill_null(0).cast("int64"),
                  total_clv=(ibis._.recurring.fill_null(0.0) + ibis._.purchases.fill_null(0.0)).cast("float64")))
     df = execute(db, j.order_by("as_of"))
     df["average_clv"] = ratio(df["total_clv"], df["customers"])

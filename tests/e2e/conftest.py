@@ -107,11 +107,16 @@ def page(browser):
 
 
 def wait_until_idle(page, timeout_ms: int = 30_000) -> None:
-    """Wait for the app to render and finish its script run."""
+    """Wait for the app to render and finish its script run: a heading in the main block,
+    and the app root's script state back to "notRunning" (Streamlit's own marker; the
+    running indicator alone appears only after a delay, so it can miss a run just begun)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
     page.wait_for_selector('[data-testid="stMain"] :is(h1, h2)', timeout=timeout_ms)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
+        "() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
+        " return app && app.getAttribute('data-test-script-state') === 'notRunning'"
+        " && !document.querySelector('[data-testid=\"stStatusWidget\"]'); }",
+        timeout=timeout_ms,
     )
     page.wait_for_timeout(300)
 
