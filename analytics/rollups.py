@@ -15,8 +15,6 @@ loaded, and fall back to the live query whenever the table cannot be trusted
 - `rollup_dq_failures` (failing record × check), `rollup_dq_duplicate_candidates`
   (members of name + e-mail / name + phone groups of two or more) and `rollup_dq_checked`
   (records examined per table × segment × region × plan × channel): data_quality_report;
-- `rollup_note_signals` (one row per touchpoint with a note: the churn signals it fires):
-  note_signal_summary, note_signal_trend, note_signal_examples;
 - `rollup_info` (one row per rollup): what the freshness check reads.
 
 The rollups keep the customer attributes the filters use (segment, region, plan; channel
@@ -76,18 +74,7 @@ REPEAT_CONTACTS = "rollup_repeat_contacts"
 DQ_FAILURES = "rollup_dq_failures"
 DQ_DUPLICATES = "rollup_dq_duplicate_candidates"
 DQ_CHECKED = "rollup_dq_checked"
-NOTE_SIGNALS = "rollup_note_signals"
-ROLLUPS = (CUSTOMER_VALUE, MRR_MOVEMENTS, REPEAT_CONTACTS, DQ_FAILURES, DQ_DUPLICATES, DQ_CHECKED, NOTE_SIGNALS)
-
-
-def expected_version(name: str) -> str:
-    """The version a fresh rollup `name` carries: `ROLLUP_VERSION`, and for the note
-    signals also a hash of the lexicon's patterns — a changed lexicon makes them stale."""
-    if name == NOTE_SIGNALS:
-        from analytics.risk.note_signals import lexicon_fingerprint
-
-        return f"{ROLLUP_VERSION}+{lexicon_fingerprint()}"
-    return ROLLUP_VERSION
+ROLLUPS = (CUSTOMER_VALUE, MRR_MOVEMENTS, REPEAT_CONTACTS, DQ_FAILURES, DQ_DUPLICATES, DQ_CHECKED)
 
 EXIT_OK, EXIT_ERROR, EXIT_LOCKED = 0, 2, 3
 
@@ -158,7 +145,7 @@ def fresh_rollups(db: Database, *names: str, as_of: date | None = None) -> tuple
     ).fetchall()
     if len(rows) < len(names):
         return None
-    if any(version != expected_version(name) for name, _, _, version in rows if name != INFO_TABLE):
+    if any(version != ROLLUP_VERSION for _, _, _, version in rows):
         return None
     if as_of is not None and any(built_as_of != as_of for _, built_as_of, _, _ in rows):
         return None
@@ -187,7 +174,7 @@ class RollupBuild:
 
 def _sources(db: Database, as_of: date) -> dict[str, ibis.Table]:
     # imported here: the metric modules import this module for `fresh_rollup`
-    from analytics.metrics import data_quality, note_signals, revenue, service, value
+    from analytics.metrics import data_quality, revenue, service, value
 
     return {
         CUSTOMER_VALUE: value.value_rollup_source(db, as_of),
@@ -196,7 +183,6 @@ def _sources(db: Database, as_of: date) -> dict[str, ibis.Table]:
         DQ_FAILURES: data_quality.failure_rollup_source(db, as_of),
         DQ_DUPLICATES: data_quality.duplicate_rollup_source(db),
         DQ_CHECKED: data_quality.checked_rollup_source(db),
-        NOTE_SIGNALS: note_signals.note_rollup_source(db),
     }
 
 
@@ -232,7 +218,7 @@ def build_rollups(db: Database) -> RollupBuild:
                 seconds[name] = time.perf_counter() - t0
                 con.execute(
                     f'insert into "{INFO_TABLE}" values (?, ?, ?, ?, ?, ?, ?)',
-                    [name, as_of, fingerprint, expected_version(name), rows[name], seconds[name],
+                    [name, as_of, fingerprint, ROLLUP_VERSION, rows[name], seconds[name],
                      datetime.now().replace(microsecond=0)],
                 )
         con.execute("commit")

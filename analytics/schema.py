@@ -148,18 +148,6 @@ OPTIONAL_TABLES: dict[str, dict[str, str]] = {
         "build_seconds": "DOUBLE",
         "built_at": "TIMESTAMP",
     },
-    # one row per touchpoint whose note holds text: the churn signals the note fires
-    # (analytics.risk.note_signals; the lexicon's hash is part of the rollup's version)
-    "rollup_note_signals": {
-        "touchpoint_id": "BIGINT",
-        "is_cancel_intent": "BOOLEAN",
-        "is_competitor": "BOOLEAN",
-        "is_price": "BOOLEAN",
-        "is_moving": "BOOLEAN",
-        "is_dissatisfaction": "BOOLEAN",
-        "is_billing": "BOOLEAN",
-        "is_any_signal": "BOOLEAN",
-    },
     "rollup_customer_value": {
         "customer_id": "BIGINT",
         "segment": "VARCHAR",

@@ -78,42 +78,20 @@ def _flag(signal: str) -> str:
     return f"is_{signal}"
 
 
-def _with_text(t: ibis.Table) -> ibis.Table:
-    return t.filter(t.note.notnull() & t.note.re_search(r"\S"))
-
-
-def _classify(texts: ibis.Table) -> ibis.Table:
-    """`texts` (with a ``note`` column) plus the ``is_<signal>`` and ``is_any_signal`` flags."""
+def classified_notes(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """The filter's notes (module docstring), one row per touchpoint, with a boolean
+    ``is_<signal>`` column per class and ``is_any_signal``. Each distinct text is
+    classified once and joined back (agents reuse phrasings; the regexes are the costly
+    part)."""
+    t = touchpoints(db, flt, in_period=True)
+    t = t.filter(t.note.notnull() & t.note.re_search(r"\S"))
+    texts = t.select("note").distinct()
     hits = note_signal_columns(texts.note)
     any_hit = ibis.literal(False)
     for hit in hits.values():
         any_hit = any_hit | hit
-    return texts.mutate(**{_flag(s): hit for s, hit in hits.items()}, **{_flag(ANY_SIGNAL): any_hit})
-
-
-def note_rollup_source(db: Database) -> ibis.Table:
-    """The content of ``rollup_note_signals`` (analytics/rollups.py): every touchpoint
-    whose note holds text, with the flags `classified_notes` would compute for it. Exact
-    for any filter, because a note's flags depend on its text alone."""
-    t = _with_text(db.table("touchpoints"))
-    texts = _classify(t.select("note").distinct())
-    flags = [_flag(s) for s in SIGNAL_ROWS]
-    return t.select("touchpoint_id", "note").inner_join(texts, "note").select("touchpoint_id", *flags)
-
-
-def classified_notes(db: Database, flt: RetentionFilter) -> ibis.Table:
-    """The filter's notes (module docstring), one row per touchpoint, with a boolean
-    ``is_<signal>`` column per class and ``is_any_signal``. Read from the precomputed
-    ``rollup_note_signals`` when it is fresh; else each distinct text is classified once
-    and joined back (agents reuse phrasings; the regexes are the costly part)."""
-    from analytics.rollups import NOTE_SIGNALS as ROLLUP, fresh_rollup
-
-    t = _with_text(touchpoints(db, flt, in_period=True))
+    texts = texts.mutate(**{_flag(s): hit for s, hit in hits.items()}, **{_flag(ANY_SIGNAL): any_hit})
     cols = ["touchpoint_id", "customer_id", "occurred_at", "channel", "kind", "note"]
-    rollup = fresh_rollup(db, ROLLUP)
-    if rollup is not None:
-        return t.select(*cols).inner_join(rollup, "touchpoint_id")
-    texts = _classify(t.select("note").distinct())
     return t.select(*cols).inner_join(texts, "note")
 
 

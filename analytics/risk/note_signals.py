@@ -354,15 +354,6 @@ def classify_note(text: str | None) -> frozenset[str]:
     return frozenset(s.name for s in _COMPILED if s.matches(text))
 
 
-def lexicon_fingerprint() -> str:
-    """A short hash of every compiled pattern: changes whenever the lexicon does, so
-    precomputed classifications (analytics.rollups) can tell they are out of date."""
-    import hashlib
-
-    text = "\n".join(f"{s.name}\t{s.positive}\t{s.negative}" for s in _COMPILED)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-
-
 def note_signal_columns(note: ibis.StringValue) -> dict[str, ibis.BooleanValue]:
     """Per class, an Ibis boolean that is true when the note fires it (false for NULL).
 

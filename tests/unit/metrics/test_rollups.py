@@ -36,9 +36,6 @@ FUNCTIONS = {
     "repeat_contact_rate (all channels)": lambda db, f: metrics.repeat_contact_rate(db, f, by_channel=False),
     "data_quality_report": metrics.data_quality_report,
     "data_quality_report (20 examples)": lambda db, f: metrics.data_quality_report(db, f, examples=20),
-    "note_signal_summary": metrics.note_signal_summary,
-    "note_signal_trend": metrics.note_signal_trend,
-    "note_signal_examples": metrics.note_signal_examples,
 }
 
 
@@ -139,15 +136,6 @@ def test_a_stale_rollup_is_ignored(db_copy, as_of):
                     assert_same_result(name, old, now)
     finally:
         db.close()
-
-
-def test_note_signals_go_stale_when_the_lexicon_changes(sample_db, monkeypatch):
-    assert rollups.fresh_rollup(sample_db, rollups.NOTE_SIGNALS) is not None
-    import analytics.risk.note_signals as lexicon
-
-    monkeypatch.setattr(lexicon, "lexicon_fingerprint", lambda: "edited")
-    assert rollups.fresh_rollup(sample_db, rollups.NOTE_SIGNALS) is None
-    assert rollups.fresh_rollup(sample_db, rollups.MRR_MOVEMENTS) is not None  # the others stay fresh
 
 
 def test_a_rollup_of_another_version_is_ignored(db_copy):
