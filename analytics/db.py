@@ -35,6 +35,15 @@ class DatabaseLocked(DatabaseError):
     """Another process holds DuckDB's write lock on the file."""
 
 
+def writer_locked_message(action: str, command: str, path, err: DatabaseError) -> str:
+    """What a command that writes the file (`python -m <command>`, which `action`s) says
+    when another program has it open: who most likely holds it and what to do."""
+    return (f"Cannot {action}: {path} is open in another program (DuckDB lets one program write, "
+            "and no one else may have it open meanwhile) — most likely the dashboard. Stop it "
+            f"(Ctrl+C in its terminal), run `python -m {command}` again, then restart the "
+            f"dashboard. Nothing was changed. ({err})")
+
+
 class DatabaseCorrupt(DatabaseError):
     """The file is not a readable DuckDB database."""
 

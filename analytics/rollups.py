@@ -61,7 +61,7 @@ from pathlib import Path
 import ibis
 
 from analytics.config import database_path
-from analytics.db import Database, DatabaseError, DatabaseLocked, open_database
+from analytics.db import Database, DatabaseError, DatabaseLocked, open_database, writer_locked_message
 from analytics.schema import OPTIONAL_TABLES, create_table_sql
 
 # Bump when a rollup's layout or meaning changes: rollups of another version are stale.
@@ -228,13 +228,6 @@ def build_rollups(db: Database) -> RollupBuild:
     return RollupBuild(as_of, rows, seconds, skipped)
 
 
-def _locked_message(path: Path, err: DatabaseError) -> str:
-    return (f"Cannot build rollups: {path} is open in another program (DuckDB lets one program "
-            "write, and no one else may have it open meanwhile) — most likely the dashboard. Stop "
-            "it (Ctrl+C in its terminal), run `python -m analytics.rollups` again, then restart the "
-            f"dashboard. Nothing was changed. ({err})")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, default=None,
@@ -255,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
                 db.close()
         db = open_database(path, read_only=False)
     except DatabaseLocked as err:
-        print(_locked_message(path, err), file=sys.stderr)
+        print(writer_locked_message("build rollups", "analytics.rollups", path, err), file=sys.stderr)
         return EXIT_LOCKED
     except DatabaseError as err:
         print(f"Cannot build rollups: {err}", file=sys.stderr)

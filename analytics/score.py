@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analytics.config import database_path
-from analytics.db import Database, DatabaseError, DatabaseLocked, open_database
+from analytics.db import Database, DatabaseError, DatabaseLocked, open_database, writer_locked_message
 from analytics.risk.defaults import (DEFAULT_HISTORY_MONTHS, DEFAULT_SAMPLE_SIZE, DEFAULT_SEED,
                                      DEFAULT_TRAIN_SNAPSHOTS)
 from analytics.schema import OPTIONAL_TABLES, create_table_sql
@@ -262,13 +262,6 @@ def backtest_summary(card: ModelCard) -> str:
     return "\n".join(lines)
 
 
-def _locked_message(path: Path, err: DatabaseError) -> str:
-    return (f"Cannot score: {path} is open in another program (DuckDB lets one program write, "
-            "and no one else may have it open meanwhile) — most likely the dashboard. Stop it "
-            "(Ctrl+C in its terminal), run `python -m analytics.score` again, then restart the "
-            f"dashboard. Nothing was changed. ({err})")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, default=None,
@@ -310,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
                 db.close()
         db = open_database(path, read_only=False)
     except DatabaseLocked as err:
-        print(_locked_message(path, err), file=sys.stderr)
+        print(writer_locked_message("score", "analytics.score", path, err), file=sys.stderr)
         return EXIT_LOCKED
     except (DatabaseError, ValueError) as err:
         print(f"Cannot score: {err}", file=sys.stderr)
