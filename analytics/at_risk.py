@@ -290,10 +290,16 @@ class AtRiskList:
     matching: int = 0
     matching_expected_loss: float = 0.0
     customers: pd.DataFrame = field(default_factory=lambda: empty_frame(AT_RISK_COLUMNS))
+    population_expected_loss: float = math.nan  # revenue at risk of the whole selection
 
     @property
     def truncated(self) -> bool:
         return len(self.customers) < self.matching
+
+    @property
+    def share_of_revenue_at_risk(self) -> float:
+        """The list's expected loss ÷ the selection's revenue at risk (NaN when unknown)."""
+        return ratio(self.matching_expected_loss, self.population_expected_loss) if self.matching else 0.0
 
 
 def driver_filter_available(db: Database) -> bool:
@@ -320,16 +326,17 @@ def _scored_selection(db: Database, flt: RetentionFilter, scored_on: date) -> ib
                                                    ibis.desc(narrow.churn_probability), narrow.customer_id]) + 1,
         value_rank=ibis.row_number().over(order_by=[ibis.desc(narrow.clv_predicted), narrow.customer_id]),
         population=narrow.count().over(),
+        population_loss=narrow.expected_loss.sum().over(),
     )
     tier = ibis.cases(*[(ranked.value_rank < ranked.population * share, name) for name, share in VALUE_TIERS[:-1]],
                       else_=VALUE_TIERS[-1][0])
-    ranked = ranked.select("customer_id", "risk_rank", "population", value_tier=tier)
+    ranked = ranked.select("customer_id", "risk_rank", "population", "population_loss", value_tier=tier)
     groups = {g: (s[g] if g in s.columns else ibis.null("string")) for g in DRIVER_GROUP_COLUMNS}
     wide = s.select("customer_id", "churn_probability", "clv_historical", "clv_predicted", "expected_loss",
                     "driver_1", "driver_2", "driver_3", **groups)
     j = ranked.join(wide, ranked.customer_id == wide.customer_id).join(c, ranked.customer_id == c.customer_id)
     return j.select(
-        ranked.customer_id, ranked.risk_rank, ranked.population, ranked.value_tier,
+        ranked.customer_id, ranked.risk_rank, ranked.population, ranked.population_loss, ranked.value_tier,
         *[wide[col] for col in wide.columns if col != "customer_id"],
         c.full_name, c.phone, c.email, c.account_owner, c.segment, c.region, c.plan, c.contract_type,
         c.signup_date, c.monthly_revenue)
@@ -401,6 +408,7 @@ def at_risk_customers(db: Database, flt: RetentionFilter, criteria: AtRiskCriter
         matching=int(df["matching"].iloc[0]),
         matching_expected_loss=float(df["matching_loss"].iloc[0]),
         customers=conform(df, AT_RISK_COLUMNS),
+        population_expected_loss=float(df["population_loss"].iloc[0]),
     )
 
 

@@ -83,7 +83,6 @@ if call_list.population == 0:
     ui.empty(ui.NO_MATCH)
     st.stop()
 
-summary = data.revenue_at_risk(flt)
 st.caption(f"Ranked by expected loss = 90-day churn probability × predicted CLV. Scores of "
            f"{call_list.scored_on:%d %b %Y} for the {fmt.count(call_list.population)} active customers of the "
            "selection; the sidebar's channel filter does not apply here. " + g.help_link(g.AT_RISK_LIST))
@@ -94,11 +93,9 @@ ui.kpi(cols[0], "Customers on the list", fmt.count(call_list.matching),
        "selection.", anchor=g.AT_RISK_LIST)
 ui.kpi(cols[1], "Their expected loss", fmt.money(call_list.matching_expected_loss),
        help_text="Σ churn probability × predicted CLV over the customers on the list.", anchor=g.EXPECTED_LOSS)
-share = (call_list.matching_expected_loss / summary.total_expected_loss
-         if summary.available and summary.total_expected_loss else float("nan"))
-ui.kpi(cols[2], "Share of revenue at risk", fmt.percent(share, 0),
+ui.kpi(cols[2], "Share of revenue at risk", fmt.percent(call_list.share_of_revenue_at_risk, 0),
        help_text=f"The list's expected loss ÷ the selection's revenue at risk "
-       f"({fmt.money(summary.total_expected_loss)}).", anchor=g.REVENUE_AT_RISK)
+       f"({fmt.money(call_list.population_expected_loss)}).", anchor=g.REVENUE_AT_RISK)
 listed = call_list.customers
 ui.kpi(cols[3], "Never contacted", fmt.count(int(listed["last_contact_at"].isna().sum())) if not
        call_list.truncated else "—",

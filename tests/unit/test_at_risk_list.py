@@ -121,6 +121,7 @@ def test_list_ranked_by_expected_loss_with_tiers_and_last_contact(db):
     assert r.available and r.scored_on == DEC
     assert (r.population, r.matching) == (3, 3)
     assert r.matching_expected_loss == pytest.approx(1000.0)
+    assert r.population_expected_loss == pytest.approx(1000.0) and r.share_of_revenue_at_risk == pytest.approx(1.0)
     c = r.customers.set_index("customer_id")
     assert ids(r) == [2, 1, 3]
     assert c["risk_rank"].to_dict() == {2: 1, 1: 2, 3: 3}
@@ -147,6 +148,7 @@ def test_criteria_narrow_the_list_without_reranking(db, criteria, expected, loss
     assert ids(r) == expected
     assert r.population == 3 and r.matching == len(expected)
     assert r.matching_expected_loss == pytest.approx(loss)
+    assert r.share_of_revenue_at_risk == pytest.approx(loss / 1000.0)  # of the selection's 1,000
     full_rank = {2: 1, 1: 2, 3: 3}
     assert r.customers["risk_rank"].tolist() == [full_rank[i] for i in expected]
 
