@@ -33,7 +33,7 @@ import pandas as pd
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers
 from analytics.metrics._common import conform, empty_frame, execute, ratio
-from analytics.metrics.value import customer_value_table
+from analytics.metrics.value import VALUE_TIERS, customer_value_table, value_tier
 
 SCORES_TABLE = "churn_scores"
 PROBABILITY_COLUMNS = ("churn_probability", "probability", "p_churn", "risk_probability")
@@ -210,10 +210,9 @@ CONTACT_KINDS: tuple[str, ...] = (
     "proactive_outreach",
 )
 DRIVER_GROUP_COLUMNS = ("driver_group_1", "driver_group_2", "driver_group_3")
-# Value tiers of the call list, by rank of *predicted* CLV among the scored customers of the
-# selection — the same shares as analytics.metrics.value.VALUE_TIERS (which ranks historical
+# Value tiers of the call list rank *predicted* CLV among the scored customers of the
+# selection, with the shares of analytics.metrics.value.VALUE_TIERS (which ranks historical
 # CLV): the list is about the value still to come.
-from analytics.metrics.value import VALUE_TIERS  # noqa: E402
 
 AT_RISK_COLUMNS: dict[str, str] = {
     "risk_rank": "int64",  # 1 = largest expected loss in the selection
@@ -328,9 +327,8 @@ def _scored_selection(db: Database, flt: RetentionFilter, scored_on: date) -> ib
         population=narrow.count().over(),
         population_loss=narrow.expected_loss.sum().over(),
     )
-    tier = ibis.cases(*[(ranked.value_rank < ranked.population * share, name) for name, share in VALUE_TIERS[:-1]],
-                      else_=VALUE_TIERS[-1][0])
-    ranked = ranked.select("customer_id", "risk_rank", "population", "population_loss", value_tier=tier)
+    ranked = ranked.select("customer_id", "risk_rank", "population", "population_loss",
+                           value_tier=value_tier(ranked.value_rank, ranked.population))
     groups = {g: (s[g] if g in s.columns else ibis.null("string")) for g in DRIVER_GROUP_COLUMNS}
     wide = s.select("customer_id", "churn_probability", "clv_historical", "clv_predicted", "expected_loss",
                     "driver_1", "driver_2", "driver_3", **groups)
@@ -414,10 +412,9 @@ def at_risk_customers(db: Database, flt: RetentionFilter, criteria: AtRiskCriter
 
 # --- customer 360 ----------------------------------------------------------------------------
 
-PROFILE_FIELDS = tuple(c for c in ("customer_id", "full_name", "email", "phone", "segment", "region", "plan",
-                                   "contract_type", "acquisition_channel", "acquisition_cost", "signup_date",
-                                   "churn_date", "churn_reason", "monthly_revenue", "margin_rate",
-                                   "loyalty_member", "account_owner"))
+PROFILE_FIELDS = ("customer_id", "full_name", "email", "phone", "segment", "region", "plan", "contract_type",
+                  "acquisition_channel", "acquisition_cost", "signup_date", "churn_date", "churn_reason",
+                  "monthly_revenue", "margin_rate", "loyalty_member", "account_owner")
 
 
 @dataclass(frozen=True)

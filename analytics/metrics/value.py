@@ -135,10 +135,7 @@ def _ranked(base: ibis.Table) -> ibis.Table:
         value_rank=ibis.row_number().over(order_by=[ibis.desc(base.clv), base.customer_id]),
         population=base.count().over(),
     )
-    tier = ibis.cases(
-        *[(ranked.value_rank < ranked.population * share, name) for name, share in VALUE_TIERS[:-1]],
-        else_=VALUE_TIERS[-1][0],
-    )
+    tier = value_tier(ranked.value_rank, ranked.population)
     return ranked.mutate(value_tier=tier)
 
 
@@ -148,6 +145,13 @@ def value_rollup_source(db: Database, as_of: date) -> ibis.Table:
     the rank and tier within the whole population (what an unfiltered call returns; a
     filtered call ranks its selection again). Stored in rank order."""
     return _ranked(_live_value_base(db, RetentionFilter(as_of, as_of))).order_by("value_rank")
+
+
+def value_tier(value_rank: ibis.IntegerValue, population: ibis.IntegerValue) -> ibis.StringValue:
+    """The `VALUE_TIERS` name of a 0-based value rank among `population` customers:
+    platinum when rank < 0.1·N, gold < 0.3·N, silver < 0.6·N, else bronze."""
+    return ibis.cases(*[(value_rank < population * share, name) for name, share in VALUE_TIERS[:-1]],
+                      else_=VALUE_TIERS[-1][0])
 
 
 def customer_value_table(db: Database, flt: RetentionFilter, ranked: bool = True) -> ibis.Table:
