@@ -31,7 +31,7 @@ import ibis
 import pandas as pd
 
 from analytics.db import Database
-from analytics.filters import RetentionFilter, customers
+from analytics.filters import RetentionFilter, customers, touchpoints
 from analytics.metrics._common import conform, empty_frame, execute, ratio
 from analytics.metrics.value import VALUE_TIERS, customer_value_table, value_tier
 
@@ -342,9 +342,8 @@ def _scored_selection(db: Database, flt: RetentionFilter, scored_on: date) -> ib
 
 def _last_contacts(db: Database, as_of: date) -> ibis.Table:
     """Per customer, the time of the latest conversation (`CONTACT_KINDS`) up to the end of `as_of`."""
-    t = db.table("touchpoints")
-    upper = ibis.literal(as_of).cast("timestamp") + ibis.interval(days=1)
-    t = t.filter(t.kind.isin(CONTACT_KINDS), t.occurred_at < upper)
+    t = touchpoints(db, RetentionFilter(as_of, as_of), in_period=False)  # all channels, up to as_of's end
+    t = t.filter(t.kind.isin(CONTACT_KINDS))
     # only the time: the kind of that contact (an arg_max over 20M rows) would cost as much
     # again at 1M customers, and the customer-360 timeline shows it
     return t.group_by("customer_id").aggregate(last_contact_at=t.occurred_at.max())
@@ -521,9 +520,8 @@ def customer_timeline(db: Database, customer_id: int, as_of: date) -> pd.DataFra
     from analytics.risk.note_signals import classify_note
 
     cid = _customer_id(customer_id)
-    t = db.table("touchpoints")
-    upper = ibis.literal(as_of).cast("timestamp") + ibis.interval(days=1)
-    t = t.filter(t.customer_id == cid, t.occurred_at < upper)
+    t = touchpoints(db, RetentionFilter(as_of, as_of), in_period=False)  # all channels, up to as_of's end
+    t = t.filter(t.customer_id == cid)
     cols = [c for c in TIMELINE_COLUMNS if c != "signals"]
     df = execute(db, t.order_by([ibis.desc(t.occurred_at), ibis.desc(t.touchpoint_id)]).select(*cols))
     if df.empty:
