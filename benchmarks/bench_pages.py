@@ -2,7 +2,7 @@
 process), warm (rerun with the same filter) and after a filter change (a segment picked
 in the sidebar: every cached result misses again).
 
-    python -m benchmarks.bench_pages [--db data/sample.duckdb] [--repeat 3]
+    python -m benchmarks.bench_pages [--db data/sample.duckdb] [--repeat 3] [--page Overview ...]
 
 Targets (measured, not asserted): ≤ 1.5 s cold and ≤ 0.5 s on a filter change on the
 50,000-customer sample. The figure is the median of `--repeat` runs. AppTest runs the
@@ -106,7 +106,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per page; the median is printed")
     parser.add_argument("--json", default=str(ROOT / "bench-results" / "pages.json"),
                         help="where to write the figures as JSON (gitignored folder)")
+    parser.add_argument("--page", action="append", default=None, metavar="NAME",
+                        help="benchmark only this page (its title, e.g. Overview, or file stem, e.g. "
+                        "service_signals; case-insensitive); repeatable. Default: every page")
     args = parser.parse_args(argv)
+    pages = PAGES
+    if args.page:
+        wanted = {name.casefold() for name in args.page}
+        pages = [(title, page) for title, page in PAGES
+                 if title.casefold() in wanted or Path(page).stem.casefold() in wanted]
+        unknown = wanted - {t.casefold() for t, _ in pages} - {Path(p).stem.casefold() for _, p in pages}
+        if unknown:
+            parser.error(f"unknown page(s) {sorted(unknown)}; choose from {[t for t, _ in PAGES]}")
     if not Path(args.db).is_file():
         print(f"no database at {args.db}; run `make sample` first")
         return 1
@@ -122,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'page':26s} {'cold':>7s} {'(q)':>7s} {'warm':>7s} {'filter':>7s} {'(q)':>7s}   "
           f"targets ≤{TARGET_COLD} s cold, ≤{TARGET_CHANGE} s filter change")
     results = {}
-    for title, page in PAGES:
+    for title, page in pages:
         runs = [measure(page) for _ in range(args.repeat)]
         (cold, cold_q), (warm, _), (change, change_q) = (
             (statistics.median(r[i][0] for r in runs), statistics.median(r[i][1] for r in runs)) for i in range(3))
