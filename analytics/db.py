@@ -77,6 +77,9 @@ class Database:
     read_only: bool
     connection: duckdb.DuckDBPyConnection
     _local: threading.local = field(default_factory=threading.local, repr=False)
+    # Facts about the file that cannot change while a read-only connection holds it (DuckDB
+    # admits no writer meanwhile), e.g. whether the rollups are fresh; shared by threads.
+    read_only_facts: dict = field(default_factory=dict, repr=False)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's own cursor (created on first use, then reused by the thread)."""
