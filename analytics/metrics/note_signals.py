@@ -78,21 +78,50 @@ def _flag(signal: str) -> str:
     return f"is_{signal}"
 
 
-def classified_notes(db: Database, flt: RetentionFilter) -> ibis.Table:
-    """The filter's notes (module docstring), one row per touchpoint, with a boolean
-    ``is_<signal>`` column per class and ``is_any_signal``. Each distinct text is
-    classified once and joined back (agents reuse phrasings; the regexes are the costly
-    part)."""
+def _notes_and_texts(db: Database, flt: RetentionFilter) -> tuple[ibis.Table, ibis.Table]:
+    """(the filter's touchpoints with a non-NULL note, its distinct texts with ``is_note``
+    — the text is not blank — the ``is_<signal>`` flags and ``is_any_signal``), to be
+    joined on ``note``. A blank text fires no signal.
+
+    Agents reuse a few hundred phrasings across millions of notes, so every regex runs
+    once per distinct text. Blank texts are flagged, not filtered out: DuckDB pushes a
+    filter on the text down through the DISTINCT into the scan of every row."""
     t = touchpoints(db, flt, in_period=True)
-    t = t.filter(t.note.notnull() & t.note.re_search(r"\S"))
+    t = t.filter(t.note.notnull())
     texts = t.select("note").distinct()
     hits = note_signal_columns(texts.note)
     any_hit = ibis.literal(False)
     for hit in hits.values():
         any_hit = any_hit | hit
-    texts = texts.mutate(**{_flag(s): hit for s, hit in hits.items()}, **{_flag(ANY_SIGNAL): any_hit})
+    texts = texts.mutate(is_note=texts.note.re_search(r"\S"), **{_flag(s): hit for s, hit in hits.items()},
+                         **{_flag(ANY_SIGNAL): any_hit})
+    return t, texts
+
+
+def classified_notes(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """The filter's notes (module docstring), one row per touchpoint, with a boolean
+    ``is_<signal>`` column per class and ``is_any_signal``. Each distinct text is
+    classified once and joined back (agents reuse phrasings; the regexes are the costly
+    part)."""
+    t, texts = _notes_and_texts(db, flt)
     cols = ["touchpoint_id", "customer_id", "occurred_at", "channel", "kind", "note"]
-    return t.select(*cols).inner_join(texts, "note")
+    j = t.select(*cols).inner_join(texts, "note")
+    return j.filter(j.is_note).drop("is_note")
+
+
+def _note_counts(db: Database, flt: RetentionFilter, *keys: str) -> ibis.Table:
+    """Notes per `keys` (columns or ``month``): ``all_notes`` and one count per signal in
+    `SIGNAL_ROWS`. Counted per distinct text first — a few hundred texts, not millions of
+    rows, reach the join with the flags."""
+    t, texts = _notes_and_texts(db, flt)
+    group = {k: (t.occurred_at.truncate("M").cast("date") if k == "month" else t[k]) for k in keys}
+    per_text = t.group_by(note=t.note, **group).aggregate(n=t.count())
+    j = per_text.inner_join(texts, "note")
+    sums = dict(all_notes=j.n.sum(where=j.is_note).fill_null(0),
+                **{s: j.n.sum(where=j[_flag(s)]).fill_null(0) for s in SIGNAL_ROWS})
+    counts = j.group_by(*keys).aggregate(**sums) if keys else j.aggregate(**sums)
+    # a key whose notes are all blank has no notes: as if it were absent
+    return counts.filter(counts.all_notes > 0) if keys else counts
 
 
 def note_signal_summary(db: Database, flt: RetentionFilter) -> pd.DataFrame:
@@ -106,17 +135,23 @@ def note_signal_summary(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     on every row), ``lift`` (churn_rate_90d ÷ baseline_churn_rate_90d; NaN when either is
     unknown or the baseline is 0). Rates are NaN when nobody was followed (a period shorter
     than 90 days). No notes in the selection -> empty frame."""
-    n = classified_notes(db, flt)
-    counts = n.aggregate(all_notes=n.count(), **{s: n.count(where=n[_flag(s)]) for s in SIGNAL_ROWS})
-    totals = execute(db, counts).iloc[0]
+    totals = execute(db, _note_counts(db, flt)).iloc[0]
     all_notes = int(totals["all_notes"])
     if all_notes == 0:
         return empty_frame(SUMMARY_COLUMNS)
 
-    day = n.occurred_at.cast("date")
+    t, texts = _notes_and_texts(db, flt)
+    n = t.select("customer_id", "occurred_at", "note").inner_join(texts, "note")
+    # the day of the earliest note = the earliest day; cast once per customer, not per note.
+    # A customer whose notes are all blank gets NULL everywhere and counts nowhere below.
     firsts = n.group_by("customer_id").aggregate(
-        first_note=day.min(), **{f"first_{s}": day.min(where=n[_flag(s)]) for s in SIGNAL_ROWS})
-    c = db.table("customers").select("customer_id", "churn_date")
+        first_note=n.occurred_at.min(where=n.is_note), **{f"first_{s}": n.occurred_at.min(where=n[_flag(s)]) for s in SIGNAL_ROWS})
+    firsts = firsts.mutate(**{c: firsts[c].cast("date") for c in firsts.columns if c.startswith("first_")})
+    c = db.table("customers")
+    # churn_date <= first + 90 days  <=>  first >= churn_date - 90 days: one date
+    # subtraction per customer instead of one per signal
+    c = c.select("customer_id", "churn_date",
+                 horizon_start=(c.churn_date - ibis.interval(days=HORIZON_DAYS)).cast("date"))
     j = firsts.inner_join(c, "customer_id")
     cutoff = flt.end - timedelta(days=HORIZON_DAYS)
 
@@ -124,7 +159,7 @@ def note_signal_summary(db: Database, flt: RetentionFilter) -> pd.DataFrame:
         return first.notnull() & (first <= cutoff) & (j.churn_date.isnull() | (j.churn_date >= first))
 
     def churned(first: ibis.DateValue) -> ibis.BooleanValue:
-        return followed(first) & (j.churn_date <= first + ibis.interval(days=HORIZON_DAYS))
+        return followed(first) & (first >= j.horizon_start)
 
     aggs: dict[str, ibis.Value] = {}
     for s in SIGNAL_ROWS:
@@ -164,11 +199,7 @@ def note_signal_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     without notes are absent; ``partial`` marks a month clipped by the period. Columns
     ``month`` (first day), ``signal``, ``notes``, ``all_notes``, ``share_of_notes``,
     ``partial``; sorted by month, then signal in `SIGNAL_ROWS` order."""
-    n = classified_notes(db, flt)
-    month = n.occurred_at.truncate("M").cast("date")
-    agg = n.group_by(month=month).aggregate(
-        all_notes=n.count(), **{s: n.count(where=n[_flag(s)]) for s in SIGNAL_ROWS})
-    wide = execute(db, agg.order_by("month"))
+    wide = execute(db, _note_counts(db, flt, "month").order_by("month"))
     if wide.empty:
         return empty_frame(TREND_COLUMNS)
     partial = {pd.Timestamp(p.start.replace(day=1)): p.partial for p in periods(flt.start, flt.end, "month")}
@@ -192,14 +223,20 @@ def note_signal_examples(db: Database, flt: RetentionFilter, per_signal: int = 3
     ``kind``, ``language`` ('he' / 'en'), ``note``; classes in `NOTE_SIGNALS` order."""
     if per_signal < 1:
         raise ValueError(f"per_signal must be at least 1, got {per_signal}")
-    n = classified_notes(db, flt)
-    parts = [n.filter(n[_flag(s)]).select("touchpoint_id", "occurred_at", "channel", "kind", "note",
-                                          signal=ibis.literal(s))
+    t, texts = _notes_and_texts(db, flt)  # a blank text fires nothing, so is never an example
+    # Each text's newest note (latest occurred_at, then highest touchpoint_id): found by a
+    # max per text and a join back, so only that moment's rows — not every note — are
+    # ranked; a text fires the same classes wherever it occurs.
+    newest_at = t.group_by("note").aggregate(newest=t.occurred_at.max())
+    latest = t.inner_join(newest_at, [t.note == newest_at.note, t.occurred_at == newest_at.newest])
+    latest = latest.mutate(text_rank=ibis.row_number().over(group_by=latest.note,
+                                                            order_by=latest.touchpoint_id.desc()))
+    latest = latest.filter(latest.text_rank == 0).inner_join(texts, "note")
+    parts = [latest.filter(latest[_flag(s)]).select("touchpoint_id", "occurred_at", "channel", "kind", "note",
+                                                    signal=ibis.literal(s))
              for s in NOTE_SIGNALS]
     u = ibis.union(*parts)
     u = u.mutate(language=ibis.ifelse(u.note.re_search(_HEBREW_LETTER), "he", "en"))
-    u = u.mutate(text_rank=ibis.row_number().over(group_by=[u.signal, u.note], order_by=_newest(u)))
-    u = u.filter(u.text_rank == 0)
     u = u.mutate(language_rank=ibis.row_number().over(group_by=[u.signal, u.language], order_by=_newest(u)))
     u = u.filter(u.language_rank < per_signal)
     df = execute(db, u)
