@@ -10,7 +10,8 @@ loaded, and fall back to the live query whenever the table cannot be trusted
 
 - `rollup_customer_value` (one row per customer who signed up by the as-of date):
   customer_clv, clv_quantiles, clv_pareto, value_tiers, clv_cac_ratio;
-- `rollup_mrr_movements` (month × segment × region × plan): mrr_movements;
+- `rollup_mrr_movements` (month × segment × region × plan): mrr_movements, and
+  revenue_retention over one-month periods;
 - `rollup_repeat_contacts` (day × channel × segment × region × plan): repeat_contact_rate;
 - `rollup_dq_failures` (failing record × check), `rollup_dq_duplicate_candidates`
   (members of name + e-mail / name + phone groups of two or more) and `rollup_dq_checked`
@@ -65,7 +66,7 @@ from analytics.db import Database, DatabaseError, DatabaseLocked, open_database,
 from analytics.schema import OPTIONAL_TABLES, create_table_sql
 
 # Bump when a rollup's layout or meaning changes: rollups of another version are stale.
-ROLLUP_VERSION = "1"
+ROLLUP_VERSION = "2"  # 2: rollup_mrr_movements keeps each month's starting book
 
 INFO_TABLE = "rollup_info"
 CUSTOMER_VALUE = "rollup_customer_value"

@@ -176,6 +176,10 @@ OPTIONAL_TABLES: dict[str, dict[str, str]] = {
         "expansion_mrr": "DOUBLE",
         "contraction_mrr": "DOUBLE",
         "churned_mrr": "DOUBLE",
+        "book_customers": "BIGINT",
+        "book_start_mrr": "DOUBLE",
+        "book_end_mrr": "DOUBLE",
+        "book_kept_mrr": "DOUBLE",
     },
     "rollup_repeat_contacts": {
         "day": "DATE",

@@ -146,7 +146,9 @@ def movement_rollup_source(db: Database) -> ibis.Table:
     month. A month's movement depends only on MRR in that month and the one before, so
     summing the cube's rows for the selected groups gives the live result for any month
     range and population filter. Revenue rows without a customer record keep NULL
-    attributes (counted only when no population filter is set, as live)."""
+    attributes (counted only when no population filter is set, as live). The ``book_*``
+    columns sum the pairs with MRR > 0 in m-1 — a one-month period's starting book in
+    `revenue_retention`."""
     # a view: without it Ibis would try to extend the outer join inside the pairs
     pairs = _movement_pairs(db.table("monthly_revenue")).view()
     c = db.table("customers")
@@ -157,11 +159,17 @@ def movement_rollup_source(db: Database) -> ibis.Table:
     )
     arriving = (p.prev <= 0) & (p.cur > 0)
     is_new = p.signup_m.isnull() | (p.signup_m == p.m)
+    book = p.prev > 0
     return p.group_by(month_key=p.m, segment=p.segment, region=p.region, plan=p.plan).aggregate(
         pairs=p.count(),
         new_mrr=p.cur.sum(where=arriving & is_new),
         reactivation_mrr=p.cur.sum(where=arriving & ~is_new),
         **_movement_sums(p),
+        # the month's starting book (paying in m-1), for `revenue_retention` by month
+        book_customers=p.count(where=book),
+        book_start_mrr=p.prev.sum(where=book),
+        book_end_mrr=p.cur.sum(where=book),
+        book_kept_mrr=ibis.least(p.prev, p.cur).sum(where=book),
     )
 
 
@@ -253,7 +261,9 @@ def revenue_retention(db: Database, flt: RetentionFilter, freq: Freq = "month") 
     New customers of the period are outside S, so they never lift NRR. Periods are the
     calendar months (``freq="month"``) or quarters of the month range, or the whole range
     (``"range"``); ``partial`` marks a quarter clipped by the range. Rates are NaN when
-    the start MRR is 0. Empty selection -> empty frame with the columns above.
+    the start MRR is 0. Empty selection -> empty frame with the columns above. When every
+    period is one month, summed from ``rollup_mrr_movements`` when that is fresh
+    (docs/decisions/009-metric-rollups.md).
     """
     first, last = _month_range(flt)
     spans = periods(first, month_end(last), freq)
@@ -261,6 +271,62 @@ def revenue_retention(db: Database, flt: RetentionFilter, freq: Freq = "month") 
     def key(d) -> int:
         return d.year * 12 + d.month
 
+    rollup = None
+    if all(month_start(s.start) == month_start(s.end) for s in spans):
+        # one-month periods: start and end are months m-1 and m, a pair of the MRR-movement
+        # rollup (docs/decisions/009-metric-rollups.md)
+        rollup = fresh_rollup(db, MRR_MOVEMENTS)
+    if rollup is not None:
+        df = _book_from_rollup(db, rollup, flt, [key(s.start) for s in spans])
+    else:
+        df = _book_live(db, flt, spans, key)
+    if df.empty:
+        return empty_frame(RETENTION_COLUMNS)
+    frame = pd.DataFrame(
+        {
+            "period_idx": range(len(spans)),
+            "period": [s.label for s in spans],
+            "first_month": [month_start(s.start) for s in spans],
+            "last_month": [month_start(s.end) for s in spans],
+            "partial": [s.partial for s in spans],
+        }
+    )
+    df = frame.merge(df, on="period_idx", how="left")
+    df = df.fillna({c: 0 for c in df.columns if c not in frame.columns})
+    df["gross_revenue_churn"] = ratio(df["churned_mrr"] + df["contraction_mrr"], df["start_mrr"])
+    df["nrr"] = ratio(df["retained_end_mrr"], df["start_mrr"])
+    df["grr"] = ratio(df["kept_mrr"], df["start_mrr"])
+    return conform(df, RETENTION_COLUMNS)
+
+
+def _book_from_rollup(db: Database, rollup: ibis.Table, flt: RetentionFilter, month_keys: list[int]) -> pd.DataFrame:
+    """`revenue_retention`'s per-period sums for one-month periods (period i = month
+    ``month_keys[i]``), from the ``book_*`` and movement columns of the MRR-movement
+    rollup. The movement definitions restricted to the book (MRR > 0 in m-1) are the
+    retention ones: expansion needs prev > 0, contraction cur > 0 and cur < prev, churned
+    prev > 0. Periods without a book are absent, as live."""
+    cube = rollup.filter(rollup.month_key.isin(month_keys))
+    for column, values in (("segment", flt.segments), ("region", flt.regions), ("plan", flt.plans)):
+        if values:
+            cube = cube.filter(cube[column].isin(values))
+    agg = cube.group_by(m=cube.month_key).aggregate(
+        start_customers=cube.book_customers.sum(),
+        start_mrr=cube.book_start_mrr.sum(),
+        retained_end_mrr=cube.book_end_mrr.sum(),
+        kept_mrr=cube.book_kept_mrr.sum(),
+        expansion_mrr=cube.expansion_mrr.sum(),
+        contraction_mrr=cube.contraction_mrr.sum(),
+        churned_mrr=cube.churned_mrr.sum(),
+    )
+    df = execute(db, agg.filter(agg.start_customers > 0))
+    df["period_idx"] = df["m"].map({k: i for i, k in enumerate(month_keys)})
+    return df.drop(columns="m")
+
+
+def _book_live(db: Database, flt: RetentionFilter, spans: list, key) -> pd.DataFrame:
+    """`revenue_retention`'s per-period sums from ``monthly_revenue``: one row per
+    period index that has a starting book."""
+    first, last = _month_range(flt)
     starts = pd.DataFrame(
         {"m": [key(add_months(month_start(s.start), -1)) for s in spans], "period_idx": range(len(spans))}
     )
@@ -289,21 +355,4 @@ def revenue_retention(db: Database, flt: RetentionFilter, freq: Freq = "month") 
         contraction_mrr=(book.start - book.end).sum(where=(book.end > 0) & (book.end < book.start)),
         churned_mrr=book.start.sum(where=book.end <= 0),
     )
-    df = execute(db, agg)
-    if df.empty:
-        return empty_frame(RETENTION_COLUMNS)
-    frame = pd.DataFrame(
-        {
-            "period_idx": range(len(spans)),
-            "period": [s.label for s in spans],
-            "first_month": [month_start(s.start) for s in spans],
-            "last_month": [month_start(s.end) for s in spans],
-            "partial": [s.partial for s in spans],
-        }
-    )
-    df = frame.merge(df, on="period_idx", how="left")
-    df = df.fillna({c: 0 for c in df.columns if c not in frame.columns})
-    df["gross_revenue_churn"] = ratio(df["churned_mrr"] + df["contraction_mrr"], df["start_mrr"])
-    df["nrr"] = ratio(df["retained_end_mrr"], df["start_mrr"])
-    df["grr"] = ratio(df["kept_mrr"], df["start_mrr"])
-    return conform(df, RETENTION_COLUMNS)
+    return execute(db, agg)

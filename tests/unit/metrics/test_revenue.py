@@ -17,6 +17,9 @@ from analytics.metrics.revenue import (
     mrr_movements,
     revenue_retention,
 )
+from analytics import rollups
+from analytics.db import open_database
+from tests.builders import build_database
 from tests.unit.metrics.conftest import d, open_built
 
 CUSTOMERS = [
@@ -54,6 +57,19 @@ def db(make_db):
     return make_db(customers=[dict(c) for c in CUSTOMERS], monthly_revenue=_revenue_rows())
 
 
+@pytest.fixture(params=["live", "rollup"])
+def db_either_path(request, tmp_path):
+    """The same data, without rollups (live queries) and with fresh rollups."""
+    path = tmp_path / f"revenue-{request.param}.duckdb"
+    build_database(path, customers=[dict(c) for c in CUSTOMERS], monthly_revenue=_revenue_rows())
+    if request.param == "rollup":
+        assert rollups.main(["--db", str(path)]) == rollups.EXIT_OK
+    db = open_database(path)
+    assert (rollups.fresh_rollup(db, rollups.MRR_MOVEMENTS) is not None) == (request.param == "rollup")
+    yield db
+    db.close()
+
+
 def test_mrr_and_arpu(db):
     df = mrr_by_month(db, Q1)
     assert list(df.columns) == list(MRR_COLUMNS)
@@ -77,8 +93,8 @@ def test_mrr_movements(db):
     assert mar.end_mrr == 370
 
 
-def test_revenue_retention_by_month(db):
-    df = revenue_retention(db, Q1, "month")
+def test_revenue_retention_by_month(db_either_path):
+    df = revenue_retention(db_either_path, Q1, "month")
     assert list(df.columns) == list(RETENTION_COLUMNS)
     # Jan: book = Dec payers c1 100, c2 50, c4 200 = 350 -> Jan 120 + 50 + 200 = 370.
     # Feb: book = Jan payers 120 + 50 + 30 + 200 = 400 -> 80 + 50 + 0 + 200 = 330;

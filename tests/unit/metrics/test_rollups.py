@@ -26,6 +26,9 @@ from tests.builders import build_database
 # Every function that reads a rollup, as a call returning a DataFrame.
 FUNCTIONS = {
     "mrr_movements": metrics.mrr_movements,
+    "revenue_retention (month)": lambda db, f: metrics.revenue_retention(db, f, "month"),
+    # one-month periods only: over a quarter the live query answers (nothing to compare)
+    "revenue_retention (range)": lambda db, f: metrics.revenue_retention(db, f.with_period(f.end.replace(day=1), f.end), "range"),
     "customer_clv": metrics.customer_clv,
     "clv_quantiles": metrics.clv_quantiles,
     "clv_pareto": lambda db, f: pd.DataFrame([asdict(metrics.clv_pareto(db, f))]),
