@@ -26,6 +26,7 @@ from analytics import at_risk, catalog, metrics, roi
 from analytics.config import database_path
 from analytics.db import Database, DatabaseError, open_database
 from analytics.filters import RetentionFilter
+from analytics.metrics.funnel import select_summary
 from reports.story import Story, gather_story
 
 RESULT_TTL_SECONDS = 600
@@ -245,23 +246,19 @@ def _churn_reasons_by_month(key, flt: RetentionFilter) -> pd.DataFrame:
 # --- funnels (analytics.metrics.funnel) ----------------------------------------------------
 
 def retention_funnel(flt: RetentionFilter, sla_hours: float = 24.0) -> pd.DataFrame:
-    return _retention_funnel(db_key(), flt, float(sla_hours))
-
-
-@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Building the retention funnel…")
-def _retention_funnel(key, flt: RetentionFilter, sla_hours: float) -> pd.DataFrame:
-    return metrics.retention_funnel(database(), flt, sla_hours)
+    return metrics.funnel_steps(retention_funnel_summary(flt, None, sla_hours))
 
 
 def retention_funnel_summary(
     flt: RetentionFilter, by: str | None = None, sla_hours: float = 24.0
 ) -> pd.DataFrame:
-    return _retention_funnel_summary(db_key(), flt, by, float(sla_hours))
+    """One dimension of the funnel summaries; all four come from one cached query."""
+    return select_summary(_retention_funnel_summaries(db_key(), flt, float(sla_hours)), by)
 
 
-@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Splitting the retention funnel…")
-def _retention_funnel_summary(key, flt: RetentionFilter, by: str | None, sla_hours: float) -> pd.DataFrame:
-    return metrics.retention_funnel_summary(database(), flt, by, sla_hours)
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Building the retention funnel…")
+def _retention_funnel_summaries(key, flt: RetentionFilter, sla_hours: float) -> pd.DataFrame:
+    return metrics.retention_funnel_summaries(database(), flt, sla_hours)
 
 
 def proactive_funnel(flt: RetentionFilter) -> pd.DataFrame:

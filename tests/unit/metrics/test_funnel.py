@@ -11,9 +11,12 @@ from analytics.metrics.funnel import (
     SUMMARY_COLUMNS,
     proactive_funnel,
     proactive_retention_comparison,
+    funnel_steps,
     retention_funnel,
+    retention_funnel_summaries,
     retention_funnel_summary,
     saved_customers,
+    select_summary,
 )
 from analytics.schema import OPTIONAL_TABLES
 from tests.unit.metrics.conftest import d, dt
@@ -136,6 +139,21 @@ def test_funnel_by_channel_agent_segment(db):
     assert by_agent.loc["A", "accepted"] == 2  # R1 (accepted with B, counted on its first agent) and R8
     by_segment = retention_funnel_summary(db, H1, by="segment").set_index("group")
     assert by_segment["requests"].to_dict() == {"consumer": 6, "enterprise": 1}
+
+
+def test_all_summaries_in_one_query_equal_each_summary(db):
+    stacked = retention_funnel_summaries(db, H1)
+    assert stacked["dimension"].tolist() == ["all"] + ["segment"] * 2 + ["channel"] * 3 + ["agent"] * 3
+    # the hand-checked counts above, read out of the stacked frame
+    assert select_summary(stacked, "agent").set_index("group")["requests"].to_dict() == {
+        "(no attempt)": 2, "A": 3, "B": 2}
+    assert select_summary(stacked).iloc[0][["requests", "accepted", "within_sla"]].tolist() == [7, 3, 4]
+    for by in (None, "segment", "channel", "agent"):
+        assert select_summary(stacked, by).equals(retention_funnel_summary(db, H1, by))
+    assert funnel_steps(select_summary(stacked)).equals(retention_funnel(db, H1))
+    nobody = retention_funnel_summaries(db, RetentionFilter(H1.start, H1.end, channels=("sms",)))
+    assert nobody.empty and select_summary(nobody, "agent").empty
+    assert funnel_steps(select_summary(nobody)).empty
 
 
 def test_channel_filter_is_the_request_channel(db):
