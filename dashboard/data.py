@@ -180,13 +180,24 @@ def _cohort_retention(key, flt: RetentionFilter, basis: str) -> pd.DataFrame:
     return metrics.cohort_retention(database(), flt, basis)
 
 
+# The survival curves, medians and log-rank test all start from the same durations query:
+# fetch it once per (filter, dimension) and derive the three from it.
+def survival_durations(flt: RetentionFilter, by: str | None = None) -> pd.DataFrame:
+    return _survival_durations(db_key(), point_in_time(flt), by)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Reading customer lifetimes…")
+def _survival_durations(key, flt: RetentionFilter, by: str | None) -> pd.DataFrame:
+    return metrics.survival_durations(database(), flt, by)
+
+
 def kaplan_meier(flt: RetentionFilter, by: str | None = None, unit: str = "months") -> pd.DataFrame:
     return _kaplan_meier(db_key(), point_in_time(flt), by, unit)
 
 
 @st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Fitting survival curves…")
 def _kaplan_meier(key, flt: RetentionFilter, by: str | None, unit: str) -> pd.DataFrame:
-    return metrics.kaplan_meier(database(), flt, by, unit)
+    return metrics.kaplan_meier_from_durations(survival_durations(flt, by), unit)
 
 
 def median_lifetime(flt: RetentionFilter, by: str | None = None, unit: str = "months") -> pd.DataFrame:
@@ -195,7 +206,7 @@ def median_lifetime(flt: RetentionFilter, by: str | None = None, unit: str = "mo
 
 @st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing median lifetimes…")
 def _median_lifetime(key, flt: RetentionFilter, by: str | None, unit: str) -> pd.DataFrame:
-    return metrics.median_lifetime(database(), flt, by, unit)
+    return metrics.median_lifetime_from_durations(survival_durations(flt, by), unit)
 
 
 def survival_logrank(flt: RetentionFilter, by: str) -> metrics.LogrankResult:
@@ -204,7 +215,7 @@ def survival_logrank(flt: RetentionFilter, by: str) -> metrics.LogrankResult:
 
 @st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Running the log-rank test…")
 def _survival_logrank(key, flt: RetentionFilter, by: str) -> metrics.LogrankResult:
-    return metrics.survival_logrank(database(), flt, by)
+    return metrics.logrank_from_durations(survival_durations(flt, by), by)
 
 
 def churn_by_dimension(flt: RetentionFilter, by: str) -> pd.DataFrame:

@@ -41,7 +41,10 @@ from analytics.metrics.service import (
 from analytics.metrics.survival import (
     LogrankResult,
     kaplan_meier,
+    kaplan_meier_from_durations,
+    logrank_from_durations,
     median_lifetime,
+    median_lifetime_from_durations,
     survival_durations,
     survival_logrank,
 )
@@ -99,6 +102,9 @@ __all__ = [
     "service_levels",
     "survival_durations",
     "survival_logrank",
+    "kaplan_meier_from_durations",
+    "logrank_from_durations",
+    "median_lifetime_from_durations",
     "targets_vs_actuals",
     "tenure_at_churn",
     "value_tiers",

@@ -150,8 +150,13 @@ def kaplan_meier(
     months), ``survival``, ``ci_lower``, ``ci_upper``, ``at_risk``, ``events``,
     ``censored`` (customers censored at that time). Empty selection -> empty frame.
     """
+    return kaplan_meier_from_durations(survival_durations(db, flt, by, signed_up_in_period), unit)
+
+
+def kaplan_meier_from_durations(durations: pd.DataFrame, unit: Unit = "days") -> pd.DataFrame:
+    """`kaplan_meier` of a `survival_durations` frame already fetched (the page fetches
+    the durations once and derives curves, medians and the log-rank test from them)."""
     scale = _scale(unit)
-    durations = survival_durations(db, flt, by, signed_up_in_period)
     if durations.empty:
         return empty_frame(CURVE_COLUMNS)
     parts = []
@@ -184,8 +189,12 @@ def median_lifetime(
     observed duration (more than half the customers outlive the data). Columns ``group``,
     ``customers``, ``churned`` (events), ``median_lifetime``, ``median_ci_lower``,
     ``median_ci_upper``; empty selection -> empty frame."""
+    return median_lifetime_from_durations(survival_durations(db, flt, by, signed_up_in_period), unit)
+
+
+def median_lifetime_from_durations(durations: pd.DataFrame, unit: Unit = "months") -> pd.DataFrame:
+    """`median_lifetime` of a `survival_durations` frame already fetched."""
     scale = _scale(unit)
-    durations = survival_durations(db, flt, by, signed_up_in_period)
     if durations.empty:
         return empty_frame(MEDIAN_COLUMNS)
     rows = []
@@ -215,7 +224,11 @@ def survival_logrank(
     """Multivariate log-rank test (lifelines `multivariate_logrank_test`, durations in
     days, case weights = customer counts) of H0: every group of dimension `by` has the
     same churn hazard. A small p-value says the curves differ; it does not say which."""
-    durations = survival_durations(db, flt, by, signed_up_in_period)
+    return logrank_from_durations(survival_durations(db, flt, by, signed_up_in_period), by)
+
+
+def logrank_from_durations(durations: pd.DataFrame, by: str) -> LogrankResult:
+    """`survival_logrank` of a `survival_durations` frame (grouped by `by`) already fetched."""
     groups = tuple(sorted(durations["group"].unique())) if not durations.empty else ()
     if len(groups) < 2:
         return LogrankResult(by, groups, float("nan"), max(len(groups) - 1, 0), float("nan"))
