@@ -267,6 +267,16 @@ def retention_funnel_summary(
     return select_summary(_retention_funnel_summaries(db_key(), flt, float(sla_hours)), by)
 
 
+def retention_funnel_overall(flt: RetentionFilter, sla_hours: float = 24.0) -> pd.DataFrame:
+    """Only the overall row, from its own (smaller) query: for pages that need no split."""
+    return _retention_funnel_overall(db_key(), flt, float(sla_hours))
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Building the retention funnel…")
+def _retention_funnel_overall(key, flt: RetentionFilter, sla_hours: float) -> pd.DataFrame:
+    return metrics.retention_funnel_summary(database(), flt, None, sla_hours)
+
+
 @st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Building the retention funnel…")
 def _retention_funnel_summaries(key, flt: RetentionFilter, sla_hours: float) -> pd.DataFrame:
     return metrics.retention_funnel_summaries(database(), flt, sla_hours)

@@ -20,7 +20,7 @@ if churn.empty:
     ui.empty(ui.NO_MATCH)
     st.stop()
 
-funnel = data.retention_funnel_summary(flt)
+funnel = data.retention_funnel_overall(flt)
 proactive = data.proactive_funnel(flt)
 pareto = data.clv_pareto(flt)
 average_clv = pareto.total_clv / pareto.customers if pareto.customers else 0.0
