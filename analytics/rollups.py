@@ -12,6 +12,7 @@ loaded, and fall back to the live query whenever the table cannot be trusted
   customer_clv, clv_quantiles, clv_pareto, value_tiers, clv_cac_ratio;
 - `rollup_mrr_movements` (month × segment × region × plan): mrr_movements, and
   revenue_retention over one-month periods;
+- `rollup_clv_accrual` (first day counted × segment × region × plan): average_clv_at;
 - `rollup_repeat_contacts` (day × channel × segment × region × plan): repeat_contact_rate;
 - `rollup_dq_failures` (failing record × check), `rollup_dq_duplicate_candidates`
   (members of name + e-mail / name + phone groups of two or more) and `rollup_dq_checked`
@@ -42,7 +43,7 @@ dashboard) it says so and exits with status 3, changing nothing. `--if-stale` do
 when every rollup is fresh (for `make run`, before the dashboard starts).
 
 Each rollup's content is defined next to its metric, by the same Ibis expressions as the
-live query (`value.value_rollup_source`, `revenue.movement_rollup_source`,
+live query (`value.value_rollup_source`, `revenue.movement_rollup_source`, `value.clv_accrual_rollup_source`,
 `service.repeat_rollup_source`, `data_quality.*_rollup_source`), so the two paths cannot
 drift apart unnoticed; tests compare them on the generated sample.
 """
@@ -66,16 +67,17 @@ from analytics.db import Database, DatabaseError, DatabaseLocked, open_database,
 from analytics.schema import OPTIONAL_TABLES, create_table_sql
 
 # Bump when a rollup's layout or meaning changes: rollups of another version are stale.
-ROLLUP_VERSION = "2"  # 2: rollup_mrr_movements keeps each month's starting book
+ROLLUP_VERSION = "3"  # 2: rollup_mrr_movements keeps each month's starting book; 3: rollup_clv_accrual
 
 INFO_TABLE = "rollup_info"
 CUSTOMER_VALUE = "rollup_customer_value"
 MRR_MOVEMENTS = "rollup_mrr_movements"
+CLV_ACCRUAL = "rollup_clv_accrual"
 REPEAT_CONTACTS = "rollup_repeat_contacts"
 DQ_FAILURES = "rollup_dq_failures"
 DQ_DUPLICATES = "rollup_dq_duplicate_candidates"
 DQ_CHECKED = "rollup_dq_checked"
-ROLLUPS = (CUSTOMER_VALUE, MRR_MOVEMENTS, REPEAT_CONTACTS, DQ_FAILURES, DQ_DUPLICATES, DQ_CHECKED)
+ROLLUPS = (CUSTOMER_VALUE, MRR_MOVEMENTS, CLV_ACCRUAL, REPEAT_CONTACTS, DQ_FAILURES, DQ_DUPLICATES, DQ_CHECKED)
 
 EXIT_OK, EXIT_ERROR, EXIT_LOCKED = 0, 2, 3
 
@@ -190,6 +192,7 @@ def _sources(db: Database, as_of: date) -> dict[str, ibis.Table]:
     return {
         CUSTOMER_VALUE: value.value_rollup_source(db, as_of),
         MRR_MOVEMENTS: revenue.movement_rollup_source(db),
+        CLV_ACCRUAL: value.clv_accrual_rollup_source(db),
         REPEAT_CONTACTS: service.repeat_rollup_source(db),
         DQ_FAILURES: data_quality.failure_rollup_source(db, as_of),
         DQ_DUPLICATES: data_quality.duplicate_rollup_source(db),

@@ -181,6 +181,14 @@ OPTIONAL_TABLES: dict[str, dict[str, str]] = {
         "book_end_mrr": "DOUBLE",
         "book_kept_mrr": "DOUBLE",
     },
+    "rollup_clv_accrual": {
+        "counts_from": "DATE",
+        "segment": "VARCHAR",
+        "region": "VARCHAR",
+        "plan": "VARCHAR",
+        "customers": "BIGINT",
+        "value": "DOUBLE",
+    },
     "rollup_repeat_contacts": {
         "day": "DATE",
         "channel": "VARCHAR",

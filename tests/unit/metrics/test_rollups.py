@@ -30,6 +30,9 @@ FUNCTIONS = {
     # one-month periods only: over a quarter the live query answers (nothing to compare)
     "revenue_retention (range)": lambda db, f: metrics.revenue_retention(db, f.with_period(f.end.replace(day=1), f.end), "range"),
     "customer_clv": metrics.customer_clv,
+    # quarter ends, a mid-month day, the filter's start and a day before any history
+    "average_clv_at": lambda db, f: metrics.average_clv_at(
+        db, f, (f.end, f.end - timedelta(days=47), f.start, date(f.end.year - 1, 12, 31), date(2000, 1, 1))),
     "clv_quantiles": metrics.clv_quantiles,
     "clv_pareto": lambda db, f: pd.DataFrame([asdict(metrics.clv_pareto(db, f))]),
     "value_tiers": metrics.value_tiers,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from analytics.filters import RetentionFilter
@@ -12,12 +13,16 @@ from analytics.metrics.value import (
     CUSTOMER_VALUE_COLUMNS,
     QUANTILE_COLUMNS,
     TIER_COLUMNS,
+    average_clv_at,
     clv_cac_ratio,
     clv_pareto,
     clv_quantiles,
     customer_clv,
     value_tiers,
 )
+from analytics import rollups
+from analytics.db import open_database
+from tests.builders import build_database
 from tests.unit.metrics.conftest import d, dt
 
 Q1 = RetentionFilter(d("2024-01-01"), d("2024-03-31"))  # as-of Mar 31
@@ -57,6 +62,36 @@ CLV = {3: 1000.0, 1: 170.0, 4: 30.0, 2: 20.0, 6: 0.0}
 def db(make_db):
     return make_db(customers=[dict(c) for c in CUSTOMERS], monthly_revenue=REVENUE,
                    touchpoints=[dict(t) for t in TOUCHPOINTS])
+
+
+@pytest.fixture(params=["live", "rollup"])
+def db_either_path(request, tmp_path):
+    """The same data, without rollups (live queries) and with fresh rollups."""
+    path = tmp_path / f"value-{request.param}.duckdb"
+    build_database(path, customers=[dict(c) for c in CUSTOMERS], monthly_revenue=REVENUE,
+                   touchpoints=[dict(t) for t in TOUCHPOINTS])
+    if request.param == "rollup":
+        assert rollups.main(["--db", str(path)]) == rollups.EXIT_OK
+    db = open_database(path)
+    assert (rollups.fresh_rollup(db, rollups.CLV_ACCRUAL) is not None) == (request.param == "rollup")
+    yield db
+    db.close()
+
+
+def test_average_clv_at_several_dates(db_either_path):
+    dates = [d("2024-03-31"), d("2023-12-31"), d("2024-02-15"), d("2024-04-30"), d("2023-11-30")]
+    df = average_clv_at(db_either_path, Q1, dates).set_index(pd.Index(sorted(dates)))
+    # 2023-11-30: nobody yet.  2023-12-31: c1, c2, c3; c3's December 0.5 × 500 = 250.
+    # 2024-02-15: + c4, c6 (Jan 1); c1 0.5 × (200 + 40 on Feb 10) = 120, c2 20, c3 0.5 × 1500 = 750.
+    # 2024-03-31: the CLV table above, 1220 over 5.  2024-04-30: + c5 (Apr 5, nothing earned);
+    # c1 0.5 × (400 + 40 + 60 on Apr 2) = 250 -> 1220 - 170 + 250 = 1300 over 6.
+    assert df["customers"].tolist() == [0, 3, 5, 5, 6]
+    assert df["total_clv"].tolist() == pytest.approx([0, 250, 890, 1220, 1300])
+    assert math.isnan(df["average_clv"].iloc[0])
+    assert df["average_clv"].iloc[1:].tolist() == pytest.approx([250 / 3, 890 / 5, 1220 / 5, 1300 / 6])
+    enterprise = average_clv_at(db_either_path, RetentionFilter(Q1.start, Q1.end, segments=("enterprise",)),
+                                [d("2024-03-31"), d("2024-04-30")])
+    assert enterprise["customers"].tolist() == [1, 2] and enterprise["total_clv"].tolist() == pytest.approx([1000, 1000])
 
 
 def test_customer_clv(db):
