@@ -79,7 +79,10 @@ FUNNEL_BY = ("segment", "channel", "agent")
 
 def _requests(db: Database, flt: RetentionFilter, sla_hours: float) -> ibis.Table:
     """One row per cancellation request with its funnel flags (an Ibis expression)."""
-    req = touchpoints(db, flt, in_period=True)
+    # The customer restriction comes from the inner join with `c` below; restricting the
+    # touchpoints to the same customers first would only add two semi-joins over them.
+    everyone = as_filter(flt, segments=(), regions=(), plans=())
+    req = touchpoints(db, everyone, in_period=True)
     req = req.filter(req.kind == "cancellation_request").select(
         request_id=req.touchpoint_id,
         customer_id=req.customer_id,
@@ -87,7 +90,7 @@ def _requests(db: Database, flt: RetentionFilter, sla_hours: float) -> ibis.Tabl
         channel=req.channel,
     )
     # Attempts in any channel answer the request; the channel filter is the request's.
-    calls = touchpoints(db, as_filter(flt, channels=()), in_period=False)
+    calls = touchpoints(db, as_filter(everyone, channels=()), in_period=False)
     calls = calls.filter(calls.kind == "retention_call", calls.related_touchpoint_id.notnull())
     per_request = calls.group_by(request_id=calls.related_touchpoint_id).aggregate(
         first_attempt_at=calls.occurred_at.min(),
@@ -267,7 +270,9 @@ def _flags(db: Database, flt: RetentionFilter) -> ibis.Table | None:
     f = f.join(c, f.customer_id == c.customer_id).select(
         customer_id=f.customer_id, flagged_on=f.flagged_on, churn_date=c.churn_date
     )
-    o = touchpoints(db, flt, in_period=False)
+    # outreach is left-joined onto the selected customers' flags: no customer restriction
+    # of its own needed
+    o = touchpoints(db, as_filter(flt, segments=(), regions=(), plans=()), in_period=False)
     o = o.filter(o.kind == "proactive_outreach").select("customer_id", "occurred_at", "outcome")
     window_start = f.flagged_on.cast("timestamp")
     window_end = window_start + ibis.interval(days=PROACTIVE_CONTACT_DAYS)
