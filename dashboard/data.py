@@ -227,6 +227,15 @@ def _churn_by_dimension(key, flt: RetentionFilter, by: str) -> pd.DataFrame:
     return metrics.churn_by_dimension(database(), flt, by)
 
 
+def churn_by_dimensions(flt: RetentionFilter, by: tuple[str, ...]) -> pd.DataFrame:
+    return _churn_by_dimensions(db_key(), flt, tuple(by))
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing churn by group…")
+def _churn_by_dimensions(key, flt: RetentionFilter, by: tuple[str, ...]) -> pd.DataFrame:
+    return metrics.churn_by_dimensions(database(), flt, by)
+
+
 def tenure_at_churn(flt: RetentionFilter) -> pd.DataFrame:
     return _tenure_at_churn(db_key(), flt)
 
@@ -438,7 +447,12 @@ def targets_vs_actuals(flt: RetentionFilter, quarter: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Comparing the quarter with its targets…")
 def _targets_vs_actuals(key, flt: RetentionFilter, quarter: str) -> pd.DataFrame:
-    return metrics.targets_vs_actuals(database(), flt, quarter)
+    # The actuals come through the cached wrappers: in quarter-to-date mode the Overview has
+    # just computed churn and revenue retention over this very window for its KPI cards.
+    window = metrics.quarter_window(flt, quarter.strip().upper())
+    actuals = None if window is None else metrics.actuals_from(
+        churn_summary(window), revenue_retention(window, "range"), saved_customers(window))
+    return metrics.targets_vs_actuals(database(), flt, quarter, actuals=actuals)
 
 
 # --- churn risk and the call list (analytics.at_risk) --------------------------------------

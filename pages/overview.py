@@ -181,9 +181,9 @@ with right:
 # --- movers -------------------------------------------------------------------------------
 ui.section("Groups that moved most", g.CHURN_PROFILE,
            f"Logo churn over {cmp.name} against {cmp.previous_name}, by segment, region, plan and contract type.")
-movers = tables.churn_movers(
-    [data.churn_by_dimension(cmp.current, d) for d in MOVER_DIMENSIONS],
-    [data.churn_by_dimension(cmp.previous, d) for d in MOVER_DIMENSIONS],
+movers = tables.churn_movers(  # one query per period for all four dimensions
+    [data.churn_by_dimensions(cmp.current, MOVER_DIMENSIONS)],
+    [data.churn_by_dimensions(cmp.previous, MOVER_DIMENSIONS)],
 )
 if movers.empty:
     ui.empty("No group has enough customers in both periods to compare.")

@@ -7,6 +7,7 @@ Definitions are in each docstring and in docs/metrics.md. Nothing here imports s
 
 from analytics.metrics.churn_profile import (
     churn_by_dimension,
+    churn_by_dimensions,
     churn_reasons,
     churn_reasons_by_month,
     tenure_at_churn,
@@ -48,7 +49,7 @@ from analytics.metrics.survival import (
     survival_durations,
     survival_logrank,
 )
-from analytics.metrics.targets import load_targets, quarter_actuals, targets_vs_actuals
+from analytics.metrics.targets import actuals_from, load_targets, quarter_actuals, quarter_window, targets_vs_actuals
 from analytics.metrics.value import (
     ParetoShare,
     average_clv_at,
@@ -63,7 +64,9 @@ __all__ = [
     "LogrankResult",
     "ParetoShare",
     "active_customers",
+    "actuals_from",
     "churn_by_dimension",
+    "churn_by_dimensions",
     "churn_by_period",
     "churn_by_service_history",
     "churn_reasons",
@@ -90,6 +93,7 @@ __all__ = [
     "proactive_funnel",
     "proactive_retention_comparison",
     "quarter_actuals",
+    "quarter_window",
     "repeat_contact_rate",
     "funnel_steps",
     "retention_funnel",

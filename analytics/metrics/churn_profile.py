@@ -8,6 +8,8 @@ out, as in `customer_base`.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import ibis
 import pandas as pd
 
@@ -75,29 +77,47 @@ def churn_by_dimension(db: Database, flt: RetentionFilter, by: str) -> pd.DataFr
     ``"tenure_band"`` — tenure at the period start in whole calendar months (the
     largest k with ``signup_date + k months <= flt.start``), banded as in `TENURE_BANDS`. Rows are
     groups with anyone active at the start; empty selection -> empty frame."""
-    check_dimension(by, PROFILE_DIMENSIONS)
+    return churn_by_dimensions(db, flt, (by,))
+
+
+def churn_by_dimensions(db: Database, flt: RetentionFilter, by: Sequence[str]) -> pd.DataFrame:
+    """`churn_by_dimension` for each dimension of `by`, from one query, stacked in the
+    order of `by` (the ``dimension`` column tells them apart). The customers active at the
+    start are counted per combination of the dimensions' groups — a few hundred for the
+    Overview's segment × region × plan × contract type — and each dimension's rows are sums
+    over that table, so every dimension gets exactly its own query's counts."""
+    by = tuple(dict.fromkeys(by))
+    for dimension in by:
+        check_dimension(dimension, PROFILE_DIMENSIONS)
+    if not by:
+        return empty_frame(BY_GROUP_COLUMNS)
     c = _consistent(db, flt)
     c = c.filter(c.signup_date < flt.start, c.churn_date.isnull() | (c.churn_date >= flt.start))
-    if by == "tenure_band":
-        group = tenure_band(whole_months(c.signup_date, ibis.literal(flt.start), strict=False))
-    else:
-        group = c[by].cast("string").fill_null("(missing)")
-    agg = c.group_by(group=group).aggregate(
-        active_start=c.count(), churned=c.count(where=c.churn_date <= flt.end)
-    )
-    df = execute(db, agg)
-    if df.empty:
+    keys = {}
+    for dimension in by:
+        if dimension == "tenure_band":
+            keys[dimension] = tenure_band(whole_months(c.signup_date, ibis.literal(flt.start), strict=False))
+        else:
+            keys[dimension] = c[dimension].cast("string").fill_null("(missing)")
+    cube = execute(db, c.group_by(**keys).aggregate(
+        active_start=c.count(), churned=c.count(where=c.churn_date <= flt.end)))
+    if cube.empty:
         return empty_frame(BY_GROUP_COLUMNS)
-    if by == "tenure_band":
-        order = {label: i for i, (label, _, _) in enumerate(TENURE_BANDS)}
-        df = df.sort_values("group", key=lambda s: s.map(order))
-    else:
-        df = df.sort_values("group")
-    df["dimension"] = by
-    df["churn_rate"] = ratio(df["churned"], df["active_start"])
-    df["retention_rate"] = 1.0 - df["churn_rate"]
-    df["share_of_churned"] = ratio(df["churned"], df["churned"].sum())
-    return conform(df, BY_GROUP_COLUMNS)
+    frames = []
+    for dimension in by:
+        df = (cube.groupby(dimension, sort=False)[["active_start", "churned"]].sum()
+              .reset_index().rename(columns={dimension: "group"}))
+        if dimension == "tenure_band":
+            order = {label: i for i, (label, _, _) in enumerate(TENURE_BANDS)}
+            df = df.sort_values("group", key=lambda s: s.map(order))
+        else:
+            df = df.sort_values("group")
+        df["dimension"] = dimension
+        df["churn_rate"] = ratio(df["churned"], df["active_start"])
+        df["retention_rate"] = 1.0 - df["churn_rate"]
+        df["share_of_churned"] = ratio(df["churned"], df["churned"].sum())
+        frames.append(conform(df, BY_GROUP_COLUMNS))
+    return pd.concat(frames, ignore_index=True)
 
 
 def _churned_in_period(db: Database, flt: RetentionFilter) -> ibis.Table:

@@ -75,23 +75,36 @@ def load_targets(path: str | Path | None = None) -> pd.DataFrame:
     return conform(pd.DataFrame(rows), TARGET_COLUMNS)
 
 
-def quarter_actuals(db: Database, flt: RetentionFilter, quarter: str) -> dict[str, float]:
-    """Actual churn_rate, retention_rate, nrr and saved_customers for `quarter`, over
-    ``[quarter start, min(quarter end, flt.end)]`` and the filter's population; NaN for a
-    quarter that starts after the as-of date ``flt.end``."""
+def quarter_window(flt: RetentionFilter, quarter: str) -> RetentionFilter | None:
+    """`flt` over ``[quarter start, min(quarter end, flt.end)]`` — the period the actuals
+    of `quarter` are computed over — or None when the quarter starts after the as-of date."""
     q_start, q_end = parse_quarter(quarter)
     if q_start > flt.as_of:
-        return {m: math.nan for m in TARGET_METRICS}
-    qf = flt.with_period(q_start, min(q_end, flt.as_of))
-    churn = churn_summary(db, qf)
-    revenue = revenue_retention(db, qf, freq="range")
+        return None
+    return flt.with_period(q_start, min(q_end, flt.as_of))
+
+
+def actuals_from(churn: pd.DataFrame, revenue: pd.DataFrame, saved: int) -> dict[str, float]:
+    """The target metrics from `churn_summary`, `revenue_retention(freq="range")` and
+    `funnel.saved_customers` over a quarter's window: churn_rate, retention_rate =
+    1 − churn_rate, nrr, saved_customers (NaN where a frame is empty)."""
     churn_rate = float(churn["churn_rate"].iloc[0]) if not churn.empty else math.nan
     return {
         "churn_rate": churn_rate,
         "retention_rate": 1.0 - churn_rate,
         "nrr": float(revenue["nrr"].iloc[0]) if not revenue.empty else math.nan,
-        "saved_customers": float(saved_customers(db, qf)),
+        "saved_customers": float(saved),
     }
+
+
+def quarter_actuals(db: Database, flt: RetentionFilter, quarter: str) -> dict[str, float]:
+    """Actual churn_rate, retention_rate, nrr and saved_customers for `quarter`, over
+    ``[quarter start, min(quarter end, flt.end)]`` and the filter's population; NaN for a
+    quarter that starts after the as-of date ``flt.end``."""
+    qf = quarter_window(flt, quarter)
+    if qf is None:
+        return {m: math.nan for m in TARGET_METRICS}
+    return actuals_from(churn_summary(db, qf), revenue_retention(db, qf, freq="range"), saved_customers(db, qf))
 
 
 def targets_vs_actuals(
@@ -99,6 +112,7 @@ def targets_vs_actuals(
     flt: RetentionFilter,
     quarter: str,
     path: str | Path | None = None,
+    actuals: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """The quarter's targets against its actuals: one row per target metric with
     ``target``, ``actual``, ``gap`` = actual − target, ``higher_is_better``, ``met``
@@ -106,14 +120,17 @@ def targets_vs_actuals(
     ``partial`` (the quarter runs past the as-of date, so actuals are to date — a partial
     quarter's churn and saves are not scaled up). Metrics without a target in the file
     have a NaN target. Definitions: churn and retention as `churn_summary`, NRR as
-    `revenue_retention(freq="range")`, saves as `funnel.saved_customers`."""
+    `revenue_retention(freq="range")`, saves as `funnel.saved_customers`. `actuals`, when
+    given, is `quarter_actuals(db, flt, quarter)` already computed (the dashboard builds it
+    from results it has cached for the same window)."""
     label = quarter.strip().upper()
     q_start, q_end = parse_quarter(label)
     targets = load_targets(path)
     mine = dict(
         zip(targets.loc[targets["quarter"] == label, "metric"], targets.loc[targets["quarter"] == label, "target"])
     )
-    actuals = quarter_actuals(db, flt, label)
+    if actuals is None:
+        actuals = quarter_actuals(db, flt, label)
     rows = []
     for metric, higher in TARGET_METRICS.items():
         target, actual = mine.get(metric, math.nan), actuals[metric]

@@ -13,6 +13,8 @@ from analytics.metrics.targets import (
     DEFAULT_TARGETS_PATH,
     TARGET_METRICS,
     load_targets,
+    quarter_actuals,
+    quarter_window,
     targets_vs_actuals,
 )
 from tests.unit.metrics.conftest import d, dt
@@ -123,3 +125,14 @@ def test_partial_future_and_missing_targets(db, targets_file):
     # A quarter after the as-of date has no actuals yet.
     q3 = targets_vs_actuals(db, flt, "2024Q3", path=targets_file)
     assert q3["actual"].isna().all() and q3["met"].isna().all()
+
+
+def test_actuals_computed_elsewhere_give_the_same_comparison(db, targets_file):
+    """The dashboard passes actuals it built from its cached results over `quarter_window`."""
+    flt = RetentionFilter(d("2024-01-01"), d("2024-05-15"))
+    assert quarter_window(flt, "2024Q1") == flt.with_period(d("2024-01-01"), d("2024-03-31"))
+    assert quarter_window(flt, "2024Q2") == flt.with_period(d("2024-04-01"), d("2024-05-15"))  # to the as-of date
+    assert quarter_window(flt, "2024Q3") is None
+    for quarter in ("2024Q1", "2024Q2", "2024Q3"):
+        given = targets_vs_actuals(db, flt, quarter, path=targets_file, actuals=quarter_actuals(db, flt, quarter))
+        pd.testing.assert_frame_equal(given, targets_vs_actuals(db, flt, quarter, path=targets_file))
