@@ -422,12 +422,16 @@ def _satisfaction_trend(key, flt: RetentionFilter) -> pd.DataFrame:
 
 
 def churn_by_service_history(flt: RetentionFilter, measure: str = "contacts") -> pd.DataFrame:
-    return _churn_by_service_history(db_key(), flt, measure)
+    # both measures come from one query (the page shows both): cached once, picked here
+    if measure not in metrics.service.EARLY_WARNING_MEASURES:
+        raise ValueError(f"measure must be one of {metrics.service.EARLY_WARNING_MEASURES}, got {measure!r}")
+    both = _churn_by_service_histories(db_key(), flt)
+    return both[both["measure"] == measure].reset_index(drop=True)
 
 
 @st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Relating churn to service history…")
-def _churn_by_service_history(key, flt: RetentionFilter, measure: str) -> pd.DataFrame:
-    return metrics.churn_by_service_history(database(), flt, measure)
+def _churn_by_service_histories(key, flt: RetentionFilter) -> pd.DataFrame:
+    return metrics.churn_by_service_histories(database(), flt)
 
 
 # --- data quality and targets --------------------------------------------------------------
@@ -589,7 +593,8 @@ def note_signal_summary(flt: RetentionFilter) -> pd.DataFrame:
 
 @st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Reading the agents' notes…")
 def _note_signal_summary(key, flt: RetentionFilter) -> pd.DataFrame:
-    return metrics.note_signal_summary(database(), flt)
+    # the note counts are the sums of the (cached) monthly trend the page shows next
+    return metrics.note_signal_summary(database(), flt, trend=note_signal_trend(flt))
 
 
 def note_signal_trend(flt: RetentionFilter) -> pd.DataFrame:

@@ -33,6 +33,7 @@ from analytics.metrics.note_signals import (
 from analytics.metrics.predicted_value import latest_scoring_date, predicted_clv_quantiles
 from analytics.metrics.revenue import mrr_by_month, mrr_movements, revenue_retention
 from analytics.metrics.service import (
+    churn_by_service_histories,
     churn_by_service_history,
     first_contact_resolution,
     repeat_contact_rate,
@@ -68,6 +69,7 @@ __all__ = [
     "churn_by_dimension",
     "churn_by_dimensions",
     "churn_by_period",
+    "churn_by_service_histories",
     "churn_by_service_history",
     "churn_reasons",
     "churn_reasons_by_month",

@@ -78,24 +78,30 @@ def _flag(signal: str) -> str:
     return f"is_{signal}"
 
 
-def _notes_and_texts(db: Database, flt: RetentionFilter) -> tuple[ibis.Table, ibis.Table]:
-    """(the filter's touchpoints with a non-NULL note, its distinct texts with ``is_note``
-    — the text is not blank — the ``is_<signal>`` flags and ``is_any_signal``), to be
-    joined on ``note``. A blank text fires no signal.
+def _with_flags(texts: ibis.Table) -> ibis.Table:
+    """`texts` (one row per distinct ``note``) with ``is_note`` — the text is not blank —
+    the ``is_<signal>`` flags and ``is_any_signal``. A blank text fires no signal.
 
     Agents reuse a few hundred phrasings across millions of notes, so every regex runs
     once per distinct text. Blank texts are flagged, not filtered out: DuckDB pushes a
     filter on the text down through the DISTINCT into the scan of every row."""
-    t = touchpoints(db, flt, in_period=True)
-    t = t.filter(t.note.notnull())
-    texts = t.select("note").distinct()
     hits = note_signal_columns(texts.note)
-    any_hit = ibis.literal(False)
-    for hit in hits.values():
-        any_hit = any_hit | hit
-    texts = texts.mutate(is_note=texts.note.re_search(r"\S"), **{_flag(s): hit for s, hit in hits.items()},
-                         **{_flag(ANY_SIGNAL): any_hit})
-    return t, texts
+    texts = texts.mutate(is_note=texts.note.re_search(r"\S"), **{_flag(s): hit for s, hit in hits.items()})
+    # from the flag columns, in a second step: written as one expression, the SQL would
+    # repeat every class's regexes (twice the text for Ibis to compile, ~0.1 s a query)
+    return texts.mutate(**{_flag(ANY_SIGNAL): ibis.or_(*(texts[_flag(s)] for s in hits))})
+
+
+def _notes(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """The filter's touchpoints with a non-NULL note (blank ones included)."""
+    t = touchpoints(db, flt, in_period=True)
+    return t.filter(t.note.notnull())
+
+
+def _notes_and_texts(db: Database, flt: RetentionFilter) -> tuple[ibis.Table, ibis.Table]:
+    """(`_notes`, its distinct texts `_with_flags`), to be joined on ``note``."""
+    t = _notes(db, flt)
+    return t, _with_flags(t.select("note").distinct())
 
 
 def classified_notes(db: Database, flt: RetentionFilter) -> ibis.Table:
@@ -113,10 +119,11 @@ def _note_counts(db: Database, flt: RetentionFilter, *keys: str) -> ibis.Table:
     """Notes per `keys` (columns or ``month``): ``all_notes`` and one count per signal in
     `SIGNAL_ROWS`. Counted per distinct text first — a few hundred texts, not millions of
     rows, reach the join with the flags."""
-    t, texts = _notes_and_texts(db, flt)
+    t = _notes(db, flt)
     group = {k: (t.occurred_at.truncate("M").cast("date") if k == "month" else t[k]) for k in keys}
     per_text = t.group_by(note=t.note, **group).aggregate(n=t.count())
-    j = per_text.inner_join(texts, "note")
+    # the texts from the per-text counts, not from a second scan of the notes
+    j = per_text.inner_join(_with_flags(per_text.select("note").distinct()), "note")
     sums = dict(all_notes=j.n.sum(where=j.is_note).fill_null(0),
                 **{s: j.n.sum(where=j[_flag(s)]).fill_null(0) for s in SIGNAL_ROWS})
     counts = j.group_by(*keys).aggregate(**sums) if keys else j.aggregate(**sums)
@@ -124,7 +131,7 @@ def _note_counts(db: Database, flt: RetentionFilter, *keys: str) -> ibis.Table:
     return counts.filter(counts.all_notes > 0) if keys else counts
 
 
-def note_signal_summary(db: Database, flt: RetentionFilter) -> pd.DataFrame:
+def note_signal_summary(db: Database, flt: RetentionFilter, trend: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per signal (the six classes, then ``any_signal``): notes in the period that fire it,
     their share of all notes, distinct customers, and churn within 90 days after the first
     such note against the signal-free baseline (module docstring).
@@ -134,8 +141,16 @@ def note_signal_summary(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     ``baseline_followed``, ``baseline_churned_90d``, ``baseline_churn_rate_90d`` (the same
     on every row), ``lift`` (churn_rate_90d ÷ baseline_churn_rate_90d; NaN when either is
     unknown or the baseline is 0). Rates are NaN when nobody was followed (a period shorter
-    than 90 days). No notes in the selection -> empty frame."""
-    totals = execute(db, _note_counts(db, flt)).iloc[0]
+    than 90 days). No notes in the selection -> empty frame.
+
+    `trend`, when the caller has it, is `note_signal_trend(db, flt)`: the note counts are
+    then its sums over the months instead of another pass over the notes."""
+    if trend is None:
+        totals = execute(db, _note_counts(db, flt)).iloc[0]
+    else:
+        by_signal = trend.groupby("signal")["notes"].sum()
+        totals = pd.Series({"all_notes": trend.loc[trend["signal"] == ANY_SIGNAL, "all_notes"].sum(),
+                            **{s: by_signal.get(s, 0) for s in SIGNAL_ROWS}})
     all_notes = int(totals["all_notes"])
     if all_notes == 0:
         return empty_frame(SUMMARY_COLUMNS)
@@ -231,15 +246,15 @@ def note_signal_examples(db: Database, flt: RetentionFilter, per_signal: int = 3
     ``kind``, ``language`` ('he' / 'en'), ``note``; classes in `NOTE_SIGNALS` order."""
     if per_signal < 1:
         raise ValueError(f"per_signal must be at least 1, got {per_signal}")
-    t, texts = _notes_and_texts(db, flt)  # a blank text fires nothing, so is never an example
+    t = _notes(db, flt)  # a blank text fires nothing, so is never an example
     # Each text's newest note (latest occurred_at, then highest touchpoint_id): found by a
     # max per text and a join back, so only that moment's rows — not every note — are
     # ranked; a text fires the same classes wherever it occurs.
-    newest_at = t.group_by("note").aggregate(newest=t.occurred_at.max())
-    latest = t.inner_join(newest_at, [t.note == newest_at.note, t.occurred_at == newest_at.newest])
+    texts = _with_flags(t.group_by("note").aggregate(newest=t.occurred_at.max()))
+    latest = t.inner_join(texts, [t.note == texts.note, t.occurred_at == texts.newest])
     latest = latest.mutate(text_rank=ibis.row_number().over(group_by=latest.note,
                                                             order_by=latest.touchpoint_id.desc()))
-    latest = latest.filter(latest.text_rank == 0).inner_join(texts, "note")
+    latest = latest.filter(latest.text_rank == 0)
     parts = [latest.filter(latest[_flag(s)]).select("touchpoint_id", "occurred_at", "channel", "kind", "note",
                                                     signal=ibis.literal(s))
              for s in NOTE_SIGNALS]

@@ -279,6 +279,9 @@ def satisfaction_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     return conform(df, SATISFACTION_COLUMNS)
 
 
+EARLY_WARNING_MEASURES: tuple[str, ...] = ("contacts", "unresolved")
+
+
 def churn_by_service_history(
     db: Database,
     flt: RetentionFilter,
@@ -300,30 +303,52 @@ def churn_by_service_history(
     ``(snapshot, snapshot + horizon_days]``; churn_rate = churned ÷ customers. Columns
     ``measure``, ``bucket`` ('0', '1', …, '4+'), ``bucket_order``, ``customers``,
     ``churned``, ``churn_rate``; empty buckets are absent."""
-    if measure not in ("contacts", "unresolved"):
-        raise ValueError(f"measure must be 'contacts' or 'unresolved', got {measure!r}")
+    return churn_by_service_histories(db, flt, (measure,), snapshot, lookback_days, horizon_days, max_bucket)
+
+
+def churn_by_service_histories(
+    db: Database,
+    flt: RetentionFilter,
+    measures: tuple[str, ...] = EARLY_WARNING_MEASURES,
+    snapshot: date | None = None,
+    lookback_days: int = 90,
+    horizon_days: int = 90,
+    max_bucket: int = 4,
+) -> pd.DataFrame:
+    """`churn_by_service_history` for each of `measures`, from one query, stacked in the
+    order of `measures` (the ``measure`` column tells them apart). The population is
+    counted per combination of the measures' buckets (at most 5 × 5 rows), and each
+    measure's rows are sums over that table: exactly its own call's counts."""
+    measures = tuple(dict.fromkeys(measures))
+    for measure in measures:
+        if measure not in EARLY_WARNING_MEASURES:
+            raise ValueError(f"measure must be 'contacts' or 'unresolved', got {measure!r}")
     if lookback_days <= 0 or horizon_days <= 0 or max_bucket < 1:
         raise ValueError("lookback_days, horizon_days and max_bucket must be positive")
+    if not measures:
+        return empty_frame(EARLY_WARNING_COLUMNS)
     snap = snapshot or (flt.as_of - timedelta(days=horizon_days))
     c = customers(db, flt)
     c = c.filter(c.signup_date <= snap, c.churn_date.isnull() | (c.churn_date > snap))
     history = as_filter(flt, start=snap - timedelta(days=lookback_days), end=snap)
     t = _service_contacts(touchpoints(db, history, in_period=True))
     t = t.filter(t.occurred_at < ts(snap))
-    if measure == "unresolved":
-        t = t.filter(t.resolved == False)  # noqa: E712 — Ibis needs the comparison
-    counts = t.group_by("customer_id").aggregate(n=t.count())
+    counted = {"contacts": t.count(), "unresolved": t.count(where=t.resolved == False)}  # noqa: E712 — Ibis needs the comparison
+    counts = t.group_by("customer_id").aggregate(**{m: counted[m] for m in measures})
     j = c.left_join(counts, c.customer_id == counts.customer_id)
-    n = ibis.least(j.n.fill_null(0), max_bucket)
     horizon_end = snap + timedelta(days=horizon_days)
-    agg = j.group_by(bucket_order=n).aggregate(
+    cube = execute(db, j.group_by(**{m: ibis.least(j[m].fill_null(0), max_bucket) for m in measures}).aggregate(
         customers=j.count(),
         churned=j.count(where=j.churn_date.notnull() & (j.churn_date <= horizon_end)),
-    )
-    df = execute(db, agg.order_by("bucket_order"))
-    if df.empty:
+    ))
+    if cube.empty:
         return empty_frame(EARLY_WARNING_COLUMNS)
-    df["measure"] = measure
-    df["bucket"] = df["bucket_order"].map(lambda k: f"{k}+" if k >= max_bucket else str(k))
-    df["churn_rate"] = ratio(df["churned"], df["customers"])
-    return conform(df, EARLY_WARNING_COLUMNS)
+    frames = []
+    for measure in measures:
+        df = (cube.groupby(measure)[["customers", "churned"]].sum().reset_index()
+              .rename(columns={measure: "bucket_order"}).sort_values("bucket_order"))
+        df["measure"] = measure
+        df["bucket"] = df["bucket_order"].map(lambda k: f"{k}+" if k >= max_bucket else str(k))
+        df["churn_rate"] = ratio(df["churned"], df["customers"])
+        frames.append(conform(df, EARLY_WARNING_COLUMNS))
+    return pd.concat(frames, ignore_index=True)

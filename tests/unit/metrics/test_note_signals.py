@@ -197,3 +197,20 @@ def test_empty_selection_gives_empty_frames_with_columns(notes_db):
 ])
 def test_redact_contact_details(text, expected):
     assert redact_contact_details(text) == expected
+
+
+@pytest.mark.parametrize("flt", [YEAR, RetentionFilter(date(2024, 3, 5), date(2024, 12, 31), channels=("chat", "email")),
+                                 RetentionFilter(YEAR.start, YEAR.end, segments=("enterprise",), regions=("north",))])
+def test_summary_from_the_trend_equals_the_summary_alone(notes_db, flt):
+    """The dashboard hands the summary the monthly trend it has cached: the note counts are
+    its sums, and every column must equal the summary's own counting."""
+    alone = note_signal_summary(notes_db, flt)
+    pd.testing.assert_frame_equal(note_signal_summary(notes_db, flt, trend=note_signal_trend(notes_db, flt)), alone)
+
+
+def test_summary_from_the_trend_on_the_sample(sample_db):
+    for flt in (RetentionFilter(date(2025, 10, 1), date(2026, 9, 30)),
+                RetentionFilter(date(2026, 2, 14), date(2026, 9, 30), segments=("consumer",), channels=("phone",))):
+        alone = note_signal_summary(sample_db, flt)
+        assert alone["notes"].sum() > 0
+        pd.testing.assert_frame_equal(note_signal_summary(sample_db, flt, trend=note_signal_trend(sample_db, flt)), alone)

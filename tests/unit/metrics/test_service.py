@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from analytics.filters import RetentionFilter
@@ -147,3 +148,19 @@ def test_segment_and_empty_selection(db):
         assert df.empty and list(df.columns) == list(cols)
     with pytest.raises(ValueError, match="measure"):
         churn_by_service_history(db, JAN_FEB, measure="calls")
+
+
+def test_both_early_warning_measures_at_once_equal_each_alone(db, sample_db):
+    """The Service & signals page asks for both measures in one query: each measure's rows
+    must be exactly its own call's (hand-checked above), here and on the sample."""
+    from analytics.metrics.service import churn_by_service_histories
+
+    last_year = RetentionFilter(d("2025-10-01"), d("2026-09-30"))
+    cases = [(db, JAN_FEB, {"snapshot": d("2024-01-31"), "lookback_days": 90, "horizon_days": 30, "max_bucket": 3}),
+             (sample_db, last_year, {}),
+             (sample_db, RetentionFilter(last_year.start, last_year.end, segments=("consumer",), channels=("phone",)), {})]
+    for database, flt, kw in cases:
+        together = churn_by_service_histories(database, flt, **kw)
+        alone = [churn_by_service_history(database, flt, measure=m, **kw) for m in ("contacts", "unresolved")]
+        pd.testing.assert_frame_equal(together, pd.concat(alone, ignore_index=True))
+        assert together["customers"].sum() > 0
