@@ -247,14 +247,13 @@ def note_signal_examples(db: Database, flt: RetentionFilter, per_signal: int = 3
     if per_signal < 1:
         raise ValueError(f"per_signal must be at least 1, got {per_signal}")
     t = _notes(db, flt)  # a blank text fires nothing, so is never an example
-    # Each text's newest note (latest occurred_at, then highest touchpoint_id): found by a
-    # max per text and a join back, so only that moment's rows — not every note — are
-    # ranked; a text fires the same classes wherever it occurs.
-    texts = _with_flags(t.group_by("note").aggregate(newest=t.occurred_at.max()))
-    latest = t.inner_join(texts, [t.note == texts.note, t.occurred_at == texts.newest])
-    latest = latest.mutate(text_rank=ibis.row_number().over(group_by=latest.note,
-                                                            order_by=latest.touchpoint_id.desc()))
-    latest = latest.filter(latest.text_rank == 0)
+    # Each text's newest note (latest occurred_at, then highest touchpoint_id), picked per
+    # text in one pass (arg-max over that key) rather than by ranking every note; a text
+    # fires the same classes wherever it occurs.
+    newest = ibis.struct({"occurred_at": t.occurred_at, "touchpoint_id": t.touchpoint_id})
+    latest = _with_flags(t.group_by("note").aggregate(
+        touchpoint_id=t.touchpoint_id.argmax(newest), occurred_at=t.occurred_at.max(),
+        channel=t.channel.argmax(newest), kind=t.kind.argmax(newest)))
     parts = [latest.filter(latest[_flag(s)]).select("touchpoint_id", "occurred_at", "channel", "kind", "note",
                                                     signal=ibis.literal(s))
              for s in NOTE_SIGNALS]
