@@ -10,7 +10,10 @@
   process) and a regenerated file is recomputed.
 Pages call these wrappers, never `analytics` directly, so caching policy lives here. Each
 wrapper has the name and the parameters of the analytics function it caches (minus the
-database); see that function for the definition and the shape of its result.
+database); see that function for the definition and the shape of its result. A few reuse
+other cached results instead of querying again — the quarter's targets take the churn and
+NRR of the same window, the note-signal summary the monthly trend, and both early-warning
+measures come from one cached query — so a page that shows both pays once.
 """
 
 from __future__ import annotations
