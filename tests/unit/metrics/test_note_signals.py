@@ -214,3 +214,41 @@ def test_summary_from_the_trend_on_the_sample(sample_db):
         alone = note_signal_summary(sample_db, flt)
         assert alone["notes"].sum() > 0
         pd.testing.assert_frame_equal(note_signal_summary(sample_db, flt, trend=note_signal_trend(sample_db, flt)), alone)
+
+
+def _every_note_result(db, flt) -> list[pd.DataFrame]:
+    return [note_signal_summary(db, flt), note_signal_trend(db, flt), note_signal_examples(db, flt)]
+
+
+@pytest.mark.parametrize("flt", [YEAR, RetentionFilter(date(2024, 3, 5), date(2024, 12, 31), channels=("chat", "email")),
+                                 RetentionFilter(YEAR.start, YEAR.end, segments=("enterprise",), regions=("north",))])
+def test_texts_classified_once_and_in_the_query_agree(notes_db, flt, monkeypatch):
+    """A read-only file's distinct texts are classified once and joined by text; a file
+    with too many distinct texts classifies inside each query. Same numbers either way."""
+    import analytics.metrics.note_signals as ns
+
+    notes_db.read_only_facts.clear()
+    kept = _every_note_result(notes_db, flt)
+    assert notes_db.read_only_facts[ns._TEXT_FLAGS] is not None  # the kept classification was used
+    notes_db.read_only_facts.clear()
+    monkeypatch.setattr(ns, "MAX_KEPT_TEXTS", 0)
+    in_query = _every_note_result(notes_db, flt)
+    assert notes_db.read_only_facts[ns._TEXT_FLAGS] is None  # over the limit: not kept
+    for a, b in zip(kept, in_query):
+        pd.testing.assert_frame_equal(a, b)
+    if flt == YEAR:
+        assert kept[0]["notes"].sum() > 0 and not kept[2].empty
+
+
+def test_texts_classified_once_on_the_sample(sample_db, monkeypatch):
+    import analytics.metrics.note_signals as ns
+
+    flt = RetentionFilter(date(2025, 10, 1), date(2026, 9, 30), segments=("consumer",))
+    sample_db.read_only_facts.pop(ns._TEXT_FLAGS, None)
+    kept = _every_note_result(sample_db, flt)
+    monkeypatch.setattr(ns, "MAX_KEPT_TEXTS", 0)
+    sample_db.read_only_facts.pop(ns._TEXT_FLAGS, None)
+    in_query = _every_note_result(sample_db, flt)
+    sample_db.read_only_facts.pop(ns._TEXT_FLAGS, None)
+    for a, b in zip(kept, in_query):
+        pd.testing.assert_frame_equal(a, b)
