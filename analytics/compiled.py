@@ -12,6 +12,11 @@ backend compiles a template once per shape and binds the values on each run:
 3. DuckDB runs the SQL with the literal values as parameters — values never enter the SQL
    text, and DuckDB binds them before planning, so filter push-down is unchanged.
 
+In-memory tables (`ibis.memtable`: a list of periods, of as-of dates) are values too: Ibis
+names each one after its data, so a new list would be a new shape. The template refers to
+them as `rr_table_<n>`, and their rows are registered under that name on this thread's
+cursor just before the query runs.
+
 Everything else (numbers, labels, regex patterns, format strings) stays a literal in the
 template, so a query whose thresholds change simply compiles again. Results are the same
 as Ibis's own `execute`; the whole test suite runs through this path.
@@ -65,28 +70,48 @@ def _bindable(literal: ops.Literal) -> bool:
     return literal.value is not None and (dtype.is_string() or dtype.is_date() or dtype.is_timestamp())
 
 
-def parameterise(op: ops.Node) -> tuple[ops.Node, dict[str, object]]:
-    """(template, values): `op` with its bindable literals replaced by `BoundValue` slots,
-    and the value of each slot. Equal literals share one slot; slots are numbered in the
-    graph's traversal order, so equal shapes give equal templates."""
+def parameterise(op: ops.Node) -> tuple[ops.Node, dict[str, object], dict[str, ops.InMemoryTable]]:
+    """(template, values, tables): `op` with its bindable literals replaced by `BoundValue`
+    slots and its in-memory tables by tables named `rr_table_<n>`; the value of each slot;
+    the in-memory table behind each name. Equal literals share one slot; slots, tables and
+    self/join references are numbered in the graph's traversal order, so equal shapes give
+    equal templates (Ibis numbers each `.view()` and join from a process-wide counter)."""
     graph = Graph.from_bfs(op)
     bindable: dict[ops.Literal, bool] = {}
+    leaves: dict[ops.Node, ops.Node] = {}
+    references: dict[ops.Reference, int] = {}
+    tables: dict[str, ops.InMemoryTable] = {}
     for node, children in graph.items():
+        if isinstance(node, ops.InMemoryTable):
+            name = f"rr_table_{len(tables)}"
+            tables[name] = node
+            leaves[node] = ops.UnboundTable(name=name, schema=node.schema)
+        elif isinstance(node, ops.Reference):
+            references[node] = len(references)
         for child in children:
             if isinstance(child, ops.Literal) and _bindable(child):
                 # bindable only if every parent takes it as a value
                 ok = isinstance(node, _VALUE_PARENTS)
                 bindable[child] = bindable.get(child, True) and ok
-    slots: dict[ops.Node, BoundValue] = {}
     values: dict[str, object] = {}
     for literal, ok in bindable.items():
         if ok:
-            slot = f"p{len(slots)}"
-            slots[literal] = BoundValue(slot=slot, dtype=literal.dtype)
+            slot = f"p{len(values)}"
+            leaves[literal] = BoundValue(slot=slot, dtype=literal.dtype)
             values[slot] = literal.value
-    if not slots:
-        return op, values
-    return op.replace(slots), values
+    if not leaves and not references:
+        return op, values, tables
+
+    def rewrite(node, changed_args):
+        if node in leaves:
+            return leaves[node]
+        if isinstance(node, ops.Reference):
+            args = dict(changed_args or zip(node.__argnames__, node.__args__))
+            args["identifier"] = references[node]
+            return type(node)(**args)
+        return node.__recreate__(changed_args) if changed_args else node
+
+    return op.replace(rewrite), values, tables
 
 
 class _TemplateCache:
@@ -130,10 +155,13 @@ class Backend(IbisDuckDBBackend):
     def _to_duckdb_relation(self, expr, *, params=None, limit=None, **kwargs):
         if params or kwargs:  # Ibis scalar parameters: the stock path
             return super()._to_duckdb_relation(expr, params=params, limit=limit, **kwargs)
-        self._run_pre_execute_hooks(expr)  # registers in-memory tables
         table_expr = expr.as_table()
         if table_expr.schema().geospatial:
             return super()._to_duckdb_relation(expr, limit=limit)
-        template, values = parameterise(table_expr.op())
+        self._register_udfs(table_expr)
+        template, values, tables = parameterise(table_expr.op())
         sql = TEMPLATES.sql(template, limit)
+        for name, table in tables.items():
+            # this thread's own cursor, used by one query at a time: the name is free
+            self.con.register(name, table.data.to_pyarrow(table.schema))
         return self.con.sql(sql, params=values or None)

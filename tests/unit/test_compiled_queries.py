@@ -49,7 +49,7 @@ def _flt(**kw) -> RetentionFilter:
 
 def test_filter_values_and_dates_are_bound_not_written_into_the_sql(db) -> None:
     expr = touchpoints(db, _flt(segments=("consumer",), channels=("chat",))).count().as_table()
-    template, values = compiled.parameterise(expr.op())
+    template, values, _ = compiled.parameterise(expr.op())
     assert sorted(map(str, values.values())) == ["2024-01-01", "2024-06-30", "chat", "consumer"]
     sql = compiled.TEMPLATES.sql(template, None)
     for value in ("consumer", "chat", "2024"):
@@ -83,7 +83,7 @@ def test_quotes_in_values_are_data_not_sql(db) -> None:
 def test_text_the_sql_needs_as_text_stays_a_literal(db) -> None:
     t = db.table("customers")
     expr = t.filter(t.account_owner.re_search("^ret-")).count().as_table()
-    template, values = compiled.parameterise(expr.op())
+    template, values, _ = compiled.parameterise(expr.op())
     assert values == {}  # the regex pattern is part of the query, not a value
     assert db.ibis().to_pandas(expr).iloc[0, 0] == 2
 
@@ -98,3 +98,40 @@ def test_results_equal_the_stock_ibis_backend(db) -> None:
     # a metric end to end: hand count — consumer customers 2 and 3; 2 churned 2024-03-01
     summary = customer_base.churn_summary(db, _flt(segments=("consumer",)))
     assert summary.loc[0, ["active_start", "new", "churned"]].tolist() == [1, 1, 1]
+
+
+def test_in_memory_tables_are_data_not_shape(db) -> None:
+    """A list of dates handed in as a memtable (as the sparkline queries do) is registered
+    under a fixed name: another list of the same columns reuses the compiled query."""
+    compiled.TEMPLATES.clear()
+    t = db.table("customers")
+
+    def signed_up_by(days):
+        dates = ibis.memtable({"as_of": days}, schema={"as_of": "date"})
+        j = dates.left_join(t, t.signup_date <= dates.as_of)
+        return db.ibis().to_pandas(j.group_by("as_of").aggregate(n=j.customer_id.count()).order_by("as_of"))
+
+    first = signed_up_by([date(2022, 1, 9), date(2023, 12, 31)])
+    second = signed_up_by([date(2021, 1, 1), date(2024, 2, 1), date(2024, 6, 30)])
+    # hand count: signups 2022-01-09 (2), 2023-05-02 (1), 2024-02-01 (3)
+    assert first["n"].tolist() == [1, 2]
+    assert second["n"].tolist() == [0, 3, 3]
+    assert (compiled.TEMPLATES.misses, compiled.TEMPLATES.hits) == (1, 1)
+
+
+def test_self_joins_built_twice_are_one_shape(db) -> None:
+    """Ibis numbers every `.view()` and join from a global counter; the template numbers
+    them by position, so the same query built again compiles nothing."""
+    compiled.TEMPLATES.clear()
+
+    def same_region_pairs(segment):
+        a = customers(db, _flt(segments=(segment,)))
+        b = db.table("customers").view()
+        j = a.join(b, [a.region == b.region, a.customer_id < b.customer_id])
+        return db.ibis().to_pandas(j.select(first=a.customer_id, second=b.customer_id).order_by(["first", "second"]))
+
+    # enterprise 1 (north) pairs with 2, the other northerner with a higher id; consumer 2
+    # (north) has only customer 1 there (lower id), consumer 3 is alone in the south
+    assert same_region_pairs("enterprise").values.tolist() == [[1, 2]]
+    assert same_region_pairs("consumer").values.tolist() == []
+    assert (compiled.TEMPLATES.misses, compiled.TEMPLATES.hits) == (1, 1)
