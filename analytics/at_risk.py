@@ -282,8 +282,9 @@ class AtRiskCriteria:
 class AtRiskList:
     """The call list: `customers` (columns `AT_RISK_COLUMNS`, ranked by expected loss, at
     most `limit` rows), how many matched the criteria (`matching`) out of the selection's
-    scored active customers (`population`), their total expected loss, and the scoring
-    date used. `available` is False (with `message`) when there are no usable scores."""
+    scored active customers (`population`), their total expected loss, how many of them
+    have no conversation on record (`never_contacted`), and the scoring date used.
+    `available` is False (with `message`) when there are no usable scores."""
 
     available: bool
     message: str
@@ -293,6 +294,7 @@ class AtRiskList:
     matching_expected_loss: float = 0.0
     customers: pd.DataFrame = field(default_factory=lambda: empty_frame(AT_RISK_COLUMNS))
     population_expected_loss: float = math.nan  # revenue at risk of the whole selection
+    never_contacted: int = 0
 
     @property
     def truncated(self) -> bool:
@@ -309,13 +311,17 @@ def driver_filter_available(db: Database) -> bool:
     return _has_scores(db) and set(DRIVER_GROUP_COLUMNS) <= set(db.table(SCORES_TABLE).columns)
 
 
-def _scored_selection(db: Database, flt: RetentionFilter, scored_on: date) -> ibis.Table:
-    """Scores of `scored_on` joined to the selected customers active on ``flt.as_of``, with
-    the selection-wide rank by expected loss and the predicted-CLV value tier.
+def _ranked_selection(db: Database, flt: RetentionFilter, scored_on: date) -> tuple[ibis.Table, ibis.Table, ibis.Table]:
+    """(scores of `scored_on`, the selected customers active on ``flt.as_of``, their ranks):
+    the ranks table has one narrow row per scored selected customer — ``customer_id``,
+    ``risk_rank`` by expected loss (ties by probability, then id), ``population`` and
+    ``population_loss`` (count and Σ expected loss of the selection), ``value_tier`` by
+    predicted CLV.
 
-    The ranks are computed on a narrow projection (id and the three numbers) and the wide
-    columns (names, drivers in words) joined back afterwards: a window sort carries every
-    column along, and at 1M customers the text columns made it several times slower."""
+    Ranks are computed on a narrow projection and the wide columns (names, drivers in
+    words) joined afterwards by the caller, to the listed rows only: a window or a sort
+    carries every column along, and at 1M customers the text columns made it several times
+    slower."""
     s = db.table(SCORES_TABLE)
     s = s.filter(s.as_of_date.cast("date") == scored_on)
     c = customers(db, flt)
@@ -332,15 +338,7 @@ def _scored_selection(db: Database, flt: RetentionFilter, scored_on: date) -> ib
     )
     ranked = ranked.select("customer_id", "risk_rank", "population", "population_loss",
                            value_tier=value_tier(ranked.value_rank, ranked.population))
-    groups = {g: (s[g] if g in s.columns else ibis.null("string")) for g in DRIVER_GROUP_COLUMNS}
-    wide = s.select("customer_id", "churn_probability", "clv_historical", "clv_predicted", "expected_loss",
-                    "driver_1", "driver_2", "driver_3", **groups)
-    j = ranked.join(wide, ranked.customer_id == wide.customer_id).join(c, ranked.customer_id == c.customer_id)
-    return j.select(
-        ranked.customer_id, ranked.risk_rank, ranked.population, ranked.population_loss, ranked.value_tier,
-        *[wide[col] for col in wide.columns if col != "customer_id"],
-        c.full_name, c.phone, c.email, c.account_owner, c.segment, c.region, c.plan, c.contract_type,
-        c.signup_date, c.monthly_revenue)
+    return s, c, ranked
 
 
 def _last_contacts(db: Database, as_of: date) -> ibis.Table:
@@ -376,7 +374,12 @@ def at_risk_customers(db: Database, flt: RetentionFilter, criteria: AtRiskCriter
     if scored_on is None:
         return AtRiskList(False, f"Churn scores are not computed yet for {flt.as_of:%d %b %Y} or before.")
 
-    j = _scored_selection(db, flt, scored_on)
+    s, c, ranked = _ranked_selection(db, flt, scored_on)
+    groups = {g: (s[g] if g in s.columns else ibis.null("string")) for g in DRIVER_GROUP_COLUMNS}
+    # 1. the criteria, window totals, order and limit on one narrow row per customer
+    j = ranked.join(s.select("customer_id", "churn_probability", "expected_loss", **groups), "customer_id")
+    if criteria.owners:
+        j = j.join(c.select("customer_id", "account_owner"), "customer_id")
     last = _last_contacts(db, flt.as_of)
     j = j.left_join(last, j.customer_id == last.customer_id).drop("customer_id_right")
     j = j.mutate(days_since_contact=ibis.literal(flt.as_of).delta(j.last_contact_at.cast("date"), unit="day"))
@@ -390,12 +393,20 @@ def at_risk_customers(db: Database, flt: RetentionFilter, criteria: AtRiskCriter
     if criteria.not_contacted_days is not None:
         keep.append(j.last_contact_at.isnull() | (j.days_since_contact >= criteria.not_contacted_days))
     chosen = j.filter(*keep)
-    chosen = chosen.mutate(matching=chosen.count().over(), matching_loss=chosen.expected_loss.sum().over())
+    if criteria.owners:
+        chosen = chosen.drop("account_owner")  # joined again with the other shown columns
+    chosen = chosen.mutate(matching=chosen.count().over(), matching_loss=chosen.expected_loss.sum().over(),
+                           never_contacted=chosen.last_contact_at.isnull().sum().over())
     listed = chosen.order_by("risk_rank")
     if limit is not None:
         listed = listed.limit(limit)
+    # 2. the wide columns for the listed rows only (sorting 700k wide rows took ~3 s at 1M)
+    wide = s.select("customer_id", "clv_historical", "clv_predicted", "driver_1", "driver_2", "driver_3")
+    shown = c.select("customer_id", "full_name", "phone", "email", "account_owner", "segment", "region", "plan",
+                     "contract_type", "signup_date", "monthly_revenue")
+    listed = listed.join(wide, "customer_id").join(shown, "customer_id").order_by("risk_rank")
     df = execute(db, listed)
-    population = execute(db, j.aggregate(n=j.count()))["n"].iloc[0] if df.empty else df["population"].iloc[0]
+    population = execute(db, ranked.aggregate(n=ranked.count()))["n"].iloc[0] if df.empty else df["population"].iloc[0]
     if df.empty:
         message = ("No scored customer is active in this selection." if not population else
                    "No customer meets these criteria.")
@@ -407,6 +418,7 @@ def at_risk_customers(db: Database, flt: RetentionFilter, criteria: AtRiskCriter
         population=int(population),
         matching=int(df["matching"].iloc[0]),
         matching_expected_loss=float(df["matching_loss"].iloc[0]),
+        never_contacted=int(df["never_contacted"].iloc[0]),
         customers=conform(df, AT_RISK_COLUMNS),
         population_expected_loss=float(df["population_loss"].iloc[0]),
     )

@@ -131,6 +131,7 @@ def test_list_ranked_by_expected_loss_with_tiers_and_last_contact(db):
     assert pd.isna(c.loc[2, "last_contact_at"]) and pd.isna(c.loc[2, "days_since_contact"])
     assert c.loc[3, "last_contact_at"] == pd.Timestamp("2024-12-29 09:30:00") and c.loc[3, "days_since_contact"] == 2
     assert c.loc[1, "full_name"] == "Dana Levi" and c.loc[1, "account_owner"] == "A"
+    assert r.never_contacted == 1  # customer 2
 
 
 @pytest.mark.parametrize(("criteria", "expected", "loss"), [
@@ -171,6 +172,10 @@ def test_sidebar_filter_reranks_within_the_selection(db):
 def test_limit_keeps_the_count(db):
     r = at_risk_customers(db, FLT, limit=1)
     assert ids(r) == [2] and r.matching == 3 and r.truncated
+    # the counts are the whole list's, not the shown rows': customer 2 (never contacted) is
+    # the one row shown, customers 1 and 3 were contacted
+    assert r.never_contacted == 1 and r.matching_expected_loss == pytest.approx(1000.0)
+    assert at_risk_customers(db, FLT, AtRiskCriteria(min_probability=0.3), limit=1).never_contacted == 0
 
 
 def test_past_as_of_uses_the_scoring_on_or_before_it(db):
