@@ -38,7 +38,22 @@ PAGES = [
     ("At-risk customers", "at_risk.py"),
     ("Model", "model.py"),
 ]
+# Issue 5's targets: the default sample — ≤ 1.5 s cold, ≤ 0.5 s on a filter change; the
+# 1M-customer file — ≤ 3 s cold (no filter-change target).
 TARGET_COLD, TARGET_CHANGE = 1.5, 0.5
+LARGE_CUSTOMERS, TARGET_COLD_LARGE = 500_000, 3.0
+
+
+def _targets(db_path: str) -> tuple[float, float | None]:
+    """(cold, filter change) targets for the file: the large-file targets from 500k customers."""
+    import duckdb
+
+    con = duckdb.connect(db_path, read_only=True)
+    try:
+        customers = con.execute("select count(*) from customers").fetchone()[0]
+    finally:
+        con.close()
+    return (TARGET_COLD_LARGE, None) if customers >= LARGE_CUSTOMERS else (TARGET_COLD, TARGET_CHANGE)
 
 
 class QueryClock:
@@ -141,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no database at {args.db}; run `make sample` first")
         return 1
     os.environ["RETENTION_DB"] = str(Path(args.db).resolve())
+    cold_target, change_target = _targets(args.db)
     import logging
 
     # AppTest's bare-mode warnings ("missing ScriptRunContext", "No runtime found") are noise
@@ -150,14 +166,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"database: {args.db}; median of {args.repeat} runs; AppTest, no browser; "
           "(q …) = part of it spent in Ibis/DuckDB queries")
     print(f"{'page':26s} {'cold':>7s} {'(q)':>7s} {'warm':>7s} {'filter':>7s} {'(q)':>7s} {'switch':>7s} {'(q)':>7s}"
-          f"   targets ≤{TARGET_COLD} s cold, ≤{TARGET_CHANGE} s filter change")
+          f"   targets ≤{cold_target} s cold" + (f", ≤{change_target} s filter change" if change_target else ""))
     results = {}
     for title, page in pages:
         runs = [measure(page) for _ in range(args.repeat)]
         med = {step: (statistics.median(r[i][0] for r in runs), statistics.median(r[i][1] for r in runs))
                for i, step in enumerate(STEPS)}
-        flags = ("" if med["cold"][0] <= TARGET_COLD else " cold>target") + (
-            "" if max(med["filter"][0], med["switch"][0]) <= TARGET_CHANGE else " filter>target")
+        flags = ("" if med["cold"][0] <= cold_target else " cold>target") + (
+            "" if change_target is None or max(med["filter"][0], med["switch"][0]) <= change_target
+            else " filter>target")
         print(f"{title:26s} {med['cold'][0]:6.2f}s {med['cold'][1]:6.2f}s {med['warm'][0]:6.2f}s "
               f"{med['filter'][0]:6.2f}s {med['filter'][1]:6.2f}s {med['switch'][0]:6.2f}s {med['switch'][1]:6.2f}s"
               f" {flags}", flush=True)
