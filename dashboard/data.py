@@ -30,6 +30,8 @@ from analytics.config import database_path
 from analytics.db import Database, DatabaseError, open_database
 from analytics.filters import RetentionFilter
 from analytics.metrics.funnel import select_summary
+from analytics.metrics.predicted_value import PREDICTED_QUANTILE_COLUMNS
+from analytics.metrics.value import QUANTILE_COLUMNS, split_groups
 from reports.story import Story, gather_story
 
 RESULT_TTL_SECONDS = 600
@@ -350,6 +352,19 @@ def _clv_quantiles(key, flt: RetentionFilter, quantiles: tuple[float, ...]) -> p
     return metrics.clv_quantiles(database(), flt, quantiles)
 
 
+def clv_quantiles_by(flt: RetentionFilter, by: str, groups: list[str],
+                     quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)) -> dict[str, pd.DataFrame]:
+    """`clv_quantiles` for each of `groups` (values of `by`), from one cached query; a group
+    without customers gets an empty frame, as its own call would."""
+    long = _clv_quantiles_by(db_key(), point_in_time(flt), by, tuple(quantiles))
+    return split_groups(long, groups, QUANTILE_COLUMNS)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing the CLV distribution…")
+def _clv_quantiles_by(key, flt: RetentionFilter, by: str, quantiles: tuple[float, ...]) -> pd.DataFrame:
+    return metrics.clv_quantiles_by(database(), flt, by, quantiles)
+
+
 def clv_pareto(flt: RetentionFilter, top_share: float = 0.2) -> metrics.ParetoShare:
     return _clv_pareto(db_key(), point_in_time(flt), float(top_share))
 
@@ -618,11 +633,15 @@ def _note_signal_examples(key, flt: RetentionFilter, per_signal: int) -> pd.Data
     return metrics.note_signal_examples(database(), flt, per_signal)
 
 
-def predicted_clv_quantiles(flt: RetentionFilter,
-                            quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)) -> pd.DataFrame:
-    return _predicted_clv_quantiles(db_key(), point_in_time(flt), tuple(quantiles))
+def predicted_clv_quantiles_by(flt: RetentionFilter, by: str, groups: list[str],
+                               quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)) -> dict[str, pd.DataFrame]:
+    """`predicted_clv_quantiles` for each of `groups` (values of `by`), from one cached query."""
+    long = _predicted_clv_quantiles_by(db_key(), point_in_time(flt), by, tuple(quantiles))
+    return split_groups(long, groups, PREDICTED_QUANTILE_COLUMNS)
 
 
-@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Reading predicted CLV…")
-def _predicted_clv_quantiles(key, flt: RetentionFilter, quantiles: tuple[float, ...]) -> pd.DataFrame:
-    return metrics.predicted_clv_quantiles(database(), flt, quantiles)
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing the predicted CLV distribution…")
+def _predicted_clv_quantiles_by(key, flt: RetentionFilter, by: str, quantiles: tuple[float, ...]) -> pd.DataFrame:
+    return metrics.predicted_clv_quantiles_by(database(), flt, by, quantiles)
+
+

@@ -3,8 +3,6 @@ scores, how concentrated value is (Pareto), value tiers, and CLV against acquisi
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import streamlit as st
 
 from dashboard import charts, data, glossary as g, sidebar, tables, ui
@@ -46,10 +44,10 @@ ui.kpi(cols[3], "CLV : acquisition cost", fmt.multiple(total_clv / total_cac) if
 # --- distribution --------------------------------------------------------------------------
 ui.section("CLV by segment", g.HISTORICAL_CLV, "Distribution of historical CLV per customer in each segment.")
 segments = list(flt.segments) or data.dimension_values(str(data.database().path))["segments"]
-by_segment = {s: data.clv_quantiles(replace(flt, segments=(s,)), BOX_QUANTILES) for s in segments}
+by_segment = data.clv_quantiles_by(flt, "segment", segments, BOX_QUANTILES)
 ui.chart(charts.clv_boxes(by_segment, "segment"), "clv_by_segment",
          data=tables.quantiles_by_group(by_segment, "segment"), help_anchor=g.HISTORICAL_CLV)
-predicted = {s: data.predicted_clv_quantiles(replace(flt, segments=(s,)), BOX_QUANTILES) for s in segments}
+predicted = data.predicted_clv_quantiles_by(flt, "segment", segments, BOX_QUANTILES)
 predicted = {s: q for s, q in predicted.items() if not q.empty}
 if predicted:
     ui.section("Predicted CLV by segment", g.PREDICTIVE_CLV,

@@ -30,7 +30,7 @@ from analytics.metrics.note_signals import (
     note_signal_summary,
     note_signal_trend,
 )
-from analytics.metrics.predicted_value import latest_scoring_date, predicted_clv_quantiles
+from analytics.metrics.predicted_value import latest_scoring_date, predicted_clv_quantiles, predicted_clv_quantiles_by
 from analytics.metrics.revenue import mrr_by_month, mrr_movements, revenue_retention
 from analytics.metrics.service import (
     churn_by_service_histories,
@@ -57,6 +57,7 @@ from analytics.metrics.value import (
     clv_cac_ratio,
     clv_pareto,
     clv_quantiles,
+    clv_quantiles_by,
     customer_clv,
     value_tiers,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "average_clv_at",
     "clv_pareto",
     "clv_quantiles",
+    "clv_quantiles_by",
     "cohort_retention",
     "customer_clv",
     "data_quality_report",
@@ -92,6 +94,7 @@ __all__ = [
     "note_signal_summary",
     "note_signal_trend",
     "predicted_clv_quantiles",
+    "predicted_clv_quantiles_by",
     "proactive_funnel",
     "proactive_retention_comparison",
     "quarter_actuals",

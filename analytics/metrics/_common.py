@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Literal
+from typing import Iterable, Literal, Sequence
 
 import ibis
 import numpy as np
@@ -180,3 +180,24 @@ def as_filter(flt: RetentionFilter, **changes) -> RetentionFilter:
     from dataclasses import replace
 
     return replace(flt, **changes)
+
+
+def checked_quantiles(quantiles: Sequence[float]) -> list[float]:
+    """`quantiles` as floats; ValueError unless each is in [0, 1] and there is one."""
+    qs = [float(q) for q in quantiles]
+    if not qs or any(not 0 <= q <= 1 for q in qs):
+        raise ValueError(f"quantiles must be in [0, 1], got {quantiles!r}")
+    return qs
+
+
+def long_quantiles(wide: pd.DataFrame, qs: list[float], measures: dict[str, str],
+                    columns: dict[str, str], extra: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per (group, quantile) from one row per group that holds ``<prefix><i>``
+    for each measure's prefix and quantile i (and the `extra` columns, repeated); groups
+    in sorted order."""
+    if wide.empty:
+        return empty_frame(columns)
+    rows = [{"group": str(r["group"]), "quantile": q, **{m: r[f"{p}{i}"] for m, p in measures.items()},
+             **{name: r[column] for name, column in (extra or {}).items()}}
+            for _, r in wide.sort_values("group").iterrows() for i, q in enumerate(qs)]
+    return conform(pd.DataFrame(rows), columns)

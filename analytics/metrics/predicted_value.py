@@ -23,7 +23,15 @@ import pandas as pd
 
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers
-from analytics.metrics._common import conform, empty_frame, execute
+from analytics.metrics._common import (
+    check_dimension,
+    checked_quantiles,
+    conform,
+    empty_frame,
+    execute,
+    long_quantiles,
+)
+from analytics.metrics.value import QUANTILE_DIMENSIONS
 
 SCORES_TABLE = "churn_scores"
 
@@ -34,6 +42,7 @@ PREDICTED_QUANTILE_COLUMNS: dict[str, str] = {
     "customers": "int64",
     "scored_as_of": "datetime64[ns]",
 }
+GROUPED_PREDICTED_COLUMNS: dict[str, str] = {"group": "string", **PREDICTED_QUANTILE_COLUMNS}
 
 
 def latest_scoring_date(db: Database, as_of: date) -> date | None:
@@ -60,29 +69,39 @@ def predicted_clv_quantiles(
     ``customers`` (scored customers in the selection), ``scored_as_of`` (the scoring's
     as-of date), one row per requested quantile. No scores, no scoring on or before
     ``flt.as_of`` or nobody scored in the selection -> empty frame."""
-    qs = [float(q) for q in quantiles]
-    if not qs or any(not 0 <= q <= 1 for q in qs):
-        raise ValueError(f"quantiles must be in [0, 1], got {quantiles!r}")
+    df = predicted_clv_quantiles_by(db, flt, None, quantiles)
+    return conform(df, PREDICTED_QUANTILE_COLUMNS)
+
+
+def predicted_clv_quantiles_by(
+    db: Database,
+    flt: RetentionFilter,
+    by: str | None,
+    quantiles: Sequence[float] = (0.1, 0.25, 0.5, 0.75, 0.9),
+) -> pd.DataFrame:
+    """`predicted_clv_quantiles` of each value of customer attribute `by` (segment,
+    region, plan, acquisition_channel) within the selection, from one query — equal to
+    the function with the selection narrowed to that value. Columns ``group`` plus
+    `PREDICTED_QUANTILE_COLUMNS` (``customers`` = scored customers of the group); a value
+    without scored customers has no rows. `by=None`: one group, 'all'."""
+    qs = checked_quantiles(quantiles)
+    if by is not None:
+        check_dimension(by, QUANTILE_DIMENSIONS)
     scored_on = latest_scoring_date(db, flt.as_of)
     if scored_on is None:
-        return empty_frame(PREDICTED_QUANTILE_COLUMNS)
+        return empty_frame(GROUPED_PREDICTED_COLUMNS)
     s = db.table(SCORES_TABLE)
     s = s.filter(s.as_of_date == scored_on)
     c = customers(db, flt)
-    s = s.semi_join(c, s.customer_id == c.customer_id)
+    if by is None:
+        s = s.semi_join(c, s.customer_id == c.customer_id).mutate(group=ibis.literal("all"))
+    else:
+        s = s.join(c, s.customer_id == c.customer_id).mutate(group=c[by].cast("string").fill_null("(missing)"))
     aggs: dict[str, ibis.Value] = {"n": s.count()}
     for i, q in enumerate(qs):
         aggs[f"h{i}"] = s.clv_historical.quantile(q)
         aggs[f"p{i}"] = s.clv_predicted.quantile(q)
-    row = execute(db, s.aggregate(**aggs)).iloc[0]
-    n = int(row["n"])
-    if n == 0:
-        return empty_frame(PREDICTED_QUANTILE_COLUMNS)
-    df = pd.DataFrame({
-        "quantile": qs,
-        "clv_historical": [row[f"h{i}"] for i in range(len(qs))],
-        "clv_predicted": [row[f"p{i}"] for i in range(len(qs))],
-        "customers": n,
-        "scored_as_of": pd.Timestamp(scored_on),
-    })
-    return conform(df, PREDICTED_QUANTILE_COLUMNS)
+    wide = execute(db, s.group_by("group").aggregate(**aggs))
+    wide["scored_as_of"] = pd.Timestamp(scored_on)
+    return long_quantiles(wide, qs, {"clv_historical": "h", "clv_predicted": "p"}, GROUPED_PREDICTED_COLUMNS,
+                           extra={"customers": "n", "scored_as_of": "scored_as_of"})

@@ -29,9 +29,11 @@ from analytics.filters import RetentionFilter, customers, monthly_revenue, touch
 from analytics.metrics._common import (
     as_filter,
     check_dimension,
+    checked_quantiles,
     conform,
     empty_frame,
     execute,
+    long_quantiles,
     month_start,
     ratio,
 )
@@ -59,6 +61,8 @@ CUSTOMER_VALUE_COLUMNS: dict[str, str] = {
 }
 
 QUANTILE_COLUMNS: dict[str, str] = {"quantile": "float64", "clv": "float64"}
+GROUPED_QUANTILE_COLUMNS: dict[str, str] = {"group": "string", **QUANTILE_COLUMNS}
+QUANTILE_DIMENSIONS = ("segment", "region", "plan", "acquisition_channel")
 
 TIER_COLUMNS: dict[str, str] = {
     "value_tier": "string",
@@ -197,16 +201,34 @@ def clv_quantiles(
 ) -> pd.DataFrame:
     """Distribution of historical CLV: the continuous (linearly interpolated) quantiles
     of per-customer CLV. Columns ``quantile``, ``clv``; empty selection -> empty frame."""
-    qs = [float(q) for q in quantiles]
-    if not qs or any(not 0 <= q <= 1 for q in qs):
-        raise ValueError(f"quantiles must be in [0, 1], got {quantiles!r}")
-    t = customer_value_table(db, flt, ranked=False)
-    agg = t.aggregate(n=t.count(), **{f"q{i}": t.clv.quantile(q) for i, q in enumerate(qs)})
-    row = execute(db, agg).iloc[0]
-    if row["n"] == 0:
-        return empty_frame(QUANTILE_COLUMNS)
-    df = pd.DataFrame({"quantile": qs, "clv": [row[f"q{i}"] for i in range(len(qs))]})
+    df = clv_quantiles_by(db, flt, None, quantiles)
     return conform(df, QUANTILE_COLUMNS)
+
+
+def clv_quantiles_by(
+    db: Database,
+    flt: RetentionFilter,
+    by: str | None,
+    quantiles: Sequence[float] = (0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99),
+) -> pd.DataFrame:
+    """`clv_quantiles` of each value of customer attribute `by` (segment, region, plan, …)
+    within the selection, from one query — equal to `clv_quantiles` with the selection
+    narrowed to that value. Columns ``group`` ('(missing)' for NULL), ``quantile``,
+    ``clv``; a value without customers has no rows. `by=None`: one group, 'all'."""
+    qs = checked_quantiles(quantiles)
+    t = customer_value_table(db, flt, ranked=False)
+    if by is not None:
+        check_dimension(by, QUANTILE_DIMENSIONS)
+    group = t[by].cast("string").fill_null("(missing)") if by else ibis.literal("all")
+    agg = t.group_by(group=group).aggregate(**{f"q{i}": t.clv.quantile(q) for i, q in enumerate(qs)})
+    return long_quantiles(execute(db, agg), qs, {"clv": "q"}, GROUPED_QUANTILE_COLUMNS)
+
+
+def split_groups(long: pd.DataFrame, groups: Sequence[str], columns: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """A ``group``-keyed long frame (`clv_quantiles_by`, `predicted_clv_quantiles_by`) as
+    one frame per requested group, with `columns`; a group absent from it gets an empty
+    frame."""
+    return {g: conform(long[long["group"] == g], columns) for g in groups}
 
 
 def clv_pareto(db: Database, flt: RetentionFilter, top_share: float = 0.2) -> ParetoShare:

@@ -27,7 +27,9 @@ from analytics.metrics.predicted_value import (
     PREDICTED_QUANTILE_COLUMNS,
     latest_scoring_date,
     predicted_clv_quantiles,
+    predicted_clv_quantiles_by,
 )
+from analytics.metrics.value import split_groups
 from analytics.schema import OPTIONAL_TABLES
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
@@ -61,6 +63,24 @@ def test_quantiles_of_the_latest_scoring(scored_db):
     assert list(df["clv_historical"]) == pytest.approx([120, 150, 200, 300, 360])
     assert (df["customers"] == 3).all()
     assert (df["scored_as_of"] == pd.Timestamp("2024-12-31")).all()
+
+
+def test_by_segment_in_one_query_equals_each_segment_alone(scored_db):
+    year = RetentionFilter(date(2024, 1, 1), date(2024, 12, 31))
+    long = predicted_clv_quantiles_by(scored_db, year, "segment", QUANTILES)
+    assert sorted(set(long["group"])) == ["consumer", "enterprise"]
+    # consumer: customers 1-3 as above; enterprise: customer 4 alone (every quantile = its value)
+    groups = split_groups(long, ["consumer", "enterprise", "small_business"], PREDICTED_QUANTILE_COLUMNS)
+    assert list(groups["consumer"]["clv_predicted"]) == pytest.approx([340, 400, 500, 700, 820])
+    assert list(groups["enterprise"]["clv_predicted"]) == pytest.approx([5000] * 5)
+    assert groups["small_business"].empty and list(groups["small_business"].columns) == list(PREDICTED_QUANTILE_COLUMNS)
+    for segment in ("consumer", "enterprise"):
+        alone = predicted_clv_quantiles(scored_db, RetentionFilter(year.start, year.end, segments=(segment,)),
+                                        QUANTILES)
+        pd.testing.assert_frame_equal(groups[segment], alone)
+    by_region = split_groups(predicted_clv_quantiles_by(scored_db, year, "region", (0.5,)), ["north"],
+                             PREDICTED_QUANTILE_COLUMNS)
+    assert by_region["north"]["clv_predicted"].tolist() == [900]
 
 
 def test_filters_pick_customers_and_the_scoring_date(scored_db):

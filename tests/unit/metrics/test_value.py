@@ -17,7 +17,9 @@ from analytics.metrics.value import (
     clv_cac_ratio,
     clv_pareto,
     clv_quantiles,
+    clv_quantiles_by,
     customer_clv,
+    split_groups,
     value_tiers,
 )
 from analytics import rollups
@@ -121,6 +123,20 @@ def test_quantiles_and_pareto(db):
     assert p.top_value_share == pytest.approx(1000 / 1220)
     # top 50% = ceil(2.5) = 3 customers: 1000 + 170 + 30.
     assert clv_pareto(db, Q1, top_share=0.5).top_clv == pytest.approx(1200)
+
+
+def test_quantiles_by_segment_in_one_query_equal_each_segment_alone(db):
+    long = clv_quantiles_by(db, Q1, "segment", (0.25, 0.5, 0.9))
+    groups = split_groups(long, ["consumer", "enterprise", "small_business"], QUANTILE_COLUMNS)
+    for segment in ("consumer", "enterprise"):
+        alone = clv_quantiles(db, RetentionFilter(Q1.start, Q1.end, segments=(segment,)), (0.25, 0.5, 0.9))
+        assert len(alone) == 3
+        pd.testing.assert_frame_equal(groups[segment], alone)
+    assert groups["small_business"].empty
+    # one group when not split: the same numbers as test_quantiles_and_pareto
+    assert clv_quantiles_by(db, Q1, None, (0.5,))[["group", "clv"]].values.tolist() == [["all", 30.0]]
+    with pytest.raises(ValueError):
+        clv_quantiles_by(db, Q1, "favourite_colour")
 
 
 def test_value_tiers(db):
