@@ -27,6 +27,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.types as pat
 
 import ibis.expr.datatypes as dt
 import ibis.expr.datashape as ds
@@ -34,8 +40,11 @@ import ibis.expr.operations as ops
 import sqlglot as sg
 import sqlglot.expressions as sge
 from ibis.backends.duckdb import Backend as IbisDuckDBBackend
+from ibis.backends.duckdb.converter import DuckDBPandasData
 from ibis.backends.sql.compilers.duckdb import DuckDBCompiler
 from ibis.common.graph import Graph
+from ibis.expr.schema import Schema
+from ibis.formats.pandas import PandasData
 
 # Parents under which a literal is a *value* (safe to bind) rather than part of the query's
 # text (a regex, a format string, a label the SQL needs as a constant).
@@ -149,8 +158,57 @@ class _TemplateCache:
 TEMPLATES = _TemplateCache(_TEMPLATE_CACHE_SIZE)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A table query ready to run: its compiled SQL, the value of each `$p` slot, the
+    rows of each `rr_table_<n>` it reads, and the result's Ibis schema. Plain data, so it
+    can be kept and run again with other values (`with_values`; analytics/plans.py)."""
+
+    sql: str
+    values: Mapping[str, object]
+    tables: Mapping[str, pa.Table]
+    schema: Schema
+
+    def with_values(self, replacements: Mapping[object, object]) -> "Plan":
+        """This plan with each slot value found in `replacements` swapped for its image."""
+        values = {slot: replacements.get(v, v) if isinstance(v, str) else v for slot, v in self.values.items()}
+        return Plan(self.sql, values, self.tables, self.schema)
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    # exactly Ibis's DuckDB `execute`: nested, dictionary and null-holding columns go
+    # through Python objects, the rest through pyarrow's pandas conversion
+    return pd.DataFrame({
+        name: (col.to_pylist()
+               if pat.is_nested(col.type) or pat.is_dictionary(col.type) or col.null_count
+               else col.to_pandas())
+        for name, col in zip(table.column_names, table.columns)
+    })
+
+
 class Backend(IbisDuckDBBackend):
     """Ibis's DuckDB backend, compiling through the template cache above."""
+
+    def plan(self, expr) -> Plan:
+        """`expr` (a table expression) compiled through the template cache."""
+        table_expr = expr.as_table()
+        self._register_udfs(table_expr)
+        template, values, tables = parameterise(table_expr.op())
+        return Plan(
+            sql=TEMPLATES.sql(template, None),
+            values=values,
+            tables={name: table.data.to_pyarrow(table.schema) for name, table in tables.items()},
+            schema=table_expr.schema(),
+        )
+
+    def run_plan(self, plan: Plan) -> pd.DataFrame:
+        """The plan's rows as pandas, converted as `execute` converts a table expression."""
+        for name, table in plan.tables.items():
+            # this thread's own cursor, used by one query at a time: the name is free
+            self.con.register(name, table)
+        result = self.con.sql(plan.sql, params=dict(plan.values) or None).to_arrow_table()
+        df = DuckDBPandasData.convert_table(_frame(result), plan.schema)
+        return PandasData.convert_table(df, plan.schema)
 
     def _to_duckdb_relation(self, expr, *, params=None, limit=None, **kwargs):
         if params or kwargs:  # Ibis scalar parameters: the stock path

@@ -20,17 +20,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+import ibis
+
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers
 from analytics.metrics._common import (
     Freq,
     conform,
     empty_frame,
-    execute,
     period_index,
     periods,
     ratio,
 )
+from analytics.plans import query
 
 CHURN_COLUMNS: dict[str, str] = {
     "period": "string",
@@ -76,15 +78,7 @@ def churn_by_period(db: Database, flt: RetentionFilter, freq: Freq = "month") ->
     """
     spans = periods(flt.start, flt.end, freq)
     n = len(spans)
-    c = _consistent_customers(db, flt)
-    c = c.filter(c.signup_date <= flt.end, c.churn_date.isnull() | (c.churn_date >= flt.start))
-    # One scan: customers counted by (period of signup, period of churn); everything else
-    # is arithmetic on that (n+1)^2-row table.
-    counts = c.group_by(
-        sig=period_index(c.signup_date, spans, freq),
-        chn=period_index(c.churn_date, spans, freq),
-    ).aggregate(customers=c.count())
-    df = execute(db, counts)
+    df = _signup_churn_counts(db, flt, freq)
     if df.empty or df["customers"].sum() == 0:
         return empty_frame(CHURN_COLUMNS)
     sig = df["sig"].to_numpy()[:, None]
@@ -115,6 +109,19 @@ def churn_by_period(db: Database, flt: RetentionFilter, freq: Freq = "month") ->
     return conform(out, CHURN_COLUMNS)
 
 
+@query
+def _signup_churn_counts(db: Database, flt: RetentionFilter, freq: Freq) -> ibis.Table:
+    """Selected customers counted by (period index of signup, of churn) — one scan;
+    everything in `churn_by_period` is arithmetic on this (n+1)^2-row table."""
+    spans = periods(flt.start, flt.end, freq)
+    c = _consistent_customers(db, flt)
+    c = c.filter(c.signup_date <= flt.end, c.churn_date.isnull() | (c.churn_date >= flt.start))
+    return c.group_by(
+        sig=period_index(c.signup_date, spans, freq),
+        chn=period_index(c.churn_date, spans, freq),
+    ).aggregate(customers=c.count())
+
+
 def churn_summary(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     """The same counts and rates as `churn_by_period` for the custom period
     ``[flt.start, flt.end]`` as a whole: one row (``period`` = 'start..end',
@@ -128,7 +135,12 @@ def churn_summary(db: Database, flt: RetentionFilter) -> pd.DataFrame:
 def active_customers(db: Database, flt: RetentionFilter) -> int:
     """Customers of the selection active on ``flt.as_of`` (= ``flt.end``), by the day rule
     above (inconsistent records excluded). 0 for an empty selection."""
+    return int(_active_count(db, flt)["n"].iloc[0])
+
+
+@query
+def _active_count(db: Database, flt: RetentionFilter) -> ibis.Table:
     c = _consistent_customers(db, flt)
     d = flt.as_of
     c = c.filter(c.signup_date <= d, c.churn_date.isnull() | (c.churn_date > d))
-    return int(execute(db, c.aggregate(n=c.count()))["n"].iloc[0])
+    return c.aggregate(n=c.count())

@@ -29,6 +29,7 @@ from analytics.metrics._common import (
     periods,
     ratio,
 )
+from analytics.plans import query
 from analytics.rollups import MRR_MOVEMENTS, fresh_rollup
 
 MRR_COLUMNS: dict[str, str] = {
@@ -265,21 +266,18 @@ def revenue_retention(db: Database, flt: RetentionFilter, freq: Freq = "month") 
     period is one month, summed from ``rollup_mrr_movements`` when that is fresh
     (docs/decisions/009-metric-rollups.md).
     """
-    first, last = _month_range(flt)
-    spans = periods(first, month_end(last), freq)
-
-    def key(d) -> int:
-        return d.year * 12 + d.month
-
+    spans = _retention_spans(flt, freq)
     rollup = None
     if all(month_start(s.start) == month_start(s.end) for s in spans):
         # one-month periods: start and end are months m-1 and m, a pair of the MRR-movement
         # rollup (docs/decisions/009-metric-rollups.md)
         rollup = fresh_rollup(db, MRR_MOVEMENTS)
     if rollup is not None:
-        df = _book_from_rollup(db, rollup, flt, [key(s.start) for s in spans])
+        month_keys = tuple(_month_number(s.start) for s in spans)
+        df = _book_from_rollup(db, flt, month_keys)
+        df["period_idx"] = df.pop("m").map({k: i for i, k in enumerate(month_keys)})
     else:
-        df = _book_live(db, flt, spans, key)
+        df = _book_live(db, flt, freq)
     if df.empty:
         return empty_frame(RETENTION_COLUMNS)
     frame = pd.DataFrame(
@@ -299,12 +297,23 @@ def revenue_retention(db: Database, flt: RetentionFilter, freq: Freq = "month") 
     return conform(df, RETENTION_COLUMNS)
 
 
-def _book_from_rollup(db: Database, rollup: ibis.Table, flt: RetentionFilter, month_keys: list[int]) -> pd.DataFrame:
-    """`revenue_retention`'s per-period sums for one-month periods (period i = month
-    ``month_keys[i]``), from the ``book_*`` and movement columns of the MRR-movement
+def _retention_spans(flt: RetentionFilter, freq: Freq) -> list:
+    first, last = _month_range(flt)
+    return periods(first, month_end(last), freq)
+
+
+def _month_number(d) -> int:
+    return d.year * 12 + d.month
+
+
+@query
+def _book_from_rollup(db: Database, flt: RetentionFilter, month_keys: tuple[int, ...]) -> ibis.Table:
+    """`revenue_retention`'s sums per one-month period (month key ``m``, see
+    `_month_number`), from the ``book_*`` and movement columns of the fresh MRR-movement
     rollup. The movement definitions restricted to the book (MRR > 0 in m-1) are the
     retention ones: expansion needs prev > 0, contraction cur > 0 and cur < prev, churned
     prev > 0. Periods without a book are absent, as live."""
+    rollup = fresh_rollup(db, MRR_MOVEMENTS)
     cube = rollup.filter(rollup.month_key.isin(month_keys))
     for column, values in (("segment", flt.segments), ("region", flt.regions), ("plan", flt.plans)):
         if values:
@@ -318,19 +327,19 @@ def _book_from_rollup(db: Database, rollup: ibis.Table, flt: RetentionFilter, mo
         contraction_mrr=cube.contraction_mrr.sum(),
         churned_mrr=cube.churned_mrr.sum(),
     )
-    df = execute(db, agg.filter(agg.start_customers > 0))
-    df["period_idx"] = df["m"].map({k: i for i, k in enumerate(month_keys)})
-    return df.drop(columns="m")
+    return agg.filter(agg.start_customers > 0)
 
 
-def _book_live(db: Database, flt: RetentionFilter, spans: list, key) -> pd.DataFrame:
+@query
+def _book_live(db: Database, flt: RetentionFilter, freq: Freq) -> ibis.Table:
     """`revenue_retention`'s per-period sums from ``monthly_revenue``: one row per
     period index that has a starting book."""
+    spans = _retention_spans(flt, freq)
     first, last = _month_range(flt)
     starts = pd.DataFrame(
-        {"m": [key(add_months(month_start(s.start), -1)) for s in spans], "period_idx": range(len(spans))}
+        {"m": [_month_number(add_months(month_start(s.start), -1)) for s in spans], "period_idx": range(len(spans))}
     )
-    ends = pd.DataFrame({"m": [key(s.end) for s in spans], "period_idx": range(len(spans))})
+    ends = pd.DataFrame({"m": [_month_number(s.end) for s in spans], "period_idx": range(len(spans))})
     r = monthly_revenue(db, flt)
     # only the months before and at the end of each period count (a quarter reads 2 of 4)
     needed = sorted({add_months(month_start(s.start), -1) for s in spans} | {month_start(s.end) for s in spans})
@@ -348,7 +357,7 @@ def _book_live(db: Database, flt: RetentionFilter, spans: list, key) -> pd.DataF
         at_end, [book.customer_id == at_end.customer_id, book.period_idx == at_end.period_idx]
     )
     book = j.select(book.period_idx, book.start, end=at_end.end.fill_null(0.0))
-    agg = book.group_by("period_idx").aggregate(
+    return book.group_by("period_idx").aggregate(
         start_customers=book.count(),
         start_mrr=book.start.sum(),
         retained_end_mrr=book.end.sum(),
@@ -357,4 +366,3 @@ def _book_live(db: Database, flt: RetentionFilter, spans: list, key) -> pd.DataF
         contraction_mrr=(book.start - book.end).sum(where=(book.end > 0) & (book.end < book.start)),
         churned_mrr=book.start.sum(where=book.end <= 0),
     )
-    return execute(db, agg)
