@@ -32,6 +32,7 @@ import pandas as pd
 from analytics.db import Database
 from analytics.filters import RetentionFilter, touchpoints
 from analytics.metrics._common import FAR_FUTURE, conform, empty_frame, execute, periods, ratio
+from analytics.plans import query
 from analytics.risk.note_signals import NOTE_SIGNALS, note_signal_columns
 
 HORIZON_DAYS = 90
@@ -116,6 +117,13 @@ def _flagged(db: Database, texts: ibis.Table) -> ibis.Table:
     return texts.inner_join(kept, "note")
 
 
+def _texts_kept(db: Database) -> bool:
+    """Whether `_flagged` joins the kept classification (else: regexes in the query).
+    The note queries' builders take it as an argument, so a plan built one way is never
+    reused the other way (tests change `MAX_KEPT_TEXTS` on an open database)."""
+    return db.read_only and _kept_text_flags(db) is not None
+
+
 def _kept_text_flags(db: Database) -> ibis.Table | None:
     if _TEXT_FLAGS not in db.read_only_facts:
         db.read_only_facts[_TEXT_FLAGS] = _classify_every_text(db)
@@ -185,8 +193,9 @@ def note_signal_summary(db: Database, flt: RetentionFilter, trend: pd.DataFrame 
 
     `trend`, when the caller has it, is `note_signal_trend(db, flt)`: the note counts are
     then its sums over the months instead of another pass over the notes."""
+    kept = _texts_kept(db)
     if trend is None:
-        totals = execute(db, _note_counts(db, flt)).iloc[0]
+        totals = _note_totals(db, flt, kept).iloc[0]
     else:
         by_signal = trend.groupby("signal")["notes"].sum()
         totals = pd.Series({"all_notes": trend.loc[trend["signal"] == ANY_SIGNAL, "all_notes"].sum(),
@@ -194,40 +203,7 @@ def note_signal_summary(db: Database, flt: RetentionFilter, trend: pd.DataFrame 
     all_notes = int(totals["all_notes"])
     if all_notes == 0:
         return empty_frame(SUMMARY_COLUMNS)
-
-    t, texts = _notes_and_texts(db, flt)
-    n = t.select("customer_id", "occurred_at", "note").inner_join(texts, "note")
-    # the day of the earliest note = the earliest day; cast once per customer, not per note.
-    # A customer whose notes are all blank gets NULL everywhere and counts nowhere below.
-    firsts = n.group_by("customer_id").aggregate(
-        first_note=n.occurred_at.min(where=n.is_note),
-        **{f"first_{s}": n.occurred_at.min(where=n[_flag(s)]) for s in NOTE_SIGNALS})
-    # the first note firing any class is the earliest of the classes' firsts (LEAST skips
-    # NULLs): one aggregate fewer over millions of notes
-    firsts = firsts.mutate(**{f"first_{ANY_SIGNAL}": ibis.least(*(firsts[f"first_{s}"] for s in NOTE_SIGNALS))})
-    firsts = firsts.mutate(**{c: firsts[c].cast("date") for c in firsts.columns if c.startswith("first_")})
-    c = db.table("customers")
-    # Per customer once, not per signal: "not churned before `first`" as one comparison
-    # with a never-churned customer's churn put at the end of time, and
-    # churn_date <= first + 90 days as first >= churn_date - 90 days (NULL, so false,
-    # for a customer who never churned).
-    c = c.select("customer_id",
-                 left_on=c.churn_date.fill_null(FAR_FUTURE),
-                 horizon_start=(c.churn_date - ibis.interval(days=HORIZON_DAYS)).cast("date"))
-    j = firsts.inner_join(c, "customer_id")
-    cutoff = flt.end - timedelta(days=HORIZON_DAYS)
-
-    def outcome(first: ibis.DateValue) -> ibis.IntegerValue:
-        """0 no such note; 1 not followed (dated after the cutoff, or churned before it);
-        2 followed, no churn within 90 days; 3 followed, churned within 90 days."""
-        followed = (first <= cutoff) & (j.left_on >= first)
-        # horizon_start is NULL for a customer who never churned: not "churned", so 2
-        return ibis.cases((first.isnull(), 0), (~followed, 1), (first >= j.horizon_start, 3), else_=2)
-
-    # Customers counted per combination of outcomes (a few hundred rows), then summed per
-    # signal below: one small expression per signal and customer instead of three counts.
-    keys = {s: outcome(j[f"first_{s}"]) for s in SIGNAL_ROWS}
-    cube = execute(db, j.group_by(first_note=outcome(j.first_note), **keys).aggregate(n=j.count()))
+    cube = _signal_outcome_cube(db, flt, kept)
 
     def customers_with(mask) -> int:
         return int(cube.loc[mask, "n"].sum())
@@ -262,13 +238,65 @@ def note_signal_summary(db: Database, flt: RetentionFilter, trend: pd.DataFrame 
     return conform(pd.DataFrame(records), SUMMARY_COLUMNS)
 
 
+@query
+def _note_totals(db: Database, flt: RetentionFilter, kept: bool) -> ibis.Table:
+    """`_note_counts` over the whole period: one row (`kept`: `_texts_kept`)."""
+    return _note_counts(db, flt)
+
+
+@query
+def _monthly_note_counts(db: Database, flt: RetentionFilter, kept: bool) -> ibis.Table:
+    """`_note_counts` per month, ordered (`kept`: `_texts_kept`)."""
+    return _note_counts(db, flt, "month").order_by("month")
+
+
+@query
+def _signal_outcome_cube(db: Database, flt: RetentionFilter, kept: bool) -> ibis.Table:
+    """`note_signal_summary`'s customers with notes counted per combination of outcome
+    codes (0–3, see `outcome`) of their first note and of each signal's first note
+    (`kept`: `_texts_kept`)."""
+    t, texts = _notes_and_texts(db, flt)
+    n = t.select("customer_id", "occurred_at", "note").inner_join(texts, "note")
+    # the day of the earliest note = the earliest day; cast once per customer, not per note.
+    # A customer whose notes are all blank gets NULL everywhere and counts nowhere below.
+    firsts = n.group_by("customer_id").aggregate(
+        first_note=n.occurred_at.min(where=n.is_note),
+        **{f"first_{s}": n.occurred_at.min(where=n[_flag(s)]) for s in NOTE_SIGNALS})
+    # the first note firing any class is the earliest of the classes' firsts (LEAST skips
+    # NULLs): one aggregate fewer over millions of notes
+    firsts = firsts.mutate(**{f"first_{ANY_SIGNAL}": ibis.least(*(firsts[f"first_{s}"] for s in NOTE_SIGNALS))})
+    firsts = firsts.mutate(**{c: firsts[c].cast("date") for c in firsts.columns if c.startswith("first_")})
+    c = db.table("customers")
+    # Per customer once, not per signal: "not churned before `first`" as one comparison
+    # with a never-churned customer's churn put at the end of time, and
+    # churn_date <= first + 90 days as first >= churn_date - 90 days (NULL, so false,
+    # for a customer who never churned).
+    c = c.select("customer_id",
+                 left_on=c.churn_date.fill_null(FAR_FUTURE),
+                 horizon_start=(c.churn_date - ibis.interval(days=HORIZON_DAYS)).cast("date"))
+    j = firsts.inner_join(c, "customer_id")
+    cutoff = flt.end - timedelta(days=HORIZON_DAYS)
+
+    def outcome(first: ibis.DateValue) -> ibis.IntegerValue:
+        """0 no such note; 1 not followed (dated after the cutoff, or churned before it);
+        2 followed, no churn within 90 days; 3 followed, churned within 90 days."""
+        followed = (first <= cutoff) & (j.left_on >= first)
+        # horizon_start is NULL for a customer who never churned: not "churned", so 2
+        return ibis.cases((first.isnull(), 0), (~followed, 1), (first >= j.horizon_start, 3), else_=2)
+
+    # Customers counted per combination of outcomes (a few hundred rows), then summed per
+    # signal below: one small expression per signal and customer instead of three counts.
+    keys = {s: outcome(j[f"first_{s}"]) for s in SIGNAL_ROWS}
+    return j.group_by(first_note=outcome(j.first_note), **keys).aggregate(n=j.count())
+
+
 def note_signal_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     """Per calendar month of the period and signal (the six classes and ``any_signal``):
     notes firing it, all notes of the month and the share (notes ÷ all_notes). Months
     without notes are absent; ``partial`` marks a month clipped by the period. Columns
     ``month`` (first day), ``signal``, ``notes``, ``all_notes``, ``share_of_notes``,
     ``partial``; sorted by month, then signal in `SIGNAL_ROWS` order."""
-    wide = execute(db, _note_counts(db, flt, "month").order_by("month"))
+    wide = _monthly_note_counts(db, flt, _texts_kept(db))
     if wide.empty:
         return empty_frame(TREND_COLUMNS)
     partial = {pd.Timestamp(p.start.replace(day=1)): p.partial for p in periods(flt.start, flt.end, "month")}
@@ -292,21 +320,7 @@ def note_signal_examples(db: Database, flt: RetentionFilter, per_signal: int = 3
     ``kind``, ``language`` ('he' / 'en'), ``note``; classes in `NOTE_SIGNALS` order."""
     if per_signal < 1:
         raise ValueError(f"per_signal must be at least 1, got {per_signal}")
-    t = _notes(db, flt)  # a blank text fires nothing, so is never an example
-    # Each text's newest note (latest occurred_at, then highest touchpoint_id), picked per
-    # text in one pass (arg-max over that key) rather than by ranking every note; a text
-    # fires the same classes wherever it occurs.
-    newest = ibis.struct({"occurred_at": t.occurred_at, "touchpoint_id": t.touchpoint_id})
-    latest = _flagged(db, t.group_by("note").aggregate(
-        touchpoint_id=t.touchpoint_id.argmax(newest), occurred_at=t.occurred_at.max(),
-        channel=t.channel.argmax(newest), kind=t.kind.argmax(newest)))
-    shown = ("touchpoint_id", "occurred_at", "channel", "kind", "note", "is_hebrew")
-    parts = [latest.filter(latest[_flag(s)]).select(*shown, signal=ibis.literal(s)) for s in NOTE_SIGNALS]
-    u = ibis.union(*parts)
-    u = u.mutate(language=ibis.ifelse(u.is_hebrew, "he", "en"))
-    u = u.mutate(language_rank=ibis.row_number().over(group_by=[u.signal, u.language], order_by=_newest(u)))
-    u = u.filter(u.language_rank < per_signal)
-    df = execute(db, u)
+    df = _example_candidates(db, flt, per_signal, _texts_kept(db))
     if df.empty:
         return empty_frame(EXAMPLE_COLUMNS)
     picked = []
@@ -322,6 +336,27 @@ def note_signal_examples(db: Database, flt: RetentionFilter, per_signal: int = 3
     out = pd.DataFrame(picked)
     out["note"] = out["note"].map(redact_contact_details)
     return conform(out, EXAMPLE_COLUMNS)
+
+
+@query
+def _example_candidates(db: Database, flt: RetentionFilter, per_signal: int, kept: bool) -> ibis.Table:
+    """`note_signal_examples`' candidates: per class and language, the newest `per_signal`
+    distinct texts firing the class, each with its newest note's details and
+    ``language_rank`` (`kept`: `_texts_kept`)."""
+    t = _notes(db, flt)  # a blank text fires nothing, so is never an example
+    # Each text's newest note (latest occurred_at, then highest touchpoint_id), picked per
+    # text in one pass (arg-max over that key) rather than by ranking every note; a text
+    # fires the same classes wherever it occurs.
+    newest = ibis.struct({"occurred_at": t.occurred_at, "touchpoint_id": t.touchpoint_id})
+    latest = _flagged(db, t.group_by("note").aggregate(
+        touchpoint_id=t.touchpoint_id.argmax(newest), occurred_at=t.occurred_at.max(),
+        channel=t.channel.argmax(newest), kind=t.kind.argmax(newest)))
+    shown = ("touchpoint_id", "occurred_at", "channel", "kind", "note", "is_hebrew")
+    parts = [latest.filter(latest[_flag(s)]).select(*shown, signal=ibis.literal(s)) for s in NOTE_SIGNALS]
+    u = ibis.union(*parts)
+    u = u.mutate(language=ibis.ifelse(u.is_hebrew, "he", "en"))
+    u = u.mutate(language_rank=ibis.row_number().over(group_by=[u.signal, u.language], order_by=_newest(u)))
+    return u.filter(u.language_rank < per_signal)
 
 
 def _newest(t: ibis.Table) -> list:

@@ -22,10 +22,10 @@ from analytics.metrics._common import (
     as_filter,
     conform,
     empty_frame,
-    execute,
     ratio,
     ts,
 )
+from analytics.plans import query
 from analytics.rollups import REPEAT_CONTACTS, fresh_rollup
 
 SERVICE_KINDS = ("service_request", "complaint", "billing_issue")
@@ -118,16 +118,22 @@ def first_contact_resolution(
     recorded (NULL = not recorded, left out). The brief's benchmark: 86% of customers
     expect resolution on first contact. Columns ``month``, ``channel`` ('all' when
     ``by_channel=False``), ``contacts``, ``resolved_first_contact``, ``fcr_rate``."""
+    df = _fcr_counts(db, flt, bool(by_channel))
+    if df.empty:
+        return empty_frame(FCR_COLUMNS)
+    df["fcr_rate"] = ratio(df["resolved_first_contact"], df["contacts"])
+    return conform(df, FCR_COLUMNS)
+
+
+@query
+def _fcr_counts(db: Database, flt: RetentionFilter, by_channel: bool) -> ibis.Table:
+    """`first_contact_resolution`'s counts per month (and channel), ordered."""
     t = _service_contacts(touchpoints(db, flt, in_period=True))
     t = t.filter(t.first_contact_resolution.notnull())
     agg = _group_by_month(t, by_channel).aggregate(
         contacts=t.count(), resolved_first_contact=t.count(where=t.first_contact_resolution)
     )
-    df = execute(db, agg.order_by(["month", "channel"]))
-    if df.empty:
-        return empty_frame(FCR_COLUMNS)
-    df["fcr_rate"] = ratio(df["resolved_first_contact"], df["contacts"])
-    return conform(df, FCR_COLUMNS)
+    return agg.order_by(["month", "channel"])
 
 
 def _flag_repeats(t: ibis.Table) -> ibis.Table:
@@ -173,6 +179,30 @@ def _repeats_from_rollup(rollup: ibis.Table, flt: RetentionFilter, by_channel: b
     )
 
 
+@query
+def _repeat_counts_from_rollup(db: Database, flt: RetentionFilter, by_channel: bool) -> ibis.Table:
+    """`repeat_contact_rate`'s counts summed from the fresh ``rollup_repeat_contacts``."""
+    rollup = fresh_rollup(db, REPEAT_CONTACTS)
+    return _repeats_from_rollup(rollup, flt, by_channel).order_by(["month", "channel"])
+
+
+@query
+def _repeat_counts_live(db: Database, flt: RetentionFilter, by_channel: bool) -> ibis.Table:
+    """`repeat_contact_rate`'s counts from the touchpoints: every channel's contacts
+    from 7 days before the period flag the repeats, then the selected channels count."""
+    lookback = as_filter(flt, channels=())
+    t = _service_contacts(touchpoints(db, lookback, in_period=False))
+    t = t.filter(t.occurred_at >= ts(flt.start - timedelta(days=REPEAT_WINDOW_DAYS)))
+    t = _flag_repeats(t)
+    t = t.filter(t.occurred_at >= ts(flt.start))
+    if flt.channels:
+        t = t.filter(t.channel.isin(flt.channels))
+    agg = _group_by_month(t, by_channel).aggregate(
+        contacts=t.count(), repeat_contacts=t.count(where=t.is_repeat)
+    )
+    return agg.order_by(["month", "channel"])
+
+
 def repeat_contact_rate(
     db: Database, flt: RetentionFilter, by_channel: bool = True
 ) -> pd.DataFrame:
@@ -183,21 +213,10 @@ def repeat_contact_rate(
     channels; the look-back reaches 7 days before ``flt.start``. Columns ``month``,
     ``channel``, ``contacts``, ``repeat_contacts``, ``repeat_rate``. Summed from
     ``rollup_repeat_contacts`` when that is fresh (docs/decisions/009-metric-rollups.md)."""
-    rollup = fresh_rollup(db, REPEAT_CONTACTS)
-    if rollup is not None:
-        agg = _repeats_from_rollup(rollup, flt, by_channel)
+    if fresh_rollup(db, REPEAT_CONTACTS) is not None:
+        df = _repeat_counts_from_rollup(db, flt, bool(by_channel))
     else:
-        lookback = as_filter(flt, channels=())
-        t = _service_contacts(touchpoints(db, lookback, in_period=False))
-        t = t.filter(t.occurred_at >= ts(flt.start - timedelta(days=REPEAT_WINDOW_DAYS)))
-        t = _flag_repeats(t)
-        t = t.filter(t.occurred_at >= ts(flt.start))
-        if flt.channels:
-            t = t.filter(t.channel.isin(flt.channels))
-        agg = _group_by_month(t, by_channel).aggregate(
-            contacts=t.count(), repeat_contacts=t.count(where=t.is_repeat)
-        )
-    df = execute(db, agg.order_by(["month", "channel"]))
+        df = _repeat_counts_live(db, flt, bool(by_channel))
     if df.empty:
         return empty_frame(REPEAT_COLUMNS)
     df["repeat_rate"] = ratio(df["repeat_contacts"], df["contacts"])
@@ -224,19 +243,7 @@ def service_levels(
     bad = {k: v for k, v in limits.items() if v is None or v < 0}
     if bad:
         raise ValueError(f"SLA thresholds must be >= 0 seconds, got {bad}")
-    t = _service_contacts(touchpoints(db, flt, in_period=True))
-    t = t.filter(t.wait_seconds.notnull())
-    limit = ibis.cases(*[(t.channel == ch, float(s)) for ch, s in limits.items()], else_=ibis.null("float64"))
-    keys = {"channel": t.channel.fill_null("(missing)")}
-    if by_month:
-        keys["month"] = _month(t)
-    agg = t.group_by(**keys).aggregate(
-        contacts=t.count(),
-        within_sla=t.count(where=t.wait_seconds <= limit),
-        # both quantiles from one call: DuckDB then keeps one copy of the waits per group
-        wait_quantiles=t.wait_seconds.quantile([0.5, 0.9]),
-    )
-    df = execute(db, agg)
+    df = _sla_counts(db, flt, tuple((ch, float(s)) for ch, s in limits.items()), bool(by_month))
     if df.empty:
         return empty_frame(SLA_COLUMNS)
     df["wait_p50_seconds"] = [q[0] for q in df["wait_quantiles"]]
@@ -250,6 +257,26 @@ def service_levels(
     return conform(df, SLA_COLUMNS)
 
 
+@query
+def _sla_counts(
+    db: Database, flt: RetentionFilter, limits: tuple[tuple[str, float], ...], by_month: bool
+) -> ibis.Table:
+    """`service_levels`' counts and wait quantiles per channel (and month); `limits` are
+    the (channel, SLA seconds) pairs."""
+    t = _service_contacts(touchpoints(db, flt, in_period=True))
+    t = t.filter(t.wait_seconds.notnull())
+    limit = ibis.cases(*[(t.channel == ch, s) for ch, s in limits], else_=ibis.null("float64"))
+    keys = {"channel": t.channel.fill_null("(missing)")}
+    if by_month:
+        keys["month"] = _month(t)
+    return t.group_by(**keys).aggregate(
+        contacts=t.count(),
+        within_sla=t.count(where=t.wait_seconds <= limit),
+        # both quantiles from one call: DuckDB then keeps one copy of the waits per group
+        wait_quantiles=t.wait_seconds.quantile([0.5, 0.9]),
+    )
+
+
 def satisfaction_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     """CSAT and NPS per month from ``survey`` touchpoints.
 
@@ -259,6 +286,18 @@ def satisfaction_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     the scales are ignored. Columns ``month``, ``csat_responses``, ``csat_mean``,
     ``csat_top2_share``, ``nps_responses``, ``promoters``, ``passives``, ``detractors``,
     ``nps``; months without answers are absent."""
+    df = _satisfaction_counts(db, flt)
+    if df.empty:
+        return empty_frame(SATISFACTION_COLUMNS)
+    df["csat_mean"] = ratio(df["csat_sum"], df["csat_responses"])
+    df["csat_top2_share"] = ratio(df["csat_top2"], df["csat_responses"])
+    df["nps"] = 100.0 * ratio(df["promoters"] - df["detractors"], df["nps_responses"])
+    return conform(df, SATISFACTION_COLUMNS)
+
+
+@query
+def _satisfaction_counts(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """`satisfaction_trend`'s survey answer counts and sums per month, ordered."""
     t = touchpoints(db, flt, in_period=True)
     t = t.filter(t.kind == "survey")
     csat_ok = t.csat.between(1, 5)
@@ -272,13 +311,7 @@ def satisfaction_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
         passives=t.count(where=nps_ok & (t.nps >= 7) & (t.nps <= 8)),
         detractors=t.count(where=nps_ok & (t.nps <= 6)),
     )
-    df = execute(db, agg.order_by("month"))
-    if df.empty:
-        return empty_frame(SATISFACTION_COLUMNS)
-    df["csat_mean"] = ratio(df["csat_sum"], df["csat_responses"])
-    df["csat_top2_share"] = ratio(df["csat_top2"], df["csat_responses"])
-    df["nps"] = 100.0 * ratio(df["promoters"] - df["detractors"], df["nps_responses"])
-    return conform(df, SATISFACTION_COLUMNS)
+    return agg.order_by("month")
 
 
 EARLY_WARNING_MEASURES: tuple[str, ...] = ("contacts", "unresolved")
@@ -330,19 +363,7 @@ def churn_by_service_histories(
     if not measures:
         return empty_frame(EARLY_WARNING_COLUMNS)
     snap = snapshot or (flt.as_of - timedelta(days=horizon_days))
-    c = customers(db, flt)
-    c = c.filter(c.signup_date <= snap, c.churn_date.isnull() | (c.churn_date > snap))
-    history = as_filter(flt, start=snap - timedelta(days=lookback_days), end=snap)
-    t = _service_contacts(touchpoints(db, history, in_period=True))
-    t = t.filter(t.occurred_at < ts(snap))
-    counted = {"contacts": t.count(), "unresolved": t.count(where=t.resolved == False)}  # noqa: E712 — Ibis needs the comparison
-    counts = t.group_by("customer_id").aggregate(**{m: counted[m] for m in measures})
-    j = c.left_join(counts, c.customer_id == counts.customer_id)
-    horizon_end = snap + timedelta(days=horizon_days)
-    cube = execute(db, j.group_by(**{m: ibis.least(j[m].fill_null(0), max_bucket) for m in measures}).aggregate(
-        customers=j.count(),
-        churned=j.count(where=j.churn_date.notnull() & (j.churn_date <= horizon_end)),
-    ))
+    cube = _service_history_cube(db, flt, measures, snap, lookback_days, horizon_days, max_bucket)
     if cube.empty:
         return empty_frame(EARLY_WARNING_COLUMNS)
     frames = []
@@ -354,3 +375,30 @@ def churn_by_service_histories(
         df["churn_rate"] = ratio(df["churned"], df["customers"])
         frames.append(conform(df, EARLY_WARNING_COLUMNS))
     return pd.concat(frames, ignore_index=True)
+
+
+@query
+def _service_history_cube(
+    db: Database,
+    flt: RetentionFilter,
+    measures: tuple[str, ...],
+    snap: date,
+    lookback_days: int,
+    horizon_days: int,
+    max_bucket: int,
+) -> ibis.Table:
+    """`churn_by_service_histories`' population on day `snap`, counted (and its churned
+    within the horizon) per combination of the `measures`' buckets."""
+    c = customers(db, flt)
+    c = c.filter(c.signup_date <= snap, c.churn_date.isnull() | (c.churn_date > snap))
+    history = as_filter(flt, start=snap - timedelta(days=lookback_days), end=snap)
+    t = _service_contacts(touchpoints(db, history, in_period=True))
+    t = t.filter(t.occurred_at < ts(snap))
+    counted = {"contacts": t.count(), "unresolved": t.count(where=t.resolved == False)}  # noqa: E712 — Ibis needs the comparison
+    counts = t.group_by("customer_id").aggregate(**{m: counted[m] for m in measures})
+    j = c.left_join(counts, c.customer_id == counts.customer_id)
+    horizon_end = snap + timedelta(days=horizon_days)
+    return j.group_by(**{m: ibis.least(j[m].fill_null(0), max_bucket) for m in measures}).aggregate(
+        customers=j.count(),
+        churned=j.count(where=j.churn_date.notnull() & (j.churn_date <= horizon_end)),
+    )
