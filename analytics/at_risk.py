@@ -34,6 +34,7 @@ from analytics.db import Database
 from analytics.filters import RetentionFilter, customers, touchpoints
 from analytics.metrics._common import conform, empty_frame, execute, ratio
 from analytics.metrics.value import VALUE_TIERS, customer_value_table, value_tier
+from analytics.plans import query
 
 SCORES_TABLE = "churn_scores"
 PROBABILITY_COLUMNS = ("churn_probability", "probability", "p_churn", "risk_probability")
@@ -87,54 +88,25 @@ def revenue_at_risk(db: Database, flt: RetentionFilter, top_share: float = DEFAU
         raise ValueError(f"top_share must be in (0, 1], got {top_share}")
     if not db.has_table(SCORES_TABLE):
         return RiskSummary(False, NOT_COMPUTED, top_share=top_share)
-    scores = db.table(SCORES_TABLE)
-    cols = set(scores.columns)
+    cols = set(db.table(SCORES_TABLE).columns)
     if "customer_id" not in cols:
         return RiskSummary(False, f"The {SCORES_TABLE} table has no customer_id column.", top_share=top_share)
     # the generator creates the table empty: no rows is "not computed yet"
-    if int(execute(db, scores.aggregate(n=scores.count()))["n"].iloc[0]) == 0:
+    if int(_score_rows(db, flt)["n"].iloc[0]) == 0:
         return RiskSummary(False, NOT_COMPUTED, top_share=top_share)
     scored_on = None
     date_col = _first(cols, DATE_COLUMNS)
     if date_col:
-        eligible = scores.filter(scores[date_col].cast("date") <= flt.as_of)
-        latest = execute(db, eligible.aggregate(latest=eligible[date_col].cast("date").max()))["latest"].iloc[0]
+        latest = _latest_scoring(db, flt, date_col)["latest"].iloc[0]
         if pd.isna(latest):
             return RiskSummary(False, f"Churn scores are not computed yet for {flt.as_of:%d %b %Y} or before "
                                "(the table holds later scorings only), so revenue at risk is not known at "
                                "this date.", top_share=top_share)
         scored_on = pd.Timestamp(latest).date()
-        scores = scores.filter(scores[date_col].cast("date") == scored_on)
-    p_col = _first(cols, PROBABILITY_COLUMNS)
-    v_col = _first(cols, VALUE_COLUMNS)
-    if "expected_loss" in cols:
-        scored = scores.select("customer_id", loss=scores.expected_loss.cast("float64"))
-    elif p_col and v_col:
-        scored = scores.select("customer_id", loss=(scores[p_col] * scores[v_col]).cast("float64"))
-    elif p_col:
-        value = customer_value_table(db, flt, ranked=False)
-        j = scores.join(value, scores.customer_id == value.customer_id)
-        scored = j.select(scores.customer_id, loss=(scores[p_col] * value.clv).cast("float64"))
-    else:
+    if "expected_loss" not in cols and not _first(cols, PROBABILITY_COLUMNS):
         return RiskSummary(False, f"The {SCORES_TABLE} table has neither expected_loss nor a churn "
                            "probability column.", top_share=top_share)
-    c = customers(db, flt)
-    c = c.filter(c.signup_date <= flt.as_of, c.churn_date.isnull() | (c.churn_date > flt.as_of))
-    j = scored.join(c, scored.customer_id == c.customer_id).select(
-        scored.customer_id, segment=c.segment.fill_null("(missing)"), loss=scored.loss.fill_null(0.0)
-    )
-    ranked = j.mutate(
-        rank=ibis.row_number().over(order_by=[ibis.desc(j.loss), j.customer_id]),
-        population=j.count().over(),
-    )
-    top = ranked["rank"] < ranked.population * top_share
-    agg = ranked.group_by("segment").aggregate(
-        customers=ranked.count(),
-        expected_loss=ranked.loss.sum(),
-        top_customers=ranked.count(where=top),
-        top_expected_loss=ranked.loss.sum(where=top),
-    )
-    df = execute(db, agg)
+    df = _loss_by_segment(db, flt, scored_on, top_share)
     if df.empty:
         return RiskSummary(False, "No scored customer is active in this selection.", scored_on=scored_on,
                            top_share=top_share)
@@ -151,6 +123,60 @@ def revenue_at_risk(db: Database, flt: RetentionFilter, top_share: float = DEFAU
         top_customers=int(df["top_customers"].sum()),
         top_expected_loss=float(df["top_expected_loss"].sum()),
         by_segment=conform(df, SEGMENT_COLUMNS),
+    )
+
+
+@query
+def _score_rows(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """How many rows the scores table holds (``n``; the filter does not apply)."""
+    scores = db.table(SCORES_TABLE)
+    return scores.aggregate(n=scores.count())
+
+
+@query
+def _latest_scoring(db: Database, flt: RetentionFilter, date_col: str) -> ibis.Table:
+    """The latest scoring date (`date_col`) on or before ``flt.as_of`` (``latest``; NULL
+    when there is none)."""
+    scores = db.table(SCORES_TABLE)
+    eligible = scores.filter(scores[date_col].cast("date") <= flt.as_of)
+    return eligible.aggregate(latest=eligible[date_col].cast("date").max())
+
+
+@query
+def _loss_by_segment(db: Database, flt: RetentionFilter, scored_on: date | None, top_share: float) -> ibis.Table:
+    """`revenue_at_risk`'s sums per segment of the selected customers active on
+    ``flt.as_of``: scores of `scored_on` (every row when the table has no date column),
+    expected loss as the module docstring reads it, and the `top_share` riskiest of the
+    selection. The caller checked that the scores define a loss."""
+    scores = db.table(SCORES_TABLE)
+    cols = set(scores.columns)
+    if scored_on is not None:
+        scores = scores.filter(scores[_first(cols, DATE_COLUMNS)].cast("date") == scored_on)
+    p_col = _first(cols, PROBABILITY_COLUMNS)
+    v_col = _first(cols, VALUE_COLUMNS)
+    if "expected_loss" in cols:
+        scored = scores.select("customer_id", loss=scores.expected_loss.cast("float64"))
+    elif p_col and v_col:
+        scored = scores.select("customer_id", loss=(scores[p_col] * scores[v_col]).cast("float64"))
+    else:
+        value = customer_value_table(db, flt, ranked=False)
+        j = scores.join(value, scores.customer_id == value.customer_id)
+        scored = j.select(scores.customer_id, loss=(scores[p_col] * value.clv).cast("float64"))
+    c = customers(db, flt)
+    c = c.filter(c.signup_date <= flt.as_of, c.churn_date.isnull() | (c.churn_date > flt.as_of))
+    j = scored.join(c, scored.customer_id == c.customer_id).select(
+        scored.customer_id, segment=c.segment.fill_null("(missing)"), loss=scored.loss.fill_null(0.0)
+    )
+    ranked = j.mutate(
+        rank=ibis.row_number().over(order_by=[ibis.desc(j.loss), j.customer_id]),
+        population=j.count().over(),
+    )
+    top = ranked["rank"] < ranked.population * top_share
+    return ranked.group_by("segment").aggregate(
+        customers=ranked.count(),
+        expected_loss=ranked.loss.sum(),
+        top_customers=ranked.count(where=top),
+        top_expected_loss=ranked.loss.sum(where=top),
     )
 
 
@@ -188,6 +214,12 @@ def revenue_at_risk_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     dates are the scorer's backfill with the current model (analytics.score)."""
     if not _has_scores(db) or "expected_loss" not in db.table(SCORES_TABLE).columns:
         return empty_frame(TREND_COLUMNS)
+    return conform(_loss_by_scoring_date(db, flt), TREND_COLUMNS)
+
+
+@query
+def _loss_by_scoring_date(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """`revenue_at_risk_trend`'s ``customers`` and ``expected_loss`` per scoring date."""
     s = db.table(SCORES_TABLE)
     s = s.filter(s.as_of_date.cast("date") <= flt.as_of)
     c = customers(db, flt)
@@ -200,8 +232,7 @@ def revenue_at_risk_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     agg = j.group_by(scored_on=day).aggregate(
         customers=j.count(where=active), expected_loss=j.expected_loss.sum(where=active))
     agg = agg.filter(agg.customers > 0)  # a date with nobody active is absent, as with a filter
-    df = execute(db, agg.order_by("scored_on"))
-    return conform(df, TREND_COLUMNS)
+    return agg.order_by("scored_on")
 
 
 # --- the call list ---------------------------------------------------------------------------

@@ -21,10 +21,10 @@ from analytics.metrics._common import (
     check_dimension,
     conform,
     empty_frame,
-    execute,
     ratio,
     whole_months,
 )
+from analytics.plans import query
 
 PROFILE_DIMENSIONS = CUSTOMER_DIMENSIONS + ("tenure_band",)
 
@@ -91,16 +91,7 @@ def churn_by_dimensions(db: Database, flt: RetentionFilter, by: Sequence[str]) -
         check_dimension(dimension, PROFILE_DIMENSIONS)
     if not by:
         return empty_frame(BY_GROUP_COLUMNS)
-    c = _consistent(db, flt)
-    c = c.filter(c.signup_date < flt.start, c.churn_date.isnull() | (c.churn_date >= flt.start))
-    keys = {}
-    for dimension in by:
-        if dimension == "tenure_band":
-            keys[dimension] = tenure_band(whole_months(c.signup_date, ibis.literal(flt.start), strict=False))
-        else:
-            keys[dimension] = c[dimension].cast("string").fill_null("(missing)")
-    cube = execute(db, c.group_by(**keys).aggregate(
-        active_start=c.count(), churned=c.count(where=c.churn_date <= flt.end)))
+    cube = _active_start_cube(db, flt, by)
     if cube.empty:
         return empty_frame(BY_GROUP_COLUMNS)
     frames = []
@@ -120,6 +111,22 @@ def churn_by_dimensions(db: Database, flt: RetentionFilter, by: Sequence[str]) -
     return pd.concat(frames, ignore_index=True)
 
 
+@query
+def _active_start_cube(db: Database, flt: RetentionFilter, by: tuple[str, ...]) -> ibis.Table:
+    """Customers active at the start of ``flt.start`` (``active_start``) and those of them
+    churned by ``flt.end`` (``churned``) per combination of the groups of the dimensions
+    `by` (checked, without duplicates) — `churn_by_dimensions`' one query."""
+    c = _consistent(db, flt)
+    c = c.filter(c.signup_date < flt.start, c.churn_date.isnull() | (c.churn_date >= flt.start))
+    keys = {}
+    for dimension in by:
+        if dimension == "tenure_band":
+            keys[dimension] = tenure_band(whole_months(c.signup_date, ibis.literal(flt.start), strict=False))
+        else:
+            keys[dimension] = c[dimension].cast("string").fill_null("(missing)")
+    return c.group_by(**keys).aggregate(active_start=c.count(), churned=c.count(where=c.churn_date <= flt.end))
+
+
 def _churned_in_period(db: Database, flt: RetentionFilter) -> ibis.Table:
     c = _consistent(db, flt)
     return c.filter(c.churn_date >= flt.start, c.churn_date <= flt.end)
@@ -131,11 +138,7 @@ def tenure_at_churn(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     ``signup_date + k months <= churn_date``, banded as `TENURE_BANDS`).
     Columns ``tenure_band``, ``band_order``, ``churned``, ``share`` (of the period's
     churned). Every band is listed (0 when empty) unless nobody churned (empty frame)."""
-    c = _churned_in_period(db, flt)
-    agg = c.group_by(tenure_band=tenure_band(whole_months(c.signup_date, c.churn_date, strict=False))).aggregate(
-        churned=c.count()
-    )
-    df = execute(db, agg)
+    df = _churned_by_tenure(db, flt)
     if df.empty:
         return empty_frame(TENURE_COLUMNS)
     bands = pd.DataFrame(
@@ -146,13 +149,19 @@ def tenure_at_churn(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     return conform(df, TENURE_COLUMNS)
 
 
+@query
+def _churned_by_tenure(db: Database, flt: RetentionFilter) -> ibis.Table:
+    c = _churned_in_period(db, flt)
+    return c.group_by(tenure_band=tenure_band(whole_months(c.signup_date, c.churn_date, strict=False))).aggregate(
+        churned=c.count()
+    )
+
+
 def churn_reasons(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     """Why customers leave: customers with ``churn_date`` in ``[flt.start, flt.end]`` per
     ``churn_reason`` ('unknown' when NULL), with ``share`` of the period's churned, most
     frequent first. Columns ``reason``, ``churned``, ``share``."""
-    c = _churned_in_period(db, flt)
-    agg = c.group_by(reason=c.churn_reason.fill_null("unknown")).aggregate(churned=c.count())
-    df = execute(db, agg)
+    df = _churned_by_reason(db, flt)
     if df.empty:
         return empty_frame(REASON_COLUMNS)
     df = df.sort_values(["churned", "reason"], ascending=[False, True])
@@ -160,17 +169,27 @@ def churn_reasons(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     return conform(df, REASON_COLUMNS)
 
 
+@query
+def _churned_by_reason(db: Database, flt: RetentionFilter) -> ibis.Table:
+    c = _churned_in_period(db, flt)
+    return c.group_by(reason=c.churn_reason.fill_null("unknown")).aggregate(churned=c.count())
+
+
 def churn_reasons_by_month(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     """The reason mix per calendar month of the range: customers churned that month per
     reason and ``share`` of that month's churned. Columns ``month`` (month start),
     ``reason``, ``churned``, ``share``; months without churn are absent."""
-    c = _churned_in_period(db, flt)
-    agg = c.group_by(
-        month=c.churn_date.truncate("M").cast("date"), reason=c.churn_reason.fill_null("unknown")
-    ).aggregate(churned=c.count())
-    df = execute(db, agg)
+    df = _churned_by_month_and_reason(db, flt)
     if df.empty:
         return empty_frame(REASON_TREND_COLUMNS)
     df = df.sort_values(["month", "reason"])
     df["share"] = ratio(df["churned"], df.groupby("month")["churned"].transform("sum"))
     return conform(df, REASON_TREND_COLUMNS)
+
+
+@query
+def _churned_by_month_and_reason(db: Database, flt: RetentionFilter) -> ibis.Table:
+    c = _churned_in_period(db, flt)
+    return c.group_by(
+        month=c.churn_date.truncate("M").cast("date"), reason=c.churn_reason.fill_null("unknown")
+    ).aggregate(churned=c.count())

@@ -35,6 +35,7 @@ from analytics.metrics._common import (
     execute,
     ratio,
 )
+from analytics.plans import query
 
 RETAINED_AFTER_DAYS = 90
 PROACTIVE_CONTACT_DAYS = 30
@@ -357,6 +358,11 @@ def saved_customers(db: Database, flt: RetentionFilter) -> int:
     ``[flt.start, flt.end]`` (selected channels) answered by a retention call with outcome
     ``offer_accepted`` (up to the as-of date), who are still active on the as-of date
     ``flt.end``. The quarterly "saved customers" target counts these."""
+    return int(_saved_count(db, flt)["n"].iloc[0])
+
+
+@query
+def _saved_count(db: Database, flt: RetentionFilter) -> ibis.Table:
     req = touchpoints(db, flt, in_period=True)
     req = req.filter(req.kind == "cancellation_request")
     calls = touchpoints(db, as_filter(flt, channels=()), in_period=False)
@@ -368,8 +374,7 @@ def saved_customers(db: Database, flt: RetentionFilter) -> int:
         .join(c, req.customer_id == c.customer_id)
         .select(saved_id=req.customer_id)
     )
-    n = j.aggregate(n=j.saved_id.nunique())
-    return int(execute(db, n)["n"].iloc[0])
+    return j.aggregate(n=j.saved_id.nunique())
 
 
 SAVED_BY_PERIOD_COLUMNS: dict[str, str] = {"start": "datetime64[ns]", "end": "datetime64[ns]", "saved": "int64"}
@@ -388,6 +393,16 @@ def saved_customers_by_period(db: Database, flt: RetentionFilter,
     for s, e in spans:
         if s > e:
             raise ValueError(f"period start {s} is after its end {e}")
+    df = _saved_per_window(db, flt, tuple(spans))
+    df = df.set_index([pd.to_datetime(df["start"]), pd.to_datetime(df["end"])])
+    order = [(pd.Timestamp(s), pd.Timestamp(e)) for s, e in spans]
+    return conform(df.loc[order].reset_index(drop=True), SAVED_BY_PERIOD_COLUMNS)
+
+
+@query
+def _saved_per_window(db: Database, flt: RetentionFilter, spans: tuple[tuple[date, date], ...]) -> ibis.Table:
+    """`saved_customers_by_period`'s ``start``, ``end``, ``saved`` for each (start, end)
+    of `spans` (distinct, valid), in no particular order."""
     windows = ibis.memtable({"start": [s for s, _ in spans], "end": [e for _, e in spans]},
                             schema={"start": "date", "end": "date"})
     lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
@@ -404,9 +419,5 @@ def saved_customers_by_period(db: Database, flt: RetentionFilter,
     w = w.filter(w.requested_at >= w.start.cast("timestamp"), w.requested_at < end_of_day,
                  w.answered_at < end_of_day, w.churn_date.isnull() | (w.churn_date > w.end))
     saved = w.group_by(["start", "end"]).aggregate(saved=w.customer_id.nunique())
-    j = windows.left_join(saved, (windows.start == saved.start) & (windows.end == saved.end)).select(
+    return windows.left_join(saved, (windows.start == saved.start) & (windows.end == saved.end)).select(
         windows.start, windows.end, saved=ibis._.saved.fill_null(0))
-    df = execute(db, j)
-    df = df.set_index([pd.to_datetime(df["start"]), pd.to_datetime(df["end"])])
-    order = [(pd.Timestamp(s), pd.Timestamp(e)) for s, e in spans]
-    return conform(df.loc[order].reset_index(drop=True), SAVED_BY_PERIOD_COLUMNS)
