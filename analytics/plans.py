@@ -47,6 +47,7 @@ _PLANS_PER_DATABASE = 4096
 _PLANS = "query plans"  # key in Database.read_only_facts
 
 Builder = Callable[..., ibis.Table]
+_used = threading.local()  # .keys: the list `recording` fills, or None
 _keeping = True  # off only inside `building_every_call()` (tests compare both ways)
 
 
@@ -111,6 +112,14 @@ class _PlanCache:
             self.misses += 1
             return False, None
 
+    def has(self, key: tuple) -> bool:
+        with self._lock:
+            return key in self._plans
+
+    def keys(self) -> list[tuple]:
+        with self._lock:
+            return list(self._plans)
+
     def put(self, key: tuple, plan: Plan | None) -> None:
         with self._lock:
             self._plans[key] = plan
@@ -126,6 +135,58 @@ def plan_cache(db: Database) -> _PlanCache:
     return cache
 
 
+def _keep(db: Database, builder: Builder, placeholders: RetentionFilter, args: tuple) -> Plan | None:
+    """Build `builder`'s plan for `placeholders` (a placeholder filter) and keep it — or
+    keep `None` when a placeholder escaped, so that query is built every call."""
+    plan = db.ibis().plan(builder(db, placeholders, *args))
+    plan = plan if _reusable(plan, placeholders) else None
+    plan_cache(db).put((builder, filter_shape(placeholders), args), plan)
+    return plan
+
+
+def _prepare(db: Database, builder: Builder, placeholders: RetentionFilter, args: tuple) -> None:
+    if not plan_cache(db).has((builder, filter_shape(placeholders), args)):  # queued twice
+        _keep(db, builder, placeholders, args)
+
+
+def _filter_of_shape(shape: tuple) -> RetentionFilter:
+    start, end, *counts = shape
+    return placeholder_filter(RetentionFilter(start, end, **{d: ("",) * n for d, n in zip(_DIMENSIONS, counts)}))
+
+
+@contextmanager
+def recording() -> Iterator[list[tuple]]:
+    """Collect the keys of the plans this thread uses within the block (the page run
+    whose next filter change dashboard/prepare.py prepares for)."""
+    used: list[tuple] = []
+    _used.keys = used
+    try:
+        yield used
+    finally:
+        _used.keys = None
+
+
+def plans_to_prepare(db: Database, used: list[tuple], max_values: int = 3) -> list[Callable[[], None]]:
+    """What the next filter change will most likely need and is not kept yet: for each
+    plan in `used` (keys from `recording`), the same query with one more value selected
+    in one list — segments first, then regions, plans, channels; up to `max_values` per
+    list. Each item builds and keeps one plan when called (dashboard/prepare.py runs them
+    while the server is idle). Empty for a writable database."""
+    if not db.read_only:
+        return []
+    cache = plan_cache(db)
+    used = list(dict.fromkeys(used))
+    jobs = []
+    for i, dimension in enumerate(_DIMENSIONS):
+        for builder, shape, args in used:
+            if shape[2 + i] >= max_values:
+                continue
+            grown = shape[:2 + i] + (shape[2 + i] + 1,) + shape[3 + i:]
+            if not cache.has((builder, grown, args)):
+                jobs.append(functools.partial(_prepare, db, builder, _filter_of_shape(grown), args))
+    return jobs
+
+
 def query(builder: Builder) -> Callable[..., pd.DataFrame]:
     """Decorator: `builder(db, flt, *args) -> ibis.Table` becomes
     `(db, flt, *args) -> pandas.DataFrame`, its query built once per filter shape."""
@@ -137,12 +198,11 @@ def query(builder: Builder) -> Callable[..., pd.DataFrame]:
             return backend.run_plan(backend.plan(builder(db, flt, *args)))
         cache = plan_cache(db)
         key = (builder, filter_shape(flt), args)
+        if getattr(_used, "keys", None) is not None:
+            _used.keys.append(key)
         found, plan = cache.get(key)
         if not found:
-            placeholders = placeholder_filter(flt)
-            plan = backend.plan(builder(db, placeholders, *args))
-            plan = plan if _reusable(plan, placeholders) else None
-            cache.put(key, plan)
+            plan = _keep(db, builder, placeholder_filter(flt), args)
         if plan is None:
             return backend.run_plan(backend.plan(builder(db, flt, *args)))
         return backend.run_plan(plan.with_values(_bindings(flt)))

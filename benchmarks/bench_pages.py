@@ -1,11 +1,17 @@
 """Per-page render times through Streamlit's AppTest: cold (empty result cache, warm
 process), warm (rerun with the same filter), after a first filter (a segment picked in the
 sidebar: every cached result misses, and every query has a new shape — an added `IN`
-predicate — so it compiles again) and after switching that filter to another segment
-(results miss again; the compiled query templates hit, docs/decisions/011).
+predicate) and after switching that filter to another segment (results miss again; the
+kept query plans of that shape are reused, docs/decisions/011 and 012).
 
-"Cold" also forgets the compiled query templates and the rollup-freshness answer, as a
-freshly started server would, so every repeat measures a first visit.
+"Cold" also forgets the compiled query templates, the kept query plans and the
+rollup-freshness answer, as a freshly started server would, so every repeat measures a
+first visit.
+
+Before each filter change the benchmark waits, as a reader of the page would, until the server's idle-time preparation (dashboard/prepare.py: plans for one more
+value in a filter list, built in a background thread) is done; the "prep" column is how
+long that took in the background before the first filter. `--no-prepare` switches the preparation off, so the
+first filter builds and compiles its new shapes itself.
 
     python -m benchmarks.bench_pages [--db data/sample.duckdb] [--repeat 3] [--page Overview ...]
 
@@ -58,8 +64,10 @@ def _targets(db_path: str) -> tuple[float, float | None]:
 
 class QueryClock:
     """Wall time spent inside Ibis queries on DuckDB (compile + run + fetch to pandas):
-    the Ibis DuckDB backend's `execute`/`to_pandas` are wrapped at class level, so every
-    metric's query is counted once however the module imported it."""
+    the Ibis DuckDB backend's `execute`/`to_pandas` and the plan backend's `plan` (compile)
+    and `run_plan` (run + fetch; analytics/plans.py) are wrapped at class level, so every
+    metric's query is counted once however the module imported it. Building the Ibis
+    expression before it is compiled is not counted."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
@@ -68,9 +76,11 @@ class QueryClock:
     def install(self) -> None:
         from ibis.backends.duckdb import Backend
 
-        for name in ("execute", "to_pandas"):
-            original = getattr(Backend, name)
-            setattr(Backend, name, self._wrap(original))
+        from analytics import compiled
+
+        for cls, name in ((Backend, "execute"), (Backend, "to_pandas"),
+                          (compiled.Backend, "plan"), (compiled.Backend, "run_plan")):
+            setattr(cls, name, self._wrap(getattr(cls, name)))
 
     def _wrap(self, original):
         clock = self
@@ -100,7 +110,7 @@ def _timed(run) -> tuple[float, float]:
     return time.perf_counter() - start, CLOCK.seconds - before
 
 
-STEPS = ("cold", "warm", "filter", "switch")
+STEPS = ("cold", "warm", "prep", "filter", "switch")
 
 
 def measure(page: str) -> list[tuple[float, float]]:
@@ -110,7 +120,7 @@ def measure(page: str) -> list[tuple[float, float]]:
     from streamlit.testing.v1 import AppTest
 
     from analytics import compiled
-    from dashboard import data
+    from dashboard import data, prepare
 
     app = str(ROOT / "dashboard" / "app.py")
     at = AppTest.from_file(app, default_timeout=300)
@@ -123,15 +133,21 @@ def measure(page: str) -> list[tuple[float, float]]:
     if at.exception:
         raise RuntimeError(f"{page}: {[e.message for e in at.exception]}")
     warm = _timed(at.run)
+    start = time.perf_counter()
+    if not prepare.wait_until_prepared(timeout=120):
+        raise RuntimeError(f"{page}: idle-time preparation did not finish in 120 s")
+    prepared = (time.perf_counter() - start, 0.0)
     segments = at.sidebar.multiselect(key="flt_segments")
     segments.select("consumer")
     first_filter = _timed(at.run)
+    prepare.wait_until_prepared(timeout=120)  # the reader looks at the filtered page
     segments = at.sidebar.multiselect(key="flt_segments")
     segments.unselect("consumer").select("small_business")
     switch = _timed(at.run)
     if at.exception:
         raise RuntimeError(f"{page}: {[e.message for e in at.exception]}")
-    return [cold, warm, first_filter, switch]
+    prepare.wait_until_prepared(timeout=120)  # nothing left running into the next repeat
+    return [cold, warm, prepared, first_filter, switch]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,7 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page", action="append", default=None, metavar="NAME",
                         help="benchmark only this page (its title, e.g. Overview, or file stem, e.g. "
                         "service_signals; case-insensitive); repeatable. Default: every page")
+    parser.add_argument("--no-prepare", action="store_true",
+                        help="switch off the idle-time preparation of the next filter's query plans")
     args = parser.parse_args(argv)
+    if args.no_prepare:
+        os.environ["RETENTION_PREPARE_FILTERS"] = "0"
     pages = PAGES
     if args.page:
         wanted = {name.casefold() for name in args.page}
@@ -164,8 +184,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.disable(logging.WARNING)
     CLOCK.install()
     print(f"database: {args.db}; median of {args.repeat} runs; AppTest, no browser; "
-          "(q …) = part of it spent in Ibis/DuckDB queries")
-    print(f"{'page':26s} {'cold':>7s} {'(q)':>7s} {'warm':>7s} {'filter':>7s} {'(q)':>7s} {'switch':>7s} {'(q)':>7s}"
+          "(q …) = part of it spent in Ibis/DuckDB queries; prep = idle-time preparation of the next "
+          "filter's plans, in the background before the first filter "
+          + ("(switched off)" if args.no_prepare else "(waited for)"))
+    print(f"{'page':26s} {'cold':>7s} {'(q)':>7s} {'warm':>7s} {'prep':>7s} {'filter':>7s} {'(q)':>7s} {'switch':>7s} {'(q)':>7s}"
           f"   targets ≤{cold_target} s cold" + (f", ≤{change_target} s filter change" if change_target else ""))
     results = {}
     for title, page in pages:
@@ -175,17 +197,19 @@ def main(argv: list[str] | None = None) -> int:
         flags = ("" if med["cold"][0] <= cold_target else " cold>target") + (
             "" if change_target is None or max(med["filter"][0], med["switch"][0]) <= change_target
             else " filter>target")
-        print(f"{title:26s} {med['cold'][0]:6.2f}s {med['cold'][1]:6.2f}s {med['warm'][0]:6.2f}s "
+        print(f"{title:26s} {med['cold'][0]:6.2f}s {med['cold'][1]:6.2f}s {med['warm'][0]:6.2f}s {med['prep'][0]:6.2f}s "
               f"{med['filter'][0]:6.2f}s {med['filter'][1]:6.2f}s {med['switch'][0]:6.2f}s {med['switch'][1]:6.2f}s"
               f" {flags}", flush=True)
         results[title] = {"cold_s": med["cold"][0], "cold_query_s": med["cold"][1], "warm_s": med["warm"][0],
+                          "idle_preparation_s": med["prep"][0],
                           "filter_change_s": med["filter"][0], "filter_change_query_s": med["filter"][1],
                           "filter_switch_s": med["switch"][0], "filter_switch_query_s": med["switch"][1]}
     if args.json:
         import json
 
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"database": args.db, "repeat": args.repeat, "pages": results},
+        Path(args.json).write_text(json.dumps({"database": args.db, "repeat": args.repeat,
+                                               "idle_preparation": not args.no_prepare, "pages": results},
                                               indent=2))
     return 0
 

@@ -14,17 +14,27 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the pat
 
 import streamlit as st  # noqa: E402
 
-from dashboard import data, sidebar  # noqa: E402
+from analytics import plans  # noqa: E402
+from dashboard import data, garbage, prepare, sidebar  # noqa: E402
 
 PAGES = ROOT / "pages"
 
 
 def main() -> None:
     st.set_page_config(page_title="Retention Radar", page_icon="📡", layout="wide")
+    with prepare.script_run(), plans.recording() as used:
+        ok = _route()
+    garbage.freeze_long_lived_objects()
+    if ok:  # while the user reads the page: plans for one more value in a filter list
+        prepare.after_page(data.database(), used)
+
+
+def _route() -> bool:
+    """Sidebar and the chosen page; False when there is no usable database."""
     if data.database_error() is not None:
         # Without a usable database only the set-up page makes sense.
         st.navigation([st.Page(PAGES / "setup.py", title="Set up the database", icon=":material/build:")]).run()
-        return
+        return False
     # URL paths follow the file names (churn_funnel.py -> /churn_funnel), which is also how
     # AppTest.switch_page finds a page before its first run.
     page = st.navigation(
@@ -56,6 +66,7 @@ def main() -> None:
     history_start = data.history_start()
     sidebar.render_filters(as_of, history_start, data.dimension_values(str(data.database().path)))
     page.run()
+    return True
 
 
 main()

@@ -36,7 +36,8 @@ def _free_port() -> int:
 def start_server(db_path: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
     """Start `streamlit run dashboard/app.py` against `db_path`; return (process, base URL)."""
     port = _free_port()
-    env = {**os.environ, "RETENTION_DB": str(db_path)}
+    # the real server as `make run` starts it, idle-time plan preparation included
+    env = {**os.environ, "RETENTION_DB": str(db_path), "RETENTION_PREPARE_FILTERS": "1"}
     log = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
