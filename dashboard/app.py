@@ -22,11 +22,12 @@ PAGES = ROOT / "pages"
 
 def main() -> None:
     st.set_page_config(page_title="Retention Radar", page_icon="📡", layout="wide")
-    with prepare.script_run(), plans.recording() as used:
-        ok = _route()
-    garbage.freeze_long_lived_objects()
-    if ok:  # while the user reads the page: plans for one more value in a filter list
-        prepare.after_page(data.database(), used)
+    with prepare.script_run():
+        with plans.recording() as used:
+            ok = _route()
+        garbage.freeze_long_lived_objects()
+        if ok:  # while the user reads the page: plans for one more value in a filter list
+            prepare.after_page(data.database(), used)
 
 
 def _route() -> bool:

@@ -7,9 +7,9 @@ user reads a page for a few seconds before touching the sidebar, so after each p
 one background thread builds the plans for "one more value in one list" (segments first)
 and keeps them.
 
-It never competes with a page: it waits while any script run is in progress, and builds
-one plan (~20–40 ms of Python) at a time, so a run that starts meanwhile waits at most
-that long. It builds only SQL — no query runs. On by default; `RETENTION_PREPARE_FILTERS=0`
+It never competes with a page: it waits while any script run is in progress and until
+the server has been quiet for 0.3 s, and builds one plan (~20–40 ms of Python) at a time,
+so a run that starts meanwhile waits at most that long. It builds only SQL — no query runs. On by default; `RETENTION_PREPARE_FILTERS=0`
 (or `[dashboard] prepare_filters = false` in retention.toml) turns it off, as the test
 suite does. See docs/decisions/012-query-plans-per-filter-shape.md.
 """
@@ -30,9 +30,13 @@ from analytics.db import Database
 log = logging.getLogger(__name__)
 
 _POLL_SECONDS = 0.05
+# after a run ends Streamlit still sends its last messages, and a user's clicks often come
+# in quick succession: start building only once the server has been quiet this long
+_QUIET_SECONDS = 0.3
 _lock = threading.Lock()
 _idle = threading.Condition(_lock)
 _runs_in_progress = 0
+_last_run_ended = 0.0
 _pending = 0
 _jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
 _worker: threading.Thread | None = None
@@ -48,7 +52,7 @@ def enabled() -> bool:
 @contextmanager
 def script_run() -> Iterator[None]:
     """Mark a page run in progress: preparation waits until none is."""
-    global _runs_in_progress
+    global _runs_in_progress, _last_run_ended
     with _lock:
         _runs_in_progress += 1
     try:
@@ -56,6 +60,7 @@ def script_run() -> Iterator[None]:
     finally:
         with _lock:
             _runs_in_progress -= 1
+            _last_run_ended = time.monotonic()
 
 
 def after_page(db: Database, used: list[tuple]) -> int:
@@ -83,7 +88,7 @@ def _work() -> None:
         job = _jobs.get()
         while True:
             with _lock:
-                if _runs_in_progress == 0:
+                if _runs_in_progress == 0 and time.monotonic() - _last_run_ended >= _QUIET_SECONDS:
                     break
             time.sleep(_POLL_SECONDS)
         try:

@@ -152,6 +152,9 @@ def conform(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
         return empty_frame(columns)
     out = df.loc[:, list(columns)].copy()
     for name, dtype in columns.items():
+        current = out[name].dtype
+        if current == pd.StringDtype() if dtype == "string" else str(current) == dtype:
+            continue  # already right: a cast would only copy
         if dtype.startswith("datetime64"):
             out[name] = pd.to_datetime(out[name]).astype(dtype)
         elif dtype in ("int64", "float64", "bool"):
