@@ -198,12 +198,7 @@ def _summaries(db: Database, flt: RetentionFilter, dimensions: tuple[str | None,
                sla_hours: float) -> pd.DataFrame:
     if sla_hours <= 0:
         raise ValueError(f"sla_hours must be positive, got {sla_hours}")
-    r = _requests(db, flt, sla_hours)
-    parts = []
-    for by in dimensions:
-        group = r[by].fill_null("(missing)") if by else ibis.literal("all")
-        parts.append(_aggregate(r, group).mutate(dimension=ibis.literal(by or "all")))
-    df = execute(db, ibis.union(*parts) if len(parts) > 1 else parts[0])
+    df = _summary_counts(db, flt, tuple(dimensions), float(sla_hours))
     if df.empty:
         return empty_frame(SUMMARY_COLUMNS)
     order = {name or "all": i for i, name in enumerate(dimensions)}
@@ -217,6 +212,19 @@ def _summaries(db: Database, flt: RetentionFilter, dimensions: tuple[str | None,
     df["sla_hours"] = float(sla_hours)
     df["sla_attainment"] = ratio(df["within_sla"], df["sla_due"])
     return conform(df, SUMMARY_COLUMNS)
+
+
+@query
+def _summary_counts(db: Database, flt: RetentionFilter, dimensions: tuple[str | None, ...],
+                    sla_hours: float) -> ibis.Table:
+    """The funnel counts of `_summaries`: one row per group of each dimension (None = the
+    overall row), all dimensions in one query."""
+    r = _requests(db, flt, sla_hours)
+    parts = []
+    for by in dimensions:
+        group = r[by].fill_null("(missing)") if by else ibis.literal("all")
+        parts.append(_aggregate(r, group).mutate(dimension=ibis.literal(by or "all")))
+    return ibis.union(*parts) if len(parts) > 1 else parts[0]
 
 
 def retention_funnel(db: Database, flt: RetentionFilter, sla_hours: float = 24.0) -> pd.DataFrame:

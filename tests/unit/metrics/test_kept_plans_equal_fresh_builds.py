@@ -33,6 +33,8 @@ def _metrics(as_of: date) -> dict:
         "churn_reasons": churn_profile.churn_reasons,
         "churn_reasons_by_month": churn_profile.churn_reasons_by_month,
         "average_clv_at": lambda db, f: value.average_clv_at(db, f, (as_of - timedelta(days=90), as_of)),
+        "retention_funnel_summaries": funnel.retention_funnel_summaries,
+        "retention_funnel_summary by agent": lambda db, f: funnel.retention_funnel_summary(db, f, "agent"),
         "saved_customers": funnel.saved_customers,
         "saved_customers_by_period": lambda db, f: funnel.saved_customers_by_period(db, f, quarters),
         "revenue_at_risk": revenue_at_risk,
