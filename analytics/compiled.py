@@ -123,36 +123,57 @@ def parameterise(op: ops.Node) -> tuple[ops.Node, dict[str, object], dict[str, o
     return op.replace(rewrite), values, tables
 
 
-class _TemplateCache:
-    """Compiled SQL per template, least recently used evicted; shared by every thread."""
+class KeptLRU:
+    """A thread-safe mapping that keeps its `size` most recently used entries, counting
+    hits and misses (compiled SQL here, query plans in analytics/plans.py)."""
 
     def __init__(self, size: int) -> None:
-        self._sql: OrderedDict[tuple, str] = OrderedDict()
+        self._entries: OrderedDict[tuple, object] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def sql(self, template: ops.Node, limit) -> str:
-        key = (template, limit)
+    def get(self, key: tuple) -> tuple[bool, object]:
+        """(found, value); a found entry becomes the most recently used."""
         with self._lock:
-            sql = self._sql.get(key)
-            if sql is not None:
-                self._sql.move_to_end(key)
+            if key in self._entries:
+                self._entries.move_to_end(key)
                 self.hits += 1
-                return sql
-        query = _COMPILER.to_sqlglot(template.to_expr(), limit=limit)
-        sql = query.sql(dialect="duckdb", copy=False, unsupported_level=sg.ErrorLevel.RAISE)
-        with self._lock:
+                return True, self._entries[key]
             self.misses += 1
-            self._sql[key] = sql
-            if len(self._sql) > self._size:
-                self._sql.popitem(last=False)
-        return sql
+            return False, None
+
+    def has(self, key: tuple) -> bool:
+        with self._lock:
+            return key in self._entries
+
+    def keys(self) -> list[tuple]:
+        with self._lock:
+            return list(self._entries)
+
+    def put(self, key: tuple, value: object) -> None:
+        with self._lock:
+            self._entries[key] = value
+            if len(self._entries) > self._size:
+                self._entries.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:
-            self._sql.clear()
+            self._entries.clear()
             self.hits = self.misses = 0
+
+
+class _TemplateCache(KeptLRU):
+    """Compiled SQL per template; shared by every thread."""
+
+    def sql(self, template: ops.Node, limit) -> str:
+        key = (template, limit)
+        found, sql = self.get(key)
+        if not found:
+            query = _COMPILER.to_sqlglot(template.to_expr(), limit=limit)
+            sql = query.sql(dialect="duckdb", copy=False, unsupported_level=sg.ErrorLevel.RAISE)
+            self.put(key, sql)
+        return sql
 
 
 TEMPLATES = _TemplateCache(_TEMPLATE_CACHE_SIZE)
@@ -189,37 +210,33 @@ def _frame(table: pa.Table) -> pd.DataFrame:
 class Backend(IbisDuckDBBackend):
     """Ibis's DuckDB backend, compiling through the template cache above."""
 
-    def plan(self, expr) -> Plan:
+    def plan(self, expr, limit=None) -> Plan:
         """`expr` (a table expression) compiled through the template cache."""
         table_expr = expr.as_table()
         self._register_udfs(table_expr)
         template, values, tables = parameterise(table_expr.op())
         return Plan(
-            sql=TEMPLATES.sql(template, None),
+            sql=TEMPLATES.sql(template, limit),
             values=values,
             tables={name: table.data.to_pyarrow(table.schema) for name, table in tables.items()},
             schema=table_expr.schema(),
         )
 
-    def run_plan(self, plan: Plan) -> pd.DataFrame:
-        """The plan's rows as pandas, converted as `execute` converts a table expression."""
+    def _relation(self, plan: Plan):
         for name, table in plan.tables.items():
             # this thread's own cursor, used by one query at a time: the name is free
             self.con.register(name, table)
-        result = self.con.sql(plan.sql, params=dict(plan.values) or None).to_arrow_table()
+        return self.con.sql(plan.sql, params=dict(plan.values) or None)
+
+    def run_plan(self, plan: Plan) -> pd.DataFrame:
+        """The plan's rows as pandas, converted as `execute` converts a table expression."""
+        result = self._relation(plan).to_arrow_table()
         df = DuckDBPandasData.convert_table(_frame(result), plan.schema)
         return PandasData.convert_table(df, plan.schema)
 
     def _to_duckdb_relation(self, expr, *, params=None, limit=None, **kwargs):
         if params or kwargs:  # Ibis scalar parameters: the stock path
             return super()._to_duckdb_relation(expr, params=params, limit=limit, **kwargs)
-        table_expr = expr.as_table()
-        if table_expr.schema().geospatial:
+        if expr.as_table().schema().geospatial:
             return super()._to_duckdb_relation(expr, limit=limit)
-        self._register_udfs(table_expr)
-        template, values, tables = parameterise(table_expr.op())
-        sql = TEMPLATES.sql(template, limit)
-        for name, table in tables.items():
-            # this thread's own cursor, used by one query at a time: the name is free
-            self.con.register(name, table.data.to_pyarrow(table.schema))
-        return self.con.sql(sql, params=values or None)
+        return self._relation(self.plan(expr, limit))

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -36,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics.compiled import Plan
+from analytics.compiled import KeptLRU, Plan
 from analytics.db import Database
 from analytics.filters import RetentionFilter
 
@@ -94,44 +93,12 @@ def _reusable(plan: Plan, placeholders: RetentionFilter) -> bool:
     return True
 
 
-class _PlanCache:
-    """Plans by key, least recently used evicted; `None` marks a query that is not reusable."""
-
-    def __init__(self, size: int) -> None:
-        self._plans: OrderedDict[tuple, Plan | None] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, key: tuple):
-        with self._lock:
-            if key in self._plans:
-                self._plans.move_to_end(key)
-                self.hits += 1
-                return True, self._plans[key]
-            self.misses += 1
-            return False, None
-
-    def has(self, key: tuple) -> bool:
-        with self._lock:
-            return key in self._plans
-
-    def keys(self) -> list[tuple]:
-        with self._lock:
-            return list(self._plans)
-
-    def put(self, key: tuple, plan: Plan | None) -> None:
-        with self._lock:
-            self._plans[key] = plan
-            if len(self._plans) > self._size:
-                self._plans.popitem(last=False)
-
-
-def plan_cache(db: Database) -> _PlanCache:
-    """The read-only database's plans (kept with its other read-only facts)."""
+def plan_cache(db: Database) -> KeptLRU:
+    """The read-only database's plans (kept with its other read-only facts); a `None`
+    entry marks a query that is not reusable."""
     cache = db.read_only_facts.get(_PLANS)
     if cache is None:
-        cache = db.read_only_facts.setdefault(_PLANS, _PlanCache(_PLANS_PER_DATABASE))
+        cache = db.read_only_facts.setdefault(_PLANS, KeptLRU(_PLANS_PER_DATABASE))
     return cache
 
 
@@ -207,5 +174,4 @@ def query(builder: Builder) -> Callable[..., pd.DataFrame]:
             return backend.run_plan(backend.plan(builder(db, flt, *args)))
         return backend.run_plan(plan.with_values(_bindings(flt)))
 
-    run.builder = builder
     return run
