@@ -5,7 +5,7 @@ Conventions every builder follows:
   20–30% baseline"); the subtitle says what is plotted.
 - One fixed colour per value of a dimension (segment, plan, channel, …) on every page,
   from `colour()`; rates red when bad, blue when good.
-- Fonts sized for a projector; numbers through `dashboard.formatting`; raw values
+- Fonts sized for a projector; numbers through `analytics.formatting`; raw values
   through `formatting.label`.
 - Empty input is the caller's business (pages show an st.info instead of a chart).
 """
@@ -31,7 +31,7 @@ from analytics.schema import (
     REGIONS,
     SEGMENTS,
 )
-from dashboard import formatting as fmt
+from analytics import formatting as fmt
 
 # --- look ---------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from analytics.filters import RetentionFilter
-from dashboard import formatting
+from analytics import formatting
 
 # (URL key, session-state key, RetentionFilter field, label, dimension_values key)
 DIMENSIONS = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import formatting as fmt
+from analytics import formatting as fmt
 
 MIN_GROUP_CUSTOMERS = 50  # groups smaller than this at both period starts move by noise
 

@@ -12,7 +12,7 @@ from analytics.metrics.value import VALUE_TIERS
 from analytics.risk.drivers import DRIVER_GROUPS
 from analytics.risk.note_signals import SIGNAL_PHRASES
 from dashboard import charts, data, glossary as g, sidebar, ui
-from dashboard import formatting as fmt
+from analytics import formatting as fmt
 
 SHOWN_ROWS = 500          # rows drawn in the table; the export carries the whole list
 EXPORT_LIMIT = 100_000    # beyond this a call list is not a call list: narrow the criteria

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, data, glossary as g, sidebar, tables, ui
-from dashboard import formatting as fmt
+from analytics import formatting as fmt
 
 CAC_DIMENSIONS = ("segment", "acquisition_channel", "plan", "region", "contract_type")
 BOX_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)

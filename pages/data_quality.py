@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, data, glossary as g, sidebar, tables, ui
-from dashboard import formatting as fmt
+from analytics import formatting as fmt
 
 flt = sidebar.current_filter()
 st.title("Data quality")

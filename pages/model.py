@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, glossary as g, tables, ui
-from dashboard import formatting as fmt
+from analytics import formatting as fmt
 
 RUN_SCORER = ("Stop the dashboard, run `python -m analytics.score` (or `make scores`) on this database, "
               "then start the dashboard again.")

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import charts, data, glossary as g, periods, sidebar, tables, ui
-from dashboard import formatting as fmt
+from analytics import periods
+from dashboard import charts, data, glossary as g, sidebar, tables, ui
+from analytics import formatting as fmt
 
 MOVER_DIMENSIONS = ("segment", "region", "plan", "contract_type")
 SPARK_QUARTERS = 4

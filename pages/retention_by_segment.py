@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, data, glossary as g, sidebar, tables, ui
-from dashboard import formatting as fmt
+from analytics import formatting as fmt
 
 DIMENSIONS = ("segment", "plan", "region", "contract_type", "acquisition_channel", "loyalty_member")
 BASES = {"logo": "Customers (logo)", "revenue": "Revenue (MRR)"}

@@ -7,8 +7,9 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.roi import DEFAULT_ACQUISITION_MULTIPLE, DEFAULT_COST_PER_ACTION, DEFAULT_COST_PER_OFFER
-from dashboard import charts, data, glossary as g, periods, sidebar, tables, ui
-from dashboard import formatting as fmt
+from analytics import periods
+from dashboard import charts, data, glossary as g, sidebar, tables, ui
+from analytics import formatting as fmt
 
 flt = sidebar.current_filter()
 st.title("Retention ROI & what-if")

@@ -41,7 +41,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from dashboard import formatting as fmt
+from analytics import formatting as fmt
 from reports.specs import MUTED, ChartSpec, kpi_header, kpi_rows, show, slide_charts, status_colour
 from reports.story import Section, Story
 

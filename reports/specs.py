@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboard import formatting as fmt
+from analytics import formatting as fmt
 from dashboard.charts import BAD, DQ_DIMENSION_COLOURS, GOOD, NEUTRAL, SECOND, TEXT_COLOUR, colour
 from reports.story import Story
 

@@ -5,7 +5,7 @@ takeaway title computed from the data and the definitions behind it (docs/metric
 The renderers (`reports.deck`, `reports.pdf`, `reports.figures`) only lay out what is
 here: they compute nothing, so the deck, the PDF and the screen cannot disagree.
 
-Windows, as on the Overview (`dashboard.periods`): KPIs are the quarter holding the
+Windows, as on the Overview (`analytics.periods`): KPIs are the quarter holding the
 as-of date, to date, against the same days of the quarter before, and against that
 quarter's targets; the trend, funnel, segments and ROI are over the filter's period,
 compared with the equally long period before it when the data reaches back that far.
@@ -39,8 +39,8 @@ from analytics.metrics._common import empty_frame
 from analytics.roi import DEFAULT_COST_PER_ACTION, DEFAULT_COST_PER_OFFER
 from analytics.metrics.targets import COMPARISON_COLUMNS
 from analytics.catalog import earliest_signup
-from dashboard import formatting as fmt
-from dashboard import periods
+from analytics import formatting as fmt
+from analytics import periods
 from analytics.at_risk import RiskSummary, revenue_at_risk
 from reports.definitions import Definition, definition
 

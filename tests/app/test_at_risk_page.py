@@ -10,7 +10,7 @@ import pytest
 
 from analytics.at_risk import AtRiskCriteria, at_risk_customers, customer_timeline, revenue_at_risk
 from analytics.schema import OPTIONAL_TABLES
-from dashboard import formatting as fmt
+from analytics import formatting as fmt
 from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, no_match_database, run_page
 from tests.builders import build_database
 

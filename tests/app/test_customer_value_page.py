@@ -7,7 +7,7 @@ import json
 
 from analytics.filters import RetentionFilter
 from analytics.metrics import clv_pareto, predicted_clv_quantiles
-from dashboard import formatting as fmt
+from analytics import formatting as fmt
 from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, no_match_database, run_page
 
 PAGE = "customer_value.py"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from analytics.filters import RetentionFilter
 from analytics.metrics import data_quality_report
-from dashboard import formatting as fmt
+from analytics import formatting as fmt
 from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, no_match_database, run_page
 
 PAGE = "data_quality.py"

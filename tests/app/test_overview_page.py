@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from analytics.db import open_database
 from analytics.filters import RetentionFilter
 from analytics.metrics import active_customers, churn_summary, saved_customers
-from dashboard import formatting as fmt
+from analytics import formatting as fmt
 from tests.builders import build_database
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")

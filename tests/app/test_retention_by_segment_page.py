@@ -6,7 +6,7 @@ from datetime import date
 
 from analytics.filters import RetentionFilter
 from analytics.metrics import median_lifetime, survival_logrank
-from dashboard import formatting as fmt
+from analytics import formatting as fmt
 from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, run_page
 from tests.builders import build_database
 

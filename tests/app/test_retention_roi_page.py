@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from analytics import roi
 from analytics.metrics import churn_summary, mrr_by_month, saved_customers
-from dashboard import formatting as fmt
+from analytics import formatting as fmt
 from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, no_match_database, run_page
 
 PAGE = "retention_roi.py"

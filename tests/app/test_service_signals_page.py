@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from analytics.metrics import first_contact_resolution, note_signal_summary, satisfaction_trend
-from dashboard import formatting as fmt
+from analytics import formatting as fmt
 from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, no_match_database, run_page
 from tests.builders import build_database
 

@@ -19,7 +19,7 @@ from pptx.enum.chart import XL_CHART_TYPE
 
 from analytics import metrics
 from analytics.db import open_database
-from dashboard import formatting as fmt
+from analytics import formatting as fmt
 from analytics.at_risk import revenue_at_risk
 from reports.deck import build_deck
 from reports.story import gather_story

@@ -13,8 +13,8 @@ from pptx.enum.chart import XL_CHART_TYPE
 from pptx.util import Inches, Pt
 
 from analytics import metrics
-from dashboard import formatting as fmt
-from dashboard import periods
+from analytics import formatting as fmt
+from analytics import periods
 from reports.specs import QUANTILE_NAMES
 from reports.story import CLV_QUANTILES
 from tests.unit.reports.conftest import leaks, zip_text

@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from analytics import metrics
-from dashboard import formatting as fmt
-from dashboard import periods
+from analytics import formatting as fmt
+from analytics import periods
 from tests.unit.reports.conftest import leaks
 
 pytestmark = pytest.mark.skipif(

@@ -17,8 +17,8 @@ import pytest
 
 from analytics import metrics, roi
 from analytics.config import PROJECT_ROOT
-from dashboard import formatting as fmt
-from dashboard import periods
+from analytics import formatting as fmt
+from analytics import periods
 from reports import story as story_module
 from reports.definitions import METRICS_DOC, definition
 from reports.story import (
