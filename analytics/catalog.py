@@ -27,3 +27,13 @@ def earliest_signup(db: Database) -> date:
     """The first signup date in the file (a fallback history start for imported data)."""
     c = db.table("customers")
     return pd.Timestamp(c.signup_date.min().execute()).date()
+
+
+def history_start(db: Database) -> date:
+    """First day of the data's history: ``schema_info.history_start`` when the file records
+    it, else the earliest signup. Before this day the data holds no churn, no revenue and
+    no touchpoints, so a window starting earlier is not a fair comparison."""
+    info = db.schema_info()
+    if info.get("history_start"):
+        return date.fromisoformat(info["history_start"])
+    return earliest_signup(db)

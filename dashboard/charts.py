@@ -68,7 +68,8 @@ TIER_COLOURS = {"platinum": "#4B5D73", "gold": "#C9A227", "silver": "#A3A8AE", "
 MISSING_VALUES = {"(missing)", "(none)", "(no attempt)", "unknown", "all"}
 
 # Reference values the brief quotes (shown as reference lines, never used in a metric).
-REACH_BASELINE = (0.20, 0.30)  # retention unit reached 20–30% of requesters (case study)
+from analytics.takeaways import (  # noqa: E402  (one rule for page and deck)
+    REACH_BASELINE, note_signals_takeaway, reach_verdict, satisfaction_takeaway)
 FCR_EXPECTATION = 0.86         # 86% expect their issue solved on the first contact
 
 # The house look lives in one plotly template (plotly_white + our fonts, title block,
@@ -168,7 +169,11 @@ def fit_title(fig: go.Figure, width: str) -> go.Figure:
 
 
 def _money_axis(fig: go.Figure, axis: str = "y", **where) -> None:
-    kwargs = dict(tickprefix=fmt.currency_symbol(), tickformat="~s")
+    # "~s" writes 0.8 as "800m" (milli); below a thousand plain numbers read right
+    values = [abs(float(v)) for trace in fig.data for v in (getattr(trace, axis, None) or ())
+              if isinstance(v, (int, float)) and not pd.isna(v)]
+    small = bool(values) and max(values) < 1_000
+    kwargs = dict(tickprefix=fmt.currency_symbol(), tickformat=",.2~f" if small else "~s")
     (fig.update_yaxes if axis == "y" else fig.update_xaxes)(**kwargs, **where)
 
 
@@ -187,9 +192,10 @@ def _direction(first: float, last: float, tolerance: float) -> str:
 
 # --- Overview -----------------------------------------------------------------------------
 
-def churn_trend(churn: pd.DataFrame, revenue: pd.DataFrame) -> go.Figure:
+def churn_trend(churn: pd.DataFrame, revenue: pd.DataFrame, title: str) -> go.Figure:
     """Monthly logo churn (`churn_by_period`) and gross revenue churn
-    (`revenue_retention`, freq month) as two lines."""
+    (`revenue_retention`, freq month) as two lines, under `title`
+    (`analytics.takeaways.churn_trend_takeaway`)."""
     fig = go.Figure()
     fig.add_scatter(
         x=churn["period_start"], y=churn["churn_rate"], name="Logo churn", mode="lines+markers",
@@ -202,27 +208,15 @@ def churn_trend(churn: pd.DataFrame, revenue: pd.DataFrame) -> go.Figure:
             mode="lines+markers", line=dict(color="#CC79A7", width=3, dash="dot"),
             hovertemplate="%{x|%b %Y}: %{y:.2%} of MRR<extra>Gross revenue churn</extra>",
         )
-    full = _full(churn).dropna(subset=["churn_rate"])
-    if len(full) >= 2:
-        first, last = full.iloc[0], full.iloc[-1]
-        verb = _direction(first.churn_rate, last.churn_rate, 0.0005)
-        title = (
-            f"Monthly logo churn {verb}: {fmt.percent(first.churn_rate, 2)} in "
-            f"{pd.Timestamp(first.period_start):%b %Y} → {fmt.percent(last.churn_rate, 2)} in "
-            f"{pd.Timestamp(last.period_start):%b %Y}"
-        )
-    elif len(full) == 1:
-        title = f"Logo churn {fmt.percent(full.iloc[0].churn_rate, 2)} in the month"
-    else:
-        title = "Monthly churn"
     _base(fig, title, "Share of customers (solid) and of MRR (dotted) lost each month")
     fig.update_yaxes(tickformat=".1%", rangemode="tozero", title_text="")
     fig.update_xaxes(title_text="")
     return fig
 
 
-def revenue_retention_trend(revenue: pd.DataFrame) -> go.Figure:
-    """Monthly NRR and GRR (`revenue_retention`, freq month) with the 100% line."""
+def revenue_retention_trend(revenue: pd.DataFrame, title: str) -> go.Figure:
+    """Monthly NRR and GRR (`revenue_retention`, freq month) with the 100% line, under
+    `title` (`analytics.takeaways.revenue_retention_takeaway`)."""
     fig = go.Figure()
     fig.add_scatter(
         x=revenue["first_month"], y=revenue["nrr"], name="NRR", mode="lines+markers",
@@ -233,22 +227,12 @@ def revenue_retention_trend(revenue: pd.DataFrame) -> go.Figure:
         line=dict(color=SECOND, width=3, dash="dot"), hovertemplate="%{x|%b %Y}: %{y:.1%}<extra>GRR</extra>",
     )
     fig.add_hline(y=1.0, line=dict(color=NEUTRAL, dash="dash", width=1))
-    rows = _full(revenue).dropna(subset=["nrr"])
-    if rows.empty:
-        title = "Revenue retention"
-    else:
-        above = int((rows["nrr"] >= 1).sum())
-        last = rows.iloc[-1]
-        title = (
-            f"NRR {fmt.percent(last.nrr)} in {pd.Timestamp(last.first_month):%b %Y}; "
-            f"above 100% in {above} of {len(rows)} months"
-        )
     _base(fig, title, "Monthly net (with expansion) and gross revenue retention of the starting book")
     fig.update_yaxes(tickformat=".1%", title_text="")
     return fig
 
 
-def targets_chart(comparison: pd.DataFrame) -> go.Figure:
+def targets_chart(comparison: pd.DataFrame, title: str) -> go.Figure:
     """The quarter's targets against actuals (`targets_vs_actuals`) on one scale: the bar
     is the actual as a share of its target (target ÷ actual for churn, where lower is
     better), so 100% means on target; blue met, red missed; labels give the raw values."""
@@ -269,11 +253,6 @@ def targets_chart(comparison: pd.DataFrame) -> go.Figure:
     ))
     fig.add_vline(x=1.0, line=dict(color=TEXT_COLOUR, width=2), annotation_text="target",
                   annotation_position="top")
-    known = comparison.dropna(subset=["met"])
-    met_count = int(known["met"].astype(bool).sum())
-    quarter = comparison["quarter"].iloc[0] if not comparison.empty else ""
-    partial = bool(comparison["partial"].any()) if not comparison.empty else False
-    title = f"{met_count} of {len(known)} targets met in {quarter}" + (" so far" if partial else "")
     _base(fig, title, "Actual as a share of target (for churn: target ÷ actual); 100% = on target",
           height=110 + 56 * max(len(rows), 1), legend=False)
     finite = [v for v in lengths if not pd.isna(v)] or [1.0]
@@ -284,24 +263,20 @@ def targets_chart(comparison: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def movers_chart(movers: pd.DataFrame) -> go.Figure:
-    """Groups whose churn rate changed most (`tables.churn_movers`): change in points,
-    red for more churn, blue for less."""
+def movers_chart(movers: pd.DataFrame, title: str) -> go.Figure:
+    """Groups whose churn rate changed most (`analytics.takeaways.churn_movers`): change in
+    points, red for more churn, blue for less, faded when the change is within noise;
+    under `title` (`analytics.takeaways.movers_takeaway`)."""
     m = movers.iloc[::-1]
     fig = go.Figure(go.Bar(
         x=m["change"], y=m["group_label"], orientation="h",
         marker_color=[BAD if v > 0 else GOOD for v in m["change"]],
+        marker_opacity=[1.0 if clear else 0.35 for clear in m["clear"]],
         text=[f"{fmt.points(v)}  ({fmt.percent(p)} → {fmt.percent(c)})"
               for v, p, c in zip(m["change"], m["previous_rate"], m["current_rate"])],
         textposition="outside", cliponaxis=False,
         hovertemplate="%{y}: %{text}<extra></extra>",
     ))
-    if movers.empty:
-        title = "No group's churn moved"
-    else:
-        top = movers.iloc[0]
-        title = (f"Biggest move: {top.group_label} churn {'up' if top.change > 0 else 'down'} "
-                 f"{fmt.points(abs(top.change)).lstrip('+')}")
     _base(fig, title, "Change in logo churn rate against the previous period, by group",
           height=max(300, 110 + 38 * len(m)), legend=False)
     high = float(m["change"].max()) if len(m) else 0.01
@@ -314,15 +289,6 @@ def movers_chart(movers: pd.DataFrame) -> go.Figure:
 
 
 # --- Churn funnel -------------------------------------------------------------------------
-
-def _reach_verdict(rate: float) -> str:
-    low, high = REACH_BASELINE
-    if rate < low:
-        return "below"
-    if rate > high:
-        return "above"
-    return "inside"
-
 
 def funnel_chart(funnel: pd.DataFrame, title: str | None = None, subtitle: str = "") -> go.Figure:
     """A funnel from `retention_funnel` / `proactive_funnel`: each step's count with its
@@ -347,7 +313,7 @@ def funnel_chart(funnel: pd.DataFrame, title: str | None = None, subtitle: str =
         reached = funnel.loc[funnel["step"] == "reached", "share_of_start"]
         if len(reached) and not pd.isna(reached.iloc[0]):
             rate = float(reached.iloc[0])
-            title = (f"Reach rate {fmt.percent(rate, 0)} — {_reach_verdict(rate)} the "
+            title = (f"Reach rate {fmt.percent(rate, 0)} — {reach_verdict(rate)} the "
                      f"{REACH_BASELINE[0]:.0%}–{REACH_BASELINE[1]:.0%} baseline")
         else:
             title = "Retention funnel"
@@ -371,7 +337,7 @@ def reach_gauge(reach_rate: float) -> go.Figure:
             threshold=dict(line=dict(color=TEXT_COLOUR, width=3), thickness=0.8, value=high * 100),
         ),
     ))
-    _base(fig, f"{_reach_verdict(reach_rate).capitalize()} the baseline",
+    _base(fig, f"{reach_verdict(reach_rate).capitalize()} the baseline",
           f"Grey band: the {low:.0%}–{high:.0%} reached before the case-study project", height=300,
           legend=False)
     fig.update_layout(margin=dict(l=40, r=50, b=10))
@@ -818,13 +784,7 @@ def satisfaction_chart(sat: pd.DataFrame) -> go.Figure:
                     name="CSAT", hovertemplate="%{x|%b %Y}: %{y:.2f}<extra>CSAT</extra>", row=1, col=1)
     fig.add_scatter(x=sat["month"], y=sat["nps"], mode="lines+markers", line=dict(color="#009E73", width=3),
                     name="NPS", hovertemplate="%{x|%b %Y}: %{y:.0f}<extra>NPS</extra>", row=1, col=2)
-    if len(sat) >= 2:
-        first, last = sat.iloc[0], sat.iloc[-1]
-        title = (f"CSAT {_direction(first.csat_mean, last.csat_mean, 0.02)} "
-                 f"({first.csat_mean:.2f} → {last.csat_mean:.2f}); NPS "
-                 f"{_direction(first.nps, last.nps, 1)} ({first.nps:+.0f} → {last.nps:+.0f})")
-    else:
-        title = "Satisfaction"
+    title = satisfaction_takeaway(sat)
     _base(fig, title, "Survey answers per month", height=380, legend=False)
     fig.update_yaxes(range=[1, 5], row=1, col=1)
     fig.update_yaxes(range=[-100, 100], zeroline=True, zerolinecolor=NEUTRAL, row=1, col=2)
@@ -1085,20 +1045,7 @@ def note_signal_trend_chart(trend: pd.DataFrame) -> go.Figure:
         fig.add_scatter(x=rows["month"], y=rows["share_of_notes"], name=fmt.label(signal), mode="lines+markers",
                         line=dict(color=SIGNAL_COLOURS.get(signal, NEUTRAL), width=3),
                         hovertemplate="%{x|%b %Y}: %{y:.1%} of notes<extra>" + fmt.label(signal) + "</extra>")
-    full = _full(d)
-    title = "Churn signals in notes by month"
-    months = sorted(full["month"].unique())
-    if len(months) >= 2:
-        first = full[full["month"] == months[0]].set_index("signal")["share_of_notes"]
-        last = full[full["month"] == months[-1]].set_index("signal")["share_of_notes"]
-        change = (last - first).dropna()
-        if len(change) and abs(change).max() >= 0.005:
-            s = change.abs().idxmax()
-            title = (f"{fmt.label(s)} notes {_direction(first[s], last[s], 0.0)}: {fmt.percent(first[s])} of notes in "
-                     f"{pd.Timestamp(months[0]):%b %Y} → {fmt.percent(last[s])} in {pd.Timestamp(months[-1]):%b %Y}")
-        else:
-            lead = last.idxmax()
-            title = f"Signal shares held steady; {fmt.label(lead).lower()} leads at {fmt.percent(last[lead])} of notes"
+    title = note_signals_takeaway(trend)
     _base(fig, title, "Share of each month's notes that fire the signal (a note may fire several)")
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     return fig

@@ -32,6 +32,7 @@ from analytics.filters import RetentionFilter
 from analytics.metrics.funnel import select_summary
 from analytics.metrics.predicted_value import PREDICTED_QUANTILE_COLUMNS
 from analytics.metrics.value import QUANTILE_COLUMNS, split_groups
+from analytics.headlines import Headlines, headline_kpis
 from reports.story import Story, gather_story
 
 RESULT_TTL_SECONDS = 600
@@ -575,6 +576,17 @@ def replace_or_keep(**kwargs) -> roi.ReplaceOrKeep:
 
 
 # --- the leadership story (reports.story) --------------------------------------------------
+
+def headlines(flt: RetentionFilter, mode: str) -> Headlines:
+    """`analytics.headlines.headline_kpis`: the Overview's KPIs, trends, targets and movers
+    with their takeaways — the same object the leadership story is built on."""
+    return _headlines(db_key(), flt, mode)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner=False)
+def _headlines(key, flt: RetentionFilter, mode: str) -> Headlines:
+    return headline_kpis(database(), flt, mode)
+
 
 def leadership_story(flt: RetentionFilter) -> Story:
     return _leadership_story(db_key(), flt)

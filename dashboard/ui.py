@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from analytics.headlines import Kpi
 from dashboard.charts import PLOTLY_CONFIG, fit_title
 from dashboard.glossary import help_link
 
@@ -67,14 +68,43 @@ def kpi(column, label: str, value: str, delta: str | None = None, *, help_text: 
         delta_description: str | None = None) -> None:
     """A KPI card: value, change from the previous period, sparkline and definition link."""
     tip = " ".join(t for t in (help_text, help_link(anchor) if anchor else "") if t)
-    data = None
-    if sparkline is not None:
-        data = [float(v) for v in sparkline if v is not None and not pd.isna(v)]
-        data = data if len(data) >= 2 else None
+    data = _spark(sparkline)
     column.metric(
         label, value, delta=delta, delta_color="inverse" if inverse else "normal", help=tip or None,
         border=True, height="stretch", chart_data=data, chart_type=chart_type, delta_description=delta_description,
     )
+
+
+TONE_COLOURS = {"good": "green", "bad": "red", "neutral": "gray"}
+
+
+def kpi_card(column, k: Kpi) -> None:
+    """A headline KPI (`analytics.headlines.Kpi`) as a card: the value (greyed with its n
+    when too few customers are behind it), the change against the previous window, the
+    sparkline coloured by its fitted trend, and the definition link."""
+    if k.unavailable:
+        kpi(column, k.name, "—", help_text=k.unavailable, anchor=k.anchor)
+        return
+    value = k.show(k.value)
+    notes = [f"vs {k.previous_window}" if k.previous_window and k.show_change() != "—" else "", k.n_note,
+             k.trend_words if k.reliable else ""]
+    help_text = " ".join(t for t in (k.explanation, f"Sparkline: {k.trend_name}; colour follows its trend line."
+                                     if k.trend_name else "") if t)
+    column.metric(
+        k.name, value if k.reliable else f":gray[{value}]",
+        delta=None if k.show_change() == "—" else k.show_change(), delta_color=TONE_COLOURS[k.tone],
+        help=" ".join(t for t in (help_text, help_link(k.anchor)) if t), border=True, height="stretch",
+        chart_data=_spark(k.trend.values if k.trend else None),
+        chart_type="area" if k.kind != "rate" else "line",
+        delta_description=" · ".join(n for n in notes if n) or None,
+    )
+
+
+def _spark(values) -> list[float] | None:
+    if values is None:
+        return None
+    data = [float(v) for v in values if v is not None and not pd.isna(v)]
+    return data if len(data) >= 2 else None
 
 
 def empty(message: str) -> None:

@@ -132,13 +132,13 @@ def _segments(story: Story) -> list[ChartSpec]:
     prev = story.previous_segments
     # one series: each segment in its dashboard colour; with the period before, one colour
     # per period so the legend reads true
-    series = [Series("This period", _values(seg["retention_rate"]), GOOD,
+    series = [Series(story.comparison_name, _values(seg["retention_rate"]), GOOD,
                      point_colours=None if not prev.empty else tuple(colour("segment", g) for g in groups))]
     if not prev.empty:
         before = dict(zip(prev["group"], prev["retention_rate"]))
-        series.append(Series("Period before", tuple(None if pd.isna(before.get(g, math.nan)) else float(before[g])
+        series.append(Series(story.previous_name, tuple(None if pd.isna(before.get(g, math.nan)) else float(before[g])
                                                     for g in groups), NEUTRAL))
-    return [ChartSpec("segments", "column", "Retention over the period by segment",
+    return [ChartSpec("segments", "column", f"Retention over {story.comparison_name} by segment",
                       tuple(fmt.label(g) for g in groups), tuple(series), "percent1", value_range=(0.0, 1.0),
                       data_labels=True, legend=len(series) > 1)]
 
@@ -226,14 +226,16 @@ def kpi_header(story: Story) -> tuple[str, ...]:
 
 
 def kpi_rows(story: Story) -> list[tuple[str, ...]]:
-    """One row per KPI: name, value, previous, change, target, status ('Met', 'Missed'
-    or '' without a target; 'Not computed yet' for revenue at risk without scores)."""
+    """One row per KPI: name, value (with its n when a rate rests on too few customers),
+    previous, change, target, status ('Met', 'Missed' or '' without a target; 'Not computed
+    yet' for a KPI whose data is missing, e.g. margin at risk without scores)."""
     rows = []
     for k in story.kpis:
         status = {True: "Met", False: "Missed", None: ""}[k.met]
-        if k.key == "revenue_at_risk" and not story.risk.available:
+        if k.unavailable:
             status = "Not computed yet"
-        rows.append((k.name, k.show(k.value), k.show(k.previous), k.show_change(),
+        value = k.show(k.value) + ("" if k.reliable else f" (n = {fmt.count(k.n)}, too few)")
+        rows.append((k.name, value, k.show(k.previous), k.show_change(),
                      "" if math.isnan(k.target) else k.show(k.target), status))
     return rows
 

@@ -4,6 +4,7 @@ without a usable database it shows the set-up page instead of a traceback."""
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from analytics.db import open_database
 from analytics.filters import RetentionFilter
 from analytics.metrics import active_customers, churn_summary, saved_customers
 from analytics import formatting as fmt
+from reports.story import gather_story
 from tests.builders import build_database
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
@@ -33,8 +35,8 @@ def metric_values(at: AppTest) -> dict[str, str]:
 
 OVERVIEW_KPIS = [
     "Active customers", "Logo churn", "Revenue churn", "Net revenue retention",
-    "Gross revenue retention", "Average historical CLV", "Saved this quarter",
-    "Revenue at risk",
+    "Gross revenue retention", "Average historical CLV", "Saved customers",
+    "Margin at risk",
 ]
 
 
@@ -49,9 +51,9 @@ def test_overview_renders_kpis(monkeypatch, sample_db_path):
     assert values["Active customers"] == fmt.count(active_customers(db, RetentionFilter(as_of, as_of)))
     quarter = RetentionFilter(date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1), as_of)
     assert values["Logo churn"] == fmt.percent(churn_summary(db, quarter)["churn_rate"].iloc[0], 2)
-    assert values["Saved this quarter"] == fmt.count(saved_customers(db, quarter))
+    assert values["Saved customers"] == fmt.count(saved_customers(db, quarter))
     assert values["Average historical CLV"].startswith(fmt.currency_symbol())
-    # every card but revenue at risk has a change and a sparkline
+    # every card but margin at risk has a change and a sparkline
     cards = {m.label: m.proto for m in at.metric}
     for label in OVERVIEW_KPIS[:-1]:
         assert cards[label].delta, label
@@ -63,11 +65,50 @@ def test_overview_renders_kpis(monkeypatch, sample_db_path):
         "Targets for 2026Q3", "Churn and retention trend", "Groups that moved most"]
 
 
-def test_revenue_at_risk_waits_for_scores(monkeypatch, sample_db_path):
+def test_margin_at_risk_waits_for_scores(monkeypatch, sample_db_path):
     at = run_app(monkeypatch, sample_db_path)
-    card = next(m for m in at.metric if m.label == "Revenue at risk")
+    card = next(m for m in at.metric if m.label == "Margin at risk")
     assert card.value == "—"
     assert "python -m analytics.score" in card.proto.help
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    titles = []
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        titles.append(" ".join(spec["layout"]["title"]["text"].replace("<br>", " ").split()))
+    return titles
+
+
+@pytest.mark.parametrize("query", [{}, {"segment": "enterprise"}])
+def test_overview_and_deck_tell_one_story(monkeypatch, sample_db_path, query):
+    """The Overview and the leadership deck, built for the same filter, show the same
+    number, change, n and colour for every KPI and the same takeaway titles."""
+    at = run_app(monkeypatch, sample_db_path, query)
+    assert not at.exception
+    db = open_database(sample_db_path)
+    as_of = date.fromisoformat(db.schema_info()["as_of_date"])
+    flt = RetentionFilter(as_of - timedelta(days=364), as_of, segments=tuple(query.values()))
+    story = gather_story(db, flt)
+    cards = {m.label: m.proto for m in at.metric}
+    assert list(cards) == [k.name for k in story.kpis]
+    colours = {"good": "green", "bad": "red", "neutral": "gray"}
+    for k in story.kpis:
+        card = cards[k.name]
+        if k.unavailable:
+            assert card.body == "—"
+            continue
+        assert card.body in (k.show(k.value), f":gray[{k.show(k.value)}]"), k.key
+        assert (card.delta or "—") == k.show_change(), k.key
+        assert k.n_note in (card.delta_description or ""), k.key
+        assert type(card).MetricColor.Name(card.color) == colours[k.tone].upper(), k.key
+    titles = chart_titles(at)
+    assert story.section("trend").title in titles  # the churn trend chart and the trend slide
+    if query:  # company-wide targets are not compared under a segment filter, on either
+        assert any("clear the segment, region and plan filters" in i.value for i in at.info)
+        assert "clear the segment, region and plan filters" in story.section("kpis").subtitle
+    else:
+        assert story.section("kpis").title in titles  # the targets chart and the KPI slide
 
 
 def test_rates_follow_the_window_choice(monkeypatch, sample_db_path):

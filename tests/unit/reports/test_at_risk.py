@@ -136,8 +136,8 @@ def test_deck_shows_revenue_at_risk(scored_db, report_filter, personal_data):
     story = gather_story(scored_db, report_filter)
     risk = revenue_at_risk(scored_db, report_filter)
     section = story.section("risk")
-    assert section.title.startswith(f"{fmt.money(risk.total_expected_loss)} of revenue at risk")
-    assert story.kpi("revenue_at_risk").value == pytest.approx(risk.total_expected_loss)
+    assert section.title.startswith(f"{fmt.money(risk.total_expected_loss)} of future margin at risk")
+    assert story.kpi("margin_at_risk").value == pytest.approx(risk.total_expected_loss)
     blob = build_deck(story)
     deck = Presentation(io.BytesIO(blob))
     slide = deck.slides[[s.key for s in story.sections].index("risk")]

@@ -93,12 +93,14 @@ def test_funnel_values_are_the_metrics(deck, story, sample_db, report_filter):
 
 
 def test_segment_values_are_the_metrics(deck, story, sample_db, report_filter):
-    now = metrics.churn_by_dimension(sample_db, report_filter, "segment")
-    before = metrics.churn_by_dimension(sample_db, periods.filter_period(report_filter).previous, "segment")
+    # the segments slide compares the Overview's windows: the quarter to date and the one before
+    cmp = periods.quarter_to_date(report_filter)
+    now = metrics.churn_by_dimension(sample_db, cmp.current, "segment")
+    before = metrics.churn_by_dimension(sample_db, cmp.previous, "segment")
     chart = chart_named(slide_of(deck, story, "segments"), "segments")
     assert list(chart.plots[0].categories) == ["Consumer", "Small business"]
-    assert series(chart, "This period").values == pytest.approx(tuple(now["retention_rate"]))
-    assert series(chart, "Period before").values == pytest.approx(tuple(before["retention_rate"]))
+    assert series(chart, cmp.name).values == pytest.approx(tuple(now["retention_rate"]))
+    assert series(chart, cmp.previous_name).values == pytest.approx(tuple(before["retention_rate"]))
 
 
 def test_value_slide_values_are_the_metrics(deck, story, sample_db, report_filter):
@@ -145,12 +147,11 @@ def test_kpi_table_against_targets(deck, story, sample_db, report_filter):
     rows = {row[0]: row for row in cells[1:]}
     cmp = periods.quarter_to_date(report_filter)
     churn = metrics.churn_summary(sample_db, cmp.current)["churn_rate"].iloc[0]
-    targets = metrics.targets_vs_actuals(sample_db, report_filter, story.quarter).set_index("metric")
     assert rows["Logo churn"][1] == fmt.percent(churn, 2)
-    assert rows["Logo churn"][4] == fmt.percent(targets.loc["churn_rate", "target"], 2)
-    assert rows["Logo churn"][5] == ("Met" if targets.loc["churn_rate", "met"] else "Missed")
+    # two segments are selected: the company-wide targets are not compared
+    assert rows["Logo churn"][4] == "" and rows["Logo churn"][5] == ""
     assert rows["Saved customers"][1] == fmt.count(metrics.saved_customers(sample_db, cmp.current))
-    assert rows["Revenue at risk"][5] == "Not computed yet"
+    assert rows["Margin at risk"][5] == "Not computed yet"
 
 
 def test_speaker_notes_carry_the_definitions(deck, story):

@@ -21,16 +21,8 @@ from analytics import formatting as fmt
 from analytics import periods
 from reports import story as story_module
 from reports.definitions import METRICS_DOC, definition
-from reports.story import (
-    SLIDE_KEYS,
-    churn_takeaway,
-    funnel_takeaway,
-    gather_story,
-    lorenz_curve,
-    rate_change_is_clear,
-    segments_takeaway,
-    targets_takeaway,
-)
+from analytics.headlines import headline_kpis
+from reports.story import SLIDE_KEYS, gather_story, lorenz_curve
 
 
 def test_sections_in_deck_order(story):
@@ -40,30 +32,49 @@ def test_sections_in_deck_order(story):
 
 
 def test_kpis_are_the_overview_numbers(story, sample_db, report_filter):
+    # the story holds the Overview's own assembly: the same KPIs, trend and movers takeaways
+    board = headline_kpis(sample_db, report_filter, periods.QUARTER_TO_DATE)
+    assert [(k.key, k.show(k.value), k.show_change(), k.n_note, k.tone) for k in story.kpis] == [
+        (k.key, k.show(k.value), k.show_change(), k.n_note, k.tone) for k in board.kpis]
+    assert story.section("trend").title == board.churn_trend_takeaway
     cmp = periods.quarter_to_date(report_filter)
     churn = metrics.churn_summary(sample_db, cmp.current)
     before = metrics.churn_summary(sample_db, cmp.previous)
     revenue = metrics.revenue_retention(sample_db, cmp.current, "range")
     assert story.kpi("active_customers").value == metrics.active_customers(sample_db, report_filter)
     assert story.kpi("logo_churn").value == pytest.approx(churn["churn_rate"].iloc[0])
+    assert story.kpi("logo_churn").n == churn["active_start"].iloc[0]
     assert story.kpi("logo_churn").previous == pytest.approx(before["churn_rate"].iloc[0])
     assert story.kpi("nrr").value == pytest.approx(revenue["nrr"].iloc[0])
     assert story.kpi("grr").value == pytest.approx(revenue["grr"].iloc[0])
     assert story.kpi("saved_customers").value == metrics.saved_customers(sample_db, cmp.current)
     pareto = metrics.clv_pareto(sample_db, report_filter)
     assert story.kpi("average_clv").value == pytest.approx(pareto.total_clv / pareto.customers)
-    targets = metrics.targets_vs_actuals(sample_db, report_filter, periods.current_quarter(report_filter))
+    # two segments are selected: company-wide targets are not compared, and the slide says so
+    assert math.isnan(story.kpi("logo_churn").target) and story.targets.empty
+    assert "clear the segment, region and plan filters" in story.section("kpis").subtitle
+    assert story.kpi("margin_at_risk").unavailable  # no churn_scores table in the sample
+
+
+def test_targets_follow_the_unfiltered_kpis(sample_db, report_filter):
+    everyone = dataclasses.replace(report_filter, segments=())
+    board = headline_kpis(sample_db, everyone)
+    targets = metrics.targets_vs_actuals(sample_db, everyone, periods.current_quarter(everyone))
     target = dict(zip(targets["metric"], targets["target"]))
-    assert story.kpi("logo_churn").target == target["churn_rate"]
-    assert story.kpi("nrr").target == target["nrr"]
-    assert story.kpi("saved_customers").target == target["saved_customers"]
-    assert math.isnan(story.kpi("revenue_at_risk").value)  # no churn_scores table in the sample
+    assert board.kpi("logo_churn").target == target["churn_rate"]
+    assert board.kpi("nrr").target == target["nrr"]
+    assert board.kpi("saved_customers").target == target["saved_customers"]
+    actual = dict(zip(targets["metric"], targets["actual"]))
+    assert board.kpi("logo_churn").value == pytest.approx(actual["churn_rate"])
+    assert board.kpi("saved_customers").value == actual["saved_customers"]
 
 
 def test_frames_are_the_analytics_frames(story, sample_db, report_filter):
     pd.testing.assert_frame_equal(story.monthly_churn, metrics.churn_by_period(sample_db, report_filter, "month"))
     pd.testing.assert_frame_equal(story.funnel, metrics.retention_funnel(sample_db, report_filter))
-    pd.testing.assert_frame_equal(story.segments, metrics.churn_by_dimension(sample_db, report_filter, "segment"))
+    cmp = periods.quarter_to_date(report_filter)
+    segments = metrics.churn_by_dimension(sample_db, cmp.current, "segment")
+    pd.testing.assert_frame_equal(story.segments[segments.columns], segments)
     pd.testing.assert_frame_equal(story.clv_quantiles,
                                   metrics.clv_quantiles(sample_db, report_filter, story_module.CLV_QUANTILES))
     # DuckDB sums in parallel: totals agree to rounding, not bit for bit
@@ -92,7 +103,7 @@ def test_titles_state_the_numbers(story, sample_db, report_filter):
     assert f"hold {fmt.percent(pareto.top_value_share, 0)} of historical CLV" in story.section("value").title
     report = metrics.data_quality_report(sample_db, report_filter)
     assert story.section("data_quality").title.startswith(f"{fmt.count(report['failing'].sum())} failing records")
-    assert story.section("risk").title == "Revenue at risk: churn scores are not computed yet"
+    assert story.section("risk").title == "Margin at risk: churn scores are not computed yet"
 
 
 def test_no_personal_data_in_the_story(story, personal_data):
@@ -112,67 +123,6 @@ def test_empty_selection_gives_a_story(sample_db, report_filter):
     assert s.section("kpis").title == "No customers match these filters"
     assert s.section("trend").title == "No customers were active to measure churn"
     assert s.section("data_quality").title == "No stored records in the selection to check"
-
-
-# --- honest comparisons ---------------------------------------------------------------------
-
-def quarters(rates, starts=None, partial_last=False):
-    n = len(rates)
-    return pd.DataFrame({
-        "period": [f"2026Q{i + 1}" if i < 4 else f"2027Q{i - 3}" for i in range(n)],
-        "partial": [False] * (n - 1) + [partial_last],
-        "active_start": starts or [30_000] * n,
-        "churn_rate": rates,
-    })
-
-
-def test_noise_is_not_a_trend():
-    # 3.77% of 32,773 against 3.66% of 31,033: inside 1.96 standard errors
-    assert not rate_change_is_clear(0.0377, 32_773, 0.0366, 31_033)
-    assert rate_change_is_clear(0.0377, 32_773, 0.0300, 31_033)
-    assert not rate_change_is_clear(0.05, 0, 0.04, 100)
-    assert not rate_change_is_clear(float("nan"), 100, 0.04, 100)
-
-
-def test_churn_takeaway_full_quarters():
-    assert churn_takeaway(quarters([0.058, 0.044, 0.0366, 0.0377])) == (
-        "Quarterly logo churn held at 3.77% in 2026Q4 (3.66% in 2026Q3) — the second-lowest of the last 4 quarters")
-    assert churn_takeaway(quarters([0.05, 0.045, 0.04, 0.021])) == (
-        "Quarterly logo churn fell to 2.10% in 2026Q4, from 4.00% — the lowest of the last 4 quarters")
-    assert churn_takeaway(quarters([0.03, 0.035, 0.04, 0.06])).startswith("Quarterly logo churn rose to 6.00%")
-    assert churn_takeaway(quarters([0.03, 0.03, 0.03])) == (
-        "Quarterly logo churn held at 3.00% in 2026Q3 (3.00% in 2026Q2)")  # ties: no rank claimed
-
-
-def test_a_running_quarter_is_compared_with_the_same_days():
-    frame = quarters([0.05, 0.045, 0.04, 0.012], partial_last=True)
-    assert churn_takeaway(frame, (0.02, 30_000, "2026Q3")) == (
-        "Logo churn 1.20% in 2026Q4 so far — down from 2.00% over the same days of 2026Q3")
-    assert churn_takeaway(frame, (0.0121, 30_000, "2026Q3")) == (
-        "Logo churn 1.20% in 2026Q4 so far — level with the same days of 2026Q3 (1.21%)")
-    assert churn_takeaway(frame) == "Logo churn 1.20% in 2026Q4 so far"
-
-
-def test_funnel_and_segment_takeaways():
-    now = pd.DataFrame({"reach_rate": [0.37], "requests": [5_000]})
-    assert funnel_takeaway(now, pd.DataFrame({"reach_rate": [0.24], "requests": [5_000]})) == (
-        "Reach rate 37% — above the 20–30% baseline, up from 24% the period before")
-    assert funnel_takeaway(now, pd.DataFrame({"reach_rate": [0.366], "requests": [5_000]})).endswith(
-        "level with the period before (37%)")
-    assert funnel_takeaway(now.assign(reach_rate=0.15), now.iloc[0:0]) == "Reach rate 15% — below the 20–30% baseline"
-    seg = pd.DataFrame({"group": ["consumer", "enterprise"], "active_start": [20_000, 3_000],
-                        "churn_rate": [0.17, 0.06], "retention_rate": [0.83, 0.94]})
-    before = seg.assign(churn_rate=[0.20, 0.06], retention_rate=[0.80, 0.94])
-    assert segments_takeaway(seg, before) == (
-        "Enterprise kept 94.0% of its customers, consumer 83.0%; consumer churn down 3.0 pp on the period before")
-    assert segments_takeaway(seg, seg).endswith("no segment moved beyond noise on the period before")
-
-
-def test_targets_takeaway():
-    frame = pd.DataFrame({"metric": ["churn_rate", "nrr", "saved_customers"], "target": [0.04, 0.98, 210.0],
-                          "met": pd.array([True, False, False], dtype="boolean"), "partial": [True] * 3})
-    assert targets_takeaway(frame, "2026Q3") == "1 of 3 targets met in 2026Q3 so far — NRR and saved customers short"
-    assert targets_takeaway(frame.iloc[:1], "2026Q3") == "All 1 targets met in 2026Q3 so far"
 
 
 def test_lorenz_curve_holds_the_pareto_share():

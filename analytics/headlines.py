@@ -1,0 +1,303 @@
+"""The headline KPIs, assembled once: each number with the window it covers, the window it
+is compared with, the n behind it, its trend and the takeaways around it.
+
+The Overview page, the leadership deck, the PDF and Presentation mode all render the one
+`Headlines` that `headline_kpis` returns, so a KPI cannot read "up" on one and "held" on
+another. Nothing here formats for a particular screen beyond the shared number formats
+(`analytics.formatting`), and nothing imports streamlit.
+
+Windows (`analytics.periods`): rates over the quarter holding the as-of date, to date,
+against the same days of the previous quarter (the default, and what the deck shows), or
+over the sidebar's period against the equally long period before it. A comparison window
+that starts before the data's history is not compared (its "previous" is NaN): before the
+history there are no churn records, so it would look like a perfect quarter.
+
+Targets are set for the whole business (`config/targets.toml`), so they are compared only
+when no segment, region or plan filter is set; under such a filter the comparison is hidden
+and `targets_note` says why.
+
+Colour: a KPI's `tone` follows its sparkline's fitted trend (`analytics.takeaways.trend_of`)
+— churn falling is good, NRR falling is bad — not the sign of one quarter's change; a rate
+over fewer than `takeaways.MIN_N` customers is neutral (greyed) whatever it shows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import date
+
+import pandas as pd
+
+from analytics import formatting as fmt
+from analytics import metrics, periods, takeaways
+from analytics.at_risk import RiskSummary, revenue_at_risk, revenue_at_risk_trend
+from analytics.catalog import history_start
+from analytics.db import Database
+from analytics.filters import RetentionFilter
+from analytics.metrics._common import empty_frame
+from analytics.metrics.targets import COMPARISON_COLUMNS
+from analytics.takeaways import MIN_N, Trend, enough, trend_of
+
+SPARK_QUARTERS = 4
+MOVER_DIMENSIONS = ("segment", "region", "plan", "contract_type")
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One headline number.
+
+    ``value`` is over the current window (``window``), ``previous`` over the window it is
+    compared with (``previous_window``; NaN when that is before the history). ``n`` is the
+    customers behind a rate — its denominator (NaN for counts and money). ``target`` is
+    the quarter's target (NaN without one, or under a population filter). ``trend`` is the
+    sparkline with its fitted direction; ``explanation`` says in a sentence what the number
+    is, with this window's counts; ``anchor`` is its heading in docs/metrics.md."""
+
+    key: str
+    name: str
+    value: float
+    previous: float
+    target: float
+    kind: str  # "count" | "rate" | "money"
+    higher_is_better: bool
+    window: str
+    previous_window: str
+    anchor: str
+    explanation: str = ""
+    n: float = math.nan
+    previous_n: float = math.nan
+    trend: Trend | None = None
+    trend_name: str = ""  # what one sparkline point is: "month ends", "monthly rate", ...
+    unavailable: str = ""  # why the number could not be computed ("" when it was)
+
+    @property
+    def change(self) -> float:
+        return self.value - self.previous
+
+    @property
+    def reliable(self) -> bool:
+        """False for a rate over fewer than `MIN_N` customers (shown greyed, no claim)."""
+        return self.kind != "rate" or enough(self.n)
+
+    @property
+    def met(self) -> bool | None:
+        if math.isnan(self.target) or math.isnan(self.value):
+            return None
+        return self.value >= self.target if self.higher_is_better else self.value <= self.target
+
+    @property
+    def tone(self) -> str:
+        """"good", "bad" or "neutral": the direction of the sparkline's fitted trend judged
+        by whether higher is better; neutral when flat, unknown or over too few customers."""
+        if not self.reliable or self.trend is None:
+            return "neutral"
+        good = self.trend.good(self.higher_is_better)
+        return "neutral" if good is None else ("good" if good else "bad")
+
+    @property
+    def trend_words(self) -> str:
+        """The trend in a few words for the card ("trend rising", "no clear trend")."""
+        if self.trend is None:
+            return ""
+        return {"rising": "trend rising", "falling": "trend falling", "flat": "no clear trend"}.get(
+            self.trend.direction, "too few points for a trend")
+
+    def show(self, value: float) -> str:
+        if self.kind == "count":
+            return fmt.count(value)
+        if self.kind == "money":
+            return fmt.money(value)
+        return fmt.percent(value, 2)
+
+    def show_change(self) -> str:
+        if math.isnan(self.value) or math.isnan(self.previous):
+            return "—"
+        if self.kind == "count":
+            return fmt.signed_count(self.change)
+        if self.kind == "money":
+            return fmt.signed_money(self.change)
+        return fmt.points(self.change, 2)
+
+    @property
+    def n_note(self) -> str:
+        """"n = 9,812" for a rate, with the small-sample warning when below `MIN_N`."""
+        if self.kind != "rate" or math.isnan(self.n):
+            return ""
+        return f"n = {fmt.count(self.n)}" if self.reliable else takeaways.too_few(self.n)
+
+
+@dataclass(frozen=True)
+class Headlines:
+    """The Overview's story for one filter and window mode (see the module docstring)."""
+
+    filter: RetentionFilter
+    mode: str
+    comparison: periods.Comparison
+    has_previous: bool
+    quarter: str
+    kpis: tuple[Kpi, ...]
+    risk: RiskSummary
+    targets: pd.DataFrame
+    targets_note: str  # why targets are not compared ("" when they are)
+    targets_error: str | None
+    targets_takeaway: str
+    monthly_churn: pd.DataFrame
+    monthly_revenue: pd.DataFrame
+    churn_trend_takeaway: str
+    revenue_retention_takeaway: str
+    movers: pd.DataFrame
+    movers_takeaway: str
+    segments_now: pd.DataFrame  # churn by segment over the current window
+    segments_before: pd.DataFrame  # ... and over the previous one (empty before the history)
+
+    def kpi(self, key: str) -> Kpi:
+        return next(k for k in self.kpis if k.key == key)
+
+    @property
+    def empty(self) -> bool:
+        """No customer of the selection exists in the period (nothing to show)."""
+        return self.monthly_churn.empty
+
+
+def _first(df: pd.DataFrame, column: str) -> float:
+    return float(df[column].iloc[0]) if not df.empty and column in df.columns else math.nan
+
+
+def population_filtered(flt: RetentionFilter) -> bool:
+    return bool(flt.segments or flt.regions or flt.plans)
+
+
+def headline_kpis(db: Database, flt: RetentionFilter, mode: str = periods.QUARTER_TO_DATE) -> Headlines:
+    """Every headline KPI of `flt` in window `mode` (`periods.WINDOW_MODES`), with the
+    Overview's trends, targets and movers and their takeaways (module docstring)."""
+    cmp = periods.comparison(flt, mode)
+    has_previous = cmp.previous.start >= history_start(db)
+    quarter = periods.current_quarter(flt)
+    monthly_churn = metrics.churn_by_period(db, flt, "month")
+    monthly_revenue = metrics.revenue_retention(db, flt, "month")
+
+    churn_now, churn_before = metrics.churn_summary(db, cmp.current), metrics.churn_summary(db, cmp.previous)
+    revenue_now = metrics.revenue_retention(db, cmp.current, "range")
+    revenue_before = metrics.revenue_retention(db, cmp.previous, "range")
+    active_now = float(metrics.active_customers(db, flt))
+    active_before = float(metrics.active_customers(db, cmp.previous))
+
+    # quarterly sparklines: one query per series, not one per quarter
+    quarters = periods.quarter_windows(flt, SPARK_QUARTERS)
+    clv_at = metrics.average_clv_at(db, flt, tuple(q.end for q in quarters) + (cmp.previous.end,))
+    clv_at = clv_at.set_index(clv_at["as_of"].dt.date)
+    saves_window = periods.quarter_to_date(flt)
+    saves = metrics.saved_customers_by_period(
+        db, flt, tuple((q.start, q.end) for q in quarters) + ((saves_window.previous.start, saves_window.previous.end),))
+    saves = dict(zip(zip(saves["start"].dt.date, saves["end"].dt.date), saves["saved"].astype(float)))
+    saves_by_quarter = [saves.get((q.start, q.end), 0.0) for q in quarters]
+    saves_before = saves.get((saves_window.previous.start, saves_window.previous.end), 0.0)
+    saves_previous_ok = saves_window.previous.start >= history_start(db)
+    quarter_is_whole = not saves_window.name.endswith("to date")
+
+    risk = revenue_at_risk(db, flt)
+    risk_trend = revenue_at_risk_trend(db, flt) if risk.available else None
+
+    def rate_trend(frame: pd.DataFrame, column: str, n_column: str) -> Trend:
+        if frame.empty or column not in frame.columns:
+            return trend_of([])
+        return trend_of(frame[column], frame[n_column], ~frame["partial"].astype(bool))
+
+    window, before = cmp.name, cmp.previous_name
+    churned, at_start = _first(churn_now, "churned_from_start"), _first(churn_now, "active_start")
+    kpis = [
+        Kpi("active_customers", "Active customers", active_now, active_before, math.nan, "count", True,
+            f"{flt.as_of:%d %b %Y}", f"{cmp.previous.end:%d %b %Y}", "active-customers",
+            f"Customers whose relationship had started and not ended on {flt.as_of:%d %b %Y}.",
+            trend=trend_of(monthly_churn["active_end"]) if not monthly_churn.empty else trend_of([]),
+            trend_name="month ends"),
+        Kpi("logo_churn", "Logo churn", _first(churn_now, "churn_rate"), _first(churn_before, "churn_rate"),
+            math.nan, "rate", False, window, before, "logo-churn-rate",
+            f"{fmt.count(churned)} of the {fmt.count(at_start)} customers active at the start of {window} "
+            "left during it.",
+            n=at_start, previous_n=_first(churn_before, "active_start"),
+            trend=rate_trend(monthly_churn, "churn_rate", "active_start"), trend_name="monthly rate"),
+        Kpi("revenue_churn", "Revenue churn", _first(revenue_now, "gross_revenue_churn"),
+            _first(revenue_before, "gross_revenue_churn"), math.nan, "rate", False, window, before,
+            "gross-revenue-churn",
+            f"Churned plus contraction MRR of the {fmt.count(_first(revenue_now, 'start_customers'))} customers "
+            f"active at the start of {window} ÷ their MRR then.",
+            n=_first(revenue_now, "start_customers"), previous_n=_first(revenue_before, "start_customers"),
+            trend=rate_trend(monthly_revenue, "gross_revenue_churn", "start_customers"), trend_name="monthly rate"),
+        Kpi("nrr", "Net revenue retention", _first(revenue_now, "nrr"), _first(revenue_before, "nrr"),
+            math.nan, "rate", True, window, before, "nrr",
+            f"MRR at the end of {window} from the customers active at its start ÷ their MRR at the start "
+            "(expansion counts; leavers count 0).",
+            n=_first(revenue_now, "start_customers"), previous_n=_first(revenue_before, "start_customers"),
+            trend=rate_trend(monthly_revenue, "nrr", "start_customers"), trend_name="monthly NRR"),
+        Kpi("grr", "Gross revenue retention", _first(revenue_now, "grr"), _first(revenue_before, "grr"),
+            math.nan, "rate", True, window, before, "grr",
+            "As NRR, with each customer's MRR capped at its start value (no expansion).",
+            n=_first(revenue_now, "start_customers"), previous_n=_first(revenue_before, "start_customers"),
+            trend=rate_trend(monthly_revenue, "grr", "start_customers"), trend_name="monthly GRR"),
+        Kpi("average_clv", "Average historical CLV", float(clv_at.loc[quarters[-1].end, "average_clv"]),
+            float(clv_at.loc[cmp.previous.end, "average_clv"]), math.nan, "money", True,
+            f"{flt.as_of:%d %b %Y}", f"{cmp.previous.end:%d %b %Y}", "historical-clv",
+            f"Margin earned to date per customer, over the {fmt.count(clv_at.loc[quarters[-1].end, 'customers'])} "
+            "customers who ever signed up (margin before the history starts is not in the data).",
+            trend=trend_of([clv_at.loc[q.end, "average_clv"] for q in quarters]), trend_name="quarter ends"),
+        Kpi("saved_customers", "Saved customers", saves_by_quarter[-1],
+            saves_before if saves_previous_ok else math.nan, math.nan, "count", True,
+            saves_window.name, saves_window.previous_name, "saved-customers",
+            f"Customers who asked to cancel in {saves_window.name}, accepted a retention offer and are still "
+            "active.",
+            trend=trend_of(saves_by_quarter, whole=[True] * (len(quarters) - 1) + [quarter_is_whole]),
+            trend_name="quarters"),
+    ]
+    if risk.available:
+        earlier = risk_trend[risk_trend["scored_on"].dt.date < risk.scored_on]
+        kpis.append(Kpi(
+            "margin_at_risk", "Margin at risk", risk.total_expected_loss,
+            float(earlier["expected_loss"].iloc[-1]) if not earlier.empty else math.nan, math.nan, "money", False,
+            f"scores of {risk.scored_on:%d %b %Y}",
+            f"{pd.Timestamp(earlier['scored_on'].iloc[-1]):%d %b %Y}" if not earlier.empty else "",
+            "expected-loss",
+            f"Σ churn probability (90 days) × future margin over the {fmt.count(risk.customers)} active customers; "
+            f"the riskiest {risk.top_share:.0%} hold {fmt.percent(risk.top_loss_share, 0)} of it. Earlier "
+            "month-end scorings are backfilled with the current model.",
+            trend=trend_of(risk_trend["expected_loss"]), trend_name="month-end scorings"))
+    else:
+        kpis.append(Kpi("margin_at_risk", "Margin at risk", math.nan, math.nan, math.nan, "money", False,
+                        "", "", "expected-loss", unavailable=risk.message))
+    if not has_previous:  # the comparison window starts before the history: nothing to compare
+        kpis = [k if k.key in ("saved_customers", "margin_at_risk") else replace(k, previous=math.nan) for k in kpis]
+
+    targets, targets_error, targets_note = empty_frame(COMPARISON_COLUMNS), None, ""
+    if population_filtered(flt):
+        targets_note = ("Targets are set for the whole business: clear the segment, region and plan filters "
+                        "to compare against them.")
+    else:
+        try:
+            actuals = None
+            window_q = metrics.quarter_window(flt, quarter)
+            if mode == periods.QUARTER_TO_DATE and window_q is not None:  # the KPIs' own window
+                actuals = metrics.actuals_from(churn_now, revenue_now, int(saves_by_quarter[-1]))
+            targets = metrics.targets_vs_actuals(db, flt, quarter, actuals=actuals)
+        except (FileNotFoundError, ValueError) as err:  # a broken targets file must not stop the page
+            targets_error = f"The quarterly targets could not be read: {err}"
+    target = dict(zip(targets["metric"], targets["target"])) if not targets.empty else {}
+    kpis = [replace(k, target=target.get(name, math.nan)) if name else k
+            for k, name in ((k, {"logo_churn": "churn_rate", "nrr": "nrr", "saved_customers": "saved_customers"}
+                             .get(k.key)) for k in kpis)]
+
+    movers_now = metrics.churn_by_dimensions(db, cmp.current, MOVER_DIMENSIONS)
+    movers_before = metrics.churn_by_dimensions(db, cmp.previous, MOVER_DIMENSIONS) if has_previous \
+        else movers_now.iloc[0:0]
+    movers = takeaways.churn_movers(movers_now, movers_before)
+    return Headlines(
+        filter=flt, mode=mode, comparison=cmp, has_previous=has_previous, quarter=quarter, kpis=tuple(kpis),
+        risk=risk, targets=targets, targets_note=targets_note, targets_error=targets_error,
+        targets_takeaway=takeaways.targets_takeaway(targets, quarter) if not targets_note else targets_note,
+        monthly_churn=monthly_churn, monthly_revenue=monthly_revenue,
+        churn_trend_takeaway=takeaways.churn_trend_takeaway(monthly_churn),
+        revenue_retention_takeaway=takeaways.revenue_retention_takeaway(monthly_revenue),
+        movers=movers, movers_takeaway=takeaways.movers_takeaway(movers),
+        segments_now=movers_now[movers_now["dimension"] == "segment"].reset_index(drop=True),
+        segments_before=movers_before[movers_before["dimension"] == "segment"].reset_index(drop=True),
+    )
