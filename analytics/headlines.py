@@ -101,7 +101,7 @@ class Kpi:
         if self.trend is None:
             return ""
         return {"rising": "trend rising", "falling": "trend falling", "flat": "no clear trend"}.get(
-            self.trend.direction, "too few points for a trend")
+            self.trend.direction, "")
 
     def show(self, value: float) -> str:
         if self.kind == "count":

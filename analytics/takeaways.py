@@ -140,13 +140,16 @@ def churn_trend_takeaway(monthly_churn: pd.DataFrame) -> str:
     """The churn trend's title from monthly logo churn (`churn_by_period`, freq month):
     the fitted line's direction over the whole months with at least `MIN_N` customers at
     their start, else the level they held around."""
-    rows = _whole(monthly_churn).dropna(subset=["churn_rate"])
-    if rows.empty:
+    measured = monthly_churn.dropna(subset=["churn_rate"])
+    if measured.empty:
         return "No customers were active to measure churn"
+    rows = _whole(measured)
+    if rows.empty:  # only clipped months (a period shorter than a month): their level, no trend
+        rows = measured
     rows = rows[[enough(n) for n in rows["active_start"]]]
     if rows.empty:
-        return f"Monthly logo churn: {too_few(monthly_churn['active_start'].max())}"
-    span = _span(rows["period_start"])
+        return f"Monthly logo churn: {too_few(measured['active_start'].max())}"
+    span = _span(rows["period_start"]) + (" (part of the month)" if rows["partial"].astype(bool).all() else "")
     t = trend_of(rows["churn_rate"])
     if t.direction == "rising":
         return (f"Monthly logo churn rising over {span}: from about {fmt.percent(t.start, 2)} "
@@ -163,7 +166,8 @@ def churn_trend_takeaway(monthly_churn: pd.DataFrame) -> str:
 def revenue_retention_takeaway(monthly_revenue: pd.DataFrame) -> str:
     """The revenue-retention trend's title from monthly NRR (`revenue_retention`, freq
     month): the fitted line's direction and how many whole months kept NRR at or above 100%."""
-    rows = _whole(monthly_revenue).dropna(subset=["nrr"])
+    measured = monthly_revenue.dropna(subset=["nrr"])
+    rows = _whole(measured) if not _whole(measured).empty else measured
     rows = rows[[enough(n) for n in rows["start_customers"]]] if not rows.empty else rows
     if rows.empty:
         return "Revenue retention: no starting book to measure"

@@ -69,7 +69,8 @@ MISSING_VALUES = {"(missing)", "(none)", "(no attempt)", "unknown", "all"}
 
 # Reference values the brief quotes (shown as reference lines, never used in a metric).
 from analytics.takeaways import (  # noqa: E402  (one rule for page and deck)
-    REACH_BASELINE, note_signals_takeaway, reach_verdict, satisfaction_takeaway)
+    MIN_N, REACH_BASELINE, enough, note_signals_takeaway, rate_change_is_clear, reach_verdict,
+    satisfaction_takeaway, too_few)
 FCR_EXPECTATION = 0.86         # 86% expect their issue solved on the first contact
 
 # The house look lives in one plotly template (plotly_white + our fonts, title block,
@@ -170,8 +171,9 @@ def fit_title(fig: go.Figure, width: str) -> go.Figure:
 
 def _money_axis(fig: go.Figure, axis: str = "y", **where) -> None:
     # "~s" writes 0.8 as "800m" (milli); below a thousand plain numbers read right
-    values = [abs(float(v)) for trace in fig.data for v in (getattr(trace, axis, None) or ())
-              if isinstance(v, (int, float)) and not pd.isna(v)]
+    values = [abs(float(v)) for trace in fig.data
+              for v in (() if getattr(trace, axis, None) is None else getattr(trace, axis))
+              if isinstance(v, (int, float, np.number)) and not pd.isna(v)]
     small = bool(values) and max(values) < 1_000
     kwargs = dict(tickprefix=fmt.currency_symbol(), tickformat=",.2~f" if small else "~s")
     (fig.update_yaxes if axis == "y" else fig.update_xaxes)(**kwargs, **where)
@@ -311,7 +313,11 @@ def funnel_chart(funnel: pd.DataFrame, title: str | None = None, subtitle: str =
     ))
     if title is None:
         reached = funnel.loc[funnel["step"] == "reached", "share_of_start"]
-        if len(reached) and not pd.isna(reached.iloc[0]):
+        started = float(funnel["count"].iloc[0]) if len(funnel) else 0.0
+        if len(reached) and not pd.isna(reached.iloc[0]) and not enough(started):
+            title = (f"Reach rate {fmt.percent(float(reached.iloc[0]), 0)} of {fmt.count(started)} — "
+                     f"fewer than {MIN_N}, too few to read")
+        elif len(reached) and not pd.isna(reached.iloc[0]):
             rate = float(reached.iloc[0])
             title = (f"Reach rate {fmt.percent(rate, 0)} — {reach_verdict(rate)} the "
                      f"{REACH_BASELINE[0]:.0%}–{REACH_BASELINE[1]:.0%} baseline")
@@ -323,21 +329,24 @@ def funnel_chart(funnel: pd.DataFrame, title: str | None = None, subtitle: str =
     return fig
 
 
-def reach_gauge(reach_rate: float) -> go.Figure:
-    """The reach rate on a dial with the brief's 20–30% baseline shaded."""
+def reach_gauge(reach_rate: float, requests: float | None = None) -> go.Figure:
+    """The reach rate on a dial with the brief's 20–30% baseline shaded; greyed with no
+    verdict when fewer than `MIN_N` requests are behind it."""
     low, high = REACH_BASELINE
+    small = requests is not None and not enough(requests)
     top = max(0.6, math.ceil((reach_rate + 0.1) * 10) / 10)
     fig = go.Figure(go.Indicator(
         mode="gauge+number", value=reach_rate * 100,
         number=dict(suffix="%", valueformat=".0f", font=dict(size=44)),
         gauge=dict(
             axis=dict(range=[0, top * 100], ticksuffix="%", tickfont=dict(size=FONT_SIZE - 2)),
-            bar=dict(color=GOOD if reach_rate >= low else BAD, thickness=0.35),
+            bar=dict(color=NEUTRAL if small else GOOD if reach_rate >= low else BAD, thickness=0.35),
             steps=[dict(range=[low * 100, high * 100], color="#E3E3E3")],
             threshold=dict(line=dict(color=TEXT_COLOUR, width=3), thickness=0.8, value=high * 100),
         ),
     ))
-    _base(fig, f"{reach_verdict(reach_rate).capitalize()} the baseline",
+    _base(fig, f"{fmt.count(requests)} requests: too few to judge" if small
+          else f"{reach_verdict(reach_rate).capitalize()} the baseline",
           f"Grey band: the {low:.0%}–{high:.0%} reached before the case-study project", height=300,
           legend=False)
     fig.update_layout(margin=dict(l=40, r=50, b=10))
@@ -345,26 +354,32 @@ def reach_gauge(reach_rate: float) -> go.Figure:
 
 
 def rate_by_group(summary: pd.DataFrame, dimension: str, rate: str, rate_name: str,
-                  baseline: tuple[float, float] | None = None) -> go.Figure:
+                  baseline: tuple[float, float] | None = None, n_column: str = "requests") -> go.Figure:
     """One rate per group (a `retention_funnel_summary` split or any frame with
-    ``group`` and `rate`), a bar each in the group's colour, best first."""
+    ``group`` and `rate`), a bar each in the group's colour, best first; the bar label
+    carries the n (`n_column`) behind each rate."""
     df = summary.dropna(subset=[rate]).sort_values(rate, ascending=True)
     fig = go.Figure(go.Bar(
         x=df[rate], y=[fmt.label(g) for g in df["group"]], orientation="h",
         marker_color=[colour(dimension, g) for g in df["group"]],
-        text=[fmt.percent(v, 0) for v in df[rate]], textposition="outside", cliponaxis=False,
-        hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+        text=[f"{fmt.percent(v, 0)} (n = {fmt.count(n)})" for v, n in zip(
+            df[rate], df[n_column] if n_column in df.columns else [math.nan] * len(df))],
+        textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>",
     ))
     if baseline:
         fig.add_vrect(x0=baseline[0], x1=baseline[1], fillcolor="#BDBDBD", opacity=0.45, line_width=0,
                       layer="below", annotation_text=f"{baseline[0]:.0%}–{baseline[1]:.0%} baseline",
                       annotation_position="top left")
-    if len(df) >= 2:
-        hi, lo = df.iloc[-1], df.iloc[0]
+    # groups with fewer than MIN_N behind the rate are drawn but make no claim
+    judged = df[[enough(n) for n in df[n_column]]] if n_column in df.columns else df
+    if len(judged) >= 2:
+        hi, lo = judged.iloc[-1], judged.iloc[0]
         title = (f"{rate_name} from {fmt.percent(lo[rate], 0)} ({fmt.label(lo['group'])}) "
                  f"to {fmt.percent(hi[rate], 0)} ({fmt.label(hi['group'])})")
-    elif len(df) == 1:
-        title = f"{rate_name} {fmt.percent(df.iloc[0][rate], 0)} ({fmt.label(df.iloc[0]['group'])})"
+    elif len(judged) == 1:
+        title = f"{rate_name} {fmt.percent(judged.iloc[0][rate], 0)} ({fmt.label(judged.iloc[0]['group'])})"
+    elif len(df):
+        title = f"{rate_name} by {fmt.label(dimension).lower()}: fewer than {MIN_N} behind each group, too few to read"
     else:
         title = rate_name
     _base(fig, title, f"{rate_name} by {fmt.label(dimension).lower()}",
@@ -388,7 +403,9 @@ def response_times(summary: pd.DataFrame, sla_hours: float) -> go.Figure:
                   annotation_text=f"SLA {sla_hours:g} h", annotation_position="top right")
     total_due, total_within = df["sla_due"].sum(), df["within_sla"].sum()
     attainment = total_within / total_due if total_due else float("nan")
-    title = f"{fmt.percent(attainment, 0)} of requests had a first attempt within {sla_hours:g} h"
+    title = (f"{fmt.percent(attainment, 0)} of {fmt.count(total_due)} requests had a first attempt within {sla_hours:g} h"
+             if enough(total_due) else
+             f"First attempt within {sla_hours:g} h: {too_few(total_due).replace('customers', 'requests')}")
     _base(fig, title, "Hours from cancellation request to the first retention call, by request channel",
           height=max(320, 150 + 46 * len(df)))
     fig.update_layout(barmode="group")
@@ -407,9 +424,12 @@ def reasons_chart(reasons: pd.DataFrame, subtitle: str = "Share of customers who
     ))
     if reasons.empty:
         title = "No churn reasons recorded"
+    elif not enough(reasons["churned"].sum()):
+        title = f"Churn reasons: {too_few(reasons['churned'].sum()).replace('customers', 'leavers')}"
     else:
         top = reasons.iloc[0]
-        title = f"{fmt.label(top.reason)} is the top reason: {fmt.percent(top.share, 0)} of leavers"
+        title = (f"{fmt.label(top.reason)} is the top reason: {fmt.percent(top.share, 0)} of "
+                 f"{fmt.count(reasons['churned'].sum())} leavers")
     _base(fig, title, subtitle, height=max(300, 110 + 36 * len(df)), legend=False)
     fig.update_xaxes(tickformat=".0%", range=[0, float(reasons["share"].max() or 0.1) * 1.3])
     return fig
@@ -539,8 +559,12 @@ def churn_by_group(df: pd.DataFrame, dimension: str) -> go.Figure:
               for r, n, a in zip(d["churn_rate"], d["churned"], d["active_start"])],
         textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>",
     ))
-    if len(d) >= 2:
-        hi, lo = d.iloc[-1], d.iloc[0]
+    judged = d[[enough(n) for n in d["active_start"]]]
+    if len(judged) >= 2 and not rate_change_is_clear(judged.iloc[-1].churn_rate, judged.iloc[-1].active_start,
+                                                      judged.iloc[0].churn_rate, judged.iloc[0].active_start):
+        title = f"No {fmt.label(dimension).lower()} churns more than another beyond noise"
+    elif len(judged) >= 2:
+        hi, lo = judged.iloc[-1], judged.iloc[0]
         ratio = hi.churn_rate / lo.churn_rate if lo.churn_rate > 0 else float("nan")
         title = (f"{fmt.label(hi.group)} churns most: {fmt.percent(hi.churn_rate)}"
                  + (f", {fmt.multiple(ratio)} {fmt.label(lo.group)}" if not math.isnan(ratio) else ""))
@@ -562,8 +586,14 @@ def tenure_chart(tenure: pd.DataFrame) -> go.Figure:
     ))
     early = d.loc[d["band_order"] <= 1, "share"].sum()
     top = d.loc[d["share"].idxmax()] if len(d) else None
-    title = (f"{fmt.percent(early, 0)} of leavers go within 6 months; most at {top.tenure_band}"
-             if top is not None else "Tenure at churn")
+    leavers = d["churned"].sum() if len(d) else 0
+    if top is None:
+        title = "Tenure at churn"
+    elif not enough(leavers):
+        title = f"Tenure at churn: {too_few(leavers).replace('customers', 'leavers')}"
+    else:
+        title = (f"{fmt.percent(early, 0)} of {fmt.count(leavers)} leavers go within 6 months; "
+                 f"most at {top.tenure_band}")
     _base(fig, title, "Tenure at churn of the customers who left in the period", height=360, legend=False)
     fig.update_xaxes(tickangle=0, tickfont=dict(size=FONT_SIZE - 2))
     fig.update_yaxes(tickformat=".0%", range=[0, float(d["share"].max() or 0.1) * 1.25])
@@ -578,8 +608,12 @@ def reasons_trend(trend: pd.DataFrame) -> go.Figure:
         r = trend[trend["reason"] == reason]
         fig.add_bar(x=r["month"], y=r["share"], name=fmt.label(reason), marker_color=colour("reason", reason),
                     hovertemplate="%{x|%b %Y}: %{y:.0%}<extra>" + fmt.label(reason) + "</extra>")
-    leaders = trend.loc[trend.groupby("month")["churned"].idxmax(), "reason"]
-    if len(leaders):
+    per_month = trend.groupby("month")["churned"].transform("sum")
+    judged = trend[[enough(n) for n in per_month]]  # months with too few leavers name no leader
+    leaders = judged.loc[judged.groupby("month")["churned"].idxmax(), "reason"] if len(judged) else judged
+    if len(trend) and not len(judged):
+        title = f"Churn reasons by month: fewer than {MIN_N} leavers in every month, too few to read"
+    elif len(leaders):
         lead = leaders.value_counts()
         title = f"{fmt.label(lead.index[0])} leads the reasons in {lead.iloc[0]} of {len(leaders)} months"
     else:
@@ -714,7 +748,9 @@ def service_trend(fcr: pd.DataFrame, repeat: pd.DataFrame) -> go.Figure:
     fig.add_hline(y=FCR_EXPECTATION, line=dict(color=NEUTRAL, dash="dash", width=1),
                   annotation_text="86% of customers expect first-contact resolution",
                   annotation_position="top left")
-    if len(fcr):
+    if len(fcr) and not enough(fcr["contacts"].sum()):
+        title = f"First-contact resolution: {too_few(fcr['contacts'].sum()).replace('customers', 'contacts')}"
+    elif len(fcr):
         mean_fcr = fcr["resolved_first_contact"].sum() / fcr["contacts"].sum()
         gap = mean_fcr - FCR_EXPECTATION
         title = (f"First-contact resolution {fmt.percent(mean_fcr, 0)} — "
@@ -733,13 +769,18 @@ def sla_by_channel(levels: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Bar(
         x=d["sla_attainment"], y=[fmt.label(c) for c in d["channel"]], orientation="h",
         marker_color=[colour("channel", c) for c in d["channel"]],
-        text=[f"{fmt.percent(a, 0)} within {fmt.duration(s)}" for a, s in zip(d["sla_attainment"], d["sla_seconds"])],
+        text=[f"{fmt.percent(a, 0)} within {fmt.duration(s)} (n = {fmt.count(n)})"
+              for a, s, n in zip(d["sla_attainment"], d["sla_seconds"], d["contacts"])],
         textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>",
     ))
-    if len(d):
-        worst = d.iloc[0]
-        title = (f"{fmt.label(worst.channel)} meets its {fmt.duration(worst.sla_seconds)} SLA on only "
-                 f"{fmt.percent(worst.sla_attainment, 0)} of contacts")
+    judged = d[[enough(n) for n in d["contacts"]]]
+    if len(d) and judged.empty:
+        title = f"Response SLA: fewer than {MIN_N} contacts in every channel, too few to read"
+    elif len(judged):
+        worst = judged.iloc[0]
+        title = (f"{fmt.label(worst.channel)} meets its {fmt.duration(worst.sla_seconds)} SLA on "
+                 f"{'only ' if worst.sla_attainment < 0.9 else ''}{fmt.percent(worst.sla_attainment, 0)} "
+                 f"of {fmt.count(worst.contacts)} contacts")
     else:
         title = "Response SLA attainment"
     _base(fig, title, "Share of service contacts answered within the channel's SLA",
@@ -758,8 +799,11 @@ def wait_times(levels: pd.DataFrame) -> go.Figure:
     fig.add_bar(x=d["wait_p90_seconds"], y=names, orientation="h", name="90th percentile (p90)",
                 marker_color=SECOND, text=[fmt.duration(v) for v in d["wait_p90_seconds"]],
                 textposition="outside", cliponaxis=False)
-    if len(d):
-        slow = d.iloc[-1]
+    judged = d[[enough(n) for n in d["contacts"]]]
+    if len(d) and judged.empty:
+        title = f"Wait times: fewer than {MIN_N} contacts in every channel, too few to read"
+    elif len(judged):
+        slow = judged.iloc[-1]
         title = f"1 in 10 {fmt.label(slow.channel)} contacts waits over {fmt.duration(slow.wait_p90_seconds)}"
     else:
         title = "Wait times"
@@ -806,7 +850,13 @@ def early_warning_chart(contacts: pd.DataFrame, unresolved: pd.DataFrame) -> go.
     if len(unresolved) >= 2:
         none_rate = unresolved.iloc[0].churn_rate
         top = unresolved.iloc[-1]
-        if none_rate > 0:
+        none_n = unresolved.iloc[0].customers
+        if not (enough(top.customers) and enough(none_n)):
+            title = (f"Churn by unresolved contacts: {fmt.count(min(top.customers, none_n))} customers in the "
+                     f"smallest group (fewer than {MIN_N}), too few to compare")
+        elif not rate_change_is_clear(top.churn_rate, top.customers, none_rate, none_n):
+            title = f"Customers with {top.bucket} unresolved contacts churn no more than those with none, beyond noise"
+        elif none_rate > 0:
             title = (f"Customers with {top.bucket} unresolved contacts churn at "
                      f"{fmt.multiple(top.churn_rate / none_rate)} the rate of those with none")
     _base(fig, title, "Churn in the next 90 days of customers active at the snapshot, by their contacts in the 90 days before",

@@ -9,7 +9,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from analytics import formatting as fmt
 from analytics.headlines import Kpi
+from analytics.takeaways import enough, too_few
 from dashboard.charts import PLOTLY_CONFIG, fit_title
 from dashboard.glossary import help_link
 
@@ -65,12 +67,20 @@ def section(title: str, anchor: str | None = None, help_text: str = "") -> None:
 
 def kpi(column, label: str, value: str, delta: str | None = None, *, help_text: str = "",
         anchor: str | None = None, inverse: bool = False, sparkline=None, chart_type: str = "line",
-        delta_description: str | None = None) -> None:
-    """A KPI card: value, change from the previous period, sparkline and definition link."""
+        delta_description: str | None = None, n: float | None = None, unit: str = "customers") -> None:
+    """A KPI card: value, change from the previous period, sparkline and definition link.
+    `n` is the count behind a rate (in `unit`s): shown under the value, and below
+    `takeaways.MIN_N` the value is greyed, the change uncoloured and marked too few."""
     tip = " ".join(t for t in (help_text, help_link(anchor) if anchor else "") if t)
     data = _spark(sparkline)
+    colour = "inverse" if inverse else "normal"
+    if n is not None and not pd.isna(n):
+        note = f"n = {fmt.count(n)} {unit}" if enough(n) else too_few(n).replace("customers", unit)
+        delta_description = " · ".join(t for t in (delta_description, note) if t)
+        if not enough(n):
+            value, colour = (f":gray[{value}]" if value != "—" else value), "gray"
     column.metric(
-        label, value, delta=delta, delta_color="inverse" if inverse else "normal", help=tip or None,
+        label, value, delta=delta, delta_color=colour, help=tip or None,
         border=True, height="stretch", chart_data=data, chart_type=chart_type, delta_description=delta_description,
     )
 

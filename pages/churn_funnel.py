@@ -56,7 +56,7 @@ with left:
     ui.chart(charts.funnel_chart(funnel, subtitle="Cancellation requests and what became of them"),
              "funnel", data=funnel, help_anchor=g.RETENTION_FUNNEL, width="wide")
 with right:
-    ui.chart(charts.reach_gauge(float(overall.reach_rate)), "reach_gauge", help_anchor=g.RETENTION_FUNNEL,
+    ui.chart(charts.reach_gauge(float(overall.reach_rate), float(overall.requests)), "reach_gauge", help_anchor=g.RETENTION_FUNNEL,
              caption="Reach rate = reached ÷ requests", width="narrow")
 
 ui.section("Where the funnel leaks", g.RETENTION_FUNNEL)

@@ -25,35 +25,39 @@ if fcr.empty and levels.empty and satisfaction.empty:
     st.stop()
 
 
-def last_and_change(df, column, show, change):
-    """The last month's value, its change from the month before, and the monthly series."""
+def last_and_change(df, column, show, change, n_column):
+    """The last month's value, its change from the month before, the monthly series and
+    the count behind the last month's value."""
     if df.empty:
-        return "—", None, None
+        return "—", None, None, None
     last = df[column].iloc[-1]
     delta = change(last - df[column].iloc[-2]) if len(df) >= 2 else None
-    return show(last), delta, df[column]
+    return show(last), delta, df[column], df[n_column].iloc[-1]
 
 
 month = f"{fcr['month'].iloc[-1]:%b %Y}" if not fcr.empty else "the last month"
 cols = st.columns(5)
-value, delta, spark = last_and_change(fcr, "fcr_rate", lambda v: fmt.percent(v, 1), fmt.points)
-ui.kpi(cols[0], "FCR", value, delta, sparkline=spark, anchor=g.SERVICE,
+value, delta, spark, n = last_and_change(fcr, "fcr_rate", lambda v: fmt.percent(v, 1), fmt.points, "contacts")
+ui.kpi(cols[0], "FCR", value, delta, sparkline=spark, anchor=g.SERVICE, n=n, unit="contacts",
        help_text=f"First-contact resolution: service contacts in {month} resolved on the first "
        "contact ÷ contacts with it recorded; change from the month before. 86% of customers expect it.")
-value, delta, spark = last_and_change(repeat, "repeat_rate", lambda v: fmt.percent(v, 1), fmt.points)
-ui.kpi(cols[1], "Repeat contacts", value, delta, inverse=True, sparkline=spark, anchor=g.SERVICE,
+value, delta, spark, n = last_and_change(repeat, "repeat_rate", lambda v: fmt.percent(v, 1), fmt.points,
+                                         "contacts")
+ui.kpi(cols[1], "Repeat contacts", value, delta, inverse=True, sparkline=spark, anchor=g.SERVICE, n=n,
+       unit="contacts",
        help_text=f"Service contacts in {month} on a subject the customer raised in the 7 days before.")
 attainment = tables.overall_rate(levels, "within_sla", "contacts")
 ui.kpi(cols[2], "Within SLA", fmt.percent(attainment, 1), anchor=g.SERVICE,
+       n=float(levels["contacts"].sum()) if not levels.empty else None, unit="contacts",
        help_text="Service contacts answered within their channel's SLA ÷ contacts with a recorded wait, "
        "over the period and every selected channel.")
-value, delta, spark = last_and_change(satisfaction, "csat_mean", lambda v: f"{v:.2f} / 5",
-                                      lambda d: f"{d:+.2f}" if round(d, 2) else 0)
-ui.kpi(cols[3], "CSAT", value, delta, sparkline=spark, anchor=g.SERVICE,
+value, delta, spark, n = last_and_change(satisfaction, "csat_mean", lambda v: f"{v:.2f} / 5",
+                                         lambda d: f"{d:+.2f}" if round(d, 2) else 0, "csat_responses")
+ui.kpi(cols[3], "CSAT", value, delta, sparkline=spark, anchor=g.SERVICE, n=n, unit="answers",
        help_text="Mean survey answer (1–5) in the last month; change from the month before.")
-value, delta, spark = last_and_change(satisfaction, "nps", lambda v: f"{v:+.0f}",
-                                      lambda d: f"{d:+.0f}" if round(d) else 0)
-ui.kpi(cols[4], "NPS", value, delta, sparkline=spark, anchor=g.SERVICE,
+value, delta, spark, n = last_and_change(satisfaction, "nps", lambda v: f"{v:+.0f}",
+                                         lambda d: f"{d:+.0f}" if round(d) else 0, "nps_responses")
+ui.kpi(cols[4], "NPS", value, delta, sparkline=spark, anchor=g.SERVICE, n=n, unit="answers",
        help_text="% promoters (9–10) − % detractors (0–6) in the last month.")
 
 ui.section("Resolution and repeat contacts", g.SERVICE,

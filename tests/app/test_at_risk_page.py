@@ -131,12 +131,12 @@ def test_filter_matching_nothing(monkeypatch, tmp_path):
     assert not at.dataframe
 
 
-def test_overview_revenue_at_risk_card(monkeypatch, scored_db, scored_db_path):
+def test_overview_margin_at_risk_card(monkeypatch, scored_db, scored_db_path):
     at = run_page(monkeypatch, scored_db_path)
     no_exception(at)
     flt = default_filter(scored_db_path)
     risk = revenue_at_risk(scored_db, flt)
-    card = next(m for m in at.metric if m.label == "Revenue at risk")
+    card = next(m for m in at.metric if m.label == "Margin at risk")
     assert card.value == fmt.money(risk.total_expected_loss)
     # change against the previous month-end scoring (the backfill), same selection
     con = scored_db.cursor()
@@ -151,6 +151,6 @@ def test_overview_revenue_at_risk_card(monkeypatch, scored_db, scored_db_path):
 def test_overview_card_without_scores(monkeypatch, sample_db_path, query):
     at = run_page(monkeypatch, sample_db_path, None, query)
     no_exception(at)
-    card = next(m for m in at.metric if m.label == "Revenue at risk")
+    card = next(m for m in at.metric if m.label == "Margin at risk")
     assert card.value == "—"
     assert pd.isna(card.delta) or card.delta in ("", None)
