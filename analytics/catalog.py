@@ -27,3 +27,12 @@ def earliest_signup(db: Database) -> date:
     """The first signup date in the file (a fallback history start for imported data)."""
     c = db.table("customers")
     return pd.Timestamp(c.signup_date.min().execute()).date()
+
+
+def history_start(db: Database) -> date:
+    """First day of the data's history: ``schema_info.history_start`` when the file records
+    it, else the earliest signup (an import without it is taken to start at its first
+    customer). Customers who signed up before this day are only seen from it on: survival
+    counts them from here (delayed entry, docs/metrics.md#survival-curve)."""
+    value = db.schema_info().get("history_start")
+    return date.fromisoformat(value) if value else earliest_signup(db)
