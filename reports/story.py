@@ -38,7 +38,7 @@ from analytics.dates import add_months, quarter_start
 from analytics.metrics._common import empty_frame
 from analytics.roi import DEFAULT_COST_PER_ACTION, DEFAULT_COST_PER_OFFER
 from analytics.metrics.targets import COMPARISON_COLUMNS
-from analytics.catalog import earliest_signup
+from analytics import catalog
 from dashboard import formatting as fmt
 from dashboard import periods
 from analytics.at_risk import RiskSummary, revenue_at_risk
@@ -385,13 +385,6 @@ def lorenz_curve(clv: pd.Series, points: int = LORENZ_POINTS) -> pd.DataFrame:
     return pd.DataFrame({"customer_share": shares, "value_share": cum[idx]})
 
 
-def _history_start(db: Database) -> date:
-    info = db.schema_info()
-    if "history_start" in info:
-        return date.fromisoformat(info["history_start"])
-    return earliest_signup(db)
-
-
 def gather_story(
     db: Database,
     flt: RetentionFilter,
@@ -403,7 +396,7 @@ def gather_story(
     module (see the module docstring for the windows and the comparison rule).
     `progress(fraction, message)` is called as the work advances."""
     step = progress or (lambda fraction, message: None)
-    history_start = _history_start(db)
+    history_start = catalog.history_start(db)
     cmp = periods.quarter_to_date(flt)
     has_previous_quarter = cmp.previous.start >= history_start  # else "before" would be empty history
     before = periods.filter_period(flt).previous
