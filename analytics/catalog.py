@@ -32,7 +32,11 @@ def earliest_signup(db: Database) -> date:
 def history_start(db: Database) -> date:
     """First day of the data's history: ``schema_info.history_start`` when the file records
     it, else the earliest signup (an import without it is taken to start at its first
-    customer). Customers who signed up before this day are only seen from it on: survival
-    counts them from here (delayed entry, docs/metrics.md#survival-curve)."""
-    value = db.schema_info().get("history_start")
-    return date.fromisoformat(value) if value else earliest_signup(db)
+    customer; a file without customers at its as-of date). Customers who signed up before
+    this day are only seen from it on: survival counts them from here (delayed entry,
+    docs/metrics.md#survival-curve)."""
+    info = db.schema_info()
+    if info.get("history_start"):
+        return date.fromisoformat(info["history_start"])
+    first = earliest_signup(db)
+    return first if not pd.isna(first) else date.fromisoformat(info["as_of_date"])

@@ -114,6 +114,10 @@ def test_history_start_falls_back_to_the_earliest_signup(make_db):
     assert history_start(db) == d("2020-01-01")
     assert (survival_durations(db, FLT)["entry_days"] == 0).all()
     assert history_start(make_db(customers=[dict(c) for c in CUSTOMERS], schema_info=HISTORY)) == d("2024-01-01")
+    # a file without customers starts at its as-of date (and has no survival rows)
+    empty = make_db(schema_info={"as_of_date": "2024-12-31"})
+    assert history_start(empty) == d("2024-12-31")
+    assert survival_durations(empty, FLT).empty and kaplan_meier(empty, FLT).empty
 
 
 def _frame(entry, duration, event, customers, group=None) -> pd.DataFrame:
