@@ -31,9 +31,12 @@ def earliest_signup(db: Database) -> date:
 
 def history_start(db: Database) -> date:
     """First day of the data's history: ``schema_info.history_start`` when the file records
-    it, else the earliest signup. Before this day the data holds no churn, no revenue and
-    no touchpoints, so a window starting earlier is not a fair comparison."""
+    it, else the earliest signup (an import without it is taken to start at its first
+    customer; a file without customers at its as-of date). Customers who signed up before
+    this day are only seen from it on: survival counts them from here (delayed entry,
+    docs/metrics.md#survival-curve)."""
     info = db.schema_info()
     if info.get("history_start"):
         return date.fromisoformat(info["history_start"])
-    return earliest_signup(db)
+    first = earliest_signup(db)
+    return first if not pd.isna(first) else date.fromisoformat(info["as_of_date"])

@@ -540,7 +540,8 @@ def survival_curves(curves: pd.DataFrame, medians: pd.DataFrame, dimension: str 
     elif len(medians) == 1:
         title = f"Median customer lifetime: {fmt.months(medians.iloc[0].median_lifetime, 0)}"
     del finite
-    subtitle = "Kaplan–Meier: share still active by months since signup; shaded = 95% band"
+    subtitle = ("Kaplan–Meier: share still active by months since signup (earlier customers from the "
+                "data's first day); shaded = 95% band")
     if p_value is not None and not pd.isna(p_value):
         subtitle += f"; log-rank p {fmt.p_value(p_value)}"
     _base(fig, title, subtitle, height=470)

@@ -92,16 +92,14 @@ def db_key() -> tuple[str, float]:
 
 
 def history_start() -> date:
-    """First day of the database's history (earliest signup when not recorded)."""
-    info = schema_info(str(database_path()))
-    if "history_start" in info:
-        return date.fromisoformat(info["history_start"])
-    return _earliest_signup(str(database_path()))
+    """First day of the database's history (`catalog.history_start`: recorded, else the
+    earliest signup) — the same day survival enters earlier customers at."""
+    return _history_start(db_key())
 
 
 @st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner=False)
-def _earliest_signup(path: str) -> date:
-    return catalog.earliest_signup(database())
+def _history_start(key) -> date:
+    return catalog.history_start(database())
 
 
 def generate_sample(customers: int = 50_000, seed: int = 7):

@@ -31,7 +31,8 @@ cols = st.columns(3)
 ui.kpi(cols[0], "Median customer lifetime", fmt.months(medians_all["median_lifetime"].iloc[0], 1)
        if not medians_all.empty else "—",
        help_text="Months after signup by which half the customers have left (Kaplan–Meier, "
-       "active customers censored).", anchor=g.MEDIAN_LIFETIME)
+       "active customers censored; customers who joined before the data starts count from its "
+       "first day).", anchor=g.MEDIAN_LIFETIME)
 ui.kpi(cols[1], f"Log-rank p-value by {fmt.label(by).lower()}", fmt.p_value(logrank.p_value),
        help_text=f"Chance of curves this different if every {fmt.label(by).lower()} had the same "
        f"churn hazard (χ² = {logrank.test_statistic:.1f}, {logrank.degrees_of_freedom} df). "
@@ -42,7 +43,8 @@ ui.kpi(cols[2], "Groups compared", fmt.count(len(medians)),
 # --- survival ------------------------------------------------------------------------------
 ui.section(f"Survival by {fmt.label(by).lower()}", g.SURVIVAL,
            "Kaplan–Meier estimate of the share of customers still active, by months since signup, "
-           "with 95% confidence bands.")
+           "with 95% confidence bands. Customers who joined before the data starts are counted "
+           "from its first day (delayed entry), not as survivors of their early months.")
 curves = data.kaplan_meier(flt, by, "months")
 left, right = st.columns([3, 2])
 with left:
