@@ -26,6 +26,18 @@ def count(value) -> str:
     return "—" if _missing(value) else f"{int(round(value)):,}"
 
 
+def compact_count(value) -> str:
+    """A count in few characters: 950 -> '950', 13234 -> '13.2K', 2_450_000 -> '2.45M'."""
+    if _missing(value):
+        return "—"
+    v = abs(value)
+    if v >= 1_000_000:
+        return f"{value / 1_000_000:.2f}M"
+    if v >= 10_000:
+        return f"{value / 1_000:.1f}K"
+    return f"{int(round(value)):,}"
+
+
 def percent(value, digits: int = 1) -> str:
     """A rate in [0, 1] as a percentage: 0.0243 -> '2.4%'; missing -> '—'."""
     return "—" if _missing(value) else f"{value * 100:.{digits}f}%"

@@ -124,7 +124,7 @@ class Kpi:
         """"n = 9,812" for a rate, with the small-sample warning when below `MIN_N`."""
         if self.kind != "rate" or math.isnan(self.n):
             return ""
-        return f"n = {fmt.count(self.n)}" if self.reliable else takeaways.too_few(self.n)
+        return f"n = {fmt.compact_count(self.n)}" if self.reliable else f"n = {fmt.count(self.n)}, too few"
 
 
 @dataclass(frozen=True)

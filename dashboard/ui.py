@@ -96,10 +96,11 @@ def kpi_card(column, k: Kpi) -> None:
         kpi(column, k.name, "—", help_text=k.unavailable, anchor=k.anchor)
         return
     value = k.show(k.value)
-    notes = [f"vs {k.previous_window}" if k.previous_window and k.show_change() != "—" else "", k.n_note,
-             k.trend_words if k.reliable else ""]
-    help_text = " ".join(t for t in (k.explanation, f"Sparkline: {k.trend_name}; colour follows its trend line."
-                                     if k.trend_name else "") if t)
+    notes = [f"vs {k.previous_window}" if k.previous_window and k.show_change() != "—" else "", k.n_note]
+    trend = f" ({k.trend_words})" if k.trend_words and k.reliable else ""
+    help_text = " ".join(t for t in (
+        k.explanation, f"n = {fmt.count(k.n)}." if k.kind == "rate" and not pd.isna(k.n) else "",
+        f"Sparkline: {k.trend_name}{trend}; its colour follows the trend line." if k.trend_name else "") if t)
     column.metric(
         k.name, value if k.reliable else f":gray[{value}]",
         delta=None if k.show_change() == "—" else k.show_change(), delta_color=TONE_COLOURS[k.tone],

@@ -1,0 +1,76 @@
+"""Headline KPIs (analytics/headlines.py) on a tiny hand-built file: the windows, the n
+behind each rate, the small-sample guard, no comparison before the history starts, and
+targets hidden under a population filter."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pytest
+
+from analytics import periods
+from analytics.db import open_database
+from analytics.filters import RetentionFilter
+from analytics.headlines import headline_kpis
+from tests.builders import build_database
+
+HISTORY = {"as_of_date": "2024-06-30", "history_start": "2024-01-01"}
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    # Ten consumers signed up in June 2023, before the history starts (left-truncated).
+    # One leaves on 15 Feb 2024 (Q1); two leave in Q2 — one on 2 May, the 2nd of a month.
+    # Two enterprise customers signed up in the history and stay.
+    customers = [{"customer_id": i, "signup_date": date(2023, 6, 1), "segment": "consumer"} for i in range(1, 11)]
+    customers[0]["churn_date"] = date(2024, 2, 15)
+    customers[1]["churn_date"] = date(2024, 5, 2)
+    customers[2]["churn_date"] = date(2024, 6, 30)
+    customers += [{"customer_id": 11, "signup_date": date(2024, 3, 1), "segment": "enterprise"},
+                  {"customer_id": 12, "signup_date": date(2024, 4, 10), "segment": "enterprise"}]
+    path = build_database(tmp_path / "tiny.duckdb", customers=customers, schema_info=HISTORY)
+    db = open_database(path)
+    yield db
+    db.close()
+
+
+def test_quarter_to_date_windows_and_their_n(tiny):
+    board = headline_kpis(tiny, RetentionFilter(date(2024, 1, 1), date(2024, 6, 30)))
+    churn = board.kpi("logo_churn")
+    assert (churn.window, churn.previous_window) == ("2024Q2", "2024Q1")
+    # Q2: active at 1 Apr = 9 consumers (one left in Feb) + customer 11 = 10; customers 2
+    # (2 May) and 3 (30 Jun) left → 2 / 10. Q1: active at 1 Jan = 10 consumers, one left → 1/10.
+    assert churn.value == pytest.approx(0.2) and churn.n == 10
+    assert churn.previous == pytest.approx(0.1) and churn.previous_n == 10
+    assert churn.show_change() == "+10.00 pp"
+    # 10 customers is fewer than 30: shown with its n, greyed (neutral), no claim
+    assert not churn.reliable and churn.tone == "neutral"
+    assert churn.n_note == "n = 10, too few"
+    # active on 30 Jun: 12 − 3 leavers (30 Jun counts as gone) = 9; on 31 Mar: 10
+    active = board.kpi("active_customers")
+    assert (active.value, active.previous) == (9, 10)
+    assert active.reliable  # a count, not a rate
+    assert board.kpi("margin_at_risk").unavailable  # no churn_scores table
+
+
+def test_no_comparison_before_the_history(tiny):
+    # the filter period Jan–Jun 2024 against the six months before: before the history
+    # starts there are no churn records, so the previous window would look perfect
+    board = headline_kpis(tiny, RetentionFilter(date(2024, 1, 1), date(2024, 6, 30)), periods.FILTER_PERIOD)
+    assert not board.has_previous
+    churn = board.kpi("logo_churn")
+    assert math.isnan(churn.previous) and churn.show_change() == "—"
+    # over the whole half-year: 10 active at 1 Jan, 3 left by 30 Jun
+    assert churn.value == pytest.approx(0.3)
+
+
+def test_targets_are_hidden_under_a_population_filter(tiny):
+    flt = RetentionFilter(date(2024, 1, 1), date(2024, 6, 30), segments=("consumer",))
+    board = headline_kpis(tiny, flt)
+    assert board.targets.empty
+    assert board.targets_takeaway == board.targets_note
+    assert "clear the segment, region and plan filters" in board.targets_note
+    assert all(math.isnan(k.target) for k in board.kpis)
+    # the consumers alone: 9 active at 1 Apr, 2 left in Q2
+    assert board.kpi("logo_churn").value == pytest.approx(2 / 9)
