@@ -479,22 +479,22 @@ def _targets_vs_actuals(key, flt: RetentionFilter, quarter: str) -> pd.DataFrame
 
 # --- churn risk and the call list (analytics.at_risk) --------------------------------------
 
-def revenue_at_risk(flt: RetentionFilter) -> at_risk.RiskSummary:
-    return _revenue_at_risk(db_key(), point_in_time(flt))
+def margin_at_risk(flt: RetentionFilter) -> at_risk.RiskSummary:
+    return _margin_at_risk(db_key(), point_in_time(flt))
 
 
-@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Summing revenue at risk…")
-def _revenue_at_risk(key, flt: RetentionFilter) -> at_risk.RiskSummary:
-    return at_risk.revenue_at_risk(database(), flt)
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Summing margin at risk…")
+def _margin_at_risk(key, flt: RetentionFilter) -> at_risk.RiskSummary:
+    return at_risk.margin_at_risk(database(), flt)
 
 
-def revenue_at_risk_trend(flt: RetentionFilter) -> pd.DataFrame:
-    return _revenue_at_risk_trend(db_key(), point_in_time(flt))
+def margin_at_risk_trend(flt: RetentionFilter) -> pd.DataFrame:
+    return _margin_at_risk_trend(db_key(), point_in_time(flt))
 
 
-@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Summing revenue at risk by scoring date…")
-def _revenue_at_risk_trend(key, flt: RetentionFilter) -> pd.DataFrame:
-    return at_risk.revenue_at_risk_trend(database(), flt)
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Summing margin at risk by scoring date…")
+def _margin_at_risk_trend(key, flt: RetentionFilter) -> pd.DataFrame:
+    return at_risk.margin_at_risk_trend(database(), flt)
 
 
 def driver_filter_available() -> bool:

@@ -114,26 +114,26 @@ ui.kpi(
     f"still active; change against the same days of the previous quarter. Sparkline: quarters.",
     anchor=g.SAVED_CUSTOMERS, sparkline=saves_by_quarter,
 )
-risk = data.revenue_at_risk(flt)
+risk = data.margin_at_risk(flt)
 if risk.available:
-    risk_trend = data.revenue_at_risk_trend(flt)
+    risk_trend = data.margin_at_risk_trend(flt)
     earlier = risk_trend[risk_trend["scored_on"].dt.date < risk.scored_on]
     risk_before = float(earlier["expected_loss"].iloc[-1]) if not earlier.empty else float("nan")
     ui.kpi(
-        row2[3], "Revenue at risk", fmt.money(risk.total_expected_loss),
+        row2[3], "Margin at risk", fmt.money(risk.total_expected_loss),
         fmt.signed_money(risk.total_expected_loss - risk_before) if risk_before == risk_before else None,
         inverse=True,
-        help_text=f"Σ churn probability (90 days) × predicted CLV over the {fmt.count(risk.customers)} active "
+        help_text=f"Σ churn probability (90 days) × future value (the margin still to come) over the {fmt.count(risk.customers)} active "
         f"customers, scores of {risk.scored_on:%d %b %Y}; the riskiest {risk.top_share:.0%} hold "
         f"{fmt.percent(risk.top_loss_share, 0)} of it. Change and sparkline: month-end scorings "
         "(earlier ones backfilled with the current model).",
-        anchor=g.REVENUE_AT_RISK, sparkline=risk_trend["expected_loss"],
+        anchor=g.MARGIN_AT_RISK, sparkline=risk_trend["expected_loss"],
     )
 else:
-    ui.kpi(row2[3], "Revenue at risk", "—", help_text=risk.message + " Run `make scores` with the dashboard "
-           "stopped.", anchor=g.REVENUE_AT_RISK)
+    ui.kpi(row2[3], "Margin at risk", "—", help_text=risk.message + " Run `make scores` with the dashboard "
+           "stopped.", anchor=g.MARGIN_AT_RISK)
 st.page_link(Path(__file__).resolve().parent / "at_risk.py", label="Open the at-risk list",
-             icon=":material/crisis_alert:", help="The customers behind revenue at risk, ranked by expected loss")
+             icon=":material/crisis_alert:", help="The customers behind margin at risk, ranked by expected loss")
 
 # --- the quarter's targets ----------------------------------------------------------------
 quarter = periods.current_quarter(flt)

@@ -172,7 +172,7 @@ def _risk(story: Story) -> list[ChartSpec]:
         return []
     d = risk.by_segment
     return [ChartSpec(
-        "revenue_at_risk", "bar", "Expected loss by segment", tuple(fmt.label(s) for s in d["segment"]),
+        "margin_at_risk", "bar", "Expected loss by segment", tuple(fmt.label(s) for s in d["segment"]),
         (Series("Expected loss", _values(d["expected_loss"]), BAD),
          Series(f"Riskiest {risk.top_share:.0%} of customers", _values(d["top_expected_loss"]), TOP_RISK)),
         "money", value_range=(0.0, None), data_labels=True)]
@@ -227,11 +227,11 @@ def kpi_header(story: Story) -> tuple[str, ...]:
 
 def kpi_rows(story: Story) -> list[tuple[str, ...]]:
     """One row per KPI: name, value, previous, change, target, status ('Met', 'Missed'
-    or '' without a target; 'Not computed yet' for revenue at risk without scores)."""
+    or '' without a target; 'Not computed yet' for margin at risk without scores)."""
     rows = []
     for k in story.kpis:
         status = {True: "Met", False: "Missed", None: ""}[k.met]
-        if k.key == "revenue_at_risk" and not story.risk.available:
+        if k.key == "margin_at_risk" and not story.risk.available:
             status = "Not computed yet"
         rows.append((k.name, k.show(k.value), k.show(k.previous), k.show_change(),
                      "" if math.isnan(k.target) else k.show(k.target), status))

@@ -41,7 +41,7 @@ from analytics.metrics.targets import COMPARISON_COLUMNS
 from analytics.catalog import earliest_signup
 from dashboard import formatting as fmt
 from dashboard import periods
-from analytics.at_risk import RiskSummary, revenue_at_risk
+from analytics.at_risk import RiskSummary, margin_at_risk
 from reports.definitions import Definition, definition
 
 TREND_QUARTERS = 4
@@ -325,9 +325,9 @@ def value_takeaway(pareto: metrics.ParetoShare, quantiles: pd.DataFrame) -> str:
 
 def risk_takeaway(risk: RiskSummary) -> str:
     if not risk.available:
-        return "Revenue at risk: churn scores are not computed yet"
+        return "Margin at risk: churn scores are not computed yet"
     top = risk.by_segment.iloc[0]
-    return (f"{fmt.money(risk.total_expected_loss)} of revenue at risk; the riskiest {risk.top_share:.0%} of "
+    return (f"{fmt.money(risk.total_expected_loss)} of margin at risk; the riskiest {risk.top_share:.0%} of "
             f"customers hold {fmt.percent(risk.top_loss_share, 0)} of it, {fmt.label(top.segment).lower()} "
             f"the largest share ({fmt.percent(top.share_of_loss, 0)})")
 
@@ -442,8 +442,8 @@ def gather_story(
     quantiles = metrics.clv_quantiles(db, flt, CLV_QUANTILES)
     lorenz = lorenz_curve(metrics.customer_clv(db, flt)["clv"])  # per-customer rows end here
 
-    step(0.7, "Revenue at risk and ROI")
-    risk = revenue_at_risk(db, flt)
+    step(0.7, "Margin at risk and ROI")
+    risk = margin_at_risk(db, flt)
     average_clv = pareto_now.total_clv / pareto_now.customers if pareto_now.customers else 0.0
     if roi_assumptions.value_per_saved is None:
         roi_assumptions = replace(roi_assumptions, value_per_saved=float(round(average_clv, -1)))
@@ -479,7 +479,7 @@ def gather_story(
             target.get("saved_customers", math.nan), "count", True),
         Kpi("average_clv", "Average historical CLV", avg_clv(pareto_now), avg_clv(pareto_before), math.nan,
             "money", True),
-        Kpi("revenue_at_risk", "Revenue at risk", risk.total_expected_loss, math.nan, math.nan, "money", False),
+        Kpi("margin_at_risk", "Margin at risk", risk.total_expected_loss, math.nan, math.nan, "money", False),
     ))
     story = Story(
         filter=flt,
@@ -609,7 +609,7 @@ def _sections(story: Story, same_days: tuple[float, float, str] | None) -> tuple
         ),
         Section(
             "risk", risk_takeaway(risk),
-            "Expected loss (churn probability × CLV) of the active customers by segment"
+            "Expected loss (churn probability × the margin still to come) of the active customers by segment"
             + (f", and the part held by the riskiest {risk.top_share:.0%}. {risk.message}" if risk.available else ""),
             (EXPECTED_LOSS,),
             (f"{fmt.count(risk.customers)} scored active customers",) if risk.available else (),

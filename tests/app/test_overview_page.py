@@ -34,7 +34,7 @@ def metric_values(at: AppTest) -> dict[str, str]:
 OVERVIEW_KPIS = [
     "Active customers", "Logo churn", "Revenue churn", "Net revenue retention",
     "Gross revenue retention", "Average historical CLV", "Saved this quarter",
-    "Revenue at risk",
+    "Margin at risk",
 ]
 
 
@@ -51,7 +51,7 @@ def test_overview_renders_kpis(monkeypatch, sample_db_path):
     assert values["Logo churn"] == fmt.percent(churn_summary(db, quarter)["churn_rate"].iloc[0], 2)
     assert values["Saved this quarter"] == fmt.count(saved_customers(db, quarter))
     assert values["Average historical CLV"].startswith(fmt.currency_symbol())
-    # every card but revenue at risk has a change and a sparkline
+    # every card but margin at risk has a change and a sparkline
     cards = {m.label: m.proto for m in at.metric}
     for label in OVERVIEW_KPIS[:-1]:
         assert cards[label].delta, label
@@ -63,9 +63,9 @@ def test_overview_renders_kpis(monkeypatch, sample_db_path):
         "Targets for 2026Q3", "Churn and retention trend", "Groups that moved most"]
 
 
-def test_revenue_at_risk_waits_for_scores(monkeypatch, sample_db_path):
+def test_margin_at_risk_waits_for_scores(monkeypatch, sample_db_path):
     at = run_app(monkeypatch, sample_db_path)
-    card = next(m for m in at.metric if m.label == "Revenue at risk")
+    card = next(m for m in at.metric if m.label == "Margin at risk")
     assert card.value == "—"
     assert "python -m analytics.score" in card.proto.help
 

@@ -1,4 +1,4 @@
-"""The at-risk call list, revenue at risk over time, the customer-360 pieces and the export,
+"""The at-risk call list, margin at risk over time, the customer-360 pieces and the export,
 on a hand-built database whose every expected number is worked out below.
 
 As of 2024-12-31. Four customers, scored on 2024-11-30 (backfill) and 2024-12-31:
@@ -38,7 +38,7 @@ from analytics.at_risk import (
     driver_filter_available,
     export_frame,
     phone_e164,
-    revenue_at_risk_trend,
+    margin_at_risk_trend,
     score_history,
     scoring_date,
     scoring_dates,
@@ -121,7 +121,7 @@ def test_list_ranked_by_expected_loss_with_tiers_and_last_contact(db):
     assert r.available and r.scored_on == DEC
     assert (r.population, r.matching) == (3, 3)
     assert r.matching_expected_loss == pytest.approx(1000.0)
-    assert r.population_expected_loss == pytest.approx(1000.0) and r.share_of_revenue_at_risk == pytest.approx(1.0)
+    assert r.population_expected_loss == pytest.approx(1000.0) and r.share_of_margin_at_risk == pytest.approx(1.0)
     c = r.customers.set_index("customer_id")
     assert ids(r) == [2, 1, 3]
     assert c["risk_rank"].to_dict() == {2: 1, 1: 2, 3: 3}
@@ -149,7 +149,7 @@ def test_criteria_narrow_the_list_without_reranking(db, criteria, expected, loss
     assert ids(r) == expected
     assert r.population == 3 and r.matching == len(expected)
     assert r.matching_expected_loss == pytest.approx(loss)
-    assert r.share_of_revenue_at_risk == pytest.approx(loss / 1000.0)  # of the selection's 1,000
+    assert r.share_of_margin_at_risk == pytest.approx(loss / 1000.0)  # of the selection's 1,000
     full_rank = {2: 1, 1: 2, 3: 3}
     assert r.customers["risk_rank"].tolist() == [full_rank[i] for i in expected]
 
@@ -190,14 +190,14 @@ def test_past_as_of_uses_the_scoring_on_or_before_it(db):
 def test_scoring_dates_and_trend(db):
     assert scoring_dates(db) == [NOV, DEC]
     assert scoring_date(db, date(2024, 12, 30)) == NOV and scoring_date(db, date(2024, 11, 29)) is None
-    trend = revenue_at_risk_trend(db, FLT)
+    trend = margin_at_risk_trend(db, FLT)
     # 30 Nov: all four active, 200 + 500 + 160 + 800; 31 Dec: customer 4 gone, 300 + 500 + 200
     assert trend["scored_on"].dt.date.tolist() == [NOV, DEC]
     assert trend["customers"].tolist() == [4, 3]
     assert trend["expected_loss"].tolist() == pytest.approx([1660.0, 1000.0])
-    consumer = revenue_at_risk_trend(db, RetentionFilter(date(2024, 1, 1), AS_OF, segments=("consumer",)))
+    consumer = margin_at_risk_trend(db, RetentionFilter(date(2024, 1, 1), AS_OF, segments=("consumer",)))
     assert consumer["expected_loss"].tolist() == pytest.approx([1500.0, 800.0])
-    assert revenue_at_risk_trend(db, RetentionFilter(date(2024, 1, 1), date(2024, 11, 1))).empty
+    assert margin_at_risk_trend(db, RetentionFilter(date(2024, 1, 1), date(2024, 11, 1))).empty
 
 
 def test_customer_profile(db):
@@ -261,7 +261,7 @@ def test_without_scores_or_driver_groups(tmp_path):
     try:
         r = at_risk_customers(plain, FLT)
         assert not r.available and "python -m analytics.score" in r.message
-        assert not driver_filter_available(plain) and revenue_at_risk_trend(plain, FLT).empty
+        assert not driver_filter_available(plain) and margin_at_risk_trend(plain, FLT).empty
         assert score_history(plain, 1, AS_OF).empty
     finally:
         plain.close()

@@ -1,4 +1,4 @@
-"""Revenue at risk from the optional churn_scores table: expected loss of the selected
+"""Margin at risk from the optional churn_scores table: expected loss of the selected
 customers active at the as-of date, by segment and for the riskiest 10%, from the latest
 scoring on or before the as-of date — checked against a pandas computation on a copy of
 the sample with synthetic scores; and the deck's risk slide shows exactly those numbers."""
@@ -20,7 +20,7 @@ from pptx.enum.chart import XL_CHART_TYPE
 from analytics import metrics
 from analytics.db import open_database
 from dashboard import formatting as fmt
-from analytics.at_risk import revenue_at_risk
+from analytics.at_risk import margin_at_risk
 from reports.deck import build_deck
 from reports.story import gather_story
 from tests.unit.reports.conftest import leaks, zip_text
@@ -78,7 +78,7 @@ def scored_db(sample_db_path, tmp_path_factory, as_of):
 
 
 def test_latest_scoring_on_or_before_the_as_of_date(scored_db, report_filter):
-    risk = revenue_at_risk(scored_db, report_filter)
+    risk = margin_at_risk(scored_db, report_filter)
     assert risk.available and risk.scored_on == report_filter.as_of
     rows = scored_db.cursor().execute(
         "select customer_id, expected_loss from churn_scores where as_of_date = ?", [report_filter.as_of]).fetchall()
@@ -99,7 +99,7 @@ def test_probability_times_value_without_expected_loss(sample_db_path, tmp_path,
     try:
         rows = db.cursor().execute("select customer_id, churn_probability * clv from churn_scores").fetchall()
         want = expected(db, report_filter, pd.DataFrame(rows, columns=["customer_id", "loss"]))
-        risk = revenue_at_risk(db, report_filter)
+        risk = margin_at_risk(db, report_filter)
         assert risk.scored_on is None
         assert risk.total_expected_loss == pytest.approx(want["expected_loss"].sum())
     finally:
@@ -114,30 +114,30 @@ def test_probability_times_historical_clv(sample_db_path, tmp_path, report_filte
         clv = metrics.customer_clv(db, report_filter)[["customer_id", "clv"]]
         loss = p.merge(clv, on="customer_id").assign(loss=lambda d: d["p"] * d["clv"])[["customer_id", "loss"]]
         want = expected(db, report_filter, loss)
-        assert revenue_at_risk(db, report_filter).total_expected_loss == pytest.approx(want["expected_loss"].sum())
+        assert margin_at_risk(db, report_filter).total_expected_loss == pytest.approx(want["expected_loss"].sum())
     finally:
         db.close()
 
 
 def test_no_scores_no_numbers(sample_db, report_filter):
     """The sample has no scores (an empty churn_scores table, or none at all)."""
-    risk = revenue_at_risk(sample_db, report_filter)
+    risk = margin_at_risk(sample_db, report_filter)
     assert not risk.available and risk.message.startswith("Churn scores are not computed yet")
     assert risk.by_segment.empty and math.isnan(risk.total_expected_loss)
 
 
 def test_only_later_scorings(scored_db, report_filter):
     earlier = report_filter.with_period(report_filter.start - timedelta(days=60), report_filter.end - timedelta(days=45))
-    risk = revenue_at_risk(scored_db, earlier)
+    risk = margin_at_risk(scored_db, earlier)
     assert not risk.available and "not computed yet for" in risk.message
 
 
-def test_deck_shows_revenue_at_risk(scored_db, report_filter, personal_data):
+def test_deck_shows_margin_at_risk(scored_db, report_filter, personal_data):
     story = gather_story(scored_db, report_filter)
-    risk = revenue_at_risk(scored_db, report_filter)
+    risk = margin_at_risk(scored_db, report_filter)
     section = story.section("risk")
-    assert section.title.startswith(f"{fmt.money(risk.total_expected_loss)} of revenue at risk")
-    assert story.kpi("revenue_at_risk").value == pytest.approx(risk.total_expected_loss)
+    assert section.title.startswith(f"{fmt.money(risk.total_expected_loss)} of margin at risk")
+    assert story.kpi("margin_at_risk").value == pytest.approx(risk.total_expected_loss)
     blob = build_deck(story)
     deck = Presentation(io.BytesIO(blob))
     slide = deck.slides[[s.key for s in story.sections].index("risk")]

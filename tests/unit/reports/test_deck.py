@@ -150,7 +150,7 @@ def test_kpi_table_against_targets(deck, story, sample_db, report_filter):
     assert rows["Logo churn"][4] == fmt.percent(targets.loc["churn_rate", "target"], 2)
     assert rows["Logo churn"][5] == ("Met" if targets.loc["churn_rate", "met"] else "Missed")
     assert rows["Saved customers"][1] == fmt.count(metrics.saved_customers(sample_db, cmp.current))
-    assert rows["Revenue at risk"][5] == "Not computed yet"
+    assert rows["Margin at risk"][5] == "Not computed yet"
 
 
 def test_speaker_notes_carry_the_definitions(deck, story):

@@ -57,7 +57,7 @@ def test_kpis_are_the_overview_numbers(story, sample_db, report_filter):
     assert story.kpi("logo_churn").target == target["churn_rate"]
     assert story.kpi("nrr").target == target["nrr"]
     assert story.kpi("saved_customers").target == target["saved_customers"]
-    assert math.isnan(story.kpi("revenue_at_risk").value)  # no churn_scores table in the sample
+    assert math.isnan(story.kpi("margin_at_risk").value)  # no churn_scores table in the sample
 
 
 def test_frames_are_the_analytics_frames(story, sample_db, report_filter):
@@ -92,7 +92,7 @@ def test_titles_state_the_numbers(story, sample_db, report_filter):
     assert f"hold {fmt.percent(pareto.top_value_share, 0)} of historical CLV" in story.section("value").title
     report = metrics.data_quality_report(sample_db, report_filter)
     assert story.section("data_quality").title.startswith(f"{fmt.count(report['failing'].sum())} failing records")
-    assert story.section("risk").title == "Revenue at risk: churn scores are not computed yet"
+    assert story.section("risk").title == "Margin at risk: churn scores are not computed yet"
 
 
 def test_no_personal_data_in_the_story(story, personal_data):
