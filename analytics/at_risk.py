@@ -40,6 +40,7 @@ import pandas as pd
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers, touchpoints
 from analytics.metrics._common import conform, empty_frame, execute, ratio
+from analytics.metrics.predicted_value import future_value
 from analytics.metrics.value import VALUE_TIERS, customer_value_table, value_tier
 from analytics.plans import query
 
@@ -85,21 +86,6 @@ NOT_COMPUTED = ("Churn scores are not computed yet, so margin at risk is not kno
 
 def _first(columns, names) -> str | None:
     return next((n for n in names if n in columns), None)
-
-
-def future_value(scores: ibis.Table) -> ibis.FloatingValue | None:
-    """The future value at stake per scores row: ``clv_future`` (the expected discounted
-    margin still to come), else — rows scored before that column existed —
-    ``clv_predicted − clv_historical``. None when the table has neither."""
-    cols = set(scores.columns)
-    parts = []
-    if "clv_future" in cols:
-        parts.append(scores.clv_future.cast("float64"))
-    if {"clv_predicted", "clv_historical"} <= cols:
-        parts.append((scores.clv_predicted - scores.clv_historical).cast("float64"))
-    if not parts:
-        return None
-    return ibis.coalesce(*parts) if len(parts) > 1 else parts[0]
 
 
 def expected_loss(scores: ibis.Table) -> ibis.FloatingValue | None:
