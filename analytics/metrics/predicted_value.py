@@ -150,11 +150,18 @@ class SavedCustomerValue:
 def saved_customer_value(db: Database, flt: RetentionFilter) -> SavedCustomerValue:
     """The value a saved customer keeps: the margin they are still expected to bring —
     future value, never the margin they already earned (the brief: ROI counts what
-    retention keeps).
+    retention keeps). A saved customer is one who would otherwise have left, so the
+    average is over the customers we expect to lose: each customer weighs by their churn
+    probability.
 
-    - With churn scores: the average ``future_value`` of the selection's scored
-      customers active on ``flt.as_of``, at the scoring used (the latest on or before
-      ``flt.as_of``) — the same customers and value as margin at risk.
+    - With churn scores: over the selection's scored customers active on ``flt.as_of``, at
+      the scoring used (the latest on or before ``flt.as_of``) — the customers of margin
+      at risk:
+
+          value = Σ p_i · F_i ÷ Σ p_i  = margin at risk ÷ expected leavers
+
+      with p the 90-day churn probability and F the `future_value` (a plain average of F
+      when the scores carry no probability or every p is 0).
     - Without them: the same formula on averages — the average monthly margin M̄ of the
       selection's customers active on ``flt.as_of`` (the as-of month's MRR, else their
       stated MRR, × margin rate) over the next 24 months, discounted 10 %/year, at the
@@ -171,17 +178,21 @@ def saved_customer_value(db: Database, flt: RetentionFilter) -> SavedCustomerVal
         s = db.table(SCORES_TABLE)
         value = future_value(s)
         if value is not None:
-            s = s.filter(s.as_of_date == scored_on).mutate(future=value)
+            weight = s.churn_probability.cast("float64") if "churn_probability" in s.columns else ibis.literal(1.0)
+            s = s.filter(s.as_of_date == scored_on).mutate(future=value, weight=weight)
             c = _active(db, flt)
             s = s.semi_join(c, s.customer_id == c.customer_id)
-            row = execute(db, s.aggregate(n=s.count(), average=s.future.mean())).iloc[0]
+            row = execute(db, s.aggregate(n=s.count(), loss=(s.weight * s.future).sum(), leavers=s.weight.sum(),
+                                          average=s.future.mean())).iloc[0]
             n = int(row["n"])
             if n:
-                average = float(row["average"])
+                leavers = float(row["leavers"] or 0.0)
+                average = float(row["loss"]) / leavers if leavers > 0 else float(row["average"])
                 return SavedCustomerValue(
                     _round10(average), average, n, scored_on, "scores",
-                    f"Average future value (expected margin of the next {DEFAULT_HORIZON_MONTHS} months at their "
-                    f"churn risk) of the {n:,} scored active customers, scores of {scored_on:%d %b %Y}.")
+                    f"Average future value (expected margin of the next {DEFAULT_HORIZON_MONTHS} months) of the "
+                    f"customers expected to leave: margin at risk ÷ expected leavers among the {n:,} scored active "
+                    f"customers, scores of {scored_on:%d %b %Y}.")
     c = _active(db, flt)
     r = db.table("monthly_revenue")
     r = r.filter(r.month == flt.as_of.replace(day=1)).select("customer_id", mrr_now="mrr")

@@ -35,7 +35,11 @@ def test_list_matches_the_analytics(monkeypatch, scored_db, scored_db_path):
     table = at.dataframe[0].value
     assert table["ID"].tolist() == expected.customers["customer_id"].head(500).tolist()
     assert table["Rank"].is_monotonic_increasing
-    assert {"Churn risk", "Expected loss", "Top drivers", "Last contact", "Owner"} <= set(table.columns)
+    assert {"Churn risk", "Expected loss", "Future value", "Top drivers", "Last contact", "Owner"} <= set(table.columns)
+    # expected loss weighs the margin still to come, not the predicted CLV with its banked part
+    assert table["Expected loss"].to_numpy() == pytest.approx(
+        (table["Churn risk"] / 100 * table["Future value"]).to_numpy())
+    assert (table["Expected loss"] < table["Churn risk"] / 100 * table["Predicted CLV"]).any()
     # nothing selected yet: the 360 panel invites a choice
     assert any("Select a customer" in c.value for c in at.caption)
     assert len(at.button) >= 0 and chart_count(at) == 0

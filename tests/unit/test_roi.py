@@ -89,14 +89,17 @@ def test_replace_or_keep_without_observed_cac_uses_the_multiple():
 # consumer was billed 2,000 a month through 2024, so their historical CLV is 12 × 2,000 ×
 # 0.5 = 12,000 — the old default (average historical CLV) was 12,000. Scores of 2024-12-31:
 #
-# | customer | clv_historical | clv_predicted | clv_future          |
-# |----------|----------------|---------------|---------------------|
-# | 1        | 12,000         | 12,200        | 200                 |
-# | 2        | 12,000         | 12,300        | 300                 |
-# | 3        | 12,000         | 12,500        | NULL (older row): 500 = predicted − historical |
-# | 4 (ent.) | 1,000          | 5,000         | 4,000               |
+# | customer | p90 | clv_historical | clv_predicted | clv_future          |
+# |----------|-----|----------------|---------------|---------------------|
+# | 1        | 0.6 | 12,000         | 12,200        | 200                 |
+# | 2        | 0.3 | 12,000         | 12,300        | 300                 |
+# | 3        | 0.1 | 12,000         | 12,500        | NULL (older row): 500 = predicted − historical |
+# | 4 (ent.) | 0.1 | 1,000          | 5,000         | 4,000               |
 #
-# The consumers' value of a saved customer = (200 + 300 + 500) / 3 = 333.33 -> 330.
+# A saved customer is one we expected to lose, so each weighs by p: the consumers' value of
+# a saved customer = (0.6·200 + 0.3·300 + 0.1·500) / (0.6 + 0.3 + 0.1) = 260 / 1.0 = 260
+# (margin at risk ÷ expected leavers; the unweighted mean would be 333.33). All four:
+# (260 + 0.1·4,000) / 1.1 = 600.
 
 def _value_db(tmp_path, scores: bool):
     from datetime import date
@@ -109,9 +112,9 @@ def _value_db(tmp_path, scores: bool):
                   "segment": "enterprise" if i == 4 else "consumer"} for i in (1, 2, 3, 4)]
     revenue = [{"customer_id": i, "month": date(2024, m, 1), "mrr": 2000.0} for i in (1, 2, 3) for m in range(1, 13)]
     rows = []
-    for cid, hist, pred, future in ((1, 12000.0, 12200.0, 200.0), (2, 12000.0, 12300.0, 300.0),
-                                    (3, 12000.0, 12500.0, None), (4, 1000.0, 5000.0, 4000.0)):
-        rows.append({"customer_id": cid, "as_of_date": date(2024, 12, 31), "churn_probability": 0.1,
+    for cid, p, hist, pred, future in ((1, 0.6, 12000.0, 12200.0, 200.0), (2, 0.3, 12000.0, 12300.0, 300.0),
+                                       (3, 0.1, 12000.0, 12500.0, None), (4, 0.1, 1000.0, 5000.0, 4000.0)):
+        rows.append({"customer_id": cid, "as_of_date": date(2024, 12, 31), "churn_probability": p,
                      "clv_historical": hist, "clv_predicted": pred, "clv_future": future})
     extra = {"churn_scores": (OPTIONAL_TABLES["churn_scores"], rows)} if scores else None
     return open_database(build_database(tmp_path / f"value-{scores}.duckdb", customers=customers,
@@ -129,14 +132,14 @@ def test_value_of_a_saved_customer_is_the_average_future_value(tmp_path):
         flt = RetentionFilter(date(2024, 1, 1), date(2024, 12, 31), segments=("consumer",))
         v = saved_customer_value(db, flt)
         assert v.basis == "scores" and v.customers == 3 and v.scored_on == date(2024, 12, 31)
-        assert v.average == pytest.approx(1000 / 3) and v.value == 330.0
+        assert v.average == pytest.approx(260.0) and v.value == 260.0
         pareto = clv_pareto(db, flt)
         assert pareto.total_clv / pareto.customers == pytest.approx(12_000)  # the old default
-        # ROI with 10 saved, 100 actions at 20, 10 offers at 100 (cost 3,000): 10 × 330 = 3,300
-        # kept -> ROI 10 %; the old default gave 10 × 12,000 = 120,000 kept -> ROI 3,900 %
-        assert roi.programme_roi(10, v.value, 100, 20, 10, 100).roi == pytest.approx(0.10)
+        # ROI with 10 saved, 100 actions at 10, 10 offers at 100 (cost 2,000): 10 × 260 = 2,600
+        # kept -> ROI 30 %; the old default gave 10 × 12,000 = 120,000 kept -> ROI 5,900 %
+        assert roi.programme_roi(10, v.value, 100, 10, 10, 100).roi == pytest.approx(0.30)
         assert saved_customer_value(db, RetentionFilter(date(2024, 1, 1), date(2024, 12, 31))).average == \
-            pytest.approx((200 + 300 + 500 + 4000) / 4)
+            pytest.approx(600.0)
     finally:
         db.close()
 
