@@ -502,7 +502,8 @@ class CustomerProfile:
       customer";
     - tenure_months = whole months from signup to as_of (or to churn);
     - clv_historical = (Σ MRR of the months to as_of + purchases to as_of) × margin rate,
-      the definition of analytics.metrics.value (docs/metrics.md#historical-clv)."""
+      the definition of analytics.metrics.value (docs/metrics.md#historical-clv);
+      truncated when the customer signed up before `history_start` (`clv_note`)."""
 
     customer_id: int
     as_of: date
@@ -511,6 +512,16 @@ class CustomerProfile:
     tenure_months: int
     clv_historical: float
     score: dict | None
+    history_start: date | None = None
+
+    def clv_note(self) -> str:
+        """'' — or, for a customer who signed up before the history starts, the sentence
+        saying their historical CLV counts only the margin since then."""
+        signup = self.fields.get("signup_date")
+        if self.history_start is None or signup is None or pd.Timestamp(signup).date() >= self.history_start:
+            return ""
+        return (f"Signed up before the history starts ({self.history_start:%Y-%m-%d}): this counts only the "
+                "margin since then.")
 
 
 def _customer_id(customer_id) -> int:
@@ -523,6 +534,7 @@ def _customer_id(customer_id) -> int:
 def customer_profile(db: Database, customer_id: int, as_of: date) -> CustomerProfile | None:
     """The customer's profile at `as_of`, or None when the id is unknown."""
     from analytics.metrics._common import whole_months
+    from analytics.metrics.value import history_start
 
     cid = _customer_id(customer_id)
     c = db.table("customers")
@@ -542,7 +554,8 @@ def customer_profile(db: Database, customer_id: int, as_of: date) -> CustomerPro
     clv = float(value["clv"].iloc[0]) if not value.empty else 0.0
     history = score_history(db, cid, as_of)
     score = history.iloc[-1].to_dict() if not history.empty else None
-    return CustomerProfile(cid, as_of, fields, status, max(int(row["tenure_months"]), 0), clv, score)
+    return CustomerProfile(cid, as_of, fields, status, max(int(row["tenure_months"]), 0), clv, score,
+                           history_start(db)[0])
 
 
 SCORE_HISTORY_COLUMNS: dict[str, str] = {

@@ -220,7 +220,8 @@ with st.container(border=True):
            help_text="Margin to date plus the discounted margin still expected.", anchor=g.PREDICTIVE_CLV)
     k = st.columns(3)
     ui.kpi(k[0], "Historical CLV", fmt.money(profile.clv_historical),
-           help_text="Margin earned to the as-of date.", anchor=g.HISTORICAL_CLV)
+           help_text=" ".join(t for t in ("Margin earned to the as-of date.", profile.clv_note()) if t),
+           anchor=g.HISTORICAL_CLV)
     ui.kpi(k[1], "MRR", fmt.money(f["monthly_revenue"], compact=False),
            help_text="Current monthly recurring revenue.", anchor=g.MRR)
     ui.kpi(k[2], "Customer for", fmt.months(profile.tenure_months, 0),

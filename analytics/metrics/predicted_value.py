@@ -15,7 +15,8 @@ figure about customers).
 
 **Future value** (``clv_future``) = the expected discounted margin still to come,
 ``clv_predicted − clv_historical`` (`future_value`); the **value of a saved customer** for
-programme ROI is its average (`saved_customer_value`).
+programme ROI is its churn-weighted average, the future value of the customers expected to
+leave (`saved_customer_value`).
 """
 
 from __future__ import annotations

@@ -362,3 +362,17 @@ def test_scores_without_a_future_value_say_what_is_missing(tmp_path):
         assert margin_at_risk_trend(db, FLT).empty
     finally:
         db.close()
+
+
+def test_customer_360_says_when_historical_clv_is_truncated(tmp_path):
+    # history starts 2023-03-01: customer 1 signed up 2023-01-01, before it (January and
+    # February margin unseen), customer 2 on 2023-06-01, after it
+    path = build_database(tmp_path / "late-history.duckdb", customers=CUSTOMERS[:2],
+                          schema_info={"as_of_date": "2024-12-31", "history_start": "2023-03-01"})
+    db = open_database(path)
+    try:
+        assert customer_profile(db, 1, AS_OF).clv_note() == (
+            "Signed up before the history starts (2023-03-01): this counts only the margin since then.")
+        assert customer_profile(db, 2, AS_OF).clv_note() == ""
+    finally:
+        db.close()
