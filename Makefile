@@ -38,7 +38,7 @@ system-test-deps:
 sample: $(VENV)/.installed
 	$(BIN)/python -m sample_data.generate --if-missing --customers $(SAMPLE_CUSTOMERS)
 
-# Churn-risk scores for the at-risk list and revenue at risk: trained and written once per
+# Churn-risk scores for the at-risk list and margin at risk: trained and written once per
 # as-of date (pages never train on page load). The dashboard must not be running: the
 # scorer needs DuckDB's write lock.
 scores: sample

@@ -2,23 +2,30 @@
 retention team needs to act — all read from the optional ``churn_scores`` table written by
 `python -m analytics.score` (docs/data-model.md).
 
-- `revenue_at_risk`: expected loss summed over the selection (total, riskiest 10%, per
+- `margin_at_risk`: expected loss summed over the selection (total, riskiest 10%, per
   segment) — the Overview card and the leadership story; aggregates only.
-- `revenue_at_risk_trend`: the same total at every scoring date (the card's sparkline).
+- `margin_at_risk_trend`: the same total at every scoring date (the card's sparkline).
 - `at_risk_customers`: the retention team's call list, ranked by expected loss, with the
   criteria of the At-risk page (`AtRiskCriteria`) and the columns a dialer or CRM needs.
 - `customer_profile`, `score_history`, `customer_timeline`: the customer-360 panel.
 
-Definitions (docs/metrics.md#expected-loss, #at-risk-list): **expected loss = churn
-probability over the horizon × predicted CLV**; revenue at risk = Σ expected loss over the
-selected customers active on the as-of date. Scores come from the latest scoring on or
-before the filter's as-of date. The scoring job owns the table: one row per customer active
-on its ``as_of_date``, with ``expected_loss`` = ``churn_probability`` × ``clv_predicted``;
-it also backfills earlier month-ends with the same model (the score history).
+Definitions (docs/metrics.md#expected-loss, #margin-at-risk, #at-risk-list): **expected
+loss = churn probability over the horizon × the future value at stake** — the margin the
+customer is still expected to bring (``clv_future``, analytics.risk.clv), never margin
+already earned; **margin at risk** = Σ expected loss over the selected customers active on
+the as-of date. It is margin (CLV is margin-based), not revenue. Scores come from the latest
+scoring on or before the filter's as-of date. The scoring job owns the table: one row per
+customer active on its ``as_of_date``, with ``clv_future`` and ``expected_loss`` =
+``churn_probability`` × ``clv_future``; it also backfills earlier month-ends with the same
+model (the score history).
 
-For `revenue_at_risk`, files from another scoring tool are read defensively: without
-``expected_loss`` it is probability × a value column (``clv_predicted``, ``clv``, ...),
-else probability × historical CLV. The call list needs the scorer's own columns.
+Every reader here computes the loss from the probability and the future value
+(`future_value`, `expected_loss`), not from the stored ``expected_loss``: rows scored
+before issue 14 (no ``clv_future``, or NULL in it) stored p × clv_predicted, which counted
+the margin already earned. For them the future value is ``clv_predicted −
+clv_historical``; a table with neither (a file from another scoring tool holding only a
+probability, or a probability and one CLV column) has no known future value, and the
+figures say what is missing instead of guessing.
 """
 
 from __future__ import annotations
@@ -33,12 +40,12 @@ import pandas as pd
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers, touchpoints
 from analytics.metrics._common import conform, empty_frame, execute, ratio
+from analytics.metrics.predicted_value import future_value
 from analytics.metrics.value import VALUE_TIERS, customer_value_table, value_tier
 from analytics.plans import query
 
 SCORES_TABLE = "churn_scores"
 PROBABILITY_COLUMNS = ("churn_probability", "probability", "p_churn", "risk_probability")
-VALUE_COLUMNS = ("clv_predicted", "clv", "predicted_clv", "customer_value", "clv_historical")
 DATE_COLUMNS = ("as_of_date", "scored_on", "as_of", "score_date", "snapshot_date", "scored_at")
 DEFAULT_TOP_SHARE = 0.10
 
@@ -54,7 +61,7 @@ SEGMENT_COLUMNS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class RiskSummary:
-    """Revenue at risk of the selection. `available` is False (and `message` says why)
+    """Margin at risk of the selection. `available` is False (and `message` says why)
     when there are no scores to read; the numbers are then 0 / NaN and `by_segment` is
     empty (same columns)."""
 
@@ -73,7 +80,7 @@ class RiskSummary:
         return ratio(self.top_expected_loss, self.total_expected_loss) if self.available else math.nan
 
 
-NOT_COMPUTED = ("Churn scores are not computed yet, so revenue at risk is not known. The scoring job "
+NOT_COMPUTED = ("Churn scores are not computed yet, so margin at risk is not known. The scoring job "
                 "(python -m analytics.score) computes them for the active customers.")
 
 
@@ -81,7 +88,31 @@ def _first(columns, names) -> str | None:
     return next((n for n in names if n in columns), None)
 
 
-def revenue_at_risk(db: Database, flt: RetentionFilter, top_share: float = DEFAULT_TOP_SHARE) -> RiskSummary:
+def expected_loss(scores: ibis.Table) -> ibis.FloatingValue | None:
+    """Expected loss per scores row = churn probability × `future_value` (module
+    docstring). None when the table lacks a probability or a future value."""
+    p_col = _first(set(scores.columns), PROBABILITY_COLUMNS)
+    value = future_value(scores)
+    if p_col is None or value is None:
+        return None
+    return (scores[p_col].cast("float64") * value).cast("float64")
+
+
+def missing_loss_inputs(columns) -> str | None:
+    """Why a scores table with `columns` defines no expected loss (None when it does)."""
+    cols = set(columns)
+    missing = []
+    if not _first(cols, PROBABILITY_COLUMNS):
+        missing.append("a churn probability column")
+    if "clv_future" not in cols and not {"clv_predicted", "clv_historical"} <= cols:
+        missing.append("the future value (clv_future, or clv_predicted and clv_historical)")
+    if not missing:
+        return None
+    return (f"The {SCORES_TABLE} table lacks {' and '.join(missing)}, so the expected loss (churn probability "
+            "× the margin still to come) is not known; re-score with python -m analytics.score.")
+
+
+def margin_at_risk(db: Database, flt: RetentionFilter, top_share: float = DEFAULT_TOP_SHARE) -> RiskSummary:
     """Expected loss of the selected customers active on ``flt.as_of``, in total, for the
     `top_share` riskiest of them, and per segment (see the module docstring)."""
     if not 0 < top_share <= 1:
@@ -100,12 +131,12 @@ def revenue_at_risk(db: Database, flt: RetentionFilter, top_share: float = DEFAU
         latest = _latest_scoring(db, flt, date_col)["latest"].iloc[0]
         if pd.isna(latest):
             return RiskSummary(False, f"Churn scores are not computed yet for {flt.as_of:%d %b %Y} or before "
-                               "(the table holds later scorings only), so revenue at risk is not known at "
+                               "(the table holds later scorings only), so margin at risk is not known at "
                                "this date.", top_share=top_share)
         scored_on = pd.Timestamp(latest).date()
-    if "expected_loss" not in cols and not _first(cols, PROBABILITY_COLUMNS):
-        return RiskSummary(False, f"The {SCORES_TABLE} table has neither expected_loss nor a churn "
-                           "probability column.", top_share=top_share)
+    missing = missing_loss_inputs(cols)
+    if missing:
+        return RiskSummary(False, missing, scored_on=scored_on, top_share=top_share)
     df = _loss_by_segment(db, flt, scored_on, top_share)
     if df.empty:
         return RiskSummary(False, "No scored customer is active in this selection.", scored_on=scored_on,
@@ -144,24 +175,15 @@ def _latest_scoring(db: Database, flt: RetentionFilter, date_col: str) -> ibis.T
 
 @query
 def _loss_by_segment(db: Database, flt: RetentionFilter, scored_on: date | None, top_share: float) -> ibis.Table:
-    """`revenue_at_risk`'s sums per segment of the selected customers active on
+    """`margin_at_risk`'s sums per segment of the selected customers active on
     ``flt.as_of``: scores of `scored_on` (every row when the table has no date column),
-    expected loss as the module docstring reads it, and the `top_share` riskiest of the
+    `expected_loss` (probability × future value), and the `top_share` riskiest of the
     selection. The caller checked that the scores define a loss."""
     scores = db.table(SCORES_TABLE)
     cols = set(scores.columns)
     if scored_on is not None:
         scores = scores.filter(scores[_first(cols, DATE_COLUMNS)].cast("date") == scored_on)
-    p_col = _first(cols, PROBABILITY_COLUMNS)
-    v_col = _first(cols, VALUE_COLUMNS)
-    if "expected_loss" in cols:
-        scored = scores.select("customer_id", loss=scores.expected_loss.cast("float64"))
-    elif p_col and v_col:
-        scored = scores.select("customer_id", loss=(scores[p_col] * scores[v_col]).cast("float64"))
-    else:
-        value = customer_value_table(db, flt, ranked=False)
-        j = scores.join(value, scores.customer_id == value.customer_id)
-        scored = j.select(scores.customer_id, loss=(scores[p_col] * value.clv).cast("float64"))
+    scored = scores.select("customer_id", loss=expected_loss(scores))
     c = customers(db, flt)
     c = c.filter(c.signup_date <= flt.as_of, c.churn_date.isnull() | (c.churn_date > flt.as_of))
     j = scored.join(c, scored.customer_id == c.customer_id).select(
@@ -202,26 +224,28 @@ def scoring_date(db: Database, as_of: date) -> date | None:
     return earlier[-1] if earlier else None
 
 
-# --- revenue at risk over time ---------------------------------------------------------------
+# --- margin at risk over time ----------------------------------------------------------------
 
 TREND_COLUMNS: dict[str, str] = {"scored_on": "datetime64[ns]", "customers": "int64", "expected_loss": "float64"}
 
 
-def revenue_at_risk_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
-    """Revenue at risk at every scoring date up to ``flt.as_of``: Σ expected loss over the
-    selected customers active on that date (the Overview card's sparkline and change).
-    Columns ``scored_on``, ``customers``, ``expected_loss``; empty without scores. Earlier
-    dates are the scorer's backfill with the current model (analytics.score)."""
-    if not _has_scores(db) or "expected_loss" not in db.table(SCORES_TABLE).columns:
+def margin_at_risk_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
+    """Margin at risk at every scoring date up to ``flt.as_of``: Σ expected loss
+    (probability × future value) over the selected customers active on that date (the
+    Overview card's sparkline and change). Columns ``scored_on``, ``customers``,
+    ``expected_loss``; empty without scores or without a future value. Earlier dates are
+    the scorer's backfill with the current model (analytics.score)."""
+    if not _has_scores(db) or missing_loss_inputs(db.table(SCORES_TABLE).columns):
         return empty_frame(TREND_COLUMNS)
     return conform(_loss_by_scoring_date(db, flt), TREND_COLUMNS)
 
 
 @query
 def _loss_by_scoring_date(db: Database, flt: RetentionFilter) -> ibis.Table:
-    """`revenue_at_risk_trend`'s ``customers`` and ``expected_loss`` per scoring date."""
+    """`margin_at_risk_trend`'s ``customers`` and ``expected_loss`` per scoring date."""
     s = db.table(SCORES_TABLE)
     s = s.filter(s.as_of_date.cast("date") <= flt.as_of)
+    s = s.select("customer_id", "as_of_date", loss=expected_loss(s))
     c = customers(db, flt)
     j = s.join(c, s.customer_id == c.customer_id)
     # active on the scoring date: the scorer writes only those, but a file from elsewhere may
@@ -230,7 +254,7 @@ def _loss_by_scoring_date(db: Database, flt: RetentionFilter) -> ibis.Table:
     day = j.as_of_date.cast("date")
     active = (j.signup_date <= day) & (j.churn_date.isnull() | (j.churn_date > day))
     agg = j.group_by(scored_on=day).aggregate(
-        customers=j.count(where=active), expected_loss=j.expected_loss.sum(where=active))
+        customers=j.count(where=active), expected_loss=j.loss.sum(where=active))
     agg = agg.filter(agg.customers > 0)  # a date with nobody active is absent, as with a filter
     return agg.order_by("scored_on")
 
@@ -244,9 +268,10 @@ CONTACT_KINDS: tuple[str, ...] = (
     "proactive_outreach",
 )
 DRIVER_GROUP_COLUMNS = ("driver_group_1", "driver_group_2", "driver_group_3")
-# Value tiers of the call list rank *predicted* CLV among the scored customers of the
-# selection, with the shares of analytics.metrics.value.VALUE_TIERS (which ranks historical
-# CLV): the list is about the value still to come.
+# Value tiers of the call list rank the *future* value (clv_future, the margin still to
+# come) among the scored customers of the selection, with the shares of
+# analytics.metrics.value.VALUE_TIERS (which ranks historical CLV): the list is about the
+# value still to come, the same value its expected loss weighs.
 
 AT_RISK_COLUMNS: dict[str, str] = {
     "risk_rank": "int64",  # 1 = largest expected loss in the selection
@@ -264,6 +289,7 @@ AT_RISK_COLUMNS: dict[str, str] = {
     "churn_probability": "float64",
     "clv_historical": "float64",
     "clv_predicted": "float64",
+    "clv_future": "float64",  # the margin still to come: expected_loss = churn_probability × clv_future
     "expected_loss": "float64",
     "value_tier": "string",
     "driver_1": "string",
@@ -282,7 +308,7 @@ class AtRiskCriteria:
     """The At-risk page's own filters, on top of the sidebar's `RetentionFilter`.
 
     - `min_probability`: churn probability ≥ this (0 = everyone scored);
-    - `value_tiers`: predicted-CLV tiers to keep (empty = all);
+    - `value_tiers`: future-value tiers to keep (empty = all);
     - `driver_groups`: keep a customer when any of the top-3 drivers is in these groups
       (analytics.risk.drivers.DRIVER_GROUPS names; empty = all);
     - `not_contacted_days`: keep customers nobody spoke with in the last N days up to the
@@ -324,7 +350,7 @@ class AtRiskList:
     matching: int = 0
     matching_expected_loss: float = 0.0
     customers: pd.DataFrame = field(default_factory=lambda: empty_frame(AT_RISK_COLUMNS))
-    population_expected_loss: float = math.nan  # revenue at risk of the whole selection
+    population_expected_loss: float = math.nan  # margin at risk of the whole selection
     never_contacted: int = 0
 
     @property
@@ -332,8 +358,8 @@ class AtRiskList:
         return len(self.customers) < self.matching
 
     @property
-    def share_of_revenue_at_risk(self) -> float:
-        """The list's expected loss ÷ the selection's revenue at risk (NaN when unknown)."""
+    def share_of_margin_at_risk(self) -> float:
+        """The list's expected loss ÷ the selection's margin at risk (NaN when unknown)."""
         return ratio(self.matching_expected_loss, self.population_expected_loss) if self.matching else 0.0
 
 
@@ -347,7 +373,8 @@ def _ranked_selection(db: Database, flt: RetentionFilter, scored_on: date) -> tu
     the ranks table has one narrow row per scored selected customer — ``customer_id``,
     ``risk_rank`` by expected loss (ties by probability, then id), ``population`` and
     ``population_loss`` (count and Σ expected loss of the selection), ``value_tier`` by
-    predicted CLV.
+    future value; ``expected_loss`` and ``clv_future`` as `expected_loss` and
+    `future_value` compute them (the scores table returned carries them too).
 
     Ranks are computed on a narrow projection and the wide columns (names, drivers in
     words) joined afterwards by the caller, to the listed rows only: a window or a sort
@@ -355,15 +382,16 @@ def _ranked_selection(db: Database, flt: RetentionFilter, scored_on: date) -> tu
     slower."""
     s = db.table(SCORES_TABLE)
     s = s.filter(s.as_of_date.cast("date") == scored_on)
+    s = s.mutate(clv_future=future_value(s)).mutate(expected_loss=lambda t: expected_loss(t))
     c = customers(db, flt)
     c = c.filter(c.signup_date <= flt.as_of, c.churn_date.isnull() | (c.churn_date > flt.as_of))
-    cols = ("customer_id", "churn_probability", "clv_predicted", "expected_loss")
+    cols = ("customer_id", "churn_probability", "clv_future", "expected_loss")
     narrow = s.select(*cols).semi_join(c, s.customer_id == c.customer_id).select(*cols)
     ranked = narrow.select(
         "customer_id",
         risk_rank=ibis.row_number().over(order_by=[ibis.desc(narrow.expected_loss),
                                                    ibis.desc(narrow.churn_probability), narrow.customer_id]) + 1,
-        value_rank=ibis.row_number().over(order_by=[ibis.desc(narrow.clv_predicted), narrow.customer_id]),
+        value_rank=ibis.row_number().over(order_by=[ibis.desc(narrow.clv_future), narrow.customer_id]),
         population=narrow.count().over(),
         population_loss=narrow.expected_loss.sum().over(),
     )
@@ -384,7 +412,8 @@ def _last_contacts(db: Database, as_of: date) -> ibis.Table:
 def at_risk_customers(db: Database, flt: RetentionFilter, criteria: AtRiskCriteria = AtRiskCriteria(),
                       limit: int | None = None) -> AtRiskList:
     """The selected customers active on ``flt.as_of`` that meet `criteria`, ranked by
-    expected loss (probability × predicted CLV; ties by probability, then id).
+    expected loss (probability × future value, the margin still to come — module
+    docstring; ties by probability, then id).
 
     ``risk_rank`` and ``value_tier`` are computed over the whole selection before the
     criteria, so narrowing the list never re-ranks a customer. ``days_since_contact`` =
@@ -394,7 +423,8 @@ def at_risk_customers(db: Database, flt: RetentionFilter, criteria: AtRiskCriter
         raise ValueError(f"limit must be at least 1, got {limit}")
     if not _has_scores(db):
         return AtRiskList(False, NOT_COMPUTED)
-    missing = {"churn_probability", "clv_historical", "clv_predicted", "expected_loss", "driver_1"} - set(
+    # clv_future is optional: older scorings have clv_predicted − clv_historical instead
+    missing = {"churn_probability", "clv_historical", "clv_predicted", "driver_1"} - set(
         db.table(SCORES_TABLE).columns)
     if missing:
         return AtRiskList(False, f"The {SCORES_TABLE} table lacks {', '.join(sorted(missing))}; score the "
@@ -432,7 +462,8 @@ def at_risk_customers(db: Database, flt: RetentionFilter, criteria: AtRiskCriter
     if limit is not None:
         listed = listed.limit(limit)
     # 2. the wide columns for the listed rows only (sorting 700k wide rows took ~3 s at 1M)
-    wide = s.select("customer_id", "clv_historical", "clv_predicted", "driver_1", "driver_2", "driver_3")
+    wide = s.select("customer_id", "clv_historical", "clv_predicted", "clv_future", "driver_1", "driver_2",
+                    "driver_3")
     shown = c.select("customer_id", "full_name", "phone", "email", "account_owner", "segment", "region", "plan",
                      "contract_type", "signup_date", "monthly_revenue")
     listed = listed.join(wide, "customer_id").join(shown, "customer_id").order_by("risk_rank")
@@ -471,7 +502,8 @@ class CustomerProfile:
       customer";
     - tenure_months = whole months from signup to as_of (or to churn);
     - clv_historical = (Σ MRR of the months to as_of + purchases to as_of) × margin rate,
-      the definition of analytics.metrics.value (docs/metrics.md#historical-clv)."""
+      the definition of analytics.metrics.value (docs/metrics.md#historical-clv);
+      truncated when the customer signed up before `history_start` (`clv_note`)."""
 
     customer_id: int
     as_of: date
@@ -480,6 +512,16 @@ class CustomerProfile:
     tenure_months: int
     clv_historical: float
     score: dict | None
+    history_start: date | None = None
+
+    def clv_note(self) -> str:
+        """'' — or, for a customer who signed up before the history starts, the sentence
+        saying their historical CLV counts only the margin since then."""
+        signup = self.fields.get("signup_date")
+        if self.history_start is None or signup is None or pd.Timestamp(signup).date() >= self.history_start:
+            return ""
+        return (f"Signed up before the history starts ({self.history_start:%Y-%m-%d}): this counts only the "
+                "margin since then.")
 
 
 def _customer_id(customer_id) -> int:
@@ -492,6 +534,7 @@ def _customer_id(customer_id) -> int:
 def customer_profile(db: Database, customer_id: int, as_of: date) -> CustomerProfile | None:
     """The customer's profile at `as_of`, or None when the id is unknown."""
     from analytics.metrics._common import whole_months
+    from analytics.metrics.value import history_start
 
     cid = _customer_id(customer_id)
     c = db.table("customers")
@@ -511,13 +554,15 @@ def customer_profile(db: Database, customer_id: int, as_of: date) -> CustomerPro
     clv = float(value["clv"].iloc[0]) if not value.empty else 0.0
     history = score_history(db, cid, as_of)
     score = history.iloc[-1].to_dict() if not history.empty else None
-    return CustomerProfile(cid, as_of, fields, status, max(int(row["tenure_months"]), 0), clv, score)
+    return CustomerProfile(cid, as_of, fields, status, max(int(row["tenure_months"]), 0), clv, score,
+                           history_start(db)[0])
 
 
 SCORE_HISTORY_COLUMNS: dict[str, str] = {
     "scored_on": "datetime64[ns]",
     "churn_probability": "float64",
     "clv_predicted": "float64",
+    "clv_future": "float64",
     "expected_loss": "float64",
     "risk_rank": "int64",
     "driver_1": "string",
@@ -529,13 +574,17 @@ SCORE_HISTORY_COLUMNS: dict[str, str] = {
 def score_history(db: Database, customer_id: int, as_of: date) -> pd.DataFrame:
     """Every score the customer got on or before `as_of`, oldest first (columns
     `SCORE_HISTORY_COLUMNS`; ``risk_rank`` is the rank among all customers scored that
-    day). Empty when never scored."""
+    day, as the scorer stored it — scorings before issue 14 ranked by p × predicted CLV).
+    ``clv_future`` and ``expected_loss`` are `future_value` and `expected_loss` (the
+    margin still to come, also for older scorings). Empty when never scored."""
     cid = _customer_id(customer_id)
     if not _has_scores(db):
         return empty_frame(SCORE_HISTORY_COLUMNS)
     s = db.table(SCORES_TABLE)
-    if set(SCORE_HISTORY_COLUMNS) - {"scored_on"} - set(s.columns):
+    if (set(SCORE_HISTORY_COLUMNS) - {"scored_on", "clv_future", "expected_loss"} - set(s.columns)
+            or missing_loss_inputs(s.columns)):
         return empty_frame(SCORE_HISTORY_COLUMNS)
+    s = s.mutate(clv_future=future_value(s)).mutate(expected_loss=lambda t: expected_loss(t))
     s = s.filter(s.customer_id == cid, s.as_of_date.cast("date") <= as_of)
     df = execute(db, s.select(scored_on=s.as_of_date.cast("date"),
                               **{c: s[c] for c in SCORE_HISTORY_COLUMNS if c != "scored_on"}).order_by("scored_on"))
@@ -608,6 +657,7 @@ EXPORT_COLUMNS: dict[str, str] = {
     "risk_rank": "risk_rank",
     "churn_probability": "churn_probability_90d",
     "expected_loss": "expected_loss",
+    "clv_future": "clv_future",
     "clv_predicted": "clv_predicted",
     "value_tier": "value_tier",
     "driver_1": "reason_1",
@@ -643,7 +693,7 @@ def export_frame(call_list: AtRiskList) -> pd.DataFrame:
     df["last_contact_date"] = df["last_contact_at"].dt.strftime("%Y-%m-%d")
     df["scored_on"] = f"{call_list.scored_on:%Y-%m-%d}" if call_list.scored_on else None
     df["days_since_contact"] = df["days_since_contact"].astype("Int64")
-    for col in ("expected_loss", "clv_predicted"):
+    for col in ("expected_loss", "clv_future", "clv_predicted"):
         df[col] = df[col].round(2)
     df["churn_probability"] = df["churn_probability"].round(4)
     return df.loc[:, list(EXPORT_COLUMNS)].rename(columns=EXPORT_COLUMNS).reset_index(drop=True)

@@ -31,7 +31,7 @@ import pandas as pd
 
 from analytics import formatting as fmt
 from analytics import metrics, periods, takeaways
-from analytics.at_risk import RiskSummary, revenue_at_risk, revenue_at_risk_trend
+from analytics.at_risk import RiskSummary, margin_at_risk, margin_at_risk_trend
 from analytics.catalog import history_start
 from analytics.db import Database
 from analytics.filters import RetentionFilter
@@ -196,8 +196,8 @@ def headline_kpis(db: Database, flt: RetentionFilter, mode: str = periods.QUARTE
     saves_previous_ok = saves_window.previous.start >= history_start(db)
     quarter_is_whole = not saves_window.name.endswith("to date")
 
-    risk = revenue_at_risk(db, flt)
-    risk_trend = revenue_at_risk_trend(db, flt) if risk.available else None
+    risk = margin_at_risk(db, flt)
+    risk_trend = margin_at_risk_trend(db, flt) if risk.available else None
 
     def rate_trend(frame: pd.DataFrame, column: str, n_column: str) -> Trend:
         if frame.empty or column not in frame.columns:
@@ -257,14 +257,14 @@ def headline_kpis(db: Database, flt: RetentionFilter, mode: str = periods.QUARTE
             float(earlier["expected_loss"].iloc[-1]) if not earlier.empty else math.nan, math.nan, "money", False,
             f"scores of {risk.scored_on:%d %b %Y}",
             f"{pd.Timestamp(earlier['scored_on'].iloc[-1]):%d %b %Y}" if not earlier.empty else "",
-            "expected-loss",
+            "margin-at-risk",
             f"Σ churn probability (90 days) × future margin over the {fmt.count(risk.customers)} active customers; "
             f"the riskiest {risk.top_share:.0%} hold {fmt.percent(risk.top_loss_share, 0)} of it. Earlier "
             "month-end scorings are backfilled with the current model.",
             trend=trend_of(risk_trend["expected_loss"]), trend_name="month-end scorings"))
     else:
         kpis.append(Kpi("margin_at_risk", "Margin at risk", math.nan, math.nan, math.nan, "money", False,
-                        "", "", "expected-loss", unavailable=risk.message))
+                        "", "", "margin-at-risk", unavailable=risk.message + " Run `make scores` with the dashboard stopped."))
     if not has_previous:  # the comparison window starts before the history: nothing to compare
         kpis = [k if k.key in ("saved_customers", "margin_at_risk") else replace(k, previous=math.nan) for k in kpis]
 

@@ -1,8 +1,8 @@
 """Retention economics: programme ROI, the churn-reduction what-if and the cost of
 replacing lost customers against keeping them (docs/metrics.md#retention-roi).
 
-Pure arithmetic over numbers the metric layer supplies (saved customers, CLV, MRR, churn,
-acquisition cost) and the user's assumptions (cost of a retention action, of an offer,
+Pure arithmetic over numbers the metric layer supplies (saved customers, future value,
+MRR, churn, acquisition cost) and the user's assumptions (cost of a retention action, of an offer,
 the acquisition-cost multiple). No database, no Streamlit. The brief: "a retention
 programme's ROI must be measured, not assumed"; acquiring a customer costs 5–7× (up to
 6–10×, in some sectors 20×) more than keeping one.
@@ -69,8 +69,10 @@ def programme_roi(
 
     `actions` are the retention contacts made (calls answering cancellation requests,
     proactive outreach) and `offers` the offers accepted (a discount costs only when
-    taken). `value_per_saved` is the value kept per saved customer — historical CLV as a
-    stand-in until predicted CLV is available. All inputs must be >= 0."""
+    taken). `value_per_saved` is the value kept per saved customer: the margin they are
+    still expected to bring — a *future* value, never the margin already earned (the
+    default, `analytics.metrics.saved_customer_value`, is the future value of the customers
+    expected to leave). All inputs must be >= 0."""
     _non_negative(saved_customers=saved_customers, value_per_saved=value_per_saved, actions=actions,
                   cost_per_action=cost_per_action, offers=offers, cost_per_offer=cost_per_offer)
     retained = saved_customers * value_per_saved

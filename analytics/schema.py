@@ -130,6 +130,11 @@ OPTIONAL_TABLES: dict[str, dict[str, str]] = {
         "driver_group_1": "VARCHAR",
         "driver_group_2": "VARCHAR",
         "driver_group_3": "VARCHAR",
+        # the expected discounted margin still to come (clv_predicted − clv_historical), the
+        # value behind expected_loss = churn_probability × clv_future (issue 14). Older files
+        # lack it and their expected_loss is p × clv_predicted: readers recompute the loss
+        # from clv_predicted − clv_historical where it is NULL (analytics.at_risk)
+        "clv_future": "DOUBLE",
     },
     "model_runs": {
         "model_version": "VARCHAR",

@@ -6,12 +6,13 @@ Trains the churn-risk model on earlier month-end snapshots (a seeded sample of a
 200,000 customers), backtests it against a logistic regression and a simple rule, scores
 every customer active on the as-of date and writes two tables (docs/data-model.md):
 
-- `churn_scores`: per customer, P(churn in 90 days), historical and predictive CLV,
-  expected loss, rank by expected loss, top-3 drivers in words;
+- `churn_scores`: per customer, P(churn in 90 days), historical CLV, future value (the
+  expected discounted margin still to come), predictive CLV (historical + future),
+  expected loss (= probability × future value), rank by expected loss, top-3 drivers in words;
 - `model_runs`: the run's model card (`analytics.risk.model_card`) as JSON.
 
 The same model also backfills the five month-ends before the as-of date
-(`--history-months`), so each customer has a score history and revenue at risk a trend.
+(`--history-months`), so each customer has a score history and margin at risk a trend.
 
 Rows of the same as-of date are replaced in one transaction, so a reader sees the old
 scores or the new ones, never a mix. The database is opened read-write through
@@ -129,6 +130,7 @@ def score_snapshot(db: Database, model, as_of: date, model_version: str, scored_
         "churn_probability": p,
         "clv_historical": value["clv_historical"].to_numpy(),
         "clv_predicted": value["clv_predicted"].to_numpy(),
+        "clv_future": value["clv_future"].to_numpy(),
         "expected_loss": value["expected_loss"].to_numpy(),
     })
     # rank 1 = the largest expected loss; ties by probability, then customer id
@@ -158,7 +160,7 @@ def score_customers(
 
     With `history_months` = n, the same model also scores the n month-ends before `as_of`
     into `run.history` — a backfill that gives each customer a score history and the
-    revenue-at-risk trend. Those earlier scores come from today's model, not from the
+    margin-at-risk trend. Those earlier scores come from today's model, not from the
     model that was live then (say so wherever they are shown)."""
     from analytics.risk.model import train_risk_model
     from analytics.risk.model_card import build_model_card

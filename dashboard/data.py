@@ -373,6 +373,25 @@ def _clv_pareto(key, flt: RetentionFilter, top_share: float) -> metrics.ParetoSh
     return metrics.clv_pareto(database(), flt, top_share)
 
 
+def history_truncation(flt: RetentionFilter) -> metrics.HistoryTruncation:
+    return _history_truncation(db_key(), point_in_time(flt))
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner=False)
+def _history_truncation(key, flt: RetentionFilter) -> metrics.HistoryTruncation:
+    return metrics.history_truncation(database(), flt)
+
+
+def saved_customer_value(flt: RetentionFilter) -> metrics.SavedCustomerValue:
+    # the whole filter: without scores the value uses the period's churn rate
+    return _saved_customer_value(db_key(), flt)
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Computing the value of a saved customer…")
+def _saved_customer_value(key, flt: RetentionFilter) -> metrics.SavedCustomerValue:
+    return metrics.saved_customer_value(database(), flt)
+
+
 def average_clv_at(flt: RetentionFilter, as_of_dates: tuple[date, ...]) -> pd.DataFrame:
     return _average_clv_at(db_key(), point_in_time(flt), tuple(as_of_dates))
 
@@ -478,22 +497,22 @@ def _targets_vs_actuals(key, flt: RetentionFilter, quarter: str) -> pd.DataFrame
 
 # --- churn risk and the call list (analytics.at_risk) --------------------------------------
 
-def revenue_at_risk(flt: RetentionFilter) -> at_risk.RiskSummary:
-    return _revenue_at_risk(db_key(), point_in_time(flt))
+def margin_at_risk(flt: RetentionFilter) -> at_risk.RiskSummary:
+    return _margin_at_risk(db_key(), point_in_time(flt))
 
 
-@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Summing revenue at risk…")
-def _revenue_at_risk(key, flt: RetentionFilter) -> at_risk.RiskSummary:
-    return at_risk.revenue_at_risk(database(), flt)
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Summing margin at risk…")
+def _margin_at_risk(key, flt: RetentionFilter) -> at_risk.RiskSummary:
+    return at_risk.margin_at_risk(database(), flt)
 
 
-def revenue_at_risk_trend(flt: RetentionFilter) -> pd.DataFrame:
-    return _revenue_at_risk_trend(db_key(), point_in_time(flt))
+def margin_at_risk_trend(flt: RetentionFilter) -> pd.DataFrame:
+    return _margin_at_risk_trend(db_key(), point_in_time(flt))
 
 
-@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Summing revenue at risk by scoring date…")
-def _revenue_at_risk_trend(key, flt: RetentionFilter) -> pd.DataFrame:
-    return at_risk.revenue_at_risk_trend(database(), flt)
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner="Summing margin at risk by scoring date…")
+def _margin_at_risk_trend(key, flt: RetentionFilter) -> pd.DataFrame:
+    return at_risk.margin_at_risk_trend(database(), flt)
 
 
 def driver_filter_available() -> bool:

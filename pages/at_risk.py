@@ -54,8 +54,8 @@ with st.container(border=True):
     tiers = c2.multiselect(
         "Value tier", [name for name, _ in VALUE_TIERS], format_func=fmt.label, key="at_risk_tiers",
         placeholder="All tiers",
-        help="Tiers by predicted CLV among the selection's scored customers: top 10% platinum, next 20% gold, "
-             "next 30% silver, rest bronze. " + g.help_link(g.AT_RISK_LIST))
+        help="Tiers by future value (the margin still to come) among the selection's scored customers: "
+             "top 10% platinum, next 20% gold, next 30% silver, rest bronze. " + g.help_link(g.AT_RISK_LIST))
     drivers_ok = data.driver_filter_available()
     drivers = c3.multiselect(
         "Driver", [grp.name for grp in DRIVER_GROUPS], format_func=driver_label, key="at_risk_drivers",
@@ -86,7 +86,8 @@ if call_list.population == 0:
     ui.empty(ui.NO_MATCH)
     st.stop()
 
-st.caption(f"Ranked by expected loss = 90-day churn probability × predicted CLV. Scores of "
+st.caption(f"Ranked by expected loss = 90-day churn probability × future value (the margin still to "
+           f"come, not the margin already earned). Scores of "
            f"{call_list.scored_on:%d %b %Y} for the {fmt.count(call_list.population)} active customers of the "
            "selection; the sidebar's channel filter does not apply here. " + g.help_link(g.AT_RISK_LIST))
 
@@ -95,10 +96,10 @@ ui.kpi(cols[0], "Customers on the list", fmt.count(call_list.matching),
        help_text=f"Active scored customers meeting the criteria, of {fmt.count(call_list.population)} in the "
        "selection.", anchor=g.AT_RISK_LIST)
 ui.kpi(cols[1], "Their expected loss", fmt.money(call_list.matching_expected_loss),
-       help_text="Σ churn probability × predicted CLV over the customers on the list.", anchor=g.EXPECTED_LOSS)
-ui.kpi(cols[2], "Share of revenue at risk", fmt.percent(call_list.share_of_revenue_at_risk, 0),
-       help_text=f"The list's expected loss ÷ the selection's revenue at risk "
-       f"({fmt.money(call_list.population_expected_loss)}).", anchor=g.REVENUE_AT_RISK)
+       help_text="Σ churn probability × future value over the customers on the list.", anchor=g.EXPECTED_LOSS)
+ui.kpi(cols[2], "Share of margin at risk", fmt.percent(call_list.share_of_margin_at_risk, 0),
+       help_text=f"The list's expected loss ÷ the selection's margin at risk "
+       f"({fmt.money(call_list.population_expected_loss)}).", anchor=g.MARGIN_AT_RISK)
 listed = call_list.customers
 ui.kpi(cols[3], "Never contacted", fmt.count(call_list.never_contacted),
        help_text="Customers on the list with no conversation on record up to the as-of date.",
@@ -119,6 +120,7 @@ table = pd.DataFrame({
     "ID": shown["customer_id"],
     "Churn risk": shown["churn_probability"] * 100,
     "Expected loss": shown["expected_loss"],
+    "Future value": shown["clv_future"],
     "Predicted CLV": shown["clv_predicted"],
     "Tier": shown["value_tier"].map(fmt.label),
     "Top drivers": [" · ".join(d for d in row if isinstance(d, str)) for row in
@@ -140,6 +142,9 @@ event = st.dataframe(
         "Churn risk": st.column_config.ProgressColumn("Churn risk", format="%.0f%%", min_value=0, max_value=100,
                                                       help="Probability of churning within 90 days"),
         "Expected loss": st.column_config.NumberColumn("Expected loss", format=money),
+        "Future value": st.column_config.NumberColumn(
+            "Future value", format=money, help="Expected discounted margin of the next 24 months: the value "
+            "the expected loss weighs."),
         "Predicted CLV": st.column_config.NumberColumn("Predicted CLV", format=money),
         "Top drivers": st.column_config.TextColumn("Top drivers", width="large"),
         "Last contact": st.column_config.DateColumn("Last contact", format="DD MMM YYYY"),
@@ -209,12 +214,14 @@ with st.container(border=True):
     ui.kpi(k[0], "Churn risk, 90 days", fmt.percent(score.get("churn_probability")),
            help_text="Probability of churning within 90 days at the latest scoring.", anchor=g.EXPECTED_LOSS)
     ui.kpi(k[1], "Expected loss", fmt.money(score.get("expected_loss")),
-           help_text="Churn probability × predicted CLV.", anchor=g.EXPECTED_LOSS)
+           help_text=f"Churn probability × future value ({fmt.money(score.get('clv_future'))}, the margin "
+           "still to come).", anchor=g.EXPECTED_LOSS)
     ui.kpi(k[2], "Predicted CLV", fmt.money(score.get("clv_predicted")),
            help_text="Margin to date plus the discounted margin still expected.", anchor=g.PREDICTIVE_CLV)
     k = st.columns(3)
     ui.kpi(k[0], "Historical CLV", fmt.money(profile.clv_historical),
-           help_text="Margin earned to the as-of date.", anchor=g.HISTORICAL_CLV)
+           help_text=" ".join(t for t in ("Margin earned to the as-of date.", profile.clv_note()) if t),
+           anchor=g.HISTORICAL_CLV)
     ui.kpi(k[1], "MRR", fmt.money(f["monthly_revenue"], compact=False),
            help_text="Current monthly recurring revenue.", anchor=g.MRR)
     ui.kpi(k[2], "Customer for", fmt.months(profile.tenure_months, 0),

@@ -20,6 +20,9 @@ clv = data.customer_clv(flt)
 if clv.empty:
     ui.empty(ui.NO_MATCH)
     st.stop()
+truncation = data.history_truncation(flt).sentence()
+if truncation:
+    st.caption(truncation + " " + g.help_link(g.HISTORICAL_CLV))
 
 top_share = st.slider("Top share of customers", min_value=5, max_value=50, value=20, step=5, format="%d%%",
                       key="value_top_share",
@@ -30,7 +33,7 @@ overall_cac = data.clv_cac_ratio(flt, "segment")
 
 cols = st.columns(4)
 ui.kpi(cols[0], "Average historical CLV", fmt.money(pareto.total_clv / pareto.customers),
-       help_text=f"Total margin earned to date ÷ the {fmt.count(pareto.customers)} customers.",
+       help_text=f"Total margin earned to date ÷ the {fmt.count(pareto.customers)} customers. {truncation}",
        anchor=g.HISTORICAL_CLV)
 ui.kpi(cols[1], "Median historical CLV", fmt.money(quantiles.loc[quantiles["quantile"] == 0.5, "clv"].iloc[0]),
        help_text="Half the customers have earned more than this, half less.", anchor=g.HISTORICAL_CLV)
@@ -52,7 +55,8 @@ predicted = {s: q for s, q in predicted.items() if not q.empty}
 if predicted:
     ui.section("Predicted CLV by segment", g.PREDICTIVE_CLV,
                "Active customers of the latest churn scoring: margin earned to date beside predicted CLV "
-               "(to date plus the expected, discounted margin of the next 24 months at their churn risk).")
+               "(to date plus the future value — the expected, discounted margin of the next 24 months at "
+               "their churn risk).")
     scored = next(iter(predicted.values()))
     ui.chart(charts.predicted_clv_boxes(predicted, "segment"), "predicted_clv_by_segment",
              data=tables.quantiles_by_group_wide(predicted, "segment"), help_anchor=g.PREDICTIVE_CLV,

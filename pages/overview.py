@@ -37,7 +37,7 @@ for row in (board.kpis[:4], board.kpis[4:]):
     for column, k in zip(st.columns(4), row):
         ui.kpi_card(column, k)
 st.page_link(Path(__file__).resolve().parent / "at_risk.py", label="Open the at-risk list",
-             icon=":material/crisis_alert:", help="The customers behind revenue at risk, ranked by expected loss")
+             icon=":material/crisis_alert:", help="The customers behind margin at risk, ranked by expected loss")
 
 # --- the quarter's targets ----------------------------------------------------------------
 quarter = board.quarter

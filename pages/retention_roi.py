@@ -23,8 +23,7 @@ if churn.empty:
 
 funnel = data.retention_funnel_overall(flt)
 proactive = data.proactive_funnel(flt)
-pareto = data.clv_pareto(flt)
-average_clv = pareto.total_clv / pareto.customers if pareto.customers else 0.0
+saved_value = data.saved_customer_value(flt)
 mrr = data.mrr_by_month(flt)
 cac = data.clv_cac_ratio(flt, "segment")
 saved = data.saved_customers(flt)
@@ -45,10 +44,10 @@ with st.container(border=True):
         help="How many times more acquiring a customer costs than keeping one (the brief: 5–7×, "
         "up to 20× in some sectors).")
     value_per_saved = cols[3].number_input(
-        f"Value of a saved customer ({symbol})", min_value=0.0, value=float(round(average_clv, -1)), step=50.0, format="%.0f",
+        f"Value of a saved customer ({symbol})", min_value=0.0, value=saved_value.value, step=50.0, format="%.0f",
         key="roi_value_per_saved",
-        help="Defaults to the average historical CLV of the selection; predicted CLV will replace it "
-        "once churn scores exist. " + g.help_link(g.HISTORICAL_CLV))
+        help="The margin a saved customer is still expected to bring (future value, not the margin already "
+        f"earned). Default: {saved_value.note} " + g.help_link(g.RETENTION_ROI))
 
 # --- programme ROI -------------------------------------------------------------------------
 ui.section("Programme ROI", g.RETENTION_ROI,

@@ -172,7 +172,7 @@ def _risk(story: Story) -> list[ChartSpec]:
         return []
     d = risk.by_segment
     return [ChartSpec(
-        "revenue_at_risk", "bar", "Expected loss by segment", tuple(fmt.label(s) for s in d["segment"]),
+        "margin_at_risk", "bar", "Expected loss by segment", tuple(fmt.label(s) for s in d["segment"]),
         (Series("Expected loss", _values(d["expected_loss"]), BAD),
          Series(f"Riskiest {risk.top_share:.0%} of customers", _values(d["top_expected_loss"]), TOP_RISK)),
         "money", value_range=(0.0, None), data_labels=True)]

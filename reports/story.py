@@ -69,7 +69,8 @@ class Section:
 @dataclass(frozen=True)
 class RoiAssumptions:
     """The programme's unit costs (user assumptions, as on the ROI page). A None
-    `value_per_saved` means the average historical CLV of the selection, rounded to 10."""
+    `value_per_saved` means the ROI page's default: the future value a saved customer
+    keeps (analytics.metrics.saved_customer_value), rounded to 10."""
 
     cost_per_action: float = DEFAULT_COST_PER_ACTION
     cost_per_offer: float = DEFAULT_COST_PER_OFFER
@@ -215,9 +216,8 @@ def gather_story(
     lorenz = lorenz_curve(metrics.customer_clv(db, flt)["clv"])  # per-customer rows end here
 
     step(0.7, "Margin at risk and ROI")
-    average_clv = pareto_now.total_clv / pareto_now.customers if pareto_now.customers else 0.0
-    if roi_assumptions.value_per_saved is None:
-        roi_assumptions = replace(roi_assumptions, value_per_saved=float(round(average_clv, -1)))
+    if roi_assumptions.value_per_saved is None:  # the ROI page's default, from the same function
+        roi_assumptions = replace(roi_assumptions, value_per_saved=metrics.saved_customer_value(db, flt).value)
     proactive = metrics.proactive_funnel(db, flt)
     attempted = int(_first(funnel_summary, "attempted")) if not funnel_summary.empty else 0
     accepted = int(_first(funnel_summary, "accepted")) if not funnel_summary.empty else 0
@@ -357,7 +357,7 @@ def _sections(story: Story) -> tuple[Section, ...]:
         ),
         Section(
             "risk", risk_takeaway(risk),
-            "Expected loss (churn probability × future margin) of the active customers by segment"
+            "Expected loss (churn probability × the margin still to come) of the active customers by segment"
             + (f", and the part held by the riskiest {risk.top_share:.0%}. {risk.message}" if risk.available else ""),
             (EXPECTED_LOSS,),
             (f"{fmt.count(risk.customers)} scored active customers",) if risk.available else (),

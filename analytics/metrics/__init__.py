@@ -30,7 +30,13 @@ from analytics.metrics.note_signals import (
     note_signal_summary,
     note_signal_trend,
 )
-from analytics.metrics.predicted_value import latest_scoring_date, predicted_clv_quantiles, predicted_clv_quantiles_by
+from analytics.metrics.predicted_value import (
+    SavedCustomerValue,
+    latest_scoring_date,
+    predicted_clv_quantiles,
+    predicted_clv_quantiles_by,
+    saved_customer_value,
+)
 from analytics.metrics.revenue import mrr_by_month, mrr_movements, revenue_retention
 from analytics.metrics.service import (
     churn_by_service_histories,
@@ -52,19 +58,23 @@ from analytics.metrics.survival import (
 )
 from analytics.metrics.targets import actuals_from, load_targets, quarter_actuals, quarter_window, targets_vs_actuals
 from analytics.metrics.value import (
+    HistoryTruncation,
     ParetoShare,
     average_clv_at,
     clv_cac_ratio,
     clv_pareto,
     clv_quantiles,
     clv_quantiles_by,
+    history_truncation,
     customer_clv,
     value_tiers,
 )
 
 __all__ = [
     "LogrankResult",
+    "HistoryTruncation",
     "ParetoShare",
+    "SavedCustomerValue",
     "active_customers",
     "actuals_from",
     "churn_by_dimension",
@@ -80,6 +90,7 @@ __all__ = [
     "clv_pareto",
     "clv_quantiles",
     "clv_quantiles_by",
+    "history_truncation",
     "cohort_retention",
     "customer_clv",
     "data_quality_report",
@@ -94,6 +105,7 @@ __all__ = [
     "note_signal_summary",
     "note_signal_trend",
     "predicted_clv_quantiles",
+    "saved_customer_value",
     "predicted_clv_quantiles_by",
     "proactive_funnel",
     "proactive_retention_comparison",

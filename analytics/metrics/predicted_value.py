@@ -2,8 +2,9 @@
 
 `python -m analytics.score` writes the optional table ``churn_scores``: one row per
 customer active on each scored as-of date, with ``clv_historical`` (margin earned to date)
-and ``clv_predicted`` = clv_historical + Σ_{t=1..24} MRR·margin·(1−h)^t·1.1^(−t/12),
-h = 1 − (1 − p90)^(1/3) (`analytics.risk.clv`). These functions read it defensively: a
+``clv_future`` = Σ_{t=1..24} MRR·margin·(1−h)^t·1.1^(−t/12),
+h = 1 − (1 − p90)^(1/3), and ``clv_predicted`` = clv_historical + clv_future
+(`analytics.risk.clv`). These functions read it defensively: a
 database without the table, or without a scoring on or before the filter's as-of date,
 gives an empty result, never an error.
 
@@ -11,10 +12,17 @@ The **scoring used** for a filter is the latest ``churn_scores.as_of_date`` on o
 ``flt.as_of``; the population is its scored customers in the selected segments, regions
 and plans (the period's start and the channel filter do not apply: value is a point-in-time
 figure about customers).
+
+**Future value** (``clv_future``) = the expected discounted margin still to come,
+``clv_predicted − clv_historical`` (`future_value`); the **value of a saved customer** for
+programme ROI is its churn-weighted average, the future value of the customers expected to
+leave (`saved_customer_value`).
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
 
@@ -31,6 +39,7 @@ from analytics.metrics._common import (
     execute,
     long_quantiles,
 )
+from analytics.metrics.customer_base import churn_summary
 from analytics.metrics.value import QUANTILE_DIMENSIONS
 
 SCORES_TABLE = "churn_scores"
@@ -105,3 +114,113 @@ def predicted_clv_quantiles_by(
     wide["scored_as_of"] = pd.Timestamp(scored_on)
     return long_quantiles(wide, qs, {"clv_historical": "h", "clv_predicted": "p"}, GROUPED_PREDICTED_COLUMNS,
                            extra={"customers": "n", "scored_as_of": "scored_as_of"})
+
+
+# --- future value and the value of a saved customer ------------------------------------------
+
+def future_value(scores: ibis.Table) -> ibis.FloatingValue | None:
+    """The future value at stake per ``churn_scores`` row — the expected discounted margin
+    still to come: ``clv_future``, else (rows scored before that column existed, NULL in
+    it) ``clv_predicted − clv_historical``. None when the table has neither."""
+    cols = set(scores.columns)
+    parts = []
+    if "clv_future" in cols:
+        parts.append(scores.clv_future.cast("float64"))
+    if {"clv_predicted", "clv_historical"} <= cols:
+        parts.append((scores.clv_predicted - scores.clv_historical).cast("float64"))
+    if not parts:
+        return None
+    return ibis.coalesce(*parts) if len(parts) > 1 else parts[0]
+
+
+@dataclass(frozen=True)
+class SavedCustomerValue:
+    """The default "value of a saved customer" of programme ROI (see
+    `saved_customer_value`): `value` (rounded to 10, what the ROI page and the deck use),
+    the unrounded `average`, how many customers it averages, the scoring used, `basis`
+    ("scores", "churn rate" or "none") and a sentence saying where it comes from."""
+
+    value: float
+    average: float
+    customers: int
+    scored_on: date | None
+    basis: str
+    note: str
+
+
+def saved_customer_value(db: Database, flt: RetentionFilter) -> SavedCustomerValue:
+    """The value a saved customer keeps: the margin they are still expected to bring —
+    future value, never the margin they already earned (the brief: ROI counts what
+    retention keeps). A saved customer is one who would otherwise have left, so the
+    average is over the customers we expect to lose: each customer weighs by their churn
+    probability.
+
+    - With churn scores: over the selection's scored customers active on ``flt.as_of``, at
+      the scoring used (the latest on or before ``flt.as_of``) — the customers of margin
+      at risk:
+
+          value = Σ p_i · F_i ÷ Σ p_i  = margin at risk ÷ expected leavers
+
+      with p the 90-day churn probability and F the `future_value` (a plain average of F
+      when the scores carry no probability or every p is 0).
+    - Without them: the same formula on averages — the average monthly margin M̄ of the
+      selection's customers active on ``flt.as_of`` (the as-of month's MRR, else their
+      stated MRR, × margin rate) over the next 24 months, discounted 10 %/year, at the
+      period's logo churn as a constant monthly rate c:
+      value = Σ_{t=1}^{24} M̄ (1 − c)^t (1 + d)^(−t/12) (`analytics.risk.clv`).
+    - Nothing active or no churn rate: 0, and the note says so.
+
+    `value` is the average rounded to 10 (an editable default, not a measurement)."""
+    from analytics.risk.clv import DEFAULT_ANNUAL_DISCOUNT, DEFAULT_HORIZON_MONTHS, expected_remaining_margin
+    from analytics.roi import monthly_churn_rate
+
+    scored_on = latest_scoring_date(db, flt.as_of)
+    if scored_on is not None:
+        s = db.table(SCORES_TABLE)
+        value = future_value(s)
+        if value is not None:
+            weight = s.churn_probability.cast("float64") if "churn_probability" in s.columns else ibis.literal(1.0)
+            s = s.filter(s.as_of_date == scored_on).mutate(future=value, weight=weight)
+            c = _active(db, flt)
+            s = s.semi_join(c, s.customer_id == c.customer_id)
+            row = execute(db, s.aggregate(n=s.count(), loss=(s.weight * s.future).sum(), leavers=s.weight.sum(),
+                                          average=s.future.mean())).iloc[0]
+            n = int(row["n"])
+            if n:
+                leavers = float(row["leavers"] or 0.0)
+                average = float(row["loss"]) / leavers if leavers > 0 else float(row["average"])
+                return SavedCustomerValue(
+                    _round10(average), average, n, scored_on, "scores",
+                    f"Average future value (expected margin of the next {DEFAULT_HORIZON_MONTHS} months) of the "
+                    f"customers expected to leave: margin at risk ÷ expected leavers among the {n:,} scored active "
+                    f"customers, scores of {scored_on:%d %b %Y}.")
+    c = _active(db, flt)
+    r = db.table("monthly_revenue")
+    r = r.filter(r.month == flt.as_of.replace(day=1)).select("customer_id", mrr_now="mrr")
+    j = c.left_join(r, c.customer_id == r.customer_id)
+    margin = j.mrr_now.fill_null(j.monthly_revenue).fill_null(0.0) * j.margin_rate.fill_null(0.0)
+    row = execute(db, j.aggregate(n=j.count(), margin=margin.mean())).iloc[0]
+    n = int(row["n"])
+    churn = churn_summary(db, flt)
+    rate = float(churn["churn_rate"].iloc[0]) if not churn.empty else math.nan
+    if not n or math.isnan(rate):
+        return SavedCustomerValue(0.0, math.nan, n, None, "none",
+                                  "No active customer or churn rate in the selection, so the future value of a "
+                                  "saved customer is not known: enter one.")
+    monthly = monthly_churn_rate(rate, (flt.end - flt.start).days + 1)
+    p90 = 1.0 - (1.0 - monthly) ** 3  # the 90-day probability with that monthly rate
+    average = float(expected_remaining_margin(float(row["margin"]), p90, DEFAULT_HORIZON_MONTHS,
+                                              DEFAULT_ANNUAL_DISCOUNT))
+    return SavedCustomerValue(
+        _round10(average), average, n, None, "churn rate",
+        f"No churn scores for this date: the average monthly margin of the {n:,} active customers over the next "
+        f"{DEFAULT_HORIZON_MONTHS} months at the period's monthly churn of {monthly:.2%}, discounted.")
+
+
+def _active(db: Database, flt: RetentionFilter) -> ibis.Table:
+    c = customers(db, flt)
+    return c.filter(c.signup_date <= flt.as_of, c.churn_date.isnull() | (c.churn_date > flt.as_of))
+
+
+def _round10(x: float) -> float:
+    return float(round(x, -1))

@@ -257,6 +257,58 @@ def clv_pareto(db: Database, flt: RetentionFilter, top_share: float = 0.2) -> Pa
     )
 
 
+@dataclass(frozen=True)
+class HistoryTruncation:
+    """How many customers of the historical-CLV population signed up before the data's
+    history starts (see `history_truncation`)."""
+
+    customers: int
+    truncated: int
+    history_start: date | None
+    source: str  # where history_start comes from: "schema_info", "first billed month", "earliest signup"
+
+    @property
+    def share(self) -> float:
+        return ratio(self.truncated, self.customers)
+
+    def sentence(self) -> str:
+        """The caveat under a historical-CLV figure; '' when no customer is truncated."""
+        if not self.truncated or self.history_start is None:
+            return ""
+        return (f"{self.share:.0%} of these customers signed up before the history starts "
+                f"({self.history_start:%Y-%m-%d}); their historical CLV counts only the margin since then.")
+
+
+def history_start(db: Database) -> tuple[date | None, str]:
+    """The first day of the recorded history and where it comes from: the file's
+    ``schema_info.history_start``, else the first month of ``monthly_revenue`` (the margin
+    data starts there), else the earliest signup (then nobody is truncated)."""
+    recorded = db.schema_info().get("history_start")
+    if recorded:
+        return date.fromisoformat(recorded), "schema_info"
+    for table, column, source in (("monthly_revenue", "month", "first billed month"),
+                                  ("customers", "signup_date", "earliest signup")):
+        first = execute(db, db.table(table).aggregate(first=db.table(table)[column].min()))["first"].iloc[0]
+        if first is not None and not pd.isna(first):
+            return pd.Timestamp(first).date(), source
+    return None, "none"
+
+
+def history_truncation(db: Database, flt: RetentionFilter) -> HistoryTruncation:
+    """Historical CLV is truncated for a customer who signed up before the history starts:
+    the margin they earned before it is not in the data. Of the historical-CLV population
+    (the selected customers who signed up on or before ``flt.as_of``), how many signed up
+    strictly before `history_start`:
+
+        share = #{signup_date < history_start} ÷ #{signup_date ≤ as_of}"""
+    start, source = history_start(db)
+    c = customers(db, flt)
+    c = c.filter(c.signup_date <= flt.as_of)
+    early = c.signup_date < start if start is not None else ibis.literal(False)
+    row = execute(db, c.aggregate(n=c.count(), early=c.count(where=early))).iloc[0]
+    return HistoryTruncation(int(row["n"]), int(row["early"] or 0), start, source)
+
+
 def value_tiers(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     """Customers and value per value tier (`VALUE_TIERS`: top 10% platinum, next 20%
     gold, next 30% silver, rest bronze, by rank of historical CLV). Columns

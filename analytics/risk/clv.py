@@ -1,4 +1,5 @@
-"""Subscription customer lifetime value (CLV), historical and predictive, and expected loss.
+"""Subscription customer lifetime value (CLV) — historical, future and predictive — and
+expected loss.
 
 Definitions (the product brief's metric definitions, /work/shared/product-brief.md):
 
@@ -7,26 +8,38 @@ Definitions (the product brief's metric definitions, /work/shared/product-brief.
     CLV_hist = m · ( Σ_{months ≤ as-of month} mrr_month + Σ_{purchases ≤ as-of} amount )
 
 with m the customer's `margin_rate` (`monthly_revenue` rows and `purchase` touchpoints
-with a positive amount, both dated on or before the as-of date).
+with a positive amount, both dated on or before the as-of date). For a customer who signed
+up before the history starts it counts only the margin since then (truncated).
 
-**Predictive CLV** — historical CLV plus the discounted expected margin of the next H
-months, from a monthly survival derived from the calibrated 90-day churn probability p:
+**Future value** (`clv_future`) — the margin still to come: the brief's predictive CLV for
+subscriptions, "discounted expected remaining margin from the customer's survival", over the
+next H months, from a monthly survival derived from the calibrated 90-day churn probability p:
 
     h    = 1 − (1 − p)^(1/3)                       monthly hazard, constant over the horizon
     S(t) = (1 − h)^t                               P(still a customer at the start of month t)
     δ    = (1 + d)^(−1/12)                         monthly discount factor, d = annual rate
-    CLV_pred = CLV_hist + Σ_{t=1}^{H} M · S(t) · δ^t
-             = CLV_hist + M · q (1 − q^H) / (1 − q),   q = (1 − h) δ   (= M·H when q = 1)
+    CLV_future = Σ_{t=1}^{H} M · S(t) · δ^t
+               = M · q (1 − q^H) / (1 − q),   q = (1 − h) δ   (= M·H when q = 1)
 
 M = current MRR × m, the monthly recurring margin. Defaults H = 24 months, d = 10 %.
 The month of the as-of date is already billed, so it sits in CLV_hist and the sum starts
 at t = 1. One-off purchases are not projected forward (recurring margin only).
+It is the *expected* remaining margin, weighted by the customer's own survival — not the
+larger "margin if they surely stay" (M · Σ δ^t): a customer at risk is worth what they are
+expected to bring, and the at-risk ranking and the ROI then never count margin twice.
 
-**Expected loss** (at-risk priority) = p × CLV_pred — the brief's "churn probability over
-the horizon × CLV" with CLV the predictive CLV. The part of it that is still to be earned
-is p × (CLV_pred − CLV_hist); both columns are stored so a page can show either.
+**Predictive CLV** (`clv_predicted`) — the whole relationship, earned plus to come:
+
+    CLV_pred = CLV_hist + CLV_future
+
+**Expected loss** (at-risk priority; "margin at risk" when summed) — churn probability over
+the horizon × the future value at stake, never margin already earned:
+
+    expected_loss = p × CLV_future          (= p × (CLV_pred − CLV_hist))
+
+Until issue 14 it was p × CLV_pred, which counted the banked CLV_hist as "at risk" (about
+half of the total on the generated sample). It is margin, not revenue.
 """
-
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -79,17 +92,17 @@ def historical_clv(recurring_revenue: np.ndarray, purchase_revenue: np.ndarray,
         * np.asarray(margin_rate, dtype=float)
 
 
-def predicted_clv(clv_hist: np.ndarray, monthly_margin: np.ndarray, p90: np.ndarray,
-                  horizon_months: int = DEFAULT_HORIZON_MONTHS,
-                  annual_discount: float = DEFAULT_ANNUAL_DISCOUNT) -> np.ndarray:
-    """CLV_hist + expected discounted remaining margin over the horizon."""
-    return np.asarray(clv_hist, dtype=float) + expected_remaining_margin(
-        monthly_margin, p90, horizon_months, annual_discount)
+def predicted_clv(clv_hist: np.ndarray, clv_future: np.ndarray) -> np.ndarray:
+    """CLV_pred = CLV_hist + CLV_future (margin earned to date + expected discounted
+    remaining margin over the horizon, `expected_remaining_margin`)."""
+    return np.asarray(clv_hist, dtype=float) + np.asarray(clv_future, dtype=float)
 
 
-def expected_loss(p90: np.ndarray, clv: np.ndarray) -> np.ndarray:
-    """p × CLV."""
-    return np.asarray(p90, dtype=float) * np.asarray(clv, dtype=float)
+def expected_loss(p90: np.ndarray, clv_future: np.ndarray) -> np.ndarray:
+    """Expected loss = p × CLV_future: the churn probability over the horizon × the margin
+    still to come. Pass the *future* value, never a CLV that includes margin already
+    earned (module docstring)."""
+    return np.asarray(p90, dtype=float) * np.asarray(clv_future, dtype=float)
 
 
 def clv_inputs(db: Database, as_of: date, customer_ids: Sequence[int] | None = None) -> pd.DataFrame:
@@ -132,14 +145,16 @@ def clv_inputs(db: Database, as_of: date, customer_ids: Sequence[int] | None = N
 def customer_value(inputs: pd.DataFrame, p90: np.ndarray,
                    horizon_months: int = DEFAULT_HORIZON_MONTHS,
                    annual_discount: float = DEFAULT_ANNUAL_DISCOUNT) -> pd.DataFrame:
-    """`clv_historical`, `clv_predicted` and `expected_loss` for the rows of `clv_inputs`
-    (same order) given their 90-day churn probabilities."""
+    """`clv_historical`, `clv_future`, `clv_predicted` (= historical + future) and
+    `expected_loss` (= p × clv_future) for the rows of `clv_inputs` (same order) given
+    their 90-day churn probabilities (definitions in the module docstring)."""
     hist = historical_clv(inputs["recurring_revenue"], inputs["purchase_revenue"], inputs["margin_rate"])
     monthly_margin = inputs["mrr"].to_numpy() * inputs["margin_rate"].to_numpy()
-    pred = predicted_clv(hist, monthly_margin, p90, horizon_months, annual_discount)
+    future = expected_remaining_margin(monthly_margin, p90, horizon_months, annual_discount)
     return pd.DataFrame({
         "customer_id": inputs["customer_id"].to_numpy(),
         "clv_historical": hist,
-        "clv_predicted": pred,
-        "expected_loss": expected_loss(p90, pred),
+        "clv_future": future,
+        "clv_predicted": predicted_clv(hist, future),
+        "expected_loss": expected_loss(p90, future),
     })

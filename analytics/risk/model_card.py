@@ -153,8 +153,9 @@ def build_model_card(
             "drivers": f"exact per-group contribution to the log-odds vs the training population "
                        f"(category mix / medians); shown when >= {MIN_CONTRIBUTION} log-odds",
             "clv": {"horizon_months": DEFAULT_HORIZON_MONTHS, "annual_discount": DEFAULT_ANNUAL_DISCOUNT,
-                    "formula": "clv_predicted = clv_historical + sum_{t=1..H} mrr*margin*(1-h)^t*(1+d)^(-t/12), "
-                               "h = 1-(1-p90)^(1/3); expected_loss = p90 * clv_predicted"},
+                    "formula": "clv_future = sum_{t=1..H} mrr*margin*(1-h)^t*(1+d)^(-t/12), h = 1-(1-p90)^(1/3); "
+                               "clv_predicted = clv_historical + clv_future; "
+                               "expected_loss = p90 * clv_future (margin still to come, never margin earned)"},
             "timings_s": {k: round(v, 2) for k, v in result.timings.items()},
             "training_seconds": round(result.seconds, 1),
         },

@@ -1,5 +1,5 @@
 """AppTest: the At-risk customers page — the call list, its criteria, the customer-360 panel
-— and the Overview's revenue-at-risk card, on the scored session sample."""
+— and the Overview's margin-at-risk card, on the scored session sample."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from analytics.at_risk import AtRiskCriteria, at_risk_customers, customer_timeline, revenue_at_risk
+from analytics.at_risk import AtRiskCriteria, at_risk_customers, customer_timeline, margin_at_risk
 from analytics.schema import OPTIONAL_TABLES
 from analytics import formatting as fmt
 from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, no_match_database, run_page
@@ -16,7 +16,7 @@ from tests.builders import build_database
 
 PAGE = "at_risk.py"
 DEFAULT = AtRiskCriteria(min_probability=0.10)  # the page's default threshold
-LIST_KPIS = ["Customers on the list", "Their expected loss", "Share of revenue at risk", "Never contacted"]
+LIST_KPIS = ["Customers on the list", "Their expected loss", "Share of margin at risk", "Never contacted"]
 
 
 def test_list_matches_the_analytics(monkeypatch, scored_db, scored_db_path):
@@ -30,12 +30,16 @@ def test_list_matches_the_analytics(monkeypatch, scored_db, scored_db_path):
     assert list(values) == LIST_KPIS
     assert values["Customers on the list"] == fmt.count(expected.matching)
     assert values["Their expected loss"] == fmt.money(expected.matching_expected_loss)
-    total = revenue_at_risk(scored_db, flt).total_expected_loss
-    assert values["Share of revenue at risk"] == fmt.percent(expected.matching_expected_loss / total, 0)
+    total = margin_at_risk(scored_db, flt).total_expected_loss
+    assert values["Share of margin at risk"] == fmt.percent(expected.matching_expected_loss / total, 0)
     table = at.dataframe[0].value
     assert table["ID"].tolist() == expected.customers["customer_id"].head(500).tolist()
     assert table["Rank"].is_monotonic_increasing
-    assert {"Churn risk", "Expected loss", "Top drivers", "Last contact", "Owner"} <= set(table.columns)
+    assert {"Churn risk", "Expected loss", "Future value", "Top drivers", "Last contact", "Owner"} <= set(table.columns)
+    # expected loss weighs the margin still to come, not the predicted CLV with its banked part
+    assert table["Expected loss"].to_numpy() == pytest.approx(
+        (table["Churn risk"] / 100 * table["Future value"]).to_numpy())
+    assert (table["Expected loss"] < table["Churn risk"] / 100 * table["Predicted CLV"]).any()
     # nothing selected yet: the 360 panel invites a choice
     assert any("Select a customer" in c.value for c in at.caption)
     assert len(at.button) >= 0 and chart_count(at) == 0
@@ -135,7 +139,7 @@ def test_overview_margin_at_risk_card(monkeypatch, scored_db, scored_db_path):
     at = run_page(monkeypatch, scored_db_path)
     no_exception(at)
     flt = default_filter(scored_db_path)
-    risk = revenue_at_risk(scored_db, flt)
+    risk = margin_at_risk(scored_db, flt)
     card = next(m for m in at.metric if m.label == "Margin at risk")
     assert card.value == fmt.money(risk.total_expected_loss)
     # change against the previous month-end scoring (the backfill), same selection

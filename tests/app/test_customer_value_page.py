@@ -6,7 +6,7 @@ import json
 
 
 from analytics.filters import RetentionFilter
-from analytics.metrics import clv_pareto, predicted_clv_quantiles
+from analytics.metrics import clv_pareto, history_truncation, predicted_clv_quantiles
 from analytics import formatting as fmt
 from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, no_match_database, run_page
 
@@ -28,6 +28,12 @@ def test_page_renders(monkeypatch, sample_db, sample_db_path):
     assert chart_count(at) == 4
     assert any("python -m analytics.score" in c.value for c in at.caption)
     assert "Predicted CLV by segment" not in [s.value for s in at.subheader]
+    # the generator plants customers who signed up before the history starts: say so
+    truncation = history_truncation(sample_db, RetentionFilter(flt.end, flt.end))
+    assert 0 < truncation.truncated < truncation.customers
+    caption = next(c.value for c in at.caption if "signed up before the history starts" in c.value)
+    assert caption.startswith(f"{truncation.share:.0%} of these customers signed up before the history starts "
+                              f"({truncation.history_start:%Y-%m-%d}); their historical CLV counts only the margin")
 
 
 def test_predicted_clv_from_the_scores(monkeypatch, scored_db, scored_db_path):

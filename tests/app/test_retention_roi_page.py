@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 from analytics import roi
-from analytics.metrics import churn_summary, mrr_by_month, saved_customers
+from analytics.metrics import churn_summary, clv_pareto, mrr_by_month, saved_customer_value, saved_customers
 from analytics import formatting as fmt
 from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, no_match_database, run_page
 
@@ -24,6 +26,11 @@ def test_page_renders(monkeypatch, sample_db, sample_db_path):
     whatif = roi.churn_reduction_whatif(mrr_by_month(sample_db, flt)["mrr"].iloc[-1], monthly, 0.0025)
     assert values["Extra revenue, 12 months"] == fmt.money(whatif.horizons[0].extra_revenue)
     assert values["Customers lost"] == fmt.count(churn["churned"].iloc[0])
+    # the value of a saved customer defaults to a future value, not the average historical CLV
+    value = saved_customer_value(sample_db, flt)
+    assert at.number_input(key="roi_value_per_saved").value == value.value
+    pareto = clv_pareto(sample_db, flt)
+    assert value.value != round(pareto.total_clv / pareto.customers, -1)
     # ROI waterfall, what-if, replace or keep
     assert chart_count(at) == 3
     assert [s.value for s in at.subheader][:3] == ["Programme ROI", "What if churn fell?", "Replace them or keep them?"]
@@ -51,3 +58,20 @@ def test_filter_matching_nothing(monkeypatch, tmp_path):
     no_exception(at)
     assert "No customers match these filters" in at.info[0].value
     assert chart_count(at) == 0
+
+
+def test_value_of_a_saved_customer_from_the_scores(monkeypatch, scored_db, scored_db_path):
+    at = run_page(monkeypatch, scored_db_path, PAGE)
+    no_exception(at)
+    flt = default_filter(scored_db_path)
+    value = saved_customer_value(scored_db, flt)
+    assert value.basis == "scores"
+    # the future value of the customers expected to leave (margin at risk ÷ expected
+    # leavers among the scored active customers), by SQL on the table
+    average = scored_db.cursor().execute(
+        "select sum(s.churn_probability * s.clv_future) / sum(s.churn_probability) "
+        "from churn_scores s join customers c using (customer_id) "
+        "where s.as_of_date = ? and c.signup_date <= ? and (c.churn_date is null or c.churn_date > ?)",
+        [flt.as_of, flt.as_of, flt.as_of]).fetchone()[0]
+    assert value.average == pytest.approx(average)
+    assert at.number_input(key="roi_value_per_saved").value == round(average, -1)

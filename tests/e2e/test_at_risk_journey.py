@@ -15,7 +15,7 @@ from tests.e2e.conftest import assert_no_error, screenshot, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
-LIST_KPIS = ("Customers on the list", "Their expected loss", "Share of revenue at risk", "Never contacted")
+LIST_KPIS = ("Customers on the list", "Their expected loss", "Share of margin at risk", "Never contacted")
 
 
 def kpi_value(page, label: str) -> str:

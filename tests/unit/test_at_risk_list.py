@@ -1,17 +1,19 @@
-"""The at-risk call list, revenue at risk over time, the customer-360 pieces and the export,
+"""The at-risk call list, margin at risk over time, the customer-360 pieces and the export,
 on a hand-built database whose every expected number is worked out below.
 
-As of 2024-12-31. Four customers, scored on 2024-11-30 (backfill) and 2024-12-31:
+As of 2024-12-31. Four customers, scored on 2024-11-30 (backfill) and 2024-12-31. Every
+row's historical CLV is half its future value (CLV pred = 1.5 × future), so the expected
+loss p × future value differs from the old p × CLV pred:
 
-| id | segment    | owner | signup     | churn      | p 11-30 | p 12-31 | CLV pred 12-31 | loss 12-31 |
-|----|------------|-------|------------|------------|---------|---------|----------------|------------|
-| 1  | consumer   | A     | 2023-01-01 |            | 0.20    | 0.30    | 1,000          | 300        |
-| 2  | consumer   | B     | 2023-06-01 |            | 0.10    | 0.10    | 5,000          | 500        |
-| 3  | enterprise | A     | 2022-01-01 |            | 0.40    | 0.50    | 400            | 200        |
-| 4  | consumer   | A     | 2022-01-01 | 2024-12-15 | 0.80    | 0.90    | 1,000          | 900        |
+| id | segment    | owner | signup     | churn      | p 11-30 | p 12-31 | future 12-31 | loss 12-31 |
+|----|------------|-------|------------|------------|---------|---------|--------------|------------|
+| 1  | consumer   | A     | 2023-01-01 |            | 0.20    | 0.30    | 1,000        | 300        |
+| 2  | consumer   | B     | 2023-06-01 |            | 0.10    | 0.10    | 5,000        | 500        |
+| 3  | enterprise | A     | 2022-01-01 |            | 0.40    | 0.50    | 400          | 200        |
+| 4  | consumer   | A     | 2022-01-01 | 2024-12-15 | 0.80    | 0.90    | 1,000        | 900        |
 
 Customer 4 churned before the as-of date, so the list at 2024-12-31 holds 1, 2, 3 ranked
-by loss: 2 (500), 1 (300), 3 (200). Value tiers rank predicted CLV (0-based rank r of N=3):
+by loss: 2 (500), 1 (300), 3 (200). Value tiers rank future value (0-based rank r of N=3):
 platinum r < 0.3 -> customer 2; gold r < 0.9 -> nobody; silver r < 1.8 -> customer 1;
 bronze -> customer 3.
 
@@ -38,7 +40,8 @@ from analytics.at_risk import (
     driver_filter_available,
     export_frame,
     phone_e164,
-    revenue_at_risk_trend,
+    margin_at_risk,
+    margin_at_risk_trend,
     score_history,
     scoring_date,
     scoring_dates,
@@ -79,11 +82,15 @@ REVENUE = [
 ]
 
 
-def score(cid, day, p, clv, groups=(None, None, None), texts=None, rank=1):
+def score(cid, day, p, future, groups=(None, None, None), texts=None, rank=1, historical=None):
+    """A churn_scores row as analytics.score writes it: clv_future = `future`,
+    clv_historical = `historical` (default future / 2), clv_predicted = their sum,
+    expected_loss = p × future."""
     texts = texts or tuple(g and f"{g} text" for g in groups)
-    row = {"customer_id": cid, "as_of_date": day, "churn_probability": p, "clv_historical": clv / 2,
-           "clv_predicted": clv, "expected_loss": p * clv, "risk_rank": rank, "model_version": "test",
-           "scored_at": pd.Timestamp("2025-01-01 08:00")}
+    historical = future / 2 if historical is None else historical
+    row = {"customer_id": cid, "as_of_date": day, "churn_probability": p, "clv_historical": historical,
+           "clv_future": future, "clv_predicted": historical + future, "expected_loss": p * future,
+           "risk_rank": rank, "model_version": "test", "scored_at": pd.Timestamp("2025-01-01 08:00")}
     for k in range(3):
         row[f"driver_{k + 1}"] = texts[k]
         row[f"driver_group_{k + 1}"] = groups[k]
@@ -121,7 +128,7 @@ def test_list_ranked_by_expected_loss_with_tiers_and_last_contact(db):
     assert r.available and r.scored_on == DEC
     assert (r.population, r.matching) == (3, 3)
     assert r.matching_expected_loss == pytest.approx(1000.0)
-    assert r.population_expected_loss == pytest.approx(1000.0) and r.share_of_revenue_at_risk == pytest.approx(1.0)
+    assert r.population_expected_loss == pytest.approx(1000.0) and r.share_of_margin_at_risk == pytest.approx(1.0)
     c = r.customers.set_index("customer_id")
     assert ids(r) == [2, 1, 3]
     assert c["risk_rank"].to_dict() == {2: 1, 1: 2, 3: 3}
@@ -149,7 +156,7 @@ def test_criteria_narrow_the_list_without_reranking(db, criteria, expected, loss
     assert ids(r) == expected
     assert r.population == 3 and r.matching == len(expected)
     assert r.matching_expected_loss == pytest.approx(loss)
-    assert r.share_of_revenue_at_risk == pytest.approx(loss / 1000.0)  # of the selection's 1,000
+    assert r.share_of_margin_at_risk == pytest.approx(loss / 1000.0)  # of the selection's 1,000
     full_rank = {2: 1, 1: 2, 3: 3}
     assert r.customers["risk_rank"].tolist() == [full_rank[i] for i in expected]
 
@@ -190,14 +197,14 @@ def test_past_as_of_uses_the_scoring_on_or_before_it(db):
 def test_scoring_dates_and_trend(db):
     assert scoring_dates(db) == [NOV, DEC]
     assert scoring_date(db, date(2024, 12, 30)) == NOV and scoring_date(db, date(2024, 11, 29)) is None
-    trend = revenue_at_risk_trend(db, FLT)
+    trend = margin_at_risk_trend(db, FLT)
     # 30 Nov: all four active, 200 + 500 + 160 + 800; 31 Dec: customer 4 gone, 300 + 500 + 200
     assert trend["scored_on"].dt.date.tolist() == [NOV, DEC]
     assert trend["customers"].tolist() == [4, 3]
     assert trend["expected_loss"].tolist() == pytest.approx([1660.0, 1000.0])
-    consumer = revenue_at_risk_trend(db, RetentionFilter(date(2024, 1, 1), AS_OF, segments=("consumer",)))
+    consumer = margin_at_risk_trend(db, RetentionFilter(date(2024, 1, 1), AS_OF, segments=("consumer",)))
     assert consumer["expected_loss"].tolist() == pytest.approx([1500.0, 800.0])
-    assert revenue_at_risk_trend(db, RetentionFilter(date(2024, 1, 1), date(2024, 11, 1))).empty
+    assert margin_at_risk_trend(db, RetentionFilter(date(2024, 1, 1), date(2024, 11, 1))).empty
 
 
 def test_customer_profile(db):
@@ -261,11 +268,12 @@ def test_without_scores_or_driver_groups(tmp_path):
     try:
         r = at_risk_customers(plain, FLT)
         assert not r.available and "python -m analytics.score" in r.message
-        assert not driver_filter_available(plain) and revenue_at_risk_trend(plain, FLT).empty
+        assert not driver_filter_available(plain) and margin_at_risk_trend(plain, FLT).empty
         assert score_history(plain, 1, AS_OF).empty
     finally:
         plain.close()
-    old_columns = {k: v for k, v in OPTIONAL_TABLES["churn_scores"].items() if not k.startswith("driver_group")}
+    old_columns = {k: v for k, v in OPTIONAL_TABLES["churn_scores"].items()
+                   if not k.startswith("driver_group") and k != "clv_future"}
     old_rows = [{k: v for k, v in row.items() if k in old_columns} for row in SCORES]
     old = open_database(build_database(tmp_path / "old.duckdb", customers=CUSTOMERS,
                                        extra_tables={"churn_scores": (old_columns, old_rows)}))
@@ -285,3 +293,86 @@ def test_criteria_validation():
         AtRiskCriteria(not_contacted_days=-1)
     with pytest.raises(ValueError, match="tier"):
         AtRiskCriteria(value_tiers=("diamond",))
+
+
+# --- expected loss = p × future value, not p × predicted CLV (issue 14) ----------------------
+#
+# Two active customers scored on 2024-12-31:
+#   1 (consumer): p 0.5, 9,000 already earned, future value 200   -> loss 0.5 × 200   = 100
+#   2 (consumer): p 0.2, 100 already earned, future value 1,000    -> loss 0.2 × 1,000 = 200
+# The old definition p × CLV pred gave 1: 0.5 × 9,200 = 4,600 and 2: 0.2 × 1,100 = 220,
+# ranking customer 1 first and putting 4,820 "at risk", 4,550 of it margin already banked.
+# The new order is 2, 1 and margin at risk is 300. An earlier scoring (2024-11-30, written
+# before clv_future existed: NULL there, its stored expected_loss the old p × CLV pred)
+# counts p × (CLV pred − historical): 1: 0.5 × (9,100 − 9,000) = 50, 2: 0.2 × (1,050 − 50) = 200.
+
+def _banked_vs_future_rows(with_future_column: bool) -> list[dict]:
+    rows = [score(1, DEC, 0.5, 200.0, historical=9000.0), score(2, DEC, 0.2, 1000.0, historical=100.0)]
+    old = [score(1, NOV, 0.5, 100.0, historical=9000.0), score(2, NOV, 0.2, 1000.0, historical=50.0)]
+    for row in old:
+        row["expected_loss"] = row["churn_probability"] * row["clv_predicted"]  # the old scorer's column
+        row["clv_future"] = None
+    rows += old
+    if not with_future_column:
+        for row in rows:
+            row["expected_loss"] = row["churn_probability"] * row["clv_predicted"]
+            del row["clv_future"]
+    return rows
+
+
+@pytest.mark.parametrize("with_future_column", [True, False], ids=["clv_future", "older-file"])
+def test_banked_margin_is_not_at_risk(tmp_path, with_future_column):
+    columns = OPTIONAL_TABLES["churn_scores"] if with_future_column else {
+        k: v for k, v in OPTIONAL_TABLES["churn_scores"].items() if k != "clv_future"}
+    path = build_database(tmp_path / "banked.duckdb", customers=CUSTOMERS[:2],
+                          schema_info={"as_of_date": "2024-12-31", "history_start": "2022-01-01"},
+                          extra_tables={"churn_scores": (columns, _banked_vs_future_rows(with_future_column))})
+    db = open_database(path)
+    try:
+        r = at_risk_customers(db, FLT)
+        assert ids(r) == [2, 1]  # the old definition ranked 1 first (4,600 vs 220)
+        c = r.customers.set_index("customer_id")
+        assert c["expected_loss"].to_dict() == pytest.approx({1: 100.0, 2: 200.0})
+        assert c["clv_future"].to_dict() == pytest.approx({1: 200.0, 2: 1000.0})
+        assert c["value_tier"].to_dict() == {2: "platinum", 1: "silver"}  # by future value, not CLV pred
+        assert r.population_expected_loss == pytest.approx(300.0)  # old: 4,820
+        risk = margin_at_risk(db, FLT)
+        assert risk.total_expected_loss == pytest.approx(300.0)
+        assert risk.top_expected_loss == pytest.approx(200.0)  # the riskiest 10% of 2 = customer 2
+        trend = margin_at_risk_trend(db, FLT)
+        assert trend["expected_loss"].tolist() == pytest.approx([250.0, 300.0])  # old: 4,595 and 4,820
+        history = score_history(db, 1, AS_OF)
+        assert history["expected_loss"].tolist() == pytest.approx([50.0, 100.0])
+    finally:
+        db.close()
+
+
+def test_scores_without_a_future_value_say_what_is_missing(tmp_path):
+    # a file from another tool: a probability and one CLV column. Whether that CLV includes
+    # the margin already earned is unknown, so no loss is guessed (the old reader used p × clv).
+    path = build_database(tmp_path / "other.duckdb", customers=CUSTOMERS[:2],
+                          extra_tables={"churn_scores": ({"customer_id": "BIGINT", "as_of_date": "DATE",
+                                                          "churn_probability": "DOUBLE", "clv": "DOUBLE"},
+                                                         [{"customer_id": 1, "as_of_date": DEC,
+                                                           "churn_probability": 0.5, "clv": 9200.0}])})
+    db = open_database(path)
+    try:
+        risk = margin_at_risk(db, FLT)
+        assert not risk.available and "future value" in risk.message and "clv_future" in risk.message
+        assert margin_at_risk_trend(db, FLT).empty
+    finally:
+        db.close()
+
+
+def test_customer_360_says_when_historical_clv_is_truncated(tmp_path):
+    # history starts 2023-03-01: customer 1 signed up 2023-01-01, before it (January and
+    # February margin unseen), customer 2 on 2023-06-01, after it
+    path = build_database(tmp_path / "late-history.duckdb", customers=CUSTOMERS[:2],
+                          schema_info={"as_of_date": "2024-12-31", "history_start": "2023-03-01"})
+    db = open_database(path)
+    try:
+        assert customer_profile(db, 1, AS_OF).clv_note() == (
+            "Signed up before the history starts (2023-03-01): this counts only the margin since then.")
+        assert customer_profile(db, 2, AS_OF).clv_note() == ""
+    finally:
+        db.close()

@@ -81,3 +81,87 @@ def test_replace_or_keep_without_observed_cac_uses_the_multiple():
     assert math.isnan(result.replace_at_observed_cac)
     assert result.replace_at_multiple == 10 * 6 * 50
     assert result.saving == 3_000 - 500
+
+
+# --- the value of a saved customer: future value, not margin already earned (issue 14) ------
+#
+# Consumers 1-3 and enterprise customer 4, all signed up in 2023, margin rate 0.5. Each
+# consumer was billed 2,000 a month through 2024, so their historical CLV is 12 × 2,000 ×
+# 0.5 = 12,000 — the old default (average historical CLV) was 12,000. Scores of 2024-12-31:
+#
+# | customer | p90 | clv_historical | clv_predicted | clv_future          |
+# |----------|-----|----------------|---------------|---------------------|
+# | 1        | 0.6 | 12,000         | 12,200        | 200                 |
+# | 2        | 0.3 | 12,000         | 12,300        | 300                 |
+# | 3        | 0.1 | 12,000         | 12,500        | NULL (older row): 500 = predicted − historical |
+# | 4 (ent.) | 0.1 | 1,000          | 5,000         | 4,000               |
+#
+# A saved customer is one we expected to lose, so each weighs by p: the consumers' value of
+# a saved customer = (0.6·200 + 0.3·300 + 0.1·500) / (0.6 + 0.3 + 0.1) = 260 / 1.0 = 260
+# (margin at risk ÷ expected leavers; the unweighted mean would be 333.33). All four:
+# (260 + 0.1·4,000) / 1.1 = 600.
+
+def _value_db(tmp_path, scores: bool):
+    from datetime import date
+
+    from analytics.db import open_database
+    from analytics.schema import OPTIONAL_TABLES
+    from tests.builders import build_database
+
+    customers = [{"customer_id": i, "signup_date": date(2023, 1, 1), "margin_rate": 0.5,
+                  "segment": "enterprise" if i == 4 else "consumer"} for i in (1, 2, 3, 4)]
+    revenue = [{"customer_id": i, "month": date(2024, m, 1), "mrr": 2000.0} for i in (1, 2, 3) for m in range(1, 13)]
+    rows = []
+    for cid, p, hist, pred, future in ((1, 0.6, 12000.0, 12200.0, 200.0), (2, 0.3, 12000.0, 12300.0, 300.0),
+                                       (3, 0.1, 12000.0, 12500.0, None), (4, 0.1, 1000.0, 5000.0, 4000.0)):
+        rows.append({"customer_id": cid, "as_of_date": date(2024, 12, 31), "churn_probability": p,
+                     "clv_historical": hist, "clv_predicted": pred, "clv_future": future})
+    extra = {"churn_scores": (OPTIONAL_TABLES["churn_scores"], rows)} if scores else None
+    return open_database(build_database(tmp_path / f"value-{scores}.duckdb", customers=customers,
+                                        monthly_revenue=revenue, extra_tables=extra))
+
+
+def test_value_of_a_saved_customer_is_the_average_future_value(tmp_path):
+    from datetime import date
+
+    from analytics.filters import RetentionFilter
+    from analytics.metrics import clv_pareto, saved_customer_value
+
+    db = _value_db(tmp_path, scores=True)
+    try:
+        flt = RetentionFilter(date(2024, 1, 1), date(2024, 12, 31), segments=("consumer",))
+        v = saved_customer_value(db, flt)
+        assert v.basis == "scores" and v.customers == 3 and v.scored_on == date(2024, 12, 31)
+        assert v.average == pytest.approx(260.0) and v.value == 260.0
+        pareto = clv_pareto(db, flt)
+        assert pareto.total_clv / pareto.customers == pytest.approx(12_000)  # the old default
+        # ROI with 10 saved, 100 actions at 10, 10 offers at 100 (cost 2,000): 10 × 260 = 2,600
+        # kept -> ROI 30 %; the old default gave 10 × 12,000 = 120,000 kept -> ROI 5,900 %
+        assert roi.programme_roi(10, v.value, 100, 10, 10, 100).roi == pytest.approx(0.30)
+        assert saved_customer_value(db, RetentionFilter(date(2024, 1, 1), date(2024, 12, 31))).average == \
+            pytest.approx(600.0)
+    finally:
+        db.close()
+
+
+def test_value_of_a_saved_customer_without_scores(tmp_path):
+    # No churn scores: the same formula on averages. December 2024 (31 days): the three
+    # consumers are active at its start and none leaves -> churn 0. Their monthly margin is
+    # 2,000 × 0.5 = 1,000 each, so the value is 1,000 × Σ_{t=1..24} 1.1^(-t/12)
+    # = 1,000 × q(1 − q^24)/(1 − q), q = 1.1^(-1/12) = 0.992089, q^24 = 1/1.21
+    # = 1,000 × 21.7646 = 21,764.6 -> 21,760.
+    from datetime import date
+
+    from analytics.filters import RetentionFilter
+    from analytics.metrics import saved_customer_value
+
+    db = _value_db(tmp_path, scores=False)
+    try:
+        v = saved_customer_value(db, RetentionFilter(date(2024, 12, 1), date(2024, 12, 31), segments=("consumer",)))
+        assert v.basis == "churn rate" and v.customers == 3 and v.scored_on is None
+        assert v.average == pytest.approx(21_764.57, abs=0.01) and v.value == 21_760.0
+        nobody = saved_customer_value(db, RetentionFilter(date(2024, 12, 1), date(2024, 12, 31),
+                                                          segments=("small_business",)))
+        assert nobody.basis == "none" and nobody.value == 0.0 and "not known" in nobody.note
+    finally:
+        db.close()

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from analytics import plans, rollups
-from analytics.at_risk import revenue_at_risk, revenue_at_risk_trend
+from analytics.at_risk import margin_at_risk, margin_at_risk_trend
 from analytics.filters import RetentionFilter
 from analytics.metrics import churn_profile, customer_base, funnel, note_signals, revenue, service, value
 
@@ -37,8 +37,8 @@ def _metrics(as_of: date) -> dict:
         "retention_funnel_summary by agent": lambda db, f: funnel.retention_funnel_summary(db, f, "agent"),
         "saved_customers": funnel.saved_customers,
         "saved_customers_by_period": lambda db, f: funnel.saved_customers_by_period(db, f, quarters),
-        "revenue_at_risk": revenue_at_risk,
-        "revenue_at_risk_trend": revenue_at_risk_trend,
+        "margin_at_risk": margin_at_risk,
+        "margin_at_risk_trend": margin_at_risk_trend,
         "first_contact_resolution": service.first_contact_resolution,
         "repeat_contact_rate": service.repeat_contact_rate,
         "service_levels": service.service_levels,

@@ -183,3 +183,32 @@ def test_empty_selection(db):
         clv_pareto(db, Q1, top_share=0)
     with pytest.raises(ValueError, match="split by"):
         clv_cac_ratio(db, Q1, "email")
+
+
+# --- historical CLV truncated by the history start (issue 14) --------------------------------
+#
+# History starts 2024-01-01 (schema_info). As of 2024-03-31: customers 1-3 signed up on
+# 2023-12-01, before it (their December margin is not in the data), 4 and 6 on 2024-01-01
+# (the start itself: complete), 5 after the as-of date (not in the population).
+# Share truncated = 3 / 5 = 60 %; consumers only (1, 2, 4, 6): 2 / 4 = 50 %.
+# Without schema_info.history_start the first billed month is the start.
+
+def test_history_truncation_share(make_db):
+    from analytics.metrics import history_truncation
+
+    db = make_db(customers=CUSTOMERS, schema_info={"history_start": "2024-01-01"})
+    t = history_truncation(db, Q1)
+    assert (t.customers, t.truncated, t.history_start, t.source) == (5, 3, d("2024-01-01"), "schema_info")
+    assert t.share == pytest.approx(0.6)
+    assert t.sentence() == ("60% of these customers signed up before the history starts (2024-01-01); their "
+                            "historical CLV counts only the margin since then.")
+    consumers = history_truncation(db, RetentionFilter(Q1.start, Q1.end, segments=("consumer",)))
+    assert (consumers.customers, consumers.truncated) == (4, 2)
+
+    # no recorded start: the first billed month (2024-02-01) -> 1-4 and 6 all signed up before it
+    unrecorded = make_db(customers=CUSTOMERS, monthly_revenue=[dict(customer_id=1, month=d("2024-02-01"), mrr=10.0)])
+    t = history_truncation(unrecorded, Q1)
+    assert (t.truncated, t.history_start, t.source) == (5, d("2024-02-01"), "first billed month")
+    # no billing rows either: the earliest signup, so nobody is truncated and nothing is said
+    bare = history_truncation(make_db(customers=CUSTOMERS), Q1)
+    assert bare.source == "earliest signup" and bare.truncated == 0 and bare.sentence() == ""

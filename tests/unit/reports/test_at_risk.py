@@ -1,4 +1,4 @@
-"""Revenue at risk from the optional churn_scores table: expected loss of the selected
+"""Margin at risk from the optional churn_scores table: expected loss of the selected
 customers active at the as-of date, by segment and for the riskiest 10%, from the latest
 scoring on or before the as-of date — checked against a pandas computation on a copy of
 the sample with synthetic scores; and the deck's risk slide shows exactly those numbers."""
@@ -20,7 +20,7 @@ from pptx.enum.chart import XL_CHART_TYPE
 from analytics import metrics
 from analytics.db import open_database
 from analytics import formatting as fmt
-from analytics.at_risk import revenue_at_risk
+from analytics.at_risk import margin_at_risk
 from reports.deck import build_deck
 from reports.story import gather_story
 from tests.unit.reports.conftest import leaks, zip_text
@@ -28,9 +28,10 @@ from tests.unit.reports.conftest import leaks, zip_text
 
 def scored_copy(sample_db_path, directory, as_of, columns: str):
     """A copy of the sample with a churn_scores table: "full" = as written by
-    analytics.score (as_of_date, churn_probability, clv_predicted, expected_loss; an older
-    scoring and a future one too); "value" = probability and clv; "probability" = only
-    the probability."""
+    analytics.score (as_of_date, churn_probability, clv_historical, clv_future,
+    clv_predicted, expected_loss = p × clv_future; an older scoring and a future one too);
+    "older" = as an older scorer wrote it (no clv_future; expected_loss = p × clv_predicted);
+    "value" = probability and clv; "probability" = only the probability."""
     path = directory / f"scored-{columns}.duckdb"
     shutil.copy(sample_db_path, path)
     con = duckdb.connect(str(path))
@@ -39,12 +40,18 @@ def scored_copy(sample_db_path, directory, as_of, columns: str):
         rng = np.random.default_rng(5)
         p = rng.uniform(0, 0.6, len(ids))
         value = rng.gamma(2.0, 800.0, len(ids))
+        earned = rng.gamma(2.0, 1500.0, len(ids))
         frames = []
         if columns == "full":
             for day, scale in ((as_of, 1.0), (as_of - timedelta(days=30), 0.5), (as_of + timedelta(days=10), 3.0)):
                 frames.append(pd.DataFrame({"customer_id": ids, "as_of_date": day, "churn_probability": p * scale,
-                                            "clv_predicted": value, "expected_loss": p * scale * value,
+                                            "clv_historical": earned, "clv_future": value,
+                                            "clv_predicted": earned + value, "expected_loss": p * scale * value,
                                             "driver_1": "Unresolved complaints in the last 30 days"}))
+        elif columns == "older":
+            frames.append(pd.DataFrame({"customer_id": ids, "as_of_date": as_of, "churn_probability": p,
+                                        "clv_historical": earned, "clv_predicted": earned + value,
+                                        "expected_loss": p * (earned + value)}))
         elif columns == "value":
             frames.append(pd.DataFrame({"customer_id": ids, "churn_probability": p, "clv": value}))
         else:
@@ -78,7 +85,7 @@ def scored_db(sample_db_path, tmp_path_factory, as_of):
 
 
 def test_latest_scoring_on_or_before_the_as_of_date(scored_db, report_filter):
-    risk = revenue_at_risk(scored_db, report_filter)
+    risk = margin_at_risk(scored_db, report_filter)
     assert risk.available and risk.scored_on == report_filter.as_of
     rows = scored_db.cursor().execute(
         "select customer_id, expected_loss from churn_scores where as_of_date = ?", [report_filter.as_of]).fetchall()
@@ -94,47 +101,52 @@ def test_latest_scoring_on_or_before_the_as_of_date(scored_db, report_filter):
     assert got["share_of_loss"].sum() == pytest.approx(1.0)
 
 
-def test_probability_times_value_without_expected_loss(sample_db_path, tmp_path, report_filter, as_of):
-    db = scored_copy(sample_db_path, tmp_path, as_of, "value")
+def test_older_scores_count_only_the_future_value(sample_db_path, tmp_path, report_filter, as_of):
+    # an older scorer stored expected_loss = p × clv_predicted; the loss read is
+    # p × (clv_predicted − clv_historical), never the stored column
+    db = scored_copy(sample_db_path, tmp_path, as_of, "older")
     try:
-        rows = db.cursor().execute("select customer_id, churn_probability * clv from churn_scores").fetchall()
+        rows = db.cursor().execute(
+            "select customer_id, churn_probability * (clv_predicted - clv_historical) from churn_scores").fetchall()
         want = expected(db, report_filter, pd.DataFrame(rows, columns=["customer_id", "loss"]))
-        risk = revenue_at_risk(db, report_filter)
-        assert risk.scored_on is None
+        stored = db.cursor().execute("select customer_id, expected_loss from churn_scores").fetchall()
+        old = expected(db, report_filter, pd.DataFrame(stored, columns=["customer_id", "loss"]))
+        risk = margin_at_risk(db, report_filter)
         assert risk.total_expected_loss == pytest.approx(want["expected_loss"].sum())
+        assert risk.total_expected_loss < 0.5 * old["expected_loss"].sum()  # the old reading counted earned margin
     finally:
         db.close()
 
 
-def test_probability_times_historical_clv(sample_db_path, tmp_path, report_filter, as_of):
-    db = scored_copy(sample_db_path, tmp_path, as_of, "probability")
+@pytest.mark.parametrize("columns", ["value", "probability"])
+def test_no_future_value_no_guess(sample_db_path, tmp_path, report_filter, as_of, columns):
+    # a probability with one CLV column, or alone: the old reader used p × clv, else
+    # p × historical CLV — margin already earned. Now the summary says what is missing.
+    db = scored_copy(sample_db_path, tmp_path, as_of, columns)
     try:
-        p = pd.DataFrame(db.cursor().execute("select customer_id, churn_probability from churn_scores").fetchall(),
-                         columns=["customer_id", "p"])
-        clv = metrics.customer_clv(db, report_filter)[["customer_id", "clv"]]
-        loss = p.merge(clv, on="customer_id").assign(loss=lambda d: d["p"] * d["clv"])[["customer_id", "loss"]]
-        want = expected(db, report_filter, loss)
-        assert revenue_at_risk(db, report_filter).total_expected_loss == pytest.approx(want["expected_loss"].sum())
+        risk = margin_at_risk(db, report_filter)
+        assert not risk.available and "clv_future" in risk.message
+        assert math.isnan(risk.total_expected_loss)
     finally:
         db.close()
 
 
 def test_no_scores_no_numbers(sample_db, report_filter):
     """The sample has no scores (an empty churn_scores table, or none at all)."""
-    risk = revenue_at_risk(sample_db, report_filter)
+    risk = margin_at_risk(sample_db, report_filter)
     assert not risk.available and risk.message.startswith("Churn scores are not computed yet")
     assert risk.by_segment.empty and math.isnan(risk.total_expected_loss)
 
 
 def test_only_later_scorings(scored_db, report_filter):
     earlier = report_filter.with_period(report_filter.start - timedelta(days=60), report_filter.end - timedelta(days=45))
-    risk = revenue_at_risk(scored_db, earlier)
+    risk = margin_at_risk(scored_db, earlier)
     assert not risk.available and "not computed yet for" in risk.message
 
 
-def test_deck_shows_revenue_at_risk(scored_db, report_filter, personal_data):
+def test_deck_shows_margin_at_risk(scored_db, report_filter, personal_data):
     story = gather_story(scored_db, report_filter)
-    risk = revenue_at_risk(scored_db, report_filter)
+    risk = margin_at_risk(scored_db, report_filter)
     section = story.section("risk")
     assert section.title.startswith(f"{fmt.money(risk.total_expected_loss)} of future margin at risk")
     assert story.kpi("margin_at_risk").value == pytest.approx(risk.total_expected_loss)

@@ -86,10 +86,13 @@ def test_roi_as_on_the_roi_page(story, sample_db, report_filter):
     summary = metrics.retention_funnel_summary(sample_db, report_filter).iloc[0]
     proactive = metrics.proactive_funnel(sample_db, report_filter)
     contacted = int(proactive.loc[proactive["step"] == "contacted", "count"].iloc[0]) if not proactive.empty else 0
-    pareto = metrics.clv_pareto(sample_db, report_filter)
+    # the page's default value of a saved customer: a future value (unscored sample: the
+    # average monthly margin at the period's churn), no longer the average historical CLV
+    value = metrics.saved_customer_value(sample_db, report_filter)
+    assert value.basis == "churn rate" and story.roi_assumptions.value_per_saved == value.value
     expected = roi.programme_roi(
         saved_customers=metrics.saved_customers(sample_db, report_filter),
-        value_per_saved=float(round(pareto.total_clv / pareto.customers, -1)),
+        value_per_saved=value.value,
         actions=int(summary.attempted) + contacted, cost_per_action=20.0,
         offers=int(summary.accepted), cost_per_offer=100.0,
     )

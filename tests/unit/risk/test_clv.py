@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analytics.risk.clv import (
@@ -44,13 +45,41 @@ def test_no_churn_no_discount_is_margin_times_horizon():
     assert expected_remaining_margin(10.0, 0.3, horizon_months=0) == 0.0
 
 
-def test_predicted_clv_and_expected_loss_worked_example():
+def test_expected_loss_weighs_the_future_value_not_the_margin_already_earned():
+    # Margin rate 0.5 on 1,000 recurring + 200 purchases to date: CLV_hist = 600 (banked).
+    # M = 100 a month, p90 = 0.271 (h = 0.1), H = 2 months, d = 10 %/year:
+    #   CLV_future = 100·0.9·1.1^(-1/12) + 100·0.81·1.1^(-2/12)
+    #              = 100·0.9·0.992089 + 100·0.81·0.984240 = 89.288 + 79.723 = 169.011
+    #   CLV_pred   = 600 + 169.011 = 769.011
+    #   expected loss = 0.271 × 169.011 = 45.80
+    # The old definition, p × CLV_pred = 0.271 × 769.011 = 208.40, counted the banked 600.
     hist = historical_clv(np.array([1000.0]), np.array([200.0]), np.array([0.5]))
     assert hist[0] == 600.0
-    pred = predicted_clv(hist, np.array([100.0]), np.array([0.271]), horizon_months=2, annual_discount=0.10)
-    remaining = 100 * 0.9 * 1.1 ** (-1 / 12) + 100 * 0.81 * 1.1 ** (-2 / 12)
-    assert pred[0] == pytest.approx(600.0 + remaining)
-    assert expected_loss(np.array([0.271]), pred)[0] == 0.271 * pred[0]
+    future = expected_remaining_margin(np.array([100.0]), np.array([0.271]), horizon_months=2, annual_discount=0.10)
+    assert future[0] == pytest.approx(169.011, abs=1e-3)
+    pred = predicted_clv(hist, future)
+    assert pred[0] == pytest.approx(769.011, abs=1e-3)
+    loss = expected_loss(np.array([0.271]), future)[0]
+    assert loss == pytest.approx(45.80, abs=0.01)
+    assert loss != pytest.approx(0.271 * pred[0])  # the old p × CLV_pred, 208.40
+
+
+def test_customer_value_stores_the_future_value_and_ranks_by_it():
+    # Two customers with the same p90 = 0.271, H = 2, d = 10 % (factor 0.9·0.992089 + 0.81·0.984240
+    # = 1.690115 per unit of monthly margin):
+    #   A: margin 0.5 on 20,000 earned (hist 10,000), M = 0.5·20 = 10   -> future 16.90
+    #   B: margin 0.5 on 200 earned (hist 100),       M = 0.5·200 = 100 -> future 169.01
+    # New losses: A 0.271·16.90 = 4.58, B 0.271·169.01 = 45.80 -> B first.
+    # Old losses (p × CLV_pred): A 0.271·10,016.90 = 2,714.58, B 0.271·269.01 = 72.90 -> A first.
+    inputs = pd.DataFrame({"customer_id": [1, 2], "margin_rate": [0.5, 0.5], "mrr": [20.0, 200.0],
+                           "recurring_revenue": [20_000.0, 200.0], "purchase_revenue": [0.0, 0.0]})
+    value = customer_value(inputs, np.array([0.271, 0.271]), horizon_months=2).set_index("customer_id")
+    assert value["clv_historical"].tolist() == [10_000.0, 100.0]
+    assert value["clv_future"].tolist() == pytest.approx([16.901, 169.011], abs=1e-3)
+    assert (value["clv_predicted"] - value["clv_historical"]).tolist() == pytest.approx(value["clv_future"].tolist())
+    assert value["expected_loss"].tolist() == pytest.approx([4.580, 45.802], abs=1e-3)
+    assert value["expected_loss"].idxmax() == 2
+    assert (0.271 * value["clv_predicted"]).idxmax() == 1  # what the old definition ranked first
 
 
 @pytest.mark.parametrize("bad", [-0.01, 1.01, float("nan")])
@@ -98,6 +127,7 @@ def test_clv_inputs_from_the_database(tiny_db):
     value = customer_value(inputs.reset_index(), np.array([0.271, 0.0]), horizon_months=2).set_index("customer_id")
     assert value.loc[1, "clv_historical"] == pytest.approx(0.4 * (440 + 75))
     remaining = 120 * 0.4 * (0.9 * 1.1 ** (-1 / 12) + 0.81 * 1.1 ** (-2 / 12))
+    assert value.loc[1, "clv_future"] == pytest.approx(remaining)
     assert value.loc[1, "clv_predicted"] == pytest.approx(0.4 * 515 + remaining)
-    assert value.loc[1, "expected_loss"] == 0.271 * value.loc[1, "clv_predicted"]
+    assert value.loc[1, "expected_loss"] == pytest.approx(0.271 * remaining)  # not × the 206 already earned
     assert value.loc[2, "expected_loss"] == 0.0

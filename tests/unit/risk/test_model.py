@@ -116,10 +116,15 @@ def test_every_active_customer_is_scored_once(risk_run, scored_features):
     assert s["churn_probability"].between(0, 1, inclusive="neither").all()
 
 
-def test_expected_loss_is_probability_times_predicted_clv_exactly(risk_run):
+def test_expected_loss_is_probability_times_future_value_exactly(risk_run):
     s = risk_run.scores
-    assert (s["expected_loss"].to_numpy() == s["churn_probability"].to_numpy() * s["clv_predicted"].to_numpy()).all()
-    assert (s["clv_predicted"] >= s["clv_historical"]).all()
+    # the margin still to come, never the margin already earned (issue 14; until then
+    # expected_loss was p × clv_predicted, which this scored sample would fail)
+    assert (s["expected_loss"].to_numpy() == s["churn_probability"].to_numpy() * s["clv_future"].to_numpy()).all()
+    assert s["clv_future"].to_numpy() == pytest.approx((s["clv_predicted"] - s["clv_historical"]).to_numpy())
+    assert (s["clv_future"] >= 0).all()
+    earned = s["clv_historical"] > 0
+    assert (s.loc[earned, "expected_loss"] < s.loc[earned, "churn_probability"] * s.loc[earned, "clv_predicted"]).all()
 
 
 def test_risk_rank_orders_by_expected_loss(risk_run):
