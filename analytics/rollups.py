@@ -67,7 +67,9 @@ from analytics.db import Database, DatabaseError, DatabaseLocked, open_database,
 from analytics.schema import OPTIONAL_TABLES, create_table_sql
 
 # Bump when a rollup's layout or meaning changes: rollups of another version are stale.
-ROLLUP_VERSION = "3"  # 2: rollup_mrr_movements keeps each month's starting book; 3: rollup_clv_accrual
+# 2: rollup_mrr_movements keeps each month's starting book; 3: rollup_clv_accrual;
+# 4: the book is the customers active at the month's start, churned ones end at 0
+ROLLUP_VERSION = "4"
 
 INFO_TABLE = "rollup_info"
 CUSTOMER_VALUE = "rollup_customer_value"

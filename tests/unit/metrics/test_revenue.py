@@ -96,16 +96,24 @@ def test_mrr_movements(db):
 def test_revenue_retention_by_month(db_either_path):
     df = revenue_retention(db_either_path, Q1, "month")
     assert list(df.columns) == list(RETENTION_COLUMNS)
-    # Jan: book = Dec payers c1 100, c2 50, c4 200 = 350 -> Jan 120 + 50 + 200 = 370.
-    # Feb: book = Jan payers 120 + 50 + 30 + 200 = 400 -> 80 + 50 + 0 + 200 = 330;
-    #      contraction 40 (c1), churned 30 (c3): gross revenue churn 70/400.
-    # Mar: book = Feb payers c1 80, c2 50, c4 200 = 330 (c3 paid 0) -> 80 + 0 + 250 = 330;
-    #      churned 50 (c2), expansion 50 (c4); GRR = (80 + 0 + 200) / 330.
-    assert df["start_mrr"].tolist() == [350, 400, 330]
-    assert df["start_customers"].tolist() == [3, 4, 3]
-    assert df["nrr"].tolist() == pytest.approx([370 / 350, 330 / 400, 1.0])
-    assert df["gross_revenue_churn"].tolist() == pytest.approx([0.0, 70 / 400, 50 / 330])
-    assert df["grr"].tolist() == pytest.approx([1.0, 330 / 400, 280 / 330])
+    # The book of month m = customers active at its 1st who paid in m-1; churned by its
+    # end -> end MRR 0.
+    # Jan: active at Jan 1 and paying in Dec: c1 100, c2 50, c4 200 = 350 (c3 signs up
+    #      Jan 10) -> Jan 120 + 50 + 200 = 370.
+    # Feb: c1 120, c2 50, c3 30, c4 200 = 400 -> c1 80, c2 0 (churned Feb 10, although
+    #      billed 50 in Feb), c3 0, c4 200 = 280; contraction 40 (c1), churned 50 + 30:
+    #      gross revenue churn 120/400.
+    # Mar: c2 left in Feb, c3 paid 0 in Feb: book c1 80, c4 200 = 280 -> 80 + 250 = 330;
+    #      expansion 50 (c4), nothing lost.
+    # The old definition (book = paying in m-1, end = MRR in m) gave Feb 330/400 (c2's
+    # churn-month bill looked retained) and Mar start 330 with c2 in the book and churned
+    # a month late: start_mrr [350, 400, 330], churn [0, 70/400, 50/330].
+    assert df["start_mrr"].tolist() == [350, 400, 280]
+    assert df["start_customers"].tolist() == [3, 4, 2]
+    assert df["nrr"].tolist() == pytest.approx([370 / 350, 280 / 400, 330 / 280])
+    assert df["gross_revenue_churn"].tolist() == pytest.approx([0.0, 120 / 400, 0.0])
+    assert df["grr"].tolist() == pytest.approx([1.0, 280 / 400, 1.0])
+    assert df["churned_mrr"].tolist() == [0, 80, 0]
     assert df["expansion_mrr"].tolist() == [20, 0, 50]
 
 
@@ -136,12 +144,24 @@ def test_segment_filter(db):
     assert (row.nrr, row.grr) == (pytest.approx(1.25), pytest.approx(1.0))
 
 
-def test_partial_range_uses_whole_months(db):
+def test_partial_range_reads_the_months_holding_its_days(db_either_path):
     flt = RetentionFilter(d("2024-01-15"), d("2024-02-10"))
-    assert mrr_by_month(db, flt)["month"].dt.strftime("%Y-%m").tolist() == ["2024-01", "2024-02"]
-    row = revenue_retention(db, flt, "range").iloc[0]
-    # Months Jan..Feb: book = Dec (350) -> Feb 80 + 50 + 200 = 330.
-    assert (row.start_mrr, row.retained_end_mrr) == (350, 330)
+    assert mrr_by_month(db_either_path, flt)["month"].dt.strftime("%Y-%m").tolist() == ["2024-01", "2024-02"]
+    row = revenue_retention(db_either_path, flt, "range").iloc[0]
+    # Book = active at Jan 15 (c3 signed up Jan 10, so all four) at the MRR of the month
+    # holding Jan 14, January: 120 + 50 + 30 + 200 = 400. End = February's MRR, 0 for c2
+    # who churned on Feb 10 (the last day): 80 + 0 + 0 + 200 = 280.
+    # Old (whole months Jan..Feb): book = Dec payers 350 -> Feb 80 + 50 + 200 = 330.
+    assert (row.start_customers, row.start_mrr, row.retained_end_mrr, row.churned_mrr) == (4, 400, 280, 80)
+    by_month = revenue_retention(db_either_path, flt, "month")
+    # The months are clipped to the filter as logo churn's are: Jan 15-31 starts and ends
+    # in January (MRR cannot move inside a month: nothing lost, NRR 1); Feb 1-10 is the
+    # February book (400) losing c2 (churned Feb 10) and c3 (0 in Feb), c1 contracting 40.
+    # Old: Jan 350 -> 370 and Feb 400 -> 330, both marked whole (not partial).
+    assert by_month["partial"].tolist() == [True, True]
+    assert by_month["start_mrr"].tolist() == [400, 400]
+    assert by_month["retained_end_mrr"].tolist() == [400, 280]
+    assert by_month["gross_revenue_churn"].tolist() == pytest.approx([0.0, 120 / 400])
 
 
 def test_empty_selection(db):
