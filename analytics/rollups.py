@@ -11,7 +11,7 @@ loaded, and fall back to the live query whenever the table cannot be trusted
 - `rollup_customer_value` (one row per customer who signed up by the as-of date):
   customer_clv, clv_quantiles, clv_pareto, value_tiers, clv_cac_ratio;
 - `rollup_mrr_movements` (month × segment × region × plan): mrr_movements, and
-  revenue_retention over one-month periods;
+  revenue_retention over whole one-month periods;
 - `rollup_clv_accrual` (first day counted × segment × region × plan): average_clv_at;
 - `rollup_repeat_contacts` (day × channel × segment × region × plan): repeat_contact_rate;
 - `rollup_dq_failures` (failing record × check), `rollup_dq_duplicate_candidates`
@@ -67,7 +67,9 @@ from analytics.db import Database, DatabaseError, DatabaseLocked, open_database,
 from analytics.schema import OPTIONAL_TABLES, create_table_sql
 
 # Bump when a rollup's layout or meaning changes: rollups of another version are stale.
-ROLLUP_VERSION = "3"  # 2: rollup_mrr_movements keeps each month's starting book; 3: rollup_clv_accrual
+# 2: rollup_mrr_movements keeps each month's starting book; 3: rollup_clv_accrual;
+# 4: the book is the customers active at the month's start, churned ones end at 0
+ROLLUP_VERSION = "4"
 
 INFO_TABLE = "rollup_info"
 CUSTOMER_VALUE = "rollup_customer_value"

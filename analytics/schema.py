@@ -185,6 +185,9 @@ OPTIONAL_TABLES: dict[str, dict[str, str]] = {
         "book_start_mrr": "DOUBLE",
         "book_end_mrr": "DOUBLE",
         "book_kept_mrr": "DOUBLE",
+        "book_expansion_mrr": "DOUBLE",
+        "book_contraction_mrr": "DOUBLE",
+        "book_churned_mrr": "DOUBLE",
     },
     "rollup_clv_accrual": {
         "counts_from": "DATE",

@@ -115,18 +115,25 @@ from p left join s on s.m = p.m group by p.m order by p.m
 """
 
 REVENUE_RETENTION_SQL = """
-with r as (
+with q as (
+  select i, qs, qe,
+         (year(qs - 1) * 12 + month(qs - 1))::int sm, (year(qe) * 12 + month(qe))::int em
+  from (select row_number() over () i, greatest(q, $start::date)::date qs,
+               least((q + interval 3 month - interval 1 day)::date, $end::date) qe
+        from generate_series(date_trunc('quarter', $start::date), $end::date, interval 3 month) g(q))
+), r as (
   select customer_id, (year(month) * 12 + month(month))::int m, mrr from monthly_revenue
   where month between (date_trunc('month', $start::date) - interval 1 month)::date and date_trunc('month', $end::date)::date
-), q as (
-  select i, (year(qs) * 12 + month(qs))::int - 1 sm,
-         (year(least(qe, $end::date)) * 12 + month(least(qe, $end::date)))::int em
-  from (select row_number() over () i, greatest(q, date_trunc('month', $start::date))::date qs,
-               (q + interval 3 month - interval 1 day)::date qe
-        from generate_series(date_trunc('quarter', $start::date), $end::date, interval 3 month) g(q))
-), book as (select r.customer_id, q.i, r.mrr s from r join q on r.m = q.sm where r.mrr > 0),
-fin as (select r.customer_id, q.i, r.mrr e from r join q on r.m = q.em),
-j as (select book.i, s, coalesce(e, 0) e from book left join fin on book.customer_id = fin.customer_id and book.i = fin.i)
+), c as (
+  select customer_id, signup_date, churn_date from customers
+  where churn_date is null or churn_date >= signup_date
+), book as (
+  select c.customer_id, q.i, r.mrr s, c.churn_date <= q.qe gone
+  from q join r on r.m = q.sm join c on c.customer_id = r.customer_id
+  where r.mrr > 0 and c.signup_date < q.qs and (c.churn_date is null or c.churn_date >= q.qs)
+), fin as (select r.customer_id, q.i, r.mrr e from r join q on r.m = q.em),
+j as (select book.i, s, case when gone then 0 else coalesce(e, 0) end e
+      from book left join fin on book.customer_id = fin.customer_id and book.i = fin.i)
 select i, count(*), sum(s), sum(e), sum(least(s, e)), sum(e - s) filter (where e > s),
   sum(s - e) filter (where e > 0 and e < s), sum(s) filter (where e <= 0)
 from j group by i order by i

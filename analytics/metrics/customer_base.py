@@ -49,7 +49,9 @@ CHURN_COLUMNS: dict[str, str] = {
 }
 
 
-def _consistent_customers(db: Database, flt: RetentionFilter):
+def consistent_customers(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """The selected customers without inconsistent records (``churn_date < signup_date``),
+    the population of every count here and of revenue retention's book."""
     c = customers(db, flt)
     return c.filter(c.churn_date.isnull() | (c.churn_date >= c.signup_date))
 
@@ -114,7 +116,7 @@ def _signup_churn_counts(db: Database, flt: RetentionFilter, freq: Freq) -> ibis
     """Selected customers counted by (period index of signup, of churn) — one scan;
     everything in `churn_by_period` is arithmetic on this (n+1)^2-row table."""
     spans = periods(flt.start, flt.end, freq)
-    c = _consistent_customers(db, flt)
+    c = consistent_customers(db, flt)
     c = c.filter(c.signup_date <= flt.end, c.churn_date.isnull() | (c.churn_date >= flt.start))
     return c.group_by(
         sig=period_index(c.signup_date, spans, freq),
@@ -140,7 +142,7 @@ def active_customers(db: Database, flt: RetentionFilter) -> int:
 
 @query
 def _active_count(db: Database, flt: RetentionFilter) -> ibis.Table:
-    c = _consistent_customers(db, flt)
+    c = consistent_customers(db, flt)
     d = flt.as_of
     c = c.filter(c.signup_date <= d, c.churn_date.isnull() | (c.churn_date > d))
     return c.aggregate(n=c.count())

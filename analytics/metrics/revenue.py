@@ -2,22 +2,25 @@
 gross revenue churn) and ARPU (docs/metrics.md#mrr ... #arpu).
 
 Revenue is monthly: ``monthly_revenue`` holds one MRR value per customer per month (the
-``month`` column is the month's first day). Revenue metrics therefore work on whole
-calendar months: the months from the one holding ``flt.start`` to the one holding
-``flt.end``. "MRR at the start" of a period is the MRR of the month *before* its first
-month (the closing MRR of the previous period); "MRR at the end" is the MRR of its last
-month — the same opening/closing convention as the customer counts. A customer without a
-row for a month has MRR 0 in it. The channel filter does not apply (revenue is not
-channel-specific).
+``month`` column is the month's first day); a customer without a row for a month has MRR
+0 in it. MRR and its movements work on whole calendar months: the months from the one
+holding ``flt.start`` to the one holding ``flt.end``. Revenue retention follows the
+customers instead: its book is the customers *active* at the period start (the logo-churn
+rule of `customer_base`), at the MRR of the month holding the day before the start, and a
+customer who churned by the period end counts 0 at its end. The channel filter does not
+apply (revenue is not channel-specific).
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import ibis
 import pandas as pd
 
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers, monthly_revenue
+from analytics.metrics.customer_base import consistent_customers
 from analytics.metrics._common import (
     Freq,
     add_months,
@@ -26,6 +29,7 @@ from analytics.metrics._common import (
     execute,
     month_end,
     month_start,
+    period_index,
     periods,
     ratio,
 )
@@ -147,9 +151,14 @@ def movement_rollup_source(db: Database) -> ibis.Table:
     month. A month's movement depends only on MRR in that month and the one before, so
     summing the cube's rows for the selected groups gives the live result for any month
     range and population filter. Revenue rows without a customer record keep NULL
-    attributes (counted only when no population filter is set, as live). The ``book_*``
-    columns sum the pairs with MRR > 0 in m-1 — a one-month period's starting book in
-    `revenue_retention`."""
+    attributes (counted only when no population filter is set, as live).
+
+    The ``book_*`` columns are `revenue_retention` over the whole calendar month m: the
+    customers active at the start of m (signed up before its first day, not churned
+    before it, consistent dates) with MRR > 0 in m-1, their MRR in m-1 (start) and in m
+    (end, 0 when they churned during m). On whole months "active at the start" and
+    "churned by the end" depend only on the signup and churn *months*, so the book is a
+    sum of cube rows too. Revenue rows without a customer record are never in a book."""
     # a view: without it Ibis would try to extend the outer join inside the pairs
     pairs = _movement_pairs(db.table("monthly_revenue")).view()
     c = db.table("customers")
@@ -157,20 +166,31 @@ def movement_rollup_source(db: Database) -> ibis.Table:
     p = j.select(
         pairs.m, pairs.cur, pairs.prev, c.segment, c.region, c.plan,
         signup_m=_month_key(c.signup_date),
+        churn_m=_month_key(c.churn_date),
+        consistent=c.churn_date.isnull() | (c.churn_date >= c.signup_date),
     )
     arriving = (p.prev <= 0) & (p.cur > 0)
     is_new = p.signup_m.isnull() | (p.signup_m == p.m)
-    book = p.prev > 0
+    # the book of month m: active at its start (signup before m, churn in m or later or
+    # never), paying in m-1; `left` = churned during m, so its end MRR is 0
+    book = (
+        p.signup_m.notnull() & p.consistent.fill_null(False) & (p.signup_m < p.m)
+        & (p.churn_m.isnull() | (p.churn_m >= p.m)) & (p.prev > 0)
+    )
+    left = p.churn_m.notnull() & (p.churn_m == p.m)
+    end = ibis.ifelse(left, 0.0, p.cur)
     return p.group_by(month_key=p.m, segment=p.segment, region=p.region, plan=p.plan).aggregate(
         pairs=p.count(),
         new_mrr=p.cur.sum(where=arriving & is_new),
         reactivation_mrr=p.cur.sum(where=arriving & ~is_new),
         **_movement_sums(p),
-        # the month's starting book (paying in m-1), for `revenue_retention` by month
         book_customers=p.count(where=book),
         book_start_mrr=p.prev.sum(where=book),
-        book_end_mrr=p.cur.sum(where=book),
-        book_kept_mrr=ibis.least(p.prev, p.cur).sum(where=book),
+        book_end_mrr=end.sum(where=book),
+        book_kept_mrr=ibis.least(p.prev, end).sum(where=book),
+        book_expansion_mrr=(end - p.prev).sum(where=book & (end > p.prev)),
+        book_contraction_mrr=(p.prev - end).sum(where=book & (end > 0) & (end < p.prev)),
+        book_churned_mrr=p.prev.sum(where=book & (end <= 0)),
     )
 
 
@@ -248,9 +268,28 @@ def mrr_movements(db: Database, flt: RetentionFilter) -> pd.DataFrame:
 def revenue_retention(db: Database, flt: RetentionFilter, freq: Freq = "month") -> pd.DataFrame:
     """Net and gross revenue retention and gross revenue churn per period.
 
-    For a period whose months run from F to L: the starting book S = customers with
-    MRR > 0 in month F-1, start_i = their MRR then, end_i = their MRR in month L (0 if
-    none). Changes are taken start-to-end per customer (intra-period ups and downs net out):
+    In words: take the customers active when the period starts (the logo-churn rule) who
+    were paying then; compare what each pays at the period end with what they paid at
+    its start, counting 0 for everyone who churned during the period — whatever was
+    billed in the churn month — so a customer billed in their churn month never looks
+    retained.
+
+    Periods are those of `customer_base.churn_by_period`: the calendar months
+    (``freq="month"``) or quarters overlapping ``[flt.start, flt.end]``, clipped to it
+    (``partial``), or the whole range (``"range"``). For a period ``[s, e]``:
+
+    - the book S = customers active at the start of day s (``signup_date < s`` and
+      ``churn_date`` NULL or ``>= s``; records with ``churn_date < signup_date`` left out)
+      whose start_i > 0;
+    - start_i = their MRR in the calendar month holding day s-1 (for a period starting on
+      the 1st of month F, month F-1; for one starting mid-month, that month itself);
+    - end_i = 0 if ``churn_date <= e``, else their MRR in the month holding e (0 without
+      a row).
+
+    Customers active at s but not paying then (no row or MRR 0 in that month) are outside
+    S: they have no MRR to retain, and what they pay later is new or reactivated MRR, not
+    expansion. ``start_customers`` = |S| (at most logo churn's ``active_start``).
+    Changes are taken start-to-end per customer (intra-period ups and downs net out):
 
         expansion_mrr       = Σ max(end_i - start_i, 0)
         contraction_mrr     = Σ (start_i - end_i)   over 0 < end_i < start_i
@@ -259,23 +298,37 @@ def revenue_retention(db: Database, flt: RetentionFilter, freq: Freq = "month") 
         nrr                 = Σ end_i / Σ start_i            (expansion counts)
         grr                 = Σ min(end_i, start_i) / Σ start_i = 1 - gross_revenue_churn
 
-    New customers of the period are outside S, so they never lift NRR. Periods are the
-    calendar months (``freq="month"``) or quarters of the month range, or the whole range
-    (``"range"``); ``partial`` marks a quarter clipped by the range. Rates are NaN when
-    the start MRR is 0. Empty selection -> empty frame with the columns above. When every
-    period is one month, summed from ``rollup_mrr_movements`` when that is fresh
-    (docs/decisions/009-metric-rollups.md).
+    Partial months: MRR is one value per calendar month, so within a month it cannot
+    move. A period starting mid-month reads its start and (if it ends in the same month)
+    its end from that month: only churn shows, no expansion or contraction. A period
+    ending mid-month counts as churned only those who left by its last day. Nothing is
+    scaled up. ``first_month`` / ``last_month`` are the months holding s and e.
+
+    New customers of the period are outside S, so they never lift NRR. Rates are NaN
+    when the start MRR is 0. Empty selection -> empty frame with the columns above.
+    Whole-month one-month periods are summed from ``rollup_mrr_movements`` when that is
+    fresh (docs/decisions/009-metric-rollups.md); other periods run live.
     """
     spans = _retention_spans(flt, freq)
     rollup = None
     if all(month_start(s.start) == month_start(s.end) for s in spans):
-        # one-month periods: start and end are months m-1 and m, a pair of the MRR-movement
-        # rollup (docs/decisions/009-metric-rollups.md)
+        # one-month periods: whole months are a sum of the MRR-movement rollup's book rows
+        # (docs/decisions/009-metric-rollups.md); a clipped first or last month runs live
         rollup = fresh_rollup(db, MRR_MOVEMENTS)
     if rollup is not None:
-        month_keys = tuple(_month_number(s.start) for s in spans)
-        df = _book_from_rollup(db, flt, month_keys)
-        df["period_idx"] = df.pop("m").map({k: i for i, k in enumerate(month_keys)})
+        whole = {i: s for i, s in enumerate(spans) if _whole_month(s)}
+        parts = []
+        if whole:
+            month_keys = tuple(_month_number(s.start) for s in whole.values())
+            df = _book_from_rollup(db, flt, month_keys)
+            df["period_idx"] = df.pop("m").map({_month_number(s.start): i for i, s in whole.items()})
+            parts.append(df)
+        for i, s in enumerate(spans):
+            if i not in whole:
+                df = _book_live(db, flt.with_period(s.start, s.end), "range")
+                parts.append(df.assign(period_idx=i))
+        parts = [p for p in parts if not p.empty]
+        df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"period_idx": []})
     else:
         df = _book_live(db, flt, freq)
     if df.empty:
@@ -298,8 +351,12 @@ def revenue_retention(db: Database, flt: RetentionFilter, freq: Freq = "month") 
 
 
 def _retention_spans(flt: RetentionFilter, freq: Freq) -> list:
-    first, last = _month_range(flt)
-    return periods(first, month_end(last), freq)
+    """The periods of `customer_base.churn_by_period`: clipped to the filter's days."""
+    return periods(flt.start, flt.end, freq)
+
+
+def _whole_month(span) -> bool:
+    return span.start == month_start(span.start) and span.end == month_end(span.start)
 
 
 def _month_number(d) -> int:
@@ -308,11 +365,9 @@ def _month_number(d) -> int:
 
 @query
 def _book_from_rollup(db: Database, flt: RetentionFilter, month_keys: tuple[int, ...]) -> ibis.Table:
-    """`revenue_retention`'s sums per one-month period (month key ``m``, see
-    `_month_number`), from the ``book_*`` and movement columns of the fresh MRR-movement
-    rollup. The movement definitions restricted to the book (MRR > 0 in m-1) are the
-    retention ones: expansion needs prev > 0, contraction cur > 0 and cur < prev, churned
-    prev > 0. Periods without a book are absent, as live."""
+    """`revenue_retention`'s sums per whole calendar month (month key ``m``, see
+    `_month_number`), from the ``book_*`` columns of the fresh MRR-movement rollup
+    (`movement_rollup_source`). Months without a book are absent, as live."""
     rollup = fresh_rollup(db, MRR_MOVEMENTS)
     cube = rollup.filter(rollup.month_key.isin(month_keys))
     for column, values in (("segment", flt.segments), ("region", flt.regions), ("plan", flt.plans)):
@@ -323,40 +378,56 @@ def _book_from_rollup(db: Database, flt: RetentionFilter, month_keys: tuple[int,
         start_mrr=cube.book_start_mrr.sum(),
         retained_end_mrr=cube.book_end_mrr.sum(),
         kept_mrr=cube.book_kept_mrr.sum(),
-        expansion_mrr=cube.expansion_mrr.sum(),
-        contraction_mrr=cube.contraction_mrr.sum(),
-        churned_mrr=cube.churned_mrr.sum(),
+        expansion_mrr=cube.book_expansion_mrr.sum(),
+        contraction_mrr=cube.book_contraction_mrr.sum(),
+        churned_mrr=cube.book_churned_mrr.sum(),
     )
     return agg.filter(agg.start_customers > 0)
 
 
 @query
 def _book_live(db: Database, flt: RetentionFilter, freq: Freq) -> ibis.Table:
-    """`revenue_retention`'s per-period sums from ``monthly_revenue``: one row per
-    period index that has a starting book."""
+    """`revenue_retention`'s per-period sums from ``customers`` and ``monthly_revenue``:
+    one row per period index that has a book."""
     spans = _retention_spans(flt, freq)
-    first, last = _month_range(flt)
-    starts = pd.DataFrame(
-        {"m": [_month_number(add_months(month_start(s.start), -1)) for s in spans], "period_idx": range(len(spans))}
-    )
-    ends = pd.DataFrame({"m": [_month_number(s.end) for s in spans], "period_idx": range(len(spans))})
-    r = monthly_revenue(db, flt)
-    # only the months before and at the end of each period count (a quarter reads 2 of 4)
-    needed = sorted({add_months(month_start(s.start), -1) for s in spans} | {month_start(s.end) for s in spans})
-    r = r.filter(r.month >= add_months(first, -1), r.month <= last, r.month.isin(needed))
-    r = r.select("customer_id", m=_month_key(r.month), mrr=r.mrr.cast("float64"))
+    # the month holding the day before each period's start, and the one holding its end
+    start_months = [month_start(s.start - timedelta(days=1)) for s in spans]
+    end_months = [month_start(s.end) for s in spans]
+    starts = pd.DataFrame({"m": [_month_number(m) for m in start_months], "period_idx": range(len(spans))})
+    ends = pd.DataFrame({"m": [_month_number(m) for m in end_months], "period_idx": range(len(spans))})
     smem = ibis.memtable(starts).cast({"m": "int32", "period_idx": "int64"})
     emem = ibis.memtable(ends).cast({"m": "int32", "period_idx": "int64"})
-    # The starting book: customers paying in the month before each period ...
-    book = r.join(smem, r.m == smem.m).select(r.customer_id, smem.period_idx, start=r.mrr)
-    book = book.filter(book.start > 0)
-    # ... and what the same customers pay in the period's last month (0 if nothing).
+    r = monthly_revenue(db, flt)
+    # only the months at each period's start and end count (a quarter reads 2 of 4)
+    r = r.filter(r.month.isin(sorted(set(start_months) | set(end_months))))
+    r = r.select("customer_id", m=_month_key(r.month), mrr=r.mrr.cast("float64"))
+    # Customers by the periods of their signup and churn (as `churn_by_period`): active at
+    # the start of period p <=> sig < p <= chn; churned by its end <=> chn <= p.
+    c = consistent_customers(db, flt)
+    c = c.filter(c.signup_date < spans[-1].start, c.churn_date.isnull() | (c.churn_date >= spans[0].start))
+    c = c.select(
+        "customer_id",
+        sig=period_index(c.signup_date, spans, freq),
+        chn=period_index(c.churn_date, spans, freq),
+    )
+    # The book: what each customer paid at each period's start (paying only) ...
+    paid = r.join(smem, r.m == smem.m).select(r.customer_id, smem.period_idx, start=r.mrr)
+    paid = paid.filter(paid.start > 0)
+    book = paid.join(c, paid.customer_id == c.customer_id)
+    book = book.filter(book.sig < book.period_idx, book.chn >= book.period_idx).select(
+        "customer_id", "period_idx", "start", "chn"
+    )
+    # ... and what they pay in the period's last month: 0 without a row or when churned.
     r_end = r.view()
     at_end = r_end.join(emem, r_end.m == emem.m).select(r_end.customer_id, emem.period_idx, end=r_end.mrr)
     j = book.left_join(
         at_end, [book.customer_id == at_end.customer_id, book.period_idx == at_end.period_idx]
     )
-    book = j.select(book.period_idx, book.start, end=at_end.end.fill_null(0.0))
+    book = j.select(
+        book.period_idx,
+        book.start,
+        end=ibis.ifelse(book.chn <= book.period_idx, 0.0, at_end.end.fill_null(0.0)),
+    )
     return book.group_by("period_idx").aggregate(
         start_customers=book.count(),
         start_mrr=book.start.sum(),

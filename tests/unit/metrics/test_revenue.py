@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.filters import RetentionFilter
+from analytics.metrics.customer_base import churn_by_period
 from analytics.metrics.revenue import (
     MOVEMENT_COLUMNS,
     MRR_COLUMNS,
@@ -58,16 +59,30 @@ def db(make_db):
 
 
 @pytest.fixture(params=["live", "rollup"])
-def db_either_path(request, tmp_path):
-    """The same data, without rollups (live queries) and with fresh rollups."""
-    path = tmp_path / f"revenue-{request.param}.duckdb"
-    build_database(path, customers=[dict(c) for c in CUSTOMERS], monthly_revenue=_revenue_rows())
-    if request.param == "rollup":
-        assert rollups.main(["--db", str(path)]) == rollups.EXIT_OK
-    db = open_database(path)
-    assert (rollups.fresh_rollup(db, rollups.MRR_MOVEMENTS) is not None) == (request.param == "rollup")
-    yield db
-    db.close()
+def db_either_path_of(request, tmp_path):
+    """`make(customers=..., monthly_revenue=...)` opens the data without rollups (live
+    queries) and, in the second run, with fresh rollups."""
+    opened = []
+
+    def make(**tables):
+        path = tmp_path / f"revenue-{request.param}-{len(opened)}.duckdb"
+        build_database(path, **tables)
+        if request.param == "rollup":
+            assert rollups.main(["--db", str(path)]) == rollups.EXIT_OK
+        db = open_database(path)
+        assert (rollups.fresh_rollup(db, rollups.MRR_MOVEMENTS) is not None) == (request.param == "rollup")
+        opened.append(db)
+        return db
+
+    yield make
+    for db in opened:
+        db.close()
+
+
+@pytest.fixture
+def db_either_path(db_either_path_of):
+    """The module's data, without rollups and with fresh rollups."""
+    return db_either_path_of(customers=[dict(c) for c in CUSTOMERS], monthly_revenue=_revenue_rows())
 
 
 def test_mrr_and_arpu(db):
@@ -96,16 +111,24 @@ def test_mrr_movements(db):
 def test_revenue_retention_by_month(db_either_path):
     df = revenue_retention(db_either_path, Q1, "month")
     assert list(df.columns) == list(RETENTION_COLUMNS)
-    # Jan: book = Dec payers c1 100, c2 50, c4 200 = 350 -> Jan 120 + 50 + 200 = 370.
-    # Feb: book = Jan payers 120 + 50 + 30 + 200 = 400 -> 80 + 50 + 0 + 200 = 330;
-    #      contraction 40 (c1), churned 30 (c3): gross revenue churn 70/400.
-    # Mar: book = Feb payers c1 80, c2 50, c4 200 = 330 (c3 paid 0) -> 80 + 0 + 250 = 330;
-    #      churned 50 (c2), expansion 50 (c4); GRR = (80 + 0 + 200) / 330.
-    assert df["start_mrr"].tolist() == [350, 400, 330]
-    assert df["start_customers"].tolist() == [3, 4, 3]
-    assert df["nrr"].tolist() == pytest.approx([370 / 350, 330 / 400, 1.0])
-    assert df["gross_revenue_churn"].tolist() == pytest.approx([0.0, 70 / 400, 50 / 330])
-    assert df["grr"].tolist() == pytest.approx([1.0, 330 / 400, 280 / 330])
+    # The book of month m = customers active at its 1st who paid in m-1; churned by its
+    # end -> end MRR 0.
+    # Jan: active at Jan 1 and paying in Dec: c1 100, c2 50, c4 200 = 350 (c3 signs up
+    #      Jan 10) -> Jan 120 + 50 + 200 = 370.
+    # Feb: c1 120, c2 50, c3 30, c4 200 = 400 -> c1 80, c2 0 (churned Feb 10, although
+    #      billed 50 in Feb), c3 0, c4 200 = 280; contraction 40 (c1), churned 50 + 30:
+    #      gross revenue churn 120/400.
+    # Mar: c2 left in Feb, c3 paid 0 in Feb: book c1 80, c4 200 = 280 -> 80 + 250 = 330;
+    #      expansion 50 (c4), nothing lost.
+    # The old definition (book = paying in m-1, end = MRR in m) gave Feb 330/400 (c2's
+    # churn-month bill looked retained) and Mar start 330 with c2 in the book and churned
+    # a month late: start_mrr [350, 400, 330], churn [0, 70/400, 50/330].
+    assert df["start_mrr"].tolist() == [350, 400, 280]
+    assert df["start_customers"].tolist() == [3, 4, 2]
+    assert df["nrr"].tolist() == pytest.approx([370 / 350, 280 / 400, 330 / 280])
+    assert df["gross_revenue_churn"].tolist() == pytest.approx([0.0, 120 / 400, 0.0])
+    assert df["grr"].tolist() == pytest.approx([1.0, 280 / 400, 1.0])
+    assert df["churned_mrr"].tolist() == [0, 80, 0]
     assert df["expansion_mrr"].tolist() == [20, 0, 50]
 
 
@@ -136,12 +159,152 @@ def test_segment_filter(db):
     assert (row.nrr, row.grr) == (pytest.approx(1.25), pytest.approx(1.0))
 
 
-def test_partial_range_uses_whole_months(db):
+def test_partial_range_reads_the_months_holding_its_days(db_either_path):
     flt = RetentionFilter(d("2024-01-15"), d("2024-02-10"))
-    assert mrr_by_month(db, flt)["month"].dt.strftime("%Y-%m").tolist() == ["2024-01", "2024-02"]
-    row = revenue_retention(db, flt, "range").iloc[0]
-    # Months Jan..Feb: book = Dec (350) -> Feb 80 + 50 + 200 = 330.
-    assert (row.start_mrr, row.retained_end_mrr) == (350, 330)
+    assert mrr_by_month(db_either_path, flt)["month"].dt.strftime("%Y-%m").tolist() == ["2024-01", "2024-02"]
+    row = revenue_retention(db_either_path, flt, "range").iloc[0]
+    # Book = active at Jan 15 (c3 signed up Jan 10, so all four) at the MRR of the month
+    # holding Jan 14, January: 120 + 50 + 30 + 200 = 400. End = February's MRR, 0 for c2
+    # who churned on Feb 10 (the last day): 80 + 0 + 0 + 200 = 280.
+    # Old (whole months Jan..Feb): book = Dec payers 350 -> Feb 80 + 50 + 200 = 330.
+    assert (row.start_customers, row.start_mrr, row.retained_end_mrr, row.churned_mrr) == (4, 400, 280, 80)
+    by_month = revenue_retention(db_either_path, flt, "month")
+    # The months are clipped to the filter as logo churn's are: Jan 15-31 starts and ends
+    # in January (MRR cannot move inside a month: nothing lost, NRR 1); Feb 1-10 is the
+    # February book (400) losing c2 (churned Feb 10) and c3 (0 in Feb), c1 contracting 40.
+    # Old: Jan 350 -> 370 and Feb 400 -> 330, both marked whole (not partial).
+    assert by_month["partial"].tolist() == [True, True]
+    assert by_month["start_mrr"].tolist() == [400, 400]
+    assert by_month["retained_end_mrr"].tolist() == [400, 280]
+    assert by_month["gross_revenue_churn"].tolist() == pytest.approx([0.0, 120 / 400])
+
+
+# --- the book follows the customers (issue 14): traps the old definition fell into -------
+#
+# The old definition: book = customers with MRR > 0 in the month before the first month,
+# end = their MRR in the last month, churn_date ignored. Each fixture below has a steady
+# customer B (200 a month) next to the trap.
+
+STEADY = dict(customer_id=100, signup_date=d("2023-06-01"))
+
+
+def _steady_rows(months):
+    return [dict(customer_id=100, month=m, mrr=200.0) for m in months]
+
+
+QUARTER_MONTHS = [d("2023-12-01"), d("2024-01-01"), d("2024-02-01"), d("2024-03-01")]
+
+
+def test_a_churn_on_the_second_of_the_first_month_is_lost_in_that_month(db_either_path_of):
+    # (a) A: active at Jan 1, churns on Jan 2, billed 100 for December *and* January.
+    db = db_either_path_of(
+        customers=[dict(customer_id=1, signup_date=d("2023-06-01"), churn_date=d("2024-01-02")), STEADY],
+        monthly_revenue=[dict(customer_id=1, month=m, mrr=100.0) for m in QUARTER_MONTHS[:2]]
+        + _steady_rows(QUARTER_MONTHS),
+    )
+    jan, feb = revenue_retention(db, Q1, "month").iloc[:2].itertuples()
+    # New: book A 100 + B 200 = 300; A churned on Jan 2 <= Jan 31 -> end 0 + 200.
+    #   churned 100, gross revenue churn 100/300 = 1/3, NRR = GRR = 200/300. February's
+    #   book is B alone (A is not active on Feb 1).
+    # Old: A's January bill looked retained: end 100 + 200 = 300, NRR 1.0, churn 0 — next
+    #   to a logo churn of 1/2 for January — and A was lost a month late, in February
+    #   (book 2 customers, 300, churn 1/3).
+    assert (feb.start_customers, feb.start_mrr, feb.gross_revenue_churn) == (1, 200, 0.0)
+    assert (jan.start_customers, jan.start_mrr, jan.retained_end_mrr, jan.churned_mrr) == (2, 300, 200, 100)
+    assert jan.gross_revenue_churn == pytest.approx(1 / 3)
+    assert (jan.nrr, jan.grr) == (pytest.approx(2 / 3), pytest.approx(2 / 3))
+    # ... and the month lines up with logo churn's: the same customer leaves in January.
+    logo = churn_by_period(db, Q1, "month").iloc[0]
+    assert (logo.active_start, logo.churned_from_start) == (2, 1)
+    # Over the quarter both definitions agree (A has no March row): NRR 200/300.
+    assert revenue_retention(db, Q1, "range").iloc[0].nrr == pytest.approx(2 / 3)
+
+
+def test_b_a_bill_in_the_churn_month_at_the_period_end_is_churned_mrr(make_db):
+    # (b) C: churns on Mar 20 2024 and is billed 100 every month, March included.
+    db = make_db(
+        customers=[dict(customer_id=1, signup_date=d("2023-06-01"), churn_date=d("2024-03-20")), STEADY],
+        monthly_revenue=[dict(customer_id=1, month=m, mrr=100.0) for m in QUARTER_MONTHS]
+        + _steady_rows(QUARTER_MONTHS),
+    )
+    row = revenue_retention(db, Q1, "quarter").iloc[0]
+    # New: book C 100 + B 200 = 300 (Dec MRR); C churned on Mar 20 <= Mar 31 -> end 0.
+    #   churned 100, gross revenue churn 1/3, NRR = GRR = 2/3.
+    # Old: C's March bill made C look retained: NRR 300/300 = 1.0, churn 0.
+    assert (row.start_mrr, row.retained_end_mrr, row.churned_mrr) == (300, 200, 100)
+    assert (row.gross_revenue_churn, row.nrr, row.grr) == (
+        pytest.approx(1 / 3), pytest.approx(2 / 3), pytest.approx(2 / 3),
+    )
+
+
+def test_c_a_customer_gone_before_the_period_is_not_in_its_book(make_db):
+    # (c) D: churns on Dec 15 2023, billed 100 in December (its churn month), no later rows.
+    db = make_db(
+        customers=[dict(customer_id=1, signup_date=d("2023-06-01"), churn_date=d("2023-12-15")), STEADY],
+        monthly_revenue=[dict(customer_id=1, month=QUARTER_MONTHS[0], mrr=100.0)]
+        + _steady_rows(QUARTER_MONTHS),
+    )
+    row = revenue_retention(db, Q1, "quarter").iloc[0]
+    # New: D is not active on Jan 1, so the book is B alone: 200 -> 200, NRR 1, churn 0,
+    #   1 customer — as logo churn's active_start.
+    # Old: D paid in December, so D was in the book and "churned" in Q1: start 300,
+    #   churned 100, gross revenue churn 1/3, NRR 2/3, 2 customers.
+    assert (row.start_customers, row.start_mrr, row.churned_mrr) == (1, 200, 0)
+    assert (row.gross_revenue_churn, row.nrr) == (0.0, 1.0)
+    assert churn_by_period(db, Q1, "quarter").iloc[0].active_start == 1
+
+
+def test_d_expansion_and_contraction_count_only_for_those_still_there(make_db):
+    # (d) E 100 -> 150 (expansion 50), F 200 -> 120 (contraction 80), and H 100 -> 300 in
+    #     March, the month H churns (Mar 15): H's "expansion" is a churn.
+    rows = {1: (100, 100, 150, 150), 2: (200, 200, 120, 120), 3: (100, 100, 100, 300)}
+    db = make_db(
+        customers=[
+            dict(customer_id=1, signup_date=d("2023-06-01")),
+            dict(customer_id=2, signup_date=d("2023-12-31")),  # active at Jan 1, billed in Dec
+            dict(customer_id=3, signup_date=d("2023-06-01"), churn_date=d("2024-03-15")),
+        ],
+        monthly_revenue=[
+            dict(customer_id=c, month=m, mrr=float(v))
+            for c, values in rows.items()
+            for m, v in zip(QUARTER_MONTHS, values)
+        ],
+    )
+    row = revenue_retention(db, Q1, "range").iloc[0]
+    # New: start 100 + 200 + 100 = 400; end 150 + 120 + 0 = 270.
+    #   expansion 50, contraction 80, churned 100: gross revenue churn 180/400 = 0.45,
+    #   NRR 270/400 = 0.675, GRR (100 + 120 + 0)/400 = 0.55.
+    # Old: end 150 + 120 + 300 = 570, expansion 250, churned 0: churn 0.2, NRR 1.425, GRR 0.8.
+    assert (row.start_mrr, row.retained_end_mrr) == (400, 270)
+    assert (row.expansion_mrr, row.contraction_mrr, row.churned_mrr) == (50, 80, 100)
+    assert (row.gross_revenue_churn, row.nrr, row.grr) == (
+        pytest.approx(0.45), pytest.approx(0.675), pytest.approx(0.55),
+    )
+
+
+def test_e_an_active_customer_without_revenue_at_the_start_is_outside_the_book(make_db):
+    # (e) I: active all quarter, no December row, pays 80 from February. J: active at
+    #     Jan 1 with no revenue row at all, churns Feb 1.
+    db = make_db(
+        customers=[
+            dict(customer_id=1, signup_date=d("2023-06-01")),
+            dict(customer_id=2, signup_date=d("2023-06-01"), churn_date=d("2024-02-01")),
+            STEADY,
+        ],
+        monthly_revenue=[dict(customer_id=1, month=m, mrr=80.0) for m in QUARTER_MONTHS[2:]]
+        + _steady_rows(QUARTER_MONTHS),
+    )
+    row = revenue_retention(db, Q1, "range").iloc[0]
+    # I and J are active at Jan 1 (logo churn counts 3, J churned) but had no MRR to keep:
+    # they add 0 to the start MRR and are not counted in start_customers; I's 80 later is
+    # new/reactivated MRR, not expansion. Book = B: 200 -> 200, NRR 1.0, churn 0.
+    # The old definition gives the same (neither paid in December). A plausible wrong one —
+    # the book = every active customer, start 0 for I and J — would give NRR (200 + 80)/200
+    # = 1.4 and start_customers 3.
+    assert (row.start_customers, row.start_mrr, row.retained_end_mrr, row.expansion_mrr) == (1, 200, 200, 0)
+    assert (row.nrr, row.grr, row.gross_revenue_churn) == (1.0, 1.0, 0.0)
+    logo = churn_by_period(db, Q1, "range").iloc[0]
+    assert (logo.active_start, logo.churned_from_start) == (3, 1)
 
 
 def test_empty_selection(db):
