@@ -17,6 +17,7 @@ import ibis
 import pandas as pd
 
 from analytics.db import Database
+from analytics.duplicates import without_superseded
 from analytics.filters import RetentionFilter, customers, monthly_revenue
 from analytics.metrics._common import (
     Freq,
@@ -151,8 +152,9 @@ def movement_rollup_source(db: Database) -> ibis.Table:
     columns sum the pairs with MRR > 0 in m-1 — a one-month period's starting book in
     `revenue_retention`."""
     # a view: without it Ibis would try to extend the outer join inside the pairs
-    pairs = _movement_pairs(db.table("monthly_revenue")).view()
-    c = db.table("customers")
+    # every person once, as live (analytics/duplicates.py)
+    pairs = _movement_pairs(without_superseded(db, db.table("monthly_revenue"))).view()
+    c = without_superseded(db, db.table("customers"))
     j = pairs.left_join(c, pairs.customer_id == c.customer_id)
     p = j.select(
         pairs.m, pairs.cur, pairs.prev, c.segment, c.region, c.plan,
