@@ -25,7 +25,7 @@ from analytics.duplicates import blank as _blank
 from analytics.duplicates import duplicate_keys as _duplicate_keys
 from analytics.duplicates import later_members as _later_members
 from analytics.duplicates import padded as _padded
-from analytics.duplicates import superseded_count, superseded_records
+from analytics.duplicates import superseded_count, superseded_customer_ids, superseded_records
 from analytics.filters import RetentionFilter, customers, monthly_revenue, touchpoints
 from analytics.metrics._common import FAR_FUTURE, conform, empty_frame, execute, ratio
 from analytics.rollups import DQ_CHECKED, DQ_DUPLICATES, DQ_FAILURES, fresh_rollups
@@ -470,3 +470,41 @@ def data_quality_report(
     if not rows:
         return empty_frame(REPORT_COLUMNS)
     return conform(pd.DataFrame(rows), REPORT_COLUMNS)
+
+
+@dataclass(frozen=True)
+class DuplicatePolicy:
+    """What the duplicate-customer policy leaves out of every KPI, in the whole file
+    (docs/decisions/014-duplicate-customers.md): the superseded ``records``, their
+    ``touchpoints`` and ``revenue_months``, and ``text``, the sentence the Data quality
+    page shows."""
+
+    records: int
+    touchpoints: int
+    revenue_months: int
+    text: str
+
+
+def duplicate_policy_note(db: Database) -> DuplicatePolicy:
+    """The duplicate-customer policy and what it leaves out, for the Data quality page.
+
+    Records sharing the ``duplicate_customer`` check's key (same normalised name and
+    e-mail, or name and valid phone) are one person: the lowest customer_id is kept, every
+    other record (exactly the records that check fails, over the whole file) is left out of
+    every other metric, with its touchpoints and revenue rows (`analytics.filters`). The
+    counts are over the whole file: the policy is applied before any filter."""
+    records = superseded_count(db)
+    if records == 0:
+        return DuplicatePolicy(0, 0, 0, "No duplicate customer records found: every record counts as its own "
+                                        "customer.")
+    ids = superseded_customer_ids(db)
+    t, r = db.table("touchpoints"), db.table("monthly_revenue")
+    t, r = t.semi_join(ids, "customer_id"), r.semi_join(ids, "customer_id")
+    counts = execute(db, t.aggregate(touchpoints=t.count()).cross_join(r.aggregate(revenue_months=r.count()))).iloc[0]
+    touchpoints, months = int(counts["touchpoints"]), int(counts["revenue_months"])
+    plural = "record is" if records == 1 else "records are"
+    text = (f"{records:,} duplicate customer {plural} counted once (policy: records with the same name and "
+            "e-mail, or the same name and valid phone, are one person; of each group the record with the lowest "
+            f"customer id is kept and the others are left out of every KPI, with their {touchpoints:,} contacts "
+            f"and {months:,} revenue months).")
+    return DuplicatePolicy(records, touchpoints, months, text)
