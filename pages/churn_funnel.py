@@ -16,7 +16,8 @@ flt = sidebar.current_filter()
 st.title("Churn funnel")
 st.caption(
     f"Cancellation requests made {flt.start:%d %b %Y} – {flt.end:%d %b %Y} by the selected customers "
-    "in the selected channels; retention calls and outcomes up to the as-of date."
+    "in the selected channels; retention calls and outcomes up to the data's as-of date, "
+    "whatever the period."
 )
 sla_hours = st.slider(
     "Response SLA (hours from request to first retention call)", min_value=1, max_value=72, value=24,

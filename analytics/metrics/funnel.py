@@ -194,7 +194,7 @@ def retention_funnel_summary(
       customer stayed 90 days, saved or not — the baseline a save is measured against).
     - Hours to first attempt: median and p90 over attempted requests.
     - SLA: a request meets it when its first attempt came within `sla_hours` of the
-      request. ``sla_due`` = requests whose SLA can be judged at the as-of date (attempted,
+      request. ``sla_due`` = requests whose SLA can be judged at the data's as-of date (attempted,
       or unattempted with the deadline passed — those count as missed);
       sla_attainment = within_sla / sla_due.
     - Every outcome (calls, churn) is observed up to the data's as-of date (module
