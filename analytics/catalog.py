@@ -40,3 +40,20 @@ def history_start(db: Database) -> date:
         return date.fromisoformat(info["history_start"])
     first = earliest_signup(db)
     return first if not pd.isna(first) else date.fromisoformat(info["as_of_date"])
+
+
+_DATA_AS_OF = "data as-of date"  # key in Database.read_only_facts
+
+
+def data_as_of(db: Database) -> date | None:
+    """The data's as-of date: ``schema_info.as_of_date``, the last day the file holds
+    events for (None when the file does not say). Outcomes that are observed after an
+    event — a retention call's result, whether a saved customer stayed 90 days — are known
+    up to this date, whatever period the filter selects. Read once per read-only file."""
+    if db.read_only and _DATA_AS_OF in db.read_only_facts:
+        return db.read_only_facts[_DATA_AS_OF]
+    value = db.schema_info().get("as_of_date")
+    day = date.fromisoformat(value) if value else None
+    if db.read_only:
+        db.read_only_facts[_DATA_AS_OF] = day
+    return day

@@ -14,6 +14,12 @@ Semantics (docs/metrics.md, "Filters"):
   for point-in-time figures. Functions that need the period read it from the filter;
   the population filters here do not cut by date, because "active at the period start"
   needs customers who signed up before it.
+- Duplicate records count once (docs/metrics.md#duplicate-customers,
+  docs/decisions/014-duplicate-customers.md): a customer record that shares the
+  data-quality check's duplicate key with a record of lower id is *superseded*
+  (analytics/duplicates.py) and left out of `customers()`, and its touchpoints and revenue
+  rows out of `touchpoints()` and `monthly_revenue()`. Only the data-quality checks, which
+  exist to find such records, ask for `every_record=True`.
 
 Values reach the SQL through Ibis, which quotes literals itself; nothing is formatted into
 SQL text by hand.
@@ -27,6 +33,7 @@ from datetime import date
 import ibis
 
 from analytics.db import Database
+from analytics.duplicates import without_superseded
 
 
 @dataclass(frozen=True)
@@ -61,9 +68,12 @@ def _restrict(table: ibis.Table, column: str, values: tuple[str, ...]) -> ibis.T
     return table.filter(table[column].isin(values)) if values else table
 
 
-def customers(db: Database, flt: RetentionFilter) -> ibis.Table:
-    """Customers in the selected segments, regions and plans (all signup dates)."""
+def customers(db: Database, flt: RetentionFilter, every_record: bool = False) -> ibis.Table:
+    """Customers in the selected segments, regions and plans (all signup dates), each
+    person once: superseded duplicate records are left out unless `every_record`."""
     t = db.table("customers")
+    if not every_record:
+        t = without_superseded(db, t)
     t = _restrict(t, "segment", flt.segments)
     t = _restrict(t, "region", flt.regions)
     return _restrict(t, "plan", flt.plans)
@@ -73,11 +83,23 @@ def _customer_restricted(flt: RetentionFilter) -> bool:
     return bool(flt.segments or flt.regions or flt.plans)
 
 
-def touchpoints(db: Database, flt: RetentionFilter, in_period: bool = True) -> ibis.Table:
+def _follow_customers(db: Database, flt: RetentionFilter, rows: ibis.Table, every_record: bool) -> ibis.Table:
+    """`rows` of the selected customers: a semi-join with `customers()` under a population
+    filter (which also drops superseded records), else only the superseded records' rows
+    dropped (rows of ids without a customer record stay, as before)."""
+    if _customer_restricted(flt):
+        c = customers(db, flt, every_record)
+        return rows.semi_join(c, rows.customer_id == c.customer_id)
+    return rows if every_record else without_superseded(db, rows)
+
+
+def touchpoints(db: Database, flt: RetentionFilter, in_period: bool = True,
+                every_record: bool = False) -> ibis.Table:
     """Touchpoints of the selected customers, in the selected channels.
 
     `in_period=True` keeps touchpoints whose `occurred_at` falls within start..end (days
     inclusive); False keeps the whole history up to the end (for look-back windows).
+    Touchpoints of superseded duplicate records are left out unless `every_record`.
     """
     t = db.table("touchpoints")
     t = _restrict(t, "channel", flt.channels)
@@ -85,16 +107,10 @@ def touchpoints(db: Database, flt: RetentionFilter, in_period: bool = True) -> i
     t = t.filter(t.occurred_at < upper)
     if in_period:
         t = t.filter(t.occurred_at >= ibis.literal(flt.start).cast("timestamp"))
-    if _customer_restricted(flt):
-        c = customers(db, flt)
-        t = t.semi_join(c, t.customer_id == c.customer_id)
-    return t
+    return _follow_customers(db, flt, t, every_record)
 
 
-def monthly_revenue(db: Database, flt: RetentionFilter) -> ibis.Table:
-    """Monthly MRR rows of the selected customers (all months; callers cut the period)."""
-    r = db.table("monthly_revenue")
-    if _customer_restricted(flt):
-        c = customers(db, flt)
-        r = r.semi_join(c, r.customer_id == c.customer_id)
-    return r
+def monthly_revenue(db: Database, flt: RetentionFilter, every_record: bool = False) -> ibis.Table:
+    """Monthly MRR rows of the selected customers (all months; callers cut the period);
+    rows of superseded duplicate records are left out unless `every_record`."""
+    return _follow_customers(db, flt, db.table("monthly_revenue"), every_record)

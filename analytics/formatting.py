@@ -43,6 +43,12 @@ def percent(value, digits: int = 1) -> str:
     return "—" if _missing(value) else f"{value * 100:.{digits}f}%"
 
 
+def percent_of(value, n, digits: int = 1) -> str:
+    """A rate with the n behind it: (0.978, 92) -> '97.8% (n=92)'; a missing rate with n = 0
+    -> '— (n=0)'."""
+    return f"{percent(value, digits)} (n={count(n)})"
+
+
 def points(value, digits: int = 1) -> str:
     """A change of a rate in percentage points: 0.004 -> '+0.4 pp'."""
     return "—" if _missing(value) else f"{value * 100:+.{digits}f} pp"

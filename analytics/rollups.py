@@ -68,8 +68,9 @@ from analytics.schema import OPTIONAL_TABLES, create_table_sql
 
 # Bump when a rollup's layout or meaning changes: rollups of another version are stale.
 # 2: rollup_mrr_movements keeps each month's starting book; 3: rollup_clv_accrual;
-# 4: the book is the customers active at the month's start, churned ones end at 0
-ROLLUP_VERSION = "4"
+# 4: the book is the customers active at the month's start, churned ones end at 0;
+# 5: superseded duplicate customer records left out (docs/decisions/014-duplicate-customers.md)
+ROLLUP_VERSION = "5"
 
 INFO_TABLE = "rollup_info"
 CUSTOMER_VALUE = "rollup_customer_value"
@@ -226,10 +227,17 @@ def build_rollups(db: Database) -> RollupBuild:
             for name, expr in _sources(db, as_of).items():
                 t0 = time.perf_counter()
                 columns = OPTIONAL_TABLES[name]
-                # The Ibis expression compiled to DuckDB SQL (literals quoted by Ibis), run on
-                # this cursor so it is part of the transaction; the casts pin the stored types.
+                # The Ibis expression compiled to DuckDB SQL (values bound as parameters), run
+                # on this cursor so it is part of the transaction; the casts pin the stored
+                # types. Its in-memory tables (the superseded duplicate ids the filters leave
+                # out, analytics/duplicates.py) are registered on this cursor for the query.
+                plan = db.ibis().plan(expr)
+                for table_name, rows_in_memory in plan.tables.items():
+                    con.register(table_name, rows_in_memory)
                 select = ", ".join(f'cast("{c}" as {dtype}) as "{c}"' for c, dtype in columns.items())
-                con.execute(f'create table "{name}" as select {select} from ({ibis.to_sql(expr, dialect="duckdb")})')
+                con.execute(f'create table "{name}" as select {select} from ({plan.sql})', dict(plan.values) or None)
+                for table_name in plan.tables:
+                    con.unregister(table_name)
                 rows[name] = con.execute(f'select count(*) from "{name}"').fetchone()[0]
                 seconds[name] = time.perf_counter() - t0
                 con.execute(

@@ -481,6 +481,16 @@ def _data_quality_report(key, flt: RetentionFilter, unit_cost: float) -> pd.Data
     return metrics.data_quality_report(database(), flt, unit_cost=unit_cost)
 
 
+def duplicate_policy_text() -> str:
+    """The duplicate-customer policy sentence (whole file; `data_quality.duplicate_policy_note`)."""
+    return _duplicate_policy_text(db_key())
+
+
+@st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner=False)
+def _duplicate_policy_text(key) -> str:
+    return metrics.duplicate_policy_note(database()).text
+
+
 def targets_vs_actuals(flt: RetentionFilter, quarter: str) -> pd.DataFrame:
     return _targets_vs_actuals(db_key(), flt, quarter)
 

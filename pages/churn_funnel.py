@@ -16,7 +16,8 @@ flt = sidebar.current_filter()
 st.title("Churn funnel")
 st.caption(
     f"Cancellation requests made {flt.start:%d %b %Y} – {flt.end:%d %b %Y} by the selected customers "
-    "in the selected channels; retention calls and outcomes up to the as-of date."
+    "in the selected channels; retention calls and outcomes up to the data's as-of date, "
+    "whatever the period."
 )
 sla_hours = st.slider(
     "Response SLA (hours from request to first retention call)", min_value=1, max_value=72, value=24,
@@ -35,15 +36,15 @@ overall = data.retention_funnel_summary(flt, None, sla_hours).iloc[0]
 cols = st.columns(5)
 ui.kpi(cols[0], "Requests", fmt.count(overall.requests),
        help_text="Cancellation requests in the period.", anchor=g.RETENTION_FUNNEL)
-ui.kpi(cols[1], "Reach rate", fmt.percent(overall.reach_rate, 1),
+ui.kpi(cols[1], "Reach rate", fmt.percent_of(overall.reach_rate, overall.requests),
        help_text="Requests where a retention call reached the customer ÷ requests. "
        "Case-study baseline: 20–30%.", anchor=g.RETENTION_FUNNEL)
-ui.kpi(cols[2], "Offer acceptance", fmt.percent(overall.acceptance_rate, 1),
+ui.kpi(cols[2], "Offer acceptance", fmt.percent_of(overall.acceptance_rate, overall.offered),
        help_text="Accepted offers ÷ offers made.", anchor=g.RETENTION_FUNNEL)
-ui.kpi(cols[3], "Kept 90 days", fmt.percent(overall.save_rate_90d, 1),
-       help_text="Of the accepted offers at least 90 days old, the share whose customer was "
-       "still active 90 days after the request.", anchor=g.RETENTION_FUNNEL)
-ui.kpi(cols[4], f"Called within {sla_hours} h", fmt.percent(overall.sla_attainment, 1),
+ui.kpi(cols[3], "Kept 90 days", fmt.percent_of(overall.save_rate_90d, overall.accepted_judged_90d),
+       help_text="Of the accepted offers at least 90 days before the data's as-of date (n), the share "
+       "whose customer was still active 90 days after the request.", anchor=g.RETENTION_FUNNEL)
+ui.kpi(cols[4], f"Called within {sla_hours} h", fmt.percent_of(overall.sla_attainment, overall.sla_due),
        help_text=f"Requests whose first retention call came within {sla_hours} hours ÷ requests "
        f"whose SLA can be judged. Median wait {overall.median_hours_to_attempt:.1f} h.",
        anchor=g.RETENTION_FUNNEL)
@@ -72,13 +73,16 @@ shown = tables.labelled(
     tables.percent_values(by_group, rates),
     {"group": SPLITS[split], "requests": "Requests", "attempt_rate": "Attempted", "reach_rate": "Reached",
      "offer_rate": "Offer made (of reached)", "acceptance_rate": "Accepted (of offers)",
-     "save_rate_90d": "Active 90 days after accepting", "median_hours_to_attempt": "Median hours to first call",
+     "save_rate_90d": "Active 90 days after accepting",
+     "accepted_judged_90d": "Accepted, 90 days old (n)", "median_hours_to_attempt": "Median hours to first call",
      "sla_attainment": f"First call within {sla_hours} h"},
     value_columns=("group",),
 )
 ui.table(shown, f"funnel_by_{split}", column_config={
     "Requests": tables.count_column("Requests"),
+    "Accepted, 90 days old (n)": tables.count_column("Accepted, 90 days old (n)"),
     **{c: tables.percent_column(c, 1) for c in shown.columns if c not in (SPLITS[split], "Requests",
+                                                                       "Accepted, 90 days old (n)",
                                                                        "Median hours to first call")},
     "Median hours to first call": st.column_config.NumberColumn("Median hours to first call", format="%.1f"),
 })

@@ -37,6 +37,8 @@ ui.kpi(cols[3], "Cost if they cause failures", fmt.money(report["failure_cost"].
        help_text=f"100 × {fmt.money(unit_cost, compact=False)} per failing record once it has caused a "
        f"failure downstream; preventing them at entry would have cost {fmt.money(report['prevention_cost'].sum())}.")
 
+st.caption(data.duplicate_policy_text() + " " + g.help_link(g.DATA_QUALITY))
+
 ui.section("Failing records by check", g.DATA_QUALITY)
 if report["failing"].sum() == 0:
     st.success("Every check passes for this selection.")

@@ -337,7 +337,8 @@ def _sections(story: Story) -> tuple[Section, ...]:
             () if rates.empty else (
                 f"Requests {fmt.count(_first(rates, 'requests'))}, reached {fmt.count(_first(rates, 'reached'))}, "
                 f"accepted {fmt.count(_first(rates, 'accepted'))}",
-                f"Kept 90 days after accepting: {fmt.percent(_first(rates, 'save_rate_90d'))}",
+                "Kept 90 days after accepting: "
+                f"{fmt.percent_of(_first(rates, 'save_rate_90d'), _first(rates, 'accepted_judged_90d'))}",
             ),
         ),
         Section(

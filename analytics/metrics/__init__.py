@@ -14,7 +14,7 @@ from analytics.metrics.churn_profile import (
 )
 from analytics.metrics.cohorts import cohort_retention
 from analytics.metrics.customer_base import active_customers, churn_by_period, churn_summary
-from analytics.metrics.data_quality import data_quality_report
+from analytics.metrics.data_quality import data_quality_report, duplicate_policy_note
 from analytics.metrics.funnel import (
     proactive_funnel,
     proactive_retention_comparison,
@@ -94,6 +94,7 @@ __all__ = [
     "cohort_retention",
     "customer_clv",
     "data_quality_report",
+    "duplicate_policy_note",
     "first_contact_resolution",
     "kaplan_meier",
     "latest_scoring_date",

@@ -20,6 +20,12 @@ import numpy as np
 import pandas as pd
 
 from analytics.db import Database
+from analytics.duplicates import EMAIL_PATTERN, PHONE_PATTERN  # noqa: F401  (re-exported: the checks' patterns)
+from analytics.duplicates import blank as _blank
+from analytics.duplicates import duplicate_keys as _duplicate_keys
+from analytics.duplicates import later_members as _later_members
+from analytics.duplicates import padded as _padded
+from analytics.duplicates import superseded_count, superseded_customer_ids, superseded_records
 from analytics.filters import RetentionFilter, customers, monthly_revenue, touchpoints
 from analytics.metrics._common import FAR_FUTURE, conform, empty_frame, execute, ratio
 from analytics.rollups import DQ_CHECKED, DQ_DUPLICATES, DQ_FAILURES, fresh_rollups
@@ -32,8 +38,6 @@ from analytics.schema import (
     SEGMENTS,
 )
 
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-PHONE_PATTERN = r"^05\d-\d{7}$"  # Israeli mobile, 05X-XXXXXXX (docs/data-model.md)
 
 # The 1-10-100 rule: cost per failing record, in units of `unit_cost`.
 PREVENTION_FACTOR, CORRECTION_FACTOR, FAILURE_FACTOR = 1, 10, 100
@@ -94,29 +98,6 @@ class _Source:
     checks: list[_Check]
 
 
-def _blank(col: ibis.StringValue) -> ibis.BooleanValue:
-    # "no non-space character": cheaper in DuckDB than trim(col) = '' (no new string).
-    return col.isnull() | ~col.re_search(r"\S")
-
-
-def _padded(pattern: str) -> str:
-    """`pattern` (anchored ^...$) allowing surrounding whitespace, instead of trimming."""
-    return r"^\s*" + pattern[1:-1] + r"\s*$"
-
-
-def _trimmed(col: ibis.StringValue) -> ibis.StringValue:
-    # Ibis compiles .strip() to TRIM(col, '<six whitespace chars>'), which DuckDB runs
-    # 2-3x slower than a regex on a million distinct e-mails.
-    return col.re_replace(r"^\s+|\s+$", "")
-
-
-def _normalised_name(col: ibis.StringValue) -> ibis.StringValue:
-    # Runs of whitespace collapse to one space. Names repeat a lot, so DuckDB evaluates
-    # lower/trim per distinct value; the regex replace only runs where it changes something.
-    collapsed = ibis.cases((col.re_search(r"\s\s|[\t\n\r\f\v]"), col.re_replace(r"\s+", " ")), else_=col)
-    return collapsed.strip().lower()
-
-
 def _customer_source(c: ibis.Table, as_of: date) -> _Source:
     email, phone = c.email, c.phone
     categorical = [
@@ -175,27 +156,6 @@ def _customer_source(c: ibis.Table, as_of: date) -> _Source:
     return _Source(c, "customer_id", [ch for ch in checks])
 
 
-def _duplicate_keys(c: ibis.Table) -> ibis.Table:
-    """customer_id, normalised name, e-mail and valid phone (NULL where blank / invalid)."""
-    phone_ok = c.phone.re_search(_padded(PHONE_PATTERN))
-    return c.select(
-        c.customer_id,
-        name=_normalised_name(c.full_name),
-        email=ibis.cases((_blank(c.email), ibis.null("string")), else_=_trimmed(c.email).lower()),
-        phone=ibis.cases((phone_ok, _trimmed(c.phone)), else_=ibis.null("string")),
-    )
-
-
-def _later_members(keyed: ibis.Table, keys: list[str]) -> ibis.Table:
-    """record_id of every member of a group (same `keys`) above the group's lowest id."""
-    # Only groups with more than one member are joined back, which keeps the join small
-    # (twice as fast on 1M customers as a window over all of them).
-    groups = keyed.group_by(keys).aggregate(original=keyed.customer_id.min(), members=keyed.count())
-    groups = groups.filter(groups.members > 1)
-    later = keyed.join(groups, keys)
-    return later.filter(later.customer_id > later.original).select(record_id=later.customer_id)
-
-
 def _duplicate_check() -> _Check:
     return _Check(
         "duplicate_customer", "uniqueness", "customers",
@@ -205,15 +165,10 @@ def _duplicate_check() -> _Check:
 
 
 def _duplicate_sources(c: ibis.Table) -> list[_Source]:
-    # Duplicates: same normalised name and the same normalised e-mail, or the same valid
-    # phone (placeholders such as '12345' or '000' would pair up strangers). The lowest
-    # customer_id of a group is the original; the others fail.
-    norm = _duplicate_keys(c)
-    parts = []
-    for key in ("email", "phone"):
-        keyed = norm.filter(norm[key].notnull()).select("customer_id", "name", key)
-        parts.append(_later_members(keyed, ["name", key]))
-    duplicates = parts[0].union(parts[1], distinct=True)
+    # Duplicates: the key of analytics/duplicates.py (same normalised name and e-mail, or
+    # name and valid phone). The lowest customer_id of a group is the original; the others
+    # fail — the records every KPI leaves out (docs/decisions/014-duplicate-customers.md).
+    duplicates = superseded_records(c)
     repeated = c.group_by("customer_id").aggregate(rows=c.count())
     return [
         _Source(duplicates, "record_id", [_duplicate_check()]),
@@ -279,7 +234,7 @@ def _all_sources(c: ibis.Table, t: ibis.Table, r: ibis.Table, day: date) -> list
 def _report_touchpoints(db: Database, flt: RetentionFilter) -> ibis.Table:
     # Touchpoints with the population and channel filters but no date cut: dates beyond
     # the as-of date are exactly what one check looks for.
-    return touchpoints(db, flt.with_period(flt.start, FAR_FUTURE), in_period=False)
+    return touchpoints(db, flt.with_period(flt.start, FAR_FUTURE), in_period=False, every_record=True)
 
 
 def _sorted_ids(found, examples: int) -> list[int]:
@@ -292,9 +247,10 @@ def _sorted_ids(found, examples: int) -> list[int]:
 
 def _live_counts(db: Database, flt: RetentionFilter, day: date, examples: int):
     """(checks, checked per table, failing per check, example ids per check), live."""
-    c = customers(db, flt)
+    # every record, duplicates included: finding them is what the checks are for
+    c = customers(db, flt, every_record=True)
     t = _report_touchpoints(db, flt)
-    r = monthly_revenue(db, flt)
+    r = monthly_revenue(db, flt, every_record=True)
     checked = execute(
         db, c.aggregate(customers=c.count()).cross_join(t.aggregate(touchpoints=t.count())).cross_join(
             r.aggregate(monthly_revenue=r.count())
@@ -514,3 +470,41 @@ def data_quality_report(
     if not rows:
         return empty_frame(REPORT_COLUMNS)
     return conform(pd.DataFrame(rows), REPORT_COLUMNS)
+
+
+@dataclass(frozen=True)
+class DuplicatePolicy:
+    """What the duplicate-customer policy leaves out of every KPI, in the whole file
+    (docs/decisions/014-duplicate-customers.md): the superseded ``records``, their
+    ``touchpoints`` and ``revenue_months``, and ``text``, the sentence the Data quality
+    page shows."""
+
+    records: int
+    touchpoints: int
+    revenue_months: int
+    text: str
+
+
+def duplicate_policy_note(db: Database) -> DuplicatePolicy:
+    """The duplicate-customer policy and what it leaves out, for the Data quality page.
+
+    Records sharing the ``duplicate_customer`` check's key (same normalised name and
+    e-mail, or name and valid phone) are one person: the lowest customer_id is kept, every
+    other record (exactly the records that check fails, over the whole file) is left out of
+    every other metric, with its touchpoints and revenue rows (`analytics.filters`). The
+    counts are over the whole file: the policy is applied before any filter."""
+    records = superseded_count(db)
+    if records == 0:
+        return DuplicatePolicy(0, 0, 0, "No duplicate customer records found: every record counts as its own "
+                                        "customer.")
+    ids = superseded_customer_ids(db)
+    t, r = db.table("touchpoints"), db.table("monthly_revenue")
+    t, r = t.semi_join(ids, "customer_id"), r.semi_join(ids, "customer_id")
+    counts = execute(db, t.aggregate(touchpoints=t.count()).cross_join(r.aggregate(revenue_months=r.count()))).iloc[0]
+    touchpoints, months = int(counts["touchpoints"]), int(counts["revenue_months"])
+    plural = "record is" if records == 1 else "records are"
+    text = (f"{records:,} duplicate customer {plural} counted once (policy: records with the same name and "
+            "e-mail, or the same name and valid phone, are one person; of each group the record with the lowest "
+            f"customer id is kept and the others are left out of every KPI, with their {touchpoints:,} contacts "
+            f"and {months:,} revenue months).")
+    return DuplicatePolicy(records, touchpoints, months, text)

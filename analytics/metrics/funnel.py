@@ -6,7 +6,7 @@ The unit of the reactive funnel is a ``cancellation_request`` touchpoint made in
 ``[flt.start, flt.end]`` by a selected customer in a selected channel (the channel filter
 is the channel of the *request*). Its retention attempts are the ``retention_call``
 touchpoints whose ``related_touchpoint_id`` is the request, in any channel, up to the
-as-of date ``flt.end``. Steps (each a subset of the previous one):
+*data's* as-of date. Steps (each a subset of the previous one):
 
 1. requested — the request;
 2. attempted — at least one retention call answers it;
@@ -15,7 +15,19 @@ as-of date ``flt.end``. Steps (each a subset of the previous one):
 5. accepted — a call's outcome is ``offer_accepted``;
 6. retained 90 days — accepted and the customer is active 90 days after the request
    (``churn_date`` NULL or after request date + 90). Requests made within 90 days of the
-   as-of date cannot be judged yet and are left out of this step and of its base.
+   data's as-of date cannot be judged yet and are left out of this step and of its base.
+
+**Outcomes are judged at the data's as-of date, not the filter's end** (issue 14). The
+filter picks the *population* — requests (flags) made in ``[flt.start, flt.end]`` — and
+everything that happened to them is observed up to `outcomes_until` = the file's
+``schema_info.as_of_date`` (`analytics.catalog.data_as_of`; the filter's end only when the
+file records none). A past quarter's requests are therefore judged with everything known
+today: judging them at the quarter's end left out every retention call made after it and
+every 90-day outcome (a quarter's requests are at most 90 days old at its end, so its
+"kept 90 days" rested on the requests of its first day). The as-of date is read inside
+the functions rather than carried by `RetentionFilter`: it is a fact of the file, not a
+choice of the user, it cannot change while a read-only file is open (so kept query plans
+and cached results stay right), and every caller would otherwise have to pass it.
 """
 
 from __future__ import annotations
@@ -26,6 +38,7 @@ from typing import Literal, Sequence
 import ibis
 import pandas as pd
 
+from analytics.catalog import data_as_of
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers, touchpoints
 from analytics.metrics._common import (
@@ -78,6 +91,17 @@ SUMMARY_COLUMNS: dict[str, str] = {
 FUNNEL_BY = ("segment", "channel", "agent")
 
 
+def outcomes_until(db: Database, flt: RetentionFilter) -> date:
+    """The last day on which the funnels observe outcomes (retention calls, outreach,
+    churn): the data's as-of date, or `flt.end` when the file does not record one."""
+    return data_as_of(db) or flt.end
+
+
+def _observed(flt: RetentionFilter, until: date) -> RetentionFilter:
+    """`flt` reaching up to `until` (for touchpoints taken with ``in_period=False``)."""
+    return flt.with_period(min(flt.start, until), until)
+
+
 def _requests(db: Database, flt: RetentionFilter, sla_hours: float) -> ibis.Table:
     """One row per cancellation request with its funnel flags (an Ibis expression)."""
     # The customer restriction comes from the inner join with `c` below; restricting the
@@ -91,7 +115,8 @@ def _requests(db: Database, flt: RetentionFilter, sla_hours: float) -> ibis.Tabl
         channel=req.channel,
     )
     # Attempts in any channel answer the request; the channel filter is the request's.
-    calls = touchpoints(db, as_filter(everyone, channels=()), in_period=False)
+    until = outcomes_until(db, flt)
+    calls = touchpoints(db, _observed(as_filter(everyone, channels=()), until), in_period=False)
     calls = calls.filter(calls.kind == "retention_call", calls.related_touchpoint_id.notnull())
     per_request = calls.group_by(request_id=calls.related_touchpoint_id).aggregate(
         first_attempt_at=calls.occurred_at.min(),
@@ -104,11 +129,11 @@ def _requests(db: Database, flt: RetentionFilter, sla_hours: float) -> ibis.Tabl
     j = req.left_join(per_request, req.request_id == per_request.request_id).join(
         c, req.customer_id == c.customer_id
     )
-    as_of_end = ibis.literal(flt.as_of).cast("timestamp") + ibis.interval(days=1)
+    as_of_end = ibis.literal(until).cast("timestamp") + ibis.interval(days=1)
     request_day = req.requested_at.date()
     due = req.requested_at + ibis.interval(seconds=int(round(sla_hours * 3600)))
     hours = (per_request.first_attempt_at.epoch_seconds() - req.requested_at.epoch_seconds()) / 3600.0
-    judged = (request_day + ibis.interval(days=RETAINED_AFTER_DAYS)).cast("date") <= flt.as_of
+    judged = (request_day + ibis.interval(days=RETAINED_AFTER_DAYS)).cast("date") <= until
     active_after = c.churn_date.isnull() | (
         c.churn_date > (request_day + ibis.interval(days=RETAINED_AFTER_DAYS)).cast("date")
     )
@@ -169,9 +194,13 @@ def retention_funnel_summary(
       customer stayed 90 days, saved or not — the baseline a save is measured against).
     - Hours to first attempt: median and p90 over attempted requests.
     - SLA: a request meets it when its first attempt came within `sla_hours` of the
-      request. ``sla_due`` = requests whose SLA can be judged at the as-of date (attempted,
+      request. ``sla_due`` = requests whose SLA can be judged at the data's as-of date (attempted,
       or unattempted with the deadline passed — those count as missed);
       sla_attainment = within_sla / sla_due.
+    - Every outcome (calls, churn) is observed up to the data's as-of date (module
+      docstring). The n behind each rate is a column of the frame: requests (attempt,
+      reach), reached (offer), offered (acceptance), accepted_judged_90d (kept 90 days),
+      judged_90d (active 90 days), sla_due (SLA).
 
     One row per group (``dimension`` = `by` or 'all', ``group``); empty frame when there
     is no request in the selection."""
@@ -281,7 +310,8 @@ def _flags(db: Database, flt: RetentionFilter) -> ibis.Table | None:
     )
     # outreach is left-joined onto the selected customers' flags: no customer restriction
     # of its own needed
-    o = touchpoints(db, as_filter(flt, segments=(), regions=(), plans=()), in_period=False)
+    until = outcomes_until(db, flt)
+    o = touchpoints(db, _observed(as_filter(flt, segments=(), regions=(), plans=()), until), in_period=False)
     o = o.filter(o.kind == "proactive_outreach").select("customer_id", "occurred_at", "outcome")
     window_start = f.flagged_on.cast("timestamp")
     window_end = window_start + ibis.interval(days=PROACTIVE_CONTACT_DAYS)
@@ -295,7 +325,7 @@ def _flags(db: Database, flt: RetentionFilter) -> ibis.Table | None:
         reached=(hits.outcome.notnull() & (hits.outcome != "not_reached")).any(),
     )
     judged_day = (f.flagged_on + ibis.interval(days=RETAINED_AFTER_DAYS)).cast("date")
-    judged = judged_day <= flt.as_of
+    judged = judged_day <= until
     return f.select(
         contacted=f.contacted,
         reached=f.reached.fill_null(False),
@@ -309,10 +339,10 @@ def proactive_funnel(db: Database, flt: RetentionFilter) -> pd.DataFrame:
 
     Unit: an ``at_risk_flags`` row with ``flagged_on`` in ``[flt.start, flt.end]`` for a
     selected customer. contacted = a ``proactive_outreach`` touchpoint of the customer in
-    the selected channels within 30 days from the flag day (up to the as-of date);
+    the selected channels within 30 days from the flag day (up to the data's as-of date);
     reached = such an outreach with an outcome other than ``not_reached``; retained 90
     days = reached and active on ``flagged_on + 90`` — judged only for flags at least 90
-    days old (base = reached flags at least 90 days old). Columns as
+    days before the data's as-of date (base = those of them reached). Columns as
     `retention_funnel`. Empty frame when the optional ``at_risk_flags`` table is absent
     or holds no flag in the selection."""
     f = _flags(db, flt)
@@ -362,27 +392,44 @@ def proactive_retention_comparison(db: Database, flt: RetentionFilter) -> pd.Dat
 
 
 def saved_customers(db: Database, flt: RetentionFilter) -> int:
-    """Saves in the period: distinct selected customers with a cancellation request in
-    ``[flt.start, flt.end]`` (selected channels) answered by a retention call with outcome
-    ``offer_accepted`` (up to the as-of date), who are still active on the as-of date
-    ``flt.end``. The quarterly "saved customers" target counts these."""
+    """Saved customers of the period: the selected customers who asked to cancel in the
+    period, accepted a retention offer, and stayed.
+
+    Distinct selected customers with a ``cancellation_request`` in ``[flt.start,
+    flt.end]`` (selected channels) answered by a retention call (any channel) with outcome
+    ``offer_accepted`` up to the data's as-of date, who did not churn within 90 days of
+    that request: ``churn_date`` NULL or after min(request day + 90, as-of date). A
+    request less than 90 days before the as-of date counts while its customer is still
+    active (the figure is provisional until the 90 days have passed); once 90 days have
+    passed the save is final — a customer who leaves a year later stays a save of the
+    quarter they were saved in, so old quarters do not shrink as time passes and can be
+    compared with recent ones (the quarterly "saved customers" target counts these). The
+    same 90-day rule as the funnel's "retained 90 days", which counts requests, only for
+    requests already 90 days old."""
     return int(_saved_count(db, flt)["n"].iloc[0])
+
+
+def _accepted_requests(db: Database, flt: RetentionFilter, until: date) -> ibis.Table:
+    """(customer_id, requested_at) of every request in the period (selected channels) by a
+    selected customer answered by an accepted offer up to `until`, and the customer stayed
+    (not churned within min(request day + 90, `until`))."""
+    req = touchpoints(db, flt, in_period=True)
+    req = req.filter(req.kind == "cancellation_request")
+    calls = touchpoints(db, _observed(as_filter(flt, channels=()), until), in_period=False)
+    calls = calls.filter(calls.kind == "retention_call", calls.outcome == "offer_accepted")
+    c = customers(db, flt).select("customer_id", "churn_date")
+    answered = req.semi_join(calls, req.touchpoint_id == calls.related_touchpoint_id)
+    j = answered.join(c, answered.customer_id == c.customer_id).select(
+        customer_id=answered.customer_id, requested_at=answered.occurred_at, churn_date=c.churn_date)
+    horizon = ibis.least((j.requested_at.date() + ibis.interval(days=RETAINED_AFTER_DAYS)).cast("date"),
+                         ibis.literal(until))
+    return j.filter(j.churn_date.isnull() | (j.churn_date > horizon)).select("customer_id", "requested_at")
 
 
 @query
 def _saved_count(db: Database, flt: RetentionFilter) -> ibis.Table:
-    req = touchpoints(db, flt, in_period=True)
-    req = req.filter(req.kind == "cancellation_request")
-    calls = touchpoints(db, as_filter(flt, channels=()), in_period=False)
-    calls = calls.filter(calls.kind == "retention_call", calls.outcome == "offer_accepted")
-    c = customers(db, flt)
-    c = c.filter(c.churn_date.isnull() | (c.churn_date > flt.as_of))
-    j = (
-        req.join(calls, req.touchpoint_id == calls.related_touchpoint_id)
-        .join(c, req.customer_id == c.customer_id)
-        .select(saved_id=req.customer_id)
-    )
-    return j.aggregate(n=j.saved_id.nunique())
+    saved = _accepted_requests(db, flt, outcomes_until(db, flt))
+    return saved.aggregate(n=saved.customer_id.nunique())
 
 
 SAVED_BY_PERIOD_COLUMNS: dict[str, str] = {"start": "datetime64[ns]", "end": "datetime64[ns]", "saved": "int64"}
@@ -392,9 +439,9 @@ def saved_customers_by_period(db: Database, flt: RetentionFilter,
                               periods: Sequence[tuple[date, date]]) -> pd.DataFrame:
     """`saved_customers` for several periods in one query (the Overview's quarterly
     sparkline): for each (start, end), the distinct selected customers with a cancellation
-    request in [start, end] (selected channels) answered by an accepted retention offer up to
-    the end of `end`, still active after `end`. Periods may overlap; one row each, in the
-    order given (duplicates collapsed)."""
+    request in [start, end] (selected channels) answered by an accepted retention offer, who
+    stayed — all judged at the data's as-of date, as `saved_customers`. Periods may overlap;
+    one row each, in the order given (duplicates collapsed)."""
     spans = list(dict.fromkeys((s, e) for s, e in periods))
     if not spans:
         return empty_frame(SAVED_BY_PERIOD_COLUMNS)
@@ -414,18 +461,12 @@ def _saved_per_window(db: Database, flt: RetentionFilter, spans: tuple[tuple[dat
     windows = ibis.memtable({"start": [s for s, _ in spans], "end": [e for _, e in spans]},
                             schema={"start": "date", "end": "date"})
     lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
-    req = touchpoints(db, as_filter(flt, start=lo, end=hi), in_period=True)
-    req = req.filter(req.kind == "cancellation_request")
-    calls = touchpoints(db, as_filter(flt, channels=(), start=lo, end=hi), in_period=False)
-    calls = calls.filter(calls.kind == "retention_call", calls.outcome == "offer_accepted")
-    c = customers(db, flt).select("customer_id", "churn_date")
-    pairs = req.join(calls, req.touchpoint_id == calls.related_touchpoint_id).select(
-        customer_id=req.customer_id, requested_at=req.occurred_at, answered_at=calls.occurred_at)
-    pairs = pairs.join(c, pairs.customer_id == c.customer_id)
+    window_flt = as_filter(flt, start=lo, end=hi)
+    # whether a request is a save does not depend on the window: judged at the as-of date
+    pairs = _accepted_requests(db, window_flt, outcomes_until(db, window_flt))
     w = pairs.cross_join(windows)
     end_of_day = w.end.cast("timestamp") + ibis.interval(days=1)
-    w = w.filter(w.requested_at >= w.start.cast("timestamp"), w.requested_at < end_of_day,
-                 w.answered_at < end_of_day, w.churn_date.isnull() | (w.churn_date > w.end))
+    w = w.filter(w.requested_at >= w.start.cast("timestamp"), w.requested_at < end_of_day)
     saved = w.group_by(["start", "end"]).aggregate(saved=w.customer_id.nunique())
     return windows.left_join(saved, (windows.start == saved.start) & (windows.end == saved.end)).select(
         windows.start, windows.end, saved=ibis._.saved.fill_null(0))

@@ -19,6 +19,7 @@ import ibis
 import pandas as pd
 
 from analytics.db import Database
+from analytics.duplicates import without_superseded
 from analytics.filters import RetentionFilter, customers, monthly_revenue
 from analytics.metrics.customer_base import consistent_customers
 from analytics.metrics._common import (
@@ -160,8 +161,9 @@ def movement_rollup_source(db: Database) -> ibis.Table:
     "churned by the end" depend only on the signup and churn *months*, so the book is a
     sum of cube rows too. Revenue rows without a customer record are never in a book."""
     # a view: without it Ibis would try to extend the outer join inside the pairs
-    pairs = _movement_pairs(db.table("monthly_revenue")).view()
-    c = db.table("customers")
+    # every person once, as live (analytics/duplicates.py)
+    pairs = _movement_pairs(without_superseded(db, db.table("monthly_revenue"))).view()
+    c = without_superseded(db, db.table("customers"))
     j = pairs.left_join(c, pairs.customer_id == c.customer_id)
     p = j.select(
         pairs.m, pairs.cur, pairs.prev, c.segment, c.region, c.plan,

@@ -17,6 +17,7 @@ import ibis
 import pandas as pd
 
 from analytics.db import Database
+from analytics.duplicates import without_superseded
 from analytics.filters import RetentionFilter, customers, touchpoints
 from analytics.metrics._common import (
     as_filter,
@@ -156,8 +157,9 @@ def repeat_rollup_source(db: Database) -> ibis.Table:
     can make one in the period a repeat; and for any population or channel filter, because
     the flag looks at all of the customer's channels either way. Contacts of unknown
     customers keep NULL attributes (counted only without a population filter, as live)."""
-    t = _flag_repeats(_service_contacts(db.table("touchpoints")))
-    c = db.table("customers")
+    # every person once, as live (analytics/duplicates.py)
+    t = _flag_repeats(_service_contacts(without_superseded(db, db.table("touchpoints"))))
+    c = without_superseded(db, db.table("customers"))
     j = t.left_join(c, t.customer_id == c.customer_id)
     j = j.select(t.occurred_at, t.channel, t.is_repeat, c.segment, c.region, c.plan)
     return j.group_by(

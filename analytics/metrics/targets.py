@@ -120,7 +120,10 @@ def targets_vs_actuals(
     ``partial`` (the quarter runs past the as-of date, so actuals are to date — a partial
     quarter's churn and saves are not scaled up). Metrics without a target in the file
     have a NaN target. Definitions: churn and retention as `churn_summary`, NRR as
-    `revenue_retention(freq="range")`, saves as `funnel.saved_customers`. `actuals`, when
+    `revenue_retention(freq="range")`, saves as `funnel.saved_customers` (requests made in
+    the quarter's window, judged at the data's as-of date: a quarter's saves are final 90
+    days after its last request, provisional before — later acceptances can add to them,
+    a customer who leaves within 90 days of the request takes one off). `actuals`, when
     given, is `quarter_actuals(db, flt, quarter)` already computed (the dashboard builds it
     from results it has cached for the same window)."""
     label = quarter.strip().upper()

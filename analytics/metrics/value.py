@@ -25,6 +25,7 @@ import ibis
 import pandas as pd
 
 from analytics.db import Database
+from analytics.duplicates import without_superseded
 from analytics.filters import RetentionFilter, customers, monthly_revenue, touchpoints
 from analytics.metrics._common import (
     as_filter,
@@ -441,7 +442,7 @@ def clv_accrual_rollup_source(db: Database) -> ibis.Table:
     this table. Customers without a signup date never count and are left out, as are
     revenue and purchases without a date or a customer record (the live query joins them
     to the customers)."""
-    c = db.table("customers")
+    c = without_superseded(db, db.table("customers"))  # every person once, as live
     c = c.filter(c.signup_date.notnull()).select(
         "customer_id", "signup_date", "segment", "region", "plan", margin=c.margin_rate.fill_null(0.0))
     r = db.table("monthly_revenue")

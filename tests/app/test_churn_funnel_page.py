@@ -22,7 +22,11 @@ def test_funnel_page_renders(monkeypatch, sample_db, sample_db_path):
     assert list(values) == KPIS
     expected = retention_funnel_summary(sample_db, default_filter(sample_db_path)).iloc[0]
     assert values["Requests"] == fmt.count(expected.requests)
-    assert values["Reach rate"] == fmt.percent(expected.reach_rate, 1)
+    # every rate with the n behind it
+    assert values["Reach rate"] == f"{fmt.percent(expected.reach_rate, 1)} (n={fmt.count(expected.requests)})"
+    assert values["Kept 90 days"] == (
+        f"{fmt.percent(expected.save_rate_90d, 1)} (n={fmt.count(expected.accepted_judged_90d)})")
+    assert values["Offer acceptance"].endswith(f"(n={fmt.count(expected.offered)})")
     # funnel, reach gauge, reach by segment, response times, reasons, proactive funnel + comparison
     assert chart_count(at) == 7
     assert [s.value for s in at.subheader][:5] == [
@@ -46,7 +50,7 @@ def test_sla_slider_and_split(monkeypatch, sample_db, sample_db_path):
     at.slider(key="funnel_sla_hours").set_value(4).run()
     no_exception(at)
     expected = retention_funnel_summary(sample_db, default_filter(sample_db_path), sla_hours=4).iloc[0]
-    assert metric_values(at)["Called within 4 h"] == fmt.percent(expected.sla_attainment, 1)
+    assert metric_values(at)["Called within 4 h"] == fmt.percent_of(expected.sla_attainment, expected.sla_due)
     at.segmented_control(key="funnel_split").set_value("agent").run()
     no_exception(at)
     assert "Agent" in at.dataframe[0].value.columns

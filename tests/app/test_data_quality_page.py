@@ -29,6 +29,22 @@ def test_page_renders(monkeypatch, sample_db, sample_db_path):
     assert (table["Check"] == "Missing email").any()  # labelled, not snake_case
 
 
+def test_page_states_the_duplicate_policy(monkeypatch, sample_db, sample_db_path):
+    at = run_page(monkeypatch, sample_db_path, PAGE)
+    no_exception(at)
+    # the generator plants 1% copies (100 of the 10,000 sample customers, each a copy of a
+    # record with a lower id and no history of its own); 99 are found — the check needs an
+    # e-mail or a valid phone, and the page's count is exactly the check's (whole file)
+    flt = default_filter(sample_db_path)
+    report = data_quality_report(sample_db, RetentionFilter(flt.end, flt.end)).set_index("check")
+    assert report.loc["duplicate_customer", "failing"] == 99
+    expected = ("99 duplicate customer records are counted once (policy: records with the same name and "
+                "e-mail, or the same name and valid phone, are one person; of each group the record with the "
+                "lowest customer id is kept and the others are left out of every KPI, with their 0 contacts "
+                "and 0 revenue months).")
+    assert any(c.value.startswith(expected) for c in at.caption)
+
+
 def test_unit_cost_and_filter(monkeypatch, sample_db, sample_db_path):
     at = run_page(monkeypatch, sample_db_path, PAGE)
     at.number_input(key="dq_unit_cost").set_value(10.0).run()

@@ -16,12 +16,16 @@ from analytics.metrics.funnel import (
     retention_funnel_summaries,
     retention_funnel_summary,
     saved_customers,
+    saved_customers_by_period,
     select_summary,
 )
 from analytics.schema import OPTIONAL_TABLES
 from tests.unit.metrics.conftest import d, dt
 
-H1 = RetentionFilter(d("2024-01-01"), d("2024-06-30"))  # as-of Jun 30
+# The data's as-of date is Jun 30 (schema_info below): outcomes are judged on that day
+# whatever period is selected.
+DATA_AS_OF = {"as_of_date": "2024-06-30"}
+H1 = RetentionFilter(d("2024-01-01"), d("2024-06-30"))
 CUSTOMERS = [
     dict(customer_id=1, signup_date=d("2023-01-01")),
     dict(customer_id=2, signup_date=d("2023-01-01"), churn_date=d("2024-02-15")),
@@ -94,6 +98,7 @@ def db(make_db):
         customers=[dict(c) for c in CUSTOMERS],
         touchpoints=[dict(t) for t in TOUCHPOINTS],
         extra_tables={"at_risk_flags": (OPTIONAL_TABLES["at_risk_flags"], [dict(f) for f in FLAGS])},
+        schema_info=DATA_AS_OF,
     )
 
 
@@ -170,10 +175,69 @@ def test_segment_filter(db):
 
 
 def test_saved_customers(db):
-    # Q1 (as-of Mar 31): accepted R1 (c1 active) and R8 (c7 leaves Apr 1, active on Mar 31).
-    assert saved_customers(db, RetentionFilter(d("2024-01-01"), d("2024-03-31"))) == 2
-    # H1 (as-of Jun 30): R1 only — c6 (R7) left May 1, c7 (R8) Apr 1.
+    # Q1: accepted R1 (c1 never leaves: saved) and R8 (c7 leaves Apr 1, within Feb 10 + 90
+    # = May 10: not saved). The old rule (active on the filter's end, Mar 31) counted c7: 2.
+    assert saved_customers(db, RetentionFilter(d("2024-01-01"), d("2024-03-31"))) == 1
+    # H1: R1 only — c6 (R7, Apr 10) left May 1, before min(Jul 9, as-of Jun 30); c7 (R8)
+    # Apr 1; R5's acceptance (Jul 1) is after the data's as-of date.
     assert saved_customers(db, H1) == 1
+
+
+# A saved customer whose outcome is known only after the filter's end. Data as-of Jun 30.
+#   c1: request Mar 30, offer accepted Apr 2 (after the Q1 filter end); never leaves.
+#   c2: request Feb 1, accepted 6 h later; leaves May 15 — after Feb 1 + 90 = May 1: stayed 90 days.
+#   c3: request Mar 1, accepted 3 h later; leaves Mar 20 — within 90 days.
+LATE_CUSTOMERS = [
+    dict(customer_id=1, signup_date=d("2023-01-01")),
+    dict(customer_id=2, signup_date=d("2023-01-01"), churn_date=d("2024-05-15")),
+    dict(customer_id=3, signup_date=d("2023-01-01"), churn_date=d("2024-03-20")),
+]
+LATE_TOUCHPOINTS = [
+    _request(1, 1, "2024-03-30 09:00"), _call(11, 1, "2024-04-02 10:00", 1, "offer_accepted", "A"),
+    _request(2, 2, "2024-02-01 09:00"), _call(12, 2, "2024-02-01 15:00", 2, "offer_accepted", "A"),
+    _request(3, 3, "2024-03-01 09:00"), _call(13, 3, "2024-03-01 12:00", 3, "offer_accepted", "B"),
+]
+Q1 = RetentionFilter(d("2024-01-01"), d("2024-03-31"))
+
+
+@pytest.fixture
+def late_db(make_db):
+    return make_db(customers=[dict(c) for c in LATE_CUSTOMERS], touchpoints=[dict(t) for t in LATE_TOUCHPOINTS],
+                   schema_info=DATA_AS_OF)
+
+
+def test_outcomes_after_the_filter_end_are_judged_at_the_data_as_of(late_db):
+    row = retention_funnel_summary(late_db, Q1).iloc[0]
+    # Requests 3, all accepted (c1's acceptance on Apr 2 is known by Jun 30). 90 days after
+    # each request: Jun 28, May 1, May 30 — all on or before Jun 30, so all 3 are judged;
+    # kept: c1 (never left) and c2 (left May 15 > May 1), not c3 -> 2 / 3.
+    # Judged at the filter's end (the old rule) c1's call was unknown (accepted 2) and no
+    # request was 90 days old on Mar 31: kept 90 days 0 / 0 = NaN.
+    assert (row.requests, row.attempted, row.accepted) == (3, 3, 3)
+    assert (row.judged_90d, row.accepted_judged_90d, row.retained_90d) == (3, 3, 2)
+    assert row.save_rate_90d == pytest.approx(2 / 3)
+    assert row.active_rate_90d == pytest.approx(2 / 3)
+    # the SLA of c1's request is judged too: its first call came 73 h later (missed at 24 h)
+    assert (row.sla_due, row.within_sla) == (3, 2)
+    steps = retention_funnel(late_db, Q1)
+    assert steps[["step", "count", "base"]].values.tolist()[-1] == ["retained 90 days", 2, 3]
+    # Saved: c1 (accepted after the filter end, still here) and c2 (stayed 90 days after
+    # the request, left later) -> 2. Old rule (accepted by Mar 31, active on Mar 31): c2 only -> 1.
+    assert saved_customers(late_db, Q1) == 2
+    by_quarter = saved_customers_by_period(late_db, H1, [(Q1.start, Q1.end), (H1.start, H1.end)])
+    assert by_quarter["saved"].tolist() == [2, 2]
+
+
+def test_summary_frames_carry_the_n_behind_each_rate(late_db):
+    row = retention_funnel_summary(late_db, Q1).iloc[0]
+    # each rate = its numerator ÷ an n column of the same frame
+    for rate, num, den in (("attempt_rate", "attempted", "requests"), ("reach_rate", "reached", "requests"),
+                           ("offer_rate", "offered", "reached"), ("acceptance_rate", "accepted", "offered"),
+                           ("save_rate_90d", "retained_90d", "accepted_judged_90d"),
+                           ("active_rate_90d", "active_90d", "judged_90d"),
+                           ("sla_attainment", "within_sla", "sla_due")):
+        assert row[rate] == pytest.approx(row[num] / row[den]), rate
+    assert row.accepted_judged_90d == 3  # the n of "Kept 90 days"
 
 
 def test_proactive_funnel(db):

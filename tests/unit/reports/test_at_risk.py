@@ -63,10 +63,25 @@ def scored_copy(sample_db_path, directory, as_of, columns: str):
     return open_database(path)
 
 
+def superseded(c: pd.DataFrame) -> set:
+    """Ids of duplicate records counted once (docs/metrics.md#duplicate-customers), in
+    pandas: a record sharing normalised name + e-mail, or name + valid phone, with a lower id."""
+    name = c["full_name"].str.strip().str.replace(r"\s+", " ", regex=True).str.lower()
+    email = c["email"].str.strip().str.lower().where(c["email"].str.strip().str.len() > 0)
+    phone = c["phone"].str.strip().where(c["phone"].str.match(r"^\s*05\d-\d{7}\s*$", na=False))
+    out = set()
+    for key in (email, phone):
+        keyed = pd.DataFrame({"id": c["customer_id"], "name": name, "key": key}).dropna()
+        first = keyed.groupby(["name", "key"])["id"].transform("min")
+        out |= set(keyed.loc[keyed["id"] > first, "id"])
+    return out
+
+
 def expected(db, flt, loss: pd.DataFrame, top_share=0.1) -> pd.DataFrame:
     c = pd.DataFrame(db.cursor().execute(
-        "select customer_id, segment, signup_date, churn_date from customers").fetchall(),
-        columns=["customer_id", "segment", "signup_date", "churn_date"])
+        "select customer_id, segment, signup_date, churn_date, full_name, email, phone from customers").fetchall(),
+        columns=["customer_id", "segment", "signup_date", "churn_date", "full_name", "email", "phone"])
+    c = c[~c["customer_id"].isin(superseded(c))]  # each person once
     as_of = pd.Timestamp(flt.as_of)
     active = (pd.to_datetime(c["signup_date"]) <= as_of) & (
         c["churn_date"].isna() | (pd.to_datetime(c["churn_date"]) > as_of))
