@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 SAMPLE_CUSTOMERS ?= 50000
 
-.PHONY: run test sample scores rollups bench install install-test system-test-deps clean
+.PHONY: run test sample scores rollups bench screenshots install install-test system-test-deps clean
 
 # --- environments ---------------------------------------------------------------
 $(VENV)/.installed: requirements.txt constraints.txt
@@ -57,6 +57,10 @@ test: $(VENV)/.installed-test system-test-deps
 
 bench: $(VENV)/.installed-test system-test-deps
 	$(BIN)/python -m benchmarks.run_all
+
+# The README's screenshots, from the sample `make run` builds (headless Debian chromium).
+screenshots: rollups $(VENV)/.installed-test system-test-deps
+	$(BIN)/python -m benchmarks.readme_screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts bench-results

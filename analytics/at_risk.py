@@ -534,7 +534,7 @@ def _customer_id(customer_id) -> int:
 def customer_profile(db: Database, customer_id: int, as_of: date) -> CustomerProfile | None:
     """The customer's profile at `as_of`, or None when the id is unknown."""
     from analytics.metrics._common import whole_months
-    from analytics.metrics.value import history_start
+    from analytics.metrics.value import margin_history_start
 
     cid = _customer_id(customer_id)
     c = db.table("customers")
@@ -555,7 +555,7 @@ def customer_profile(db: Database, customer_id: int, as_of: date) -> CustomerPro
     history = score_history(db, cid, as_of)
     score = history.iloc[-1].to_dict() if not history.empty else None
     return CustomerProfile(cid, as_of, fields, status, max(int(row["tenure_months"]), 0), clv, score,
-                           history_start(db)[0])
+                           margin_history_start(db)[0])
 
 
 SCORE_HISTORY_COLUMNS: dict[str, str] = {

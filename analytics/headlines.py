@@ -240,7 +240,7 @@ def headline_kpis(db: Database, flt: RetentionFilter, mode: str = periods.QUARTE
             float(clv_at.loc[cmp.previous.end, "average_clv"]), math.nan, "money", True,
             f"{flt.as_of:%d %b %Y}", f"{cmp.previous.end:%d %b %Y}", "historical-clv",
             f"Margin earned to date per customer, over the {fmt.count(clv_at.loc[quarters[-1].end, 'customers'])} "
-            "customers who ever signed up (margin before the history starts is not in the data).",
+            f"customers who ever signed up. {metrics.history_truncation(db, flt).sentence()}".strip(),
             trend=trend_of([clv_at.loc[q.end, "average_clv"] for q in quarters]), trend_name="quarter ends"),
         Kpi("saved_customers", "Saved customers", saves_by_quarter[-1],
             saves_before if saves_previous_ok else math.nan, math.nan, "count", True,

@@ -24,6 +24,7 @@ from typing import Sequence
 import ibis
 import pandas as pd
 
+from analytics import catalog
 from analytics.db import Database
 from analytics.duplicates import without_superseded
 from analytics.filters import RetentionFilter, customers, monthly_revenue, touchpoints
@@ -280,19 +281,20 @@ class HistoryTruncation:
                 f"({self.history_start:%Y-%m-%d}); their historical CLV counts only the margin since then.")
 
 
-def history_start(db: Database) -> tuple[date | None, str]:
-    """The first day of the recorded history and where it comes from: the file's
+def margin_history_start(db: Database) -> tuple[date | None, str]:
+    """The first day of the recorded margin and where it comes from: the file's
     ``schema_info.history_start``, else the first month of ``monthly_revenue`` (the margin
-    data starts there), else the earliest signup (then nobody is truncated)."""
+    data starts there), else the data's history start (`catalog.history_start`: the
+    earliest signup, so nobody is truncated). Differs from `catalog.history_start` only
+    for a file that does not record its history start."""
     recorded = db.schema_info().get("history_start")
     if recorded:
         return date.fromisoformat(recorded), "schema_info"
-    for table, column, source in (("monthly_revenue", "month", "first billed month"),
-                                  ("customers", "signup_date", "earliest signup")):
-        first = execute(db, db.table(table).aggregate(first=db.table(table)[column].min()))["first"].iloc[0]
-        if first is not None and not pd.isna(first):
-            return pd.Timestamp(first).date(), source
-    return None, "none"
+    r = db.table("monthly_revenue")
+    first = execute(db, r.aggregate(first=r.month.min()))["first"].iloc[0]
+    if first is not None and not pd.isna(first):
+        return pd.Timestamp(first).date(), "first billed month"
+    return catalog.history_start(db), "earliest signup"
 
 
 def history_truncation(db: Database, flt: RetentionFilter) -> HistoryTruncation:
@@ -302,7 +304,7 @@ def history_truncation(db: Database, flt: RetentionFilter) -> HistoryTruncation:
     strictly before `history_start`:
 
         share = #{signup_date < history_start} ÷ #{signup_date ≤ as_of}"""
-    start, source = history_start(db)
+    start, source = margin_history_start(db)
     c = customers(db, flt)
     c = c.filter(c.signup_date <= flt.as_of)
     early = c.signup_date < start if start is not None else ibis.literal(False)
