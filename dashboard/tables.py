@@ -1,8 +1,5 @@
 """Metric frames shaped for display: readable column names and labelled values, plus
 `st.column_config` formats. Pages show these; the numbers are the metric layer's.
-
-`churn_movers` lines two `churn_by_dimension` results up side by side (the current and
-the previous period) — a comparison for the screen, not a new metric.
 """
 
 from __future__ import annotations
@@ -11,8 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from analytics import formatting as fmt
-
-MIN_GROUP_CUSTOMERS = 50  # groups smaller than this at both period starts move by noise
 
 
 def labelled(df: pd.DataFrame, columns: dict[str, str], value_columns: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -50,30 +45,6 @@ def money_column(title: str, help_text: str | None = None):
 
 def count_column(title: str, help_text: str | None = None):
     return st.column_config.NumberColumn(title, format="%,d", help=help_text)
-
-
-def churn_movers(current: list[pd.DataFrame], previous: list[pd.DataFrame], top: int = 8,
-                 min_customers: int = MIN_GROUP_CUSTOMERS) -> pd.DataFrame:
-    """Groups (of several `churn_by_dimension` results, one per dimension) whose logo churn
-    rate changed most between the previous and the current period, largest absolute
-    change first. Columns ``dimension``, ``group``, ``group_label``, ``previous_rate``,
-    ``current_rate``, ``change``, ``active_start``. Groups with fewer than
-    `min_customers` active at either start are left out."""
-    cols = ["dimension", "group", "active_start", "churn_rate"]
-    current = pd.concat([f for f in current if not f.empty] or [pd.DataFrame(columns=cols)])
-    previous = pd.concat([f for f in previous if not f.empty] or [pd.DataFrame(columns=cols)])
-    merged = current[cols].merge(previous[cols], on=["dimension", "group"], suffixes=("", "_prev"))
-    merged = merged[(merged["active_start"] >= min_customers) & (merged["active_start_prev"] >= min_customers)]
-    merged = merged.dropna(subset=["churn_rate", "churn_rate_prev"])
-    merged = merged.assign(
-        previous_rate=merged["churn_rate_prev"],
-        current_rate=merged["churn_rate"],
-        change=merged["churn_rate"] - merged["churn_rate_prev"],
-        group_label=[f"{fmt.label(d)}: {fmt.label(g)}" for d, g in zip(merged["dimension"], merged["group"])],
-    )
-    merged = merged.reindex(merged["change"].abs().sort_values(ascending=False).index).head(top)
-    return merged[["dimension", "group", "group_label", "previous_rate", "current_rate", "change",
-                   "active_start"]].reset_index(drop=True)
 
 
 def quantiles_by_group(frames: dict[str, pd.DataFrame], dimension: str) -> pd.DataFrame:

@@ -23,7 +23,7 @@ def test_overview_page(page, app_url):
     wait_until_idle(page)
     expect(page.locator("h1", has_text="Overview")).to_be_visible()
     for label in ("Active customers", "Logo churn", "Revenue churn", "Net revenue retention",
-                  "Gross revenue retention", "Average historical CLV", "Saved this quarter", "Margin at risk"):
+                  "Gross revenue retention", "Average historical CLV", "Saved customers", "Margin at risk"):
         expect(page.locator('[data-testid="stMetric"]', has_text=label)).to_be_visible()
     assert re.fullmatch(r"[\d,]+", kpi_value(page, "Active customers"))
     expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(4, timeout=30_000)
