@@ -60,8 +60,12 @@ def shoot(url: str, out: Path) -> list[Path]:
         page.goto(f"{url}/at_risk")
         wait_until_idle(page, 120_000)
         picker = page.get_by_role("combobox", name=re.compile(r"^Customer"))
+        picker.scroll_into_view_if_needed()
         picker.click()
         option = page.get_by_role("option").first
+        page.wait_for_timeout(500)
+        if not option.is_visible():  # as in tests/e2e: the first click can land before the list opens
+            picker.press("ArrowDown")
         option.wait_for(timeout=20_000)
         option.click()
         wait_until_idle(page, 120_000)

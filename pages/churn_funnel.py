@@ -36,15 +36,16 @@ overall = data.retention_funnel_summary(flt, None, sla_hours).iloc[0]
 cols = st.columns(5)
 ui.kpi(cols[0], "Requests", fmt.count(overall.requests),
        help_text="Cancellation requests in the period.", anchor=g.RETENTION_FUNNEL)
-ui.kpi(cols[1], "Reach rate", fmt.percent_of(overall.reach_rate, overall.requests),
+ui.kpi(cols[1], "Reach rate", fmt.percent(overall.reach_rate), n=overall.requests, unit="requests",
        help_text="Requests where a retention call reached the customer ÷ requests. "
        "Case-study baseline: 20–30%.", anchor=g.RETENTION_FUNNEL)
-ui.kpi(cols[2], "Offer acceptance", fmt.percent_of(overall.acceptance_rate, overall.offered),
+ui.kpi(cols[2], "Offer acceptance", fmt.percent(overall.acceptance_rate), n=overall.offered, unit="offers",
        help_text="Accepted offers ÷ offers made.", anchor=g.RETENTION_FUNNEL)
-ui.kpi(cols[3], "Kept 90 days", fmt.percent_of(overall.save_rate_90d, overall.accepted_judged_90d),
+ui.kpi(cols[3], "Kept 90 days", fmt.percent(overall.save_rate_90d), n=overall.accepted_judged_90d, unit="saves",
        help_text="Of the accepted offers at least 90 days before the data's as-of date (n), the share "
        "whose customer was still active 90 days after the request.", anchor=g.RETENTION_FUNNEL)
-ui.kpi(cols[4], f"Called within {sla_hours} h", fmt.percent_of(overall.sla_attainment, overall.sla_due),
+ui.kpi(cols[4], f"Called within {sla_hours} h", fmt.percent(overall.sla_attainment), n=overall.sla_due,
+       unit="requests",
        help_text=f"Requests whose first retention call came within {sla_hours} hours ÷ requests "
        f"whose SLA can be judged. Median wait {overall.median_hours_to_attempt:.1f} h.",
        anchor=g.RETENTION_FUNNEL)

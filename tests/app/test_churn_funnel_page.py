@@ -3,7 +3,9 @@ without cancellation requests."""
 
 from __future__ import annotations
 
-from datetime import date
+import json
+
+from datetime import date, datetime
 
 from analytics.metrics import retention_funnel_summary
 from analytics import formatting as fmt
@@ -22,11 +24,13 @@ def test_funnel_page_renders(monkeypatch, sample_db, sample_db_path):
     assert list(values) == KPIS
     expected = retention_funnel_summary(sample_db, default_filter(sample_db_path)).iloc[0]
     assert values["Requests"] == fmt.count(expected.requests)
-    # every rate with the n behind it
-    assert values["Reach rate"] == f"{fmt.percent(expected.reach_rate, 1)} (n={fmt.count(expected.requests)})"
-    assert values["Kept 90 days"] == (
-        f"{fmt.percent(expected.save_rate_90d, 1)} (n={fmt.count(expected.accepted_judged_90d)})")
-    assert values["Offer acceptance"].endswith(f"(n={fmt.count(expected.offered)})")
+    # every rate with the n behind it, under the value
+    notes = {m.label: m.proto.delta_description for m in at.metric}
+    assert values["Reach rate"] == fmt.percent(expected.reach_rate, 1)
+    assert notes["Reach rate"] == f"n = {fmt.count(expected.requests)} requests"
+    assert values["Kept 90 days"] == fmt.percent(expected.save_rate_90d, 1)
+    assert notes["Kept 90 days"] == f"n = {fmt.count(expected.accepted_judged_90d)} saves"
+    assert notes["Offer acceptance"] == f"n = {fmt.count(expected.offered)} offers"
     # funnel, reach gauge, reach by segment, response times, reasons, proactive funnel + comparison
     assert chart_count(at) == 7
     assert [s.value for s in at.subheader][:5] == [
@@ -50,7 +54,9 @@ def test_sla_slider_and_split(monkeypatch, sample_db, sample_db_path):
     at.slider(key="funnel_sla_hours").set_value(4).run()
     no_exception(at)
     expected = retention_funnel_summary(sample_db, default_filter(sample_db_path), sla_hours=4).iloc[0]
-    assert metric_values(at)["Called within 4 h"] == fmt.percent_of(expected.sla_attainment, expected.sla_due)
+    assert metric_values(at)["Called within 4 h"] == fmt.percent(expected.sla_attainment, 1)
+    card = next(m for m in at.metric if m.label == "Called within 4 h")
+    assert card.proto.delta_description == f"n = {fmt.count(expected.sla_due)} requests"
     at.segmented_control(key="funnel_split").set_value("agent").run()
     no_exception(at)
     assert "Agent" in at.dataframe[0].value.columns
@@ -66,3 +72,26 @@ def test_no_requests_shows_a_message(monkeypatch, tmp_path):
     no_exception(at)
     assert "No cancellation requests match" in at.info[0].value
     assert chart_count(at) == 0
+
+
+def test_a_rate_over_too_few_requests_is_greyed(monkeypatch, tmp_path):
+    # two cancellation requests, one reached: a 50% reach rate over 2 requests says nothing
+    path = build_database(
+        tmp_path / "two.duckdb",
+        customers=[{"customer_id": i, "signup_date": date(2024, 1, 5)} for i in (1, 2)],
+        touchpoints=[
+            {"touchpoint_id": 1, "customer_id": 1, "kind": "cancellation_request", "occurred_at": datetime(2024, 11, 2, 9)},
+            {"touchpoint_id": 2, "customer_id": 2, "kind": "cancellation_request", "occurred_at": datetime(2024, 11, 3, 9)},
+            {"touchpoint_id": 3, "customer_id": 1, "kind": "retention_call", "direction": "outbound",
+             "related_touchpoint_id": 1, "outcome": "offer_declined", "occurred_at": datetime(2024, 11, 2, 15)},
+        ],
+        schema_info={"as_of_date": "2024-12-31", "history_start": "2024-01-01"},
+    )
+    at = run_page(monkeypatch, path, PAGE)
+    no_exception(at)
+    card = next(m for m in at.metric if m.label == "Reach rate")
+    assert card.value == ":gray[50.0%]"
+    assert card.proto.delta_description == "only 2 requests (fewer than 30): too few to read"
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"].replace("<br>", " ") for c in at.get("plotly_chart")]
+    assert "Reach rate 50% of 2 — fewer than 30, too few to read" in titles
+    assert not any("baseline" in t and "Reach rate 50%" in t for t in titles)  # no verdict from 2 requests
