@@ -235,7 +235,10 @@ def kpi_rows(story: Story) -> list[tuple[str, ...]]:
         if k.unavailable:
             status = "Not computed yet"
         value = k.show(k.value) + ("" if k.reliable else f" (n = {fmt.count(k.n)}, too few)")
-        rows.append((k.name, value, k.show(k.previous), k.show_change(),
+        previous = k.show(k.previous)
+        if previous != "—" and k.previous_window and k.previous_window != story.previous_name:
+            previous += f" ({k.previous_window})"  # e.g. the previous month-end scoring
+        rows.append((k.name, value, previous, k.show_change(),
                      "" if math.isnan(k.target) else k.show(k.target), status))
     return rows
 
