@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+ADDRESS ?= 127.0.0.1
 SAMPLE_CUSTOMERS ?= 50000
 
 .PHONY: run test sample scores rollups bench screenshots install install-test system-test-deps clean
@@ -50,7 +51,8 @@ rollups: scores
 	$(BIN)/python -m analytics.rollups --if-stale
 
 run: rollups
-	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT)
+	@echo "Retention Radar: open http://$(ADDRESS):$(PORT) (Ctrl+C stops it)"
+	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(VENV)/.installed-test system-test-deps
 	$(BIN)/python -m pytest tests

@@ -258,10 +258,10 @@ def targets_chart(comparison: pd.DataFrame, title: str) -> go.Figure:
     _base(fig, title, "Actual as a share of target (for churn: target ÷ actual); 100% = on target",
           height=110 + 56 * max(len(rows), 1), legend=False)
     finite = [v for v in lengths if not pd.isna(v)] or [1.0]
-    low = max(0.0, min(finite) - 0.15)
+    low = 0.0  # bars of a rate start at zero: a cut axis exaggerates a miss or a win
     high = max(max(finite), 1.0)
     # room right of the longest bar for its "actual vs target" label
-    fig.update_xaxes(tickformat=".0%", range=[low, high + (high - low) * 0.75])
+    fig.update_xaxes(tickformat=".0%", range=[low, high * 1.5], tickvals=[0, 0.25, 0.5, 0.75, 1.0])
     return fig
 
 
