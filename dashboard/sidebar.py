@@ -31,28 +31,48 @@ def label(value: str) -> str:
     return formatting.label(value)
 
 
-def _parse_date(text: str | None, fallback: date, low: date, high: date) -> date:
-    try:
-        value = date.fromisoformat(text) if text else fallback
-    except ValueError:
+IGNORED_KEY = "flt_ignored"  # what a shared link asked for that the data does not have
+
+
+def _parse_date(text: str | None, fallback: date, low: date, high: date, ignored: list[str], name: str) -> date:
+    """The URL's date `text` within [low, high]; a date that does not parse falls back, one
+    outside the data's span is moved to its edge — either way `ignored` says so."""
+    if not text:
         return fallback
-    return min(max(value, low), high)
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        ignored.append(f"{name} '{text}' is not a date (YYYY-MM-DD)")
+        return fallback
+    kept = min(max(value, low), high)
+    if kept != value:
+        ignored.append(f"{name} {value:%d %b %Y} is outside the data ({low:%d %b %Y} – {high:%d %b %Y}); "
+                       f"{kept:%d %b %Y} is used")
+    return kept
 
 
 def _seed_from_url(as_of: date, history_start: date, choices: dict[str, list[str]]) -> None:
-    """Once per session: take the filter from the URL (a shared link) into widget state."""
+    """Once per session: take the filter from the URL (a shared link) into widget state,
+    noting in `IGNORED_KEY` every value the data does not have (shown once in the sidebar)."""
     if st.session_state.get("flt_seeded"):
         return
     params = st.query_params
+    ignored: list[str] = []
     default_start = max(history_start, as_of - timedelta(days=DEFAULT_PERIOD_DAYS - 1))
-    start = _parse_date(params.get("start"), default_start, history_start, as_of)
-    end = _parse_date(params.get("end"), as_of, history_start, as_of)
+    start = _parse_date(params.get("start"), default_start, history_start, as_of, ignored, "start")
+    end = _parse_date(params.get("end"), as_of, history_start, as_of, ignored, "end")
     if start > end:
+        ignored.append(f"the period {start:%d %b %Y} – {end:%d %b %Y} ends before it starts; the default is used")
         start, end = default_start, as_of
     st.session_state[PERIOD_KEY] = (start, end)
-    for url_key, state_key, _, _, choice_key in DIMENSIONS:
+    for url_key, state_key, _, title, choice_key in DIMENSIONS:
         allowed = set(choices.get(choice_key, []))
-        st.session_state[state_key] = [v for v in params.get_all(url_key) if v in allowed]
+        asked = params.get_all(url_key)
+        st.session_state[state_key] = [v for v in asked if v in allowed]
+        unknown = [v for v in asked if v not in allowed]
+        if unknown:
+            ignored.append(f"{title.lower()} {', '.join(repr(v) for v in unknown)} (not in the data)")
+    st.session_state[IGNORED_KEY] = ignored
     st.session_state["flt_seeded"] = True
 
 
@@ -79,6 +99,11 @@ def render_filters(as_of: date, history_start: date, choices: dict[str, list[str
     _seed_from_url(as_of, history_start, choices)
     with st.sidebar:
         st.subheader("Filters")
+        ignored = st.session_state.pop(IGNORED_KEY, None)
+        if ignored:  # once, on the run that read the link; st.text: the values are the link's, not ours
+            st.warning("The link asked for what the data does not have, so it was ignored:",
+                       icon=":material/link_off:")
+            st.text("; ".join(ignored))
         period = st.date_input(
             "Period",
             key=PERIOD_KEY,

@@ -147,6 +147,21 @@ def test_shared_link_applies_its_filter(monkeypatch, sample_db_path):
     assert metric_values(at)["Active customers"] == fmt.count(sb)
 
 
+def test_shared_link_says_what_it_ignored(monkeypatch, sample_db_path):
+    # a misspelt segment, an impossible date and a start after the data's as-of date
+    at = run_app(monkeypatch, sample_db_path, {"segment": ["enterprize", "consumer"], "end": "2026-02-30",
+                                               "start": "2031-01-01"})
+    assert not at.exception
+    assert at.sidebar.multiselect(key="flt_segments").value == ["consumer"]  # the known value is kept
+    assert "ignored" in at.sidebar.warning[0].value
+    note = at.sidebar.text[0].value
+    assert "segment 'enterprize' (not in the data)" in note
+    assert "end '2026-02-30' is not a date" in note
+    assert "start 01 Jan 2031 is outside the data" in note
+    at.sidebar.multiselect(key="flt_segments").select("enterprise").run()
+    assert not at.sidebar.warning  # said once, on the run that read the link
+
+
 def test_filter_matching_nothing_shows_a_message(monkeypatch, tmp_path):
     path = build_database(
         tmp_path / "tiny.duckdb",
