@@ -215,14 +215,14 @@ def check_trainable(labelled: Sequence[tuple[str, pd.DataFrame]], first_snapshot
         if churners < MIN_CHURNERS:
             raise CannotTrain(
                 f"Cannot train the churn-risk model: in {what} "
-                f"{'only ' if churners else ''}{churners:,} of {len(frame):,} active customers churned within "
+                f"{'only ' if churners else ''}{churners:,} of {len(frame):,} active customer snapshots churned within "
                 f"{HORIZON_DAYS} days, and it needs at least {MIN_CHURNERS} churners in each training, "
                 f"calibration and test snapshot set; import the churn dates of the customers who left "
                 f"between {first_snapshot} and {as_of} (or more customers).")
         if stayers < MIN_STAYERS:
             raise CannotTrain(
-                f"Cannot train the churn-risk model: in {what} only {stayers:,} of {len(frame):,} active "
-                f"customers stayed {HORIZON_DAYS} days, and it needs at least {MIN_STAYERS} stayers in each "
+                f"Cannot train the churn-risk model: in {what} only {stayers:,} of {len(frame):,} active customer "
+                f"snapshots stayed {HORIZON_DAYS} days, and it needs at least {MIN_STAYERS} stayers in each "
                 f"snapshot set; import the customers who are still active (without a churn date) too.")
 
 

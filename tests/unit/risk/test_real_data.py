@@ -124,7 +124,7 @@ def test_check_trainable_needs_min_churners_in_every_set():
     enough = pd.DataFrame({LABEL: [1] * 20 + [0] * 80})
     check_trainable([("the training snapshots (x)", enough)], date(2025, 1, 31), date(2026, 9, 30))
     with pytest.raises(CannotTrain, match=r"^Cannot train the churn-risk model: in the calibration snapshot "
-                                          r"\(y\) only 19 of 100 active customers churned within 90 days"):
+                                          r"\(y\) only 19 of 100 active customer snapshots churned within 90 days"):
         check_trainable([("the training snapshots (x)", enough), ("the calibration snapshot (y)", short)],
                         date(2025, 1, 31), date(2026, 9, 30))
 
