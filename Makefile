@@ -41,9 +41,11 @@ sample: $(VENV)/.installed
 
 # Churn-risk scores for the at-risk list and margin at risk: trained and written once per
 # as-of date (pages never train on page load). The dashboard must not be running: the
-# scorer needs DuckDB's write lock.
+# scorer needs DuckDB's write lock. Status 4 means the data cannot train a model (the
+# scorer printed why and wrote nothing): `run` goes on and the dashboard shows the at-risk
+# list as not computed; any other failure stops here.
 scores: sample
-	$(BIN)/python -m analytics.score --if-missing
+	$(BIN)/python -m analytics.score --if-missing || test $$? -eq 4
 
 # Precomputed metric rollups (docs/decisions/009-metric-rollups.md): rebuilt only when the
 # data changed since they were built; the generator already builds them for the sample.

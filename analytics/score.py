@@ -19,6 +19,14 @@ scores or the new ones, never a mix. The database is opened read-write through
 `analytics.db.open_database`; when another program holds it (a running dashboard), the
 command says so and exits with status 3, changing nothing. `--if-missing` does nothing
 when the as-of date is already scored (`make run` calls it before starting the dashboard).
+
+Data without surveys, notes, touchpoints or revenue rows trains without those feature
+groups (the model card lists them and why). When the data cannot train a model at all
+(too short a history, fewer than `MIN_CHURNERS` churners or `MIN_STAYERS` stayers in a
+labelled snapshot set), the command prints one sentence saying why and what data would
+fix it, writes nothing and exits with status 4 (`EXIT_CANNOT_TRAIN`); the Makefile's
+`scores` step tolerates exactly that status, so `make run` still starts the dashboard
+(whose at-risk pages then say the scores are not computed).
 Progress goes to stderr, the one-line summary to stdout.
 
 Defaults: the database from `analytics.config.database_path()`, the as-of date from its
@@ -39,7 +47,7 @@ from typing import TYPE_CHECKING
 from analytics.config import database_path
 from analytics.db import Database, DatabaseError, DatabaseLocked, open_database, writer_locked_message
 from analytics.risk.defaults import (DEFAULT_HISTORY_MONTHS, DEFAULT_SAMPLE_SIZE, DEFAULT_SEED,
-                                     DEFAULT_TRAIN_SNAPSHOTS)
+                                     DEFAULT_TRAIN_SNAPSHOTS, CannotTrain)
 from analytics.schema import OPTIONAL_TABLES, create_table_sql
 
 if TYPE_CHECKING:  # the model stack (scikit-learn, pandas) is imported only when scoring
@@ -53,7 +61,7 @@ RUNS_TABLE = "model_runs"
 SCORE_COLUMNS = tuple(OPTIONAL_TABLES[SCORE_TABLE])
 RUN_COLUMNS = tuple(OPTIONAL_TABLES[RUNS_TABLE])
 
-EXIT_OK, EXIT_ERROR, EXIT_LOCKED = 0, 2, 3
+EXIT_OK, EXIT_ERROR, EXIT_LOCKED, EXIT_CANNOT_TRAIN = 0, 2, 3, 4
 
 
 @dataclass
@@ -318,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         write_scores(db, run)
         run.timings["write_s"] = time.perf_counter() - t0
+    except CannotTrain as err:  # the data's limit, not a failure: one sentence, nothing written
+        print(str(err), file=sys.stderr)
+        return EXIT_CANNOT_TRAIN
     except ValueError as err:
         print(f"Cannot score: {err}", file=sys.stderr)
         return EXIT_ERROR

@@ -33,6 +33,8 @@ st.caption(f"{card.model_name} · version `{card.model_version}` · trained {car
            f"scores customers active on {card.as_of_date} for churn in the next {card.horizon_days} days. "
            "The card describes the whole scored population: the sidebar filters do not change it. "
            + g.help_link(g.RISK_MODEL))
+if card.dropped_features:  # feature groups the data lacks (no surveys, notes, touchpoints, revenue)
+    st.info(card.dropped_summary(), icon=":material/info:")
 
 model, logistic = card.metrics["model"], card.metrics.get("logistic", {})
 population = card.population

@@ -86,6 +86,40 @@ NUMERIC_FEATURES: tuple[str, ...] = (
 )
 FEATURES: tuple[str, ...] = (*CATEGORICAL_FEATURES, *NUMERIC_FEATURES)
 
+# Features by the optional data they are computed from. A source the data lacks (a real
+# export often has no surveys, no notes, no touchpoints at all, or no revenue rows) gives a
+# column that is empty or constant for everyone, which carries no signal and, when all
+# missing, makes the booster's binning fail; the model drops those features instead
+# (`absent_sources`, `analytics.risk.model.train_risk_model`) and the model card says why.
+# Customer columns (contract, plan, segment, loyalty, tenure) are required data.
+SURVEY_FEATURES = ("last_csat", "last_nps", "csat_trend")
+NOTE_FEATURES = tuple(f"note_{s}_90d" for s in NOTE_SIGNALS)
+REVENUE_FEATURES = ("mrr", "mrr_change_3m_pct")
+CONTACT_FEATURES = tuple(
+    c for c in NUMERIC_FEATURES
+    if c not in (*SURVEY_FEATURES, *NOTE_FEATURES, *REVENUE_FEATURES, "tenure_months", "loyalty_member"))
+FEATURE_SOURCES: dict[str, tuple[str, ...]] = {
+    "touchpoints": (*CONTACT_FEATURES, *SURVEY_FEATURES, *NOTE_FEATURES),
+    "surveys": SURVEY_FEATURES,
+    "notes": NOTE_FEATURES,
+    "revenue": REVENUE_FEATURES,
+}
+# The features of each source, in words (the model card's "left out: ..." line).
+SOURCE_LABELS: dict[str, str] = {
+    "touchpoints": "every touchpoint feature (contacts, complaints, cancellation requests, "
+                   "retention calls, waits, surveys, notes)",
+    "surveys": "satisfaction (last CSAT, last NPS, CSAT trend)",
+    "notes": "agent-note signals",
+    "revenue": "MRR and its 3-month change",
+}
+# What the data lacks, in the model card's words ("dropped: ... — <reason>").
+ABSENT_SOURCE_REASONS: dict[str, str] = {
+    "touchpoints": "no touchpoints in the data",
+    "surveys": "no survey answers in the data",
+    "notes": "no agent notes in the data",
+    "revenue": "no monthly revenue rows in the data",
+}
+
 # What each feature means, in words (the model card lists them).
 FEATURE_DESCRIPTIONS: dict[str, str] = {
     "contract_type": "contract type (current)",
@@ -148,6 +182,29 @@ def active_customers(db: Database, as_of: date) -> ibis.Table:
     c = db.table("customers")
     d = ibis.literal(as_of)
     return c.filter((c.signup_date <= d) & (c.churn_date.isnull() | (c.churn_date > d)))
+
+
+def absent_sources(db: Database, as_of: date) -> dict[str, str]:
+    """The optional data sources with no usable row dated on or before `as_of`, each with
+    the reason in words (`ABSENT_SOURCE_REASONS`), in `FEATURE_SOURCES` order.
+
+    A source is absent when: touchpoints — no touchpoint before midnight after `as_of`;
+    surveys — no `survey` touchpoint with a CSAT answer; notes — no touchpoint with a note;
+    revenue — no `monthly_revenue` row with an MRR for a month starting on or before `as_of`.
+    """
+    end = ibis.literal(_Window(as_of).end)
+    tp = db.table("touchpoints")
+    tp = tp.filter(tp.occurred_at < end)
+    r = db.table("monthly_revenue")
+    r = r.filter((r.month <= ibis.literal(as_of)) & r.mrr.notnull())
+    present = {
+        "touchpoints": tp.count(),
+        "surveys": tp.filter((tp.kind == "survey") & tp.csat.notnull()).count(),
+        "notes": tp.filter(tp.note.notnull()).count(),
+        "revenue": r.count(),
+    }
+    con = db.ibis()
+    return {name: ABSENT_SOURCE_REASONS[name] for name, n in present.items() if not con.execute(n)}
 
 
 def _restrict(table: ibis.Table, ids: ibis.Table | None) -> ibis.Table:

@@ -46,7 +46,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from analytics.db import Database
-from analytics.risk.defaults import DEFAULT_SAMPLE_SIZE, DEFAULT_SEED, DEFAULT_TRAIN_SNAPSHOTS
+from analytics.risk.defaults import (DEFAULT_SAMPLE_SIZE, DEFAULT_SEED, DEFAULT_TRAIN_SNAPSHOTS,
+                                     MIN_CHURNERS, MIN_STAYERS, CannotTrain)
 from analytics.risk.drivers import (
     DRIVER_GROUPS,
     Baseline,
@@ -57,10 +58,13 @@ from analytics.risk.drivers import (
 )
 from analytics.risk.features import (
     CATEGORICAL_FEATURES,
+    FEATURE_SOURCES,
     FEATURES,
     HORIZON_DAYS,
     LABEL,
     NUMERIC_FEATURES,
+    SOURCE_LABELS,
+    absent_sources,
     snapshot_features,
 )
 
@@ -103,14 +107,22 @@ MONOTONE_DECREASING = (
 MONOTONE_CONSTRAINTS = {**{c: 1 for c in MONOTONE_INCREASING}, **{c: -1 for c in MONOTONE_DECREASING}}
 
 
-def interaction_constraints(groups: Sequence[DriverGroup] = DRIVER_GROUPS) -> list[list[int]]:
+def model_groups(features: Sequence[str] = FEATURES) -> tuple[DriverGroup, ...]:
+    """The driver groups a model on `features` explains (every group whose columns are
+    all among them; a dropped data source drops whole groups)."""
+    kept = set(features)
+    return tuple(g for g in DRIVER_GROUPS if set(g.columns) <= kept)
+
+
+def interaction_constraints(groups: Sequence[DriverGroup] = DRIVER_GROUPS,
+                            features: Sequence[str] = FEATURES) -> list[list[int]]:
     """Features may interact only within their driver group, so the booster's log-odds are
     a sum of one function per group, f(x) = Σ_g f_g(x_g) (a boosted generalised additive
     model over groups, like an Explainable Boosting Machine): each group's contribution to
     a customer's risk is then exact, not an approximation."""
-    index = {name: i for i, name in enumerate(FEATURES)}
+    index = {name: i for i, name in enumerate(features)}
     covered = [c for g in groups for c in g.columns]
-    missing = sorted(set(FEATURES) - set(covered))
+    missing = sorted(set(features) - set(covered))
     if missing or len(covered) != len(set(covered)):
         raise ValueError(f"every feature must be in exactly one driver group; missing {missing}")
     return [[index[c] for c in g.columns] for g in groups]
@@ -168,11 +180,14 @@ def clip_plan(plan: SnapshotPlan, first_usable: date) -> SnapshotPlan:
     history for the look-back windows); raise if nothing is left to train on."""
     kept = tuple(d for d in plan.train_dates if d >= first_usable)
     if not kept or plan.calibration_date < first_usable:
-        raise ValueError(
-            f"not enough history to train a churn model for {plan.target_date}: training needs "
-            f"month ends from {first_usable} on with a 90-day outcome before "
-            f"{plan.calibration_date}, and a calibration month end 90 days before "
-            f"{plan.target_date}. Score a later as-of date or load more history.")
+        start = first_usable - timedelta(days=HORIZON_DAYS)
+        needed = plan.train_dates[-1] - timedelta(days=HORIZON_DAYS)
+        raise CannotTrain(
+            f"Cannot train the churn-risk model: not enough history — it starts on {start}, and a "
+            f"model tested on {plan.target_date} needs a training month end ({plan.train_dates[-1]}) "
+            f"and a calibration month end ({plan.calibration_date}) at least {HORIZON_DAYS} days after "
+            f"the start, each with its {HORIZON_DAYS}-day outcome known; import customers, churn dates "
+            f"and touchpoints going back to {needed} or earlier.")
     return SnapshotPlan(kept, plan.calibration_date, plan.target_date)
 
 
@@ -188,6 +203,56 @@ def first_usable_snapshot(db: Database) -> date:
     return first + timedelta(days=HORIZON_DAYS) if first != date.min else first
 
 
+def check_trainable(labelled: Sequence[tuple[str, pd.DataFrame]], first_snapshot: date, as_of: date) -> None:
+    """Raise `CannotTrain` (one sentence: why, and what data would fix it) unless every
+    labelled set — (description, frame) pairs — has at least `MIN_CHURNERS` customers who
+    churned within 90 days of their snapshot and `MIN_STAYERS` who did not. With fewer
+    the fit, the Platt calibration or the backtest would rest on a handful of events (or
+    fail outright on one class); see `analytics.risk.defaults.MIN_CHURNERS`."""
+    for what, frame in labelled:
+        churners = int(frame[LABEL].sum()) if len(frame) else 0
+        stayers = len(frame) - churners
+        if churners < MIN_CHURNERS:
+            raise CannotTrain(
+                f"Cannot train the churn-risk model: in {what} "
+                f"{'only ' if churners else ''}{churners:,} of {len(frame):,} active customer snapshots churned within "
+                f"{HORIZON_DAYS} days, and it needs at least {MIN_CHURNERS} churners in each training, "
+                f"calibration and test snapshot set; import the churn dates of the customers who left "
+                f"between {first_snapshot} and {as_of} (or more customers).")
+        if stayers < MIN_STAYERS:
+            raise CannotTrain(
+                f"Cannot train the churn-risk model: in {what} only {stayers:,} of {len(frame):,} active customer "
+                f"snapshots stayed {HORIZON_DAYS} days, and it needs at least {MIN_STAYERS} stayers in each "
+                f"snapshot set; import the customers who are still active (without a churn date) too.")
+
+
+def dropped_feature_groups(absent: dict[str, str], train_frames: Sequence[pd.DataFrame],
+                           last_train: date) -> list[dict]:
+    """What the model leaves out and why: each absent data source (`absent_sources`) drops
+    its features, and so does any remaining driver group with a feature that has no value
+    at all in the training rows (e.g. surveys that started after the last training
+    snapshot) — an all-missing column carries no signal and breaks the booster's binning.
+    One entry per drop: {"source", "reason", "features", "groups"}."""
+    out: list[dict] = []
+    dropped: set[str] = set()
+    for source, reason in absent.items():
+        columns = [c for c in FEATURE_SOURCES[source] if c not in dropped]
+        if not columns:  # surveys and notes are touchpoints: already gone with them
+            continue
+        groups = [g.name for g in DRIVER_GROUPS if set(g.columns) & set(columns)]
+        dropped |= {c for g in DRIVER_GROUPS if g.name in groups for c in g.columns}
+        out.append({"source": source, "label": SOURCE_LABELS[source], "reason": reason,
+                    "features": columns, "groups": groups})
+    for g in model_groups([c for c in FEATURES if c not in dropped]):
+        empty = [c for c in g.columns if any(frame[c].isna().all() for frame in train_frames)]
+        if empty:
+            dropped |= set(g.columns)
+            out.append({"source": g.name, "label": g.name.replace("_", " "), "features": list(g.columns),
+                        "groups": [g.name],
+                        "reason": f"no value of {', '.join(empty)} in the training snapshots up to {last_train}"})
+    return out
+
+
 def backtest_plan(as_of: date, n_train: int = DEFAULT_TRAIN_SNAPSHOTS) -> SnapshotPlan:
     """The plan one step earlier: the target is the last month end whose 90-day outcome
     is fully observed on `as_of`, so the model can be tested on it."""
@@ -196,8 +261,8 @@ def backtest_plan(as_of: date, n_train: int = DEFAULT_TRAIN_SNAPSHOTS) -> Snapsh
 
 
 # ----------------------------------------------------------------------------- models
-def _features_only(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.loc[:, list(FEATURES)]
+def _features_only(frame: pd.DataFrame, features: Sequence[str] = FEATURES) -> pd.DataFrame:
+    return frame.loc[:, list(features)]
 
 
 def stayer_sample(y: np.ndarray, share: float, random_state: int) -> tuple[np.ndarray, np.ndarray]:
@@ -215,26 +280,30 @@ class ChurnRiskModel:
     end in `_`."""
 
     def __init__(self, random_state: int = DEFAULT_SEED, stayer_share: float = STAYER_SAMPLE_SHARE,
-                 **params) -> None:
+                 features: Sequence[str] = FEATURES, **params) -> None:
         if not 0 < stayer_share <= 1:
             raise ValueError(f"stayer_share must be in (0, 1], got {stayer_share}")
         self.random_state = random_state
         self.stayer_share = stayer_share
-        self.params = {**HGB_PARAMS, "monotonic_cst": MONOTONE_CONSTRAINTS,
-                       "interaction_cst": interaction_constraints(), **params}
+        self.groups = model_groups(features)
+        # in FEATURES order, whole groups only (a dropped source takes its groups with it)
+        self.features = tuple(c for c in FEATURES if c in {c for g in self.groups for c in g.columns})
+        self.params = {**HGB_PARAMS,
+                       "monotonic_cst": {c: v for c, v in MONOTONE_CONSTRAINTS.items() if c in self.features},
+                       "interaction_cst": interaction_constraints(self.groups, self.features), **params}
 
     def fit(self, train: pd.DataFrame, calibration: pd.DataFrame) -> "ChurnRiskModel":
-        _check_frame(train, "training")
-        _check_frame(calibration, "calibration")
+        _check_frame(train, "training", self.features)
+        _check_frame(calibration, "calibration", self.features)
         y = train[LABEL].to_numpy()
         keep, weight = stayer_sample(y, self.stayer_share, self.random_state)
         self.estimator_ = HistGradientBoostingClassifier(
             categorical_features="from_dtype", random_state=self.random_state, **self.params)
-        self.estimator_.fit(_features_only(train.loc[keep]), y[keep], sample_weight=weight)
+        self.estimator_.fit(_features_only(train.loc[keep], self.features), y[keep], sample_weight=weight)
         self.fitted_rows_ = int(keep.sum())
         self.calibrator_ = CalibratedClassifierCV(FrozenEstimator(self.estimator_), method="sigmoid")
-        self.calibrator_.fit(_features_only(calibration), calibration[LABEL].to_numpy())
-        self.baselines_: dict[str, Baseline] = fit_baselines(train)
+        self.calibrator_.fit(_features_only(calibration, self.features), calibration[LABEL].to_numpy())
+        self.baselines_: dict[str, Baseline] = fit_baselines(train, self.groups)
         self.train_rows_ = len(train)
         self.train_base_rate_ = float(train[LABEL].mean())
         self.calibration_rows_ = len(calibration)
@@ -243,16 +312,16 @@ class ChurnRiskModel:
 
     def logit(self, features: pd.DataFrame) -> np.ndarray:
         """The booster's log-odds (before calibration)."""
-        return self.estimator_.decision_function(_features_only(features))
+        return self.estimator_.decision_function(_features_only(features, self.features))
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
         """Calibrated P(churn within 90 days)."""
-        return self.calibrator_.predict_proba(_features_only(features))[:, 1]
+        return self.calibrator_.predict_proba(_features_only(features, self.features))[:, 1]
 
     def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
         """Each driver group's exact contribution to each customer's log-odds, against the
         training population's baseline (`analytics.risk.drivers.additive_contributions`)."""
-        return additive_contributions(self.logit, features, self.baselines_)
+        return additive_contributions(self.logit, features, self.baselines_, self.groups)
 
     def explain(self, features: pd.DataFrame, contributions: pd.DataFrame | None = None) -> pd.DataFrame:
         """Per-customer top drivers in words (`analytics.risk.drivers.top_drivers`)."""
@@ -266,28 +335,32 @@ class LogisticBaseline:
     standardised numerics with missing-value indicators), fitted on the same stayer sample
     with the same weights and Platt-calibrated the same way as the booster."""
 
-    def __init__(self, random_state: int = DEFAULT_SEED, stayer_share: float = STAYER_SAMPLE_SHARE) -> None:
+    def __init__(self, random_state: int = DEFAULT_SEED, stayer_share: float = STAYER_SAMPLE_SHARE,
+                 features: Sequence[str] = FEATURES) -> None:
         self.random_state = random_state
         self.stayer_share = stayer_share
+        self.features = tuple(features)
 
     def fit(self, train: pd.DataFrame, calibration: pd.DataFrame) -> "LogisticBaseline":
         pre = ColumnTransformer([
-            ("categorical", OneHotEncoder(handle_unknown="ignore"), list(CATEGORICAL_FEATURES)),
+            ("categorical", OneHotEncoder(handle_unknown="ignore"),
+             [c for c in CATEGORICAL_FEATURES if c in self.features]),
             ("numeric", Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True)),
-                                  ("scale", StandardScaler())]), list(NUMERIC_FEATURES)),
+                                  ("scale", StandardScaler())]),
+             [c for c in NUMERIC_FEATURES if c in self.features]),
         ])
         y = train[LABEL].to_numpy()
         keep, weight = stayer_sample(y, self.stayer_share, self.random_state)
         self.estimator_ = Pipeline([
             ("prepare", pre),
             ("logistic", LogisticRegression(max_iter=2000, random_state=self.random_state)),
-        ]).fit(_features_only(train.loc[keep]), y[keep], logistic__sample_weight=weight)
+        ]).fit(_features_only(train.loc[keep], self.features), y[keep], logistic__sample_weight=weight)
         self.calibrator_ = CalibratedClassifierCV(FrozenEstimator(self.estimator_), method="sigmoid")
-        self.calibrator_.fit(_features_only(calibration), calibration[LABEL].to_numpy())
+        self.calibrator_.fit(_features_only(calibration, self.features), calibration[LABEL].to_numpy())
         return self
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
-        return self.calibrator_.predict_proba(_features_only(features))[:, 1]
+        return self.calibrator_.predict_proba(_features_only(features, self.features))[:, 1]
 
 
 class UnresolvedComplaintRule:
@@ -310,8 +383,8 @@ class UnresolvedComplaintRule:
         return np.where(self.flag(features), self.rate_flagged_, self.rate_unflagged_)
 
 
-def _check_frame(frame: pd.DataFrame, what: str) -> None:
-    missing = [c for c in (*FEATURES, LABEL) if c not in frame.columns]
+def _check_frame(frame: pd.DataFrame, what: str, features: Sequence[str] = FEATURES) -> None:
+    missing = [c for c in (*features, LABEL) if c not in frame.columns]
     if missing:
         raise ValueError(f"{what} frame lacks column(s) {missing}")
     if frame.empty:
@@ -429,6 +502,7 @@ def additive_permutation_importance(
     y: np.ndarray,
     n_repeats: int = 5,
     random_state: int = DEFAULT_SEED,
+    groups: Sequence[DriverGroup] = DRIVER_GROUPS,
 ) -> list[dict]:
     """`grouped_permutation_importance` for a model additive across groups, without
     re-predicting: shuffling group g's columns replaces its term f_g(x_g) by another
@@ -438,7 +512,7 @@ def additive_permutation_importance(
     y = np.asarray(y)
     reference = roc_auc_score(y, logits)
     out = []
-    for g in DRIVER_GROUPS:
+    for g in groups:
         c = contributions[g.name].to_numpy()
         drops = [reference - roc_auc_score(y, logits - c + c[rng.permutation(len(c))])
                  for _ in range(n_repeats)]
@@ -537,10 +611,12 @@ class TrainingResult:
     seconds: float
     model_version: str
     timings: dict[str, float] = field(default_factory=dict)
+    dropped: list[dict] = field(default_factory=list)  # `dropped_feature_groups`
 
 
-def _version(plan: SnapshotPlan, sample_size: int | None, seed: int) -> str:
-    recipe = {"recipe": RECIPE_VERSION, "features": list(FEATURES), "params": HGB_PARAMS,
+def _version(plan: SnapshotPlan, sample_size: int | None, seed: int,
+             features: Sequence[str] = FEATURES) -> str:
+    recipe = {"recipe": RECIPE_VERSION, "features": list(features), "params": HGB_PARAMS,
               "plan": plan.to_json(), "sample": sample_size, "seed": seed}
     digest = hashlib.sha1(json.dumps(recipe, sort_keys=True, default=str).encode()).hexdigest()[:8]
     return f"{MODEL_NAME}-{RECIPE_VERSION}+{plan.target_date.isoformat()}.{digest}"
@@ -558,7 +634,12 @@ def train_risk_model(
     the production model whose calibration snapshot is that month end (module docstring).
 
     Training uses a seeded sample of at most `sample_size` customers (all snapshots of a
-    sampled customer), so the cost does not grow with the customer base."""
+    sampled customer), so the cost does not grow with the customer base.
+
+    Features of data the database lacks (no surveys, notes, touchpoints or revenue rows)
+    are left out (`dropped_feature_groups`, listed on the model card). Raises `CannotTrain`
+    when the history is too short or a labelled set has too few churners or stayers
+    (`check_trainable`), before anything is fitted."""
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -580,11 +661,28 @@ def train_risk_model(
     def stack(dates: Sequence[date]) -> pd.DataFrame:
         return pd.concat([frames[d] for d in dates], ignore_index=True)
 
+    def span(dates: Sequence[date]) -> str:
+        return f"{dates[0]}" if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+
+    train, calib, test = stack(test_plan.train_dates), frames[test_plan.calibration_date], frames[test_plan.target_date]
+    prod_train, prod_calib = stack(prod_plan.train_dates), frames[prod_plan.calibration_date]
+    check_trainable([
+        (f"the backtest's training snapshots ({span(test_plan.train_dates)})", train),
+        (f"the backtest's calibration snapshot ({test_plan.calibration_date})", calib),
+        (f"the backtest's test snapshot ({test_plan.target_date})", test),
+        (f"the training snapshots ({span(prod_plan.train_dates)})", prod_train),
+        (f"the calibration snapshot ({prod_plan.calibration_date})", prod_calib),
+    ], first_snapshot=min(frames), as_of=as_of)
+    dropped = dropped_feature_groups(absent_sources(db, as_of), [train, prod_train], prod_plan.train_dates[-1])
+    gone = {c for d in dropped for c in d["features"]}
+    features = tuple(c for c in FEATURES if c not in gone)
+    for d in dropped:
+        say(f"  left out {d['label']}: {d['reason']}")
+
     # ---- backtest
     t0 = time.perf_counter()
-    train, calib, test = stack(test_plan.train_dates), frames[test_plan.calibration_date], frames[test_plan.target_date]
-    model = ChurnRiskModel(random_state=seed).fit(train, calib)
-    logistic = LogisticBaseline(random_state=seed).fit(train, calib)
+    model = ChurnRiskModel(random_state=seed, features=features).fit(train, calib)
+    logistic = LogisticBaseline(random_state=seed, features=features).fit(train, calib)
     rule = UnresolvedComplaintRule().fit(train, calib)
     y = test[LABEL].to_numpy()
     p_model, p_logistic, p_rule = model.predict_proba(test), logistic.predict_proba(test), rule.predict_proba(test)
@@ -601,14 +699,14 @@ def train_risk_model(
         f"rule {metrics['rule'].roc_auc:.3f} ({time.perf_counter() - t0:.0f} s)")
     t0 = time.perf_counter()
     importance = additive_permutation_importance(model.logit(test), model.contributions(test), y,
-                                                 random_state=seed)
+                                                 random_state=seed, groups=model.groups)
     timings["importance_s"] = time.perf_counter() - t0
     backtest = Backtest(test_plan, metrics, reliability_table(y, p_model), lift_table(y, p_model), importance,
                         auc_difference)
 
     # ---- production fit: the same recipe, one step later
     t0 = time.perf_counter()
-    production = ChurnRiskModel(random_state=seed).fit(stack(prod_plan.train_dates), frames[prod_plan.calibration_date])
+    production = ChurnRiskModel(random_state=seed, features=features).fit(prod_train, prod_calib)
     timings["production_fit_s"] = time.perf_counter() - t0
     say(f"  production model fitted on {production.train_rows_:,} rows ({timings['production_fit_s']:.0f} s)")
     return TrainingResult(
@@ -617,8 +715,9 @@ def train_risk_model(
         backtest=backtest,
         sample_customers=None if ids is None else len(ids),
         seconds=time.perf_counter() - started,
-        model_version=_version(prod_plan, None if ids is None else len(ids), seed),
+        model_version=_version(prod_plan, None if ids is None else len(ids), seed, production.features),
         timings=timings,
+        dropped=dropped,
     )
 
 

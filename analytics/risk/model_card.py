@@ -17,7 +17,7 @@ from typing import Any
 from analytics.db import Database
 from analytics.risk.clv import DEFAULT_ANNUAL_DISCOUNT, DEFAULT_HORIZON_MONTHS
 from analytics.risk.drivers import DRIVER_GROUPS, MIN_CONTRIBUTION
-from analytics.risk.features import FEATURE_DESCRIPTIONS, FEATURES, HORIZON_DAYS
+from analytics.risk.features import FEATURE_DESCRIPTIONS, HORIZON_DAYS
 from analytics.risk.model import (
     HGB_PARAMS,
     MODEL_NAME,
@@ -67,6 +67,18 @@ class ModelCard:
     method: dict[str, Any]
     limitations: list[str] = field(default_factory=lambda: list(LIMITATIONS))
     card_format: int = CARD_FORMAT
+    # feature groups left out because the data lacks them: {"source", "reason", "features",
+    # "groups"} each (`analytics.risk.model.dropped_feature_groups`); empty on older cards
+    dropped_features: list[dict[str, Any]] = field(default_factory=list)
+
+    def dropped_summary(self) -> str | None:
+        """One line naming the left-out feature groups and why, or None when none was
+        ("Left out for lack of data: satisfaction (last CSAT, last NPS, CSAT trend) — no survey
+        answers in the data.")."""
+        if not self.dropped_features:
+            return None
+        parts = [f"{d.get('label') or ', '.join(d['groups'])} — {d['reason']}" for d in self.dropped_features]
+        return "Left out for lack of data: " + "; ".join(parts) + "."
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
@@ -134,7 +146,8 @@ def build_model_card(
             "test_customers": bt.metrics["model"].customers,
             "test_churners": bt.metrics["model"].churners,
         },
-        features=[{"name": f, "group": group_of[f], "description": FEATURE_DESCRIPTIONS[f]} for f in FEATURES],
+        features=[{"name": f, "group": group_of[f], "description": FEATURE_DESCRIPTIONS[f]}
+                  for f in model.features],
         metrics={name: metrics_json(m) for name, m in bt.metrics.items()},
         improvement=bt.improvement(),
         auc_difference=bt.auc_difference,
@@ -142,6 +155,7 @@ def build_model_card(
         lift=bt.lift,
         importance=bt.importance,
         text_signals=_signal_json(evaluate_labelled_notes()),
+        dropped_features=list(result.dropped),
         method={
             "model": "HistGradientBoostingClassifier, features interacting only within their driver "
                      "group (additive over groups), monotone constraints from domain knowledge",

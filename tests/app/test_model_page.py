@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime
+
+import duckdb
 
 from analytics.risk.model_card import load_model_card
 from analytics.schema import OPTIONAL_TABLES
@@ -89,3 +92,24 @@ def test_a_card_from_an_older_scorer_is_reported_not_raised(monkeypatch, tmp_pat
     no_exception(at)
     assert "cannot be read" in at.error[0].value and "python -m analytics.score" in at.error[0].value
     assert chart_count(at) == 0
+
+
+def test_feature_groups_left_out_for_lack_of_data_are_said_in_one_line(monkeypatch, scored_db_path, tmp_path):
+    # The session sample has surveys, so its card drops nothing and the page shows no such
+    # line; a card whose run had no survey answers (as `analytics.score` writes it on such
+    # data, tests/unit/risk/test_real_data.py) gets one info line naming the group and why.
+    at = run_page(monkeypatch, scored_db_path, PAGE)
+    assert not any("Left out for lack of data" in i.value for i in at.info)
+    path = tmp_path / "no_surveys_card.duckdb"
+    shutil.copy(scored_db_path, path)
+    con = duckdb.connect(str(path))
+    card = json.loads(con.execute("select card_json from model_runs").fetchone()[0])
+    card["dropped_features"] = [{"source": "surveys", "label": "satisfaction (last CSAT, last NPS, CSAT trend)",
+                                 "reason": "no survey answers in the data",
+                                 "features": ["last_csat", "last_nps", "csat_trend"], "groups": ["satisfaction"]}]
+    con.execute("update model_runs set card_json = ?", [json.dumps(card)])
+    con.close()
+    at = run_page(monkeypatch, path, PAGE)
+    no_exception(at)
+    assert [i.value for i in at.info if "Left out" in i.value] == [
+        "Left out for lack of data: satisfaction (last CSAT, last NPS, CSAT trend) — no survey answers in the data."]
