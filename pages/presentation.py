@@ -29,6 +29,11 @@ st.html("""
 h2 { font-size: 2.3rem !important; line-height: 1.25 !important; }
 [data-testid="stCaptionContainer"] p { font-size: 1.3rem !important; }
 .stButton button p { font-size: 1.4rem; }
+/* the slide fills what the viewport leaves under its title; navigation stays in a fixed footer */
+.st-key-slide_area { height: calc(100vh - 15.5rem); min-height: 260px; }
+.st-key-presentation_nav { position: fixed; left: 0; right: 0; bottom: 0; z-index: 999; background: #ffffff;
+  padding: 0.35rem 2.5rem; border-top: 1px solid #e3e3e3; }
+[data-testid="stMainBlockContainer"] { padding-bottom: 4.5rem; }
 </style>
 """)
 
@@ -62,14 +67,23 @@ if section.key == "title":
 else:
     st.header(section.title, anchor=False)
     st.caption(section.subtitle)
-    st.plotly_chart(slide_figure(story, section.key, titled=False), key=f"slide_{section.key}", theme=None,
-                    config={"displaylogo": False, "displayModeBar": False})
+    figure = slide_figure(story, section.key, titled=False)
+    figure.update_layout(height=None, autosize=True)  # the height comes from the viewport (CSS above)
+    # the legend above the charts: below them it ran into rotated month labels at projector widths
+    figure.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.1, xanchor="left", x=0))
+    if section.key == "kpis":  # eight rows must fit a 720-px projector: tighter rows, no margins
+        figure.update_traces(cells_height=38, header_height=40)
+        figure.update_layout(margin=dict(t=0, b=0))
+    with st.container(key="slide_area"):
+        st.plotly_chart(figure, key=f"slide_{section.key}", theme=None, height="stretch",
+                        config={"displaylogo": False, "displayModeBar": False})
 
-left, middle, right, out = st.columns([1, 2, 1, 1], vertical_alignment="center")
-left.button("Previous", icon=":material/arrow_back:", on_click=_move, args=(-1,), disabled=index == 0,
+nav = st.container(key="presentation_nav")
+left, middle, right, out = nav.columns([1, 2, 1, 1], vertical_alignment="center")
+left.button("Previous", on_click=_move, args=(-1,), disabled=index == 0,
             key="presentation_previous", shortcut="Left", width="stretch")
 middle.markdown(f"<p style='text-align:center'>Slide {index + 1} of {count}</p>", unsafe_allow_html=True)
-right.button("Next", icon=":material/arrow_forward:", on_click=_move, args=(1,), disabled=index == count - 1,
+right.button("Next", on_click=_move, args=(1,), disabled=index == count - 1,
              key="presentation_next", shortcut="Right", type="primary", width="stretch")
 try:
     out.page_link(str(REPORT_PAGE), label="Exit", icon=":material/close:")

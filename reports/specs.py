@@ -236,7 +236,8 @@ def kpi_rows(story: Story) -> list[tuple[str, ...]]:
             status = "Not computed yet"
         value = k.show(k.value) + ("" if k.reliable else f" (n = {fmt.count(k.n)}, too few)")
         previous = k.show(k.previous)
-        if previous != "—" and k.previous_window and k.previous_window != story.previous_name:
+        same_window = (story.previous_name, f"{story.headlines.comparison.previous.end:%d %b %Y}")
+        if previous != "—" and k.previous_window and k.previous_window not in same_window:
             previous += f" ({k.previous_window})"  # e.g. the previous month-end scoring
         rows.append((k.name, value, previous, k.show_change(),
                      "" if math.isnan(k.target) else k.show(k.target), status))
