@@ -8,11 +8,19 @@ cursors of one connection share the database and its cache and may run in parall
 Every failure to open is raised as a `DatabaseError` subclass whose message tells the user
 what is wrong and what to do, so the pages can show it instead of a traceback. Opening
 never writes: a missing, locked, corrupt or wrong-version file is left exactly as it was.
+
+Opening checks what an import guarantees, so a page never meets a file it cannot read:
+the path is a file (not a directory) whose header says DuckDB — read *before* connecting,
+because DuckDB hands an SQLite file to its sqlite extension and tries to download it —
+the required tables and columns exist with the types `analytics.schema` gives (within the
+compatible family, see `TYPE_FAMILIES`), and `schema_info` carries `as_of_date` (and
+`history_start` when present) as ISO dates.
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,7 +58,127 @@ class DatabaseCorrupt(DatabaseError):
 
 
 class SchemaMismatch(DatabaseError):
-    """The file is a DuckDB database but not one of ours, or of another schema version."""
+    """The file is a DuckDB database but not one of ours, or of another schema version, or
+    a required column has the wrong type, or `schema_info` lacks a readable as-of date."""
+
+
+class DatabaseIsDirectory(DatabaseError):
+    """The configured path is a directory, not a database file."""
+
+
+class NotDuckDB(DatabaseCorrupt):
+    """The file exists but its header is not DuckDB's (an SQLite file, a Parquet or CSV
+    export, ...); recognised from its first bytes, without connecting."""
+
+
+# A DuckDB database file carries the magic bytes "DUCK" at offset 8 (after the checksum of
+# its main header). Other formats users point us at, by their first bytes.
+DUCKDB_MAGIC = (8, b"DUCK")
+_OTHER_FORMATS: tuple[tuple[bytes, str], ...] = (
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"PAR1", "a Parquet file"),
+    (b"PK\x03\x04", "a ZIP archive (an Excel workbook is one)"),
+)
+
+
+def _check_file_format(path: Path) -> None:
+    """Raise `NotDuckDB` unless `path` starts with DuckDB's header. Reads 16 bytes only:
+    connecting to a foreign file makes DuckDB guess its format (an SQLite file makes it
+    download the sqlite extension), so the header is judged first."""
+    with path.open("rb") as f:
+        head = f.read(16)
+    offset, magic = DUCKDB_MAGIC
+    if head[offset:offset + len(magic)] == magic:
+        return
+    what = next((name for prefix, name in _OTHER_FORMATS if head.startswith(prefix)), None)
+    if not head:
+        what = "an empty file"
+    fix = ("Point RETENTION_DB at a Retention Radar DuckDB file, or regenerate the sample with "
+           "`make sample`. Nothing was read beyond its first bytes and nothing was changed.")
+    if what is None:
+        raise NotDuckDB(f"{path} is not a readable DuckDB database: it does not start with DuckDB's "
+                        f"file header. {fix}")
+    if what == "an empty file":
+        raise NotDuckDB(f"{path} is an empty file, not a DuckDB database. {fix}")
+    raise NotDuckDB(
+        f"{path} is {what}, not a DuckDB database. Retention Radar reads a DuckDB file in its "
+        "data model (docs/data-model.md): import your data into one, then point RETENTION_DB "
+        f"at it. {fix.split('. ', 1)[1]}")
+
+
+# Compatible DuckDB types per family (information_schema.columns.data_type). A required
+# column's type must be in the family of its type in `analytics.schema.TABLES`; within a
+# family the analytics work unchanged (e.g. INTEGER for BIGINT ids, INTEGER for a DOUBLE
+# amount). Deliberately strict where a neighbour breaks a page: a TIMESTAMP signup_date
+# passes the Overview but fails the survival curve (Ibis date arithmetic wants DATE), a
+# DATE occurred_at has no time of day, DECIMAL sums come back as Python Decimals.
+_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+             "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+TYPE_FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    # schema type -> (what the message calls it, accepted data_type values)
+    "BIGINT": ("a whole number (BIGINT)", _INTEGERS),
+    "INTEGER": ("a whole number (INTEGER)", _INTEGERS),
+    "TINYINT": ("a whole number (TINYINT)", _INTEGERS),
+    "DOUBLE": ("a number (DOUBLE)", _INTEGERS + ("FLOAT", "DOUBLE")),
+    "DATE": ("a DATE", ("DATE",)),
+    "TIMESTAMP": ("a TIMESTAMP", ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS")),
+    "BOOLEAN": ("a BOOLEAN (true/false)", ("BOOLEAN",)),
+    "VARCHAR": ("text (VARCHAR)", ("VARCHAR",)),
+}
+
+
+def _type_fix(table: str, column: str, found: str, wanted: str) -> str:
+    """What to do about one wrongly typed column: re-import, or the cast that fixes it."""
+    alter = f'ALTER TABLE {table} ALTER {column} TYPE {wanted}'
+    if wanted == "DATE" and found == "VARCHAR":
+        return (f"Re-import with the date format set, or cast it: `{alter} USING "
+                f"strptime({column}, '%d/%m/%Y')::DATE` (with your text's format)")
+    if wanted in ("BIGINT", "INTEGER", "TINYINT") and found == "VARCHAR":
+        return (f"Re-import with the text values mapped to numbers (ids must be whole numbers), "
+                f"or cast it if they are digits: `{alter}`")
+    return f"Re-import it with that type, or cast it: `{alter}`"
+
+
+def _column_type_problems(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    found = dict(con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = 'main' and table_name = ?", [table]).fetchall())
+    problems = []
+    for column, wanted in TABLES[table].items():
+        name, accepted = TYPE_FAMILIES[wanted]
+        have = found.get(column)
+        if have is not None and have not in accepted:
+            problems.append(f"{table}.{column} is {have}; it must be {name}. "
+                            f"{_type_fix(table, column, have, wanted)}.")
+    return problems
+
+
+def _schema_info_dates(info: dict[str, str], path: Path) -> None:
+    """`as_of_date` present and an ISO date; `history_start`, when present, too, and not
+    after the as-of date."""
+    fix = ("Every page measures up to the as-of date (the last day the data covers). "
+           "Re-import, or add it with the dashboard stopped: "
+           "`INSERT INTO schema_info VALUES ('as_of_date', 'YYYY-MM-DD')`.")
+    raw = info.get("as_of_date")
+    if raw is None:
+        raise SchemaMismatch(f"{path}: schema_info has no as_of_date. {fix}")
+    parsed: dict[str, date] = {}
+    for key in ("as_of_date", "history_start"):
+        value = info.get(key)
+        if value is None:
+            continue
+        try:
+            parsed[key] = date.fromisoformat(str(value))  # as dashboard.data reads it
+        except ValueError:
+            raise SchemaMismatch(
+                f"{path}: schema_info.{key} is {value!r}, not a date in YYYY-MM-DD form. "
+                f"Re-import, or correct it: `UPDATE schema_info SET value = 'YYYY-MM-DD' "
+                f"WHERE key = '{key}'`.") from None
+    if "history_start" in parsed and parsed["history_start"] > parsed["as_of_date"]:
+        raise SchemaMismatch(
+            f"{path}: schema_info.history_start ({parsed['history_start']}) is after as_of_date "
+            f"({parsed['as_of_date']}); the history must start on or before the as-of date. "
+            "Re-import, or correct the two rows of schema_info.")
 
 
 def _classify_open_error(path: Path, err: duckdb.Error) -> DatabaseError:
@@ -131,7 +259,12 @@ class Database:
 
 
 def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
-    """Raise `SchemaMismatch` naming what is missing or incompatible; return schema_info."""
+    """Raise `SchemaMismatch` naming what is missing or incompatible; return schema_info.
+
+    Checked in order: the required tables exist; ``schema_version`` matches; ``as_of_date``
+    (and ``history_start`` when present) are ISO dates, history_start ≤ as_of_date; every
+    required column exists; every required column's type is in the family of its type in
+    `analytics.schema.TABLES` (`TYPE_FAMILIES`) — all wrong types named in one message."""
     present = {
         row[0]
         for row in con.execute(
@@ -152,6 +285,7 @@ def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
             f"Radar reads version {SCHEMA_VERSION}. Regenerate it with `make sample` or "
             "migrate it as described in docs/data-model.md."
         )
+    _schema_info_dates(info, path)
     for table in REQUIRED_TABLES:
         cols = {
             row[0]
@@ -167,21 +301,38 @@ def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
                 "required by schema version "
                 f"{SCHEMA_VERSION} (docs/data-model.md)."
             )
+    problems = [p for table in REQUIRED_TABLES for p in _column_type_problems(con, table)]
+    if problems:
+        raise SchemaMismatch(
+            f"{path} has column(s) of the wrong type: " + " ".join(problems)
+            + " Nothing was changed. To cast, stop the dashboard and run the statement in DuckDB "
+            "on the file (or on a copy).")
     return info
 
 
 def open_database(path: str | Path, read_only: bool = True) -> Database:
     """Open and validate the database at `path`.
 
-    Raises `DatabaseMissing`, `DatabaseLocked`, `DatabaseCorrupt` or `SchemaMismatch`;
-    never creates or modifies a file when `read_only` (the dashboard's mode).
+    Raises `DatabaseMissing`, `DatabaseIsDirectory`, `DatabaseLocked`, `DatabaseCorrupt`
+    (`NotDuckDB` for another file format, judged from its header before connecting) or
+    `SchemaMismatch`; never creates or modifies a file when `read_only` (the dashboard's mode).
     """
     path = Path(path)
+    if path.is_dir():
+        raise DatabaseIsDirectory(
+            f"{path} is a directory, not a database file. Set RETENTION_DB (or [database] path "
+            "in retention.toml) to the DuckDB file itself (a file inside it, e.g. "
+            f"{path / 'sample.duckdb'}). Nothing was changed.")
     if not path.is_file():
         raise DatabaseMissing(
             f"No database at {path}. Generate the sample with `make sample` (or the "
             "button below), or set RETENTION_DB to your own DuckDB file."
         )
+    try:
+        _check_file_format(path)
+    except OSError as err:
+        raise DatabaseCorrupt(f"{path} could not be read ({err}). Check its permissions, or point "
+                              "RETENTION_DB at another file.") from err
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as err:

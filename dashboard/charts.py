@@ -756,6 +756,8 @@ def service_trend(fcr: pd.DataFrame, repeat: pd.DataFrame) -> go.Figure:
         gap = mean_fcr - FCR_EXPECTATION
         title = (f"First-contact resolution {fmt.percent(mean_fcr, 0)} — "
                  f"{fmt.points(abs(gap), 0).lstrip('+')} {'short of' if gap < 0 else 'above'} the 86% customers expect")
+    elif len(repeat):
+        title = "Repeat contacts (first-contact resolution is not recorded)"
     else:
         title = "First-contact resolution"
     _base(fig, title, "Share of service contacts resolved on first contact, and share that repeat "
@@ -839,15 +841,18 @@ def satisfaction_chart(sat: pd.DataFrame) -> go.Figure:
 
 def early_warning_chart(contacts: pd.DataFrame, unresolved: pd.DataFrame) -> go.Figure:
     """Churn in the next 90 days by service contacts (left) and unresolved contacts
-    (right) in the 90 days before (`churn_by_service_history`)."""
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
-                        subplot_titles=["Service contacts in 90 days", "Unresolved contacts in 90 days"])
-    for col, df, c in ((1, contacts, "#E69F00"), (2, unresolved, BAD)):
+    (right) in the 90 days before (`churn_by_service_history`). Without unresolved rows
+    (the data has no ``resolved`` flag) only the service-contacts panel is drawn."""
+    panels = [(1, contacts, "#E69F00"), (2, unresolved, BAD)] if len(unresolved) else [(1, contacts, "#E69F00")]
+    titles = ["Service contacts in 90 days", "Unresolved contacts in 90 days"][:len(panels)]
+    fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, horizontal_spacing=0.06,
+                        subplot_titles=titles)
+    for col, df, c in panels:
         fig.add_bar(x=df["bucket"], y=df["churn_rate"], marker_color=c, row=1, col=col, showlegend=False,
                     text=[fmt.percent(v) for v in df["churn_rate"]], textposition="outside", cliponaxis=False,
                     customdata=np.stack([df["customers"], df["churned"]], axis=-1) if len(df) else None,
                     hovertemplate="%{x}: %{customdata[1]:,} of %{customdata[0]:,} churned (%{y:.1%})<extra></extra>")
-    title = "Churn by recent service history"
+    title = "Churn by recent service history" if len(unresolved) else "Churn by recent service contacts"
     if len(unresolved) >= 2:
         none_rate = unresolved.iloc[0].churn_rate
         top = unresolved.iloc[-1]

@@ -122,6 +122,12 @@ def empty(message: str) -> None:
     st.info(message, icon=":material/filter_alt_off:")
 
 
+def needs_data(message: str) -> None:
+    """One line saying which data a part of a section needs and that the selection lacks it
+    ("Service levels need wait times — …"): normal for real exports, not an error."""
+    st.caption(f":material/info: {message}")
+
+
 NO_MATCH = ("No customers match these filters. Widen the segment, region or plan selection "
             "in the sidebar, or clear them to see the whole base.")
 

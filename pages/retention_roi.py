@@ -78,10 +78,14 @@ ui.section("What if churn fell?", g.RETENTION_ROI,
            "and at a lower one; no new sales. Proactive retention adds about 5–8 points of retention "
            "a year in recurring businesses (the brief).")
 period_days = periods.length_days(flt)
-monthly_churn = data.monthly_churn_rate(float(churn["churn_rate"].iloc[0]), period_days)
-if mrr.empty or monthly_churn != monthly_churn:
+# today's churn is a rate over the customers active at the period start (0 ÷ 0 without them)
+if int(churn["active_start"].iloc[0]) == 0:
+    ui.needs_data("The what-if needs customers active at the period start — none in this selection. "
+                  "Start the period earlier, or widen the filters.")
+elif mrr.empty:
     ui.empty("No recurring revenue or churn to project in the selection.")
 else:
+    monthly_churn = data.monthly_churn_rate(float(churn["churn_rate"].iloc[0]), period_days)
     top = max(0.05, round(monthly_churn * 100, 2))
     cut = st.slider("Cut monthly churn by (percentage points)", min_value=0.0, max_value=float(top),
                     value=float(min(0.25, top)), step=0.05, format="%.2f pp", key="roi_churn_cut",

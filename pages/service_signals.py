@@ -19,7 +19,9 @@ fcr = data.first_contact_resolution(flt, by_channel=False)
 repeat = data.repeat_contact_rate(flt, by_channel=False)
 levels = data.service_levels(flt)
 satisfaction = data.satisfaction_trend(flt)
-if fcr.empty and levels.empty and satisfaction.empty:
+# `repeat` counts every service contact (no column beyond the contact itself): contacts
+# without waits or FCR flags still make the page
+if fcr.empty and repeat.empty and levels.empty and satisfaction.empty:
     ui.empty("No service contacts or surveys match these filters. Widen the period, the customer "
              "filters or the contact channels in the sidebar.")
     st.stop()
@@ -62,15 +64,21 @@ ui.kpi(cols[4], "NPS", value, delta, sparkline=spark, anchor=g.SERVICE, n=n, uni
 
 ui.section("Resolution and repeat contacts", g.SERVICE,
            "Each additional call drops satisfaction by about 15% (the brief); repeat contacts are a churn driver.")
-if fcr.empty:
+if fcr.empty and repeat.empty:
     ui.empty("No service contact with a recorded resolution in the selection.")
 else:
-    ui.chart(charts.service_trend(fcr, repeat), "service_trend", data=fcr, help_anchor=g.SERVICE)
+    ui.chart(charts.service_trend(fcr, repeat), "service_trend", data=fcr if not fcr.empty else repeat,
+             help_anchor=g.SERVICE)
+    if fcr.empty:
+        ui.needs_data("First-contact resolution needs the first_contact_resolution flag — the selected "
+                      "service contacts have none recorded.")
 
 ui.section("Response SLA and waits by channel", g.SERVICE,
            "Queue wait for phone, chat and store; time to first response for written channels "
            "(answer within a day).")
-if levels.empty:
+if levels.empty and not repeat.empty:
+    ui.needs_data("Service levels need wait times — the selected service contacts have none recorded.")
+elif levels.empty:
     ui.empty("No service contact with a recorded wait in the selection.")
 else:
     left, right = st.columns(2)
@@ -107,6 +115,10 @@ if contacts.empty:
 else:
     ui.chart(charts.early_warning_chart(contacts, unresolved), "early_warning",
              data=tables.stacked(contacts, unresolved), help_anchor=g.EARLY_WARNING)
+    if unresolved.empty:  # analytics leaves the measure out when `resolved` is not recorded
+        ui.needs_data("Churn by unresolved contacts needs the resolved flag — the service contacts "
+                      "before the snapshot have none recorded; churn by number of contacts needs only "
+                      "the contacts.")
 
 ui.section("Churn signals in agent notes", g.NOTE_SIGNALS,
            "Agents' free-text notes (Hebrew and English) read by a transparent lexicon: cancel intent, competitor, "

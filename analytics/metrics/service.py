@@ -339,7 +339,12 @@ def churn_by_service_history(
     `max_bucket`+ . churned = customers with ``churn_date`` in
     ``(snapshot, snapshot + horizon_days]``; churn_rate = churned ÷ customers. Columns
     ``measure``, ``bucket`` ('0', '1', …, '4+'), ``bucket_order``, ``customers``,
-    ``churned``, ``churn_rate``; empty buckets are absent."""
+    ``churned``, ``churn_rate``; empty buckets are absent.
+
+    ``"unresolved"`` needs the ``resolved`` flag: when no service contact in the look-back
+    window has it recorded (an export without it), its rows are absent — bucket 0 would
+    otherwise claim that nobody had an unresolved contact. ``"contacts"`` needs only the
+    contacts and the churn dates."""
     return churn_by_service_histories(db, flt, (measure,), snapshot, lookback_days, horizon_days, max_bucket)
 
 
@@ -355,7 +360,8 @@ def churn_by_service_histories(
     """`churn_by_service_history` for each of `measures`, from one query, stacked in the
     order of `measures` (the ``measure`` column tells them apart). The population is
     counted per combination of the measures' buckets (at most 5 × 5 rows), and each
-    measure's rows are sums over that table: exactly its own call's counts."""
+    measure's rows are sums over that table: exactly its own call's counts (and
+    ``"unresolved"`` is absent when no contact in the window has ``resolved`` recorded)."""
     measures = tuple(dict.fromkeys(measures))
     for measure in measures:
         if measure not in EARLY_WARNING_MEASURES:
@@ -370,12 +376,16 @@ def churn_by_service_histories(
         return empty_frame(EARLY_WARNING_COLUMNS)
     frames = []
     for measure in measures:
+        if measure == "unresolved" and not cube["resolution_recorded"].sum():
+            continue  # the flag is missing from the data: nothing to bucket by
         df = (cube.groupby(measure)[["customers", "churned"]].sum().reset_index()
               .rename(columns={measure: "bucket_order"}).sort_values("bucket_order"))
         df["measure"] = measure
         df["bucket"] = df["bucket_order"].map(lambda k: f"{k}+" if k >= max_bucket else str(k))
         df["churn_rate"] = ratio(df["churned"], df["customers"])
         frames.append(conform(df, EARLY_WARNING_COLUMNS))
+    if not frames:
+        return empty_frame(EARLY_WARNING_COLUMNS)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -390,17 +400,20 @@ def _service_history_cube(
     max_bucket: int,
 ) -> ibis.Table:
     """`churn_by_service_histories`' population on day `snap`, counted (and its churned
-    within the horizon) per combination of the `measures`' buckets."""
+    within the horizon) per combination of the `measures`' buckets, with how many of their
+    look-back contacts have ``resolved`` recorded (``resolution_recorded``)."""
     c = customers(db, flt)
     c = c.filter(c.signup_date <= snap, c.churn_date.isnull() | (c.churn_date > snap))
     history = as_filter(flt, start=snap - timedelta(days=lookback_days), end=snap)
     t = _service_contacts(touchpoints(db, history, in_period=True))
     t = t.filter(t.occurred_at < ts(snap))
     counted = {"contacts": t.count(), "unresolved": t.count(where=t.resolved == False)}  # noqa: E712 — Ibis needs the comparison
-    counts = t.group_by("customer_id").aggregate(**{m: counted[m] for m in measures})
+    counts = t.group_by("customer_id").aggregate(
+        **{m: counted[m] for m in measures}, resolution_recorded=t.count(where=t.resolved.notnull()))
     j = c.left_join(counts, c.customer_id == counts.customer_id)
     horizon_end = snap + timedelta(days=horizon_days)
     return j.group_by(**{m: ibis.least(j[m].fill_null(0), max_bucket) for m in measures}).aggregate(
         customers=j.count(),
         churned=j.count(where=j.churn_date.notnull() & (j.churn_date <= horizon_end)),
+        resolution_recorded=j.resolution_recorded.fill_null(0).sum(),
     )

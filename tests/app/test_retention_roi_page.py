@@ -82,3 +82,32 @@ def test_value_of_a_saved_customer_from_the_scores(monkeypatch, scored_db, score
         [flt.as_of, flt.as_of, flt.as_of, copies]).fetchone()[0]
     assert value.average == pytest.approx(average)
     assert at.number_input(key="roi_value_per_saved").value == round(average, -1)
+
+
+def test_nobody_active_at_the_period_start(monkeypatch, tmp_path):
+    # Everyone signed up after the default period's start (2024-01-01 = 2024-12-31 − 365
+    # days + 1): logo churn = churned from the start ÷ active at the start = 0 ÷ 0, so there
+    # is no monthly churn to project. c2 signs up in March and leaves in June: 1 customer lost.
+    # Old page: ValueError "period_churn_rate must be a rate in [0, 1], got nan".
+    from datetime import date
+
+    from tests.builders import build_database
+
+    path = build_database(
+        tmp_path / "all_new.duckdb",
+        customers=[{"customer_id": 1, "signup_date": date(2024, 3, 1), "monthly_revenue": 50.0},
+                   {"customer_id": 2, "signup_date": date(2024, 3, 1), "churn_date": date(2024, 6, 10),
+                    "monthly_revenue": 30.0}],
+        monthly_revenue=[{"customer_id": 1, "month": date(2024, m, 1), "mrr": 50.0} for m in range(3, 13)]
+        + [{"customer_id": 2, "month": date(2024, m, 1), "mrr": 30.0} for m in range(3, 7)],
+        schema_info={"as_of_date": "2024-12-31", "history_start": "2024-01-01"},
+    )
+    at = run_page(monkeypatch, path, PAGE)
+    no_exception(at)
+    assert any("The what-if needs customers active at the period start — none in this selection" in c.value
+               for c in at.caption)
+    values = metric_values(at)
+    assert "Monthly churn today" not in values
+    assert values["Customers lost"] == "1"
+    # ROI waterfall and replace-or-keep still drawn; no what-if chart
+    assert chart_count(at) == 2

@@ -93,3 +93,56 @@ def test_filter_matching_nothing(monkeypatch, tmp_path):
     no_exception(at)
     assert "No service contacts or surveys match" in at.info[0].value
     assert chart_count(at) == 0
+
+
+def _bars(at, key: str) -> list[dict]:
+    """The traces of the chart whose widget key contains `key`, plotly's packed arrays
+    ({"dtype", "bdata", "shape"}) decoded to lists."""
+    import base64
+    import json
+
+    import numpy as np
+
+    def unpack(value):
+        if isinstance(value, dict) and "bdata" in value:
+            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+            shape = [int(n) for n in str(value.get("shape", len(array))).split(",")]
+            return array.reshape(shape).tolist()
+        return value
+
+    chart = next(c for c in at.get("plotly_chart") if key in c.proto.id)
+    return [{k: unpack(v) for k, v in trace.items()} for trace in json.loads(chart.proto.spec)["data"]]
+
+
+def test_contacts_without_waits_or_resolution_flags(monkeypatch, tmp_path):
+    # Service contacts with no wait_seconds, first_contact_resolution or resolved (an export
+    # without those columns). Snapshot = 2024-12-31 − 90 days = 2024-10-02; look-back
+    # [2024-07-04, 2024-10-02). Active at the snapshot: c1 (2 contacts in Aug), c2 (1 in
+    # Sep, churns 2024-11-15 — within the 90-day horizon), c3 (none). Churn by contacts:
+    # "0": c3, 0 of 1; "1": c2, 1 of 1; "2": c1, 0 of 1.
+    # Old page: stopped at "No service contacts or surveys match" (FCR, waits and surveys
+    # were all empty), so the early-warning chart it could compute was hidden.
+    path = build_database(
+        tmp_path / "bare_contacts.duckdb",
+        customers=[{"customer_id": 1, "signup_date": date(2024, 1, 5)},
+                   {"customer_id": 2, "signup_date": date(2024, 1, 5), "churn_date": date(2024, 11, 15)},
+                   {"customer_id": 3, "signup_date": date(2024, 2, 1)}],
+        touchpoints=[{"customer_id": 1, "occurred_at": "2024-08-01 10:00:00", "subject": "technical"},
+                     {"customer_id": 1, "occurred_at": "2024-08-20 10:00:00", "subject": "technical"},
+                     {"customer_id": 2, "occurred_at": "2024-09-10 10:00:00", "kind": "complaint",
+                      "subject": "billing"}],
+        schema_info={"as_of_date": "2024-12-31", "history_start": "2024-01-01"},
+    )
+    at = run_page(monkeypatch, path, PAGE)
+    no_exception(at)
+    assert not any("No service contacts or surveys match" in i.value for i in at.info)
+    values = metric_values(at)
+    assert values["FCR"] == "—" and values["Repeat contacts"] != "—"
+    bars = _bars(at, "early_warning")
+    assert len(bars) == 1  # the contacts panel only
+    assert bars[0]["x"] == ["0", "1", "2"]
+    assert bars[0]["customdata"] == [[1, 0], [1, 1], [1, 0]]  # [customers, churned]
+    notes = [c.value for c in at.caption]
+    assert any("Churn by unresolved contacts needs the resolved flag" in n for n in notes)
+    assert any("Service levels need wait times" in n for n in notes)
+    assert any("First-contact resolution needs the first_contact_resolution flag" in n for n in notes)

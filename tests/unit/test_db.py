@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
+import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -18,8 +21,10 @@ from analytics import config
 from analytics.db import (
     DatabaseCorrupt,
     DatabaseError,
+    DatabaseIsDirectory,
     DatabaseLocked,
     DatabaseMissing,
+    NotDuckDB,
     SchemaMismatch,
     open_database,
 )
@@ -136,8 +141,177 @@ def test_file_held_for_writing_by_another_process_is_locked(tmp_path: Path) -> N
 
 
 def test_every_open_error_is_a_database_error() -> None:
-    for cls in (DatabaseMissing, DatabaseLocked, DatabaseCorrupt, SchemaMismatch):
+    for cls in (DatabaseMissing, DatabaseLocked, DatabaseCorrupt, SchemaMismatch, DatabaseIsDirectory, NotDuckDB):
         assert issubclass(cls, DatabaseError)
+
+
+# ---------------------------------------------------------------------------- what an import guarantees
+def _alter(path: Path, *statements: str) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        for statement in statements:
+            con.execute(statement)
+    finally:
+        con.close()
+
+
+def _no_connect(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if anything connects: a foreign file must be judged by its header."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("duckdb.connect called on a file that is not DuckDB")
+    monkeypatch.setattr("analytics.db.duckdb.connect", refuse)
+
+
+def test_missing_as_of_date_says_what_to_add(tmp_path: Path) -> None:
+    # old: opened fine, then every page raised KeyError: 'as_of_date'
+    path = build_database(tmp_path / "noasof.duckdb", customers=_customers(2))
+    _alter(path, "delete from schema_info where key = 'as_of_date'")
+    before = _sha(path)
+    with pytest.raises(SchemaMismatch) as exc:
+        open_database(path)
+    message = str(exc.value)
+    assert str(path) in message and "schema_info has no as_of_date" in message
+    assert "INSERT INTO schema_info VALUES ('as_of_date', 'YYYY-MM-DD')" in message
+    assert _sha(path) == before
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    # old: opened fine, then the app raised "Invalid isoformat string: '31/12/2024'"
+    ("as_of_date", "31/12/2024", "schema_info.as_of_date is '31/12/2024', not a date in YYYY-MM-DD form"),
+    ("history_start", "sometime", "schema_info.history_start is 'sometime', not a date in YYYY-MM-DD form"),
+    # as_of_date is the builder's 2024-12-31: a history starting after it is impossible
+    ("history_start", "2025-01-01", "history_start (2025-01-01) is after as_of_date (2024-12-31)"),
+])
+def test_schema_info_dates_must_parse(tmp_path: Path, key: str, value: str, expected: str) -> None:
+    path = build_database(tmp_path / "dates.duckdb", customers=_customers(2), schema_info={key: value})
+    with pytest.raises(SchemaMismatch) as exc:
+        open_database(path)
+    assert expected in str(exc.value)
+
+
+def test_history_start_may_be_absent(tmp_path: Path) -> None:
+    path = build_database(tmp_path / "nohist.duckdb", customers=_customers(2))  # builder sets none
+    open_database(path).close()
+
+
+def test_text_signup_date_is_named_with_the_cast_that_fixes_it(tmp_path: Path) -> None:
+    # old: opened fine, then the Overview raised IbisTypeError
+    # "Arguments churn_date:date and signup_date:string are not comparable"
+    path = build_database(tmp_path / "textdate.duckdb", customers=_customers(3))
+    _alter(path, "alter table customers alter signup_date type varchar")
+    before = _sha(path)
+    with pytest.raises(SchemaMismatch) as exc:
+        open_database(path)
+    message = str(exc.value)
+    assert ("customers.signup_date is VARCHAR; it must be a DATE. Re-import with the date format set, "
+            "or cast it: `ALTER TABLE customers ALTER signup_date TYPE DATE USING "
+            "strptime(signup_date, '%d/%m/%Y')::DATE`") in message
+    assert _sha(path) == before
+    # the statement the message gives does fix a copy (with this file's text format)
+    fixed = tmp_path / "fixed.duckdb"
+    shutil.copy(path, fixed)
+    statement = re.search(r"`(ALTER TABLE customers[^`]*)`", message).group(1)
+    _alter(fixed, statement.replace("%d/%m/%Y", "%Y-%m-%d"))
+    db = open_database(fixed)
+    try:
+        assert db.cursor().execute("select min(signup_date) from customers").fetchone()[0].isoformat() == "2024-01-02"
+    finally:
+        db.close()
+
+
+def test_timestamp_signup_date_is_refused(tmp_path: Path) -> None:
+    # A TIMESTAMP signup_date passes the Overview but the survival curve (Retention by
+    # segment) raises "signup_date ... TimestampColumn is not coercible to a Value[Date]":
+    # DATE columns must be DATE.
+    path = build_database(tmp_path / "ts.duckdb", customers=_customers(2))
+    _alter(path, "alter table customers alter signup_date type timestamp")
+    with pytest.raises(SchemaMismatch, match=r"customers\.signup_date is TIMESTAMP; it must be a DATE"):
+        open_database(path)
+
+
+def test_every_wrong_type_is_named_in_one_message(tmp_path: Path) -> None:
+    path = build_database(tmp_path / "types.duckdb", customers=_customers(2))
+    _alter(path,
+           "alter table touchpoints alter customer_id type varchar",  # text ids
+           "alter table touchpoints alter occurred_at type date",     # no time of day
+           "alter table monthly_revenue alter mrr type decimal(12, 2)",
+           "alter table customers alter loyalty_member type varchar")
+    with pytest.raises(SchemaMismatch) as exc:
+        open_database(path)
+    message = str(exc.value)
+    assert "touchpoints.customer_id is VARCHAR; it must be a whole number (BIGINT)" in message
+    assert "touchpoints.occurred_at is DATE; it must be a TIMESTAMP" in message
+    assert "monthly_revenue.mrr is DECIMAL(12,2); it must be a number (DOUBLE)" in message
+    assert "customers.loyalty_member is VARCHAR; it must be a BOOLEAN (true/false)" in message
+    assert "ALTER TABLE touchpoints ALTER occurred_at TYPE TIMESTAMP" in message
+
+
+def test_compatible_types_are_accepted(tmp_path: Path) -> None:
+    # INTEGER ids for BIGINT, whole-number or FLOAT amounts for DOUBLE, INTEGER survey
+    # answers for TINYINT, TIMESTAMP_NS for TIMESTAMP: the analytics read them unchanged.
+    # (A check demanding the exact schema type would refuse this file.)
+    path = build_database(tmp_path / "compatible.duckdb", customers=_customers(3),
+                          monthly_revenue=[{"customer_id": 1, "month": "2024-02-01", "mrr": 40.0}])
+    _alter(path,
+           "alter table customers alter customer_id type integer",
+           "alter table customers alter acquisition_cost type bigint",
+           "alter table monthly_revenue alter mrr type float",
+           "alter table touchpoints alter csat type integer",
+           "alter table touchpoints alter occurred_at type timestamp_ns")
+    db = open_database(path)
+    try:
+        assert int(db.table("customers").count().execute()) == 3
+        assert float(db.table("monthly_revenue").mrr.sum().execute()) == 40.0
+    finally:
+        db.close()
+
+
+def test_directory_is_named_as_a_directory(tmp_path: Path) -> None:
+    # old: DatabaseMissing "No database at …" (and the set-up page offered to generate the
+    # sample at a directory's path)
+    folder = tmp_path / "exports.duckdb"
+    folder.mkdir()
+    with pytest.raises(DatabaseIsDirectory) as exc:
+        open_database(folder)
+    message = str(exc.value)
+    assert f"{folder} is a directory, not a database file" in message
+    assert "RETENTION_DB" in message
+    assert list(folder.iterdir()) == []
+
+
+def test_sqlite_file_is_named_and_never_handed_to_duckdb(tmp_path: Path, monkeypatch) -> None:
+    # old: DatabaseCorrupt '… (IO Error: Failed to download extension "sqlite_scanner" at URL
+    # "http://extensions.duckdb.org/…")': DuckDB took the file for SQLite and tried a download
+    path = tmp_path / "crm.duckdb"
+    con = sqlite3.connect(path)
+    con.execute("create table customers (id integer, signup text)")
+    con.execute("insert into customers values (1, '2024-01-01')")
+    con.commit()
+    con.close()
+    before = _sha(path)
+    _no_connect(monkeypatch)
+    with pytest.raises(NotDuckDB) as exc:
+        open_database(path)
+    message = str(exc.value)
+    assert f"{path} is an SQLite database, not a DuckDB database" in message
+    assert "download" not in message.lower() and "http" not in message
+    assert _sha(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crm.duckdb"]
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"PAR1" + bytes(60), "is a Parquet file, not a DuckDB database"),
+    (b"", "is an empty file, not a DuckDB database"),
+    (b"customer_id,signup_date\n1,2024-01-01\n", "is not a readable DuckDB database"),
+])
+def test_other_formats_are_named_from_their_header(tmp_path: Path, monkeypatch, content: bytes,
+                                                   expected: str) -> None:
+    path = tmp_path / "export.duckdb"
+    path.write_bytes(content)
+    _no_connect(monkeypatch)
+    with pytest.raises(NotDuckDB, match=expected):
+        open_database(path)
+    assert path.read_bytes() == content
 
 
 # ---------------------------------------------------------------------------- read-only

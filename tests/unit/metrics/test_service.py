@@ -12,6 +12,7 @@ from analytics.metrics.service import (
     REPEAT_COLUMNS,
     SATISFACTION_COLUMNS,
     SLA_COLUMNS,
+    churn_by_service_histories,
     churn_by_service_history,
     first_contact_resolution,
     repeat_contact_rate,
@@ -133,6 +134,22 @@ def test_churn_by_service_history(db):
         ["0", 2, 0, 0.0], ["1", 1, 0, 0.0], ["2", 1, 1, 1.0],
     ]
 
+
+
+def test_early_warning_without_resolution_flags_keeps_the_contact_counts(make_db):
+    # The same customers and contacts with no wait, FCR or resolved recorded (an export
+    # that lacks those columns): churn by number of contacts needs only the contacts and the
+    # churn dates, so it is unchanged — [["0", 2, 0], ["3+", 2, 1]] as worked out in
+    # test_churn_by_service_history. "unresolved" has nothing to bucket by and is absent;
+    # the old code gave [["0", 4, 1]]: everybody "without an unresolved contact".
+    bare = [{k: v for k, v in t.items() if k not in ("wait_seconds", "first_contact_resolution", "resolved")}
+            for t in TOUCHPOINTS]
+    db = make_db(customers=[dict(c) for c in CUSTOMERS], touchpoints=bare)
+    kw = dict(snapshot=d("2024-01-31"), lookback_days=90, horizon_days=30, max_bucket=3)
+    both = churn_by_service_histories(db, JAN_FEB, **kw)
+    assert both["measure"].unique().tolist() == ["contacts"]
+    assert both[["bucket", "customers", "churned"]].values.tolist() == [["0", 2, 0], ["3+", 2, 1]]
+    assert churn_by_service_history(db, JAN_FEB, measure="unresolved", **kw).empty
 
 def test_segment_and_empty_selection(db):
     ent = RetentionFilter(JAN_FEB.start, JAN_FEB.end, segments=("enterprise",))
