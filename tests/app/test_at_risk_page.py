@@ -13,7 +13,7 @@ from analytics.schema import OPTIONAL_TABLES
 from analytics import formatting as fmt
 from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, no_match_database, run_page
 from tests.builders import build_database
-from tests.unit.reports.test_at_risk import superseded
+from tests.unit.reports.test_at_risk import superseded_in
 
 PAGE = "at_risk.py"
 DEFAULT = AtRiskCriteria(min_probability=0.10)  # the page's default threshold
@@ -145,9 +145,7 @@ def test_overview_margin_at_risk_card(monkeypatch, scored_db, scored_db_path):
     assert card.value == fmt.money(risk.total_expected_loss)
     # change against the previous month-end scoring (the backfill), same selection
     con = scored_db.cursor()
-    people = pd.DataFrame(con.execute("select customer_id, full_name, email, phone from customers").fetchall(),
-                          columns=["customer_id", "full_name", "email", "phone"])
-    copies = sorted(int(i) for i in superseded(people)) or [-1]  # each person once
+    copies = superseded_in(con)  # each person once
     before = con.execute(
         "select sum(s.expected_loss) from churn_scores s join customers c using (customer_id) "
         "where s.as_of_date = ? and c.signup_date <= s.as_of_date "

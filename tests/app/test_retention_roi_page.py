@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
-
 
 from analytics import roi
 from analytics.metrics import churn_summary, clv_pareto, mrr_by_month, saved_customer_value, saved_customers
 from analytics import formatting as fmt
-from tests.unit.reports.test_at_risk import superseded
+from tests.unit.reports.test_at_risk import superseded_in
 from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, no_match_database, run_page
 
 PAGE = "retention_roi.py"
@@ -71,9 +69,7 @@ def test_value_of_a_saved_customer_from_the_scores(monkeypatch, scored_db, score
     # the future value of the customers expected to leave (margin at risk ÷ expected
     # leavers among the scored active customers), by SQL on the table
     con = scored_db.cursor()
-    people = pd.DataFrame(con.execute("select customer_id, full_name, email, phone from customers").fetchall(),
-                          columns=["customer_id", "full_name", "email", "phone"])
-    copies = sorted(int(i) for i in superseded(people)) or [-1]  # each person once
+    copies = superseded_in(con)  # each person once
     average = con.execute(
         "select sum(s.churn_probability * s.clv_future) / sum(s.churn_probability) "
         "from churn_scores s join customers c using (customer_id) "

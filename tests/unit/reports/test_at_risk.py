@@ -77,6 +77,14 @@ def superseded(c: pd.DataFrame) -> set:
     return out
 
 
+def superseded_in(con) -> list[int]:
+    """`superseded` over a DuckDB file's customers, as a list for a `list_contains(?, id)`
+    SQL oracle ([-1] when there is none, so the list is never empty)."""
+    people = pd.DataFrame(con.execute("select customer_id, full_name, email, phone from customers").fetchall(),
+                          columns=["customer_id", "full_name", "email", "phone"])
+    return sorted(int(i) for i in superseded(people)) or [-1]
+
+
 def expected(db, flt, loss: pd.DataFrame, top_share=0.1) -> pd.DataFrame:
     c = pd.DataFrame(db.cursor().execute(
         "select customer_id, segment, signup_date, churn_date, full_name, email, phone from customers").fetchall(),
