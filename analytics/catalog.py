@@ -57,3 +57,24 @@ def data_as_of(db: Database) -> date | None:
     if db.read_only:
         db.read_only_facts[_DATA_AS_OF] = day
     return day
+
+
+_PRESENT = "data present"  # key in Database.read_only_facts
+
+
+def data_present(db: Database) -> dict[str, bool]:
+    """Which optional parts of the data model the file holds at all — ``revenue`` (a
+    `monthly_revenue` row), ``purchases`` (a `purchase` touchpoint), ``requests`` (a
+    `cancellation_request` touchpoint) — so a number that needs one can say so instead of
+    showing 0. Asked once per read-only file."""
+    if db.read_only and _PRESENT in db.read_only_facts:
+        return db.read_only_facts[_PRESENT]
+    r, t = db.table("monthly_revenue"), db.table("touchpoints")
+    counts = db.ibis().to_pandas(t.aggregate(
+        purchases=t.count(where=t.kind == "purchase"),
+        requests=t.count(where=t.kind == "cancellation_request"),
+    ).cross_join(r.aggregate(revenue=r.count()))).iloc[0]
+    present = {name: bool(counts[name]) for name in ("revenue", "purchases", "requests")}
+    if db.read_only:
+        db.read_only_facts[_PRESENT] = present
+    return present

@@ -32,7 +32,7 @@ import pandas as pd
 from analytics import formatting as fmt
 from analytics import metrics, periods, takeaways
 from analytics.at_risk import RiskSummary, margin_at_risk, margin_at_risk_trend
-from analytics.catalog import history_start
+from analytics.catalog import data_present, history_start
 from analytics.db import Database
 from analytics.filters import RetentionFilter
 from analytics.metrics._common import empty_frame
@@ -70,6 +70,7 @@ class Kpi:
     trend: Trend | None = None
     trend_name: str = ""  # what one sparkline point is: "month ends", "monthly rate", ...
     unavailable: str = ""  # why the number could not be computed ("" when it was)
+    needs: str = ""  # the same in a few words, for the card ("Needs churn scores.")
 
     @property
     def change(self) -> float:
@@ -172,7 +173,8 @@ def headline_kpis(db: Database, flt: RetentionFilter, mode: str = periods.QUARTE
     """Every headline KPI of `flt` in window `mode` (`periods.WINDOW_MODES`), with the
     Overview's trends, targets and movers and their takeaways (module docstring)."""
     cmp = periods.comparison(flt, mode)
-    has_previous = cmp.previous.start >= history_start(db)
+    first_day = history_start(db)
+    has_previous = cmp.previous.start >= first_day
     quarter = periods.current_quarter(flt)
     monthly_churn = metrics.churn_by_period(db, flt, "month")
     monthly_revenue = metrics.revenue_retention(db, flt, "month")
@@ -193,7 +195,7 @@ def headline_kpis(db: Database, flt: RetentionFilter, mode: str = periods.QUARTE
     saves = dict(zip(zip(saves["start"].dt.date, saves["end"].dt.date), saves["saved"].astype(float)))
     saves_by_quarter = [saves.get((q.start, q.end), 0.0) for q in quarters]
     saves_before = saves.get((saves_window.previous.start, saves_window.previous.end), 0.0)
-    saves_previous_ok = saves_window.previous.start >= history_start(db)
+    saves_previous_ok = saves_window.previous.start >= first_day
     quarter_is_whole = not saves_window.name.endswith("to date")
 
     risk = margin_at_risk(db, flt)
@@ -264,7 +266,19 @@ def headline_kpis(db: Database, flt: RetentionFilter, mode: str = periods.QUARTE
             trend=trend_of(risk_trend["expected_loss"]), trend_name="month-end scorings"))
     else:
         kpis.append(Kpi("margin_at_risk", "Margin at risk", math.nan, math.nan, math.nan, "money", False,
-                        "", "", "margin-at-risk", unavailable=risk.message + " Run `make scores` with the dashboard stopped."))
+                        "", "", "margin-at-risk", unavailable=risk.message + " Run `make scores` with the dashboard stopped.",
+                        needs="Needs churn scores (make scores)."))
+    # a number whose data the file lacks says so, instead of showing 0 (customers-only exports)
+    present = data_present(db)
+    missing = {key: reason for keys, ok, reason in (
+        (("revenue_churn", "nrr", "grr"), present["revenue"], "needs monthly revenue — the data has none"),
+        (("average_clv",), present["revenue"] or present["purchases"],
+         "needs revenue or purchases — the data has neither"),
+        (("saved_customers",), present["requests"], "needs cancellation requests — the data has none"),
+    ) if not ok for key in keys}
+    kpis = [replace(k, value=math.nan, previous=math.nan, trend=None, unavailable=missing[k.key].capitalize() + ".",
+                    needs=missing[k.key].split(" — ")[0].capitalize() + ".")
+            if k.key in missing else k for k in kpis]
     if not has_previous:  # the comparison window starts before the history: nothing to compare
         kpis = [k if k.key in ("saved_customers", "margin_at_risk") else replace(k, previous=math.nan) for k in kpis]
 
@@ -281,6 +295,11 @@ def headline_kpis(db: Database, flt: RetentionFilter, mode: str = periods.QUARTE
             targets = metrics.targets_vs_actuals(db, flt, quarter, actuals=actuals)
         except (FileNotFoundError, ValueError) as err:  # a broken targets file must not stop the page
             targets_error = f"The quarterly targets could not be read: {err}"
+    if not targets.empty:  # a target whose actual needs missing data is not met or missed
+        blind = targets["metric"].isin([m for m, k in (("nrr", "nrr"), ("saved_customers", "saved_customers"))
+                                        if k in missing])
+        targets.loc[blind, ["actual", "gap"]] = math.nan
+        targets["met"] = targets["met"].mask(blind, pd.NA)
     target = dict(zip(targets["metric"], targets["target"])) if not targets.empty else {}
     kpis = [replace(k, target=target.get(name, math.nan)) if name else k
             for k, name in ((k, {"logo_churn": "churn_rate", "nrr": "nrr", "saved_customers": "saved_customers"}

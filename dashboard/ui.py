@@ -93,7 +93,7 @@ def kpi_card(column, k: Kpi) -> None:
     when too few customers are behind it), the change against the previous window, the
     sparkline coloured by its fitted trend, and the definition link."""
     if k.unavailable:
-        kpi(column, k.name, "—", help_text=k.unavailable, anchor=k.anchor)
+        kpi(column, k.name, "—", help_text=k.unavailable, anchor=k.anchor, delta_description=k.needs or None)
         return
     value = k.show(k.value)
     notes = [f"vs {k.previous_window}" if k.previous_window and k.show_change() != "—" else "", k.n_note]

@@ -233,7 +233,8 @@ def kpi_rows(story: Story) -> list[tuple[str, ...]]:
     for k in story.kpis:
         status = {True: "Met", False: "Missed", None: ""}[k.met]
         if k.unavailable:
-            status = "Not computed yet"
+            # scores are computed by a command; missing data is the file's: say which it is
+            status = "Not computed yet" if k.key == "margin_at_risk" else k.needs.rstrip(".")
         value = k.show(k.value) + ("" if k.reliable else f" (n = {fmt.count(k.n)}, too few)")
         previous = k.show(k.previous)
         same_window = (story.previous_name, f"{story.headlines.comparison.previous.end:%d %b %Y}")

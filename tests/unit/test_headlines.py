@@ -74,3 +74,28 @@ def test_targets_are_hidden_under_a_population_filter(tiny):
     assert all(math.isnan(k.target) for k in board.kpis)
     # the consumers alone: 9 active at 1 Apr, 2 left in Q2
     assert board.kpi("logo_churn").value == pytest.approx(2 / 9)
+
+
+def test_a_customers_only_file_says_what_each_number_needs(tmp_path):
+    # only customers and their churn dates: no revenue, no touchpoints. Logo churn is known;
+    # revenue churn, NRR, GRR, CLV and saves would read 0 or "—" without a reason.
+    customers = [{"customer_id": i, "signup_date": date(2023, 6, 1)} for i in range(1, 41)]
+    for c in customers[:4]:
+        c["churn_date"] = date(2024, 5, 2)
+    path = build_database(tmp_path / "only.duckdb", customers=customers, schema_info=HISTORY)
+    db = open_database(path)
+    try:
+        board = headline_kpis(db, RetentionFilter(date(2024, 1, 1), date(2024, 6, 30)))
+    finally:
+        db.close()
+    churn = board.kpi("logo_churn")
+    assert churn.value == pytest.approx(4 / 40) and churn.n == 40 and not churn.unavailable
+    for key in ("revenue_churn", "nrr", "grr"):
+        assert board.kpi(key).needs == "Needs monthly revenue.", key
+        assert math.isnan(board.kpi(key).value)
+    assert board.kpi("average_clv").needs == "Needs revenue or purchases."
+    saved = board.kpi("saved_customers")
+    assert saved.needs == "Needs cancellation requests." and math.isnan(saved.value)  # not 0
+    # no target is judged on a number the data cannot give
+    judged = board.targets.dropna(subset=["met"])
+    assert set(judged["metric"]) <= {"churn_rate", "retention_rate"}
