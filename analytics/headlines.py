@@ -296,8 +296,7 @@ def headline_kpis(db: Database, flt: RetentionFilter, mode: str = periods.QUARTE
         except (FileNotFoundError, ValueError) as err:  # a broken targets file must not stop the page
             targets_error = f"The quarterly targets could not be read: {err}"
     if not targets.empty:  # a target whose actual needs missing data is not met or missed
-        blind = targets["metric"].isin([m for m, k in (("nrr", "nrr"), ("saved_customers", "saved_customers"))
-                                        if k in missing])
+        blind = targets["metric"].isin([m for m in ("nrr", "saved_customers") if m in missing])
         targets.loc[blind, ["actual", "gap"]] = math.nan
         targets["met"] = targets["met"].mask(blind, pd.NA)
     target = dict(zip(targets["metric"], targets["target"])) if not targets.empty else {}
