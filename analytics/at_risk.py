@@ -39,10 +39,9 @@ import pandas as pd
 
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers, touchpoints
-from analytics.metrics._common import conform, empty_frame, execute, ratio
+from analytics.metrics._common import conform, empty_frame, execute, query, ratio
 from analytics.metrics.predicted_value import future_value
 from analytics.metrics.value import VALUE_TIERS, customer_value_table, value_tier
-from analytics.plans import query
 
 SCORES_TABLE = "churn_scores"
 PROBABILITY_COLUMNS = ("churn_probability", "probability", "p_churn", "risk_probability")

@@ -26,9 +26,7 @@ from pathlib import Path
 
 import duckdb
 import ibis
-from ibis.backends.duckdb import Backend as IbisDuckDBBackend
 
-from analytics import compiled
 from analytics.schema import REQUIRED_TABLES, SCHEMA_VERSION, TABLES
 
 
@@ -217,13 +215,12 @@ class Database:
             self._local.cursor = cur
         return cur
 
-    def ibis(self) -> IbisDuckDBBackend:
+    def ibis(self) -> ibis.BaseBackend:
         """This thread's Ibis backend, on a second cursor of its own for this thread."""
         backend = getattr(self._local, "ibis", None)
         if backend is None:
             # its own cursor: a raw query left half-fetched on `cursor()` must not block Ibis
-            # compiles each query shape once and binds filter values (analytics/compiled.py)
-            backend = compiled.Backend.from_connection(self.connection.cursor())
+            backend = ibis.duckdb.from_connection(self.connection.cursor())
             self._local.ibis = backend
         return backend
 

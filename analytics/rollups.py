@@ -64,7 +64,7 @@ import ibis
 
 from analytics.config import database_path
 from analytics.db import Database, DatabaseError, DatabaseLocked, open_database, writer_locked_message
-from analytics.schema import OPTIONAL_TABLES, create_table_sql
+from analytics.schema import OPTIONAL_TABLES, create_table_sql, ibis_schema
 
 # Bump when a rollup's layout or meaning changes: rollups of another version are stale.
 # 2: rollup_mrr_movements keeps each month's starting book; 3: rollup_clv_accrual;
@@ -227,17 +227,10 @@ def build_rollups(db: Database) -> RollupBuild:
             for name, expr in _sources(db, as_of).items():
                 t0 = time.perf_counter()
                 columns = OPTIONAL_TABLES[name]
-                # The Ibis expression compiled to DuckDB SQL (values bound as parameters), run
-                # on this cursor so it is part of the transaction; the casts pin the stored
-                # types. Its in-memory tables (the superseded duplicate ids the filters leave
-                # out, analytics/duplicates.py) are registered on this cursor for the query.
-                plan = db.ibis().plan(expr)
-                for table_name, rows_in_memory in plan.tables.items():
-                    con.register(table_name, rows_in_memory)
-                select = ", ".join(f'cast("{c}" as {dtype}) as "{c}"' for c, dtype in columns.items())
-                con.execute(f'create table "{name}" as select {select} from ({plan.sql})', dict(plan.values) or None)
-                for table_name in plan.tables:
-                    con.unregister(table_name)
+                # Through this cursor's Ibis backend, so the table is part of the transaction;
+                # the casts pin the stored types.
+                backend = ibis.duckdb.from_connection(con)
+                backend.create_table(name, expr.select(**{c: expr[c].cast(dtype) for c, dtype in ibis_schema(columns).items()}))
                 rows[name] = con.execute(f'select count(*) from "{name}"').fetchone()[0]
                 seconds[name] = time.perf_counter() - t0
                 con.execute(

@@ -238,3 +238,14 @@ def create_table_sql(table: str, columns: dict[str, str]) -> str:
     """DDL for one table, idempotent (`create table if not exists`)."""
     cols = ",\n  ".join(f'"{name}" {dtype}' for name, dtype in columns.items())
     return f'create table if not exists "{table}" (\n  {cols}\n)'
+
+
+# The SQL type of each column above as an Ibis type, for writing a table through Ibis on any
+# engine (`ibis_schema`).
+IBIS_TYPES = {"BIGINT": "int64", "INTEGER": "int32", "TINYINT": "int8", "DOUBLE": "float64",
+              "VARCHAR": "string", "DATE": "date", "TIMESTAMP": "timestamp", "BOOLEAN": "boolean"}
+
+
+def ibis_schema(columns: dict[str, str]) -> dict[str, str]:
+    """`columns` (name -> SQL type, as in TABLES) with Ibis type names."""
+    return {name: IBIS_TYPES[dtype] for name, dtype in columns.items()}

@@ -14,20 +14,14 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the pat
 
 import streamlit as st  # noqa: E402
 
-from analytics import plans  # noqa: E402
-from dashboard import data, garbage, prepare, sidebar  # noqa: E402
+from dashboard import data, sidebar  # noqa: E402
 
 PAGES = ROOT / "pages"
 
 
 def main() -> None:
     st.set_page_config(page_title="Retention Radar", page_icon="📡", layout="wide")
-    with prepare.script_run():
-        with plans.recording() as used:
-            ok = _route()
-        garbage.freeze_long_lived_objects()
-        if ok:  # while the user reads the page: plans for one more value in a filter list
-            prepare.after_page(data.database(), used)
+    _route()
 
 
 def _route() -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,10 +11,6 @@ import pytest
 from analytics.db import Database, open_database
 from sample_data.generate import generate
 
-# The dashboard's idle-time preparation of query plans (dashboard/prepare.py) would build
-# plans in a background thread after every AppTest run, competing with the next test;
-# tests/app/test_idle_preparation.py switches it on where it is the subject.
-os.environ.setdefault("RETENTION_PREPARE_FILTERS", "0")
 
 
 @pytest.fixture(scope="session")

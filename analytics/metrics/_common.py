@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Literal, Sequence
+import functools
+from typing import Callable, Iterable, Literal, Sequence
 
 import ibis
 import numpy as np
@@ -138,6 +139,19 @@ def check_dimension(by: str, allowed: Iterable[str]) -> None:
 def execute(db: Database, expr: ibis.Expr) -> pd.DataFrame:
     """Run an Ibis table expression on this thread's backend and return pandas."""
     return db.ibis().to_pandas(expr)
+
+
+def query(builder: Callable[..., ibis.Table]) -> Callable[..., pd.DataFrame]:
+    """Decorator: `builder(db, flt, *args) -> ibis.Table` becomes
+    `(db, flt, *args) -> pandas.DataFrame`, the table run on this thread's backend.
+    Nothing is kept between calls: what a filter change re-runs is cached as a cube per
+    period (analytics/cubes.py), not as a query plan (docs/decisions/016)."""
+
+    @functools.wraps(builder)
+    def run(db: Database, flt: RetentionFilter, *args) -> pd.DataFrame:
+        return execute(db, builder(db, flt, *args))
+
+    return run
 
 
 def empty_frame(columns: dict[str, str]) -> pd.DataFrame:

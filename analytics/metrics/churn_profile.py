@@ -16,6 +16,7 @@ import pandas as pd
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers
 from analytics.metrics._common import (
+    query,
     CUSTOMER_DIMENSIONS,
     TENURE_BANDS,
     check_dimension,
@@ -24,7 +25,6 @@ from analytics.metrics._common import (
     ratio,
     whole_months,
 )
-from analytics.plans import query
 
 PROFILE_DIMENSIONS = CUSTOMER_DIMENSIONS + ("tenure_band",)
 

@@ -22,9 +22,11 @@ import pandas as pd
 
 import ibis
 
+from analytics.cubes import POPULATION, cube
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers
 from analytics.metrics._common import (
+    query,
     Freq,
     conform,
     empty_frame,
@@ -32,7 +34,6 @@ from analytics.metrics._common import (
     periods,
     ratio,
 )
-from analytics.plans import query
 
 CHURN_COLUMNS: dict[str, str] = {
     "period": "string",
@@ -111,14 +112,16 @@ def churn_by_period(db: Database, flt: RetentionFilter, freq: Freq = "month") ->
     return conform(out, CHURN_COLUMNS)
 
 
-@query
+@cube(keys=("sig", "chn"))
 def _signup_churn_counts(db: Database, flt: RetentionFilter, freq: Freq) -> ibis.Table:
-    """Selected customers counted by (period index of signup, of churn) — one scan;
-    everything in `churn_by_period` is arithmetic on this (n+1)^2-row table."""
+    """Customers counted by (period index of signup, of churn) and population cell — one
+    scan per period; everything in `churn_by_period` is arithmetic on the filter's slice,
+    an (n+1)^2-row table."""
     spans = periods(flt.start, flt.end, freq)
     c = consistent_customers(db, flt)
     c = c.filter(c.signup_date <= flt.end, c.churn_date.isnull() | (c.churn_date >= flt.start))
     return c.group_by(
+        *POPULATION,
         sig=period_index(c.signup_date, spans, freq),
         chn=period_index(c.churn_date, spans, freq),
     ).aggregate(customers=c.count())

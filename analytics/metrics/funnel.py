@@ -42,13 +42,13 @@ from analytics.catalog import data_as_of
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers, touchpoints
 from analytics.metrics._common import (
+    query,
     as_filter,
     conform,
     empty_frame,
     execute,
     ratio,
 )
-from analytics.plans import query
 
 RETAINED_AFTER_DAYS = 90
 PROACTIVE_CONTACT_DAYS = 30

@@ -31,8 +31,7 @@ import pandas as pd
 
 from analytics.db import Database
 from analytics.filters import RetentionFilter, touchpoints
-from analytics.metrics._common import FAR_FUTURE, conform, empty_frame, execute, periods, ratio
-from analytics.plans import query
+from analytics.metrics._common import FAR_FUTURE, conform, empty_frame, execute, periods, query, ratio
 from analytics.risk.note_signals import NOTE_SIGNALS, note_signal_columns
 
 HORIZON_DAYS = 90

@@ -23,6 +23,7 @@ from analytics.duplicates import without_superseded
 from analytics.filters import RetentionFilter, customers, monthly_revenue
 from analytics.metrics.customer_base import consistent_customers
 from analytics.metrics._common import (
+    query,
     Freq,
     add_months,
     conform,
@@ -34,7 +35,6 @@ from analytics.metrics._common import (
     periods,
     ratio,
 )
-from analytics.plans import query
 from analytics.rollups import MRR_MOVEMENTS, fresh_rollup
 
 MRR_COLUMNS: dict[str, str] = {

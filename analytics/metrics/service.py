@@ -20,13 +20,13 @@ from analytics.db import Database
 from analytics.duplicates import without_superseded
 from analytics.filters import RetentionFilter, customers, touchpoints
 from analytics.metrics._common import (
+    query,
     as_filter,
     conform,
     empty_frame,
     ratio,
     ts,
 )
-from analytics.plans import query
 from analytics.rollups import REPEAT_CONTACTS, fresh_rollup
 
 SERVICE_KINDS = ("service_request", "complaint", "billing_issue")

@@ -29,6 +29,7 @@ from analytics.db import Database
 from analytics.duplicates import without_superseded
 from analytics.filters import RetentionFilter, customers, monthly_revenue, touchpoints
 from analytics.metrics._common import (
+    query,
     as_filter,
     check_dimension,
     checked_quantiles,
@@ -39,7 +40,6 @@ from analytics.metrics._common import (
     month_start,
     ratio,
 )
-from analytics.plans import query
 from analytics.rollups import CLV_ACCRUAL, CUSTOMER_VALUE, fresh_rollup
 
 # Value tiers by rank of historical CLV (highest first), as shares of customers:

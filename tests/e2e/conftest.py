@@ -37,7 +37,7 @@ def start_server(db_path: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
     """Start `streamlit run dashboard/app.py` against `db_path`; return (process, base URL)."""
     port = _free_port()
     # the real server as `make run` starts it, idle-time plan preparation included
-    env = {**os.environ, "RETENTION_DB": str(db_path), "RETENTION_PREPARE_FILTERS": "1"}
+    env = {**os.environ, "RETENTION_DB": str(db_path)}
     log = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),

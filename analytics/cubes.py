@@ -1,0 +1,163 @@
+"""Cubes per period, slices per filter: how a filter change costs milliseconds on any engine.
+
+A metric that a page re-runs whenever the sidebar changes is split in two:
+
+- its **cube** — one plain Ibis query over the whole population for the period (the
+  filter's dates and arguments only), grouped by the filter dimensions (`POPULATION`:
+  segment, region, plan; and `channel` for contact metrics) plus the metric's own keys,
+  holding only *additive* measures (counts and sums);
+- its **slice** — pure pandas: keep the rows whose dimension values the filter selects,
+  sum the measures over the metric's keys, then the metric's usual ratio code.
+
+Summing is exact because every customer sits in exactly one (segment, region, plan) cell,
+and every touchpoint in one channel: a count or a sum over the selected customers is the
+sum of the selected cells. A measure that is not additive over a dimension (customers
+*with* a contact, counted once over several channels; a quantile; a survival curve) is not
+put in a cube over it: such a builder takes the channel filter in its query
+(`by_channel=False`), or stays one plain query per filter.
+
+The cube of a read-only database (the dashboard's; its file cannot change while it is
+open, analytics/db.py) is kept on the `Database` per (builder, period, arguments) — a
+change of segment, region, plan or channel is then a dictionary hit plus the slice; a
+writable database (tests, build commands) is queried on each call. NULL dimension values
+(a customer without a segment) are a cell of their own: counted under "all", never by a
+filter naming values. See docs/decisions/016-cubes-per-period.md.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import ibis
+import pandas as pd
+
+from analytics.db import Database
+from analytics.filters import RetentionFilter, customers
+
+# Customer attributes a filter restricts by, and the filter field holding its choice.
+POPULATION: dict[str, str] = {"segment": "segments", "region": "regions", "plan": "plans"}
+CHANNEL = ("channel", "channels")
+
+_KEPT = "cubes"  # key in Database.read_only_facts
+_CUBES_PER_DATABASE = 512
+
+Builder = Callable[..., ibis.Table]
+
+# Every cube, by "module.function" of its builder (tests/unit/test_cubes.py proves each
+# slice equal to its live query).
+CUBES: dict[str, Callable[..., pd.DataFrame]] = {}
+
+
+class _Kept:
+    """The most recently used cubes of one database (thread-safe)."""
+
+    def __init__(self, size: int) -> None:
+        self._frames: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> pd.DataFrame | None:
+        with self._lock:
+            frame = self._frames.get(key)
+            if frame is not None:
+                self._frames.move_to_end(key)
+            return frame
+
+    def put(self, key: tuple, frame: pd.DataFrame) -> None:
+        with self._lock:
+            self._frames[key] = frame
+            while len(self._frames) > self._size:
+                self._frames.popitem(last=False)
+
+
+def _kept(db: Database) -> _Kept:
+    kept = db.read_only_facts.get(_KEPT)
+    if kept is None:
+        kept = db.read_only_facts.setdefault(_KEPT, _Kept(_CUBES_PER_DATABASE))
+    return kept
+
+
+def whole_population(flt: RetentionFilter, by_channel: bool = True) -> RetentionFilter:
+    """`flt` without its population choices (and without its channels when the cube holds
+    the channel): the filter a cube is computed, and kept, for."""
+    cleared = {field: () for field in POPULATION.values()}
+    if by_channel:
+        cleared[CHANNEL[1]] = ()
+    return replace(flt, **cleared)
+
+
+def population(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """(customer_id + the `POPULATION` columns) of the filter's customers: what a cube over
+    touchpoints or revenue rows left-joins to get each row's cell."""
+    return customers(db, flt).select("customer_id", *POPULATION)
+
+
+def with_cells(db: Database, flt: RetentionFilter, rows: ibis.Table) -> ibis.Table:
+    """`rows` (with a ``customer_id``) with their customer's segment, region and plan.
+
+    A left join: a row whose customer has no record keeps NULL cells, so it counts under
+    "all" — exactly as the row filters count it (analytics/filters.py) — and under no
+    named value."""
+    p = population(db, flt).rename(cell_customer_id="customer_id")
+    joined = rows.left_join(p, rows.customer_id == p.cell_customer_id)
+    return joined.drop("cell_customer_id")
+
+
+def slice_cube(frame: pd.DataFrame, flt: RetentionFilter, keys: Sequence[str],
+               channel: bool) -> pd.DataFrame:
+    """The filter's rows of a cube, summed over the metric's `keys` (every other
+    non-dimension column is a measure). Keys come back as columns, in sorted order; an
+    empty selection gives an empty frame with the key and measure columns."""
+    dims = list(POPULATION) + ([CHANNEL[0]] if channel else [])
+    keep = pd.Series(True, index=frame.index)
+    for column, field in list(POPULATION.items()) + ([CHANNEL] if channel else []):
+        chosen = getattr(flt, field)
+        if chosen:
+            keep &= frame[column].isin(chosen)
+    measures = [c for c in frame.columns if c not in dims and c not in keys]
+    picked = frame.loc[keep]
+    if not keys:
+        return picked[measures].sum().to_frame().T.astype(frame[measures].dtypes.to_dict())
+    summed = picked.groupby(list(keys), dropna=False, sort=True)[measures].sum()
+    return summed.reset_index()
+
+
+def cube(keys: Sequence[str] = (), by_channel: bool = False) -> Callable[[Builder], Callable[..., pd.DataFrame]]:
+    """Decorator for a cube builder ``(db, flt, *args) -> ibis.Table``.
+
+    The builder groups by ``POPULATION`` (plus ``channel`` when `by_channel`) and `keys`,
+    aggregating additive measures only; it reads the population through
+    `analytics.filters` / `with_cells` as usual, so it also answers a restricted filter
+    directly (`live`). The decorated function ``(db, flt, *args) -> DataFrame`` returns the
+    filter's slice: one row per key combination (one row without keys), measures summed.
+    Arguments must be hashable."""
+
+    def wrap(builder: Builder) -> Callable[..., pd.DataFrame]:
+        @functools.wraps(builder)
+        def sliced(db: Database, flt: RetentionFilter, *args) -> pd.DataFrame:
+            whole = whole_population(flt, by_channel)
+            frame = None
+            key = (builder.__module__, builder.__qualname__, whole, args)
+            if db.read_only:
+                frame = _kept(db).get(key)
+            if frame is None:
+                frame = db.ibis().to_pandas(builder(db, whole, *args))
+                if db.read_only:
+                    _kept(db).put(key, frame)
+            return slice_cube(frame, flt, keys, by_channel)
+
+        def live(db: Database, flt: RetentionFilter, *args) -> pd.DataFrame:
+            """The same slice with the filter applied in the query instead (for tests)."""
+            frame = db.ibis().to_pandas(builder(db, flt, *args))
+            return slice_cube(frame, flt, keys, by_channel)
+
+        sliced.live = live
+        sliced.builder = builder
+        CUBES[f"{builder.__module__}.{builder.__qualname__}"] = sliced
+        return sliced
+
+    return wrap
