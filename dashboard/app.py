@@ -59,7 +59,7 @@ def _route() -> bool:
     )
     as_of = data.as_of_date()
     history_start = data.history_start()
-    sidebar.render_filters(as_of, history_start, data.dimension_values(str(data.database().path)))
+    sidebar.render_filters(as_of, history_start, data.dimension_values())
     page.run()
     return True
 

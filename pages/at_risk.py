@@ -67,7 +67,7 @@ with st.container(border=True):
              "cancellation, retention call or outreach) in the N days up to the as-of date. "
              + g.help_link(g.AT_RISK_LIST))
     owners = c5.multiselect(
-        "Owner", data.dimension_values(str(data.database().path)).get("account_owners", []),
+        "Owner", data.dimension_values().get("account_owners", []),
         key="at_risk_owners", placeholder="All owners", help="The customer's account owner.")
 
 criteria = AtRiskCriteria(min_probability=min_probability / 100, value_tiers=tuple(tiers),

@@ -46,7 +46,7 @@ ui.kpi(cols[3], "CLV : acquisition cost", fmt.multiple(total_clv / total_cac) if
 
 # --- distribution --------------------------------------------------------------------------
 ui.section("CLV by segment", g.HISTORICAL_CLV, "Distribution of historical CLV per customer in each segment.")
-segments = list(flt.segments) or data.dimension_values(str(data.database().path))["segments"]
+segments = list(flt.segments) or data.dimension_values()["segments"]
 by_segment = data.clv_quantiles_by(flt, "segment", segments, BOX_QUANTILES)
 ui.chart(charts.clv_boxes(by_segment, "segment"), "clv_by_segment",
          data=tables.quantiles_by_group(by_segment, "segment"), help_anchor=g.HISTORICAL_CLV)

@@ -20,7 +20,7 @@ unit_cost = st.columns([1, 2])[0].number_input(
     key="dq_unit_cost",
     help="The '1' of the 1-10-100 rule; correcting costs 10×, a failure 100×. " + g.help_link(g.DATA_QUALITY))
 
-report = data.data_quality_report(flt, unit_cost)
+report = data.data_quality_report(flt, unit_cost=unit_cost)
 if report.empty or report["checked"].sum() == 0:
     ui.empty(ui.NO_MATCH)
     st.stop()

@@ -35,7 +35,7 @@ def _entry(root: str, page: str) -> None:  # runs as the app script (AppTest.fro
     titles = {"leadership_report.py": "Leadership report", "presentation.py": "Presentation",
               "overview.py": "Overview"}
     nav = st.navigation([st.Page(pages / name, title=title, default=name == page) for name, title in titles.items()])
-    sidebar.render_filters(data.as_of_date(), data.history_start(), data.dimension_values(str(data.database().path)))
+    sidebar.render_filters(data.as_of_date(), data.history_start(), data.dimension_values())
     nav.run()
 
 
