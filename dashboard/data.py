@@ -34,11 +34,11 @@ from analytics import at_risk, catalog, metrics, roi
 from analytics.config import database_path
 from analytics.db import Database, DatabaseError, open_database
 from analytics.filters import RetentionFilter
-from analytics.headlines import Headlines, headline_kpis
+from analytics.headlines import headline_kpis
 from analytics.metrics.funnel import select_summary
 from analytics.metrics.predicted_value import PREDICTED_QUANTILE_COLUMNS
 from analytics.metrics.value import QUANTILE_COLUMNS, split_groups
-from reports.story import Story, gather_story
+from reports.story import gather_story
 
 RESULT_TTL_SECONDS = 600
 
