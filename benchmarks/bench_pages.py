@@ -1,37 +1,47 @@
-"""Per-page render times through Streamlit's AppTest: cold (empty result cache, warm
-process), warm (rerun with the same filter), after a first filter (a segment picked in the
-sidebar: every cached result misses, and every query has a new shape — an added `IN`
-predicate) and after switching that filter to another segment (results miss again; the
-kept query plans of that shape are reused, docs/decisions/011 and 012).
+"""Per-page render times through Streamlit's AppTest, with where the time goes.
 
-"Cold" also forgets the compiled query templates, the kept query plans and the
-rollup-freshness answer, as a freshly started server would, so every repeat measures a
-first visit.
+Each measurement runs in a fresh Python process (a freshly started server): the app is
+warmed up on the glossary (imports, database, sidebar choices), every Streamlit cache is
+cleared, and then one page is timed through five steps:
 
-Before each filter change the benchmark waits, as a reader of the page would, until the server's idle-time preparation (dashboard/prepare.py: plans for one more
-value in a filter list, built in a background thread) is done; the "prep" column is how
-long that took in the background before the first filter. `--no-prepare` switches the preparation off, so the
-first filter builds and compiles its new shapes itself.
+- cold    — first visit: every metric queried (cubes computed);
+- warm    — the same page again, same filter;
+- filter  — a first filter: all segments → one ("consumer");
+- switch  — that segment switched to another ("small_business");
+- period  — the period's start moved three months earlier (a new period: new cubes).
+
+Each step's wall time is split into the engine (Ibis compile + DuckDB run + fetch to
+pandas, measured by wrapping the backend's `to_pandas`/`execute`), slices (pandas:
+`analytics.cubes.slice_cube`, where the checkout has cubes) and the rest (Streamlit,
+plotly, the page's own Python). For the cold step it also re-runs every query the page
+ran as plain SQL on the engine (`backend.compile` + `raw_sql`, no Ibis conversion, no
+pandas) and prints page time ÷ raw query time.
 
     python -m benchmarks.bench_pages [--db data/sample.duckdb] [--repeat 3] [--page Overview ...]
+    python -m benchmarks.bench_pages --before <git rev>   # the same, for that revision too,
+                                                           # interleaved, side by side
 
-Targets (measured, not asserted): ≤ 1.5 s cold and ≤ 0.5 s on a filter change on the
-50,000-customer sample. The figure is the median of `--repeat` runs. AppTest runs the
-script in-process, without a browser: chart drawing in the browser is not included.
+`--before` checks the revision out into a temporary git worktree and measures both
+checkouts in one run, alternating, so the machine's drift hits both alike; ratios
+(after ÷ before) are printed. Targets (measured, not asserted), issue 15: on the 50k sample
+filter change and switch ≤ 0.5 s, period change ≤ 0.8 s, cold ≤ 1.5 s; on 1M customers
+cold ≤ 3 s and a filter change ≤ 0.5 s. Medians of `--repeat` runs. AppTest runs the script
+in-process, without a browser: drawing in the browser is not included.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 PAGES = [
     ("Overview", "overview.py"),
@@ -44,44 +54,23 @@ PAGES = [
     ("At-risk customers", "at_risk.py"),
     ("Model", "model.py"),
 ]
-# Issue 5's targets: the default sample — ≤ 1.5 s cold, ≤ 0.5 s on a filter change; the
-# 1M-customer file — ≤ 3 s cold (no filter-change target).
-TARGET_COLD, TARGET_CHANGE = 1.5, 0.5
+STEPS = ("cold", "warm", "filter", "switch", "period")
+TARGET_COLD, TARGET_FILTER, TARGET_PERIOD = 1.5, 0.5, 0.8
 LARGE_CUSTOMERS, TARGET_COLD_LARGE = 500_000, 3.0
 
 
-def _targets(db_path: str) -> tuple[float, float | None]:
-    """(cold, filter change) targets for the file: the large-file targets from 500k customers."""
-    import duckdb
+# --- the driver: runs inside the checkout being measured ------------------------------------
 
-    con = duckdb.connect(db_path, read_only=True)
-    try:
-        customers = con.execute("select count(*) from customers").fetchone()[0]
-    finally:
-        con.close()
-    return (TARGET_COLD_LARGE, None) if customers >= LARGE_CUSTOMERS else (TARGET_COLD, TARGET_CHANGE)
-
-
-class QueryClock:
-    """Wall time spent inside Ibis queries on DuckDB (compile + run + fetch to pandas):
-    the Ibis DuckDB backend's `execute`/`to_pandas` and the plan backend's `plan` (compile)
-    and `run_plan` (run + fetch; analytics/plans.py) are wrapped at class level, so every
-    metric's query is counted once however the module imported it. Building the Ibis
-    expression before it is compiled is not counted."""
+class Clock:
+    """Seconds spent in engine calls and in cube slicing, and the engine calls made."""
 
     def __init__(self) -> None:
-        self.seconds = 0.0
+        self.engine = 0.0
+        self.slices = 0.0
+        self.calls: list[tuple[object, object]] = []  # (backend, expression)
         self._depth = 0
 
-    def install(self) -> None:
-        import ibis
-
-        # the class of the backend Database.ibis() builds, found without a private import
-        backend = type(ibis.duckdb.connect())
-        for name in ("execute", "to_pandas"):
-            setattr(backend, name, self._wrap(getattr(backend, name)))
-
-    def _wrap(self, original):
+    def _wrap(self, original, attr: str, record: bool = False):
         clock = self
 
         def timed(*args, **kwargs):
@@ -92,124 +81,200 @@ class QueryClock:
             try:
                 return original(*args, **kwargs)
             finally:
-                clock.seconds += time.perf_counter() - start
+                setattr(clock, attr, getattr(clock, attr) + time.perf_counter() - start)
                 clock._depth -= 1
+                if record and len(args) >= 2:
+                    clock.calls.append((args[0], args[1]))
 
         return timed
 
+    def install(self) -> None:
+        import ibis
 
-CLOCK = QueryClock()
+        backend = type(ibis.duckdb.connect())  # the class Database.ibis() builds
+        for name in ("execute", "to_pandas"):
+            setattr(backend, name, self._wrap(getattr(backend, name), "engine", record=True))
+        try:  # the kept-plan layer of revisions before issue 15
+            from analytics import compiled  # type: ignore[attr-defined]
+
+            for name in ("plan", "run_plan"):
+                setattr(compiled.Backend, name, self._wrap(getattr(compiled.Backend, name), "engine"))
+        except ImportError:
+            pass
+        try:
+            from analytics import cubes
+
+            cubes.slice_cube = self._wrap(cubes.slice_cube, "slices")
+        except ImportError:
+            pass
 
 
-def _timed(run) -> tuple[float, float]:
-    """(wall seconds, of which in queries)."""
-    before = CLOCK.seconds
-    start = time.perf_counter()
-    run()
-    return time.perf_counter() - start, CLOCK.seconds - before
+def _raw_seconds(calls) -> tuple[float, int]:
+    """The page's queries re-run as plain SQL on their backend — the engine's own time —
+    and how many could not be (SQL naming an in-memory table the backend no longer holds)."""
+    total, skipped = 0.0, 0
+    for backend, expr in calls:
+        try:
+            sql = backend.compile(expr)
+            start = time.perf_counter()
+            backend.raw_sql(sql).to_arrow_table()
+            total += time.perf_counter() - start
+        except Exception:  # noqa: BLE001 — left out, and counted
+            skipped += 1
+    return total, skipped
 
 
-STEPS = ("cold", "warm", "prep", "filter", "switch")
+def drive(page: str) -> dict:
+    """One fresh-process measurement of `page` (see module docstring)."""
+    import logging
+    from datetime import date
 
-
-def measure(page: str) -> list[tuple[float, float]]:
-    """(seconds, seconds in queries) for each of STEPS on one page, in a fresh AppTest
-    session."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from analytics import compiled
-    from dashboard import data, prepare
-
-    app = str(ROOT / "dashboard" / "app.py")
-    at = AppTest.from_file(app, default_timeout=300)
-    at.switch_page("../pages/glossary.py").run()  # imports, database, sidebar choices
+    logging.disable(logging.WARNING)
+    clock = Clock()
+    clock.install()
+    at = AppTest.from_file(str(Path.cwd() / "dashboard" / "app.py"), default_timeout=600)
+    at.switch_page("../pages/glossary.py").run()
     st.cache_data.clear()
-    compiled.TEMPLATES.clear()
-    data.database().read_only_facts.clear()
+    try:
+        from dashboard import prepare  # revisions before issue 15 prepared plans while idle
+    except ImportError:
+        prepare = None
     at.switch_page(f"../pages/{page}")
-    cold = _timed(at.run)
-    if at.exception:
-        raise RuntimeError(f"{page}: {[e.message for e in at.exception]}")
-    warm = _timed(at.run)
-    start = time.perf_counter()
-    if not prepare.wait_until_prepared(timeout=120):
-        raise RuntimeError(f"{page}: idle-time preparation did not finish in 120 s")
-    prepared = (time.perf_counter() - start, 0.0)
-    segments = at.sidebar.multiselect(key="flt_segments")
-    segments.select("consumer")
-    first_filter = _timed(at.run)
-    prepare.wait_until_prepared(timeout=120)  # the reader looks at the filtered page
-    segments = at.sidebar.multiselect(key="flt_segments")
-    segments.unselect("consumer").select("small_business")
-    switch = _timed(at.run)
-    if at.exception:
-        raise RuntimeError(f"{page}: {[e.message for e in at.exception]}")
-    prepare.wait_until_prepared(timeout=120)  # nothing left running into the next repeat
-    return [cold, warm, prepared, first_filter, switch]
+    out: dict = {}
+
+    def step(name: str, run) -> None:
+        engine, slices = clock.engine, clock.slices
+        clock.calls.clear()
+        start = time.perf_counter()
+        run()
+        wall = time.perf_counter() - start
+        if at.exception:
+            raise RuntimeError(f"{page} {name}: {[e.message for e in at.exception]}")
+        out[name] = {"s": wall, "engine": clock.engine - engine, "slices": clock.slices - slices}
+        if name == "cold":
+            out[name]["raw"], out[name]["raw_skipped"] = _raw_seconds(list(clock.calls))
+            out[name]["queries"] = len(clock.calls)
+        if prepare is not None:  # as the old benchmark did: the reader waits for it
+            prepare.wait_until_prepared(timeout=120)
+
+    step("cold", at.run)
+    step("warm", at.run)
+    at.sidebar.multiselect(key="flt_segments").select("consumer")
+    step("filter", at.run)
+    at.sidebar.multiselect(key="flt_segments").unselect("consumer").select("small_business")
+    step("switch", at.run)
+    period = at.sidebar.date_input(key="flt_period")
+    start, end = period.value
+    month = start.month - 3
+    moved = date(start.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+    period.set_value((moved, end))
+    step("period", at.run)
+    return out
+
+
+# --- the runner -------------------------------------------------------------------------------
+
+def _measure(checkout: Path, db: str, page: str) -> dict:
+    env = {**os.environ, "RETENTION_DB": db, "PYTHONPATH": f"{checkout}{os.pathsep}{_DRIVER_DIR}"}
+    done = subprocess.run([sys.executable, "-c",
+                           "import json; from benchmarks_driver import drive; "
+                           f"print('RESULT ' + json.dumps(drive({page!r})))"],
+                          cwd=checkout, env=env, capture_output=True, text=True)
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError(f"{checkout} {page}: {done.stderr.strip().splitlines()[-1:] }")
+
+
+_DRIVER_DIR = Path(tempfile.mkdtemp(prefix="rr-bench-driver-"))
+
+
+def _install_driver() -> None:
+    """This file's driver, importable by the checkouts' processes as `benchmarks_driver`
+    (the old revision has its own, different benchmarks package)."""
+    (_DRIVER_DIR / "benchmarks_driver.py").write_text(Path(__file__).read_text())
+
+
+def _median(runs: list[dict], step: str, key: str) -> float:
+    return statistics.median(r[step][key] for r in runs)
+
+
+def _line(title: str, runs: list[dict]) -> str:
+    cells = " ".join(f"{_median(runs, s, 's'):6.2f}s" for s in STEPS)
+    cold = _median(runs, "cold", "s")
+    engine, slices = _median(runs, "cold", "engine"), _median(runs, "cold", "slices")
+    raw = _median(runs, "cold", "raw")
+    skipped, queries = _median(runs, "cold", "raw_skipped"), _median(runs, "cold", "queries")
+    share = f"{engine / cold:4.0%} {slices / cold:4.0%} {max(cold - engine - slices, 0) / cold:4.0%}"
+    filt = max(_median(runs, "filter", "s"), _median(runs, "switch", "s"))
+    fe = max(_median(runs, "filter", "engine"), _median(runs, "switch", "engine"))
+    return (f"{title:26s} {cells}   {share}   {cold / raw if raw else float('nan'):5.1f}x"
+            f" ({queries - skipped:.0f}/{queries:.0f} q)   filter: engine {fe:5.2f}s of {filt:5.2f}s")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=str(ROOT / "data" / "sample.duckdb"), help="DuckDB file to render")
     parser.add_argument("--repeat", type=int, default=3, help="runs per page; the median is printed")
+    parser.add_argument("--before", metavar="REV", help="also measure this git revision, interleaved")
     parser.add_argument("--json", default=str(ROOT / "bench-results" / "pages.json"),
                         help="where to write the figures as JSON (gitignored folder)")
     parser.add_argument("--page", action="append", default=None, metavar="NAME",
-                        help="benchmark only this page (its title, e.g. Overview, or file stem, e.g. "
-                        "service_signals; case-insensitive); repeatable. Default: every page")
-    parser.add_argument("--no-prepare", action="store_true",
-                        help="switch off the idle-time preparation of the next filter's query plans")
+                        help="only this page (title or file stem, case-insensitive); repeatable")
     args = parser.parse_args(argv)
-    if args.no_prepare:
-        os.environ["RETENTION_PREPARE_FILTERS"] = "0"
     pages = PAGES
     if args.page:
         wanted = {name.casefold() for name in args.page}
-        pages = [(title, page) for title, page in PAGES
-                 if title.casefold() in wanted or Path(page).stem.casefold() in wanted]
-        unknown = wanted - {t.casefold() for t, _ in pages} - {Path(p).stem.casefold() for _, p in pages}
-        if unknown:
-            parser.error(f"unknown page(s) {sorted(unknown)}; choose from {[t for t, _ in PAGES]}")
-    if not Path(args.db).is_file():
-        print(f"no database at {args.db}; run `make sample` first")
+        pages = [(t, p) for t, p in PAGES if t.casefold() in wanted or Path(p).stem.casefold() in wanted]
+        if not pages:
+            parser.error(f"unknown page(s) {sorted(wanted)}; choose from {[t for t, _ in PAGES]}")
+    db = str(Path(args.db).resolve())
+    if not Path(db).is_file():
+        print(f"no database at {db}; run `make sample` first")
         return 1
-    os.environ["RETENTION_DB"] = str(Path(args.db).resolve())
-    cold_target, change_target = _targets(args.db)
-    import logging
+    import duckdb
 
-    # AppTest's bare-mode warnings ("missing ScriptRunContext", "No runtime found") are noise
-    # here; streamlit's loggers carry their own levels, so switch warnings off globally
-    logging.disable(logging.WARNING)
-    CLOCK.install()
-    print(f"database: {args.db}; median of {args.repeat} runs; AppTest, no browser; "
-          "(q …) = part of it spent in Ibis/DuckDB queries; prep = idle-time preparation of the next "
-          "filter's plans, in the background before the first filter "
-          + ("(switched off)" if args.no_prepare else "(waited for)"))
-    print(f"{'page':26s} {'cold':>7s} {'(q)':>7s} {'warm':>7s} {'prep':>7s} {'filter':>7s} {'(q)':>7s} {'switch':>7s} {'(q)':>7s}"
-          f"   targets ≤{cold_target} s cold" + (f", ≤{change_target} s filter change" if change_target else ""))
-    results = {}
-    for title, page in pages:
-        runs = [measure(page) for _ in range(args.repeat)]
-        med = {step: (statistics.median(r[i][0] for r in runs), statistics.median(r[i][1] for r in runs))
-               for i, step in enumerate(STEPS)}
-        flags = ("" if med["cold"][0] <= cold_target else " cold>target") + (
-            "" if change_target is None or max(med["filter"][0], med["switch"][0]) <= change_target
-            else " filter>target")
-        print(f"{title:26s} {med['cold'][0]:6.2f}s {med['cold'][1]:6.2f}s {med['warm'][0]:6.2f}s {med['prep'][0]:6.2f}s "
-              f"{med['filter'][0]:6.2f}s {med['filter'][1]:6.2f}s {med['switch'][0]:6.2f}s {med['switch'][1]:6.2f}s"
-              f" {flags}", flush=True)
-        results[title] = {"cold_s": med["cold"][0], "cold_query_s": med["cold"][1], "warm_s": med["warm"][0],
-                          "idle_preparation_s": med["prep"][0],
-                          "filter_change_s": med["filter"][0], "filter_change_query_s": med["filter"][1],
-                          "filter_switch_s": med["switch"][0], "filter_switch_query_s": med["switch"][1]}
+    con = duckdb.connect(db, read_only=True)
+    customers = con.execute("select count(*) from customers").fetchone()[0]
+    con.close()
+    cold_target = TARGET_COLD_LARGE if customers >= LARGE_CUSTOMERS else TARGET_COLD
+    _install_driver()
+    checkouts = {"after": ROOT}
+    worktree = None
+    if args.before:
+        worktree = Path(tempfile.mkdtemp(prefix="rr-before-"))
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(worktree), args.before],
+                       check=True)
+        checkouts = {"before": worktree, "after": ROOT}
+    print(f"database: {db} ({customers:,} customers); median of {args.repeat} fresh-process runs; AppTest, "
+          f"no browser. Targets: cold ≤{cold_target} s, filter/switch ≤{TARGET_FILTER} s, period ≤{TARGET_PERIOD} s")
+    print(f"{'page':26s} " + " ".join(f"{s:>7s}" for s in STEPS)
+          + "   cold: engine/slices/rest   page÷raw")
+    results: dict = {name: {} for name in checkouts}
+    try:
+        for title, page in pages:
+            runs: dict[str, list[dict]] = {name: [] for name in checkouts}
+            for _ in range(args.repeat):
+                for name, checkout in checkouts.items():  # interleaved: drift hits both
+                    runs[name].append(_measure(checkout, db, page))
+            for name in checkouts:
+                label = title if len(checkouts) == 1 else f"{title} [{name}]"
+                print(_line(label[:26] if len(label) <= 26 else label[:20] + f"[{name[:4]}]", runs[name]), flush=True)
+                results[name][title] = {s: {k: _median(runs[name], s, k) for k in runs[name][0][s]} for s in STEPS}
+            if "before" in runs:
+                ratios = " ".join(f"{_median(runs['after'], s, 's') / _median(runs['before'], s, 's'):6.2f}x"
+                                  for s in STEPS)
+                print(f"{'  after ÷ before':26s} {ratios}", flush=True)
+    finally:
+        if worktree is not None:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)])
     if args.json:
-        import json
-
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"database": args.db, "repeat": args.repeat,
-                                               "idle_preparation": not args.no_prepare, "pages": results},
-                                              indent=2))
+        Path(args.json).write_text(json.dumps({"database": db, "repeat": args.repeat, "before": args.before,
+                                               "results": results}, indent=2))
     return 0
 
 
