@@ -62,19 +62,53 @@ def data_as_of(db: Database) -> date | None:
 _PRESENT = "data present"  # key in Database.read_only_facts
 
 
+# Inbound service contacts: what the service metrics count (analytics/metrics/service.py).
+SERVICE_KINDS = ("service_request", "complaint", "billing_issue")
+
+# What each optional part of the data is, in the words of a "needs X" note.
+NEEDS: dict[str, str] = {
+    "revenue": "monthly revenue (a monthly-revenue file, or subscription periods or invoices to derive it from)",
+    "purchases": "purchases (touchpoints of kind purchase, or a purchase log)",
+    "requests": "cancellation requests (touchpoints of kind cancellation_request)",
+    "contacts": "service contacts (touchpoints of kind service_request, complaint or billing_issue)",
+    "surveys": "survey answers (CSAT or NPS on touchpoints)",
+    "notes": "agents' notes (the note column of touchpoints)",
+    "outcomes": "retention-call outcomes (the outcome column of retention calls)",
+    "wait_times": "wait times (wait_seconds on service contacts)",
+    "fcr": "first-contact-resolution flags (first_contact_resolution on service contacts)",
+}
+
+
+def needs(part: str, what: str) -> str:
+    """The one-line note for `what` (a metric or section) when the file has no `part`:
+    "Historical CLV needs monthly revenue (…) — your data has none."."""
+    return f"{what} needs {NEEDS[part]} — your data has none."
+
+
 def data_present(db: Database) -> dict[str, bool]:
-    """Which optional parts of the data model the file holds at all — ``revenue`` (a
-    `monthly_revenue` row), ``purchases`` (a `purchase` touchpoint), ``requests`` (a
-    `cancellation_request` touchpoint) — so a number that needs one can say so instead of
-    showing 0. Asked once per read-only file."""
+    """Which optional parts of the data model the file holds at all (the keys of `NEEDS`):
+    ``revenue`` (a `monthly_revenue` row), ``purchases``, ``requests``, ``contacts``
+    (touchpoints of those kinds), ``surveys`` (a CSAT or NPS answer), ``notes`` (a
+    non-blank note), ``outcomes`` (a recorded outcome), ``wait_times`` and ``fcr`` (on a
+    service contact) — so a number that needs one says so instead of showing 0. Asked once
+    per read-only file, over the whole file (not the filter: a filter that matches nothing
+    is a different message)."""
     if db.read_only and _PRESENT in db.read_only_facts:
         return db.read_only_facts[_PRESENT]
     r, t = db.table("monthly_revenue"), db.table("touchpoints")
+    contact = t.kind.isin(SERVICE_KINDS)
     counts = db.ibis().to_pandas(t.aggregate(
         purchases=t.count(where=t.kind == "purchase"),
         requests=t.count(where=t.kind == "cancellation_request"),
+        contacts=t.count(where=contact),
+        surveys=t.count(where=t.csat.notnull() | t.nps.notnull()),
+        notes=t.count(where=t.note.notnull() & t.note.re_search(r"\S")),
+        outcomes=t.count(where=t.outcome.notnull()),
+        wait_times=t.count(where=contact & t.wait_seconds.notnull()),
+        fcr=t.count(where=contact & t.first_contact_resolution.notnull()),
     ).cross_join(r.aggregate(revenue=r.count()))).iloc[0]
-    present = {name: bool(counts[name]) for name in ("revenue", "purchases", "requests")}
+    # count(where=) is NULL on zero rows on some engines: NULL means none
+    present = {name: bool(counts[name]) and not pd.isna(counts[name]) for name in NEEDS}
     if db.read_only:
         db.read_only_facts[_PRESENT] = present
     return present

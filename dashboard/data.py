@@ -142,6 +142,8 @@ def _schema_info(db: Database) -> dict[str, str]:
 schema_info = _cached(_schema_info)
 dimension_values = _cached(catalog.dimension_values)
 history_start = _cached(catalog.history_start)
+# which optional parts of the data model the file holds (analytics.catalog.NEEDS)
+data_present = _cached(catalog.data_present)
 has_table = _cached(Database.has_table)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, data, glossary as g, sidebar, tables, ui
-from analytics import formatting as fmt
+from analytics import catalog, formatting as fmt
 
 SPLITS = {"segment": "Segment", "channel": "Request channel", "agent": "Agent"}
 
@@ -26,6 +26,10 @@ sla_hours = st.slider(
     + g.help_link(g.RETENTION_FUNNEL),
 )
 
+if not data.data_present()["requests"]:
+    ui.needs_data(catalog.needs("requests", "The churn funnel") + " Churn by segment and the "
+                  "survival curves (Retention by segment) need only customers and their churn dates.")
+    st.stop()
 funnel = data.retention_funnel(flt, sla_hours)
 if funnel.empty:
     ui.empty("No cancellation requests match these filters and this period. Widen the period, "

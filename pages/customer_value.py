@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, data, glossary as g, sidebar, tables, ui
-from analytics import formatting as fmt
+from analytics import catalog, formatting as fmt
 
 CAC_DIMENSIONS = ("segment", "acquisition_channel", "plan", "region", "contract_type")
 BOX_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
@@ -16,6 +16,11 @@ st.title("Customer value")
 st.caption(f"Historical CLV = margin earned to date, at {flt.as_of:%d %b %Y}, over every customer who "
            "signed up by then (the period's start does not apply: value is cumulative).")
 
+present = data.data_present()
+if not (present["revenue"] or present["purchases"]):
+    # without any revenue every CLV would be 0: say what is missing instead of showing ₪0
+    ui.needs_data(catalog.needs("revenue", "Customer value"))
+    st.stop()
 clv = data.customer_clv(flt)
 if clv.empty:
     ui.empty(ui.NO_MATCH)

@@ -9,7 +9,7 @@ import streamlit as st
 from analytics.roi import DEFAULT_ACQUISITION_MULTIPLE, DEFAULT_COST_PER_ACTION, DEFAULT_COST_PER_OFFER
 from analytics import periods
 from dashboard import charts, data, glossary as g, sidebar, tables, ui
-from analytics import formatting as fmt
+from analytics import catalog, formatting as fmt
 
 flt = sidebar.current_filter()
 st.title("Retention ROI & what-if")
@@ -59,8 +59,13 @@ contacted = int(proactive.loc[proactive["step"] == "contacted", "count"].iloc[0]
 result = data.programme_roi(saved_customers=saved, value_per_saved=value_per_saved,
                             actions=attempted + contacted, cost_per_action=cost_per_action,
                             offers=accepted, cost_per_offer=cost_per_offer)
+present = data.data_present()
+if not (present["requests"] and present["outcomes"]):
+    ui.needs_data(catalog.needs("requests" if not present["requests"] else "outcomes", "Programme ROI")
+                  + " Saved customers and the programme's cost are counted from them; the what-if and "
+                  "replace-or-keep below need only churn and revenue.")
 cols = st.columns(4)
-ui.kpi(cols[0], "Saved customers", fmt.count(saved), anchor=g.SAVED_CUSTOMERS,
+ui.kpi(cols[0], "Saved customers", fmt.count(saved) if present["requests"] else "—", anchor=g.SAVED_CUSTOMERS,
        help_text="Asked to cancel in the period, accepted an offer, still active at its end.")
 ui.kpi(cols[1], "Programme cost", fmt.money(result.programme_cost), anchor=g.RETENTION_ROI,
        help_text=f"{fmt.count(result.actions)} retention actions ({fmt.count(attempted)} calls answering "
@@ -82,6 +87,8 @@ period_days = periods.length_days(flt)
 if int(churn["active_start"].iloc[0]) == 0:
     ui.needs_data("The what-if needs customers active at the period start — none in this selection. "
                   "Start the period earlier, or widen the filters.")
+elif not present["revenue"]:
+    ui.needs_data(catalog.needs("revenue", "The what-if"))
 elif mrr.empty:
     ui.empty("No recurring revenue or churn to project in the selection.")
 else:

@@ -8,13 +8,18 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, data, glossary as g, sidebar, tables, ui
-from analytics import formatting as fmt
+from analytics import catalog, formatting as fmt
 
 flt = sidebar.current_filter()
 st.title("Service & signals")
 st.caption(f"Inbound service contacts (service requests, complaints, billing issues) "
            f"{flt.start:%d %b %Y} – {flt.end:%d %b %Y} of the selected customers in the selected channels.")
 
+present = data.data_present()
+if not (present["contacts"] or present["surveys"] or present["notes"]):
+    ui.needs_data(catalog.needs("contacts", "Service & signals") + " Survey answers or agents' notes "
+                  "would show here too; churn itself is on Overview and Retention by segment.")
+    st.stop()
 fcr = data.first_contact_resolution(flt, by_channel=False)
 repeat = data.repeat_contact_rate(flt, by_channel=False)
 levels = data.service_levels(flt)
@@ -76,7 +81,9 @@ else:
 ui.section("Response SLA and waits by channel", g.SERVICE,
            "Queue wait for phone, chat and store; time to first response for written channels "
            "(answer within a day).")
-if levels.empty and not repeat.empty:
+if not present["wait_times"]:
+    ui.needs_data(catalog.needs("wait_times", "Service levels"))
+elif levels.empty and not repeat.empty:
     ui.needs_data("Service levels need wait times — the selected service contacts have none recorded.")
 elif levels.empty:
     ui.empty("No service contact with a recorded wait in the selection.")
@@ -100,7 +107,9 @@ else:
         "Attainment": tables.percent_column("Attainment", 1)})
 
 ui.section("Satisfaction", g.SERVICE)
-if satisfaction.empty:
+if not present["surveys"]:
+    ui.needs_data(catalog.needs("surveys", "Satisfaction"))
+elif satisfaction.empty:
     ui.empty("No survey answers in the selection.")
 else:
     ui.chart(charts.satisfaction_chart(satisfaction), "satisfaction", data=satisfaction, help_anchor=g.SERVICE)
@@ -124,7 +133,9 @@ ui.section("Churn signals in agent notes", g.NOTE_SIGNALS,
            "Agents' free-text notes (Hebrew and English) read by a transparent lexicon: cancel intent, competitor, "
            "price, moving, dissatisfaction, billing. Negated phrases (\"does not want to cancel\") do not count.")
 signals = data.note_signal_summary(flt)
-if signals.empty:
+if not present["notes"]:
+    ui.needs_data(catalog.needs("notes", "Churn signals"))
+elif signals.empty:
     ui.empty("No agent notes in the selection: widen the period, the customer filters or the contact channels.")
 else:
     anything = signals.set_index("signal").loc["any_signal"]
