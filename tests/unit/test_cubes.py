@@ -18,6 +18,10 @@ from analytics.filters import RetentionFilter
 # fails `test_every_cube_is_exercised`.
 CUBE_ARGS: dict[str, list[tuple]] = {
     "analytics.metrics.customer_base._signup_churn_counts": [("month",), ("quarter",), ("range",)],
+    "analytics.metrics.service._fcr_counts": [()],
+    "analytics.metrics.service._repeat_counts": [(True,), (False,)],
+    "analytics.metrics.service._satisfaction_counts": [()],
+    "analytics.metrics.service._service_history_cube": [(date(2025, 6, 30), 90, 90, 4), (date(2025, 3, 1), 30, 60, 2)],
 }
 
 FILTERS = [
