@@ -39,6 +39,7 @@ import ibis
 import pandas as pd
 
 from analytics.catalog import data_as_of
+from analytics.cubes import POPULATION, cube
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers, touchpoints
 from analytics.metrics._common import (
@@ -410,26 +411,31 @@ def saved_customers(db: Database, flt: RetentionFilter) -> int:
 
 
 def _accepted_requests(db: Database, flt: RetentionFilter, until: date) -> ibis.Table:
-    """(customer_id, requested_at) of every request in the period (selected channels) by a
-    selected customer answered by an accepted offer up to `until`, and the customer stayed
-    (not churned within min(request day + 90, `until`))."""
+    """(customer_id, requested_at, the customer's `POPULATION` cell) of every request in
+    the period (selected channels) by a selected customer answered by an accepted offer up
+    to `until`, and the customer stayed (not churned within min(request day + 90,
+    `until`))."""
     req = touchpoints(db, flt, in_period=True)
     req = req.filter(req.kind == "cancellation_request")
     calls = touchpoints(db, _observed(as_filter(flt, channels=()), until), in_period=False)
     calls = calls.filter(calls.kind == "retention_call", calls.outcome == "offer_accepted")
-    c = customers(db, flt).select("customer_id", "churn_date")
+    c = customers(db, flt).select("customer_id", "churn_date", *POPULATION)
     answered = req.semi_join(calls, req.touchpoint_id == calls.related_touchpoint_id)
     j = answered.join(c, answered.customer_id == c.customer_id).select(
-        customer_id=answered.customer_id, requested_at=answered.occurred_at, churn_date=c.churn_date)
+        customer_id=answered.customer_id, requested_at=answered.occurred_at, churn_date=c.churn_date,
+        **{d: c[d] for d in POPULATION})
     horizon = ibis.least((j.requested_at.date() + ibis.interval(days=RETAINED_AFTER_DAYS)).cast("date"),
                          ibis.literal(until))
-    return j.filter(j.churn_date.isnull() | (j.churn_date > horizon)).select("customer_id", "requested_at")
+    return j.filter(j.churn_date.isnull() | (j.churn_date > horizon)).select("customer_id", "requested_at", *POPULATION)
 
 
-@query
+@cube(by_channel=False)
 def _saved_count(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """`saved_customers` per population cell: distinct customers, so additive over cells
+    (a customer is in one) but not over channels (a customer who asked in two channels is
+    one save): the channel filter stays in the query."""
     saved = _accepted_requests(db, flt, outcomes_until(db, flt))
-    return saved.aggregate(n=saved.customer_id.nunique())
+    return saved.group_by(*POPULATION).aggregate(n=saved.customer_id.nunique())
 
 
 SAVED_BY_PERIOD_COLUMNS: dict[str, str] = {"start": "datetime64[ns]", "end": "datetime64[ns]", "saved": "int64"}
@@ -449,15 +455,18 @@ def saved_customers_by_period(db: Database, flt: RetentionFilter,
         if s > e:
             raise ValueError(f"period start {s} is after its end {e}")
     df = _saved_per_window(db, flt, tuple(spans))
-    df = df.set_index([pd.to_datetime(df["start"]), pd.to_datetime(df["end"])])
+    saved = dict(zip(zip(pd.to_datetime(df["start"]), pd.to_datetime(df["end"])), df["saved"]))
     order = [(pd.Timestamp(s), pd.Timestamp(e)) for s, e in spans]
-    return conform(df.loc[order].reset_index(drop=True), SAVED_BY_PERIOD_COLUMNS)
+    out = pd.DataFrame({"start": [s for s, _ in order], "end": [e for _, e in order],
+                        "saved": [saved.get(span, 0) for span in order]})
+    return conform(out, SAVED_BY_PERIOD_COLUMNS)
 
 
-@query
+@cube(keys=("start", "end"), by_channel=False)
 def _saved_per_window(db: Database, flt: RetentionFilter, spans: tuple[tuple[date, date], ...]) -> ibis.Table:
-    """`saved_customers_by_period`'s ``start``, ``end``, ``saved`` for each (start, end)
-    of `spans` (distinct, valid), in no particular order."""
+    """`saved_customers_by_period`'s ``saved`` per population cell and (``start``,
+    ``end``) of `spans` (distinct, valid) that has any; distinct customers, so not summed
+    over channels (as `_saved_count`)."""
     windows = ibis.memtable({"start": [s for s, _ in spans], "end": [e for _, e in spans]},
                             schema={"start": "date", "end": "date"})
     lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
@@ -467,6 +476,4 @@ def _saved_per_window(db: Database, flt: RetentionFilter, spans: tuple[tuple[dat
     w = pairs.cross_join(windows)
     end_of_day = w.end.cast("timestamp") + ibis.interval(days=1)
     w = w.filter(w.requested_at >= w.start.cast("timestamp"), w.requested_at < end_of_day)
-    saved = w.group_by(["start", "end"]).aggregate(saved=w.customer_id.nunique())
-    return windows.left_join(saved, (windows.start == saved.start) & (windows.end == saved.end)).select(
-        windows.start, windows.end, saved=ibis._.saved.fill_null(0))
+    return w.group_by(*POPULATION, "start", "end").aggregate(saved=w.customer_id.nunique())
