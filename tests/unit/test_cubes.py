@@ -22,6 +22,9 @@ CUBE_ARGS: dict[str, list[tuple]] = {
     "analytics.metrics.funnel._saved_per_window": [
         (((date(2025, 1, 1), date(2025, 3, 31)), (date(2025, 4, 1), date(2025, 6, 30)), (date(2024, 10, 1), date(2025, 12, 31))),),
     ],
+    "analytics.metrics.note_signals._note_totals": [(True,)],
+    "analytics.metrics.note_signals._monthly_note_counts": [(True,)],
+    "analytics.metrics.note_signals._signal_outcome_cube": [(True,)],
     "analytics.metrics.service._fcr_counts": [()],
     "analytics.metrics.service._repeat_counts": [(True,), (False,)],
     "analytics.metrics.service._satisfaction_counts": [()],
