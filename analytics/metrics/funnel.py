@@ -47,7 +47,6 @@ from analytics.metrics._common import (
     as_filter,
     conform,
     empty_frame,
-    execute,
     ratio,
 )
 
@@ -299,15 +298,17 @@ PROACTIVE_UPLIFT_COLUMNS: dict[str, str] = {
 
 
 def _flags(db: Database, flt: RetentionFilter) -> ibis.Table | None:
-    """Flags raised in the period for selected customers, with contact/reach/retention
-    flags; None when the database has no ``at_risk_flags`` table."""
+    """Flags raised in the period for selected customers, with their customer's
+    `POPULATION` cell and contact/reach/retention flags; None when the database has no
+    ``at_risk_flags`` table."""
     if not db.has_table("at_risk_flags"):
         return None
     f = db.table("at_risk_flags")
     f = f.filter(f.flagged_on >= flt.start, f.flagged_on <= flt.end)
     c = customers(db, flt)
     f = f.join(c, f.customer_id == c.customer_id).select(
-        customer_id=f.customer_id, flagged_on=f.flagged_on, churn_date=c.churn_date
+        customer_id=f.customer_id, flagged_on=f.flagged_on, churn_date=c.churn_date,
+        **{d: c[d] for d in POPULATION}
     )
     # outreach is left-joined onto the selected customers' flags: no customer restriction
     # of its own needed
@@ -321,13 +322,14 @@ def _flags(db: Database, flt: RetentionFilter) -> ibis.Table | None:
         [f.customer_id == o.customer_id, o.occurred_at >= window_start, o.occurred_at < window_end],
     )
     # Keyed by (customer, flag day): a customer flagged twice on one day counts once.
-    f = hits.group_by(["customer_id", "flagged_on", "churn_date"]).aggregate(
+    f = hits.group_by(["customer_id", "flagged_on", "churn_date", *POPULATION]).aggregate(
         contacted=hits.occurred_at.count() > 0,
         reached=(hits.outcome.notnull() & (hits.outcome != "not_reached")).any(),
     )
     judged_day = (f.flagged_on + ibis.interval(days=RETAINED_AFTER_DAYS)).cast("date")
     judged = judged_day <= until
     return f.select(
+        *POPULATION,
         contacted=f.contacted,
         reached=f.reached.fill_null(False),
         judged_90d=judged,
@@ -346,18 +348,20 @@ def proactive_funnel(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     days before the data's as-of date (base = those of them reached). Columns as
     `retention_funnel`. Empty frame when the optional ``at_risk_flags`` table is absent
     or holds no flag in the selection."""
-    f = _flags(db, flt)
-    if f is None:
+    if not db.has_table("at_risk_flags"):
         return empty_frame(PROACTIVE_COLUMNS)
-    agg = f.aggregate(
-        flagged=f.count(),
-        contacted=f.contacted.sum(),
-        reached=f.reached.sum(),
-        judged=f.judged_90d.sum(),
-        reached_judged=(f.reached & f.judged_90d).sum(),
-        retained=(f.reached & f.active_90d).sum(),
-    )
-    row = execute(db, agg).apply(pd.to_numeric).fillna(0).iloc[0]
+    cube = _proactive_flag_counts(db, flt)
+    def flags(mask) -> int:
+        return int(cube.loc[mask, "flags"].sum())
+
+    row = pd.Series({
+        "flagged": int(cube["flags"].sum()),
+        "contacted": flags(cube["contacted"]),
+        "reached": flags(cube["reached"]),
+        "judged": flags(cube["judged_90d"]),
+        "reached_judged": flags(cube["reached"] & cube["judged_90d"]),
+        "retained": flags(cube["reached"] & cube["active_90d"]),
+    })
     if row.flagged == 0:
         return empty_frame(PROACTIVE_COLUMNS)
     steps = [
@@ -378,18 +382,31 @@ def proactive_retention_comparison(db: Database, flt: RetentionFilter) -> pd.Dat
     least 90 days old): ``group`` ('reached' / 'not reached'), ``flags_judged``,
     ``active_90d``, ``retention_90d`` = active_90d / flags_judged. Descriptive only: who
     gets reached is not random, so the gap is not a causal uplift."""
-    f = _flags(db, flt)
-    if f is None:
+    if not db.has_table("at_risk_flags"):
         return empty_frame(PROACTIVE_UPLIFT_COLUMNS)
-    f = f.filter(f.judged_90d)
-    agg = f.group_by(
-        group=ibis.cases((f.reached, "reached"), else_="not reached")
-    ).aggregate(flags_judged=f.count(), active_90d=f.active_90d.sum())
-    df = execute(db, agg.order_by(ibis.desc("group")))
-    if df.empty:
+    cube = _proactive_flag_counts(db, flt)
+    judged = cube[cube["judged_90d"].astype(bool) & (cube["flags"] > 0)]
+    if judged.empty:
         return empty_frame(PROACTIVE_UPLIFT_COLUMNS)
+    judged = judged.assign(group=judged["reached"].map({True: "reached", False: "not reached"}),
+                           active=judged["flags"].where(judged["active_90d"].astype(bool), 0))
+    df = (judged.groupby("group")[["flags", "active"]].sum().reset_index()
+          .rename(columns={"flags": "flags_judged", "active": "active_90d"})
+          .sort_values("group", ascending=False))
     df["retention_90d"] = ratio(df["active_90d"], df["flags_judged"])
     return conform(df, PROACTIVE_UPLIFT_COLUMNS)
+
+
+@cube(keys=("contacted", "reached", "judged_90d", "active_90d"), by_channel=False)
+def _proactive_flag_counts(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """The proactive funnel's flags (`_flags`) counted per population cell and
+    combination of their four outcome flags (at most 16 rows a cell): every count of
+    `proactive_funnel` and `proactive_retention_comparison` is a sum of it. Counts of
+    flags: additive over cells (a flag is one customer's), not over channels (whether a
+    flag was contacted depends on which channels count), so the channel filter stays in
+    the query. Needs the ``at_risk_flags`` table."""
+    f = _flags(db, flt)
+    return f.group_by(*POPULATION, "contacted", "reached", "judged_90d", "active_90d").aggregate(flags=f.count())
 
 
 def saved_customers(db: Database, flt: RetentionFilter) -> int:

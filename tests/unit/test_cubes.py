@@ -18,6 +18,7 @@ from analytics.filters import RetentionFilter
 # fails `test_every_cube_is_exercised`.
 CUBE_ARGS: dict[str, list[tuple]] = {
     "analytics.metrics.customer_base._signup_churn_counts": [("month",), ("quarter",), ("range",)],
+    "analytics.metrics.funnel._proactive_flag_counts": [()],
     "analytics.metrics.funnel._saved_count": [()],
     "analytics.metrics.funnel._saved_per_window": [
         (((date(2025, 1, 1), date(2025, 3, 31)), (date(2025, 4, 1), date(2025, 6, 30)), (date(2024, 10, 1), date(2025, 12, 31))),),
