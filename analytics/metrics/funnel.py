@@ -26,7 +26,7 @@ today: judging them at the quarter's end left out every retention call made afte
 every 90-day outcome (a quarter's requests are at most 90 days old at its end, so its
 "kept 90 days" rested on the requests of its first day). The as-of date is read inside
 the functions rather than carried by `RetentionFilter`: it is a fact of the file, not a
-choice of the user, it cannot change while a read-only file is open (so kept query plans
+choice of the user, it cannot change while a read-only file is open (so kept cubes
 and cached results stay right), and every caller would otherwise have to pass it.
 """
 
@@ -351,6 +351,7 @@ def proactive_funnel(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     if not db.has_table("at_risk_flags"):
         return empty_frame(PROACTIVE_COLUMNS)
     cube = _proactive_flag_counts(db, flt)
+
     def flags(mask) -> int:
         return int(cube.loc[mask, "flags"].sum())
 
