@@ -26,7 +26,7 @@ today: judging them at the quarter's end left out every retention call made afte
 every 90-day outcome (a quarter's requests are at most 90 days old at its end, so its
 "kept 90 days" rested on the requests of its first day). The as-of date is read inside
 the functions rather than carried by `RetentionFilter`: it is a fact of the file, not a
-choice of the user, it cannot change while a read-only file is open (so kept query plans
+choice of the user, it cannot change while a read-only file is open (so kept cubes
 and cached results stay right), and every caller would otherwise have to pass it.
 """
 
@@ -39,6 +39,7 @@ import ibis
 import pandas as pd
 
 from analytics.catalog import data_as_of
+from analytics.cubes import POPULATION, cube
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers, touchpoints
 from analytics.metrics._common import (
@@ -46,7 +47,6 @@ from analytics.metrics._common import (
     as_filter,
     conform,
     empty_frame,
-    execute,
     ratio,
 )
 
@@ -298,15 +298,17 @@ PROACTIVE_UPLIFT_COLUMNS: dict[str, str] = {
 
 
 def _flags(db: Database, flt: RetentionFilter) -> ibis.Table | None:
-    """Flags raised in the period for selected customers, with contact/reach/retention
-    flags; None when the database has no ``at_risk_flags`` table."""
+    """Flags raised in the period for selected customers, with their customer's
+    `POPULATION` cell and contact/reach/retention flags; None when the database has no
+    ``at_risk_flags`` table."""
     if not db.has_table("at_risk_flags"):
         return None
     f = db.table("at_risk_flags")
     f = f.filter(f.flagged_on >= flt.start, f.flagged_on <= flt.end)
     c = customers(db, flt)
     f = f.join(c, f.customer_id == c.customer_id).select(
-        customer_id=f.customer_id, flagged_on=f.flagged_on, churn_date=c.churn_date
+        customer_id=f.customer_id, flagged_on=f.flagged_on, churn_date=c.churn_date,
+        **{d: c[d] for d in POPULATION}
     )
     # outreach is left-joined onto the selected customers' flags: no customer restriction
     # of its own needed
@@ -320,13 +322,14 @@ def _flags(db: Database, flt: RetentionFilter) -> ibis.Table | None:
         [f.customer_id == o.customer_id, o.occurred_at >= window_start, o.occurred_at < window_end],
     )
     # Keyed by (customer, flag day): a customer flagged twice on one day counts once.
-    f = hits.group_by(["customer_id", "flagged_on", "churn_date"]).aggregate(
+    f = hits.group_by(["customer_id", "flagged_on", "churn_date", *POPULATION]).aggregate(
         contacted=hits.occurred_at.count() > 0,
         reached=(hits.outcome.notnull() & (hits.outcome != "not_reached")).any(),
     )
     judged_day = (f.flagged_on + ibis.interval(days=RETAINED_AFTER_DAYS)).cast("date")
     judged = judged_day <= until
     return f.select(
+        *POPULATION,
         contacted=f.contacted,
         reached=f.reached.fill_null(False),
         judged_90d=judged,
@@ -345,18 +348,21 @@ def proactive_funnel(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     days before the data's as-of date (base = those of them reached). Columns as
     `retention_funnel`. Empty frame when the optional ``at_risk_flags`` table is absent
     or holds no flag in the selection."""
-    f = _flags(db, flt)
-    if f is None:
+    if not db.has_table("at_risk_flags"):
         return empty_frame(PROACTIVE_COLUMNS)
-    agg = f.aggregate(
-        flagged=f.count(),
-        contacted=f.contacted.sum(),
-        reached=f.reached.sum(),
-        judged=f.judged_90d.sum(),
-        reached_judged=(f.reached & f.judged_90d).sum(),
-        retained=(f.reached & f.active_90d).sum(),
-    )
-    row = execute(db, agg).apply(pd.to_numeric).fillna(0).iloc[0]
+    cube = _proactive_flag_counts(db, flt)
+
+    def flags(mask) -> int:
+        return int(cube.loc[mask, "flags"].sum())
+
+    row = pd.Series({
+        "flagged": int(cube["flags"].sum()),
+        "contacted": flags(cube["contacted"]),
+        "reached": flags(cube["reached"]),
+        "judged": flags(cube["judged_90d"]),
+        "reached_judged": flags(cube["reached"] & cube["judged_90d"]),
+        "retained": flags(cube["reached"] & cube["active_90d"]),
+    })
     if row.flagged == 0:
         return empty_frame(PROACTIVE_COLUMNS)
     steps = [
@@ -377,18 +383,31 @@ def proactive_retention_comparison(db: Database, flt: RetentionFilter) -> pd.Dat
     least 90 days old): ``group`` ('reached' / 'not reached'), ``flags_judged``,
     ``active_90d``, ``retention_90d`` = active_90d / flags_judged. Descriptive only: who
     gets reached is not random, so the gap is not a causal uplift."""
-    f = _flags(db, flt)
-    if f is None:
+    if not db.has_table("at_risk_flags"):
         return empty_frame(PROACTIVE_UPLIFT_COLUMNS)
-    f = f.filter(f.judged_90d)
-    agg = f.group_by(
-        group=ibis.cases((f.reached, "reached"), else_="not reached")
-    ).aggregate(flags_judged=f.count(), active_90d=f.active_90d.sum())
-    df = execute(db, agg.order_by(ibis.desc("group")))
-    if df.empty:
+    cube = _proactive_flag_counts(db, flt)
+    judged = cube[cube["judged_90d"].astype(bool) & (cube["flags"] > 0)]
+    if judged.empty:
         return empty_frame(PROACTIVE_UPLIFT_COLUMNS)
+    judged = judged.assign(group=judged["reached"].map({True: "reached", False: "not reached"}),
+                           active=judged["flags"].where(judged["active_90d"].astype(bool), 0))
+    df = (judged.groupby("group")[["flags", "active"]].sum().reset_index()
+          .rename(columns={"flags": "flags_judged", "active": "active_90d"})
+          .sort_values("group", ascending=False))
     df["retention_90d"] = ratio(df["active_90d"], df["flags_judged"])
     return conform(df, PROACTIVE_UPLIFT_COLUMNS)
+
+
+@cube(keys=("contacted", "reached", "judged_90d", "active_90d"), by_channel=False)
+def _proactive_flag_counts(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """The proactive funnel's flags (`_flags`) counted per population cell and
+    combination of their four outcome flags (at most 16 rows a cell): every count of
+    `proactive_funnel` and `proactive_retention_comparison` is a sum of it. Counts of
+    flags: additive over cells (a flag is one customer's), not over channels (whether a
+    flag was contacted depends on which channels count), so the channel filter stays in
+    the query. Needs the ``at_risk_flags`` table."""
+    f = _flags(db, flt)
+    return f.group_by(*POPULATION, "contacted", "reached", "judged_90d", "active_90d").aggregate(flags=f.count())
 
 
 def saved_customers(db: Database, flt: RetentionFilter) -> int:
@@ -410,26 +429,31 @@ def saved_customers(db: Database, flt: RetentionFilter) -> int:
 
 
 def _accepted_requests(db: Database, flt: RetentionFilter, until: date) -> ibis.Table:
-    """(customer_id, requested_at) of every request in the period (selected channels) by a
-    selected customer answered by an accepted offer up to `until`, and the customer stayed
-    (not churned within min(request day + 90, `until`))."""
+    """(customer_id, requested_at, the customer's `POPULATION` cell) of every request in
+    the period (selected channels) by a selected customer answered by an accepted offer up
+    to `until`, and the customer stayed (not churned within min(request day + 90,
+    `until`))."""
     req = touchpoints(db, flt, in_period=True)
     req = req.filter(req.kind == "cancellation_request")
     calls = touchpoints(db, _observed(as_filter(flt, channels=()), until), in_period=False)
     calls = calls.filter(calls.kind == "retention_call", calls.outcome == "offer_accepted")
-    c = customers(db, flt).select("customer_id", "churn_date")
+    c = customers(db, flt).select("customer_id", "churn_date", *POPULATION)
     answered = req.semi_join(calls, req.touchpoint_id == calls.related_touchpoint_id)
     j = answered.join(c, answered.customer_id == c.customer_id).select(
-        customer_id=answered.customer_id, requested_at=answered.occurred_at, churn_date=c.churn_date)
+        customer_id=answered.customer_id, requested_at=answered.occurred_at, churn_date=c.churn_date,
+        **{d: c[d] for d in POPULATION})
     horizon = ibis.least((j.requested_at.date() + ibis.interval(days=RETAINED_AFTER_DAYS)).cast("date"),
                          ibis.literal(until))
-    return j.filter(j.churn_date.isnull() | (j.churn_date > horizon)).select("customer_id", "requested_at")
+    return j.filter(j.churn_date.isnull() | (j.churn_date > horizon)).select("customer_id", "requested_at", *POPULATION)
 
 
-@query
+@cube(by_channel=False)
 def _saved_count(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """`saved_customers` per population cell: distinct customers, so additive over cells
+    (a customer is in one) but not over channels (a customer who asked in two channels is
+    one save): the channel filter stays in the query."""
     saved = _accepted_requests(db, flt, outcomes_until(db, flt))
-    return saved.aggregate(n=saved.customer_id.nunique())
+    return saved.group_by(*POPULATION).aggregate(n=saved.customer_id.nunique())
 
 
 SAVED_BY_PERIOD_COLUMNS: dict[str, str] = {"start": "datetime64[ns]", "end": "datetime64[ns]", "saved": "int64"}
@@ -449,15 +473,18 @@ def saved_customers_by_period(db: Database, flt: RetentionFilter,
         if s > e:
             raise ValueError(f"period start {s} is after its end {e}")
     df = _saved_per_window(db, flt, tuple(spans))
-    df = df.set_index([pd.to_datetime(df["start"]), pd.to_datetime(df["end"])])
+    saved = dict(zip(zip(pd.to_datetime(df["start"]), pd.to_datetime(df["end"])), df["saved"]))
     order = [(pd.Timestamp(s), pd.Timestamp(e)) for s, e in spans]
-    return conform(df.loc[order].reset_index(drop=True), SAVED_BY_PERIOD_COLUMNS)
+    out = pd.DataFrame({"start": [s for s, _ in order], "end": [e for _, e in order],
+                        "saved": [saved.get(span, 0) for span in order]})
+    return conform(out, SAVED_BY_PERIOD_COLUMNS)
 
 
-@query
+@cube(keys=("start", "end"), by_channel=False)
 def _saved_per_window(db: Database, flt: RetentionFilter, spans: tuple[tuple[date, date], ...]) -> ibis.Table:
-    """`saved_customers_by_period`'s ``start``, ``end``, ``saved`` for each (start, end)
-    of `spans` (distinct, valid), in no particular order."""
+    """`saved_customers_by_period`'s ``saved`` per population cell and (``start``,
+    ``end``) of `spans` (distinct, valid) that has any; distinct customers, so not summed
+    over channels (as `_saved_count`)."""
     windows = ibis.memtable({"start": [s for s, _ in spans], "end": [e for _, e in spans]},
                             schema={"start": "date", "end": "date"})
     lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
@@ -467,6 +494,4 @@ def _saved_per_window(db: Database, flt: RetentionFilter, spans: tuple[tuple[dat
     w = pairs.cross_join(windows)
     end_of_day = w.end.cast("timestamp") + ibis.interval(days=1)
     w = w.filter(w.requested_at >= w.start.cast("timestamp"), w.requested_at < end_of_day)
-    saved = w.group_by(["start", "end"]).aggregate(saved=w.customer_id.nunique())
-    return windows.left_join(saved, (windows.start == saved.start) & (windows.end == saved.end)).select(
-        windows.start, windows.end, saved=ibis._.saved.fill_null(0))
+    return w.group_by(*POPULATION, "start", "end").aggregate(saved=w.customer_id.nunique())

@@ -29,6 +29,7 @@ from datetime import timedelta
 import ibis
 import pandas as pd
 
+from analytics.cubes import POPULATION, cube, with_cells
 from analytics.db import Database
 from analytics.filters import RetentionFilter, touchpoints
 from analytics.metrics._common import FAR_FUTURE, conform, empty_frame, execute, periods, query, ratio
@@ -163,19 +164,20 @@ def classified_notes(db: Database, flt: RetentionFilter) -> ibis.Table:
 
 
 def _note_counts(db: Database, flt: RetentionFilter, *keys: str) -> ibis.Table:
-    """Notes per `keys` (columns or ``month``): ``all_notes`` and one count per signal in
-    `SIGNAL_ROWS`. Counted per distinct text first — a few hundred texts, not millions of
-    rows, reach the join with the flags."""
-    t = _notes(db, flt)
+    """Notes per population cell, channel and `keys` (columns or ``month``):
+    ``all_notes`` and one count per signal in `SIGNAL_ROWS` — counts of touchpoints,
+    additive over cells and channels (a cube, analytics/cubes.py). Counted per distinct
+    text first — a few hundred texts per cell, not millions of rows, reach the join with
+    the flags."""
+    t = with_cells(db, flt, _notes(db, flt))
     group = {k: (t.occurred_at.truncate("M").cast("date") if k == "month" else t[k]) for k in keys}
-    per_text = t.group_by(note=t.note, **group).aggregate(n=t.count())
+    dims = {**{d: t[d] for d in POPULATION}, "channel": t.channel}
+    per_text = t.group_by(note=t.note, **dims, **group).aggregate(n=t.count())
     # the texts from the per-text counts, not from a second scan of the notes
     j = per_text.inner_join(_flagged(db, per_text.select("note").distinct()), "note")
     sums = dict(all_notes=j.n.sum(where=j.is_note).fill_null(0),
                 **{s: j.n.sum(where=j[_flag(s)]).fill_null(0) for s in SIGNAL_ROWS})
-    counts = j.group_by(*keys).aggregate(**sums) if keys else j.aggregate(**sums)
-    # a key whose notes are all blank has no notes: as if it were absent
-    return counts.filter(counts.all_notes > 0) if keys else counts
+    return j.group_by(*POPULATION, "channel", *keys).aggregate(**sums)
 
 
 def note_signal_summary(db: Database, flt: RetentionFilter, trend: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -237,23 +239,25 @@ def note_signal_summary(db: Database, flt: RetentionFilter, trend: pd.DataFrame 
     return conform(pd.DataFrame(records), SUMMARY_COLUMNS)
 
 
-@query
+@cube(by_channel=True)
 def _note_totals(db: Database, flt: RetentionFilter, kept: bool) -> ibis.Table:
-    """`_note_counts` over the whole period: one row (`kept`: `_texts_kept`)."""
+    """`_note_counts` over the whole period; its slice is one row (`kept`: `_texts_kept`)."""
     return _note_counts(db, flt)
 
 
-@query
+@cube(keys=("month",), by_channel=True)
 def _monthly_note_counts(db: Database, flt: RetentionFilter, kept: bool) -> ibis.Table:
-    """`_note_counts` per month, ordered (`kept`: `_texts_kept`)."""
-    return _note_counts(db, flt, "month").order_by("month")
+    """`_note_counts` per month; its slice is ordered by month (`kept`: `_texts_kept`)."""
+    return _note_counts(db, flt, "month")
 
 
-@query
+@cube(keys=("first_note", *SIGNAL_ROWS), by_channel=False)
 def _signal_outcome_cube(db: Database, flt: RetentionFilter, kept: bool) -> ibis.Table:
-    """`note_signal_summary`'s customers with notes counted per combination of outcome
-    codes (0–3, see `outcome`) of their first note and of each signal's first note
-    (`kept`: `_texts_kept`)."""
+    """`note_signal_summary`'s customers with notes counted per population cell and
+    combination of outcome codes (0–3, see `outcome`) of their first note and of each
+    signal's first note (`kept`: `_texts_kept`). Counts of customers: additive over cells
+    (a customer is in one), not over channels (a customer's first note depends on which
+    channels count), so the channel filter stays in the query."""
     t, texts = _notes_and_texts(db, flt)
     n = t.select("customer_id", "occurred_at", "note").inner_join(texts, "note")
     # the day of the earliest note = the earliest day; cast once per customer, not per note.
@@ -270,7 +274,7 @@ def _signal_outcome_cube(db: Database, flt: RetentionFilter, kept: bool) -> ibis
     # with a never-churned customer's churn put at the end of time, and
     # churn_date <= first + 90 days as first >= churn_date - 90 days (NULL, so false,
     # for a customer who never churned).
-    c = c.select("customer_id",
+    c = c.select("customer_id", *POPULATION,
                  left_on=c.churn_date.fill_null(FAR_FUTURE),
                  horizon_start=(c.churn_date - ibis.interval(days=HORIZON_DAYS)).cast("date"))
     j = firsts.inner_join(c, "customer_id")
@@ -286,7 +290,7 @@ def _signal_outcome_cube(db: Database, flt: RetentionFilter, kept: bool) -> ibis
     # Customers counted per combination of outcomes (a few hundred rows), then summed per
     # signal below: one small expression per signal and customer instead of three counts.
     keys = {s: outcome(j[f"first_{s}"]) for s in SIGNAL_ROWS}
-    return j.group_by(first_note=outcome(j.first_note), **keys).aggregate(n=j.count())
+    return j.group_by(*POPULATION, first_note=outcome(j.first_note), **keys).aggregate(n=j.count())
 
 
 def note_signal_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
@@ -296,6 +300,8 @@ def note_signal_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     ``month`` (first day), ``signal``, ``notes``, ``all_notes``, ``share_of_notes``,
     ``partial``; sorted by month, then signal in `SIGNAL_ROWS` order."""
     wide = _monthly_note_counts(db, flt, _texts_kept(db))
+    # a month whose notes are all blank has no notes: as if it were absent
+    wide = wide[wide["all_notes"] > 0]
     if wide.empty:
         return empty_frame(TREND_COLUMNS)
     partial = {pd.Timestamp(p.start.replace(day=1)): p.partial for p in periods(flt.start, flt.end, "month")}

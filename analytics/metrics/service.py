@@ -16,10 +16,11 @@ from typing import Literal, Mapping
 import ibis
 import pandas as pd
 
+from analytics.cubes import CHANNEL, POPULATION, cube, with_cells
 from analytics.db import Database
-from analytics.duplicates import without_superseded
 from analytics.filters import RetentionFilter, customers, touchpoints
 from analytics.metrics._common import (
+    FAR_FUTURE,
     query,
     as_filter,
     conform,
@@ -105,10 +106,22 @@ def _month(t: ibis.Table) -> ibis.DateValue:
     return t.occurred_at.truncate("M").cast("date")
 
 
-def _group_by_month(t: ibis.Table, by_channel: bool):
-    keys = {"month": _month(t)}
-    keys["channel"] = t.channel.fill_null("(missing)") if by_channel else ibis.literal(ALL_CHANNELS)
-    return t.group_by(**keys)
+def _month_cells(t: ibis.Table) -> dict:
+    """The group keys of a contact cube over `t` (touchpoints `with_cells`): the
+    customer's population cell, the touchpoint's channel and ``month``."""
+    return {**{d: t[d] for d in POPULATION}, "channel": t.channel, "month": _month(t)}
+
+
+def _per_month_and_channel(counts: pd.DataFrame, by_channel: bool) -> pd.DataFrame:
+    """A cube slice with ``month`` and the raw ``channel`` (NULL for a touchpoint without
+    one) summed per month and channel — a missing channel shown as '(missing)' — or per
+    month alone (``channel`` = 'all'); ordered by month, then channel."""
+    if counts.empty:
+        return counts
+    channel = counts["channel"].astype(object)
+    channel = channel.where(channel.notna(), "(missing)") if by_channel else ALL_CHANNELS
+    summed = counts.assign(channel=channel).groupby(["month", "channel"], sort=True).sum()
+    return summed.reset_index()
 
 
 def first_contact_resolution(
@@ -119,22 +132,23 @@ def first_contact_resolution(
     recorded (NULL = not recorded, left out). The brief's benchmark: 86% of customers
     expect resolution on first contact. Columns ``month``, ``channel`` ('all' when
     ``by_channel=False``), ``contacts``, ``resolved_first_contact``, ``fcr_rate``."""
-    df = _fcr_counts(db, flt, bool(by_channel))
+    df = _per_month_and_channel(_fcr_counts(db, flt), bool(by_channel))
     if df.empty:
         return empty_frame(FCR_COLUMNS)
     df["fcr_rate"] = ratio(df["resolved_first_contact"], df["contacts"])
     return conform(df, FCR_COLUMNS)
 
 
-@query
-def _fcr_counts(db: Database, flt: RetentionFilter, by_channel: bool) -> ibis.Table:
-    """`first_contact_resolution`'s counts per month (and channel), ordered."""
+@cube(keys=("month", "channel"), by_channel=True)
+def _fcr_counts(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """`first_contact_resolution`'s counts per population cell, channel and month
+    (counts of contacts: additive over cells and channels)."""
     t = _service_contacts(touchpoints(db, flt, in_period=True))
     t = t.filter(t.first_contact_resolution.notnull())
-    agg = _group_by_month(t, by_channel).aggregate(
+    t = with_cells(db, flt, t)
+    return t.group_by(**_month_cells(t)).aggregate(
         contacts=t.count(), resolved_first_contact=t.count(where=t.first_contact_resolution)
     )
-    return agg.order_by(["month", "channel"])
 
 
 def _flag_repeats(t: ibis.Table) -> ibis.Table:
@@ -149,60 +163,57 @@ def _flag_repeats(t: ibis.Table) -> ibis.Table:
     )
 
 
+def _flagged_contacts(db: Database, flt: RetentionFilter, lookback: bool) -> ibis.Table:
+    """The service contacts of `flt`'s customers (every channel) up to ``flt.end`` with
+    ``is_repeat`` (`_flag_repeats`) and their customer's population cell (`with_cells`).
+    `lookback`: only contacts from 7 days before ``flt.start`` — all that can flag one in
+    the period; else the whole history."""
+    t = _service_contacts(touchpoints(db, as_filter(flt, channels=()), in_period=False))
+    if lookback:
+        t = t.filter(t.occurred_at >= ts(flt.start - timedelta(days=REPEAT_WINDOW_DAYS)))
+    return with_cells(db, flt, _flag_repeats(t))
+
+
+def _repeat_measures(t: ibis.Table) -> dict:
+    return {"contacts": t.count(), "repeat_contacts": t.count(where=t.is_repeat)}
+
+
 def repeat_rollup_source(db: Database) -> ibis.Table:
-    """The content of ``rollup_repeat_contacts`` (analytics/rollups.py): service contacts
-    and repeats per day, channel and customer segment, region and plan, each contact flagged
+    """The content of ``rollup_repeat_contacts`` (analytics/rollups.py): the stored form
+    of `_repeat_counts`' cube, per day instead of per month — service contacts and
+    repeats per day, channel and customer segment, region and plan, each contact flagged
     against the customer's whole history. Exact for any period, because the look-back of
     `repeat_contact_rate` (7 days before ``flt.start``) already reaches every contact that
     can make one in the period a repeat; and for any population or channel filter, because
     the flag looks at all of the customer's channels either way. Contacts of unknown
     customers keep NULL attributes (counted only without a population filter, as live)."""
-    # every person once, as live (analytics/duplicates.py)
-    t = _flag_repeats(_service_contacts(without_superseded(db, db.table("touchpoints"))))
-    c = without_superseded(db, db.table("customers"))
-    j = t.left_join(c, t.customer_id == c.customer_id)
-    j = j.select(t.occurred_at, t.channel, t.is_repeat, c.segment, c.region, c.plan)
-    return j.group_by(
-        day=j.occurred_at.date(), channel=j.channel, segment=j.segment, region=j.region, plan=j.plan
-    ).aggregate(contacts=j.count(), repeat_contacts=j.count(where=j.is_repeat))
+    everyone = RetentionFilter(FAR_FUTURE, FAR_FUTURE)
+    t = _flagged_contacts(db, everyone, lookback=False)
+    return t.group_by(*POPULATION, "channel", day=t.occurred_at.date()).aggregate(**_repeat_measures(t))
 
 
-def _repeats_from_rollup(rollup: ibis.Table, flt: RetentionFilter, by_channel: bool) -> ibis.Table:
-    t = rollup.filter(rollup.day >= flt.start, rollup.day <= flt.end)
-    for column, values in (
-        ("segment", flt.segments), ("region", flt.regions), ("plan", flt.plans), ("channel", flt.channels)
-    ):
-        if values:
-            t = t.filter(t[column].isin(values))
-    keys = {"month": t.day.truncate("M").cast("date")}
-    keys["channel"] = t.channel.fill_null("(missing)") if by_channel else ibis.literal(ALL_CHANNELS)
-    return t.group_by(**keys).aggregate(
-        contacts=t.contacts.sum(), repeat_contacts=t.repeat_contacts.sum()
-    )
-
-
-@query
-def _repeat_counts_from_rollup(db: Database, flt: RetentionFilter, by_channel: bool) -> ibis.Table:
-    """`repeat_contact_rate`'s counts summed from the fresh ``rollup_repeat_contacts``."""
-    rollup = fresh_rollup(db, REPEAT_CONTACTS)
-    return _repeats_from_rollup(rollup, flt, by_channel).order_by(["month", "channel"])
-
-
-@query
-def _repeat_counts_live(db: Database, flt: RetentionFilter, by_channel: bool) -> ibis.Table:
-    """`repeat_contact_rate`'s counts from the touchpoints: every channel's contacts
-    from 7 days before the period flag the repeats, then the selected channels count."""
-    lookback = as_filter(flt, channels=())
-    t = _service_contacts(touchpoints(db, lookback, in_period=False))
-    t = t.filter(t.occurred_at >= ts(flt.start - timedelta(days=REPEAT_WINDOW_DAYS)))
-    t = _flag_repeats(t)
+@cube(keys=("month", "channel"), by_channel=True)
+def _repeat_counts(db: Database, flt: RetentionFilter, stored: bool) -> ibis.Table:
+    """`repeat_contact_rate`'s counts per population cell, channel and month (counts of
+    contacts: additive over cells and channels, because each contact is flagged against
+    all of its customer's channels either way). `stored`: summed from the fresh
+    ``rollup_repeat_contacts`` (`repeat_rollup_source`: the same cube per day), else from
+    the touchpoints. The caller passes it (`fresh_rollup`), so the kept cube of one path
+    never answers for the other."""
+    if stored:
+        r = db.table(REPEAT_CONTACTS)
+        r = r.filter(r.day >= flt.start, r.day <= flt.end)
+        for column, field in (*POPULATION.items(), CHANNEL):
+            if getattr(flt, field):
+                r = r.filter(r[column].isin(getattr(flt, field)))
+        return r.group_by(*POPULATION, "channel", month=r.day.truncate("M").cast("date")).aggregate(
+            contacts=r.contacts.sum(), repeat_contacts=r.repeat_contacts.sum()
+        )
+    t = _flagged_contacts(db, flt, lookback=True)
     t = t.filter(t.occurred_at >= ts(flt.start))
     if flt.channels:
         t = t.filter(t.channel.isin(flt.channels))
-    agg = _group_by_month(t, by_channel).aggregate(
-        contacts=t.count(), repeat_contacts=t.count(where=t.is_repeat)
-    )
-    return agg.order_by(["month", "channel"])
+    return t.group_by(**_month_cells(t)).aggregate(**_repeat_measures(t))
 
 
 def repeat_contact_rate(
@@ -215,10 +226,8 @@ def repeat_contact_rate(
     channels; the look-back reaches 7 days before ``flt.start``. Columns ``month``,
     ``channel``, ``contacts``, ``repeat_contacts``, ``repeat_rate``. Summed from
     ``rollup_repeat_contacts`` when that is fresh (docs/decisions/009-metric-rollups.md)."""
-    if fresh_rollup(db, REPEAT_CONTACTS) is not None:
-        df = _repeat_counts_from_rollup(db, flt, bool(by_channel))
-    else:
-        df = _repeat_counts_live(db, flt, bool(by_channel))
+    stored = fresh_rollup(db, REPEAT_CONTACTS) is not None
+    df = _per_month_and_channel(_repeat_counts(db, flt, stored), bool(by_channel))
     if df.empty:
         return empty_frame(REPEAT_COLUMNS)
     df["repeat_rate"] = ratio(df["repeat_contacts"], df["contacts"])
@@ -297,23 +306,24 @@ def satisfaction_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     return conform(df, SATISFACTION_COLUMNS)
 
 
-@query
+@cube(keys=("month",), by_channel=True)
 def _satisfaction_counts(db: Database, flt: RetentionFilter) -> ibis.Table:
-    """`satisfaction_trend`'s survey answer counts and sums per month, ordered."""
+    """`satisfaction_trend`'s survey answer counts and sums per population cell, channel
+    and month (counts and sums of answers: additive over both)."""
     t = touchpoints(db, flt, in_period=True)
-    t = t.filter(t.kind == "survey")
+    t = with_cells(db, flt, t.filter(t.kind == "survey"))
     csat_ok = t.csat.between(1, 5)
     nps_ok = t.nps.between(0, 10)
-    agg = t.group_by(month=_month(t)).aggregate(
+    agg = t.group_by(**_month_cells(t)).aggregate(
         csat_responses=t.count(where=csat_ok),
-        csat_sum=t.csat.cast("float64").sum(where=csat_ok),
+        csat_sum=t.csat.cast("float64").sum(where=csat_ok).fill_null(0),
         csat_top2=t.count(where=csat_ok & (t.csat >= 4)),
         nps_responses=t.count(where=nps_ok),
         promoters=t.count(where=nps_ok & (t.nps >= 9)),
         passives=t.count(where=nps_ok & (t.nps >= 7) & (t.nps <= 8)),
         detractors=t.count(where=nps_ok & (t.nps <= 6)),
     )
-    return agg.order_by("month")
+    return agg
 
 
 EARLY_WARNING_MEASURES: tuple[str, ...] = ("contacts", "unresolved")
@@ -371,8 +381,8 @@ def churn_by_service_histories(
     if not measures:
         return empty_frame(EARLY_WARNING_COLUMNS)
     snap = snapshot or (flt.as_of - timedelta(days=horizon_days))
-    cube = _service_history_cube(db, flt, measures, snap, lookback_days, horizon_days, max_bucket)
-    if cube.empty:
+    cube = _service_history_cube(db, flt, snap, lookback_days, horizon_days, max_bucket)
+    if cube.empty or not cube["customers"].sum():
         return empty_frame(EARLY_WARNING_COLUMNS)
     frames = []
     for measure in measures:
@@ -389,19 +399,22 @@ def churn_by_service_histories(
     return pd.concat(frames, ignore_index=True)
 
 
-@query
+@cube(keys=EARLY_WARNING_MEASURES, by_channel=False)
 def _service_history_cube(
     db: Database,
     flt: RetentionFilter,
-    measures: tuple[str, ...],
     snap: date,
     lookback_days: int,
     horizon_days: int,
     max_bucket: int,
 ) -> ibis.Table:
     """`churn_by_service_histories`' population on day `snap`, counted (and its churned
-    within the horizon) per combination of the `measures`' buckets, with how many of their
-    look-back contacts have ``resolved`` recorded (``resolution_recorded``)."""
+    within the horizon) per population cell and combination of the buckets of both
+    measures, with how many of their look-back contacts have ``resolved`` recorded
+    (``resolution_recorded``). Counts of customers: additive over cells (a customer is in
+    one), not over channels (a customer's bucket depends on which channels count), so the
+    channel filter stays in the query."""
+    measures = EARLY_WARNING_MEASURES
     c = customers(db, flt)
     c = c.filter(c.signup_date <= snap, c.churn_date.isnull() | (c.churn_date > snap))
     history = as_filter(flt, start=snap - timedelta(days=lookback_days), end=snap)
@@ -412,7 +425,8 @@ def _service_history_cube(
         **{m: counted[m] for m in measures}, resolution_recorded=t.count(where=t.resolved.notnull()))
     j = c.left_join(counts, c.customer_id == counts.customer_id)
     horizon_end = snap + timedelta(days=horizon_days)
-    return j.group_by(**{m: ibis.least(j[m].fill_null(0), max_bucket) for m in measures}).aggregate(
+    buckets = {m: ibis.least(j[m].fill_null(0), max_bucket) for m in measures}
+    return j.group_by(*POPULATION, **buckets).aggregate(
         customers=j.count(),
         churned=j.count(where=j.churn_date.notnull() & (j.churn_date <= horizon_end)),
         resolution_recorded=j.resolution_recorded.fill_null(0).sum(),

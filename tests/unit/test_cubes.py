@@ -18,6 +18,18 @@ from analytics.filters import RetentionFilter
 # fails `test_every_cube_is_exercised`.
 CUBE_ARGS: dict[str, list[tuple]] = {
     "analytics.metrics.customer_base._signup_churn_counts": [("month",), ("quarter",), ("range",)],
+    "analytics.metrics.funnel._proactive_flag_counts": [()],
+    "analytics.metrics.funnel._saved_count": [()],
+    "analytics.metrics.funnel._saved_per_window": [
+        (((date(2025, 1, 1), date(2025, 3, 31)), (date(2025, 4, 1), date(2025, 6, 30)), (date(2024, 10, 1), date(2025, 12, 31))),),
+    ],
+    "analytics.metrics.note_signals._note_totals": [(True,)],
+    "analytics.metrics.note_signals._monthly_note_counts": [(True,)],
+    "analytics.metrics.note_signals._signal_outcome_cube": [(True,)],
+    "analytics.metrics.service._fcr_counts": [()],
+    "analytics.metrics.service._repeat_counts": [(True,), (False,)],
+    "analytics.metrics.service._satisfaction_counts": [()],
+    "analytics.metrics.service._service_history_cube": [(date(2025, 6, 30), 90, 90, 4), (date(2025, 3, 1), 30, 60, 2)],
 }
 
 FILTERS = [

@@ -274,3 +274,22 @@ def test_empty_selection_and_bad_arguments(db):
         retention_funnel_summary(db, H1, by="region")
     with pytest.raises(ValueError, match="sla_hours"):
         retention_funnel_summary(db, H1, sla_hours=0)
+
+
+def test_a_customer_saved_through_two_channels_is_one_save(make_db):
+    # c1 asks to cancel by phone (Jan 10) and again by chat (Feb 10); both requests are
+    # answered by an accepted offer and c1 never leaves. Saves are distinct customers: 1
+    # under every channel choice that holds either request — a per-channel count summed
+    # over phone + chat (a cube over channels) would say 2.
+    db = make_db(
+        customers=[dict(customer_id=1, signup_date=d("2023-01-01"))],
+        touchpoints=[_request(1, 1, "2024-01-10 09:00"), _call(11, 1, "2024-01-10 12:00", 1, "offer_accepted", "A"),
+                     _request(2, 1, "2024-02-10 09:00", channel="chat"),
+                     _call(12, 1, "2024-02-10 12:00", 2, "offer_accepted", "A")],
+        schema_info=DATA_AS_OF,
+    )
+    for channels, saved in (((), 1), (("phone", "chat"), 1), (("chat",), 1), (("web",), 0)):
+        flt = RetentionFilter(H1.start, H1.end, channels=channels)
+        assert saved_customers(db, flt) == saved, channels
+        by_period = saved_customers_by_period(db, flt, [(H1.start, H1.end), (d("2024-03-01"), d("2024-03-31"))])
+        assert by_period["saved"].tolist() == [saved, 0], channels

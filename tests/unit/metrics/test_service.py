@@ -181,3 +181,24 @@ def test_both_early_warning_measures_at_once_equal_each_alone(db, sample_db):
         alone = [churn_by_service_history(database, flt, measure=m, **kw) for m in ("contacts", "unresolved")]
         pd.testing.assert_frame_equal(together, pd.concat(alone, ignore_index=True))
         assert together["customers"].sum() > 0
+
+
+def test_early_warning_buckets_a_customer_once_over_channels(make_db):
+    # c1 made one phone and one chat contact in the look-back window; c2 one phone contact.
+    # Under phone + chat c1 sits in bucket "2" — not in bucket "1" twice, which summing a
+    # per-channel count of customers (a cube over channels) would give. Under phone alone
+    # both are in bucket "1".
+    db = make_db(
+        customers=[dict(customer_id=1, signup_date=d("2023-01-01")),
+                   dict(customer_id=2, signup_date=d("2023-01-01"), churn_date=d("2024-02-10"))],
+        touchpoints=[_contact(1, "2024-01-05 10:00", "phone", "technical"),
+                     _contact(1, "2024-01-20 10:00", "chat", "billing"),
+                     _contact(2, "2024-01-07 10:00", "phone", "technical")],
+    )
+    kw = dict(snapshot=d("2024-01-31"), lookback_days=90, horizon_days=30, max_bucket=3)
+    for channels, want in (((), [["1", 1, 1], ["2", 1, 0]]),
+                           (("phone", "chat"), [["1", 1, 1], ["2", 1, 0]]),
+                           (("phone",), [["1", 2, 1]])):
+        flt = RetentionFilter(JAN_FEB.start, JAN_FEB.end, channels=channels)
+        df = churn_by_service_history(db, flt, measure="contacts", **kw)
+        assert df[["bucket", "customers", "churned"]].values.tolist() == want, channels
