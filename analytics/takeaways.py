@@ -38,6 +38,7 @@ TREND_ALPHA = 0.05
 Z_95 = 1.96
 REACH_BASELINE = (0.20, 0.30)  # the case study: the retention unit reached 20–30% of requesters
 MIN_GROUP_CUSTOMERS = 50  # groups smaller than this at both period starts move by noise
+FCR_EXPECTATION = 0.86  # the brief: 86% expect their issue solved on the first contact (a reference line)
 
 NO_MATCH = "No customers match these filters"
 

@@ -12,7 +12,7 @@ import streamlit as st
 from analytics import formatting as fmt
 from analytics.headlines import Kpi
 from analytics.takeaways import enough, too_few
-from dashboard.charts import PLOTLY_CONFIG, fit_title
+from charts.theme import PLOTLY_CONFIG, fit_title
 from dashboard.glossary import help_link
 
 

@@ -11,7 +11,8 @@ from analytics.at_risk import AtRiskCriteria, export_frame
 from analytics.metrics.value import VALUE_TIERS
 from analytics.risk.drivers import DRIVER_GROUPS
 from analytics.risk.note_signals import SIGNAL_PHRASES
-from dashboard import charts, data, glossary as g, sidebar, ui
+from charts import risk as risk_charts
+from dashboard import data, glossary as g, sidebar, ui
 from analytics import formatting as fmt
 
 SHOWN_ROWS = 500          # rows drawn in the table; the export carries the whole list
@@ -238,7 +239,7 @@ with st.container(border=True):
         if history.empty:
             st.caption("No score history for this customer.")
         else:
-            ui.chart(charts.score_history_chart(history), f"score_history_{customer_id}", width="half",
+            ui.chart(risk_charts.score_history_chart(history), f"score_history_{customer_id}", width="half",
                      caption="Earlier month-ends are backfilled with the current model.",
                      help_anchor=g.EXPECTED_LOSS)
     with right:
@@ -246,7 +247,7 @@ with st.container(border=True):
         if revenue.empty:
             st.caption("No revenue recorded for this customer.")
         else:
-            ui.chart(charts.customer_mrr_chart(revenue), f"customer_mrr_{customer_id}", width="half",
+            ui.chart(risk_charts.customer_mrr_chart(revenue), f"customer_mrr_{customer_id}", width="half",
                      help_anchor=g.MRR)
 
     timeline = data.customer_timeline(customer_id, flt.as_of)

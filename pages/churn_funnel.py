@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, glossary as g, sidebar, tables, ui
+from charts import churn as churn_charts
+from dashboard import data, glossary as g, sidebar, tables, ui
 from analytics import catalog, formatting as fmt
+from analytics.takeaways import REACH_BASELINE
 
 SPLITS = {"segment": "Segment", "channel": "Request channel", "agent": "Agent"}
 
@@ -59,10 +61,10 @@ ui.section("From request to retained", g.RETENTION_FUNNEL,
            "least 90 days old.")
 left, right = st.columns([3, 2])
 with left:
-    ui.chart(charts.funnel_chart(funnel, subtitle="Cancellation requests and what became of them"),
+    ui.chart(churn_charts.funnel_chart(funnel, subtitle="Cancellation requests and what became of them"),
              "funnel", data=funnel, help_anchor=g.RETENTION_FUNNEL, width="wide")
 with right:
-    ui.chart(charts.reach_gauge(float(overall.reach_rate), float(overall.requests)), "reach_gauge", help_anchor=g.RETENTION_FUNNEL,
+    ui.chart(churn_charts.reach_gauge(float(overall.reach_rate), float(overall.requests)), "reach_gauge", help_anchor=g.RETENTION_FUNNEL,
              caption="Reach rate = reached ÷ requests", width="narrow")
 
 ui.section("Where the funnel leaks", g.RETENTION_FUNNEL)
@@ -70,7 +72,7 @@ split = st.segmented_control("Split by", list(SPLITS), format_func=SPLITS.get, d
                              key="funnel_split") or "segment"
 by_group = data.retention_funnel_summary(flt, split, sla_hours)
 ui.chart(
-    charts.rate_by_group(by_group, split, "reach_rate", "Reach rate", baseline=charts.REACH_BASELINE),
+    churn_charts.rate_by_group(by_group, split, "reach_rate", "Reach rate", baseline=REACH_BASELINE),
     f"reach_by_{split}", data=by_group, help_anchor=g.RETENTION_FUNNEL,
 )
 rates = ["attempt_rate", "reach_rate", "offer_rate", "acceptance_rate", "save_rate_90d", "sla_attainment"]
@@ -99,7 +101,7 @@ attempted = by_channel.dropna(subset=["median_hours_to_attempt"])
 if attempted.empty:
     ui.empty("No request in the selection has had a retention call yet.")
 else:
-    ui.chart(charts.response_times(attempted, sla_hours), "response_times", data=by_channel,
+    ui.chart(churn_charts.response_times(attempted, sla_hours), "response_times", data=by_channel,
              help_anchor=g.RETENTION_FUNNEL)
 
 ui.section("Why customers left", g.CHURN_PROFILE,
@@ -109,7 +111,7 @@ reasons = data.churn_reasons(flt)
 if reasons.empty:
     ui.empty("Nobody in the selection left in this period.")
 else:
-    ui.chart(charts.reasons_chart(reasons), "churn_reasons", data=reasons, help_anchor=g.CHURN_PROFILE)
+    ui.chart(churn_charts.reasons_chart(reasons), "churn_reasons", data=reasons, help_anchor=g.CHURN_PROFILE)
 
 ui.section("Proactive funnel", g.PROACTIVE_FUNNEL,
            "Customers flagged at risk, contacted within 30 days, reached, and still active 90 days "
@@ -122,7 +124,7 @@ else:
     left, right = st.columns([3, 2])
     with left:
         reached = proactive.loc[proactive["step"] == "reached", "share_of_start"].iloc[0]
-        ui.chart(charts.funnel_chart(
+        ui.chart(churn_charts.funnel_chart(
             proactive, title=f"{fmt.percent(reached, 0)} of flagged customers were reached",
             subtitle="At-risk flags raised in the period and the outreach that followed"),
             "proactive_funnel", data=proactive, help_anchor=g.PROACTIVE_FUNNEL, width="wide")
@@ -131,5 +133,5 @@ else:
         if comparison.empty:
             ui.empty("No flag in the period is 90 days old yet.")
         else:
-            ui.chart(charts.proactive_comparison_chart(comparison), "proactive_comparison",
+            ui.chart(churn_charts.proactive_comparison_chart(comparison), "proactive_comparison",
                      data=comparison, help_anchor=g.PROACTIVE_FUNNEL, width="narrow")

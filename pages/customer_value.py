@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, glossary as g, sidebar, tables, ui
+from charts import value as value_charts
+from dashboard import data, glossary as g, sidebar, tables, ui
 from analytics import catalog, formatting as fmt
 
 CAC_DIMENSIONS = ("segment", "acquisition_channel", "plan", "region", "contract_type")
@@ -53,7 +54,7 @@ ui.kpi(cols[3], "CLV : acquisition cost", fmt.multiple(total_clv / total_cac) if
 ui.section("CLV by segment", g.HISTORICAL_CLV, "Distribution of historical CLV per customer in each segment.")
 segments = list(flt.segments) or data.dimension_values()["segments"]
 by_segment = data.clv_quantiles_by(flt, "segment", segments, BOX_QUANTILES)
-ui.chart(charts.clv_boxes(by_segment, "segment"), "clv_by_segment",
+ui.chart(value_charts.clv_boxes(by_segment, "segment"), "clv_by_segment",
          data=tables.quantiles_by_group(by_segment, "segment"), help_anchor=g.HISTORICAL_CLV)
 predicted = data.predicted_clv_quantiles_by(flt, "segment", segments, BOX_QUANTILES)
 predicted = {s: q for s, q in predicted.items() if not q.empty}
@@ -63,7 +64,7 @@ if predicted:
                "(to date plus the future value — the expected, discounted margin of the next 24 months at "
                "their churn risk).")
     scored = next(iter(predicted.values()))
-    ui.chart(charts.predicted_clv_boxes(predicted, "segment"), "predicted_clv_by_segment",
+    ui.chart(value_charts.predicted_clv_boxes(predicted, "segment"), "predicted_clv_by_segment",
              data=tables.quantiles_by_group_wide(predicted, "segment"), help_anchor=g.PREDICTIVE_CLV,
              caption=f"Churn scores as of {scored['scored_as_of'].iloc[0]:%d %b %Y}, "
                      f"{fmt.count(sum(int(q['customers'].iloc[0]) for q in predicted.values()))} active customers "
@@ -77,11 +78,11 @@ else:
 ui.section("How concentrated value is", g.VALUE_TIERS)
 left, right = st.columns(2)
 with left:
-    ui.chart(charts.pareto_curve(clv, pareto.top_share, pareto.top_value_share), "pareto",
+    ui.chart(value_charts.pareto_curve(clv, pareto.top_share, pareto.top_value_share), "pareto",
              help_anchor=g.HISTORICAL_CLV, width="half")
 with right:
     tiers = data.value_tiers(flt)
-    ui.chart(charts.value_tiers_chart(tiers), "value_tiers", data=tiers, help_anchor=g.VALUE_TIERS,
+    ui.chart(value_charts.value_tiers_chart(tiers), "value_tiers", data=tiers, help_anchor=g.VALUE_TIERS,
              width="half")
 shown = tables.labelled(
     tables.percent_values(tiers, ["share_of_customers", "share_of_value"]),
@@ -103,7 +104,7 @@ by = st.selectbox("Compare by", CAC_DIMENSIONS, format_func=fmt.label, key="valu
 cac = data.clv_cac_ratio(flt, by)
 left, right = st.columns([3, 2])
 with left:
-    ui.chart(charts.clv_cac_chart(cac, by), f"clv_cac_{by}", data=cac, help_anchor=g.CLV_CAC, width="wide")
+    ui.chart(value_charts.clv_cac_chart(cac, by), f"clv_cac_{by}", data=cac, help_anchor=g.CLV_CAC, width="wide")
 with right:
     shown = tables.labelled(
         cac, {"group": fmt.label(by), "customers": "Customers", "mean_clv": "Average CLV",

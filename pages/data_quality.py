@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, glossary as g, sidebar, tables, ui
+from charts import quality as quality_charts
+from dashboard import data, glossary as g, sidebar, tables, ui
 from analytics import formatting as fmt
 
 flt = sidebar.current_filter()
@@ -43,7 +44,7 @@ ui.section("Failing records by check", g.DATA_QUALITY)
 if report["failing"].sum() == 0:
     st.success("Every check passes for this selection.")
 else:
-    ui.chart(charts.data_quality_chart(report), "data_quality", help_anchor=g.DATA_QUALITY)
+    ui.chart(quality_charts.data_quality_chart(report), "data_quality", help_anchor=g.DATA_QUALITY)
 
 ui.section("Checks, examples and costs", g.DATA_QUALITY,
            "Example ids are the lowest failing record ids (customer_id, or touchpoint_id for contact checks).")

@@ -10,7 +10,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, glossary as g, tables, ui
+from charts import risk as risk_charts
+from dashboard import data, glossary as g, tables, ui
 from analytics import formatting as fmt
 
 RUN_SCORER = ("Stop the dashboard, run `python -m analytics.score` (or `make scores`) on this database, "
@@ -116,17 +117,17 @@ ui.table(backtest, "model_backtest", column_config={
 left, right = st.columns(2)
 with left:
     calibration = pd.DataFrame(card.calibration)
-    ui.chart(charts.calibration_chart(calibration), "model_calibration", data=calibration,
+    ui.chart(risk_charts.calibration_chart(calibration), "model_calibration", data=calibration,
              help_anchor=g.MODEL_CALIBRATION, width="half")
 with right:
     lift = pd.DataFrame(card.lift)
-    ui.chart(charts.lift_chart(lift), "model_lift", data=lift, help_anchor=g.MODEL_BACKTEST, width="half")
+    ui.chart(risk_charts.lift_chart(lift), "model_lift", data=lift, help_anchor=g.MODEL_BACKTEST, width="half")
 
 # --- drivers -------------------------------------------------------------------------------
 ui.section("What drives the ranking", g.MODEL_IMPORTANCE,
            "Grouped permutation importance on the backtest: how much ROC AUC falls when a driver group is shuffled.")
 importance = pd.DataFrame(card.importance)
-ui.chart(charts.importance_chart(importance), "model_importance",
+ui.chart(risk_charts.importance_chart(importance), "model_importance",
          data=importance.assign(features=importance["features"].map(", ".join)) if "features" in importance else importance,
          help_anchor=g.MODEL_IMPORTANCE)
 with st.expander(f"The {len(card.features)} model inputs"):

@@ -9,7 +9,8 @@ import streamlit as st
 
 from analytics import periods
 from analytics.takeaways import MIN_GROUP_CUSTOMERS
-from dashboard import charts, data, glossary as g, sidebar, tables, ui
+from charts import overview as overview_charts
+from dashboard import data, glossary as g, sidebar, tables, ui
 from analytics import formatting as fmt
 
 
@@ -52,7 +53,7 @@ elif targets["target"].isna().all():
 else:
     left, right = st.columns([3, 2])
     with left:
-        ui.chart(charts.targets_chart(targets, board.targets_takeaway), "targets", data=targets,
+        ui.chart(overview_charts.targets_chart(targets, board.targets_takeaway), "targets", data=targets,
                  help_anchor=g.TARGETS, width="wide")
     with right:
         shown = tables.labelled(
@@ -72,13 +73,13 @@ ui.section("Churn and retention trend", g.LOGO_CHURN,
            "Titles come from the fitted trend line over the whole months, not from the first and last month.")
 left, right = st.columns(2)
 with left:
-    ui.chart(charts.churn_trend(board.monthly_churn, board.monthly_revenue, board.churn_trend_takeaway),
+    ui.chart(overview_charts.churn_trend(board.monthly_churn, board.monthly_revenue, board.churn_trend_takeaway),
              "churn_trend", data=board.monthly_churn, help_anchor=g.LOGO_CHURN, width="half")
 with right:
     if board.monthly_revenue.empty:
         ui.empty("No recurring revenue in the selection.")
     else:
-        ui.chart(charts.revenue_retention_trend(board.monthly_revenue, board.revenue_retention_takeaway),
+        ui.chart(overview_charts.revenue_retention_trend(board.monthly_revenue, board.revenue_retention_takeaway),
                  "revenue_retention", data=board.monthly_revenue, help_anchor=g.NRR, width="half")
 
 # --- movers -------------------------------------------------------------------------------
@@ -87,7 +88,7 @@ ui.section("Groups that moved most", g.CHURN_PROFILE,
 if board.movers.empty:
     ui.empty(board.movers_takeaway)
 else:
-    ui.chart(charts.movers_chart(board.movers, board.movers_takeaway), "movers", data=board.movers,
+    ui.chart(overview_charts.movers_chart(board.movers, board.movers_takeaway), "movers", data=board.movers,
              help_anchor=g.CHURN_PROFILE,
              caption=f"Groups with at least {MIN_GROUP_CUSTOMERS} customers at both period starts; "
                      "faded bars moved within noise.")

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, glossary as g, sidebar, tables, ui
+from charts import churn as churn_charts
+from dashboard import data, glossary as g, sidebar, tables, ui
 from analytics import formatting as fmt
 
 DIMENSIONS = ("segment", "plan", "region", "contract_type", "acquisition_channel", "loyalty_member")
@@ -48,7 +49,7 @@ ui.section(f"Survival by {fmt.label(by).lower()}", g.SURVIVAL,
 curves = data.kaplan_meier(flt, by, "months")
 left, right = st.columns([3, 2])
 with left:
-    ui.chart(charts.survival_curves(curves, medians, by, logrank.p_value), f"survival_{by}",
+    ui.chart(churn_charts.survival_curves(curves, medians, by, logrank.p_value), f"survival_{by}",
              data=curves, help_anchor=g.SURVIVAL, width="wide")
 with right:
     shown = tables.labelled(
@@ -73,7 +74,7 @@ cohorts = data.cohort_retention(flt, basis)
 if cohorts.empty:
     ui.empty("No customers in the selection signed up in this period.")
 else:
-    ui.chart(charts.cohort_heatmap(cohorts, basis), f"cohorts_{basis}", data=cohorts,
+    ui.chart(churn_charts.cohort_heatmap(cohorts, basis), f"cohorts_{basis}", data=cohorts,
              help_anchor=g.COHORT_RETENTION)
 
 # --- retention by group and the churn profile ----------------------------------------------
@@ -85,7 +86,7 @@ if by_group.empty:
 else:
     left, right = st.columns([3, 2])
     with left:
-        ui.chart(charts.churn_by_group(by_group, by), f"churn_by_{by}", data=by_group,
+        ui.chart(churn_charts.churn_by_group(by_group, by), f"churn_by_{by}", data=by_group,
                  help_anchor=g.LOGO_CHURN, width="wide")
     with right:
         shown = tables.labelled(
@@ -108,8 +109,8 @@ if tenure.empty:
 else:
     left, right = st.columns(2)
     with left:
-        ui.chart(charts.tenure_chart(tenure), "tenure_at_churn", data=tenure, help_anchor=g.CHURN_PROFILE,
+        ui.chart(churn_charts.tenure_chart(tenure), "tenure_at_churn", data=tenure, help_anchor=g.CHURN_PROFILE,
                  width="half")
     with right:
-        ui.chart(charts.reasons_trend(trend), "reasons_by_month", data=trend, help_anchor=g.CHURN_PROFILE,
+        ui.chart(churn_charts.reasons_trend(trend), "reasons_by_month", data=trend, help_anchor=g.CHURN_PROFILE,
                  width="half")

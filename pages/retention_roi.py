@@ -8,7 +8,8 @@ import streamlit as st
 
 from analytics.roi import DEFAULT_ACQUISITION_MULTIPLE, DEFAULT_COST_PER_ACTION, DEFAULT_COST_PER_OFFER
 from analytics import periods
-from dashboard import charts, data, glossary as g, sidebar, tables, ui
+from charts import roi as roi_charts
+from dashboard import data, glossary as g, sidebar, tables, ui
 from analytics import catalog, formatting as fmt
 
 flt = sidebar.current_filter()
@@ -74,7 +75,7 @@ ui.kpi(cols[2], "Net benefit", fmt.money(result.net_benefit), anchor=g.RETENTION
        help_text="Value kept − programme cost.")
 ui.kpi(cols[3], "ROI", "—" if result.roi != result.roi else f"{result.roi * 100:,.0f}%", anchor=g.RETENTION_ROI,
        help_text="Net benefit ÷ programme cost.")
-ui.chart(charts.roi_waterfall(result), "roi_waterfall", help_anchor=g.RETENTION_ROI,
+ui.chart(roi_charts.roi_waterfall(result), "roi_waterfall", help_anchor=g.RETENTION_ROI,
          data=tables.record(result))
 
 # --- what-if -------------------------------------------------------------------------------
@@ -108,7 +109,7 @@ else:
                anchor=g.RETENTION_ROI,
                help_text=f"{fmt.money(horizon.improved_revenue)} instead of {fmt.money(horizon.baseline_revenue)} "
                f"from today's MRR of {fmt.money(whatif.monthly_revenue)}.")
-    ui.chart(charts.whatif_chart(whatif), "whatif", help_anchor=g.RETENTION_ROI,
+    ui.chart(roi_charts.whatif_chart(whatif), "whatif", help_anchor=g.RETENTION_ROI,
              data=tables.records(whatif.horizons))
 
 # --- replace or keep -----------------------------------------------------------------------
@@ -128,5 +129,5 @@ ui.kpi(cols[1], "Average acquisition cost", fmt.money(choice.observed_cac), anch
        "Recorded acquisition cost per customer.")
 ui.kpi(cols[2], "Saved by keeping them", fmt.money(choice.saving), anchor=g.RETENTION_ROI,
        help_text="Replacement at the recorded acquisition cost − cost of keeping.")
-ui.chart(charts.replace_or_keep_chart(choice), "replace_or_keep", help_anchor=g.RETENTION_ROI,
+ui.chart(roi_charts.replace_or_keep_chart(choice), "replace_or_keep", help_anchor=g.RETENTION_ROI,
          data=tables.record(choice))

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data, glossary as g, sidebar, tables, ui
+from charts import service as service_charts
+from dashboard import data, glossary as g, sidebar, tables, ui
 from analytics import catalog, formatting as fmt
 
 flt = sidebar.current_filter()
@@ -72,7 +73,7 @@ ui.section("Resolution and repeat contacts", g.SERVICE,
 if fcr.empty and repeat.empty:
     ui.empty("No service contact with a recorded resolution in the selection.")
 else:
-    ui.chart(charts.service_trend(fcr, repeat), "service_trend", data=fcr if not fcr.empty else repeat,
+    ui.chart(service_charts.service_trend(fcr, repeat), "service_trend", data=fcr if not fcr.empty else repeat,
              help_anchor=g.SERVICE)
     if fcr.empty:
         ui.needs_data("First-contact resolution needs the first_contact_resolution flag — the selected "
@@ -90,10 +91,10 @@ elif levels.empty:
 else:
     left, right = st.columns(2)
     with left:
-        ui.chart(charts.sla_by_channel(levels), "sla_by_channel", data=levels, help_anchor=g.SERVICE,
+        ui.chart(service_charts.sla_by_channel(levels), "sla_by_channel", data=levels, help_anchor=g.SERVICE,
                  width="half")
     with right:
-        ui.chart(charts.wait_times(levels), "wait_times", data=levels, help_anchor=g.SERVICE, width="half")
+        ui.chart(service_charts.wait_times(levels), "wait_times", data=levels, help_anchor=g.SERVICE, width="half")
     shown = levels.assign(
         sla=levels["sla_seconds"].map(fmt.duration), p50=levels["wait_p50_seconds"].map(fmt.duration),
         p90=levels["wait_p90_seconds"].map(fmt.duration))
@@ -112,7 +113,7 @@ if not present["surveys"]:
 elif satisfaction.empty:
     ui.empty("No survey answers in the selection.")
 else:
-    ui.chart(charts.satisfaction_chart(satisfaction), "satisfaction", data=satisfaction, help_anchor=g.SERVICE)
+    ui.chart(service_charts.satisfaction_chart(satisfaction), "satisfaction", data=satisfaction, help_anchor=g.SERVICE)
 
 ui.section("Early warning: service history and churn", g.EARLY_WARNING,
            "Customers active 90 days before the as-of date, by their service contacts in the 90 days "
@@ -122,7 +123,7 @@ unresolved = data.churn_by_service_history(flt, "unresolved")
 if contacts.empty:
     ui.empty("Nobody in the selection was active 90 days before the as-of date.")
 else:
-    ui.chart(charts.early_warning_chart(contacts, unresolved), "early_warning",
+    ui.chart(service_charts.early_warning_chart(contacts, unresolved), "early_warning",
              data=tables.stacked(contacts, unresolved), help_anchor=g.EARLY_WARNING)
     if unresolved.empty:  # analytics leaves the measure out when `resolved` is not recorded
         ui.needs_data("Churn by unresolved contacts needs the resolved flag — the service contacts "
@@ -151,11 +152,11 @@ else:
            anchor=g.NOTE_SIGNALS,
            help_text=f"The same for customers whose notes fired no signal ({fmt.count(anything.baseline_churned_90d)} "
            f"of {fmt.count(anything.baseline_followed)}); lift = the signal's rate ÷ this.")
-    ui.chart(charts.note_signals_chart(signals), "note_signals", data=signals, help_anchor=g.NOTE_SIGNALS,
+    ui.chart(service_charts.note_signals_chart(signals), "note_signals", data=signals, help_anchor=g.NOTE_SIGNALS,
              caption="Descriptive, not causal: a cancellation request's note mentions cancelling because the "
                      "customer is already leaving.")
     trend = data.note_signal_trend(flt)
-    ui.chart(charts.note_signal_trend_chart(trend), "note_signal_trend", data=trend, help_anchor=g.NOTE_SIGNALS)
+    ui.chart(service_charts.note_signal_trend_chart(trend), "note_signal_trend", data=trend, help_anchor=g.NOTE_SIGNALS)
     shown = tables.labelled(
         tables.percent_values(signals, ["share_of_notes", "churn_rate_90d"]),
         {"signal": "Signal", "notes": "Notes", "share_of_notes": "Share of notes", "customers": "Customers",

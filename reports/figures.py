@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from analytics import formatting as fmt
-from dashboard.charts import FONT_FAMILY, GRID_COLOUR, TEXT_COLOUR
+from charts.theme import FONT_FAMILY, GRID_COLOUR, TEXT_COLOUR
 from reports.specs import MUTED, ChartSpec, kpi_header, kpi_rows, show, slide_charts, status_colour
 from reports.story import Section, Story
 

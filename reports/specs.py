@@ -4,7 +4,7 @@
 categories, series values, colours, number format — and `kpi_rows(story)` into the KPI
 table. The deck (python-pptx), the PDF (matplotlib) and the presentation page (plotly)
 only draw these, so the three show the same series with the same numbers and colours.
-Colours are the dashboard's (`dashboard.charts`): red for churn and losses, blue for
+Colours are the dashboard's (`charts.theme`): red for churn and losses, blue for
 retention and value, one fixed colour per segment and per data-quality dimension.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analytics import formatting as fmt
-from dashboard.charts import BAD, DQ_DIMENSION_COLOURS, GOOD, NEUTRAL, SECOND, TEXT_COLOUR, colour
+from charts.theme import BAD, DQ_DIMENSION_COLOURS, GOOD, NEUTRAL, SECOND, TEXT_COLOUR, colour
 from reports.story import Story
 
 REVENUE_CHURN = "#CC79A7"  # gross revenue churn, as on the Overview's churn trend
