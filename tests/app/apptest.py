@@ -51,10 +51,22 @@ def no_exception(at: AppTest) -> None:
 
 def no_match_database(tmp_path) -> Path:
     """Two customers (consumer/north, enterprise/south): segment=enterprise with
-    region=north matches nobody — the empty-selection case every page must handle."""
+    region=north matches nobody — the empty-selection case every page must handle. The
+    file holds revenue, a service contact, a survey answer, a note and a cancellation request
+    with its outcome (all customer 1's), so a page's message is about the filter, not about
+    data the file lacks."""
     return build_database(
         tmp_path / "tiny.duckdb",
         customers=[{"customer_id": 1, "segment": "consumer", "region": "north", "signup_date": date(2024, 1, 5)},
                    {"customer_id": 2, "segment": "enterprise", "region": "south", "signup_date": date(2024, 2, 1)}],
+        touchpoints=[
+            {"customer_id": 1, "occurred_at": "2024-06-03 10:00:00", "kind": "service_request",
+             "wait_seconds": 60, "first_contact_resolution": True, "note": "asked about the bill"},
+            {"customer_id": 1, "occurred_at": "2024-06-04 10:00:00", "kind": "survey", "csat": 4, "nps": 8},
+            {"customer_id": 1, "occurred_at": "2024-06-05 10:00:00", "kind": "cancellation_request"},
+            {"customer_id": 1, "occurred_at": "2024-06-05 12:00:00", "kind": "retention_call",
+             "outcome": "offer_accepted", "related_touchpoint_id": 3},
+        ],
+        monthly_revenue=[{"customer_id": 1, "month": date(2024, 6, 1), "mrr": 100.0}],
         schema_info={"as_of_date": "2024-12-31", "history_start": "2024-01-01"},
     )
