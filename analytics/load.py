@@ -454,19 +454,19 @@ def _column_schema(spec: ColumnSpec, column: str, em: EntityMapping, mapping: Ma
     kind = {"id": "text", "ref": "text"}.get(spec.kind, spec.kind)
     checks = []
     if kind != "text":
-        def parses(s, kind=kind, fmt=fmt):
+        def parses_as_kind(s, kind=kind, fmt=fmt):
             return ~parse_column(s, kind, fmt, mapping.true_values, mapping.false_values)[1]
-        checks.append(_check(parses, _kind_words(kind, fmt)))
+        checks.append(_check(parses_as_kind, _kind_words(kind, fmt)))
     if spec.low is not None or spec.high is not None:
         low, high = spec.low, spec.high
 
-        def in_range(s, kind=kind, low=low, high=high):
+        def within_bounds(s, kind=kind, low=low, high=high):
             v = parse_column(s, kind)[0].astype(float)
             ok = v.isna() | ((v >= low) if low is not None else True) & ((v <= high) if high is not None else True)
             return ok
         bounds = (f"between {low:g} and {high:g}" if low is not None and high is not None
                   else f"at least {low:g}" if low is not None else f"at most {high:g}")
-        checks.append(_check(in_range, f"out of range (must be {bounds})"))
+        checks.append(_check(within_bounds, f"out of range (must be {bounds})"))
     vm = em.values.get(column)
     if vm is not None and vm.closed:
         allowed = set(vm.values)
@@ -518,6 +518,11 @@ def validate_entity(em: EntityMapping, raw: pd.DataFrame, first_row: int, mappin
             names = ", ".join(f"'{c}'" for c in absent["failure_case"])
             raise ImportFailed(f"{em.file.name} has no column {names} (named in the mapping's "
                                f"[{em.entity}.columns]); its columns are: {', '.join(map(str, raw.columns))}.")
+        broken = cases[cases["index"].isna()]
+        if len(broken):  # a check that could not run is a bug, never a silent pass
+            row = broken.iloc[0]
+            raise ImportFailed(f"{em.file.name}: the check '{row['check']}' on column '{row['column']}' "
+                               f"could not run ({row['failure_case']}).")
         cases = cases[cases["index"].notna()]
         for (column, check), group in cases.groupby(["column", "check"], sort=True):
             index = pd.Index(sorted(set(int(i) for i in group["index"])))
@@ -660,7 +665,6 @@ def prepare(mapping: Mapping, rejects: _Rejects, reports: list[FileReport], gues
                                        "related_touchpoint_id", "related touchpoint not in the touchpoints file",
                                        rejects)
         dates_seen.append(touchpoints["occurred_at"].dt.normalize())
-        _finish_report(trep, len(touchpoints))
 
     revenue, rrep, rfirst = load_dependent("revenue")
     if revenue is not None:
@@ -680,13 +684,10 @@ def prepare(mapping: Mapping, rejects: _Rejects, reports: list[FileReport], gues
             dates_seen += [revenue["start"], revenue["end"]]
         else:
             dates_seen.append(revenue["date"])
-        _finish_report(rrep, len(revenue))
 
-    purchases, prep_, _pfirst = load_dependent("purchases")
+    purchases, prep_, pfirst = load_dependent("purchases")
     if purchases is not None:
         dates_seen.append(purchases["date"])
-        _finish_report(prep_, len(purchases))
-    _finish_report(crep, len(customers))
 
     # dates: the as-of date and history start from the mapping, else from the data (guesses)
     seen = pd.concat([d.dropna() for d in dates_seen if len(d)], ignore_index=True)
@@ -697,6 +698,22 @@ def prepare(mapping: Mapping, rejects: _Rejects, reports: list[FileReport], gues
         guesses.append(f"as-of date {as_of} is the latest date in the data (set as_of_date in [import])")
     else:
         raise ImportFailed("no dates in the data and no as_of_date in the mapping's [import] section.")
+    # rows dated after the as-of date are outside the history: rejected, never kept unseen
+    after = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    if touchpoints is not None:
+        touchpoints = _reject_rows(touchpoints, touchpoints["occurred_at"] >= after, trep, tfirst,
+                                   "occurred_at", "dated after the as-of date", rejects)
+        _finish_report(trep, len(touchpoints))
+    if revenue is not None:
+        column = {"monthly": "month", "subscriptions": "start", "invoices": "date"}[mapping.entities["revenue"].shape]
+        revenue = _reject_rows(revenue, revenue[column] >= after, rrep, rfirst, column,
+                               "dated after the as-of date", rejects)
+        _finish_report(rrep, len(revenue))
+    if purchases is not None:
+        purchases = _reject_rows(purchases, purchases["date"] >= after, prep_, pfirst, "date",
+                                 "dated after the as-of date", rejects)
+        _finish_report(prep_, len(purchases))
+    _finish_report(crep, len(customers))
     if mapping.history_start is not None:
         history_start = mapping.history_start
     else:
@@ -843,6 +860,18 @@ def _build_rollups(path: Path, notes: list[str]) -> None:
         notes.append(f"rollups not built: {skipped}")
 
 
+def _spreadsheet_safe(value):
+    """A rejected cell as text a spreadsheet shows and never runs: a value starting with
+    = + - @ (a formula) gets a leading apostrophe, unless it is just a signed number."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        try:
+            float(value)
+            return value
+        except ValueError:
+            return "'" + value
+    return value
+
+
 def swap_into_place(tmp: Path, out: Path) -> Path | None:
     """Replace `out` by `tmp` atomically, keeping the previous file as `<name>.bak`. The
     target exists at every moment: the backup is a hard link (or copy) made first."""
@@ -880,8 +909,7 @@ def run_import(mapping: Mapping, out: str | Path, max_reject_share: float | None
         frame = (frame.assign(_f=frame["file"].map(order)).sort_values(["_f", "row"], kind="stable")
                  .drop(columns="_f"))
         # a cell starting with = + - @ would run as a formula in a spreadsheet: quote it
-        frame["value"] = frame["value"].map(
-            lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v)
+        frame["value"] = frame["value"].map(_spreadsheet_safe)
         frame.to_csv(rejects_path, index=False)
         report.rejects_path = rejects_path
     else:
