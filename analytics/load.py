@@ -472,7 +472,7 @@ def _column_schema(spec: ColumnSpec, column: str, em: EntityMapping, mapping: Ma
         allowed = set(vm.values)
         checks.append(_check(lambda s, allowed=allowed: _missing(s) | _as_text(s).isin(allowed),
                              "value not in the mapping's closed value map"))
-    return pa.Column(object, checks=checks, nullable=not spec.not_null, required=True,
+    return pa.Column(None, checks=checks, nullable=not spec.not_null, required=True,
                      unique=spec.kind == "id", report_duplicates="all", coerce=False)
 
 
