@@ -500,8 +500,6 @@ def validate_entity(em: EntityMapping, raw: pd.DataFrame, first_row: int, mappin
             theirs_to_ours[ours] = ours
     missing_required = [ours for ours, spec in specs.items() if spec.required
                         and ours not in theirs_to_ours.values()]
-    if em.entity == "customers" and "signup_date" in missing_required and "tenure_months" in em.options:
-        missing_required.remove("signup_date")
     if missing_required:
         raise ImportFailed(f"{em.file.name}: no column is mapped to {', '.join(missing_required)} "
                            f"(required for {em.entity}); add it under [{em.entity}.columns].")
