@@ -203,7 +203,7 @@ def read_mapping(path: str | Path) -> Mapping:
 
 
 # --------------------------------------------------------------------------- reading
-def read_source(path: Path, sheet: str | int | None = None) -> tuple[pd.DataFrame, int]:
+def read_source(path: Path, sheet: str | int | None = None, delimiter: str | None = None) -> tuple[pd.DataFrame, int]:
     """One export file as a DataFrame, and the spreadsheet row number of its first data row
     (2 under a header row; 1 for Parquet). CSV cells stay text (an empty cell is missing)."""
     if not path.is_file():
@@ -216,9 +216,9 @@ def read_source(path: Path, sheet: str | int | None = None) -> tuple[pd.DataFram
             if b"\x00" in head or head.startswith((b"PK\x03\x04", b"PAR1", b"SQLite format", b"\x89PNG")):
                 raise ImportFailed(f"{path} is not a CSV file (it holds binary data). "
                                    "Export it as CSV, or give the Excel/Parquet file its own suffix.")
-            sep = "\t" if suffix == ".tsv" else None
+            sep = "\t" if suffix == ".tsv" else (delimiter or ",")
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], sep=sep,
-                                engine="python" if sep is None else "c", encoding="utf-8-sig")
+                                encoding="utf-8-sig")
             return frame, 2
         if suffix == ".parquet":
             return pd.read_parquet(path), 1
@@ -243,13 +243,23 @@ def _kind(schema_type: str) -> str:
             "DATE": "date", "TIMESTAMP": "timestamp", "BOOLEAN": "bool"}.get(schema_type, "text")
 
 
+def _is_text(s: pd.Series) -> bool:
+    """Only strings and missing cells (a CSV column read as text)."""
+    return s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
+
+
 def _as_text(s: pd.Series) -> pd.Series:
+    if _is_text(s):
+        return s
     return s.map(lambda v: v if isinstance(v, str) or v is None or (isinstance(v, float) and np.isnan(v))
                  else str(v)).astype(object)
 
 
 def _id_text(s: pd.Series) -> pd.Series:
     """Ids as stripped text; a whole float from Excel or Parquet (7.0) reads as "7"."""
+    if _is_text(s):
+        text = s.str.strip()
+        return text.where(text.notna() & text.ne(""), None).astype(object)
     def one(v):
         if v is None or (isinstance(v, float) and np.isnan(v)):
             return None
@@ -261,6 +271,8 @@ def _id_text(s: pd.Series) -> pd.Series:
 
 
 def _missing(s: pd.Series) -> pd.Series:
+    if _is_text(s):
+        return s.isna() | s.str.strip().eq("").fillna(False).astype(bool)
     text = s.map(lambda v: isinstance(v, str) and v.strip() == "")
     return s.isna() | text.astype(bool)
 
@@ -290,7 +302,8 @@ def parse_column(s: pd.Series, kind: str, fmt: str | None = None,
         if pd.api.types.is_datetime64_any_dtype(s):
             values = pd.to_datetime(s)
         else:
-            native = s.map(lambda v: isinstance(v, (pd.Timestamp, date)))
+            native = (pd.Series(False, index=s.index) if _is_text(s)
+                      else s.map(lambda v: isinstance(v, (pd.Timestamp, date))).astype(bool))
             text = _as_text(s).where(~missing & ~native, None).str.strip()
             parsed = pd.to_datetime(text, format=fmt or ("ISO8601"), errors="coerce")
             values = parsed.where(~native, pd.to_datetime(s.where(native), errors="coerce"))
@@ -447,31 +460,33 @@ def _check(fn: Callable[[pd.Series], pd.Series], reason: str) -> pa.Check:
     return pa.Check(fn, error=reason)
 
 
-def _column_schema(spec: ColumnSpec, column: str, em: EntityMapping, mapping: Mapping) -> pa.Column:
-    """A pandera column over the *raw* values: every check is on what the file holds, so a
-    failure names the value as the user wrote it."""
+def _column_schema(spec: ColumnSpec, column: str, em: EntityMapping,
+                   parsed: tuple[pd.Series, pd.Series] | None) -> pa.Column:
+    """A pandera column over the *raw* values, so a failure names the value as the user
+    wrote it. `parsed` is the column parsed once beforehand ((values, failed), aligned on
+    the rows): the checks read it instead of parsing again (a 20M-row file is parsed once)."""
     fmt = em.timestamp_format if spec.kind == "timestamp" else em.date_format
     kind = {"id": "text", "ref": "text"}.get(spec.kind, spec.kind)
     checks = []
-    if kind != "text":
-        def parses_as_kind(s, kind=kind, fmt=fmt):
-            return ~parse_column(s, kind, fmt, mapping.true_values, mapping.false_values)[1]
-        checks.append(_check(parses_as_kind, _kind_words(kind, fmt)))
-    if spec.low is not None or spec.high is not None:
-        low, high = spec.low, spec.high
-
-        def within_bounds(s, kind=kind, low=low, high=high):
-            v = parse_column(s, kind)[0].astype(float)
-            ok = v.isna() | ((v >= low) if low is not None else True) & ((v <= high) if high is not None else True)
-            return ok
-        bounds = (f"between {low:g} and {high:g}" if low is not None and high is not None
-                  else f"at least {low:g}" if low is not None else f"at most {high:g}")
-        checks.append(_check(within_bounds, f"out of range (must be {bounds})"))
-    vm = em.values.get(column)
-    if vm is not None and vm.closed:
-        allowed = set(vm.values)
-        checks.append(_check(lambda s, allowed=allowed: _missing(s) | _as_text(s).isin(allowed),
-                             "value not in the mapping's closed value map"))
+    if parsed is not None:
+        values, failed = parsed
+        if kind != "text":
+            checks.append(_check(lambda s, failed=failed: ~failed.reindex(s.index, fill_value=False),
+                                 _kind_words(kind, fmt)))
+        if spec.low is not None or spec.high is not None:
+            low, high = spec.low, spec.high
+            v = values.astype(float)
+            ok = v.isna() | (((v >= low) if low is not None else True) & ((v <= high) if high is not None else True))
+            bounds = (f"between {low:g} and {high:g}" if low is not None and high is not None
+                      else f"at least {low:g}" if low is not None else f"at most {high:g}")
+            checks.append(_check(lambda s, ok=ok: ok.reindex(s.index, fill_value=True),
+                                 f"out of range (must be {bounds})"))
+        vm = em.values.get(column)
+        if vm is not None and vm.closed:
+            allowed = set(vm.values)
+            checks.append(_check(lambda s, values=values, allowed=allowed:
+                                 (values.isna() | values.isin(allowed)).reindex(s.index, fill_value=True),
+                                 "value not in the mapping's closed value map"))
     return pa.Column(None, checks=checks, nullable=not spec.not_null, required=True,
                      unique=spec.kind == "id", report_duplicates="all", coerce=False)
 
@@ -503,8 +518,19 @@ def validate_entity(em: EntityMapping, raw: pd.DataFrame, first_row: int, mappin
     if missing_required:
         raise ImportFailed(f"{em.file.name}: no column is mapped to {', '.join(missing_required)} "
                            f"(required for {em.entity}); add it under [{em.entity}.columns].")
+    parsed_all: dict[str, tuple[pd.Series, pd.Series]] = {}
+    for theirs, ours in theirs_to_ours.items():
+        if theirs not in raw.columns:
+            continue  # pandera reports it (required column)
+        spec = specs[ours]
+        kind = {"id": "text", "ref": "text"}.get(spec.kind, spec.kind)
+        fmt = em.timestamp_format if kind == "timestamp" else em.date_format
+        if spec.kind in ("id", "ref"):
+            parsed_all[ours] = (_id_text(raw[theirs]), pd.Series(False, index=raw.index))
+        else:
+            parsed_all[ours] = parse_column(raw[theirs], kind, fmt, mapping.true_values, mapping.false_values)
     schema = pa.DataFrameSchema(
-        {theirs: _column_schema(specs[ours], ours, em, mapping) for theirs, ours in theirs_to_ours.items()},
+        {theirs: _column_schema(specs[ours], ours, em, parsed_all.get(ours)) for theirs, ours in theirs_to_ours.items()},
         strict=False)
     bad = pd.Series(False, index=raw.index)
     try:
@@ -531,16 +557,12 @@ def validate_entity(em: EntityMapping, raw: pd.DataFrame, first_row: int, mappin
                 bad.loc[index] = True
     kept_raw = raw.loc[~bad]
     parsed = pd.DataFrame(index=kept_raw.index)
+    keep = ~bad.to_numpy()
     for theirs, ours in theirs_to_ours.items():
-        spec = specs[ours]
-        kind = {"id": "text", "ref": "text"}.get(spec.kind, spec.kind)
-        fmt = em.timestamp_format if kind == "timestamp" else em.date_format
-        values, _ = parse_column(kept_raw[theirs], kind, fmt, mapping.true_values, mapping.false_values)
-        if spec.kind in ("id", "ref"):
-            values = _id_text(kept_raw[theirs])
+        values = parsed_all[ours][0][keep]
         vm = em.values.get(ours)
         if vm is not None:
-            values = values.map(lambda v, m=vm.values: m.get(v, v) if v is not None else None)
+            values = values.replace(vm.values)  # values not in the map stay as they are
         parsed[ours] = values
     report.ignored_columns = [c for c in map(str, raw.columns) if c not in theirs_to_ours]
     report.raw_columns = {ours: kept_raw[theirs] for theirs, ours in theirs_to_ours.items()}
@@ -581,7 +603,7 @@ def prepare(mapping: Mapping, rejects: _Rejects, reports: list[FileReport], gues
             notes: list[str]) -> _Prepared:
     """Read, validate and shape every file of the mapping into the data model's tables."""
     cm = mapping.entities["customers"]
-    raw, first = read_source(cm.file, cm.sheet)
+    raw, first = read_source(cm.file, cm.sheet, cm.options.get("delimiter"))
     customers, crep = validate_entity(cm, raw, first, mapping, rejects)
     reports.append(crep)
     raw_kept = crep.raw
@@ -639,7 +661,7 @@ def prepare(mapping: Mapping, rejects: _Rejects, reports: list[FileReport], gues
         em = mapping.entities.get(entity)
         if em is None:
             return None, None, 0
-        raw_e, first_e = read_source(em.file, em.sheet)
+        raw_e, first_e = read_source(em.file, em.sheet, em.options.get("delimiter"))
         frame, rep = validate_entity(em, raw_e, first_e, mapping, rejects)
         reports.append(rep)
         return resolve(frame, rep, first_e), rep, first_e

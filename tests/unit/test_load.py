@@ -300,3 +300,11 @@ def test_a_successful_import_keeps_the_previous_file_as_bak(existing):
 def test_make_import_target_exists():
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
     assert "import:" in makefile and "analytics.load --mapping $(MAPPING)" in makefile
+
+
+def test_the_example_mapping_in_docs_is_a_valid_mapping():
+    root = Path(__file__).resolve().parents[2]
+    mapping = load.read_mapping(root / "docs" / "example-mapping.toml")
+    assert set(mapping.entities) == {"customers", "revenue", "touchpoints"}
+    assert mapping.entities["revenue"].shape == "subscriptions"
+    assert mapping.entities["customers"].values["contract_type"].closed
