@@ -427,7 +427,9 @@ class ImportReport:
         out += [f"note: {n}" for n in self.notes]
         if self.rejects_path is not None:
             out.append(f"rejected rows: {self.rejects_path}")
-        if self.accepted:
+        if self.accepted and self.out is None:
+            out.append("checked only: within the threshold, nothing written yet")
+        elif self.accepted:
             out.append(f"imported into {self.out}" + (f" (previous file kept as {self.backup})" if self.backup else ""))
         else:
             out.append(f"NOT IMPORTED: {self.reason}")
@@ -910,9 +912,11 @@ def swap_into_place(tmp: Path, out: Path) -> Path | None:
 
 
 def run_import(mapping: Mapping, out: str | Path, max_reject_share: float | None = None,
-               progress: Callable[[str], None] | None = None) -> ImportReport:
+               progress: Callable[[str], None] | None = None, check_only: bool = False,
+               rejects_path: Path | None = None) -> ImportReport:
     """The whole pipeline (module docstring). Returns the report; the target is replaced
     only when every file is within the reject threshold and the new file opens cleanly.
+    `check_only` validates and reports without writing a database (`report.out` is None).
     Raises `ImportFailed` for a file or mapping that cannot be used at all."""
     say = progress or (lambda _msg: None)
     out = Path(out)
@@ -921,8 +925,9 @@ def run_import(mapping: Mapping, out: str | Path, max_reject_share: float | None
     say("reading and validating the files")
     prepared = prepare(mapping, rejects, reports, guesses, notes)
     report = ImportReport(reports, guesses, notes, accepted=False, out=out, max_reject_share=threshold)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    rejects_path = out.with_name(out.name + ".rejects.csv")
+    if rejects_path is None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        rejects_path = out.with_name(out.name + ".rejects.csv")
     frame = rejects.frame()
     if len(frame):
         order = {f.file: n for n, f in enumerate(reports)}
@@ -941,6 +946,9 @@ def run_import(mapping: Mapping, out: str | Path, max_reject_share: float | None
         report.reason = (f"{f.file}: {f.rejected:,} of {f.read:,} rows rejected ({f.reject_share:.2%}, above "
                          f"the {threshold:.2%} threshold; most often: {top}); see {rejects_path}. "
                          f"{out} was not changed.")
+        return report
+    if check_only:
+        report.accepted, report.out = True, None
         return report
     tmp = out.with_name(f".{out.name}.import-{os.getpid()}.tmp")
     try:
@@ -963,6 +971,61 @@ def run_import(mapping: Mapping, out: str | Path, max_reject_share: float | None
             leftover.unlink(missing_ok=True)
     report.accepted = True
     return report
+
+
+# --------------------------------------------------------------------------- for the Data page
+def entity_columns(entity: str, shape: str | None = None) -> list[tuple[str, bool]]:
+    """Our columns of an entity (revenue: of its shape) and whether each is required."""
+    em = EntityMapping(entity, Path("."), {}, shape=shape or ("monthly" if entity == "revenue" else None))
+    return [(name, spec.required) for name, spec in _entity_specs(em).items()]
+
+
+def suggest_column(ours: str, theirs: list[str]) -> str | None:
+    """Their column that is plainly ours: the same name ignoring case, spaces, '_' and '-'."""
+    def norm(name: str) -> str:
+        return "".join(ch for ch in str(name).lower() if ch.isalnum())
+    return next((t for t in theirs if norm(t) == norm(ours)), None)
+
+
+def stage_upload(folder: Path, entity: str, filename: str, data: bytes) -> Path:
+    """Save an uploaded file as `<folder>/<entity><suffix>` (the mapping's `file`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{entity}{Path(filename).suffix.lower()}"
+    path.write_bytes(data)
+    return path
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def _toml_key(key: str) -> str:
+    return key if key.replace("_", "").replace("-", "").isalnum() and key.isascii() else _toml_value(key)
+
+
+def mapping_to_toml(raw: dict, header: str = "") -> str:
+    """A mapping (as `mapping_from_dict` takes it) written as a TOML file."""
+    lines = [f"# {line}" for line in header.splitlines()]
+
+    def table(name: str, body: dict) -> None:
+        scalars = {k: v for k, v in body.items() if not isinstance(v, dict)}
+        if scalars or not body:
+            lines.append(f"\n[{name}]")
+            lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in scalars.items())
+        for key, sub in body.items():
+            if isinstance(sub, dict):
+                table(f"{name}.{_toml_key(key)}", sub)
+
+    for name, body in raw.items():
+        table(_toml_key(name), body)
+    return "\n".join(lines).lstrip("\n") + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
