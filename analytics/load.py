@@ -349,6 +349,7 @@ def _entity_specs(em: EntityMapping) -> dict[str, ColumnSpec]:
         specs["customer_id"] = ColumnSpec("id", required=True, not_null=True)
         specs["signup_date"] = ColumnSpec("date", required=True, not_null=True)
         specs["churned"] = ColumnSpec("bool")
+        specs["tenure_months"] = ColumnSpec("int", low=0)  # single snapshots: signup derived
         specs["acquisition_cost"] = ColumnSpec("number", low=0)
         specs["monthly_revenue"] = ColumnSpec("number", low=0)
         specs["margin_rate"] = ColumnSpec("number", low=0, high=1)
@@ -517,6 +518,8 @@ def validate_entity(em: EntityMapping, raw: pd.DataFrame, first_row: int, mappin
             theirs_to_ours[ours] = ours
     missing_required = [ours for ours, spec in specs.items() if spec.required
                         and ours not in theirs_to_ours.values()]
+    if em.entity == "customers" and "signup_date" in missing_required and "tenure_months" in theirs_to_ours.values():
+        missing_required.remove("signup_date")  # derived from the tenure and the as-of date
     if missing_required:
         raise ImportFailed(f"{em.file.name}: no column is mapped to {', '.join(missing_required)} "
                            f"(required for {em.entity}); add it under [{em.entity}.columns].")
@@ -610,6 +613,20 @@ def prepare(mapping: Mapping, rejects: _Rejects, reports: list[FileReport], gues
     reports.append(crep)
     raw_kept = crep.raw
 
+    if "signup_date" not in customers:  # tenure only (a single snapshot)
+        if mapping.as_of_date is None:
+            raise ImportFailed(f"{cm.file.name}: signup dates are derived from tenure_months and the as-of "
+                               "date; set as_of_date in the mapping's [import] section.")
+        missing_tenure = customers["tenure_months"].isna()
+        customers = _reject_rows(customers, missing_tenure, crep, first, "tenure_months",
+                                 "missing value in a required column", rejects)
+        as_of_ts = pd.Timestamp(mapping.as_of_date)
+        customers["signup_date"] = [as_of_ts - pd.DateOffset(months=int(m)) for m in customers["tenure_months"]]
+        customers["signup_date"] = pd.to_datetime(customers["signup_date"])
+        guesses.append(f"signup dates of {len(customers):,} customers derived as the as-of date minus their "
+                       "tenure in months (the export has no signup dates)")
+    if "tenure_months" in customers:
+        customers = customers.drop(columns="tenure_months")
     # ids: whole numbers stay; otherwise number them in file order, keep the original
     ids = customers["customer_id"]
     as_int = pd.to_numeric(ids, errors="coerce")

@@ -308,3 +308,31 @@ def test_the_example_mapping_in_docs_is_a_valid_mapping():
     assert set(mapping.entities) == {"customers", "revenue", "touchpoints"}
     assert mapping.entities["revenue"].shape == "subscriptions"
     assert mapping.entities["customers"].values["contract_type"].closed
+
+
+def test_single_snapshot_tenure_and_churned_flag(tmp_path):
+    out = tmp_path / "snapshot.duckdb"
+    report = _import("snapshot", out)
+    # signup = as-of date (2024-12-31) minus the tenure in months (month ends clip: Feb 28);
+    # the churned one gets the as-of date as churn date; a row without tenure is rejected
+    assert _rows(out, "select customer_id, signup_date, churn_date, contract_type, monthly_revenue "
+                      "from customers order by 1") == [
+        (1, date(2024, 11, 30), None, "month_to_month", 29.85),
+        (2, date(2022, 2, 28), None, "annual", 56.95),
+        (3, date(2024, 10, 31), date(2024, 12, 31), "month_to_month", 53.85),
+    ]
+    customers = report.files[0]
+    assert (customers.read, customers.kept, customers.reasons) == (
+        4, 3, {"missing value in a required column": 1})
+    assert any(g.startswith("signup dates of 3 customers derived") for g in report.guesses)
+    assert any(g.startswith("1 customers flagged churned") for g in report.guesses)
+    assert _info(out)["history_start"] == "2022-02-28"
+
+
+def test_tenure_without_an_as_of_date_is_refused(tmp_path):
+    folder = tmp_path / "snap"
+    shutil.copytree(DATA / "snapshot", folder)
+    text = (folder / "mapping.toml").read_text().replace('as_of_date = "2024-12-31"\n', "")
+    (folder / "mapping.toml").write_text(text)
+    with pytest.raises(load.ImportFailed, match="set as_of_date in the mapping's"):
+        load.run_import(load.read_mapping(folder / "mapping.toml"), folder / "out.duckdb")
