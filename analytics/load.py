@@ -99,6 +99,7 @@ class EntityMapping:
     timestamp_format: str | None = None
     sheet: str | int | None = None
     shape: str | None = None  # revenue only
+    constants: dict[str, object] = field(default_factory=dict)  # ours -> one value for every row
     options: dict = field(default_factory=dict)
 
 
@@ -166,10 +167,10 @@ def mapping_from_dict(raw: dict, base: Path, where: str = "mapping") -> Mapping:
             entity=entity, file=file if file.is_absolute() else base / file, columns=dict(columns),
             values=values, date_format=section.get("date_format", default_date),
             timestamp_format=section.get("timestamp_format", default_ts),
-            sheet=section.get("sheet"), shape=shape,
+            sheet=section.get("sheet"), shape=shape, constants=dict(section.get("constants", {})),
             options={k: v for k, v in section.items()
                      if k not in ("file", "columns", "values", "date_format", "timestamp_format",
-                                  "sheet", "shape")})
+                                  "sheet", "shape", "constants")})
     margin = general.get("margin_rate")
     if margin is not None and not (isinstance(margin, (int, float)) and 0 <= margin <= 1):
         raise ImportFailed(f"{where}: margin_rate = {margin!r}; it must be a share between 0 and 1.")
@@ -516,8 +517,12 @@ def validate_entity(em: EntityMapping, raw: pd.DataFrame, first_row: int, mappin
     for ours in specs:
         if ours not in em.columns and ours in raw.columns and ours not in theirs_to_ours:
             theirs_to_ours[ours] = ours
+    unknown = [ours for ours in em.constants if ours not in specs or ours in theirs_to_ours.values()]
+    if unknown:
+        raise ImportFailed(f"mapping [{em.entity}.constants]: {', '.join(unknown)} is not one of our "
+                           f"{em.entity} columns, or is also mapped to a column of the file.")
     missing_required = [ours for ours, spec in specs.items() if spec.required
-                        and ours not in theirs_to_ours.values()]
+                        and ours not in theirs_to_ours.values() and ours not in em.constants]
     if em.entity == "customers" and "signup_date" in missing_required and "tenure_months" in theirs_to_ours.values():
         missing_required.remove("signup_date")  # derived from the tenure and the as-of date
     if missing_required:
@@ -569,6 +574,14 @@ def validate_entity(em: EntityMapping, raw: pd.DataFrame, first_row: int, mappin
         if vm is not None:
             values = values.replace(vm.values)  # values not in the map stay as they are
         parsed[ours] = values
+    for ours, value in em.constants.items():
+        kind = {"id": "text", "ref": "text"}.get(specs[ours].kind, specs[ours].kind)
+        one, failed = parse_column(pd.Series([value], dtype=object), kind, em.date_format,
+                                   mapping.true_values, mapping.false_values)
+        if failed.iloc[0]:
+            raise ImportFailed(f"mapping [{em.entity}.constants]: {ours} = {value!r} is "
+                               f"{_kind_words(kind, em.date_format)}.")
+        parsed[ours] = pd.Series([one.iloc[0]] * len(parsed), index=parsed.index, dtype=one.dtype)
     report.ignored_columns = [c for c in map(str, raw.columns) if c not in theirs_to_ours]
     report.raw_columns = {ours: kept_raw[theirs] for theirs, ours in theirs_to_ours.items()}
     report.raw = kept_raw
@@ -611,6 +624,8 @@ def prepare(mapping: Mapping, rejects: _Rejects, reports: list[FileReport], gues
     raw, first = read_source(cm.file, cm.sheet, cm.options.get("delimiter"))
     customers, crep = validate_entity(cm, raw, first, mapping, rejects)
     reports.append(crep)
+    notes.extend(f"customers: {ours} = {value!r} on every row (a constant of the mapping)"
+                 for ours, value in cm.constants.items())
     raw_kept = crep.raw
 
     if "signup_date" not in customers:  # tenure only (a single snapshot)
@@ -657,6 +672,8 @@ def prepare(mapping: Mapping, rejects: _Rejects, reports: list[FileReport], gues
             clash = (flag == False) & customers["churn_date"].notna()  # noqa: E712 (nullable boolean)
             customers = _reject_rows(customers, clash.fillna(False), crep, first, "churned",
                                      "flagged not churned but has a churn date", rejects)
+    if "churn_date" not in customers and "churned" not in customers:
+        guesses.append("no churn date or churned flag mapped: every customer is taken as active")
     kept_ids = set(customers["customer_id"].dropna().astype(int))
     rejected_ids = set(id_of.values()) - kept_ids
 
@@ -683,6 +700,8 @@ def prepare(mapping: Mapping, rejects: _Rejects, reports: list[FileReport], gues
         raw_e, first_e = read_source(em.file, em.sheet, em.options.get("delimiter"))
         frame, rep = validate_entity(em, raw_e, first_e, mapping, rejects)
         reports.append(rep)
+        notes.extend(f"{entity}: {ours} = {value!r} on every row (a constant of the mapping)"
+                     for ours, value in em.constants.items())
         return resolve(frame, rep, first_e), rep, first_e
 
     touchpoints, trep, tfirst = load_dependent("touchpoints")

@@ -336,3 +336,22 @@ def test_tenure_without_an_as_of_date_is_refused(tmp_path):
     (folder / "mapping.toml").write_text(text)
     with pytest.raises(load.ImportFailed, match="set as_of_date in the mapping's"):
         load.run_import(load.read_mapping(folder / "mapping.toml"), folder / "out.duckdb")
+
+
+def test_constants_fill_a_column_the_export_lacks(tmp_path):
+    (tmp_path / "c.csv").write_text("id,signup_date\n1,2024-01-01\n2,2024-02-01\n")
+    (tmp_path / "t.csv").write_text("cust,opened\n1,2024-03-01 10:00:00\n2,2024-03-02 11:00:00\n")
+    raw = {"import": {"as_of_date": "2024-06-30", "margin_rate": 0.5},
+           "customers": {"file": "c.csv", "columns": {"customer_id": "id"}},
+           "touchpoints": {"file": "t.csv", "columns": {"customer_id": "cust", "occurred_at": "opened"},
+                           "constants": {"kind": "service_request", "channel": "email"}}}
+    report = load.run_import(load.mapping_from_dict(raw, tmp_path), tmp_path / "out.duckdb")
+    assert _rows(tmp_path / "out.duckdb", "select touchpoint_id, customer_id, kind, channel from touchpoints "
+                                          "order by 1") == [(1, 1, "service_request", "email"),
+                                                            (2, 2, "service_request", "email")]
+    assert "touchpoints: kind = 'service_request' on every row (a constant of the mapping)" in report.notes
+    # neither a churn date nor a flag: all active, and the report says so
+    assert "no churn date or churned flag mapped: every customer is taken as active" in report.guesses
+    raw["touchpoints"]["constants"]["csat"] = "great"
+    with pytest.raises(load.ImportFailed, match=r"csat = 'great' is not a whole number"):
+        load.run_import(load.mapping_from_dict(raw, tmp_path), tmp_path / "out.duckdb")
