@@ -491,8 +491,13 @@ def _column_schema(spec: ColumnSpec, column: str, em: EntityMapping,
             checks.append(_check(lambda s, values=values, allowed=allowed:
                                  (values.isna() | values.isin(allowed)).reindex(s.index, fill_value=True),
                                  "value not in the mapping's closed value map"))
-    return pa.Column(None, checks=checks, nullable=not spec.not_null, required=True,
-                     unique=spec.kind == "id", report_duplicates="all", coerce=False)
+        if spec.kind == "id":
+            # unique on the id as we read it ("C-10 " is "C-10", Excel's 7.0 is "7"); every
+            # copy fails: which one is right cannot be known
+            duplicated = values.notna() & values.duplicated(keep=False)
+            checks.append(_check(lambda s, ok=~duplicated: ok.reindex(s.index, fill_value=True),
+                                 _PANDERA_REASONS["field_uniqueness"]))
+    return pa.Column(None, checks=checks, nullable=not spec.not_null, required=True, coerce=False)
 
 
 _PANDERA_REASONS = {

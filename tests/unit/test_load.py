@@ -355,3 +355,13 @@ def test_constants_fill_a_column_the_export_lacks(tmp_path):
     raw["touchpoints"]["constants"]["csat"] = "great"
     with pytest.raises(load.ImportFailed, match=r"csat = 'great' is not a whole number"):
         load.run_import(load.mapping_from_dict(raw, tmp_path), tmp_path / "out.duckdb")
+
+
+def test_ids_equal_after_trimming_are_duplicates(tmp_path):
+    # " 7" and "7" are one customer id once read: both rows rejected, none silently merged
+    (tmp_path / "c.csv").write_text("id,signup_date\n7,2024-01-01\n 7,2024-02-01\n8,2024-02-01\n")
+    raw = {"import": {"as_of_date": "2024-06-30", "margin_rate": 0.5, "max_reject_share": 1.0},
+           "customers": {"file": "c.csv", "columns": {"customer_id": "id"}}}
+    report = load.run_import(load.mapping_from_dict(raw, tmp_path), tmp_path / "out.duckdb")
+    assert report.files[0].reasons == {"duplicate id (every row with this id is rejected)": 2}
+    assert _rows(tmp_path / "out.duckdb", "select customer_id from customers") == [(8,)]
