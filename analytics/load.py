@@ -1025,6 +1025,25 @@ def entity_columns(entity: str, shape: str | None = None) -> list[tuple[str, boo
     return [(name, spec.required) for name, spec in _entity_specs(em).items()]
 
 
+# our category columns, whose values a mapping may translate (their "Fiber optic" -> a plan)
+CATEGORY_COLUMNS = {
+    "customers": ("segment", "region", "plan", "contract_type", "acquisition_channel", "churn_reason"),
+    "touchpoints": ("kind", "channel", "direction", "subject", "outcome"),
+}
+
+
+def distinct_values(frame: pd.DataFrame, column: str, limit: int = 50) -> list[str]:
+    """The most frequent values of a column as text (at most `limit`), most frequent first."""
+    text = _as_text(frame[column])
+    return [str(v) for v in text[~_missing(text)].value_counts().index[:limit]]
+
+
+def value_map(theirs: list[str], ours: list[str]) -> dict[str, str]:
+    """The entries of an edited value table that change a value (unchanged ones need none)."""
+    return {t: o.strip() for t, o in zip(theirs, ours)
+            if isinstance(o, str) and o.strip() and o.strip() != t}
+
+
 def suggest_column(ours: str, theirs: list[str]) -> str | None:
     """Their column that is plainly ours: the same name ignoring case, spaces, '_' and '-'."""
     def norm(name: str) -> str:

@@ -85,6 +85,20 @@ for entity in load.ENTITIES:
             if choice != NOT_MAPPED:
                 columns[ours] = choice
         section["columns"] = columns
+        values = {}
+        for ours in load.CATEGORY_COLUMNS.get(entity, ()):
+            if ours not in columns:
+                continue
+            seen = load.distinct_values(frame, columns[ours])
+            st.caption(f"Values of {columns[ours]} → our {ours} (edit 'ours' to translate; values left as "
+                       "they are are kept as they are)")
+            edited = st.data_editor(pd.DataFrame({"theirs": seen, "ours": seen}), disabled=["theirs"],
+                                    hide_index=True, key=f"values_{entity}_{ours}")
+            translated = load.value_map(seen, list(edited["ours"]))
+            if translated:
+                values[ours] = {"map": translated}
+        if values:
+            section["values"] = values
     raw[entity] = section
 
 if "customers" not in raw:

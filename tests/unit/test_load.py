@@ -365,3 +365,20 @@ def test_ids_equal_after_trimming_are_duplicates(tmp_path):
     report = load.run_import(load.mapping_from_dict(raw, tmp_path), tmp_path / "out.duckdb")
     assert report.files[0].reasons == {"duplicate id (every row with this id is rejected)": 2}
     assert _rows(tmp_path / "out.duckdb", "select customer_id from customers") == [(8,)]
+
+
+def test_data_page_helpers_values_and_suggestions():
+    frame, _ = load.read_source(DATA / "rejects" / "customers.csv")
+    # most frequent first: DSL ×6, Satellite ×3, Fiber optic ×1
+    assert load.distinct_values(frame, "Plan") == ["DSL", "Satellite", "Fiber optic"]
+    assert load.value_map(["DSL", "Satellite", "Fiber optic"], ["basic", "Satellite", " premium "]) == {
+        "DSL": "basic", "Fiber optic": "premium"}
+    assert load.suggest_column("customer_id", list(frame.columns)) == "Customer ID"
+    assert load.suggest_column("signup_date", list(frame.columns)) is None
+    assert load.entity_columns("revenue", "subscriptions") == [
+        ("customer_id", True), ("mrr", True), ("start", True), ("end", False)]
+    raw = {"import": {"date_format": "%d/%m/%Y"}, "customers": {
+        "file": "c.csv", "columns": {"customer_id": "Customer ID"},
+        "values": {"plan": {"closed": True, "map": {"Fiber optic": "premium"}}}}}
+    import tomllib
+    assert tomllib.loads(load.mapping_to_toml(raw, "written by a test")) == raw
