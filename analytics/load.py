@@ -39,6 +39,10 @@ Choices a user should know (also in the report):
 - **Purchase log**: the schema has no purchase-log table (touchpoints of kind `purchase`
   are add-ons of subscribers), so it goes to the optional table
   `purchases(customer_id, purchase_date, amount)`.
+- **Constants**: `[<entity>.constants]` gives a column the export lacks one value for
+  every row (e.g. `kind = "service_request"` for a ticket log); listed in the notes.
+- **Single snapshots**: a `churned` flag without dates gives churned customers the as-of
+  date as churn date; `tenure_months` without signup dates gives signup = as-of − tenure.
 - **Guesses** are listed as guesses: a margin rate not given (default `DEFAULT_MARGIN_RATE`,
   recorded as `schema_info.margin_rate_guessed = true`), an as-of date or history start
   taken from the data, churn dates of customers flagged churned without one.
@@ -51,7 +55,6 @@ import os
 import shutil
 import sys
 import tomllib
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path

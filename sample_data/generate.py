@@ -873,8 +873,8 @@ def export_csv(database: str | Path, directory: str | Path) -> Path:
         for table in EXPORT_TABLES:
             target = directory / f"{table}.csv"
             # DuckDB writes doubles in their shortest exact form, so they read back equal
-            con.execute(f"copy (select * from {table} order by all) to '{target.as_posix()}' "
-                        "(header, delimiter ',', timestampformat '%Y-%m-%d %H:%M:%S', dateformat '%Y-%m-%d')")
+            con.sql(f"select * from {table} order by all").write_csv(
+                str(target), header=True, date_format="%Y-%m-%d", timestamp_format="%Y-%m-%d %H:%M:%S")
         info = dict(con.execute("select key, value from schema_info").fetchall())
     finally:
         con.close()
