@@ -142,7 +142,7 @@ OPTIONAL_TABLES: dict[str, dict[str, str]] = {
         "as_of_date": "DATE",
         "card_json": "VARCHAR",
     },
-    # written by `python -m analytics.load` (docs/data-model.md, "Imported data"):
+    # written by `python -m analytics.load` (docs/data-model.md, "Optional tables"):
     # the export's extra customer columns, one row per customer and attribute (text values)
     "customer_attributes": {
         "customer_id": "BIGINT",
