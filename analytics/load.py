@@ -923,6 +923,11 @@ def _build_rollups(path: Path, notes: list[str]) -> None:
     try:
         build = build_rollups(db)
         db.cursor().execute("checkpoint")
+    except Exception as err:  # noqa: BLE001 — rollups are an accelerator; the pages work live
+        first = (str(err).splitlines() or [type(err).__name__])[0]
+        notes.append(f"rollups not built ({type(err).__name__}: {first}); the metrics compute live, "
+                     "run `python -m analytics.rollups` after fixing the cause")
+        return
     finally:
         db.close()
     skipped = getattr(build, "skipped", None)

@@ -382,3 +382,16 @@ def test_data_page_helpers_values_and_suggestions():
         "values": {"plan": {"closed": True, "map": {"Fiber optic": "premium"}}}}}
     import tomllib
     assert tomllib.loads(load.mapping_to_toml(raw, "written by a test")) == raw
+
+
+def test_a_rollup_failure_is_reported_and_the_import_still_lands(tmp_path, monkeypatch):
+    import analytics.rollups
+
+    def broken(db):
+        raise RuntimeError("no rollups today")
+
+    monkeypatch.setattr(analytics.rollups, "build_rollups", broken)
+    out = tmp_path / "inv.duckdb"
+    report = _import("invoices", out)
+    assert report.accepted and out.is_file()
+    assert any(n.startswith("rollups not built (RuntimeError: no rollups today)") for n in report.notes)
