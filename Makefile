@@ -8,7 +8,7 @@ PORT   ?= 8501
 ADDRESS ?= 127.0.0.1
 SAMPLE_CUSTOMERS ?= 50000
 
-.PHONY: run test sample scores rollups bench screenshots install install-test system-test-deps clean
+.PHONY: run test sample scores rollups import bench screenshots install install-test system-test-deps clean
 
 # --- environments ---------------------------------------------------------------
 $(VENV)/.installed: requirements.txt constraints.txt
@@ -51,6 +51,13 @@ scores: sample
 # data changed since they were built; the generator already builds them for the sample.
 rollups: scores
 	$(BIN)/python -m analytics.rollups --if-stale
+
+# Import your own exports (CSV, Parquet, Excel) described by a mapping file into the
+# configured database path (README, "Your own data"); the previous file is kept as .bak.
+# Stop the dashboard first only if it writes; the swap is atomic either way.
+import: $(VENV)/.installed
+	@test -n "$(MAPPING)" || { echo "usage: make import MAPPING=path/to/mapping.toml [OUT=file.duckdb]"; exit 2; }
+	$(BIN)/python -m analytics.load --mapping $(MAPPING) $(if $(OUT),--out $(OUT))
 
 run: rollups
 	@echo "Retention Radar: open http://$(ADDRESS):$(PORT) (Ctrl+C stops it)"

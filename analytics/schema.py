@@ -142,6 +142,24 @@ OPTIONAL_TABLES: dict[str, dict[str, str]] = {
         "as_of_date": "DATE",
         "card_json": "VARCHAR",
     },
+    # written by `python -m analytics.load` (docs/data-model.md, "Optional tables"):
+    # the export's extra customer columns, one row per customer and attribute (text values)
+    "customer_attributes": {
+        "customer_id": "BIGINT",
+        "attribute": "VARCHAR",
+        "value": "VARCHAR",
+    },
+    # the export's own customer id when it was text (customer_id numbers them in file order)
+    "customer_source_ids": {
+        "customer_id": "BIGINT",
+        "source_id": "VARCHAR",
+    },
+    # a purchase log (businesses without subscriptions): one row per purchase
+    "purchases": {
+        "customer_id": "BIGINT",
+        "purchase_date": "DATE",
+        "amount": "DOUBLE",
+    },
     # written by `python -m analytics.rollups` (and the sample generator): precomputed
     # inputs of the slowest metrics, used only while fresh (docs/decisions/009)
     "rollup_info": {

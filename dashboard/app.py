@@ -28,7 +28,8 @@ def _route() -> bool:
     """Sidebar and the chosen page; False when there is no usable database."""
     if data.database_error() is not None:
         # Without a usable database only the set-up page makes sense.
-        st.navigation([st.Page(PAGES / "setup.py", title="Set up the database", icon=":material/build:")]).run()
+        st.navigation([st.Page(PAGES / "setup.py", title="Set up the database", icon=":material/build:"),
+                       st.Page(PAGES / "data_import.py", title="Import your data", icon=":material/upload_file:")]).run()
         return False
     # URL paths follow the file names (churn_funnel.py -> /churn_funnel), which is also how
     # AppTest.switch_page finds a page before its first run.
@@ -50,6 +51,9 @@ def _route() -> bool:
                         icon=":material/groups:"),
                 st.Page(PAGES / "customer_value.py", title="Customer value", icon=":material/payments:"),
                 st.Page(PAGES / "data_quality.py", title="Data quality", icon=":material/rule:"),
+            ],
+            "Data": [
+                st.Page(PAGES / "data_import.py", title="Import your data", icon=":material/upload_file:"),
             ],
             "Reference": [
                 st.Page(PAGES / "model.py", title="Model", icon=":material/model_training:"),

@@ -855,6 +855,65 @@ def generate(out: str | Path, customers: int = 50_000, seed: int = 7, progress: 
                              time.perf_counter() - started)
 
 
+EXPORT_TABLES = ("customers", "touchpoints", "monthly_revenue")
+
+
+def export_csv(database: str | Path, directory: str | Path) -> Path:
+    """Write a generated database as a customer's export would look: one CSV per entity
+    (`customers.csv`, `touchpoints.csv`, `monthly_revenue.csv`: our column names, ISO
+    dates, timestamps as `YYYY-MM-DD HH:MM:SS`, empty cells for NULL) and `mapping.toml`
+    for `python -m analytics.load`. Importing it gives back the same three tables and
+    as-of date / history start (tests/unit/test_load_roundtrip.py). The generator's own
+    tables (`injected_defects`, `at_risk_flags`) are not part of an export. Returns the
+    mapping file's path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        for table in EXPORT_TABLES:
+            target = directory / f"{table}.csv"
+            # DuckDB writes doubles in their shortest exact form, so they read back equal
+            con.sql(f"select * from {table} order by all").write_csv(
+                str(target), header=True, date_format="%Y-%m-%d", timestamp_format="%Y-%m-%d %H:%M:%S")
+        info = dict(con.execute("select key, value from schema_info").fetchall())
+    finally:
+        con.close()
+
+    def columns(table: str) -> str:
+        return "\n".join(f'{c} = "{c}"' for c in TABLES[table])
+
+    mapping = directory / "mapping.toml"
+    mapping.write_text(f"""# Mapping of the sample generator's CSV export (python -m sample_data.generate --export-csv).
+# Import it with: python -m analytics.load --mapping {mapping.name} --out your.duckdb
+[import]
+as_of_date = "{info['as_of_date']}"
+history_start = "{info['history_start']}"
+date_format = "%Y-%m-%d"
+timestamp_format = "%Y-%m-%d %H:%M:%S"
+max_reject_share = 0.01
+
+[customers]
+file = "customers.csv"
+# the sample plants customers who churn before they sign up, for the data-quality page:
+# keep them (flagged in the report) instead of rejecting them
+churn_before_signup = "keep"
+[customers.columns]
+{columns("customers")}
+
+[touchpoints]
+file = "touchpoints.csv"
+[touchpoints.columns]
+{columns("touchpoints")}
+
+[revenue]
+file = "monthly_revenue.csv"
+shape = "monthly"
+[revenue.columns]
+{columns("monthly_revenue")}
+""", encoding="utf-8")
+    return mapping
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=50_000, help="number of customers (default 50,000)")
@@ -862,9 +921,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None,
                         help="output DuckDB file (default: $RETENTION_DB or data/sample.duckdb)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--export-csv", type=Path, default=None, metavar="DIR",
+                        help="write the sample as an export instead (CSV files + mapping.toml in DIR, "
+                             "for python -m analytics.load); with --out the database is kept too")
     parser.add_argument("--if-missing", action="store_true",
                         help="do nothing when the output file already exists (used by `make run`)")
     args = parser.parse_args(argv)
+    if args.export_csv is not None:
+        keep = args.out
+        out = keep or args.export_csv / f".sample-{os.getpid()}.duckdb"
+        try:
+            generate(out, args.customers, args.seed, progress=not args.quiet)
+            mapping = export_csv(out, args.export_csv)
+        except ValueError as err:
+            parser.error(str(err))
+        finally:
+            if keep is None:
+                out.unlink(missing_ok=True)
+        print(f"wrote the export to {args.export_csv} (import it with "
+              f"python -m analytics.load --mapping {mapping})")
+        return 0
     if args.out is None:
         from analytics.config import database_path
 

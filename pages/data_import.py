@@ -1,0 +1,162 @@
+"""Data: import your own exports — upload, preview, map columns, check, import.
+
+The same pipeline as `python -m analytics.load` (analytics/load.py): the page only collects
+the files and the choices into a mapping, and shows the report. The import writes a new
+file next to the configured database and swaps it in atomically (the old one stays as
+`<name>.bak`); a failed or refused import changes nothing.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from analytics import load
+from analytics.config import database_path
+
+NOT_MAPPED = "(not in this file)"
+LABELS = {"customers": "Customers (required)", "revenue": "Revenue (optional)",
+          "touchpoints": "Touchpoints: contacts, complaints, surveys, notes (optional)",
+          "purchases": "Purchase log (optional, for businesses without subscriptions)"}
+SHAPES = {"monthly": "monthly revenue rows (customer, month, MRR)",
+          "subscriptions": "subscription periods (customer, start, end, MRR)",
+          "invoices": "invoices / transactions (customer, date, amount)"}
+
+
+def _staging() -> Path:
+    if "import_staging" not in st.session_state:
+        st.session_state["import_staging"] = tempfile.mkdtemp(prefix="radar-import-")
+    return Path(st.session_state["import_staging"])
+
+
+def _show(report: load.ImportReport, rejects: Path | None) -> None:
+    table = pd.DataFrame([{"entity": f.entity, "file": f.file, "read": f.read, "kept": f.kept,
+                           "rejected": f.rejected, "rejected share": f"{f.reject_share:.2%}",
+                           "why rejected": "; ".join(f"{r}: {n:,}" for r, n in sorted(f.reasons.items()))}
+                          for f in report.files])
+    st.dataframe(table, hide_index=True, width="stretch")
+    for guess in report.guesses:
+        st.warning(f"Guess: {guess}", icon=":material/help:")
+    for note in report.notes:
+        st.caption(note)
+    if rejects is not None and rejects.is_file():
+        st.download_button("Download the rejected rows (CSV)", rejects.read_bytes(), file_name="rejects.csv",
+                           mime="text/csv")
+
+
+st.title("Import your data")
+target = database_path()
+st.caption(f"Upload one file per entity (CSV, Parquet or Excel), map their columns to ours, check, "
+           f"then import into `{target}` (the previous file is kept as `{target.name}.bak`). "
+           "The same import runs from the command line: `make import MAPPING=mapping.toml`.")
+
+folder = _staging()
+raw: dict = {"import": {}}
+for entity in load.ENTITIES:
+    upload = st.file_uploader(LABELS[entity], type=["csv", "parquet", "xlsx"], key=f"upload_{entity}")
+    if upload is None:
+        continue
+    try:
+        path = load.stage_upload(folder, entity, upload.name, upload.getvalue())
+        frame, _ = load.read_source(path)
+    except load.ImportFailed as err:
+        st.error(str(err).replace(str(folder) + "/", ""))
+        continue
+    section: dict = {"file": path.name}
+    with st.expander(f"{upload.name}: {len(frame):,} rows — preview and columns", expanded=True):
+        st.dataframe(frame.head(10), width="stretch")
+        shape = None
+        if entity == "revenue":
+            shape = st.selectbox("Shape of the revenue file", list(SHAPES), format_func=SHAPES.get,
+                                 key="revenue_shape")
+            section["shape"] = shape
+        theirs = [str(c) for c in frame.columns]
+        columns = {}
+        cells = st.columns(3)
+        for n, (ours, required) in enumerate(load.entity_columns(entity, shape)):
+            suggested = load.suggest_column(ours, theirs)
+            options = [NOT_MAPPED, *theirs]
+            choice = cells[n % 3].selectbox(f"{ours}{' (required)' if required else ''}", options,
+                                            index=options.index(suggested) if suggested else 0,
+                                            key=f"map_{entity}_{ours}")
+            if choice != NOT_MAPPED:
+                columns[ours] = choice
+        section["columns"] = columns
+        values = {}
+        for ours in load.CATEGORY_COLUMNS.get(entity, ()):
+            if ours not in columns:
+                continue
+            seen = load.distinct_values(frame, columns[ours])
+            st.caption(f"Values of {columns[ours]} → our {ours} (edit 'ours' to translate; values left as "
+                       "they are are kept as they are)")
+            edited = st.data_editor(pd.DataFrame({"theirs": seen, "ours": seen}), disabled=["theirs"],
+                                    hide_index=True, key=f"values_{entity}_{ours}")
+            translated = load.value_map(seen, list(edited["ours"]))
+            if translated:
+                values[ours] = {"map": translated}
+        if values:
+            section["values"] = values
+    raw[entity] = section
+
+if "customers" not in raw:
+    st.info("Upload at least the customers file (an id, a signup date, and a churn date or churned flag).")
+    st.stop()
+
+st.subheader("Formats and business facts")
+cells = st.columns(3)
+settings = raw["import"]
+settings["date_format"] = cells[0].text_input("Date format (strptime)", "%Y-%m-%d", key="date_format")
+settings["timestamp_format"] = cells[1].text_input("Date/time format", "%Y-%m-%d %H:%M:%S", key="timestamp_format")
+as_of = cells[2].text_input("As-of date (YYYY-MM-DD; empty = latest date in the data)", "", key="as_of")
+currency = cells[0].text_input("Currency (e.g. EUR)", "", key="currency")
+margin = cells[1].text_input("Gross margin rate, 0–1 (empty = 0.5, shown as a guess)", "", key="margin")
+settings["max_reject_share"] = cells[2].number_input("Largest share of rejected rows per file", 0.0, 1.0,
+                                                     load.DEFAULT_MAX_REJECT_SHARE, step=0.01, format="%.3f",
+                                                     key="threshold")
+if as_of.strip():
+    settings["as_of_date"] = as_of.strip()
+if currency.strip():
+    settings["currency"] = currency.strip()
+if margin.strip():
+    try:
+        settings["margin_rate"] = float(margin)
+    except ValueError:
+        st.error(f"Margin rate {margin!r} is not a number (write e.g. 0.6).")
+        st.stop()
+
+st.download_button("Download this mapping (mapping.toml)",
+                   load.mapping_to_toml(raw, "Retention Radar import mapping, written by the Data page.\n"
+                                             "Files are named as uploaded by entity; edit the paths."),
+                   file_name="mapping.toml", mime="application/toml")
+
+check, run = st.columns(2)
+checked = check.button("Check the files", key="check")
+imported = run.button("Import", type="primary", key="import")
+if checked or imported:
+    try:
+        mapping = load.mapping_from_dict(raw, folder, where="the mapping")
+        if checked:
+            rejects = folder / "rejects.csv"
+            report = load.run_import(mapping, target, check_only=True, rejects_path=rejects)
+        else:
+            with st.status("Importing…", expanded=True) as status:
+                report = load.run_import(mapping, target, progress=status.write)
+                status.update(label="Import finished" if report.accepted else "Import refused",
+                              state="complete" if report.accepted else "error")
+            rejects = report.rejects_path
+    except load.ImportFailed as err:
+        st.error(f"{str(err).replace(str(folder) + '/', '')} Nothing was changed.")
+        st.stop()
+    if not report.accepted:
+        st.error(f"Not imported: {report.reason}")
+    elif report.out is None:
+        st.success("The files pass the checks: nothing is written until you press Import.")
+    else:
+        # the dashboard's cached results belong to the previous file
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        st.success(f"Imported into {report.out}." + (f" The previous file is {report.backup}." if report.backup else ""))
+    _show(report, rejects)
