@@ -16,6 +16,7 @@ import streamlit as st
 
 from analytics import load
 from analytics.config import database_path
+from dashboard import data
 
 NOT_MAPPED = "(not in this file)"
 LABELS = {"customers": "Customers (required)", "revenue": "Revenue (optional)",
@@ -155,8 +156,9 @@ if checked or imported:
     elif report.out is None:
         st.success("The files pass the checks: nothing is written until you press Import.")
     else:
-        # the dashboard's cached results belong to the previous file
+        # every page reopens the swapped file on its next view (dashboard/data.py keys on its
+        # modification time); clearing now frees the previous file's results at once
+        data.forget_database()
         st.cache_data.clear()
-        st.cache_resource.clear()
         st.success(f"Imported into {report.out}." + (f" The previous file is {report.backup}." if report.backup else ""))
     _show(report, rejects)
