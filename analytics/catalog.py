@@ -11,7 +11,8 @@ from analytics.db import Database
 
 def dimension_values(db: Database) -> dict[str, list[str]]:
     """Distinct values of each filterable dimension, sorted (for the sidebar's choices, and
-    the account owners for the at-risk list)."""
+    the account owners for the at-risk list); under ``attributes`` the custom attributes
+    that can be filters (`custom_attributes`)."""
     c = db.table("customers")
     t = db.table("touchpoints")
     values = {
@@ -20,7 +21,29 @@ def dimension_values(db: Database) -> dict[str, list[str]]:
                             ("account_owners", "account_owner"))
     }
     values["channels"] = sorted(v for v in t.select("channel").distinct().execute()["channel"] if v is not None)
+    values["attributes"] = custom_attributes(db)
     return values
+
+
+# A custom attribute with more distinct values than this (an id, a free-text field) is not
+# offered as a filter: a list of thousands of choices filters nothing anyone can read.
+MAX_FILTER_VALUES = 100
+
+
+def custom_attributes(db: Database) -> dict[str, list[str]]:
+    """The export's own customer columns kept by the importer (`customer_attributes`) that
+    can be filters: attribute -> its distinct values, sorted; attributes with more than
+    `MAX_FILTER_VALUES` values are left out. Empty for a file without the table."""
+    if not db.has_table("customer_attributes"):
+        return {}
+    a = db.table("customer_attributes")
+    a = a.filter(a.value.notnull())
+    counts = db.ibis().to_pandas(a.group_by("attribute", "value").aggregate(n=a.count()))
+    out: dict[str, list[str]] = {}
+    for name, rows in counts.groupby("attribute", sort=True):
+        if len(rows) <= MAX_FILTER_VALUES:
+            out[str(name)] = sorted(str(v) for v in rows["value"])
+    return out
 
 
 def earliest_signup(db: Database) -> date:

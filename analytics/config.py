@@ -10,6 +10,7 @@ Relative paths are taken from the project root so every command agrees.
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from pathlib import Path
@@ -20,11 +21,16 @@ DEFAULT_CONFIG_PATH = PROJECT_ROOT / "retention.toml"
 
 
 def settings() -> dict:
-    """The parsed `retention.toml` (empty when there is none)."""
+    """The parsed `retention.toml` (empty when there is none); read again when it changes."""
     path = Path(os.environ.get("RETENTION_CONFIG", DEFAULT_CONFIG_PATH))
     if not path.is_file():
         return {}
-    with path.open("rb") as fh:
+    return _parsed(str(path), path.stat().st_mtime)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(path: str, mtime: float) -> dict:  # mtime: a changed file is read again
+    with open(path, "rb") as fh:
         return tomllib.load(fh)
 
 

@@ -7,6 +7,10 @@ means the same thing on every page.
 Semantics (docs/metrics.md, "Filters"):
 - `segments`, `regions`, `plans` restrict the customer population; an empty tuple means
   "all". Touchpoints and revenue rows follow their customer.
+- `attributes` restricts by the export's own customer columns, kept as custom attributes
+  (`customer_attributes`, written by the importer): ``(("payment_method", ("card",)),)``
+  keeps customers whose payment_method is card. Several attributes combine with AND,
+  values of one with OR, as for segments.
 - `channels` is the contact channel of a touchpoint. It restricts touchpoint-based metrics
   (service, funnel, signals); customer and revenue metrics are not channel-specific and
   ignore it (docs/decisions/003-channel-filter-scope.md).
@@ -46,6 +50,8 @@ class RetentionFilter:
     regions: tuple[str, ...] = ()
     plans: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
+    # ((attribute, (value, ...)), ...): custom attributes, sorted by name; empty choices dropped
+    attributes: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         if self.start > self.end:
@@ -54,6 +60,9 @@ class RetentionFilter:
             value = getattr(self, name)
             if not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(value))
+        pairs = self.attributes.items() if isinstance(self.attributes, dict) else self.attributes
+        object.__setattr__(self, "attributes", tuple(sorted(
+            (str(name), tuple(values)) for name, values in pairs if values)))
 
     @property
     def as_of(self) -> date:
@@ -76,11 +85,17 @@ def customers(db: Database, flt: RetentionFilter, every_record: bool = False) ->
         t = without_superseded(db, t)
     t = _restrict(t, "segment", flt.segments)
     t = _restrict(t, "region", flt.regions)
-    return _restrict(t, "plan", flt.plans)
+    t = _restrict(t, "plan", flt.plans)
+    if flt.attributes:
+        a = db.table("customer_attributes")
+        for name, values in flt.attributes:
+            chosen = a.filter(a.attribute == name, a.value.isin(values))
+            t = t.semi_join(chosen, t.customer_id == chosen.customer_id)
+    return t
 
 
 def _customer_restricted(flt: RetentionFilter) -> bool:
-    return bool(flt.segments or flt.regions or flt.plans)
+    return bool(flt.segments or flt.regions or flt.plans or flt.attributes)
 
 
 def _follow_customers(db: Database, flt: RetentionFilter, rows: ibis.Table, every_record: bool) -> ibis.Table:

@@ -3,7 +3,8 @@
 The widgets are drawn by the entry script on every run, so their state survives page
 switches; their values are mirrored into `st.query_params` so a filtered view can be
 shared as a link, and read back from the URL the first time a session starts.
-URL keys: `start`, `end` (ISO dates), and repeated `segment`, `region`, `plan`, `channel`.
+URL keys: `start`, `end` (ISO dates), and repeated `segment`, `region`, `plan`, `channel`,
+and `attr.<name>` for a custom attribute (the export's own customer columns).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ DIMENSIONS = (
     ("channel", "flt_channels", "channels", "Contact channel", "channels"),
 )
 PERIOD_KEY = "flt_period"
+ATTRIBUTE_STATE = "flt_attr:"  # + attribute name: the session-state key of its multiselect
+ATTRIBUTE_URL = "attr."  # + attribute name: its URL key
 DEFAULT_PERIOD_DAYS = 365
 
 
@@ -72,6 +75,12 @@ def _seed_from_url(as_of: date, history_start: date, choices: dict[str, list[str
         unknown = [v for v in asked if v not in allowed]
         if unknown:
             ignored.append(f"{title.lower()} {', '.join(repr(v) for v in unknown)} (not in the data)")
+    for name, values in choices.get("attributes", {}).items():
+        asked = params.get_all(ATTRIBUTE_URL + name)
+        st.session_state[ATTRIBUTE_STATE + name] = [v for v in asked if v in set(values)]
+        unknown = [v for v in asked if v not in set(values)]
+        if unknown:
+            ignored.append(f"{name} {', '.join(repr(v) for v in unknown)} (not in the data)")
     st.session_state[IGNORED_KEY] = ignored
     st.session_state["flt_seeded"] = True
 
@@ -82,12 +91,22 @@ def _write_url(flt: RetentionFilter) -> None:
         values = list(getattr(flt, field))
         if values:
             wanted[url_key] = values
-    current = {k: (st.query_params.get_all(k) if k in DIMENSION_URL_KEYS else st.query_params.get(k))
-               for k in st.query_params.keys() if k in FILTER_URL_KEYS}
+    for name, values in flt.attributes:
+        wanted[ATTRIBUTE_URL + name] = list(values)
+    current = {k: (st.query_params.get_all(k) if _is_list_key(k) else st.query_params.get(k))
+               for k in st.query_params.keys() if _is_filter_key(k)}
     if current != wanted:
         # a page's own parameters (the presentation's `slide`) are not the filter's: keep them
-        kept = {k: st.query_params.get_all(k) for k in st.query_params.keys() if k not in FILTER_URL_KEYS}
+        kept = {k: st.query_params.get_all(k) for k in st.query_params.keys() if not _is_filter_key(k)}
         st.query_params.from_dict({**kept, **wanted})
+
+
+def _is_list_key(key: str) -> bool:
+    return key in DIMENSION_URL_KEYS or key.startswith(ATTRIBUTE_URL)
+
+
+def _is_filter_key(key: str) -> bool:
+    return key in FILTER_URL_KEYS or key.startswith(ATTRIBUTE_URL)
 
 
 DIMENSION_URL_KEYS = {d[0] for d in DIMENSIONS}
@@ -123,6 +142,14 @@ def render_filters(as_of: date, history_start: date, choices: dict[str, list[str
                     " Applies to contact-based figures (service, funnel, notes)."
                     if choice_key == "channels" else ""),
             )
+        attributes = choices.get("attributes", {})
+        if attributes:
+            chosen_any = any(st.session_state.get(ATTRIBUTE_STATE + n) for n in attributes)
+            with st.expander("Your data's own columns", expanded=chosen_any):
+                for name, values in attributes.items():
+                    st.multiselect(label(name), values, key=ATTRIBUTE_STATE + name, format_func=label,
+                                   placeholder="All", help="A column of your export, kept as a custom "
+                                   "attribute by the import. Empty means all.")
         st.caption(f"Data as of {as_of:%d %b %Y}")
     if isinstance(period, (tuple, list)) and len(period) == 2:
         start, end = period
@@ -133,6 +160,8 @@ def render_filters(as_of: date, history_start: date, choices: dict[str, list[str
         start=start,
         end=end,
         **{field: tuple(st.session_state[state_key]) for _, state_key, field, _, _ in DIMENSIONS},
+        attributes=tuple((name, tuple(st.session_state.get(ATTRIBUTE_STATE + name, ())))
+                         for name in choices.get("attributes", {})),
     )
     st.session_state["retention_filter"] = flt
     _write_url(flt)
