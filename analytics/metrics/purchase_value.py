@@ -293,3 +293,16 @@ def purchases_in_period(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     df = db.ibis().to_pandas(agg)
     df = df.fillna({"purchases": 0, "purchase_revenue": 0.0, "buyers": 0})
     return df.astype(PERIOD_COLUMNS)
+
+
+def purchase_log_file(present: dict[str, bool]) -> bool:
+    """A file of purchases without subscriptions: purchases and no monthly revenue
+    (`analytics.catalog.data_present`)."""
+    return bool(present.get("purchases")) and not present.get("revenue")
+
+
+def has_churn_dates(db: Database) -> bool:
+    """True when any customer record carries a churn date (a purchase log usually has none:
+    its customers never cancel, they stop buying)."""
+    c = db.table("customers")
+    return bool(db.ibis().to_pandas(c.aggregate(n=c.churn_date.count()))["n"].iloc[0])
