@@ -41,6 +41,7 @@ from analytics.db import Database
 from analytics.filters import RetentionFilter, customers, touchpoints
 from analytics.metrics._common import conform, empty_frame, execute, query, ratio
 from analytics.metrics.predicted_value import future_value
+from analytics.metrics.purchase_value import purchase_value
 from analytics.metrics.value import VALUE_TIERS, customer_value_table, value_tier
 
 SCORES_TABLE = "churn_scores"
@@ -742,8 +743,6 @@ def purchase_at_risk(db: Database, flt: RetentionFilter, limit: int | None = Non
     """The selected customers who bought by ``flt.as_of`` ranked by expected loss = (1 −
     P(alive)) × value if alive (analytics/metrics/purchase_value.py, docs/metrics.md#purchase-log-value;
     ties by lower P(alive), then id). For a purchase-log file without churn scores."""
-    from analytics.metrics.purchase_value import purchase_value  # the BG/NBD fit (scipy) only when asked
-
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
     value = purchase_value(db, flt)

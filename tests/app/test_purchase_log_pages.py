@@ -74,3 +74,17 @@ def test_at_risk_ranks_buyers_by_expected_loss(monkeypatch, purchase_log) -> Non
 def test_the_glossary_has_the_purchase_log_entry() -> None:
     assert glossary.PURCHASE_LOG_VALUE in glossary.document_anchors()
     assert "purchase-log-value" in glossary.ANCHORS
+
+
+@pytest.fixture(scope="module")
+def thin_log(tmp_path_factory):
+    # 40 buyers, about a quarter of them buying again: too few repeat buyers to fit
+    return write_purchase_log_database(tmp_path_factory.mktemp("thin_log") / "thin.duckdb", customers=40, seed=2)
+
+
+@pytest.mark.parametrize("page", ["overview.py", "customer_value.py", "at_risk.py"])
+def test_too_few_repeat_buyers_says_so_in_one_line(monkeypatch, thin_log, page) -> None:
+    at = run_page(monkeypatch, thin_log, page)
+    no_exception(at)
+    text = _text(at) + " ".join(m.help or "" for m in at.metric)
+    assert "repeat buyers" in text and "needs at least 20" in text, text

@@ -184,3 +184,19 @@ def test_purchases_in_period_by_hand(tmp_path) -> None:
         assert (empty["purchases"], empty["purchase_revenue"]) == (0, 0.0)
     finally:
         db.close()
+
+
+def test_purchase_at_risk_ranks_by_expected_loss(purchase_db) -> None:
+    from analytics.at_risk import purchase_at_risk
+
+    full = purchase_at_risk(purchase_db, FLT)
+    assert full.available and full.population == 604
+    ranks = full.customers.set_index("customer_id")["risk_rank"]
+    assert ranks[STALE] < ranks[FRESH]  # more likely gone, same value if alive: higher on the list
+    assert full.customers["expected_loss"].is_monotonic_decreasing
+    assert full.total_expected_loss == pytest.approx(full.customers["expected_loss"].sum())
+    assert full.at_risk == int((full.customers["expected_loss"] > 0).sum())
+    assert ranks[9001] > full.at_risk  # a one-time buyer has no expected loss under BG/NBD
+    top = purchase_at_risk(purchase_db, FLT, limit=5)
+    assert top.customers["customer_id"].tolist() == full.customers["customer_id"].head(5).tolist()
+    assert top.population == 604
