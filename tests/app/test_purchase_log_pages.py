@@ -88,3 +88,9 @@ def test_too_few_repeat_buyers_says_so_in_one_line(monkeypatch, thin_log, page) 
     no_exception(at)
     text = _text(at) + " ".join(m.help or "" for m in at.metric)
     assert "repeat buyers" in text and "needs at least 20" in text, text
+
+
+@pytest.mark.parametrize("page", ["retention_roi.py", "leadership_report.py", "presentation.py", "churn_funnel.py",
+                                  "service_signals.py", "retention_by_segment.py", "data_quality.py", "model.py"])
+def test_every_other_page_renders_on_a_purchase_log(monkeypatch, purchase_log, page) -> None:
+    no_exception(run_page(monkeypatch, purchase_log, page))
