@@ -99,6 +99,7 @@ CUSTOMER_COLUMNS: dict[str, str] = {
 }
 
 _FIT_KEY = "purchase-log fit"  # key in Database.read_only_facts: {(as_of, horizon): PurchaseValue}
+_FITS_KEPT = 4
 
 
 @dataclass(frozen=True)
@@ -141,9 +142,12 @@ def purchase_value_fit(db: Database, as_of: date, horizon_months: int = HORIZON_
     if not db.read_only:
         return _fit(db, as_of, horizon_months)
     kept = db.read_only_facts.setdefault(_FIT_KEY, {})
-    if (as_of, horizon_months) not in kept:
-        kept[(as_of, horizon_months)] = _fit(db, as_of, horizon_months)
-    return kept[(as_of, horizon_months)]
+    key = (as_of, horizon_months)
+    if key not in kept:
+        if len(kept) >= _FITS_KEPT:  # one frame per customer each: keep the latest few as-of dates
+            kept.pop(next(iter(kept)))
+        kept[key] = _fit(db, as_of, horizon_months)
+    return kept[key]
 
 
 def _purchase_log(db: Database, as_of: date) -> pd.DataFrame:
@@ -169,7 +173,10 @@ def _fit(db: Database, as_of: date, horizon: int) -> PurchaseValue:
     if log.empty:
         return _unavailable(as_of, horizon, f"No purchases up to {as_of:%d %b %Y}, so purchase-log value "
                                             "cannot be predicted.")
-    rfm = summary_from_transactions(log, "customer_id", "occurred_at", "amount", observation_end=as_of, freq="W")
+    try:
+        rfm = summary_from_transactions(log, "customer_id", "occurred_at", "amount", observation_end=as_of, freq="W")
+    except ValueError as err:
+        return _unavailable(as_of, horizon, f"The purchase log cannot be summarised: {err}.")
     repeaters = int((rfm["frequency"] > 0).sum())
     if repeaters < MIN_REPEAT_BUYERS:
         return _unavailable(as_of, horizon, f"Only {repeaters} customer(s) bought more than once by "

@@ -200,3 +200,13 @@ def test_purchase_at_risk_ranks_by_expected_loss(purchase_db) -> None:
     top = purchase_at_risk(purchase_db, FLT, limit=5)
     assert top.customers["customer_id"].tolist() == full.customers["customer_id"].head(5).tolist()
     assert top.population == 604
+
+
+def test_only_the_latest_few_fits_are_kept(purchase_db) -> None:
+    from analytics.metrics import purchase_value as module
+
+    for days in range(module._FITS_KEPT + 1):
+        purchase_value_fit(purchase_db, AS_OF - timedelta(days=30 * days))
+    kept = purchase_db.read_only_facts[module._FIT_KEY]
+    assert len(kept) == module._FITS_KEPT
+    assert (AS_OF - timedelta(days=30 * module._FITS_KEPT), 12) in kept
