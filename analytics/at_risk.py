@@ -41,6 +41,7 @@ from analytics.db import Database
 from analytics.filters import RetentionFilter, customers, touchpoints
 from analytics.metrics._common import conform, empty_frame, execute, query, ratio
 from analytics.metrics.predicted_value import future_value
+from analytics.metrics.purchase_value import purchase_value
 from analytics.metrics.value import VALUE_TIERS, customer_value_table, value_tier
 
 SCORES_TABLE = "churn_scores"
@@ -696,3 +697,60 @@ def export_frame(call_list: AtRiskList) -> pd.DataFrame:
         df[col] = df[col].round(2)
     df["churn_probability"] = df["churn_probability"].round(4)
     return df.loc[:, list(EXPORT_COLUMNS)].rename(columns=EXPORT_COLUMNS).reset_index(drop=True)
+
+
+# --- the call list of a purchase-log file (no churn scores) -----------------------------------
+
+PURCHASE_AT_RISK_COLUMNS: dict[str, str] = {
+    "risk_rank": "int64",  # 1 = largest expected loss in the selection
+    "customer_id": "int64",
+    "full_name": "string",
+    "segment": "string",
+    "p_alive": "float64",
+    "value_if_alive": "float64",
+    "predicted_clv": "float64",
+    "expected_loss": "float64",
+    "purchases": "int64",
+    "last_purchase": "datetime64[ns]",
+    "days_since_purchase": "int64",
+    "active": "bool",
+}
+
+PURCHASE_LOSS_NOTE = ("Ranked by expected loss = (1 − P(alive)) × value if alive: the chance the customer has "
+                      "stopped buying (BG/NBD) times the margin they would bring over the next {horizon} months "
+                      "if still buying (expected purchases × Gamma-Gamma spend × margin rate, discounted 10% a "
+                      "year). Customers who bought only once have P(alive) = 1 under BG/NBD, so no expected "
+                      "loss: the model cannot see them leave.")
+
+
+@dataclass(frozen=True)
+class PurchaseRiskList:
+    """The call list of a purchase-log file: `customers` (columns `PURCHASE_AT_RISK_COLUMNS`,
+    at most `limit` rows) ranked by expected loss, out of `population` customers who ever
+    bought, with the total expected loss of the selection; `note` says how the loss is
+    computed. `available` False (with `message`) when the purchase model cannot be fitted."""
+
+    available: bool
+    message: str
+    note: str = ""
+    population: int = 0
+    at_risk: int = 0  # customers with an expected loss above 0
+    total_expected_loss: float = 0.0
+    customers: pd.DataFrame = field(default_factory=lambda: empty_frame(PURCHASE_AT_RISK_COLUMNS))
+
+
+def purchase_at_risk(db: Database, flt: RetentionFilter, limit: int | None = None) -> PurchaseRiskList:
+    """The selected customers who bought by ``flt.as_of`` ranked by expected loss = (1 −
+    P(alive)) × value if alive (analytics/metrics/purchase_value.py, docs/metrics.md#purchase-log-value;
+    ties by lower P(alive), then id). For a purchase-log file without churn scores."""
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    value = purchase_value(db, flt)
+    if not value.available:
+        return PurchaseRiskList(False, value.message)
+    df = value.customers.sort_values(["expected_loss", "p_alive", "customer_id"], ascending=[False, True, True])
+    df = df.assign(risk_rank=range(1, len(df) + 1))
+    listed = conform(df.head(limit) if limit else df, PURCHASE_AT_RISK_COLUMNS)
+    return PurchaseRiskList(True, value.message, PURCHASE_LOSS_NOTE.format(horizon=value.horizon_months),
+                            len(df), int((df["expected_loss"] > 0).sum()), float(df["expected_loss"].sum()),
+                            listed.reset_index(drop=True))

@@ -132,6 +132,9 @@ def data_present(db: Database) -> dict[str, bool]:
     ).cross_join(r.aggregate(revenue=r.count()))).iloc[0]
     # count(where=) is NULL on zero rows on some engines: NULL means none
     present = {name: bool(counts[name]) and not pd.isna(counts[name]) for name in NEEDS}
+    if not present["purchases"] and db.has_table("purchases"):  # an imported purchase log
+        p = db.table("purchases")
+        present["purchases"] = bool(db.ibis().to_pandas(p.aggregate(n=p.count()))["n"].iloc[0])
     if db.read_only:
         db.read_only_facts[_PRESENT] = present
     return present

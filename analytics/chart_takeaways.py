@@ -440,3 +440,33 @@ def importance_takeaway(importance: pd.DataFrame) -> str:
         return "Driver importance"
     first = importance.sort_values("auc_drop", ascending=False).iloc[0]
     return f"{fmt.label(first.group)} matters most: shuffling it costs {first.auc_drop:.3f} ROC AUC"
+
+
+# --- purchase-log value (charts/purchase.py) -------------------------------------------------
+
+TOP_BUYER_SHARE = 0.10
+
+
+def top_share_of_value(values, share: float = TOP_BUYER_SHARE) -> float:
+    """Share of the total held by the top `share` of customers (NaN when the total is 0)."""
+    v = np.sort(np.asarray(values, dtype=float))[::-1]
+    total = v.sum()
+    if total <= 0:
+        return float("nan")
+    return float(v[: max(1, int(np.ceil(len(v) * share)))].sum() / total)
+
+
+def predicted_purchase_value_takeaway(values) -> str:
+    """The predicted-CLV histogram's title: how much of the value the top 10% hold."""
+    held = top_share_of_value(values)
+    if np.isnan(held):
+        return "No predicted value in this selection"
+    return f"The top {TOP_BUYER_SHARE:.0%} of buyers hold {fmt.percent(held, 0)} of predicted value"
+
+
+def p_alive_takeaway(repeat_p_alive, threshold: float) -> str:
+    """The P(alive) chart's title: the share of repeat buyers at or above `threshold`."""
+    p = np.asarray(repeat_p_alive, dtype=float)
+    if not len(p):
+        return "No repeat buyers in this selection"
+    return f"{fmt.percent(float((p >= threshold).mean()), 0)} of repeat buyers are probably still buying"

@@ -129,3 +129,23 @@ def monthly_revenue(db: Database, flt: RetentionFilter, every_record: bool = Fal
     """Monthly MRR rows of the selected customers (all months; callers cut the period);
     rows of superseded duplicate records are left out unless `every_record`."""
     return _follow_customers(db, flt, db.table("monthly_revenue"), every_record)
+
+
+def purchases(db: Database, flt: RetentionFilter, in_period: bool = True) -> ibis.Table:
+    """Purchases of the selected customers as (customer_id, occurred_at, amount): the
+    ``purchase`` touchpoints (in the selected channels) and, when the file has one, the
+    imported purchase log (`purchases`, analytics/load.py; no channel, so it is left out
+    under a channel filter). Periods as in `touchpoints`."""
+    t = touchpoints(db, flt, in_period)
+    t = t.filter(t.kind == "purchase")
+    # one timestamp type for the union (a stored TIMESTAMP may carry its precision)
+    t = t.select("customer_id", occurred_at=t.occurred_at.cast("timestamp"), amount=t.amount.cast("float64"))
+    if flt.channels or not db.has_table("purchases"):
+        return t
+    log = db.table("purchases")
+    log = log.select("customer_id", occurred_at=log.purchase_date.cast("timestamp"), amount=log.amount.cast("float64"))
+    upper = ibis.literal(flt.end).cast("timestamp") + ibis.interval(days=1)
+    log = log.filter(log.occurred_at < upper)
+    if in_period:
+        log = log.filter(log.occurred_at >= ibis.literal(flt.start).cast("timestamp"))
+    return t.union(_follow_customers(db, flt, log, every_record=False))

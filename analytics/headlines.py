@@ -36,6 +36,8 @@ from analytics.catalog import data_present, history_start
 from analytics.db import Database
 from analytics.filters import RetentionFilter
 from analytics.metrics._common import empty_frame
+from analytics.metrics.purchase_value import (ALIVE_THRESHOLD, RECENT_DAYS, has_churn_dates, purchase_log_file,
+                                              purchase_summary, purchase_value, purchases_in_period)
 from analytics.metrics.targets import COMPARISON_COLUMNS
 from analytics.takeaways import MIN_N, Trend, enough, trend_of
 
@@ -276,9 +278,18 @@ def headline_kpis(db: Database, flt: RetentionFilter, mode: str = periods.QUARTE
          "needs revenue or purchases — the data has neither"),
         (("saved_customers",), present["requests"], "needs cancellation requests — the data has none"),
     ) if not ok for key in keys}
+    purchase_log = purchase_log_file(present)
+    if purchase_log:  # customers who buy without subscriptions (docs/metrics.md#purchase-log-value)
+        missing.update({key: "subscription-only, needs monthly revenue — a purchase log has none"
+                        for key in ("revenue_churn", "nrr", "grr")})
+        if not has_churn_dates(db):
+            missing["logo_churn"] = ("needs churn dates — a purchase log has none; active customers follow the "
+                                     "purchase rule instead")
     kpis = [replace(k, value=math.nan, previous=math.nan, trend=None, unavailable=missing[k.key].capitalize() + ".",
                     needs=missing[k.key].split(" — ")[0].capitalize() + ".")
             if k.key in missing else k for k in kpis]
+    if purchase_log:
+        kpis = purchase_log_kpis(db, flt, cmp, kpis)
     if not has_previous:  # the comparison window starts before the history: nothing to compare
         kpis = [k if k.key in ("saved_customers", "margin_at_risk") else replace(k, previous=math.nan) for k in kpis]
 
@@ -319,3 +330,48 @@ def headline_kpis(db: Database, flt: RetentionFilter, mode: str = periods.QUARTE
         segments_now=movers_now[movers_now["dimension"] == "segment"].reset_index(drop=True),
         segments_before=movers_before[movers_before["dimension"] == "segment"].reset_index(drop=True),
     )
+
+
+def purchase_log_kpis(db: Database, flt: RetentionFilter, cmp: periods.Comparison, kpis: list[Kpi]) -> list[Kpi]:
+    """The headline KPIs of a purchase-log file (docs/metrics.md#purchase-log-value): active
+    customers by the purchase rule (bought within `RECENT_DAYS` days, or a repeat buyer with
+    P(alive) ≥ `ALIVE_THRESHOLD`), purchases and purchase revenue over the window against
+    the previous one, average predicted CLV, and — without churn scores — margin at risk as
+    Σ (1 − P(alive)) × value if alive. The KPIs that can be shown come first; the
+    subscription-only ones keep their one-line reason."""
+    value = purchase_value(db, flt)
+    summary = purchase_summary(value)
+    now, before = purchases_in_period(db, cmp.current).iloc[0], purchases_in_period(db, cmp.previous).iloc[0]
+    as_of, window, previous = f"{flt.as_of:%d %b %Y}", cmp.name, cmp.previous_name
+    no_fit = {"unavailable": value.message, "needs": "Needs a purchase model (too little data)."}
+    rule = (f"Customers who bought within {RECENT_DAYS} days of {as_of}, or bought more than once and are still "
+            f"alive with probability ≥ {ALIVE_THRESHOLD:.0%} (BG/NBD), of the {fmt.count(summary.buyers)} who "
+            "ever bought.")
+    active = (replace(kpis[0], value=float(summary.active), previous=math.nan, explanation=rule,
+                      anchor="purchase-log-value", trend=None, trend_name="")
+              if summary.available else replace(kpis[0], value=math.nan, previous=math.nan, trend=None, **no_fit))
+    added = [
+        Kpi("purchases", "Purchases", float(now["purchases"]), float(before["purchases"]), math.nan, "count", True,
+            window, previous, "purchase-log-value",
+            f"Purchases in {window} by {fmt.count(now['buyers'])} customers."),
+        Kpi("purchase_revenue", "Purchase revenue", float(now["purchase_revenue"]),
+            float(before["purchase_revenue"]), math.nan, "money", True, window, previous, "purchase-log-value",
+            f"Σ amount of the purchases in {window} (revenue, before margin)."),
+        Kpi("predicted_clv", "Average predicted CLV", summary.average_predicted_clv, math.nan, math.nan, "money",
+            True, as_of, "", "purchase-log-value",
+            f"Expected margin of the next {value.horizon_months} months per customer who ever bought (BG/NBD "
+            "purchases × Gamma-Gamma spend × margin rate, discounted 10% a year).")
+        if summary.available else
+        Kpi("predicted_clv", "Average predicted CLV", math.nan, math.nan, math.nan, "money", True, "", "",
+            "purchase-log-value", **no_fit),
+    ]
+    rest = []
+    for k in kpis[1:]:
+        if k.key == "margin_at_risk" and k.unavailable and summary.available:
+            k = replace(k, value=summary.total_expected_loss, previous=math.nan, unavailable="", needs="",
+                        window=as_of, previous_window="", anchor="purchase-log-value", trend=None, trend_name="",
+                        explanation=f"Σ (1 − P(alive)) × value if alive over the {fmt.count(summary.buyers)} "
+                        f"customers who ever bought: the margin of the next {value.horizon_months} months lost "
+                        "if those who have stopped buying are gone (BG/NBD; no churn scores needed).")
+        rest.append(k)
+    return [active, *added, *(k for k in rest if not k.unavailable), *(k for k in rest if k.unavailable)]

@@ -352,3 +352,13 @@ def predicted_clv_quantiles_by(flt: RetentionFilter, by: str, groups: list[str],
                                quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)) -> dict[str, pd.DataFrame]:
     """`predicted_clv_quantiles` for each of `groups` (values of `by`), from one cached query."""
     return split_groups(_predicted_clv_quantiles_by(flt, by, tuple(quantiles)), groups, PREDICTED_QUANTILE_COLUMNS)
+
+
+# --- purchase-log value (analytics.metrics.purchase_value): BG/NBD + Gamma-Gamma, fitted once
+# per file and as-of date (kept on the open database), sliced per filter
+
+from analytics.metrics import purchase_value as _purchase_log  # noqa: E402
+
+purchase_value = _cached(_purchase_log.purchase_value, "Fitting the purchase model…", as_of_only=True)
+purchase_at_risk = _cached(at_risk.purchase_at_risk, "Ranking buyers by expected loss…", as_of_only=True,
+                           max_entries=64)

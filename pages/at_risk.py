@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.at_risk import AtRiskCriteria, export_frame
+from analytics.metrics.purchase_value import purchase_log_file
 from analytics.metrics.value import VALUE_TIERS
 from analytics.risk.drivers import DRIVER_GROUPS
 from analytics.risk.note_signals import SIGNAL_PHRASES
@@ -79,6 +80,49 @@ criteria = AtRiskCriteria(min_probability=min_probability / 100, value_tiers=tup
 # wide rows up front cost ~1.5 s of every render)
 call_list = data.at_risk_customers(flt, criteria, limit=SHOWN_ROWS)
 
+if not call_list.available and purchase_log_file(data.data_present()):
+    # a purchase log without churn scores: rank buyers by (1 − P(alive)) × value if alive (BG/NBD)
+    buyers = data.purchase_at_risk(flt, limit=SHOWN_ROWS)
+    if not buyers.available:
+        ui.needs_data(f"The at-risk list of a purchase log needs a purchase model: {buyers.message}")
+        st.stop()
+    if buyers.population == 0:
+        ui.empty(ui.NO_MATCH)
+        st.stop()
+    st.info("No churn scores: this purchase log is ranked by the purchase model instead, and the criteria above "
+            "do not apply.", icon=":material/shopping_cart:")
+    st.caption(buyers.note + " " + g.help_link(g.PURCHASE_LOG_VALUE))
+    cols = st.columns(3)
+    ui.kpi(cols[0], "Buyers at risk", fmt.count(buyers.at_risk),
+           help_text=f"Buyers with an expected loss above 0, of {fmt.count(buyers.population)} who ever bought.",
+           anchor=g.PURCHASE_LOG_VALUE)
+    ui.kpi(cols[1], "Their expected loss", fmt.money(buyers.total_expected_loss),
+           help_text="Σ (1 − P(alive)) × value if alive over the selection's buyers.", anchor=g.PURCHASE_LOG_VALUE)
+    ui.kpi(cols[2], "Buyers in the selection", fmt.count(buyers.population), anchor=g.PURCHASE_LOG_VALUE)
+    listed = buyers.customers
+    ui.section(f"The {fmt.count(len(listed))} buyers with the largest expected loss", g.PURCHASE_LOG_VALUE)
+    money = f"{fmt.currency_symbol()}%,.0f"
+    ui.table(pd.DataFrame({
+        "Rank": listed["risk_rank"], "Customer": listed["full_name"], "ID": listed["customer_id"],
+        "P(alive)": listed["p_alive"] * 100, "Expected loss": listed["expected_loss"],
+        "Value if alive": listed["value_if_alive"], "Predicted CLV": listed["predicted_clv"],
+        "Purchases": listed["purchases"], "Last purchase": listed["last_purchase"].dt.date,
+        "Days since": listed["days_since_purchase"], "Segment": listed["segment"].map(fmt.label),
+    }), "purchase_at_risk", height=420 if len(listed) > 10 else "auto", column_config={
+        "Rank": st.column_config.NumberColumn("Rank", format="%d", help="1 = the largest expected loss"),
+        "ID": st.column_config.NumberColumn("ID", format="%d"),
+        "P(alive)": st.column_config.ProgressColumn("P(alive)", format="%.0f%%", min_value=0, max_value=100,
+                                                    help="Probability the customer is still buying (BG/NBD)"),
+        "Expected loss": st.column_config.NumberColumn("Expected loss", format=money),
+        "Value if alive": st.column_config.NumberColumn(
+            "Value if alive", format=money, help="Predicted CLV ÷ P(alive): the margin of the horizon if the "
+            "customer is still buying — the value at stake."),
+        "Predicted CLV": st.column_config.NumberColumn("Predicted CLV", format=money),
+        "Last purchase": st.column_config.DateColumn("Last purchase", format="DD MMM YYYY"),
+    })
+    if buyers.population > len(listed):
+        st.caption(f"Showing the first {fmt.count(len(listed))} of {fmt.count(buyers.population)} buyers.")
+    st.stop()
 if not call_list.available:
     st.info(call_list.message + " Stop the dashboard, run `make scores` (or `python -m analytics.score`), "
             "then start it again.", icon=":material/hourglass_empty:")

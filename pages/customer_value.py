@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charts import value as value_charts
+import pandas as pd
+
+from charts import purchase as purchase_charts, value as value_charts
 from dashboard import data, glossary as g, sidebar, tables, ui
 from analytics import catalog, formatting as fmt
+from analytics.metrics.purchase_value import (ALIVE_THRESHOLD, RECENT_DAYS, purchase_log_file,
+                                              purchase_summary)
 
 CAC_DIMENSIONS = ("segment", "acquisition_channel", "plan", "region", "contract_type")
 BOX_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+TOP_BUYERS = 20
 
 flt = sidebar.current_filter()
 st.title("Customer value")
@@ -22,6 +27,7 @@ if not (present["revenue"] or present["purchases"]):
     # without any revenue every CLV would be 0: say what is missing instead of showing ₪0
     ui.needs_data(catalog.needs("revenue", "Customer value"))
     st.stop()
+purchase_log = purchase_log_file(present)  # purchases, no subscriptions: BG/NBD instead of churn scores
 clv = data.customer_clv(flt)
 if clv.empty:
     ui.empty(ui.NO_MATCH)
@@ -69,10 +75,65 @@ if predicted:
              caption=f"Churn scores as of {scored['scored_as_of'].iloc[0]:%d %b %Y}, "
                      f"{fmt.count(sum(int(q['customers'].iloc[0]) for q in predicted.values()))} active customers "
                      "(the box above also counts customers who have left).")
-else:
+elif not purchase_log:
     st.caption("Predicted CLV (expected future margin) appears here once churn scores exist for this date: "
                "run `python -m analytics.score` (or `make scores`) with the dashboard stopped. "
                + g.help_link(g.PREDICTIVE_CLV))
+
+# --- purchase log: predicted value without subscriptions (BG/NBD + Gamma-Gamma) -------------
+if purchase_log:
+    ui.section("Predicted value from the purchase log", g.PURCHASE_LOG_VALUE,
+               "Customers buy without subscriptions: BG/NBD predicts whether each is still buying (P(alive)) "
+               "and how often, Gamma-Gamma how much they spend per purchase.")
+    value = data.purchase_value(flt)
+    if not value.available:
+        ui.needs_data(value.message)
+    elif value.customers.empty:
+        ui.empty(ui.NO_MATCH)
+    else:
+        buyers = value.customers
+        summary = purchase_summary(value)
+        cols = st.columns(4)
+        ui.kpi(cols[0], "Active buyers", fmt.count(summary.active),
+               help_text=f"Bought within {RECENT_DAYS} days, or bought more than once with P(alive) ≥ "
+               f"{ALIVE_THRESHOLD:.0%}; of {fmt.count(summary.buyers)} customers who ever bought.",
+               anchor=g.PURCHASE_LOG_VALUE)
+        ui.kpi(cols[1], "Average predicted CLV", fmt.money(summary.average_predicted_clv),
+               help_text=f"Expected margin of the next {value.horizon_months} months per customer who ever bought "
+               "(expected purchases × expected spend × margin rate, discounted 10% a year).",
+               anchor=g.PURCHASE_LOG_VALUE)
+        ui.kpi(cols[2], "Total predicted CLV", fmt.money(summary.total_predicted_clv),
+               help_text="Σ predicted CLV over the selection's buyers.", anchor=g.PURCHASE_LOG_VALUE)
+        ui.kpi(cols[3], "Average P(alive)", fmt.percent(summary.average_p_alive, 0),
+               help_text="Mean probability that a buyer is still buying (1 for one-time buyers under BG/NBD).",
+               anchor=g.PURCHASE_LOG_VALUE)
+        left, right = st.columns(2)
+        with left:
+            ui.chart(purchase_charts.predicted_clv_chart(buyers), "purchase_predicted_clv", width="half",
+                     help_anchor=g.PURCHASE_LOG_VALUE)
+        with right:
+            ui.chart(purchase_charts.p_alive_chart(buyers), "purchase_p_alive", width="half",
+                     help_anchor=g.PURCHASE_LOG_VALUE)
+        top = buyers.head(TOP_BUYERS)
+        ui.table(pd.DataFrame({
+            "Customer": top["full_name"], "ID": top["customer_id"], "Segment": top["segment"].map(fmt.label),
+            "Purchases": top["purchases"], "Last purchase": top["last_purchase"].dt.date,
+            "P(alive)": top["p_alive"] * 100, "Expected purchases": top["expected_purchases"],
+            "Expected spend": top["expected_spend"], "Predicted CLV": top["predicted_clv"],
+        }), "purchase_top_buyers", column_config={
+            "ID": st.column_config.NumberColumn("ID", format="%d"),
+            "P(alive)": st.column_config.ProgressColumn("P(alive)", format="%.0f%%", min_value=0, max_value=100),
+            "Expected purchases": st.column_config.NumberColumn("Expected purchases", format="%.1f",
+                                                                help=f"Next {value.horizon_months} months"),
+            "Expected spend": tables.money_column("Expected spend"),
+            "Predicted CLV": tables.money_column("Predicted CLV"),
+            "Last purchase": st.column_config.DateColumn("Last purchase", format="DD MMM YYYY"),
+        })
+        k = value.params
+        st.caption(f"The {fmt.count(len(top))} buyers with the highest predicted CLV. {value.message} "
+                   f"BG/NBD r = {k['r']:.3f}, α = {k['alpha']:.2f} weeks, a = {k['a']:.3f}, b = {k['b']:.3f}; "
+                   f"Gamma-Gamma p = {k['p']:.2f}, q = {k['q']:.2f}, γ = {k['v']:.2f}. "
+                   + g.help_link(g.PURCHASE_LOG_VALUE))
 
 # --- concentration -------------------------------------------------------------------------
 ui.section("How concentrated value is", g.VALUE_TIERS)

@@ -34,7 +34,7 @@ if board.empty:
     ui.empty(ui.NO_MATCH)
     st.stop()
 
-for row in (board.kpis[:4], board.kpis[4:]):
+for row in (board.kpis[i:i + 4] for i in range(0, len(board.kpis), 4)):  # a purchase log has more
     for column, k in zip(st.columns(4), row):
         ui.kpi_card(column, k)
 st.page_link(Path(__file__).resolve().parent / "at_risk.py", label="Open the at-risk list",
