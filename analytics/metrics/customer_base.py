@@ -26,7 +26,6 @@ from analytics.cubes import POPULATION, cube
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers
 from analytics.metrics._common import (
-    query,
     Freq,
     conform,
     empty_frame,
@@ -143,9 +142,10 @@ def active_customers(db: Database, flt: RetentionFilter) -> int:
     return int(_active_count(db, flt)["n"].iloc[0])
 
 
-@query
+@cube()
 def _active_count(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """Customers active on ``flt.as_of`` per population cell (one row after the slice)."""
     c = consistent_customers(db, flt)
     d = flt.as_of
     c = c.filter(c.signup_date <= d, c.churn_date.isnull() | (c.churn_date > d))
-    return c.aggregate(n=c.count())
+    return c.group_by(*POPULATION).aggregate(n=c.count())
