@@ -346,17 +346,8 @@ def clv_cac_ratio(db: Database, flt: RetentionFilter, by: str = "segment") -> pd
     ``clv_cac_ratio``. Historical CLV of young customers is still small, so the ratio
     understates their eventual return."""
     check_dimension(by, CAC_DIMENSIONS)
-    t = customer_value_table(db, flt, ranked=False)
-    c = customers(db, flt)
-    if by in ("segment", "acquisition_channel"):
-        grouped = t.group_by(group=t[by].fill_null("(missing)"))
-    else:
-        t = t.join(c.select(c.customer_id, dim=c[by]), "customer_id")
-        grouped = t.group_by(group=t.dim.fill_null("(missing)"))
-    agg = grouped.aggregate(
-        customers=t.count(), total_clv=t.clv.sum(), total_cac=t.acquisition_cost.sum()
-    )
-    df = execute(db, agg.order_by("group"))
+    from_rollup = fresh_rollup(db, CUSTOMER_VALUE, as_of=flt.as_of) is not None
+    df = _clv_cac_sums(db, flt, by, from_rollup)
     if df.empty:
         return empty_frame(CAC_COLUMNS)
     df["dimension"] = by
@@ -364,6 +355,29 @@ def clv_cac_ratio(db: Database, flt: RetentionFilter, by: str = "segment") -> pd
     df["mean_cac"] = ratio(df["total_cac"], df["customers"])
     df["clv_cac_ratio"] = ratio(df["total_clv"], df["total_cac"])
     return conform(df, CAC_COLUMNS)
+
+
+@cube(keys=("group",))
+def _clv_cac_sums(db: Database, flt: RetentionFilter, by: str, from_rollup: bool) -> ibis.Table:
+    """`clv_cac_ratio`'s customers, Σ clv and Σ acquisition cost per group of `by`
+    ('(missing)' for NULL) and population cell, from ``rollup_customer_value`` when
+    `from_rollup` (the caller checked it is fresh for ``flt.as_of``), else computed."""
+    if from_rollup:
+        t = fresh_rollup(db, CUSTOMER_VALUE, as_of=flt.as_of)
+        for column, field in POPULATION.items():
+            if getattr(flt, field):
+                t = t.filter(t[column].isin(getattr(flt, field)))
+    else:
+        t = _live_value_base(db, flt)
+    if by in ("segment", "acquisition_channel", "region", "plan"):
+        group = t[by].fill_null("(missing)")
+    else:
+        c = customers(db, flt)
+        t = t.join(c.select(c.customer_id, dim=c[by]), "customer_id")
+        group = t.dim.fill_null("(missing)")
+    return t.group_by(*POPULATION, group=group).aggregate(
+        customers=t.count(), total_clv=t.clv.sum(), total_cac=t.acquisition_cost.sum()
+    )
 
 
 AVERAGE_CLV_COLUMNS: dict[str, str] = {

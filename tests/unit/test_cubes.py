@@ -38,6 +38,8 @@ CUBE_ARGS: dict[str, list[tuple]] = {
     "analytics.metrics.revenue._book_from_rollup": [((_JAN, _MAR, _JUN),)],
     "analytics.metrics.revenue._book_live": [("month",), ("quarter",), ("range",)],
     "analytics.metrics.value._clv_accrual_at": [(_DAYS, True), (_DAYS, False)],
+    "analytics.metrics.value._clv_cac_sums": [("segment", False), ("plan", False), ("contract_type", False),
+                                              ("acquisition_channel", False)],
     "analytics.at_risk._loss_by_scoring_date": [()],
 }
 
