@@ -242,7 +242,7 @@ def margin_at_risk_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     return conform(df, TREND_COLUMNS)
 
 
-@cube(keys=("scored_on",))
+@cube(keys=("scored_on",), channel_filter=False)
 def _loss_by_scoring_date(db: Database, flt: RetentionFilter) -> ibis.Table:
     """`margin_at_risk_trend`'s ``customers`` and ``expected_loss`` per scoring date and
     population cell."""

@@ -126,8 +126,8 @@ def slice_cube(frame: pd.DataFrame, flt: RetentionFilter, keys: Sequence[str],
     return summed.reset_index()
 
 
-def cube(keys: Sequence[str] | Callable[..., Sequence[str]] = (),
-         by_channel: bool = False) -> Callable[[Builder], Callable[..., pd.DataFrame]]:
+def cube(keys: Sequence[str] | Callable[..., Sequence[str]] = (), by_channel: bool = False,
+         channel_filter: bool = True) -> Callable[[Builder], Callable[..., pd.DataFrame]]:
     """Decorator for a cube builder ``(db, flt, *args) -> ibis.Table``.
 
     The builder groups by ``POPULATION`` (plus ``channel`` when `by_channel`) and `keys`
@@ -137,7 +137,9 @@ def cube(keys: Sequence[str] | Callable[..., Sequence[str]] = (),
     `analytics.filters` / `with_cells` as usual, so it also answers a restricted filter
     directly (`live`). The decorated function ``(db, flt, *args) -> DataFrame`` returns the
     filter's slice: one row per key combination (one row without keys), measures summed.
-    Arguments must be hashable."""
+    Arguments must be hashable. ``channel_filter=False`` marks a metric the channel filter
+    does not apply to (customer and revenue metrics, docs/decisions/003): its cube is kept
+    without the channel choice, so changing channels costs nothing."""
 
     def wrap(builder: Builder) -> Callable[..., pd.DataFrame]:
         def keys_of(args: tuple) -> Sequence[str]:
@@ -145,7 +147,7 @@ def cube(keys: Sequence[str] | Callable[..., Sequence[str]] = (),
 
         @functools.wraps(builder)
         def sliced(db: Database, flt: RetentionFilter, *args) -> pd.DataFrame:
-            whole = whole_population(flt, by_channel)
+            whole = whole_population(flt, by_channel or not channel_filter)
             frame = None
             key = (builder.__module__, builder.__qualname__, whole, args)
             if db.read_only:

@@ -115,7 +115,7 @@ def churn_by_dimensions(db: Database, flt: RetentionFilter, by: Sequence[str]) -
     return pd.concat(frames, ignore_index=True)
 
 
-@cube(keys=lambda by: by)
+@cube(keys=lambda by: by, channel_filter=False)
 def _active_start_cube(db: Database, flt: RetentionFilter, by: tuple[str, ...]) -> ibis.Table:
     """Customers active at the start of ``flt.start`` (``active_start``) and those of them
     churned by ``flt.end`` (``churned``) per population cell and combination of the groups
@@ -156,7 +156,7 @@ def tenure_at_churn(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     return conform(df, TENURE_COLUMNS)
 
 
-@cube(keys=("tenure_band",))
+@cube(keys=("tenure_band",), channel_filter=False)
 def _churned_by_tenure(db: Database, flt: RetentionFilter) -> ibis.Table:
     c = _churned_in_period(db, flt)
     return c.group_by(*POPULATION, tenure_band=tenure_band(whole_months(c.signup_date, c.churn_date, strict=False))
@@ -175,7 +175,7 @@ def churn_reasons(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     return conform(df, REASON_COLUMNS)
 
 
-@cube(keys=("reason",))
+@cube(keys=("reason",), channel_filter=False)
 def _churned_by_reason(db: Database, flt: RetentionFilter) -> ibis.Table:
     c = _churned_in_period(db, flt)
     return c.group_by(*POPULATION, reason=c.churn_reason.fill_null("unknown")).aggregate(churned=c.count())
@@ -193,7 +193,7 @@ def churn_reasons_by_month(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     return conform(df, REASON_TREND_COLUMNS)
 
 
-@cube(keys=("month", "reason"))
+@cube(keys=("month", "reason"), channel_filter=False)
 def _churned_by_month_and_reason(db: Database, flt: RetentionFilter) -> ibis.Table:
     c = _churned_in_period(db, flt)
     return c.group_by(

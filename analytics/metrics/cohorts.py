@@ -81,7 +81,7 @@ def _members(db: Database, flt: RetentionFilter) -> ibis.Table:
     )
 
 
-@cube(keys=("cohort", "observed", "lifetime"))
+@cube(keys=("cohort", "observed", "lifetime"), channel_filter=False)
 def _logo_cohort_counts(db: Database, flt: RetentionFilter) -> ibis.Table:
     """Cohort members counted by cohort, months observable (``observed``), whole months
     survived capped at it (``lifetime``) and population cell: the logo triangle is
@@ -119,7 +119,7 @@ def _logo_cohorts(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     return conform(out, COHORT_COLUMNS)
 
 
-@cube(keys=("cohort",))
+@cube(keys=("cohort",), channel_filter=False)
 def _cohort_sizes(db: Database, flt: RetentionFilter) -> ibis.Table:
     """Cohort members per cohort and population cell."""
     c = _members(db, flt)
@@ -127,7 +127,7 @@ def _cohort_sizes(db: Database, flt: RetentionFilter) -> ibis.Table:
     return members.group_by([*POPULATION, "cohort"]).aggregate(cohort_customers=members.count())
 
 
-@cube(keys=("cohort", "age"))
+@cube(keys=("cohort", "age"), channel_filter=False)
 def _cohort_mrr(db: Database, flt: RetentionFilter) -> ibis.Table:
     """Σ MRR of the cohort members per cohort, calendar month since the cohort's
     (``age``, up to the as-of month) and population cell."""

@@ -111,7 +111,7 @@ def churn_by_period(db: Database, flt: RetentionFilter, freq: Freq = "month") ->
     return conform(out, CHURN_COLUMNS)
 
 
-@cube(keys=("sig", "chn"))
+@cube(keys=("sig", "chn"), channel_filter=False)
 def _signup_churn_counts(db: Database, flt: RetentionFilter, freq: Freq) -> ibis.Table:
     """Customers counted by (period index of signup, of churn) and population cell — one
     scan per period; everything in `churn_by_period` is arithmetic on the filter's slice,
@@ -142,7 +142,7 @@ def active_customers(db: Database, flt: RetentionFilter) -> int:
     return int(_active_count(db, flt)["n"].iloc[0])
 
 
-@cube()
+@cube(channel_filter=False)
 def _active_count(db: Database, flt: RetentionFilter) -> ibis.Table:
     """Customers active on ``flt.as_of`` per population cell (one row after the slice)."""
     c = consistent_customers(db, flt)

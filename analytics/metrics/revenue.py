@@ -91,7 +91,7 @@ def mrr_by_month(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     return conform(df, MRR_COLUMNS)
 
 
-@cube(keys=("month",))
+@cube(keys=("month",), channel_filter=False)
 def _mrr_cube(db: Database, flt: RetentionFilter) -> ibis.Table:
     """`mrr_by_month`'s sums per month of the range and population cell: Σ mrr and the
     revenue rows with mrr > 0 (one per paying customer and month)."""
@@ -235,7 +235,7 @@ _MOVEMENT_MEASURES = ("pairs", "start_mrr", "end_mrr", "expansion_mrr", "contrac
                       "new_mrr", "reactivation_mrr")
 
 
-@cube(keys=("m",))
+@cube(keys=("m",), channel_filter=False)
 def _movement_cube(db: Database, flt: RetentionFilter, k_first: int, k_last: int, from_rollup: bool) -> ibis.Table:
     """`mrr_movements`' additive measures (`_movement_measures`) per month key ``m`` in
     ``[k_first, k_last]`` and population cell: the rows of ``rollup_mrr_movements`` —
@@ -388,7 +388,7 @@ def _month_number(d) -> int:
     return d.year * 12 + d.month
 
 
-@cube(keys=("m",))
+@cube(keys=("m",), channel_filter=False)
 def _book_from_rollup(db: Database, flt: RetentionFilter, month_keys: tuple[int, ...]) -> ibis.Table:
     """`revenue_retention`'s sums per whole calendar month (month key ``m``, see
     `_month_number`) and population cell: the ``book_*`` columns of the fresh MRR-movement
@@ -409,7 +409,7 @@ def _book_from_rollup(db: Database, flt: RetentionFilter, month_keys: tuple[int,
     )
 
 
-@cube(keys=("period_idx",))
+@cube(keys=("period_idx",), channel_filter=False)
 def _book_live(db: Database, flt: RetentionFilter, freq: Freq) -> ibis.Table:
     """`revenue_retention`'s per-period sums from ``customers`` and ``monthly_revenue``
     per population cell: one row per period index and cell that has a book."""

@@ -357,7 +357,7 @@ def clv_cac_ratio(db: Database, flt: RetentionFilter, by: str = "segment") -> pd
     return conform(df, CAC_COLUMNS)
 
 
-@cube(keys=("group",))
+@cube(keys=("group",), channel_filter=False)
 def _clv_cac_sums(db: Database, flt: RetentionFilter, by: str, from_rollup: bool) -> ibis.Table:
     """`clv_cac_ratio`'s customers, Σ clv and Σ acquisition cost per group of `by`
     ('(missing)' for NULL) and population cell, from ``rollup_customer_value`` when
@@ -412,7 +412,7 @@ def _as_of_dates(days: tuple[date, ...]) -> ibis.Table:
     return ibis.memtable({"as_of": list(days)}, schema={"as_of": "date"})
 
 
-@cube(keys=("as_of",))
+@cube(keys=("as_of",), channel_filter=False)
 def _clv_accrual_at(db: Database, flt: RetentionFilter, days: tuple[date, ...], from_rollup: bool) -> ibis.Table:
     """`average_clv_at`'s ``customers`` and ``total_clv`` per as-of date of `days` (sorted,
     distinct) and population cell: at each date d, Σ customers and Σ value of the accrual

@@ -117,3 +117,23 @@ def test_an_empty_selection_gives_zero_totals_or_no_rows() -> None:
     assert slice_cube(CUBE, _flt(segments=("nobody",)), ["month"], channel=True).empty
     total = slice_cube(CUBE, _flt(segments=("nobody",)), [], channel=True)
     assert total["contacts"].tolist() == [0]
+
+
+def test_a_channel_change_reuses_a_customer_metric_cube(sample_db) -> None:
+    # customer and revenue metrics ignore the channel filter (decision 003), so their cube
+    # is kept once for every channel choice: the second call must not query again
+    from analytics.cubes import _kept
+    from analytics.metrics.customer_base import _active_count
+
+    def kept() -> int:
+        return sum(1 for key in _kept(sample_db)._frames if key[1] == "_active_count")
+
+    flt = RetentionFilter(date(2025, 2, 1), date(2025, 2, 28), channels=("phone",))
+    before = kept()
+    first = _active_count(sample_db, flt)
+    after_first = kept()
+    second = _active_count(sample_db, RetentionFilter(flt.start, flt.end, channels=("chat", "email")))
+    assert after_first == before + 1
+    assert kept() == after_first
+    assert first["n"].tolist() == second["n"].tolist()
+    assert first["n"].iloc[0] > 0
