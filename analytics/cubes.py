@@ -126,20 +126,28 @@ def slice_cube(frame: pd.DataFrame, flt: RetentionFilter, keys: Sequence[str],
     return summed.reset_index()
 
 
-def cube(keys: Sequence[str] = (), by_channel: bool = False) -> Callable[[Builder], Callable[..., pd.DataFrame]]:
+def cube(keys: Sequence[str] | Callable[..., Sequence[str]] = (), by_channel: bool = False,
+         channel_filter: bool = True) -> Callable[[Builder], Callable[..., pd.DataFrame]]:
     """Decorator for a cube builder ``(db, flt, *args) -> ibis.Table``.
 
-    The builder groups by ``POPULATION`` (plus ``channel`` when `by_channel`) and `keys`,
+    The builder groups by ``POPULATION`` (plus ``channel`` when `by_channel`) and `keys`
+    (a sequence, or a function of the builder's `args` when the keys are an argument —
+    a key may itself be a `POPULATION` column, e.g. "who churns, by segment"),
     aggregating additive measures only; it reads the population through
     `analytics.filters` / `with_cells` as usual, so it also answers a restricted filter
     directly (`live`). The decorated function ``(db, flt, *args) -> DataFrame`` returns the
     filter's slice: one row per key combination (one row without keys), measures summed.
-    Arguments must be hashable."""
+    Arguments must be hashable. ``channel_filter=False`` marks a metric the channel filter
+    does not apply to (customer and revenue metrics, docs/decisions/003): its cube is kept
+    without the channel choice, so changing channels costs nothing."""
 
     def wrap(builder: Builder) -> Callable[..., pd.DataFrame]:
+        def keys_of(args: tuple) -> Sequence[str]:
+            return keys(*args) if callable(keys) else keys
+
         @functools.wraps(builder)
         def sliced(db: Database, flt: RetentionFilter, *args) -> pd.DataFrame:
-            whole = whole_population(flt, by_channel)
+            whole = whole_population(flt, by_channel or not channel_filter)
             frame = None
             key = (builder.__module__, builder.__qualname__, whole, args)
             if db.read_only:
@@ -148,12 +156,12 @@ def cube(keys: Sequence[str] = (), by_channel: bool = False) -> Callable[[Builde
                 frame = db.ibis().to_pandas(builder(db, whole, *args))
                 if db.read_only:
                     _kept(db).put(key, frame)
-            return slice_cube(frame, flt, keys, by_channel)
+            return slice_cube(frame, flt, keys_of(args), by_channel)
 
         def live(db: Database, flt: RetentionFilter, *args) -> pd.DataFrame:
             """The same slice with the filter applied in the query instead (for tests)."""
             frame = db.ibis().to_pandas(builder(db, flt, *args))
-            return slice_cube(frame, flt, keys, by_channel)
+            return slice_cube(frame, flt, keys_of(args), by_channel)
 
         sliced.live = live
         sliced.builder = builder

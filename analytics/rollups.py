@@ -45,7 +45,10 @@ when every rollup is fresh (for `make run`, before the dashboard starts).
 Each rollup's content is defined next to its metric, by the same Ibis expressions as the
 live query (`value.value_rollup_source`, `revenue.movement_rollup_source`, `value.clv_accrual_rollup_source`,
 `service.repeat_rollup_source`, `data_quality.*_rollup_source`), so the two paths cannot
-drift apart unnoticed; tests compare them on the generated sample.
+drift apart unnoticed; tests compare them on the generated sample. The MRR-movement and
+CLV-accrual rollups are the stored form of their metrics' cubes (analytics/cubes.py,
+docs/decisions/016-cubes-per-period.md): the cube reads the rollup's rows when it is fresh
+and computes the same rows live otherwise.
 """
 
 from __future__ import annotations

@@ -13,10 +13,10 @@ from typing import Sequence
 import ibis
 import pandas as pd
 
+from analytics.cubes import POPULATION, cube
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers
 from analytics.metrics._common import (
-    query,
     CUSTOMER_DIMENSIONS,
     TENURE_BANDS,
     check_dimension,
@@ -91,12 +91,16 @@ def churn_by_dimensions(db: Database, flt: RetentionFilter, by: Sequence[str]) -
         check_dimension(dimension, PROFILE_DIMENSIONS)
     if not by:
         return empty_frame(BY_GROUP_COLUMNS)
-    cube = _active_start_cube(db, flt, by)
-    if cube.empty:
+    counts = _active_start_cube(db, flt, by)
+    if counts.empty or counts["active_start"].sum() == 0:
         return empty_frame(BY_GROUP_COLUMNS)
+    for dimension in by:
+        if dimension in POPULATION:  # a cube dimension: raw values, NULL for missing
+            counts[dimension] = counts[dimension].astype("string").fillna("(missing)")
+    counts = counts[counts["active_start"] > 0]  # groups with anyone active at the start
     frames = []
     for dimension in by:
-        df = (cube.groupby(dimension, sort=False)[["active_start", "churned"]].sum()
+        df = (counts.groupby(dimension, sort=False)[["active_start", "churned"]].sum()
               .reset_index().rename(columns={dimension: "group"}))
         if dimension == "tenure_band":
             order = {label: i for i, (label, _, _) in enumerate(TENURE_BANDS)}
@@ -111,20 +115,23 @@ def churn_by_dimensions(db: Database, flt: RetentionFilter, by: Sequence[str]) -
     return pd.concat(frames, ignore_index=True)
 
 
-@query
+@cube(keys=lambda by: by, channel_filter=False)
 def _active_start_cube(db: Database, flt: RetentionFilter, by: tuple[str, ...]) -> ibis.Table:
     """Customers active at the start of ``flt.start`` (``active_start``) and those of them
-    churned by ``flt.end`` (``churned``) per combination of the groups of the dimensions
-    `by` (checked, without duplicates) — `churn_by_dimensions`' one query."""
+    churned by ``flt.end`` (``churned``) per population cell and combination of the groups
+    of the dimensions `by` (checked, without duplicates) — `churn_by_dimensions`' one
+    query. A dimension of `by` that is a population column is grouped as the cell (raw
+    values, NULL kept; the caller names NULL '(missing)'); the others as strings."""
     c = _consistent(db, flt)
     c = c.filter(c.signup_date < flt.start, c.churn_date.isnull() | (c.churn_date >= flt.start))
     keys = {}
     for dimension in by:
         if dimension == "tenure_band":
             keys[dimension] = tenure_band(whole_months(c.signup_date, ibis.literal(flt.start), strict=False))
-        else:
+        elif dimension not in POPULATION:
             keys[dimension] = c[dimension].cast("string").fill_null("(missing)")
-    return c.group_by(**keys).aggregate(active_start=c.count(), churned=c.count(where=c.churn_date <= flt.end))
+    return c.group_by(*POPULATION, **keys).aggregate(
+        active_start=c.count(), churned=c.count(where=c.churn_date <= flt.end))
 
 
 def _churned_in_period(db: Database, flt: RetentionFilter) -> ibis.Table:
@@ -149,12 +156,11 @@ def tenure_at_churn(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     return conform(df, TENURE_COLUMNS)
 
 
-@query
+@cube(keys=("tenure_band",), channel_filter=False)
 def _churned_by_tenure(db: Database, flt: RetentionFilter) -> ibis.Table:
     c = _churned_in_period(db, flt)
-    return c.group_by(tenure_band=tenure_band(whole_months(c.signup_date, c.churn_date, strict=False))).aggregate(
-        churned=c.count()
-    )
+    return c.group_by(*POPULATION, tenure_band=tenure_band(whole_months(c.signup_date, c.churn_date, strict=False))
+                      ).aggregate(churned=c.count())
 
 
 def churn_reasons(db: Database, flt: RetentionFilter) -> pd.DataFrame:
@@ -169,10 +175,10 @@ def churn_reasons(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     return conform(df, REASON_COLUMNS)
 
 
-@query
+@cube(keys=("reason",), channel_filter=False)
 def _churned_by_reason(db: Database, flt: RetentionFilter) -> ibis.Table:
     c = _churned_in_period(db, flt)
-    return c.group_by(reason=c.churn_reason.fill_null("unknown")).aggregate(churned=c.count())
+    return c.group_by(*POPULATION, reason=c.churn_reason.fill_null("unknown")).aggregate(churned=c.count())
 
 
 def churn_reasons_by_month(db: Database, flt: RetentionFilter) -> pd.DataFrame:
@@ -187,9 +193,9 @@ def churn_reasons_by_month(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     return conform(df, REASON_TREND_COLUMNS)
 
 
-@query
+@cube(keys=("month", "reason"), channel_filter=False)
 def _churned_by_month_and_reason(db: Database, flt: RetentionFilter) -> ibis.Table:
     c = _churned_in_period(db, flt)
     return c.group_by(
-        month=c.churn_date.truncate("M").cast("date"), reason=c.churn_reason.fill_null("unknown")
+        *POPULATION, month=c.churn_date.truncate("M").cast("date"), reason=c.churn_reason.fill_null("unknown")
     ).aggregate(churned=c.count())

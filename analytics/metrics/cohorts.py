@@ -14,12 +14,12 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from analytics.cubes import POPULATION, cube
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers, monthly_revenue
 from analytics.metrics._common import (
     conform,
     empty_frame,
-    execute,
     month_start,
     whole_months,
 )
@@ -65,30 +65,42 @@ def cohort_retention(
     """
     if basis not in ("logo", "revenue"):
         raise ValueError(f"basis must be 'logo' or 'revenue', got {basis!r}")
-    as_of = flt.as_of
+    if basis == "logo":
+        return _logo_cohorts(db, flt)
+    return _revenue_cohorts(db, flt)
+
+
+def _members(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """The customers of the cohorts: signed up from the month of ``flt.start`` to the
+    as-of date, consistent dates."""
     c = customers(db, flt)
-    c = c.filter(
+    return c.filter(
         c.signup_date >= month_start(flt.start),
-        c.signup_date <= as_of,
+        c.signup_date <= flt.as_of,
         c.churn_date.isnull() | (c.churn_date >= c.signup_date),
     )
-    if basis == "logo":
-        return _logo_cohorts(db, c, as_of)
-    return _revenue_cohorts(db, flt, c, as_of)
 
 
-def _logo_cohorts(db: Database, c: ibis.Table, as_of) -> pd.DataFrame:
-    observed = whole_months(c.signup_date, ibis.literal(as_of), strict=False)
+@cube(keys=("cohort", "observed", "lifetime"), channel_filter=False)
+def _logo_cohort_counts(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """Cohort members counted by cohort, months observable (``observed``), whole months
+    survived capped at it (``lifetime``) and population cell: the logo triangle is
+    arithmetic on the filter's slice."""
+    c = _members(db, flt)
+    observed = whole_months(c.signup_date, ibis.literal(flt.as_of), strict=False)
     lifetime = ibis.cases(
         (c.churn_date.isnull(), _NEVER),
         else_=whole_months(c.signup_date, c.churn_date, strict=True),
     )
     counted = c.select(
-        cohort=c.signup_date.truncate("M").cast("date"), observed=observed, lifetime=lifetime
+        *POPULATION, cohort=c.signup_date.truncate("M").cast("date"), observed=observed, lifetime=lifetime
     )
     counted = counted.mutate(lifetime=ibis.least(counted.lifetime, counted.observed))
-    agg = counted.group_by(["cohort", "observed", "lifetime"]).aggregate(n=counted.count())
-    df = execute(db, agg)
+    return counted.group_by([*POPULATION, "cohort", "observed", "lifetime"]).aggregate(n=counted.count())
+
+
+def _logo_cohorts(db: Database, flt: RetentionFilter) -> pd.DataFrame:
+    df = _logo_cohort_counts(db, flt)
     if df.empty:
         return empty_frame(COHORT_COLUMNS)
     rows = []
@@ -107,19 +119,35 @@ def _logo_cohorts(db: Database, c: ibis.Table, as_of) -> pd.DataFrame:
     return conform(out, COHORT_COLUMNS)
 
 
-def _revenue_cohorts(db: Database, flt: RetentionFilter, c: ibis.Table, as_of) -> pd.DataFrame:
-    members = c.select(c.customer_id, cohort=c.signup_date.truncate("M").cast("date"))
+@cube(keys=("cohort",), channel_filter=False)
+def _cohort_sizes(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """Cohort members per cohort and population cell."""
+    c = _members(db, flt)
+    members = c.select(*POPULATION, cohort=c.signup_date.truncate("M").cast("date"))
+    return members.group_by([*POPULATION, "cohort"]).aggregate(cohort_customers=members.count())
+
+
+@cube(keys=("cohort", "age"), channel_filter=False)
+def _cohort_mrr(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """Σ MRR of the cohort members per cohort, calendar month since the cohort's
+    (``age``, up to the as-of month) and population cell."""
+    c = _members(db, flt)
+    members = c.select(c.customer_id, *POPULATION, cohort=c.signup_date.truncate("M").cast("date"))
     r = monthly_revenue(db, flt)
-    r = r.filter(r.month <= month_start(as_of))
+    r = r.filter(r.month <= month_start(flt.as_of))
     j = r.join(members, r.customer_id == members.customer_id).select(
+        *(members[d] for d in POPULATION),
         members.cohort,
         age=(r.month.year() - members.cohort.year()) * 12 + (r.month.month() - members.cohort.month()),
         mrr=r.mrr.cast("float64"),
     )
     j = j.filter(j.age >= 0)
-    agg = j.group_by(["cohort", "age"]).aggregate(mrr=j.mrr.sum())
-    sizes = members.group_by("cohort").aggregate(cohort_customers=members.count())
-    df, size_df = execute(db, agg), execute(db, sizes)
+    return j.group_by([*POPULATION, "cohort", "age"]).aggregate(mrr=j.mrr.sum())
+
+
+def _revenue_cohorts(db: Database, flt: RetentionFilter) -> pd.DataFrame:
+    as_of = flt.as_of
+    df, size_df = _cohort_mrr(db, flt), _cohort_sizes(db, flt)
     if size_df.empty:
         return empty_frame(COHORT_COLUMNS)
     last_month = month_start(as_of)

@@ -26,7 +26,6 @@ from analytics.cubes import POPULATION, cube
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers
 from analytics.metrics._common import (
-    query,
     Freq,
     conform,
     empty_frame,
@@ -112,7 +111,7 @@ def churn_by_period(db: Database, flt: RetentionFilter, freq: Freq = "month") ->
     return conform(out, CHURN_COLUMNS)
 
 
-@cube(keys=("sig", "chn"))
+@cube(keys=("sig", "chn"), channel_filter=False)
 def _signup_churn_counts(db: Database, flt: RetentionFilter, freq: Freq) -> ibis.Table:
     """Customers counted by (period index of signup, of churn) and population cell — one
     scan per period; everything in `churn_by_period` is arithmetic on the filter's slice,
@@ -143,9 +142,10 @@ def active_customers(db: Database, flt: RetentionFilter) -> int:
     return int(_active_count(db, flt)["n"].iloc[0])
 
 
-@query
+@cube(channel_filter=False)
 def _active_count(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """Customers active on ``flt.as_of`` per population cell (one row after the slice)."""
     c = consistent_customers(db, flt)
     d = flt.as_of
     c = c.filter(c.signup_date <= d, c.churn_date.isnull() | (c.churn_date > d))
-    return c.aggregate(n=c.count())
+    return c.group_by(*POPULATION).aggregate(n=c.count())

@@ -13,22 +13,20 @@ apply (revenue is not channel-specific).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import ibis
 import pandas as pd
 
+from analytics.cubes import POPULATION, cube, with_cells
 from analytics.db import Database
-from analytics.duplicates import without_superseded
 from analytics.filters import RetentionFilter, customers, monthly_revenue
 from analytics.metrics.customer_base import consistent_customers
 from analytics.metrics._common import (
-    query,
     Freq,
     add_months,
     conform,
     empty_frame,
-    execute,
     month_end,
     month_start,
     period_index,
@@ -86,17 +84,23 @@ def mrr_by_month(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     ARPA), NaN when nobody pays. Columns ``month``, ``mrr``, ``paying_customers``,
     ``arpu``; months without any revenue row are absent (empty selection -> empty frame).
     """
-    first, last = _month_range(flt)
-    r = monthly_revenue(db, flt)
-    r = r.filter(r.month >= first, r.month <= last)
-    agg = r.group_by("month").aggregate(
-        mrr=r.mrr.sum(), paying_customers=r.count(where=r.mrr > 0)
-    )
-    df = execute(db, agg.order_by("month"))
+    df = _mrr_cube(db, flt)
     if df.empty:
         return empty_frame(MRR_COLUMNS)
     df["arpu"] = ratio(df["mrr"], df["paying_customers"])
     return conform(df, MRR_COLUMNS)
+
+
+@cube(keys=("month",), channel_filter=False)
+def _mrr_cube(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """`mrr_by_month`'s sums per month of the range and population cell: Σ mrr and the
+    revenue rows with mrr > 0 (one per paying customer and month)."""
+    first, last = _month_range(flt)
+    r = monthly_revenue(db, flt)
+    r = with_cells(db, flt, r.filter(r.month >= first, r.month <= last))
+    return r.group_by(*POPULATION, "month").aggregate(
+        mrr=r.mrr.sum().cast("float64"), paying_customers=r.count(where=r.mrr > 0)
+    )
 
 
 def _month_key(col: ibis.DateValue) -> ibis.IntegerValue:
@@ -146,6 +150,39 @@ def _movement_sums(pairs: ibis.Table) -> dict[str, ibis.Value]:
     )
 
 
+# Every customer, every revenue row: the population of a rollup (the dates do not cut
+# customers or revenue rows, analytics/filters.py).
+_EVERYONE = RetentionFilter(date(1970, 1, 1), date(1970, 1, 1))
+
+
+def _pairs_with_cells(db: Database, flt: RetentionFilter, pairs: ibis.Table) -> ibis.Table:
+    """`pairs` (`_movement_pairs`) with each customer's population cell, signup and churn
+    month keys and date consistency; NULL for a revenue row without a customer record."""
+    c = customers(db, flt)
+    j = pairs.left_join(c, pairs.customer_id == c.customer_id)
+    return j.select(
+        pairs.m, pairs.cur, pairs.prev, c.segment, c.region, c.plan,
+        signup_m=_month_key(c.signup_date),
+        churn_m=_month_key(c.churn_date),
+        consistent=c.churn_date.isnull() | (c.churn_date >= c.signup_date),
+    )
+
+
+def _movement_measures(p: ibis.Table) -> dict[str, ibis.Value]:
+    """The additive measures of `mrr_movements` over `_pairs_with_cells` rows: ``pairs``
+    (a month is present when it has any), new and reactivation MRR, and `_movement_sums`.
+    "New" vs "reactivation": a revenue row without a customer record counts as new (its
+    history is unknown)."""
+    arriving = (p.prev <= 0) & (p.cur > 0)
+    is_new = p.signup_m.isnull() | (p.signup_m == p.m)
+    return dict(
+        pairs=p.count(),
+        new_mrr=p.cur.sum(where=arriving & is_new),
+        reactivation_mrr=p.cur.sum(where=arriving & ~is_new),
+        **_movement_sums(p),
+    )
+
+
 def movement_rollup_source(db: Database) -> ibis.Table:
     """The content of ``rollup_mrr_movements`` (analytics/rollups.py): the movements of
     `mrr_movements` summed per month and customer segment, region and plan, over every
@@ -160,19 +197,11 @@ def movement_rollup_source(db: Database) -> ibis.Table:
     (end, 0 when they churned during m). On whole months "active at the start" and
     "churned by the end" depend only on the signup and churn *months*, so the book is a
     sum of cube rows too. Revenue rows without a customer record are never in a book."""
-    # a view: without it Ibis would try to extend the outer join inside the pairs
-    # every person once, as live (analytics/duplicates.py)
-    pairs = _movement_pairs(without_superseded(db, db.table("monthly_revenue"))).view()
-    c = without_superseded(db, db.table("customers"))
-    j = pairs.left_join(c, pairs.customer_id == c.customer_id)
-    p = j.select(
-        pairs.m, pairs.cur, pairs.prev, c.segment, c.region, c.plan,
-        signup_m=_month_key(c.signup_date),
-        churn_m=_month_key(c.churn_date),
-        consistent=c.churn_date.isnull() | (c.churn_date >= c.signup_date),
-    )
-    arriving = (p.prev <= 0) & (p.cur > 0)
-    is_new = p.signup_m.isnull() | (p.signup_m == p.m)
+    # The movement columns are the live cube's (`_movement_cube`) over every month and
+    # every person once (analytics/duplicates.py). A view: without it Ibis would try to
+    # extend the outer join inside the pairs.
+    pairs = _movement_pairs(monthly_revenue(db, _EVERYONE)).view()
+    p = _pairs_with_cells(db, _EVERYONE, pairs)
     # the book of month m: active at its start (signup before m, churn in m or later or
     # never), paying in m-1; `left` = churned during m, so its end MRR is 0
     book = (
@@ -182,10 +211,7 @@ def movement_rollup_source(db: Database) -> ibis.Table:
     left = p.churn_m.notnull() & (p.churn_m == p.m)
     end = ibis.ifelse(left, 0.0, p.cur)
     return p.group_by(month_key=p.m, segment=p.segment, region=p.region, plan=p.plan).aggregate(
-        pairs=p.count(),
-        new_mrr=p.cur.sum(where=arriving & is_new),
-        reactivation_mrr=p.cur.sum(where=arriving & ~is_new),
-        **_movement_sums(p),
+        **_movement_measures(p),
         book_customers=p.count(where=book),
         book_start_mrr=p.prev.sum(where=book),
         book_end_mrr=end.sum(where=book),
@@ -196,17 +222,34 @@ def movement_rollup_source(db: Database) -> ibis.Table:
     )
 
 
-def _movements_from_rollup(rollup: ibis.Table, flt: RetentionFilter, k_first: int, k_last: int) -> ibis.Table:
-    cube = rollup.filter(rollup.month_key >= k_first, rollup.month_key <= k_last)
-    for column, values in (("segment", flt.segments), ("region", flt.regions), ("plan", flt.plans)):
+def _in_population(rollup: ibis.Table, flt: RetentionFilter) -> ibis.Table:
+    """The rows of a month × segment × region × plan rollup that `flt` selects."""
+    for column, field in POPULATION.items():
+        values = getattr(flt, field)
         if values:
-            cube = cube.filter(cube[column].isin(values))
-    sums = ("start_mrr", "end_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr", "new_mrr", "reactivation_mrr")
-    agg = cube.group_by(m=cube.month_key).aggregate(
-        pairs=cube.pairs.sum(), **{name: cube[name].sum() for name in sums}
-    )
-    # a month is present live when any customer has a row in it or the month before
-    return agg.filter(agg.pairs > 0).drop("pairs")
+            rollup = rollup.filter(rollup[column].isin(values))
+    return rollup
+
+
+_MOVEMENT_MEASURES = ("pairs", "start_mrr", "end_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr",
+                      "new_mrr", "reactivation_mrr")
+
+
+@cube(keys=("m",), channel_filter=False)
+def _movement_cube(db: Database, flt: RetentionFilter, k_first: int, k_last: int, from_rollup: bool) -> ibis.Table:
+    """`mrr_movements`' additive measures (`_movement_measures`) per month key ``m`` in
+    ``[k_first, k_last]`` and population cell: the rows of ``rollup_mrr_movements`` —
+    the same measures stored over every month — when `from_rollup` (the caller checked it
+    is fresh), else computed from ``monthly_revenue``."""
+    if from_rollup:
+        rollup = _in_population(fresh_rollup(db, MRR_MOVEMENTS), flt)
+        rollup = rollup.filter(rollup.month_key >= k_first, rollup.month_key <= k_last)
+        return rollup.select(*POPULATION, m=rollup.month_key, **{n: rollup[n] for n in _MOVEMENT_MEASURES})
+    first, last = _month_range(flt)
+    r = monthly_revenue(db, flt)
+    r = r.filter(r.month >= add_months(first, -1), r.month <= last)
+    p = _pairs_with_cells(db, flt, _movement_pairs(r, k_first, k_last).view())
+    return p.group_by(*POPULATION, "m").aggregate(**_movement_measures(p))
 
 
 def mrr_movements(db: Database, flt: RetentionFilter) -> pd.DataFrame:
@@ -229,31 +272,10 @@ def mrr_movements(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     """
     first, last = _month_range(flt)
     k_first, k_last = first.year * 12 + first.month, last.year * 12 + last.month
-    rollup = fresh_rollup(db, MRR_MOVEMENTS)
-    if rollup is not None:
-        joined = _movements_from_rollup(rollup, flt, k_first, k_last)
-    else:
-        r = monthly_revenue(db, flt)
-        r = r.filter(r.month >= add_months(first, -1), r.month <= last)
-        pairs = _movement_pairs(r, k_first, k_last)
-        by_month = pairs.group_by("m").aggregate(**_movement_sums(pairs))
-        # "New" vs "reactivation": only arriving rows need the customer's signup month. A
-        # revenue row without a customer record counts as new (its history is unknown).
-        arriving = (pairs.prev <= 0) & (pairs.cur > 0)
-        c = customers(db, flt)
-        arrivals = pairs.filter(arriving)
-        arrivals = arrivals.left_join(c, arrivals.customer_id == c.customer_id).select(
-            arrivals.m, arrivals.cur, signup_m=_month_key(c.signup_date)
-        )
-        is_new = arrivals.signup_m.isnull() | (arrivals.signup_m == arrivals.m)
-        split = arrivals.group_by("m").aggregate(
-            new_mrr=arrivals.cur.sum(where=is_new),
-            reactivation_mrr=arrivals.cur.sum(where=~is_new),
-        )
-        joined = by_month.left_join(split, by_month.m == split.m).select(
-            by_month, split.new_mrr, split.reactivation_mrr
-        )
-    df = execute(db, joined.order_by("m"))
+    from_rollup = fresh_rollup(db, MRR_MOVEMENTS) is not None
+    df = _movement_cube(db, flt, k_first, k_last, from_rollup)
+    # a month is present when any selected customer has a row in it or the month before
+    df = df[df["pairs"] > 0]
     if df.empty:
         return empty_frame(MOVEMENT_COLUMNS)
     df = df.fillna(
@@ -323,6 +345,7 @@ def revenue_retention(db: Database, flt: RetentionFilter, freq: Freq = "month") 
         if whole:
             month_keys = tuple(_month_number(s.start) for s in whole.values())
             df = _book_from_rollup(db, flt, month_keys)
+            df = df[df["start_customers"] > 0]  # months without a book are absent, as live
             df["period_idx"] = df.pop("m").map({_month_number(s.start): i for i, s in whole.items()})
             parts.append(df)
         for i, s in enumerate(spans):
@@ -365,32 +388,31 @@ def _month_number(d) -> int:
     return d.year * 12 + d.month
 
 
-@query
+@cube(keys=("m",), channel_filter=False)
 def _book_from_rollup(db: Database, flt: RetentionFilter, month_keys: tuple[int, ...]) -> ibis.Table:
     """`revenue_retention`'s sums per whole calendar month (month key ``m``, see
-    `_month_number`), from the ``book_*`` columns of the fresh MRR-movement rollup
-    (`movement_rollup_source`). Months without a book are absent, as live."""
-    rollup = fresh_rollup(db, MRR_MOVEMENTS)
-    cube = rollup.filter(rollup.month_key.isin(month_keys))
-    for column, values in (("segment", flt.segments), ("region", flt.regions), ("plan", flt.plans)):
-        if values:
-            cube = cube.filter(cube[column].isin(values))
-    agg = cube.group_by(m=cube.month_key).aggregate(
-        start_customers=cube.book_customers.sum(),
-        start_mrr=cube.book_start_mrr.sum(),
-        retained_end_mrr=cube.book_end_mrr.sum(),
-        kept_mrr=cube.book_kept_mrr.sum(),
-        expansion_mrr=cube.book_expansion_mrr.sum(),
-        contraction_mrr=cube.book_contraction_mrr.sum(),
-        churned_mrr=cube.book_churned_mrr.sum(),
+    `_month_number`) and population cell: the ``book_*`` columns of the fresh MRR-movement
+    rollup (`movement_rollup_source`), which are `_book_live`'s measures over one month.
+    A month whose slice has no book (start_customers 0) is dropped by the caller."""
+    cube = _in_population(fresh_rollup(db, MRR_MOVEMENTS), flt)
+    cube = cube.filter(cube.month_key.isin(month_keys))
+    return cube.select(
+        *POPULATION,
+        m=cube.month_key,
+        start_customers=cube.book_customers,
+        start_mrr=cube.book_start_mrr,
+        retained_end_mrr=cube.book_end_mrr,
+        kept_mrr=cube.book_kept_mrr,
+        expansion_mrr=cube.book_expansion_mrr,
+        contraction_mrr=cube.book_contraction_mrr,
+        churned_mrr=cube.book_churned_mrr,
     )
-    return agg.filter(agg.start_customers > 0)
 
 
-@query
+@cube(keys=("period_idx",), channel_filter=False)
 def _book_live(db: Database, flt: RetentionFilter, freq: Freq) -> ibis.Table:
-    """`revenue_retention`'s per-period sums from ``customers`` and ``monthly_revenue``:
-    one row per period index that has a book."""
+    """`revenue_retention`'s per-period sums from ``customers`` and ``monthly_revenue``
+    per population cell: one row per period index and cell that has a book."""
     spans = _retention_spans(flt, freq)
     # the month holding the day before each period's start, and the one holding its end
     start_months = [month_start(s.start - timedelta(days=1)) for s in spans]
@@ -409,6 +431,7 @@ def _book_live(db: Database, flt: RetentionFilter, freq: Freq) -> ibis.Table:
     c = c.filter(c.signup_date < spans[-1].start, c.churn_date.isnull() | (c.churn_date >= spans[0].start))
     c = c.select(
         "customer_id",
+        *POPULATION,
         sig=period_index(c.signup_date, spans, freq),
         chn=period_index(c.churn_date, spans, freq),
     )
@@ -417,7 +440,7 @@ def _book_live(db: Database, flt: RetentionFilter, freq: Freq) -> ibis.Table:
     paid = paid.filter(paid.start > 0)
     book = paid.join(c, paid.customer_id == c.customer_id)
     book = book.filter(book.sig < book.period_idx, book.chn >= book.period_idx).select(
-        "customer_id", "period_idx", "start", "chn"
+        "customer_id", *POPULATION, "period_idx", "start", "chn"
     )
     # ... and what they pay in the period's last month: 0 without a row or when churned.
     r_end = r.view()
@@ -426,11 +449,12 @@ def _book_live(db: Database, flt: RetentionFilter, freq: Freq) -> ibis.Table:
         at_end, [book.customer_id == at_end.customer_id, book.period_idx == at_end.period_idx]
     )
     book = j.select(
+        *(book[d] for d in POPULATION),
         book.period_idx,
         book.start,
         end=ibis.ifelse(book.chn <= book.period_idx, 0.0, at_end.end.fill_null(0.0)),
     )
-    return book.group_by("period_idx").aggregate(
+    return book.group_by(*POPULATION, "period_idx").aggregate(
         start_customers=book.count(),
         start_mrr=book.start.sum(),
         retained_end_mrr=book.end.sum(),

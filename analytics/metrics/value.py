@@ -25,11 +25,11 @@ import ibis
 import pandas as pd
 
 from analytics import catalog
+from analytics.cubes import POPULATION, cube
 from analytics.db import Database
-from analytics.duplicates import without_superseded
 from analytics.filters import RetentionFilter, customers, monthly_revenue, touchpoints
 from analytics.metrics._common import (
-    query,
+    FAR_FUTURE,
     as_filter,
     check_dimension,
     checked_quantiles,
@@ -346,17 +346,8 @@ def clv_cac_ratio(db: Database, flt: RetentionFilter, by: str = "segment") -> pd
     ``clv_cac_ratio``. Historical CLV of young customers is still small, so the ratio
     understates their eventual return."""
     check_dimension(by, CAC_DIMENSIONS)
-    t = customer_value_table(db, flt, ranked=False)
-    c = customers(db, flt)
-    if by in ("segment", "acquisition_channel"):
-        grouped = t.group_by(group=t[by].fill_null("(missing)"))
-    else:
-        t = t.join(c.select(c.customer_id, dim=c[by]), "customer_id")
-        grouped = t.group_by(group=t.dim.fill_null("(missing)"))
-    agg = grouped.aggregate(
-        customers=t.count(), total_clv=t.clv.sum(), total_cac=t.acquisition_cost.sum()
-    )
-    df = execute(db, agg.order_by("group"))
+    from_rollup = fresh_rollup(db, CUSTOMER_VALUE, as_of=flt.as_of) is not None
+    df = _clv_cac_sums(db, flt, by, from_rollup)
     if df.empty:
         return empty_frame(CAC_COLUMNS)
     df["dimension"] = by
@@ -364,6 +355,29 @@ def clv_cac_ratio(db: Database, flt: RetentionFilter, by: str = "segment") -> pd
     df["mean_cac"] = ratio(df["total_cac"], df["customers"])
     df["clv_cac_ratio"] = ratio(df["total_clv"], df["total_cac"])
     return conform(df, CAC_COLUMNS)
+
+
+@cube(keys=("group",), channel_filter=False)
+def _clv_cac_sums(db: Database, flt: RetentionFilter, by: str, from_rollup: bool) -> ibis.Table:
+    """`clv_cac_ratio`'s customers, Σ clv and Σ acquisition cost per group of `by`
+    ('(missing)' for NULL) and population cell, from ``rollup_customer_value`` when
+    `from_rollup` (the caller checked it is fresh for ``flt.as_of``), else computed."""
+    if from_rollup:
+        t = fresh_rollup(db, CUSTOMER_VALUE, as_of=flt.as_of)
+        for column, field in POPULATION.items():
+            if getattr(flt, field):
+                t = t.filter(t[column].isin(getattr(flt, field)))
+    else:
+        t = _live_value_base(db, flt)
+    if by in ("segment", "acquisition_channel", "region", "plan"):
+        group = t[by].fill_null("(missing)")
+    else:
+        c = customers(db, flt)
+        t = t.join(c.select(c.customer_id, dim=c[by]), "customer_id")
+        group = t.dim.fill_null("(missing)")
+    return t.group_by(*POPULATION, group=group).aggregate(
+        customers=t.count(), total_clv=t.clv.sum(), total_cac=t.acquisition_cost.sum()
+    )
 
 
 AVERAGE_CLV_COLUMNS: dict[str, str] = {
@@ -384,10 +398,12 @@ def average_clv_at(db: Database, flt: RetentionFilter, as_of_dates: Sequence[dat
     days = tuple(sorted(set(as_of_dates)))
     if not days:
         return empty_frame(AVERAGE_CLV_COLUMNS)
-    if fresh_rollup(db, CLV_ACCRUAL) is not None:
-        df = _average_clv_from_rollup(db, flt, days)
-    else:
-        df = _average_clv_live(db, flt, days)
+    from_rollup = fresh_rollup(db, CLV_ACCRUAL) is not None
+    sums = _clv_accrual_at(db, flt, days, from_rollup)
+    sums["as_of"] = pd.to_datetime(sums["as_of"])
+    # every asked date, 0 customers and value where nobody of the selection counts yet
+    df = pd.DataFrame({"as_of": pd.to_datetime(list(days))}).merge(sums, on="as_of", how="left")
+    df = df.fillna({"customers": 0, "total_clv": 0.0})
     df["average_clv"] = ratio(df["total_clv"], df["customers"])
     return conform(df, AVERAGE_CLV_COLUMNS)
 
@@ -396,39 +412,26 @@ def _as_of_dates(days: tuple[date, ...]) -> ibis.Table:
     return ibis.memtable({"as_of": list(days)}, schema={"as_of": "date"})
 
 
-@query
-def _average_clv_live(db: Database, flt: RetentionFilter, days: tuple[date, ...]) -> ibis.Table:
+@cube(keys=("as_of",), channel_filter=False)
+def _clv_accrual_at(db: Database, flt: RetentionFilter, days: tuple[date, ...], from_rollup: bool) -> ibis.Table:
     """`average_clv_at`'s ``customers`` and ``total_clv`` per as-of date of `days` (sorted,
-    distinct) from the source tables, oldest first."""
-    dates = _as_of_dates(days)
-    # Pre-aggregate by (month or day, signup day) first — a few thousand groups — and only
-    # then pair with the dates: pairing raw revenue rows with every date multiplied 20M rows
-    # by the number of dates (11 s at 1M customers for five dates, 0.5 s this way).
-    c = customers(db, flt).select("customer_id", "signup_date", margin=ibis._.margin_rate.fill_null(0.0))
-    signups = c.group_by("signup_date").aggregate(n=c.count())
-    population = (signups.cross_join(dates).filter(ibis._.signup_date <= ibis._.as_of)
-                  .group_by("as_of").aggregate(customers=ibis._.n.sum()))
-    r = monthly_revenue(db, flt)
-    rj = r.join(c, r.customer_id == c.customer_id)
-    by_month = rj.group_by([rj.month, rj.signup_date]).aggregate(value=(rj.mrr * rj.margin).sum())
-    recurring = (by_month.cross_join(dates)
-                 .filter(ibis._.month <= ibis._.as_of.truncate("M"), ibis._.signup_date <= ibis._.as_of)
-                 .group_by("as_of").aggregate(recurring=ibis._.value.sum()))
-    # Purchases are a customer fact, whatever channel they came through.
-    p = touchpoints(db, as_filter(flt, channels=(), start=min(days), end=max(days)), in_period=False)
-    p = p.filter(p.kind == "purchase", p.amount > 0)
-    pj = p.join(c, p.customer_id == c.customer_id)
-    by_day = pj.group_by(day=pj.occurred_at.cast("date"), signup_date=pj.signup_date).aggregate(
-        value=(pj.amount * pj.margin).sum())
-    purchases = (by_day.cross_join(dates)
-                 .filter(ibis._.day <= ibis._.as_of, ibis._.signup_date <= ibis._.as_of)
-                 .group_by("as_of").aggregate(purchases=ibis._.value.sum()))
-    j = (dates.left_join(population, dates.as_of == population.as_of)
-         .left_join(recurring, dates.as_of == recurring.as_of)
-         .left_join(purchases, dates.as_of == purchases.as_of)
-         .select(dates.as_of, customers=ibis._.customers.fill_null(0).cast("int64"),
-                 total_clv=(ibis._.recurring.fill_null(0.0) + ibis._.purchases.fill_null(0.0)).cast("float64")))
-    return j.order_by("as_of")
+    distinct) and population cell: at each date d, Σ customers and Σ value of the accrual
+    rows (`_clv_accrual`) with counts_from <= d. The rows are ``rollup_clv_accrual`` when
+    `from_rollup` (the caller checked it is fresh), else `_clv_accrual` computed for the
+    filter. Dates at which nothing counts are absent."""
+    if from_rollup:
+        rows = fresh_rollup(db, CLV_ACCRUAL)
+        for column, field in POPULATION.items():
+            if getattr(flt, field):
+                rows = rows.filter(rows[column].isin(getattr(flt, field)))
+    else:
+        rows = _clv_accrual(db, as_filter(flt, start=min(min(days), flt.start), end=max(days)))
+    # The rows are already summed per day and cell — tens of thousands — so pairing each
+    # with a handful of dates is cheap (pairing raw revenue rows with every date multiplied
+    # 20M rows by the number of dates: 11 s at 1M customers for five dates).
+    paired = rows.cross_join(_as_of_dates(days)).filter(ibis._.counts_from <= ibis._.as_of)
+    return paired.group_by("as_of", *POPULATION).aggregate(
+        customers=paired.customers.sum().cast("int64"), total_clv=paired.value.sum().cast("float64"))
 
 
 def clv_accrual_rollup_source(db: Database) -> ibis.Table:
@@ -443,11 +446,20 @@ def clv_accrual_rollup_source(db: Database) -> ibis.Table:
     max(p, s). So the value at any date and for any population filter is a sum of rows of
     this table. Customers without a signup date never count and are left out, as are
     revenue and purchases without a date or a customer record (the live query joins them
-    to the customers)."""
-    c = without_superseded(db, db.table("customers"))  # every person once, as live
+    to the customers). The live cube `_clv_accrual_at` sums the same rows, computed for its
+    filter."""
+    # every person once, every purchase up to the end of time
+    return _clv_accrual(db, RetentionFilter(FAR_FUTURE, FAR_FUTURE))
+
+
+def _clv_accrual(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """Signups and margin earned of the filter's customers per ``counts_from``, segment,
+    region and plan (see `clv_accrual_rollup_source`); purchases up to the end of
+    ``flt.end``, the latest as-of date asked."""
+    c = customers(db, flt)  # every person once (analytics/duplicates.py)
     c = c.filter(c.signup_date.notnull()).select(
         "customer_id", "signup_date", "segment", "region", "plan", margin=c.margin_rate.fill_null(0.0))
-    r = db.table("monthly_revenue")
+    r = monthly_revenue(db, flt)
     r = r.filter(r.month.notnull())
     rj = r.join(c, r.customer_id == c.customer_id)
     # "m <= d's month" for a month not stored as its first day (off the data model, but the
@@ -457,8 +469,8 @@ def clv_accrual_rollup_source(db: Database) -> ibis.Table:
     recurring = rj.select(counts_from=ibis.greatest(month_from, rj.signup_date), segment=rj.segment,
                           region=rj.region, plan=rj.plan, customers=ibis.literal(0, "int64"),
                           value=(rj.mrr * rj.margin).cast("float64"))
-    # purchases are a customer fact, whatever channel they came through (as live)
-    p = db.table("touchpoints")
+    # purchases are a customer fact, whatever channel they came through
+    p = touchpoints(db, as_filter(flt, channels=()), in_period=False)
     p = p.filter(p.kind == "purchase", p.amount > 0, p.occurred_at.notnull())
     pj = p.join(c, p.customer_id == c.customer_id)
     purchases = pj.select(counts_from=ibis.greatest(pj.occurred_at.cast("date"), pj.signup_date),
@@ -469,22 +481,3 @@ def clv_accrual_rollup_source(db: Database) -> ibis.Table:
     u = ibis.union(signups, recurring, purchases)
     return u.group_by("counts_from", "segment", "region", "plan").aggregate(
         customers=u.customers.sum(), value=u.value.sum())
-
-
-@query
-def _average_clv_from_rollup(db: Database, flt: RetentionFilter, days: tuple[date, ...]) -> ibis.Table:
-    """`average_clv_at`'s ``customers`` and ``total_clv`` per as-of date of `days` (sorted,
-    distinct) from the fresh ``rollup_clv_accrual``: at each date d, Σ customers and
-    Σ value of the selected groups' rows with counts_from <= d."""
-    dates = _as_of_dates(days)
-    cube = fresh_rollup(db, CLV_ACCRUAL)
-    for column, values in (("segment", flt.segments), ("region", flt.regions), ("plan", flt.plans)):
-        if values:
-            cube = cube.filter(cube[column].isin(values))
-    # the cube has tens of thousands of rows: pairing each with a handful of dates is cheap
-    sums = (cube.cross_join(dates).filter(ibis._.counts_from <= ibis._.as_of)
-            .group_by("as_of").aggregate(customers=ibis._.customers.sum(), value=ibis._.value.sum()))
-    j = dates.left_join(sums, dates.as_of == sums.as_of).select(
-        dates.as_of, customers=ibis._.customers.fill_null(0).cast("int64"),
-        total_clv=ibis._.value.fill_null(0.0).cast("float64"))
-    return j.order_by("as_of")

@@ -10,12 +10,17 @@ from datetime import date
 import pandas as pd
 import pytest
 
+import analytics.at_risk  # noqa: F401  (registers its cubes)
 import analytics.metrics  # noqa: F401  (registers every metric's cubes)
 from analytics.cubes import CUBES, slice_cube
 from analytics.filters import RetentionFilter
 
 # The arguments each cube is exercised with (after db and filter). A cube missing here
 # fails `test_every_cube_is_exercised`.
+# Month keys (year × 12 + month) of 2025.
+_JAN, _MAR, _JUN, _DEC = (2025 * 12 + m for m in (1, 3, 6, 12))
+_DAYS = (date(2024, 12, 31), date(2025, 3, 14), date(2025, 6, 30), date(2025, 12, 31))
+
 CUBE_ARGS: dict[str, list[tuple]] = {
     "analytics.metrics.customer_base._signup_churn_counts": [("month",), ("quarter",), ("range",)],
     "analytics.metrics.funnel._proactive_flag_counts": [()],
@@ -30,7 +35,28 @@ CUBE_ARGS: dict[str, list[tuple]] = {
     "analytics.metrics.service._repeat_counts": [(True,), (False,)],
     "analytics.metrics.service._satisfaction_counts": [()],
     "analytics.metrics.service._service_history_cube": [(date(2025, 6, 30), 90, 90, 4), (date(2025, 3, 1), 30, 60, 2)],
+    "analytics.metrics.customer_base._active_count": [()],
+    "analytics.metrics.churn_profile._active_start_cube": [
+        (("segment",),), (("tenure_band", "plan", "contract_type"),), (("loyalty_member", "region"),)],
+    "analytics.metrics.churn_profile._churned_by_tenure": [()],
+    "analytics.metrics.churn_profile._churned_by_reason": [()],
+    "analytics.metrics.churn_profile._churned_by_month_and_reason": [()],
+    "analytics.metrics.cohorts._logo_cohort_counts": [()],
+    "analytics.metrics.cohorts._cohort_sizes": [()],
+    "analytics.metrics.cohorts._cohort_mrr": [()],
+    "analytics.metrics.revenue._mrr_cube": [()],
+    # the sample comes with fresh rollups: both paths
+    "analytics.metrics.revenue._movement_cube": [(_JAN, _DEC, True), (_JAN, _DEC, False)],
+    "analytics.metrics.revenue._book_from_rollup": [((_JAN, _MAR, _JUN),)],
+    "analytics.metrics.revenue._book_live": [("month",), ("quarter",), ("range",)],
+    "analytics.metrics.value._clv_accrual_at": [(_DAYS, True), (_DAYS, False)],
+    "analytics.metrics.value._clv_cac_sums": [("segment", False), ("plan", False), ("contract_type", False),
+                                              ("acquisition_channel", False)],
+    "analytics.at_risk._loss_by_scoring_date": [()],
 }
+
+# Cubes that need another database than the sample (the fixture's name).
+CUBE_DB: dict[str, str] = {"analytics.at_risk._loss_by_scoring_date": "scored_db"}
 
 FILTERS = [
     RetentionFilter(date(2025, 1, 1), date(2025, 12, 31)),
@@ -51,12 +77,13 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("name", sorted(CUBE_ARGS))
-def test_slice_equals_live_query(sample_db, name) -> None:
+def test_slice_equals_live_query(request, name) -> None:
+    db = request.getfixturevalue(CUBE_DB.get(name, "sample_db"))
     sliced = CUBES[name]
     for args in CUBE_ARGS[name]:
         for flt in FILTERS:
-            got = _sorted(sliced(sample_db, flt, *args))
-            want = _sorted(sliced.live(sample_db, flt, *args))
+            got = _sorted(sliced(db, flt, *args))
+            want = _sorted(sliced.live(db, flt, *args))
             pd.testing.assert_frame_equal(got, want, check_dtype=False, obj=f"{name}{args} {flt}")
 
 
@@ -102,3 +129,23 @@ def test_an_empty_selection_gives_zero_totals_or_no_rows() -> None:
     assert slice_cube(CUBE, _flt(segments=("nobody",)), ["month"], channel=True).empty
     total = slice_cube(CUBE, _flt(segments=("nobody",)), [], channel=True)
     assert total["contacts"].tolist() == [0]
+
+
+def test_a_channel_change_reuses_a_customer_metric_cube(sample_db) -> None:
+    # customer and revenue metrics ignore the channel filter (decision 003), so their cube
+    # is kept once for every channel choice: the second call must not query again
+    from analytics.cubes import _kept
+    from analytics.metrics.customer_base import _active_count
+
+    def kept() -> int:
+        return sum(1 for key in _kept(sample_db)._frames if key[1] == "_active_count")
+
+    flt = RetentionFilter(date(2025, 2, 1), date(2025, 2, 28), channels=("phone",))
+    before = kept()
+    first = _active_count(sample_db, flt)
+    after_first = kept()
+    second = _active_count(sample_db, RetentionFilter(flt.start, flt.end, channels=("chat", "email")))
+    assert after_first == before + 1
+    assert kept() == after_first
+    assert first["n"].tolist() == second["n"].tolist()
+    assert first["n"].iloc[0] > 0
