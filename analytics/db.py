@@ -257,6 +257,14 @@ class Database:
         """Drop the tables `names` that exist, through `backend` (a `transaction()`'s)."""
         raise NotImplementedError
 
+    def add_columns(self, backend: ibis.BaseBackend, table: str, columns: dict[str, str]) -> None:  # pragma: no cover
+        """Add nullable `columns` (name -> SQL type as in `analytics.schema`) to `table`."""
+        raise NotImplementedError
+
+    def delete_rows(self, backend: ibis.BaseBackend, table: str, column: str, values) -> None:  # pragma: no cover
+        """Delete the rows of `table` whose `column` is one of `values` (Ibis has no DELETE)."""
+        raise NotImplementedError
+
     def close(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -343,6 +351,14 @@ class DuckDBDatabase(Database):
     def drop_tables(self, backend: ibis.BaseBackend, *names: str) -> None:
         for name in names:
             backend.con.execute(f'drop table if exists "{_identifier(name)}"')
+
+    def add_columns(self, backend: ibis.BaseBackend, table: str, columns: dict[str, str]) -> None:
+        for column, dtype in columns.items():
+            backend.con.execute(f'alter table "{_identifier(table)}" add column "{_identifier(column)}" {dtype}')
+
+    def delete_rows(self, backend: ibis.BaseBackend, table: str, column: str, values) -> None:
+        for value in values:
+            backend.con.execute(f'delete from "{_identifier(table)}" where "{_identifier(column)}" = ?', [value])
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the file now rather than at the next open."""
@@ -487,6 +503,18 @@ class SparkDatabase(Database):
         for name in names:
             backend.raw_sql(f"drop view if exists `{_identifier(name)}`")
             backend.raw_sql(f"drop table if exists `{_identifier(name)}`")
+
+    # Parquet views cannot be altered or deleted from in place: writing scores to Spark
+    # would rewrite the table's files; not built yet (scores are computed on Spark, and
+    # written by the DuckDB command).
+    def add_columns(self, backend: ibis.BaseBackend, table: str, columns: dict[str, str]) -> None:
+        if columns:
+            raise NotImplementedError("adding columns to a table on Spark is not supported")
+
+    def delete_rows(self, backend: ibis.BaseBackend, table: str, column: str, values) -> None:
+        raise NotImplementedError(
+            "replacing rows of a table on Spark is not supported yet: score a DuckDB file and "
+            "export it with `python -m analytics.engine export-parquet`")
 
     def close(self) -> None:
         if self._owns_session:
