@@ -26,8 +26,9 @@ import streamlit as st
 import pandas as pd
 
 from analytics import at_risk, catalog, metrics, roi
+from analytics import config
 from analytics.config import database_path
-from analytics.db import Database, DatabaseError, open_database
+from analytics.db import Database, DatabaseError, open_database, open_engine
 from analytics.filters import RetentionFilter
 from analytics.metrics.funnel import select_summary
 from analytics.metrics.predicted_value import PREDICTED_QUANTILE_COLUMNS
@@ -43,8 +44,25 @@ def _open(path: str, mtime: float) -> Database:  # mtime only keys the cache
     return open_database(path, read_only=True)
 
 
+@st.cache_resource(show_spinner=False)
+def _open_engine(config_file: str, mtime: float) -> Database:  # both only key the cache
+    return open_engine(read_only=True)
+
+
+def _spark_configured() -> bool:
+    try:
+        return config.engine_settings()["kind"] == "spark"
+    except ValueError:
+        return False
+
+
 def database() -> Database:
-    """The configured database, opened read-only. Raises `DatabaseError` with guidance."""
+    """The configured database, opened read-only. Raises `DatabaseError` with guidance.
+    With `[engine] kind = "spark"` the Spark engine (one session, opened once per
+    config file and modification time; decision 017)."""
+    if _spark_configured():
+        key = db_key()
+        return _open_engine(*key)
     path = database_path()
     if not path.is_file():
         # let open_database phrase the message; nothing is cached for a missing file
@@ -68,7 +86,7 @@ def schema_info(path: str) -> dict[str, str]:
 
 def as_of_date() -> date:
     """The database's fixed as-of date (end of its history)."""
-    return date.fromisoformat(schema_info(str(database_path()))["as_of_date"])
+    return date.fromisoformat(schema_info(db_key()[0])["as_of_date"])
 
 
 @st.cache_data(ttl=RESULT_TTL_SECONDS, show_spinner=False)
@@ -86,8 +104,9 @@ def point_in_time(flt: RetentionFilter) -> RetentionFilter:
 
 def db_key() -> tuple[str, float]:
     """(path, modification time) of the configured database: the first key of every
-    cached result below."""
-    path = database_path()
+    cached result below. On Spark: the config file's (the Parquet files it names are
+    expected to be replaced together with it)."""
+    path = config.config_path() if _spark_configured() else database_path()
     return str(path), path.stat().st_mtime
 
 
