@@ -34,7 +34,7 @@ METRIC_CASES: dict[str, list] = {
     "active_customers": [(YEAR,), (SLICED,)],
     "churn_by_dimension": [(YEAR, "plan"), (SLICED, "contract_type")],
     "churn_by_dimensions": [(YEAR, ("segment", "region"))],
-    "churn_by_period": [(YEAR, "month"), (YEAR, "quarter"), (SLICED, "range")],
+    "churn_by_period": [(YEAR, "month"), (SLICED, "range")],
     "churn_by_service_histories": [(YEAR,)],
     "churn_by_service_history": [(YEAR, "contacts"), (CHANNELS, "unresolved")],
     "churn_reasons": [(YEAR,)],
@@ -66,14 +66,14 @@ METRIC_CASES: dict[str, list] = {
     "proactive_retention_comparison": [(YEAR,)],
     "quarter_actuals": [(YEAR, "2026Q3")],
     "repeat_contact_rate": [(YEAR, True), (CHANNELS, False)],
-    "retention_funnel": [(YEAR,), (YEAR, 4.0)],
+    "retention_funnel": [(YEAR, 4.0)],
     "retention_funnel_summaries": [(YEAR,)],
-    "retention_funnel_summary": [(YEAR,), (YEAR, "segment"), (YEAR, "channel"), (YEAR, "agent")],
+    "retention_funnel_summary": [(YEAR,), (YEAR, "agent")],
     "revenue_retention": [(YEAR, "month"), (YEAR, "quarter")],
     "satisfaction_trend": [(YEAR,)],
     "saved_customers": [(YEAR,)],
     "saved_customers_by_period": [(YEAR, [(date(2026, 1, 1), date(2026, 3, 31)), (date(2026, 4, 1), AS_OF)])],
-    "service_levels": [(YEAR,), (YEAR, None, True)],
+    "service_levels": [(YEAR, None, True)],
     "survival_durations": [(YEAR,), (YEAR, "segment", True)],
     "survival_logrank": [(YEAR, "segment")],
     "targets_vs_actuals": [(YEAR, "2026Q3")],
@@ -93,9 +93,9 @@ AT_RISK_CASES: dict[str, list] = {
     "driver_filter_available": [()],
     "at_risk_customers": [(YEAR,), (SLICED, at_risk.AtRiskCriteria(min_probability=0.5, driver_groups=("plan",),
                                                                     not_contacted_days=30), 50)],
-    "customer_profile": [(17, AS_OF), (400, AS_OF)],
+    "customer_profile": [(17, AS_OF)],
     "score_history": [(17, AS_OF)],
-    "customer_timeline": [(17, AS_OF), (400, AS_OF)],
+    "customer_timeline": [(400, AS_OF)],
     "customer_revenue_history": [(17, AS_OF)],
 }
 
@@ -214,7 +214,7 @@ def test_at_risk_list_is_not_empty(duck) -> None:
     assert found.available and found.population > 500
 
 
-@pytest.mark.parametrize("mode", ["Quarter to date", "Filter period"])
+@pytest.mark.parametrize("mode", ["Quarter to date"])  # ~80 s per mode on Spark local
 def test_headline_kpis_equal_on_both_engines(duck, sparkdb, mode) -> None:
     with rollups.disabled():
         assert_same(headlines.headline_kpis(duck, YEAR, mode), headlines.headline_kpis(sparkdb, YEAR, mode),
