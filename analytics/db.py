@@ -1,9 +1,14 @@
-"""The one place that opens the Retention Radar DuckDB file.
+"""The one place that opens the Retention Radar database: a DuckDB file (the default) or
+the same tables on Spark (`[engine] kind = "spark"`; `open_engine` chooses by config,
+docs/decisions/017-engine-seam-duckdb-and-spark.md).
 
-The dashboard opens the file read-only. A `Database` owns one DuckDB connection and hands
-every thread its own cursor (and an Ibis backend over that cursor): duckdb 2.x refuses
-concurrent calls on one connection ("connection is busy with another call"), while
-cursors of one connection share the database and its cache and may run in parallel.
+`Database` is the engine-neutral interface the analytics use (Ibis tables and backend,
+`schema_info`, `has_table`, `transaction`). The dashboard opens the data read-only. A
+`DuckDBDatabase` owns one DuckDB connection and hands every thread its own cursor (and an
+Ibis backend over another cursor): duckdb 2.x refuses concurrent calls on one connection
+("connection is busy with another call"), while cursors of one connection share the
+database and its cache and may run in parallel. A `SparkDatabase` holds one SparkSession
+for all threads (a session is thread-safe).
 
 Every failure to open is raised as a `DatabaseError` subclass whose message tells the user
 what is wrong and what to do, so the pages can show it instead of a traceback. Opening
