@@ -554,13 +554,16 @@ def _flatten(table: dict, prefix: str = "") -> dict:
 
 def spark_session(spark_settings: dict):
     """A SparkSession from `[engine.spark]`: `master` (default "local[2]"), `app_name`,
-    `log_level` (default "ERROR") and any `spark.*` key as Spark configuration."""
+    `log_level` (default "ERROR") and any `spark.*` key as Spark configuration. An existing
+    session of this process is reused (`getOrCreate`)."""
     from pyspark.sql import SparkSession
 
     settings = _flatten(spark_settings)
     builder = SparkSession.builder.master(str(settings.pop("master", "local[2]")))
     builder = builder.appName(str(settings.pop("app_name", "retention-radar")))
     log_level = str(settings.pop("log_level", "ERROR"))
+    # no progress bars on the terminal of `make run` or a command, unless asked for
+    settings.setdefault("spark.ui.showConsoleProgress", "false")
     for key, value in settings.items():
         builder = builder.config(key, str(value).lower() if isinstance(value, bool) else str(value))
     session = builder.getOrCreate()
