@@ -25,13 +25,19 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 # Debian packages the tests need: Chromium for the browser tests (Playwright drives
-# /usr/bin/chromium; it never downloads a browser), pdftoppm for report checks.
+# /usr/bin/chromium; it never downloads a browser), pdftoppm for report checks, and a Java
+# runtime for the Spark equality tests (tests/spark/; PySpark itself comes from PyPI).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-test-deps:
 	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null || { \
 	  echo "Installing Debian packages: chromium poppler-utils"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium poppler-utils >/dev/null; }
+	@command -v java >/dev/null || { \
+	  echo "Installing a Java runtime for Spark: openjdk-17-jre-headless (or default-jre-headless)"; \
+	  $(SUDO) apt-get update -qq && \
+	  { DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless >/dev/null || \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq default-jre-headless >/dev/null; }; }
 
 # --- the product ------------------------------------------------------------------
 # The sample goes to the configured database path ($RETENTION_DB, retention.toml, or

@@ -20,9 +20,16 @@ DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "sample.duckdb"
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "retention.toml"
 
 
+def config_path() -> Path:
+    """The settings file: `RETENTION_CONFIG` (relative to the project root), else
+    `retention.toml` at the project root."""
+    env = os.environ.get("RETENTION_CONFIG")
+    return _from_root(env) if env else DEFAULT_CONFIG_PATH
+
+
 def settings() -> dict:
     """The parsed `retention.toml` (empty when there is none); read again when it changes."""
-    path = Path(os.environ.get("RETENTION_CONFIG", DEFAULT_CONFIG_PATH))
+    path = config_path()
     if not path.is_file():
         return {}
     return _parsed(str(path), path.stat().st_mtime)
@@ -48,3 +55,31 @@ def database_path() -> Path:
     if configured:
         return _from_root(configured)
     return DEFAULT_DB_PATH
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def engine_settings() -> dict:
+    """The `[engine]` table: ``kind`` ("duckdb", the default, or "spark"), ``tables``
+    (`[engine.tables]`: table name -> Parquet path or catalog table name) and ``spark``
+    (`[engine.spark]`: master, log_level and spark.* settings). For example::
+
+        [engine]
+        kind = "spark"
+        [engine.tables]
+        customers = "data/spark/customers.parquet"
+        ...
+        [engine.spark]
+        master = "local[2]"
+        "spark.sql.shuffle.partitions" = 4
+
+    A DuckDB engine reads `database_path()`; `RETENTION_DB` set in the environment also
+    selects DuckDB (it names a DuckDB file)."""
+    engine = dict(settings().get("engine", {}))
+    kind = str(engine.get("kind", "duckdb")).lower()
+    if os.environ.get("RETENTION_DB"):
+        kind = "duckdb"
+    if kind not in ENGINES:
+        raise ValueError(f"{config_path()}: [engine] kind = {kind!r}; use one of {', '.join(ENGINES)}")
+    return {"kind": kind, "tables": dict(engine.get("tables", {})), "spark": dict(engine.get("spark", {}))}

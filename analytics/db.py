@@ -1,9 +1,14 @@
-"""The one place that opens the Retention Radar DuckDB file.
+"""The one place that opens the Retention Radar database: a DuckDB file (the default) or
+the same tables on Spark (`[engine] kind = "spark"`; `open_engine` chooses by config,
+docs/decisions/017-engine-seam-duckdb-and-spark.md).
 
-The dashboard opens the file read-only. A `Database` owns one DuckDB connection and hands
-every thread its own cursor (and an Ibis backend over that cursor): duckdb 2.x refuses
-concurrent calls on one connection ("connection is busy with another call"), while
-cursors of one connection share the database and its cache and may run in parallel.
+`Database` is the engine-neutral interface the analytics use (Ibis tables and backend,
+`schema_info`, `has_table`, `transaction`). The dashboard opens the data read-only. A
+`DuckDBDatabase` owns one DuckDB connection and hands every thread its own cursor (and an
+Ibis backend over another cursor): duckdb 2.x refuses concurrent calls on one connection
+("connection is busy with another call"), while cursors of one connection share the
+database and its cache and may run in parallel. A `SparkDatabase` holds one SparkSession
+for all threads (a session is thread-safe).
 
 Every failure to open is raised as a `DatabaseError` subclass whose message tells the user
 what is wrong and what to do, so the pages can show it instead of a traceback. Opening
@@ -20,6 +25,8 @@ compatible family, see `TYPE_FAMILIES`), and `schema_info` carries `as_of_date` 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,9 +202,90 @@ def _classify_open_error(path: Path, err: duckdb.Error) -> DatabaseError:
     )
 
 
-@dataclass
 class Database:
-    """An open database: one DuckDB connection, a cursor and Ibis backend per thread."""
+    """An open database, whatever the engine: Ibis tables, `schema_info`, and the facts a
+    read-only file cannot change. Analytics code uses only this interface — `table`,
+    `ibis` (the Ibis backend: `to_pandas`, `create_table`, `insert`, `list_tables`),
+    `has_table`, `schema_info`, `transaction`, `close` — so it runs on every engine.
+
+    `DuckDBDatabase` (a DuckDB file, the default) and `SparkDatabase` (Parquet files or
+    catalog tables in a Spark session, `[engine] kind = "spark"`) implement it; what only
+    one engine has (DuckDB's cursor, write lock and checkpoint) stays on that class."""
+
+    kind: str = "?"
+    path: Path
+    read_only: bool
+    read_only_facts: dict
+
+    def ibis(self) -> ibis.BaseBackend:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _table_cache(self) -> dict[str, ibis.Table]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def table(self, name: str) -> ibis.Table:
+        """The Ibis table expression for `name`. Cached: building one asks the engine for the
+        schema (≈ 3 ms on DuckDB), and a page builds 20–40 of them. Tables do not change
+        shape while a read-only dashboard has the data open; a writer that alters a table
+        through this object calls `forget_tables()`."""
+        tables = self._table_cache()
+        table = tables.get(name)
+        if table is None:
+            table = tables[name] = self.ibis().table(name)
+        return table
+
+    def forget_tables(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def table_names(self) -> list[str]:
+        """Every table (and view) the analytics can read, sorted."""
+        return sorted(self.ibis().list_tables())
+
+    def has_table(self, name: str) -> bool:
+        """Whether the (optional) table `name` exists, e.g. ``churn_scores``."""
+        return name in self.table_names()
+
+    def schema_info(self) -> dict[str, str]:
+        """The key/value rows of `schema_info` (schema_version, as_of_date, seed, ...)."""
+        frame = self.ibis().to_pandas(self.table("schema_info").select("key", "value"))
+        return {k: (None if v is None or v != v else str(v))
+                for k, v in zip(frame["key"], frame["value"])}
+
+    @contextmanager
+    def transaction(self) -> Iterator[ibis.BaseBackend]:  # pragma: no cover - abstract
+        """An Ibis backend whose writes (create_table, insert, drop_table) land together
+        where the engine can promise it; see each engine's notes."""
+        raise NotImplementedError
+        yield
+
+    def drop_tables(self, backend: ibis.BaseBackend, *names: str) -> None:  # pragma: no cover
+        """Drop the tables `names` that exist, through `backend` (a `transaction()`'s)."""
+        raise NotImplementedError
+
+    def add_columns(self, backend: ibis.BaseBackend, table: str, columns: dict[str, str]) -> None:  # pragma: no cover
+        """Add nullable `columns` (name -> SQL type as in `analytics.schema`) to `table`."""
+        raise NotImplementedError
+
+    def delete_rows(self, backend: ibis.BaseBackend, table: str, column: str, values) -> None:  # pragma: no cover
+        """Delete the rows of `table` whose `column` is one of `values` (Ibis has no DELETE)."""
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclass(eq=False)
+class DuckDBDatabase(Database):
+    """A DuckDB file: one connection, a cursor and an Ibis backend per thread.
+
+    Per thread: duckdb refuses concurrent calls on one connection ("connection is busy
+    with another call"), while cursors of one connection share the database and its cache
+    and may run in parallel; so every thread gets its own cursor and its own Ibis backend
+    over a second cursor (created on first use, then reused by that thread).
+
+    DuckDB-only conveniences live here and nowhere else: `cursor()` (raw SQL, for tests
+    and the generator), the read-only open and the write lock (`open_database`), and
+    `checkpoint()`."""
 
     path: Path
     read_only: bool
@@ -206,6 +294,7 @@ class Database:
     # Facts about the file that cannot change while a read-only connection holds it (DuckDB
     # admits no writer meanwhile), e.g. whether the rollups are fresh; shared by threads.
     read_only_facts: dict = field(default_factory=dict, repr=False)
+    kind: str = "duckdb"
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's own cursor (created on first use, then reused by the thread)."""
@@ -224,32 +313,61 @@ class Database:
             self._local.ibis = backend
         return backend
 
-    def table(self, name: str) -> ibis.Table:
-        """This thread's Ibis table expression for `name`. Kept per thread: building one
-        asks DuckDB for the schema (≈ 3 ms), and a page builds 20–40 of them. Tables do not
-        change shape while a read-only dashboard has the file open; a writer that alters a
-        table through this object calls `forget_tables()`."""
+    def _table_cache(self) -> dict[str, ibis.Table]:
         tables = getattr(self._local, "tables", None)
         if tables is None:
             tables = self._local.tables = {}
-        table = tables.get(name)
-        if table is None:
-            table = tables[name] = self.ibis().table(name)
-        return table
+        return tables
 
     def forget_tables(self) -> None:
         """Drop this thread's cached table expressions (after DDL through this object)."""
         self._local.tables = {}
 
+    # Ibis 12's DuckDB `list_tables` calls `fetch_arrow_table`, which duckdb 2.0 removed;
+    # the catalog is asked directly (the same answer, for the main schema).
+    def table_names(self) -> list[str]:
+        rows = self.cursor().execute(
+            "select table_name from information_schema.tables where table_schema = 'main' "
+            "order by table_name").fetchall()
+        return [r[0] for r in rows]
+
     def has_table(self, name: str) -> bool:
         rows = self.cursor().execute(
-            "select 1 from information_schema.tables where table_name = ?", [name]
-        ).fetchall()
+            "select 1 from information_schema.tables where table_name = ?", [name]).fetchall()
         return bool(rows)
 
-    def schema_info(self) -> dict[str, str]:
-        """The key/value rows of `schema_info` (schema_version, as_of_date, seed, ...)."""
-        return dict(self.cursor().execute("select key, value from schema_info").fetchall())
+    @contextmanager
+    def transaction(self) -> Iterator[ibis.BaseBackend]:
+        """An Ibis backend on a fresh cursor inside one DuckDB transaction: everything
+        written through it commits together, or not at all when the block raises."""
+        cur = self.connection.cursor()
+        cur.execute("begin transaction")
+        try:
+            yield ibis.duckdb.from_connection(cur)
+            cur.execute("commit")
+        except BaseException:
+            cur.execute("rollback")
+            raise
+        finally:
+            self.forget_tables()
+
+    # Ibis 12's `drop_table` (and `create_table(overwrite=True)`) emit a bare "DROP TABLE"
+    # with sqlglot 30; the statement is written here, on the transaction's own connection.
+    def drop_tables(self, backend: ibis.BaseBackend, *names: str) -> None:
+        for name in names:
+            backend.con.execute(f'drop table if exists "{_identifier(name)}"')
+
+    def add_columns(self, backend: ibis.BaseBackend, table: str, columns: dict[str, str]) -> None:
+        for column, dtype in columns.items():
+            backend.con.execute(f'alter table "{_identifier(table)}" add column "{_identifier(column)}" {dtype}')
+
+    def delete_rows(self, backend: ibis.BaseBackend, table: str, column: str, values) -> None:
+        for value in values:
+            backend.con.execute(f'delete from "{_identifier(table)}" where "{_identifier(column)}" = ?', [value])
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the file now rather than at the next open."""
+        self.cursor().execute("checkpoint")
 
     def close(self) -> None:
         self.connection.close()
@@ -342,4 +460,198 @@ def open_database(path: str | Path, read_only: bool = True) -> Database:
     except SchemaMismatch:
         con.close()
         raise
-    return Database(path=path, read_only=read_only, connection=con)
+    return DuckDBDatabase(path=path, read_only=read_only, connection=con)
+
+
+# --- Spark ---------------------------------------------------------------------------------
+
+class SparkDatabase(Database):
+    """The data model in a Spark session, through Ibis's pyspark backend.
+
+    Each table of `[engine.tables]` is a Parquet file or directory (registered as a
+    temporary view of that name) or a catalog table name (a temporary view over it), so
+    the analytics see the same table names as in a DuckDB file.
+
+    One session and one Ibis backend for the process: a SparkSession is thread-safe (each
+    query is its own job), so unlike DuckDB there is no per-thread handle. Spark has no
+    transactions: `transaction()` yields the backend and a failed rollup build can leave
+    part of the tables written (the freshness check then refuses them)."""
+
+    kind = "spark"
+
+    def __init__(self, path: Path, backend: ibis.BaseBackend, read_only: bool = True,
+                 owns_session: bool = True):
+        self.path = path  # the config file (for messages and cache keys)
+        self.read_only = read_only
+        self.read_only_facts: dict = {}
+        self._backend = backend
+        self._tables: dict[str, ibis.Table] = {}
+        self._owns_session = owns_session
+
+    def ibis(self) -> ibis.BaseBackend:
+        return self._backend
+
+    def _table_cache(self) -> dict[str, ibis.Table]:
+        return self._tables
+
+    def forget_tables(self) -> None:
+        self._tables = {}
+
+    @contextmanager
+    def transaction(self) -> Iterator[ibis.BaseBackend]:
+        try:
+            yield self._backend
+        finally:
+            self.forget_tables()
+
+    def drop_tables(self, backend: ibis.BaseBackend, *names: str) -> None:
+        for name in names:
+            backend.raw_sql(f"drop view if exists `{_identifier(name)}`")
+            backend.raw_sql(f"drop table if exists `{_identifier(name)}`")
+
+    # Parquet views cannot be altered or deleted from in place: writing scores to Spark
+    # would rewrite the table's files; not built yet (scores are computed on Spark, and
+    # written by the DuckDB command).
+    def add_columns(self, backend: ibis.BaseBackend, table: str, columns: dict[str, str]) -> None:
+        if columns:
+            raise NotImplementedError("adding columns to a table on Spark is not supported")
+
+    def delete_rows(self, backend: ibis.BaseBackend, table: str, column: str, values) -> None:
+        raise NotImplementedError(
+            "replacing rows of a table on Spark is not supported yet: score a DuckDB file and "
+            "export it with `python -m analytics.engine export-parquet`")
+
+    def close(self) -> None:
+        if self._owns_session:
+            self._backend.disconnect()
+
+
+def _identifier(name: str) -> str:
+    """`name` when it is a plain table name (letters, digits, underscores); DDL that Ibis
+    cannot write takes only our own table names, never user text."""
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not a table name: {name!r}")
+    return name
+
+
+class EngineConfigError(DatabaseError):
+    """`[engine]` in the config file is incomplete or names something that is not there."""
+
+
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def _flatten(table: dict, prefix: str = "") -> dict:
+    """TOML reads an unquoted `spark.sql.x = 1` as nested tables; Spark wants the dotted key."""
+    out = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def spark_session(spark_settings: dict):
+    """A SparkSession from `[engine.spark]`: `master` (default "local[2]"), `app_name`,
+    `log_level` (default "ERROR") and any `spark.*` key as Spark configuration. An existing
+    session of this process is reused (`getOrCreate`)."""
+    from pyspark.sql import SparkSession
+
+    settings = _flatten(spark_settings)
+    builder = SparkSession.builder.master(str(settings.pop("master", "local[2]")))
+    builder = builder.appName(str(settings.pop("app_name", "retention-radar")))
+    log_level = str(settings.pop("log_level", "ERROR"))
+    # no progress bars on the terminal of `make run` or a command, unless asked for
+    settings.setdefault("spark.ui.showConsoleProgress", "false")
+    for key, value in settings.items():
+        builder = builder.config(key, str(value).lower() if isinstance(value, bool) else str(value))
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel(log_level)
+    return session
+
+
+def open_spark(tables: dict[str, str], spark_settings: dict | None = None, *, session=None,
+               config_path: Path | None = None, read_only: bool = True) -> SparkDatabase:
+    """Open the data model on Spark and check it as `open_database` checks a file.
+
+    `tables` maps each table name to a Parquet path (relative to the project root) or a
+    catalog table name; `session` reuses an existing SparkSession (tests), else one is
+    built from `spark_settings`. Raises `EngineConfigError` for a missing table location,
+    `SchemaMismatch` as for a DuckDB file."""
+    from analytics.config import _from_root
+
+    where = config_path or Path("[engine.tables]")
+    missing = [t for t in REQUIRED_TABLES if t not in tables]
+    if missing:
+        raise EngineConfigError(
+            f"{where}: [engine.tables] lacks {', '.join(missing)}; give each table's Parquet path "
+            "or catalog table name (`python -m analytics.engine export-parquet` writes both).")
+    owns = session is None
+    if session is None:
+        session = spark_session(spark_settings or {})
+    backend = ibis.pyspark.connect(session)
+    for name, location in tables.items():
+        location = str(location)
+        path = _from_root(location)
+        if location.endswith(_PARQUET_SUFFIXES) or "/" in location or path.exists():
+            if not path.exists():
+                raise EngineConfigError(f"{where}: [engine.tables] {name} = {location!r}: no such file "
+                                        f"or directory ({path}). Nothing was read.")
+            backend.read_parquet(str(path), table_name=name)
+        else:
+            backend.create_view(name, backend.table(location), overwrite=True)
+    db = SparkDatabase(where, backend, read_only=read_only, owns_session=owns)
+    check_ibis_schema(db, where)
+    return db
+
+
+# Ibis type families for the required columns on an engine without DuckDB's type names.
+_IBIS_FAMILIES = {
+    "BIGINT": "is_integer", "INTEGER": "is_integer", "TINYINT": "is_integer",
+    "DOUBLE": "is_numeric", "DATE": "is_date", "TIMESTAMP": "is_timestamp",
+    "BOOLEAN": "is_boolean", "VARCHAR": "is_string",
+}
+
+
+def check_ibis_schema(db: Database, where: Path) -> dict[str, str]:
+    """`check_schema` through Ibis: required tables and columns, schema version, as-of
+    dates, and each required column's type family (Ibis's type predicates)."""
+    missing = [t for t in REQUIRED_TABLES if not db.has_table(t)]
+    if missing:
+        raise SchemaMismatch(f"{where}: missing table(s) {', '.join(missing)}. "
+                             "See docs/data-model.md for the expected tables.")
+    info = db.schema_info()
+    version = info.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise SchemaMismatch(f"{where} has schema version {version or 'none'}, this version of "
+                             f"Retention Radar reads version {SCHEMA_VERSION}.")
+    _schema_info_dates(info, where)
+    problems = []
+    for table in REQUIRED_TABLES:
+        schema = db.table(table).schema()
+        absent = [c for c in TABLES[table] if c not in schema]
+        if absent:
+            raise SchemaMismatch(f"{where}: table {table} lacks column(s) {', '.join(absent)} "
+                                 f"required by schema version {SCHEMA_VERSION} (docs/data-model.md).")
+        for column, wanted in TABLES[table].items():
+            if not getattr(schema[column], _IBIS_FAMILIES[wanted])():
+                problems.append(f"{table}.{column} is {schema[column]}; it must be {TYPE_FAMILIES[wanted][0]}.")
+    if problems:
+        raise SchemaMismatch(f"{where} has column(s) of the wrong type: " + " ".join(problems))
+    return info
+
+
+def open_engine(read_only: bool = True) -> Database:
+    """The configured database: `open_spark` when `[engine] kind = "spark"`, else the
+    DuckDB file `analytics.config.database_path()` names (`open_database`)."""
+    from analytics import config
+
+    try:
+        engine = config.engine_settings()
+    except ValueError as err:
+        raise EngineConfigError(str(err)) from None
+    if engine["kind"] == "spark":
+        return open_spark(engine["tables"], engine["spark"], config_path=config.config_path(),
+                          read_only=read_only)
+    return open_database(config.database_path(), read_only=read_only)

@@ -48,7 +48,7 @@ from analytics.config import database_path
 from analytics.db import Database, DatabaseError, DatabaseLocked, open_database, writer_locked_message
 from analytics.risk.defaults import (DEFAULT_HISTORY_MONTHS, DEFAULT_SAMPLE_SIZE, DEFAULT_SEED,
                                      DEFAULT_TRAIN_SNAPSHOTS, CannotTrain)
-from analytics.schema import OPTIONAL_TABLES, create_table_sql
+from analytics.schema import OPTIONAL_TABLES, ibis_schema
 
 if TYPE_CHECKING:  # the model stack (scikit-learn, pandas) is imported only when scoring
     import pandas as pd
@@ -87,9 +87,8 @@ def is_scored(db: Database, as_of: date) -> bool:
     """True when `churn_scores` already holds rows for `as_of`."""
     if not db.has_table(SCORE_TABLE):
         return False
-    row = db.cursor().execute(
-        f'select count(*) from "{SCORE_TABLE}" where as_of_date = ?', [as_of]).fetchone()
-    return bool(row and row[0])
+    scores = db.table(SCORE_TABLE)
+    return bool(db.ibis().execute(scores.filter(scores.as_of_date == as_of).count()))
 
 
 def history_dates(as_of: date, months: int) -> list[date]:
@@ -207,12 +206,13 @@ def score_customers(
 
 def write_scores(db: Database, run: ScoringRun) -> None:
     """Replace the rows of every date the run scored (the as-of date and its history) in
-    `churn_scores`, and the as-of date's row in `model_runs`, in one transaction."""
+    `churn_scores`, and the as-of date's row in `model_runs`, in one transaction (on
+    DuckDB; `Database.transaction`)."""
+    import ibis
     import pandas as pd
 
     if db.read_only:
         raise ValueError("the database was opened read-only; open it with read_only=False to write scores")
-    con = db.cursor()
     scores = run.scores if run.history is None or run.history.empty else pd.concat(
         [run.scores, run.history], ignore_index=True)
     runs = pd.DataFrame({
@@ -222,35 +222,23 @@ def write_scores(db: Database, run: ScoringRun) -> None:
         "card_json": [run.card.to_json()],
     })
     dates = sorted({pd.Timestamp(d).date() for d in scores["as_of_date"]})
-    con.execute("begin transaction")
-    try:
-        for table, columns, frame, name, replaced in (
-                (SCORE_TABLE, SCORE_COLUMNS, scores, "score_batch", dates),
-                (RUNS_TABLE, RUN_COLUMNS, runs, "run_batch", [run.as_of])):
-            con.execute(create_table_sql(table, OPTIONAL_TABLES[table]))
-            _add_missing_columns(con, table)
-            for day in replaced:
-                con.execute(f'delete from "{table}" where as_of_date = ?', [day])
-            con.register(name, frame)
-            cols = ", ".join(f'"{c}"' for c in columns)
+    present = set(db.table_names())
+    with db.transaction() as backend:
+        for table, columns, frame, replaced in (
+                (SCORE_TABLE, SCORE_COLUMNS, scores, dates),
+                (RUNS_TABLE, RUN_COLUMNS, runs, [run.as_of])):
+            schema = ibis_schema(OPTIONAL_TABLES[table])
+            if table not in present:
+                backend.create_table(table, schema=schema)
+            else:
+                # a table written by an older release gets today's columns (only ever
+                # added, nullable, so old rows stay valid)
+                have = backend.table(table).columns
+                db.add_columns(backend, table, {c: t for c, t in OPTIONAL_TABLES[table].items() if c not in have})
+            db.delete_rows(backend, table, "as_of_date", replaced)
             # the casts pin the stored types whatever pandas inferred for the batch
-            select = ", ".join(f'cast("{c}" as {OPTIONAL_TABLES[table][c]})' for c in columns)
-            con.execute(f'insert into "{table}" ({cols}) select {select} from {name}')
-            con.unregister(name)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-
-
-def _add_missing_columns(con, table: str) -> None:
-    """Bring a table written by an older release up to today's columns (new columns are
-    only ever added, nullable, so old rows stay valid)."""
-    present = {row[0] for row in con.execute(
-        "select column_name from information_schema.columns where table_name = ?", [table]).fetchall()}
-    for column, dtype in OPTIONAL_TABLES[table].items():
-        if column not in present:
-            con.execute(f'alter table "{table}" add column "{column}" {dtype}')
+            batch = ibis.memtable(frame[list(columns)])
+            backend.insert(table, batch.select(**{c: batch[c].cast(schema[c]) for c in columns}))
 
 
 def backtest_summary(card: ModelCard) -> str:

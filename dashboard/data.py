@@ -31,8 +31,9 @@ import streamlit as st
 import pandas as pd
 
 from analytics import at_risk, catalog, metrics, roi
+from analytics import config
 from analytics.config import database_path
-from analytics.db import Database, DatabaseError, open_database
+from analytics.db import Database, DatabaseError, open_database, open_engine
 from analytics.filters import RetentionFilter
 from analytics.headlines import headline_kpis
 from analytics.metrics.funnel import select_summary
@@ -46,9 +47,24 @@ _OPEN: dict[str, tuple[float, Database]] = {}  # path -> (modification time, ope
 _OPEN_LOCK = threading.Lock()
 
 
+def _spark_configured() -> bool:
+    try:
+        return config.engine_settings()["kind"] == "spark"
+    except ValueError:
+        return False
+
+
 def database() -> Database:
     """The configured database, opened read-only; reopened when the file was replaced.
-    Raises `DatabaseError` with guidance."""
+    With `[engine] kind = "spark"` the Spark engine (one session, reopened when the config
+    file changes; decision 017). Raises `DatabaseError` with guidance."""
+    if _spark_configured():
+        key, mtime = db_key()
+        with _OPEN_LOCK:
+            held = _OPEN.get(key)
+            if held is None or held[0] != mtime:
+                _OPEN[key] = (mtime, open_engine(read_only=True))
+            return _OPEN[key][1]
     path = database_path()
     if not path.is_file():
         # let open_database phrase the message; nothing is kept for a missing file
@@ -86,8 +102,9 @@ def database_error() -> DatabaseError | None:
 
 def db_key() -> tuple[str, float]:
     """(path, modification time) of the configured database: the first key of every
-    cached result below."""
-    path = database_path()
+    cached result below. On Spark: the config file's (the Parquet files it names are
+    expected to be replaced together with it)."""
+    path = config.config_path() if _spark_configured() else database_path()
     return str(path), path.stat().st_mtime
 
 

@@ -825,7 +825,7 @@ def _build_rollups(path: Path) -> None:
     db = open_database(path, read_only=False)
     try:
         build_rollups(db)
-        db.cursor().execute("checkpoint")
+        db.checkpoint()
     finally:
         db.close()
 

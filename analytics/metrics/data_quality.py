@@ -267,7 +267,8 @@ def _live_counts(db: Database, flt: RetentionFilter, day: date, examples: int):
         )
         metrics = {}
         for i, _ in enumerate(src.checks):
-            metrics[f"n{i}"] = flags.count(where=flags[f"f{i}"])
+            # fill_null: Spark's count_if over zero rows is NULL, not 0
+            metrics[f"n{i}"] = flags.count(where=flags[f"f{i}"]).fill_null(0)
             if examples:
                 metrics[f"x{i}"] = flags.record_id.collect(where=flags[f"f{i}"])
         row = execute(db, flags.aggregate(**metrics)).iloc[0]

@@ -132,7 +132,9 @@ def _requests(db: Database, flt: RetentionFilter, sla_hours: float) -> ibis.Tabl
     as_of_end = ibis.literal(until).cast("timestamp") + ibis.interval(days=1)
     request_day = req.requested_at.date()
     due = req.requested_at + ibis.interval(seconds=int(round(sla_hours * 3600)))
-    hours = (per_request.first_attempt_at.epoch_seconds() - req.requested_at.epoch_seconds()) / 3600.0
+    # float64 before dividing: Spark SQL types `bigint / 3600.0` as a DECIMAL and rounds
+    hours = (per_request.first_attempt_at.epoch_seconds()
+             - req.requested_at.epoch_seconds()).cast("float64") / 3600.0
     judged = (request_day + ibis.interval(days=RETAINED_AFTER_DAYS)).cast("date") <= until
     active_after = c.churn_date.isnull() | (
         c.churn_date > (request_day + ibis.interval(days=RETAINED_AFTER_DAYS)).cast("date")

@@ -198,8 +198,8 @@ def first_usable_snapshot(db: Database) -> date:
     if start:
         first = date.fromisoformat(start)
     else:
-        row = db.cursor().execute("select min(occurred_at)::date from touchpoints").fetchone()
-        first = row[0] if row and row[0] else date.min
+        earliest = db.ibis().execute(db.table("touchpoints").occurred_at.min())
+        first = pd.Timestamp(earliest).date() if earliest is not None and not pd.isna(earliest) else date.min
     return first + timedelta(days=HORIZON_DAYS) if first != date.min else first
 
 
@@ -564,9 +564,9 @@ def grouped_permutation_importance(
 def sample_customer_ids(db: Database, as_of: date, size: int, seed: int = DEFAULT_SEED) -> np.ndarray | None:
     """A seeded random sample of `size` customers who signed up by `as_of` (None = all,
     when there are no more than `size`)."""
-    ids = db.cursor().execute(
-        "select customer_id from customers where signup_date <= ? order by customer_id", [as_of]
-    ).fetchnumpy()["customer_id"]
+    c = db.table("customers")
+    ids = db.ibis().to_pandas(
+        c.filter(c.signup_date <= as_of).select("customer_id").order_by("customer_id"))["customer_id"].to_numpy()
     if len(ids) <= size:
         return None
     rng = np.random.default_rng(seed)
