@@ -48,5 +48,6 @@ def test_catalog_lists_values_and_first_signup(tmp_path) -> None:
         "plans": ["basic", "premium"],
         "account_owners": ["ret-1", "ret-2"],
         "channels": ["chat", "whatsapp"],
+        "attributes": {},  # no customer_attributes table
     }
     assert earliest_signup(db) == date(2022, 1, 9)
