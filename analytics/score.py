@@ -116,6 +116,11 @@ def score_snapshot(db: Database, model, as_of: date, model_version: str, scored_
     timings = timings if timings is not None else {}
     t0 = time.perf_counter()
     features = snapshot_features(db, as_of)
+    specs = getattr(model, "attributes_", ())
+    if specs:  # custom attributes the model was trained with (analytics.risk.attributes)
+        from analytics.risk.attributes import read_attributes, with_attributes
+
+        features = with_attributes(features, read_attributes(db, features["customer_id"]), specs)
     timings["score_features_s"] = timings.get("score_features_s", 0.0) + time.perf_counter() - t0
     if features.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in SCORE_COLUMNS})

@@ -75,16 +75,19 @@ class LogisticRiskModel:
     name = LOGISTIC_NAME
 
     def __init__(self, random_state: int = DEFAULT_SEED, stayer_share: float = 1 / 3,
-                 features: Sequence[str] = FEATURES, groups: Sequence[DriverGroup] | None = None,
+                 features: Sequence[str] = FEATURES, extra_groups: Sequence[DriverGroup] = (),
                  categorical: Sequence[str] = tuple(CATEGORICAL_FEATURES), c_grid: Sequence[float] = C_GRID) -> None:
         from analytics.risk.model import model_groups
 
         self.random_state = random_state
         self.stayer_share = stayer_share
-        self.groups = tuple(groups) if groups is not None else model_groups(features)
-        grouped = {c for g in self.groups for c in g.columns}
-        self.features = tuple(c for c in features if c in grouped)  # whole groups only
-        self.categorical = tuple(c for c in categorical if c in self.features)
+        base = model_groups(features)
+        self.groups = (*base, *extra_groups)  # extra: custom attributes, one categorical column each
+        grouped = {c for g in base for c in g.columns}
+        self.features = (*(c for c in features if c in grouped),  # whole groups only
+                         *(c for g in extra_groups for c in g.columns))
+        self.categorical = (*(c for c in categorical if c in self.features),
+                            *(c for g in extra_groups for c in g.columns))
         self.c_grid = tuple(sorted(c_grid))
 
     # ------------------------------------------------------------------ fitting
@@ -196,4 +199,4 @@ class LogisticRiskModel:
         """Per-customer top drivers in words (`analytics.risk.drivers.top_drivers`)."""
         if contributions is None:
             contributions = self.contributions(features)
-        return top_drivers(contributions, features)
+        return top_drivers(contributions, features, groups=self.groups)

@@ -47,6 +47,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from analytics.db import Database
+from analytics.risk.attributes import fit_attribute_specs, read_attributes, with_attributes
 from analytics.risk.linear import LOGISTIC_NAME, LogisticRiskModel
 from analytics.risk.defaults import (DEFAULT_SAMPLE_SIZE, DEFAULT_SEED, DEFAULT_TRAIN_SNAPSHOTS,
                                      MIN_CHURNERS, MIN_STAYERS, CannotTrain)
@@ -284,14 +285,16 @@ class ChurnRiskModel:
     name = MODEL_NAME
 
     def __init__(self, random_state: int = DEFAULT_SEED, stayer_share: float = STAYER_SAMPLE_SHARE,
-                 features: Sequence[str] = FEATURES, **params) -> None:
+                 features: Sequence[str] = FEATURES, extra_groups: Sequence[DriverGroup] = (), **params) -> None:
         if not 0 < stayer_share <= 1:
             raise ValueError(f"stayer_share must be in (0, 1], got {stayer_share}")
         self.random_state = random_state
         self.stayer_share = stayer_share
-        self.groups = model_groups(features)
+        base = model_groups(features)
+        self.groups = (*base, *extra_groups)  # extra: custom attributes, one categorical column each
         # in FEATURES order, whole groups only (a dropped source takes its groups with it)
-        self.features = tuple(c for c in FEATURES if c in {c for g in self.groups for c in g.columns})
+        self.features = (*(c for c in FEATURES if c in {c for g in base for c in g.columns}),
+                         *(c for g in extra_groups for c in g.columns))
         self.params = {**HGB_PARAMS,
                        "monotonic_cst": {c: v for c, v in MONOTONE_CONSTRAINTS.items() if c in self.features},
                        "interaction_cst": interaction_constraints(self.groups, self.features), **params}
@@ -331,7 +334,7 @@ class ChurnRiskModel:
         """Per-customer top drivers in words (`analytics.risk.drivers.top_drivers`)."""
         if contributions is None:
             contributions = self.contributions(features)
-        return top_drivers(contributions, features)
+        return top_drivers(contributions, features, groups=self.groups)
 
 
 class LogisticBaseline:
@@ -620,6 +623,7 @@ class TrainingResult:
     model_version: str
     timings: dict[str, float] = field(default_factory=dict)
     dropped: list[dict] = field(default_factory=list)  # `dropped_feature_groups`
+    attributes: list[dict] = field(default_factory=list)  # custom attributes used (`AttributeSpec.to_json`)
 
 
 def _version(plan: SnapshotPlan, sample_size: int | None, seed: int,
@@ -693,9 +697,18 @@ def train_risk_model(
     # ---- backtest, then the production fit of the chosen model (the same recipe, one step later)
     evaluation = {"kind": "backtest", "label": f"backtest over time: trained on earlier month ends, "
                                                 f"tested on {test_plan.target_date}"}
-    backtest, chosen = evaluate_and_choose(train, calib, test, features, seed, test_plan, evaluation, say, timings)
+    rows = read_attributes(db, ids)
+    specs = fit_attribute_specs(rows, prod_train["customer_id"].unique())
+    if specs:
+        say(f"  custom attributes as features: {', '.join(s.attribute for s in specs)}")
+        train, calib, test, prod_train, prod_calib = (with_attributes(f, rows, specs)
+                                                      for f in (train, calib, test, prod_train, prod_calib))
+    extra = tuple(s.group() for s in specs)
+    backtest, chosen = evaluate_and_choose(train, calib, test, features, seed, test_plan, evaluation, say, timings,
+                                           extra)
     t0 = time.perf_counter()
-    production = chosen(random_state=seed, features=features).fit(prod_train, prod_calib)
+    production = chosen(random_state=seed, features=features, extra_groups=extra).fit(prod_train, prod_calib)
+    production.attributes_ = specs
     timings["production_fit_s"] = time.perf_counter() - t0
     say(f"  production {production.name} fitted on {production.train_rows_:,} rows "
         f"({timings['production_fit_s']:.0f} s)")
@@ -709,6 +722,7 @@ def train_risk_model(
                                production.name),
         timings=timings,
         dropped=dropped,
+        attributes=[s.to_json() for s in specs],
     )
 
 
@@ -746,13 +760,13 @@ def choose_model(metrics: dict[str, Metrics]) -> dict:
 
 def evaluate_and_choose(train: pd.DataFrame, calib: pd.DataFrame, test: pd.DataFrame, features: Sequence[str],
                         seed: int, plan: SnapshotPlan, evaluation: dict, say: Callable[[str], None],
-                        timings: dict[str, float]) -> tuple[Backtest, type]:
+                        timings: dict[str, float], extra_groups: Sequence[DriverGroup] = ()) -> tuple[Backtest, type]:
     """Fit the booster, the logistic regression and the rule on `train` (+ `calib`), score
     the held-out `test` rows, pick the scorer (`choose_model`) and describe the chosen one
     (reliability, lift, importance). Returns the `Backtest` and the chosen class."""
     t0 = time.perf_counter()
-    booster = ChurnRiskModel(random_state=seed, features=features).fit(train, calib)
-    logistic = LogisticRiskModel(random_state=seed, features=features).fit(train, calib)
+    booster = ChurnRiskModel(random_state=seed, features=features, extra_groups=extra_groups).fit(train, calib)
+    logistic = LogisticRiskModel(random_state=seed, features=features, extra_groups=extra_groups).fit(train, calib)
     rule = UnresolvedComplaintRule().fit(train, calib)
     y = test[LABEL].to_numpy()
     p_model, p_logistic, p_rule = booster.predict_proba(test), logistic.predict_proba(test), rule.predict_proba(test)
@@ -868,10 +882,18 @@ def train_cross_sectional(db: Database, as_of: date, reason: str, sample_size: i
                             "churned by the as-of date, not a 90-day rate",
                   "shares": {"training": HOLDOUT_SHARES[0], "calibration": HOLDOUT_SHARES[1],
                              "test": HOLDOUT_SHARES[2]}}
-    backtest, chosen = evaluate_and_choose(train, calib, test, features, seed, plan, evaluation, say, timings)
+    rows = read_attributes(db, ids)
+    specs = fit_attribute_specs(rows, frame["customer_id"].unique())
+    if specs:
+        say(f"  custom attributes as features: {', '.join(s.attribute for s in specs)}")
+        train, calib, test = (with_attributes(f, rows, specs) for f in (train, calib, test))
+    extra = tuple(s.group() for s in specs)
+    backtest, chosen = evaluate_and_choose(train, calib, test, features, seed, plan, evaluation, say, timings,
+                                           extra)
     t0 = time.perf_counter()
-    production = chosen(random_state=seed, features=features).fit(
+    production = chosen(random_state=seed, features=features, extra_groups=extra).fit(
         pd.concat([train, test], ignore_index=True), calib)
+    production.attributes_ = specs
     timings["production_fit_s"] = time.perf_counter() - t0
     prod_plan = SnapshotPlan((snapshot,), snapshot, as_of)
     return TrainingResult(
@@ -879,7 +901,7 @@ def train_cross_sectional(db: Database, as_of: date, reason: str, sample_size: i
         sample_customers=None if ids is None else len(ids), seconds=time.perf_counter() - started,
         model_version=_version(prod_plan, None if ids is None else len(ids), seed, production.features,
                                production.name),
-        timings=timings, dropped=dropped)
+        timings=timings, dropped=dropped, attributes=[s.to_json() for s in specs])
 
 
 def metrics_json(m: Metrics) -> dict:

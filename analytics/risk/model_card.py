@@ -84,6 +84,9 @@ class ModelCard:
     # how the held-out rows were drawn: {"kind": "backtest" | "cross_sectional", "label", ...};
     # empty on older cards (always a backtest)
     evaluation: dict[str, Any] = field(default_factory=dict)
+    # the customer_attributes used as features (`analytics.risk.attributes.AttributeSpec`):
+    # attribute, column, kind ("text" = top values + "other"; "numeric" = quantile bins), categories
+    custom_attributes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def chosen(self) -> str:
@@ -185,7 +188,11 @@ def build_model_card(
             "test_churners": bt.metrics["model"].churners,
         },
         features=[{"name": f, "group": group_of[f], "description": FEATURE_DESCRIPTIONS[f]}
-                  for f in model.features],
+                  for f in model.features if f in FEATURE_DESCRIPTIONS]
+                 + [{"name": a["column"], "group": a["column"],
+                     "description": f"custom attribute “{a['attribute']}” ({a['kind']}: "
+                                    f"{', '.join(a['categories'])})"} for a in result.attributes],
+        custom_attributes=list(result.attributes),
         metrics={name: metrics_json(m) for name, m in bt.metrics.items()},
         improvement=bt.improvement(),
         auc_difference=bt.auc_difference,

@@ -233,3 +233,70 @@ def test_single_snapshot_without_touchpoints_trains_or_explains(single_snapshot_
         assert card.cross_sectional and [d["source"] for d in card.dropped_features] == ["touchpoints"]
     else:
         assert len(err.strip().splitlines()) == 1
+
+
+# ----------------------------------------------------------------------------- custom attributes
+def test_attribute_specs_keep_the_top_values_and_bin_numbers():
+    from analytics.risk import attributes as A
+
+    rows = pd.DataFrame(
+        [(i, "Payment method", v) for i, v in enumerate(["card"] * 5 + ["check"] * 3 + ["cash"] * 2 + ["wire"])]
+        + [(i, "Monthly charges", str(v)) for i, v in enumerate([10, 20, 30, 40, 50, 60, 70, 80, 90])]
+        + [(i, "Constant", "yes") for i in range(4)],
+        columns=["customer_id", "attribute", "value"])
+    specs = {s.attribute: s for s in A.fit_attribute_specs(rows)}
+    assert "Constant" not in specs  # one value: no signal
+    pay = specs["Payment method"]
+    assert pay.column == "attr_payment_method" and pay.kind == "text"
+    # TOP_CATEGORIES = 8 keeps all 4 values here; with 2 the rest would be "other"
+    assert pay.categories == ("card", "check", "cash", "wire")
+    charges = specs["Monthly charges"]
+    # quartiles of 10..90: 10, 30, 50, 70, 90
+    assert charges.kind == "numeric" and charges.edges == (10.0, 30.0, 50.0, 70.0, 90.0)
+    assert charges.categories == ("10 to 30", "30 to 50", "50 to 70", "70 to 90")
+    ids = pd.Series([0, 2, 8, 10, 99])
+    cols = A.attribute_columns(rows, [pay, charges], ids)
+    # customers 0 and 2 pay by card, 8 cash, 10 wire (rows above, in order)
+    assert cols["attr_payment_method"].astype(object).tolist()[:4] == ["card", "card", "cash", "wire"]
+    assert pd.isna(cols["attr_payment_method"].iloc[4])  # no row → missing
+    # 10 → first bin, 30 (an edge) → first bin, 90 → last bin, no value → missing
+    assert cols["attr_monthly_charges"].astype(object).tolist()[:3] == ["10 to 30", "10 to 30", "70 to 90"]
+    assert cols["attr_monthly_charges"].isna().tolist()[3:] == [True, True]
+    A_top = A.TOP_CATEGORIES
+    try:
+        A.TOP_CATEGORIES = 2
+        assert {s.attribute: s for s in A.fit_attribute_specs(rows)}["Payment method"].categories == (
+            "card", "check", "other")
+    finally:
+        A.TOP_CATEGORIES = A_top
+
+
+def test_custom_attributes_become_features_named_on_the_card(single_snapshot_db, tmp_path):
+    path = tmp_path / "attrs.duckdb"
+    shutil.copy(single_snapshot_db, path)
+    con = duckdb.connect(str(path))
+    con.execute("create table customer_attributes (customer_id BIGINT, attribute VARCHAR, value VARCHAR)")
+    # payment method: churned customers mostly pay by check; a numeric "monthly charges"
+    con.execute("""insert into customer_attributes
+        select customer_id, 'Payment method',
+               case when churn_date is not null and customer_id % 5 <> 0 then 'check'
+                    else ['card', 'transfer', 'check'][1 + customer_id % 3] end from customers
+        union all
+        select customer_id, 'Monthly charges', cast(20 + customer_id % 80 as varchar) from customers""")
+    con.close()
+    assert main(["--db", str(path), "--history-months", "0", "--quiet"]) == EXIT_OK
+    db = open_database(path)
+    try:
+        card = load_model_card(db)
+        groups = {g for (g,) in db.cursor().execute(
+            "select distinct driver_group_1 from churn_scores").fetchall()}
+    finally:
+        db.close()
+    assert [(a["attribute"], a["kind"]) for a in card.custom_attributes] == [
+        ("Monthly charges", "numeric"), ("Payment method", "text")]
+    names = [f["name"] for f in card.features]
+    assert "attr_payment_method" in names and "attr_monthly_charges" in names
+    assert {i["group"] for i in card.importance} >= {"attr_payment_method", "attr_monthly_charges"}
+    top = next(i for i in card.importance if i["group"] == "attr_payment_method")
+    assert top["auc_drop"] > 0  # the planted signal is used (the cross-sectional AUC is ~0.98 without it)
+    assert "attr_payment_method" in groups
