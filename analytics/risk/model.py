@@ -15,10 +15,15 @@ Recipe (docs/decisions/006-churn-risk-model.md):
    so it keeps the booster's ranking, and linear on the log-odds, so driver contributions
    computed on the booster's log-odds are those of the calibrated model up to one
    positive factor.
-4. **Backtest.** The same recipe one step earlier: T = the last month end whose 90-day
-   outcome is fully observed before the scoring date; it is compared with a logistic
-   regression (same features, same calibration) and the rule "had an unresolved
-   complaint in the last 30 days" on that held-out date.
+4. **Backtest and model choice.** The same recipe one step earlier: T = the last month end
+   whose 90-day outcome is fully observed before the scoring date; the booster is compared
+   with a regularised logistic regression (`analytics.risk.linear`, same calibration) and
+   the rule "had an unresolved complaint in the last 30 days" on that held-out date, and
+   the production fit uses whichever of booster / logistic regression `choose_model` picks
+   (near-ties go to the logistic regression).
+5. **Single snapshot.** When the data has no history of when customers left
+   (`single_snapshot_reason`), a cross-sectional model on one snapshot with a stratified
+   holdout instead (`train_cross_sectional`), labelled as such on the card.
 
 Everything random is seeded (`random_state`), so a run is reproducible.
 """
@@ -37,18 +42,13 @@ import ibis
 import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from analytics.db import Database
 from analytics.risk.attributes import fit_attribute_specs, read_attributes, with_attributes
-from analytics.risk.linear import LOGISTIC_NAME, LogisticRiskModel
+from analytics.risk.linear import LogisticRiskModel
 from analytics.risk.defaults import (DEFAULT_SAMPLE_SIZE, DEFAULT_SEED, DEFAULT_TRAIN_SNAPSHOTS,
                                      MIN_CHURNERS, MIN_STAYERS, CannotTrain)
 from analytics.risk.drivers import (
@@ -60,12 +60,10 @@ from analytics.risk.drivers import (
     top_drivers,
 )
 from analytics.risk.features import (
-    CATEGORICAL_FEATURES,
     FEATURE_SOURCES,
     FEATURES,
     HORIZON_DAYS,
     LABEL,
-    NUMERIC_FEATURES,
     SOURCE_LABELS,
     absent_sources,
     snapshot_features,
@@ -335,39 +333,6 @@ class ChurnRiskModel:
         if contributions is None:
             contributions = self.contributions(features)
         return top_drivers(contributions, features, groups=self.groups)
-
-
-class LogisticBaseline:
-    """Logistic regression on the same features (one-hot categoricals, median-imputed and
-    standardised numerics with missing-value indicators), fitted on the same stayer sample
-    with the same weights and Platt-calibrated the same way as the booster."""
-
-    def __init__(self, random_state: int = DEFAULT_SEED, stayer_share: float = STAYER_SAMPLE_SHARE,
-                 features: Sequence[str] = FEATURES) -> None:
-        self.random_state = random_state
-        self.stayer_share = stayer_share
-        self.features = tuple(features)
-
-    def fit(self, train: pd.DataFrame, calibration: pd.DataFrame) -> "LogisticBaseline":
-        pre = ColumnTransformer([
-            ("categorical", OneHotEncoder(handle_unknown="ignore"),
-             [c for c in CATEGORICAL_FEATURES if c in self.features]),
-            ("numeric", Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True)),
-                                  ("scale", StandardScaler())]),
-             [c for c in NUMERIC_FEATURES if c in self.features]),
-        ])
-        y = train[LABEL].to_numpy()
-        keep, weight = stayer_sample(y, self.stayer_share, self.random_state)
-        self.estimator_ = Pipeline([
-            ("prepare", pre),
-            ("logistic", LogisticRegression(max_iter=2000, random_state=self.random_state)),
-        ]).fit(_features_only(train.loc[keep], self.features), y[keep], logistic__sample_weight=weight)
-        self.calibrator_ = CalibratedClassifierCV(FrozenEstimator(self.estimator_), method="sigmoid")
-        self.calibrator_.fit(_features_only(calibration, self.features), calibration[LABEL].to_numpy())
-        return self
-
-    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
-        return self.calibrator_.predict_proba(_features_only(features, self.features))[:, 1]
 
 
 class UnresolvedComplaintRule:
