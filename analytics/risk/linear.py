@@ -2,7 +2,8 @@
 
 Design: every feature is expanded on its own — a categorical into one-hot columns
 (unknown categories → all zeros), a numeric into one-hot quantile bins (`N_BINS`, ties
-merged) plus a missing-value indicator (median-imputed first) — and an L2-penalised
+merged), its standardised value as a linear term, and a missing-value indicator
+(median-imputed first) — and an L2-penalised
 `LogisticRegression` is fitted on the expansion. Its log-odds are therefore
 
     f(x) = β₀ + Σ_j β_j · φ_j(x),   each design column φ_j built from exactly one feature,
@@ -37,7 +38,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import KBinsDiscretizer, OneHotEncoder
+from sklearn.preprocessing import KBinsDiscretizer, OneHotEncoder, StandardScaler
 
 from analytics.risk.defaults import DEFAULT_SEED
 from analytics.risk.drivers import Baseline, DriverGroup, _set, fit_baselines, top_drivers
@@ -55,10 +56,13 @@ def _feature_expansion(feature: str, categorical: bool):
         return OneHotEncoder(handle_unknown="ignore", sparse_output=False)
     bins = KBinsDiscretizer(n_bins=N_BINS, encode="onehot-dense", strategy="quantile",
                             quantile_method="averaged_inverted_cdf", subsample=None)
-    # column 0 = the imputed value (binned); column 1, when the training rows had a missing
-    # value, = the missing indicator (passed through)
+    # column 0 = the imputed value, binned and also kept as a standardised linear term (a count
+    # that is 0 for most customers has all its quantile bins merged into one, and the linear
+    # term still carries "more contacts, more risk"); column 1, when the training rows had a
+    # missing value, = the missing indicator (passed through)
     return Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
-                     ("basis", ColumnTransformer([("bins", bins, [0])], remainder="passthrough"))])
+                     ("basis", ColumnTransformer([("bins", bins, [0]), ("linear", StandardScaler(), [0])],
+                                                 remainder="passthrough"))])
 
 
 def design(features: Sequence[str], categorical: Sequence[str]) -> ColumnTransformer:

@@ -34,7 +34,7 @@ CARD_FORMAT = 1
 TREES_METHOD = ("HistGradientBoostingClassifier, features interacting only within their driver group "
                 "(additive over groups), monotone constraints from domain knowledge")
 LOGISTIC_METHOD = (f"L2-regularised logistic regression: categoricals one-hot, numerics in up to {N_BINS} "
-                   f"quantile bins (one-hot) plus a missing indicator, C from {list(C_GRID)} by "
+                   f"quantile bins (one-hot) plus a linear term and a missing indicator, C from {list(C_GRID)} by "
                    f"{CV_FOLDS}-fold cross-validation by customer on the training rows only")
 
 LIMITATIONS = (
