@@ -115,6 +115,11 @@ def score_snapshot(db: Database, model, as_of: date, model_version: str, scored_
     timings = timings if timings is not None else {}
     t0 = time.perf_counter()
     features = snapshot_features(db, as_of)
+    specs = getattr(model, "attributes_", ())
+    if specs:  # custom attributes the model was trained with (analytics.risk.attributes)
+        from analytics.risk.attributes import read_attributes, with_attributes
+
+        features = with_attributes(features, read_attributes(db, features["customer_id"]), specs)
     timings["score_features_s"] = timings.get("score_features_s", 0.0) + time.perf_counter() - t0
     if features.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in SCORE_COLUMNS})
@@ -244,8 +249,13 @@ def write_scores(db: Database, run: ScoringRun) -> None:
 def backtest_summary(card: ModelCard) -> str:
     """The backtest in a few lines: each scorer's metrics and the model's margin over each."""
     m = card.metrics
-    lines = [f"backtest on {card.data_window['backtest']['target_date']} "
-             f"({m['model']['customers']:,} customers, {m['model']['churners']:,} churned within 90 days):",
+    if card.cross_sectional:
+        head = (f"{card.evaluation['label']} of the snapshot {card.evaluation['snapshot_date']} "
+                f"({m['model']['customers']:,} test customers, {m['model']['churners']:,} churned):")
+    else:
+        head = (f"backtest on {card.data_window['backtest']['target_date']} "
+                f"({m['model']['customers']:,} customers, {m['model']['churners']:,} churned within 90 days):")
+    lines = [head,
              f"  {'scorer':10s} {'ROC AUC':>8s} {'PR AUC':>8s} {'lift@10%':>9s} {'capture@10%':>12s} {'Brier':>8s}"]
     for name in ("model", "logistic", "rule", "base_rate"):
         x = m[name]
@@ -257,6 +267,8 @@ def backtest_summary(card: ModelCard) -> str:
                      f"..{ci.get('ci_high', float('nan')):+.4f}), PR AUC {d['pr_auc']:+.4f}, "
                      f"lift {d['top_decile_lift']:+.2f}, capture {d['top_decile_capture']:+.3f}, "
                      f"Brier {-d['brier']:+.5f}")
+    if card.choice_summary():
+        lines.append("  " + card.choice_summary())
     return "\n".join(lines)
 
 

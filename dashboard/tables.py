@@ -90,16 +90,20 @@ CARD_METRICS = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "top_decile_lift": "To
                 "top_decile_capture": "Top-decile capture", "brier": "Brier score"}
 
 
-def backtest_table(metrics: dict[str, dict[str, float]], improvement: dict[str, dict[str, float]]) -> pd.DataFrame:
+def backtest_table(metrics: dict[str, dict[str, float]], improvement: dict[str, dict[str, float]],
+                   chosen: str | None = None) -> pd.DataFrame:
     """The card's backtest metrics, one row per scorer (model, logistic, rule, base rate),
     and the model's improvement over each baseline as signed text (model − baseline; Brier:
     baseline − model, so positive = model better; "—" on the model's own row). Capture as a
-    percentage."""
+    percentage. With `chosen` (a card that compared the two candidates), "model" is named
+    "Gradient-boosted trees" and the scorer in use is marked "(in use)"."""
     rows = []
     for key, name in SCORER_NAMES.items():
         if key not in metrics:
             continue
         m = metrics[key]
+        if chosen is not None:
+            name = ("Gradient-boosted trees" if key == "model" else name) + (" (in use)" if key == chosen else "")
         row = {"Scorer": name, **{label: m.get(metric) for metric, label in CARD_METRICS.items()}}
         row["Top-decile capture"] = row["Top-decile capture"] * 100.0 if row["Top-decile capture"] is not None else None
         gain = improvement.get(key, {})

@@ -36,17 +36,25 @@ st.caption(f"{card.model_name} · version `{card.model_version}` · trained {car
            + g.help_link(g.RISK_MODEL))
 if card.dropped_features:  # feature groups the data lacks (no surveys, notes, touchpoints, revenue)
     st.info(card.dropped_summary(), icon=":material/info:")
+if card.model_choice:  # which candidate scores, and the rule that picked it
+    st.info(card.choice_summary(), icon=":material/rule:")
+if card.cross_sectional:  # no history of when customers left: one snapshot, stratified holdout
+    st.warning(f"**Evaluation: {card.evaluation['label']}.** No time-split backtest is possible: "
+               f"{card.evaluation['reason']}. The model separates customers who had churned by {card.as_of_date} "
+               f"from those still active; {card.evaluation.get('caveat', '')}.", icon=":material/history_toggle_off:")
 
-model, logistic = card.metrics["model"], card.metrics.get("logistic", {})
+# the KPIs describe the scorer in use ("model" = the gradient-boosted trees, or "logistic")
+model, logistic = card.metrics[card.chosen], card.metrics.get("logistic", {})
+other = "logistic" if card.chosen == "model" else "model"
 population = card.population
 
 # --- headline numbers ----------------------------------------------------------------------
 cols = st.columns(5)
-auc_gain = card.improvement.get("logistic", {}).get("roc_auc")
+auc_gain = (model["roc_auc"] - card.metrics[other]["roc_auc"]) if other in card.metrics else None
 ui.kpi(cols[0], "ROC AUC", f"{model['roc_auc']:.3f}",
-       f"{auc_gain:+.4f} vs logistic" if auc_gain is not None else None,
-       help_text="Chance that a random churner is ranked above a random stayer (0.5 = chance), on the backtest; "
-       "change = model − logistic regression.", anchor=g.MODEL_BACKTEST)
+       f"{auc_gain:+.4f} vs {'logistic' if other == 'logistic' else 'trees'}" if auc_gain is not None else None,
+       help_text="Chance that a random churner is ranked above a random stayer (0.5 = chance), on the held-out "
+       "data, for the model in use; change = it minus the other candidate.", anchor=g.MODEL_BACKTEST)
 ui.kpi(cols[1], "PR AUC", f"{model['pr_auc']:.3f}",
        help_text=f"Average precision on the backtest; a random ranking scores the churn rate "
        f"({fmt.percent(model['base_rate'])}).", anchor=g.MODEL_BACKTEST)
@@ -71,9 +79,15 @@ ui.kpi(cols[3], "Training rows", fmt.count(population.get("training_rows")),
        anchor=g.RISK_MODEL)
 
 # --- backtest ------------------------------------------------------------------------------
-ui.section("Backtest: the model against the baselines", g.MODEL_BACKTEST,
-           "Tested on the last month end whose 90-day outcome is known, with models trained and calibrated "
-           "only on earlier month ends.")
+if card.cross_sectional:
+    ui.section("Stratified holdout: the candidates against the baselines", g.MODEL_BACKTEST,
+               f"{card.evaluation['label']}: a quarter of the customers of the snapshot "
+               f"{card.evaluation.get('snapshot_date')}, with each outcome's share kept, held out from training "
+               "and calibration.")
+else:
+    ui.section("Backtest: the model against the baselines", g.MODEL_BACKTEST,
+               "Tested on the last month end whose 90-day outcome is known, with models trained and calibrated "
+               "only on earlier month ends.")
 
 
 def auc_difference_text(baseline: str) -> str | None:
@@ -87,7 +101,7 @@ vs_logistic = card.auc_difference.get("logistic")
 if vs_logistic:
     text = auc_difference_text("logistic")
     if vs_logistic["ci_low"] <= 0 <= vs_logistic["ci_high"]:
-        st.warning(f"**The model only ties logistic regression.** ROC AUC {model['roc_auc']:.4f} against "
+        st.warning(f"**The boosted model only ties logistic regression.** ROC AUC {model['roc_auc']:.4f} against "
                    f"{logistic.get('roc_auc', float('nan')):.4f}: a difference of {text}. The interval includes 0, "
                    "so this backtest cannot tell the boosted model from a logistic regression on the same features. "
                    "What it adds is exact per-customer drivers and monotone, domain-checked shapes, not accuracy.",
@@ -101,7 +115,7 @@ vs_rule = auc_difference_text("rule")
 if vs_rule:
     st.markdown(f"Against the rule *“{card.method.get('baselines', {}).get('rule', 'rule')}”* the model's ROC AUC "
                 f"is {vs_rule} higher; the base rate (everyone gets the churn rate) ranks no better than chance.")
-backtest = tables.backtest_table(card.metrics, card.improvement)
+backtest = tables.backtest_table(card.metrics, card.improvement, chosen=card.chosen if card.model_choice else None)
 ui.table(backtest, "model_backtest", column_config={
     "ROC AUC": st.column_config.NumberColumn("ROC AUC", format="%.4f"),
     "PR AUC": st.column_config.NumberColumn("PR AUC", format="%.4f"),

@@ -347,10 +347,13 @@ def top_drivers(
     features: pd.DataFrame,
     k: int = TOP_DRIVERS,
     min_contribution: float = MIN_CONTRIBUTION,
+    groups: Sequence[DriverGroup] = (),
 ) -> pd.DataFrame:
     """The k largest positive contributions per row, in words: columns `driver_1..k`
     (None where fewer groups raise the risk by at least `min_contribution`) and
-    `driver_group_1..k` (the group names, for tests and filters)."""
+    `driver_group_1..k` (the group names, for tests and filters). `groups` adds groups
+    beyond `DRIVER_GROUPS` (a custom attribute's, `analytics.risk.attributes`)."""
+    by_name = {**GROUPS_BY_NAME, **{g.name: g for g in groups}}
     values = contributions.to_numpy()
     names = list(contributions.columns)
     n = len(values)
@@ -364,7 +367,7 @@ def top_drivers(
         rows = np.flatnonzero(where.any(axis=1))
         if len(rows) == 0:
             continue
-        g = GROUPS_BY_NAME[name]
+        g = by_name[name]
         sub = features.iloc[rows][list(g.columns)]
         cache: dict[tuple, str] = {}
         described = []

@@ -15,10 +15,15 @@ Recipe (docs/decisions/006-churn-risk-model.md):
    so it keeps the booster's ranking, and linear on the log-odds, so driver contributions
    computed on the booster's log-odds are those of the calibrated model up to one
    positive factor.
-4. **Backtest.** The same recipe one step earlier: T = the last month end whose 90-day
-   outcome is fully observed before the scoring date; it is compared with a logistic
-   regression (same features, same calibration) and the rule "had an unresolved
-   complaint in the last 30 days" on that held-out date.
+4. **Backtest and model choice.** The same recipe one step earlier: T = the last month end
+   whose 90-day outcome is fully observed before the scoring date; the booster is compared
+   with a regularised logistic regression (`analytics.risk.linear`, same calibration) and
+   the rule "had an unresolved complaint in the last 30 days" on that held-out date, and
+   the production fit uses whichever of booster / logistic regression `choose_model` picks
+   (near-ties go to the logistic regression).
+5. **Single snapshot.** When the data has no history of when customers left
+   (`single_snapshot_reason`), a cross-sectional model on one snapshot with a stratified
+   holdout instead (`train_cross_sectional`), labelled as such on the card.
 
 Everything random is seeded (`random_state`), so a run is reproducible.
 """
@@ -33,19 +38,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Callable, Sequence
 
+import ibis
 import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from analytics.db import Database
+from analytics.risk.attributes import fit_attribute_specs, read_attributes, with_attributes
+from analytics.risk.linear import LogisticRiskModel
 from analytics.risk.defaults import (DEFAULT_SAMPLE_SIZE, DEFAULT_SEED, DEFAULT_TRAIN_SNAPSHOTS,
                                      MIN_CHURNERS, MIN_STAYERS, CannotTrain)
 from analytics.risk.drivers import (
@@ -57,12 +60,10 @@ from analytics.risk.drivers import (
     top_drivers,
 )
 from analytics.risk.features import (
-    CATEGORICAL_FEATURES,
     FEATURE_SOURCES,
     FEATURES,
     HORIZON_DAYS,
     LABEL,
-    NUMERIC_FEATURES,
     SOURCE_LABELS,
     absent_sources,
     snapshot_features,
@@ -279,15 +280,19 @@ class ChurnRiskModel:
     """Gradient-boosted trees + Platt calibration; `fit` returns self, fitted attributes
     end in `_`."""
 
+    name = MODEL_NAME
+
     def __init__(self, random_state: int = DEFAULT_SEED, stayer_share: float = STAYER_SAMPLE_SHARE,
-                 features: Sequence[str] = FEATURES, **params) -> None:
+                 features: Sequence[str] = FEATURES, extra_groups: Sequence[DriverGroup] = (), **params) -> None:
         if not 0 < stayer_share <= 1:
             raise ValueError(f"stayer_share must be in (0, 1], got {stayer_share}")
         self.random_state = random_state
         self.stayer_share = stayer_share
-        self.groups = model_groups(features)
+        base = model_groups(features)
+        self.groups = (*base, *extra_groups)  # extra: custom attributes, one categorical column each
         # in FEATURES order, whole groups only (a dropped source takes its groups with it)
-        self.features = tuple(c for c in FEATURES if c in {c for g in self.groups for c in g.columns})
+        self.features = (*(c for c in FEATURES if c in {c for g in base for c in g.columns}),
+                         *(c for g in extra_groups for c in g.columns))
         self.params = {**HGB_PARAMS,
                        "monotonic_cst": {c: v for c, v in MONOTONE_CONSTRAINTS.items() if c in self.features},
                        "interaction_cst": interaction_constraints(self.groups, self.features), **params}
@@ -327,40 +332,7 @@ class ChurnRiskModel:
         """Per-customer top drivers in words (`analytics.risk.drivers.top_drivers`)."""
         if contributions is None:
             contributions = self.contributions(features)
-        return top_drivers(contributions, features)
-
-
-class LogisticBaseline:
-    """Logistic regression on the same features (one-hot categoricals, median-imputed and
-    standardised numerics with missing-value indicators), fitted on the same stayer sample
-    with the same weights and Platt-calibrated the same way as the booster."""
-
-    def __init__(self, random_state: int = DEFAULT_SEED, stayer_share: float = STAYER_SAMPLE_SHARE,
-                 features: Sequence[str] = FEATURES) -> None:
-        self.random_state = random_state
-        self.stayer_share = stayer_share
-        self.features = tuple(features)
-
-    def fit(self, train: pd.DataFrame, calibration: pd.DataFrame) -> "LogisticBaseline":
-        pre = ColumnTransformer([
-            ("categorical", OneHotEncoder(handle_unknown="ignore"),
-             [c for c in CATEGORICAL_FEATURES if c in self.features]),
-            ("numeric", Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True)),
-                                  ("scale", StandardScaler())]),
-             [c for c in NUMERIC_FEATURES if c in self.features]),
-        ])
-        y = train[LABEL].to_numpy()
-        keep, weight = stayer_sample(y, self.stayer_share, self.random_state)
-        self.estimator_ = Pipeline([
-            ("prepare", pre),
-            ("logistic", LogisticRegression(max_iter=2000, random_state=self.random_state)),
-        ]).fit(_features_only(train.loc[keep], self.features), y[keep], logistic__sample_weight=weight)
-        self.calibrator_ = CalibratedClassifierCV(FrozenEstimator(self.estimator_), method="sigmoid")
-        self.calibrator_.fit(_features_only(calibration, self.features), calibration[LABEL].to_numpy())
-        return self
-
-    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
-        return self.calibrator_.predict_proba(_features_only(features, self.features))[:, 1]
+        return top_drivers(contributions, features, groups=self.groups)
 
 
 class UnresolvedComplaintRule:
@@ -584,6 +556,10 @@ class Backtest:
     importance: list[dict]
     auc_difference: dict[str, dict[str, float]] = field(default_factory=dict)  # vs logistic / rule
     calibration_method: str = "sigmoid"
+    # which of booster / logistic regression the scorer uses, and why (`choose_model`)
+    choice: dict = field(default_factory=dict)
+    # how the held-out data was drawn: {"kind": "backtest" | "cross_sectional", "label", "reason"}
+    evaluation: dict = field(default_factory=dict)
 
     def improvement(self) -> dict[str, dict[str, float]]:
         """Model minus each baseline, per metric (Brier: baseline minus model, so positive
@@ -612,14 +588,15 @@ class TrainingResult:
     model_version: str
     timings: dict[str, float] = field(default_factory=dict)
     dropped: list[dict] = field(default_factory=list)  # `dropped_feature_groups`
+    attributes: list[dict] = field(default_factory=list)  # custom attributes used (`AttributeSpec.to_json`)
 
 
 def _version(plan: SnapshotPlan, sample_size: int | None, seed: int,
-             features: Sequence[str] = FEATURES) -> str:
+             features: Sequence[str] = FEATURES, name: str = MODEL_NAME) -> str:
     recipe = {"recipe": RECIPE_VERSION, "features": list(features), "params": HGB_PARAMS,
-              "plan": plan.to_json(), "sample": sample_size, "seed": seed}
+              "plan": plan.to_json(), "sample": sample_size, "seed": seed, "model": name}
     digest = hashlib.sha1(json.dumps(recipe, sort_keys=True, default=str).encode()).hexdigest()[:8]
-    return f"{MODEL_NAME}-{RECIPE_VERSION}+{plan.target_date.isoformat()}.{digest}"
+    return f"{name}-{RECIPE_VERSION}+{plan.target_date.isoformat()}.{digest}"
 
 
 def train_risk_model(
@@ -640,6 +617,9 @@ def train_risk_model(
     are left out (`dropped_feature_groups`, listed on the model card). Raises `CannotTrain`
     when the history is too short or a labelled set has too few churners or stayers
     (`check_trainable`), before anything is fitted."""
+    reason = single_snapshot_reason(db, as_of)
+    if reason:
+        return train_cross_sectional(db, as_of, reason, sample_size=sample_size, seed=seed, progress=progress)
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -679,13 +659,82 @@ def train_risk_model(
     for d in dropped:
         say(f"  left out {d['label']}: {d['reason']}")
 
-    # ---- backtest
+    # ---- backtest, then the production fit of the chosen model (the same recipe, one step later)
+    evaluation = {"kind": "backtest", "label": f"backtest over time: trained on earlier month ends, "
+                                                f"tested on {test_plan.target_date}"}
+    rows = read_attributes(db, ids)
+    specs = fit_attribute_specs(rows, prod_train["customer_id"].unique())
+    if specs:
+        say(f"  custom attributes as features: {', '.join(s.attribute for s in specs)}")
+        train, calib, test, prod_train, prod_calib = (with_attributes(f, rows, specs)
+                                                      for f in (train, calib, test, prod_train, prod_calib))
+    extra = tuple(s.group() for s in specs)
+    backtest, chosen = evaluate_and_choose(train, calib, test, features, seed, test_plan, evaluation, say, timings,
+                                           extra)
     t0 = time.perf_counter()
-    model = ChurnRiskModel(random_state=seed, features=features).fit(train, calib)
-    logistic = LogisticBaseline(random_state=seed, features=features).fit(train, calib)
+    production = chosen(random_state=seed, features=features, extra_groups=extra).fit(prod_train, prod_calib)
+    production.attributes_ = specs
+    timings["production_fit_s"] = time.perf_counter() - t0
+    say(f"  production {production.name} fitted on {production.train_rows_:,} rows "
+        f"({timings['production_fit_s']:.0f} s)")
+    return TrainingResult(
+        model=production,
+        plan=prod_plan,
+        backtest=backtest,
+        sample_customers=None if ids is None else len(ids),
+        seconds=time.perf_counter() - started,
+        model_version=_version(prod_plan, None if ids is None else len(ids), seed, production.features,
+                               production.name),
+        timings=timings,
+        dropped=dropped,
+        attributes=[s.to_json() for s in specs],
+    )
+
+
+# ----------------------------------------------------------------------------- model choice
+# The primary metric is the held-out ROC AUC (the at-risk list is a ranking); the booster is
+# used only when it beats the logistic regression by at least NEAR_TIE_AUC, otherwise the
+# simpler logistic regression is (docs/decisions/006-churn-risk-model.md, "Model choice").
+PRIMARY_METRIC = "roc_auc"
+NEAR_TIE_AUC = 0.005
+MODEL_LABELS = {"model": "gradient-boosted trees", "logistic": "logistic regression"}
+CHOICE_RULE = (f"the gradient-boosted trees are used only when their held-out ROC AUC beats the logistic "
+               f"regression's by at least {NEAR_TIE_AUC}; a smaller gain, a tie or a loss goes to the simpler "
+               f"logistic regression")
+
+
+def choose_model(metrics: dict[str, Metrics]) -> dict:
+    """Which scorer the product uses, from the held-out figures of "model" (the booster) and
+    "logistic" (`CHOICE_RULE`): {"chosen", "chosen_label", "primary_metric", "margin",
+    "booster_minus_logistic", "rule", "reason"}."""
+    booster, logistic = metrics["model"].roc_auc, metrics["logistic"].roc_auc
+    gain = booster - logistic
+    chosen = "model" if gain >= NEAR_TIE_AUC else "logistic"
+    if chosen == "model":
+        reason = (f"gradient-boosted trees: held-out ROC AUC {booster:.4f} against the logistic regression's "
+                  f"{logistic:.4f}, a gain of {gain:+.4f}, at least the required {NEAR_TIE_AUC}")
+    elif gain > 0:
+        reason = (f"logistic regression: the trees' held-out ROC AUC {booster:.4f} beats its {logistic:.4f} by only "
+                  f"{gain:+.4f}, under the required {NEAR_TIE_AUC}, so the near-tie goes to the simpler model")
+    else:
+        reason = (f"logistic regression: its held-out ROC AUC {logistic:.4f} is at least the trees' {booster:.4f} "
+                  f"({-gain:+.4f})")
+    return {"chosen": chosen, "chosen_label": MODEL_LABELS[chosen], "primary_metric": PRIMARY_METRIC,
+            "margin": NEAR_TIE_AUC, "booster_minus_logistic": float(gain), "rule": CHOICE_RULE, "reason": reason}
+
+
+def evaluate_and_choose(train: pd.DataFrame, calib: pd.DataFrame, test: pd.DataFrame, features: Sequence[str],
+                        seed: int, plan: SnapshotPlan, evaluation: dict, say: Callable[[str], None],
+                        timings: dict[str, float], extra_groups: Sequence[DriverGroup] = ()) -> tuple[Backtest, type]:
+    """Fit the booster, the logistic regression and the rule on `train` (+ `calib`), score
+    the held-out `test` rows, pick the scorer (`choose_model`) and describe the chosen one
+    (reliability, lift, importance). Returns the `Backtest` and the chosen class."""
+    t0 = time.perf_counter()
+    booster = ChurnRiskModel(random_state=seed, features=features, extra_groups=extra_groups).fit(train, calib)
+    logistic = LogisticRiskModel(random_state=seed, features=features, extra_groups=extra_groups).fit(train, calib)
     rule = UnresolvedComplaintRule().fit(train, calib)
     y = test[LABEL].to_numpy()
-    p_model, p_logistic, p_rule = model.predict_proba(test), logistic.predict_proba(test), rule.predict_proba(test)
+    p_model, p_logistic, p_rule = booster.predict_proba(test), logistic.predict_proba(test), rule.predict_proba(test)
     metrics = {
         "model": score_metrics(y, p_model),
         "logistic": score_metrics(y, p_logistic),
@@ -695,30 +744,129 @@ def train_risk_model(
     auc_difference = {"logistic": paired_bootstrap_auc_difference(y, p_model, p_logistic, random_state=seed),
                       "rule": paired_bootstrap_auc_difference(y, p_model, p_rule, random_state=seed)}
     timings["backtest_fit_s"] = time.perf_counter() - t0
-    say(f"  backtest: model AUC {metrics['model'].roc_auc:.3f}, logistic {metrics['logistic'].roc_auc:.3f}, "
-        f"rule {metrics['rule'].roc_auc:.3f} ({time.perf_counter() - t0:.0f} s)")
+    choice = choose_model(metrics)
+    choice["logistic_C"] = logistic.C_
+    say(f"  held out: trees AUC {metrics['model'].roc_auc:.3f}, logistic {metrics['logistic'].roc_auc:.3f}, "
+        f"rule {metrics['rule'].roc_auc:.3f} ({time.perf_counter() - t0:.0f} s); using {choice['reason']}")
+    chosen, p_chosen = (booster, p_model) if choice["chosen"] == "model" else (logistic, p_logistic)
     t0 = time.perf_counter()
-    importance = additive_permutation_importance(model.logit(test), model.contributions(test), y,
-                                                 random_state=seed, groups=model.groups)
+    importance = additive_permutation_importance(chosen.logit(test), chosen.contributions(test), y,
+                                                 random_state=seed, groups=chosen.groups)
     timings["importance_s"] = time.perf_counter() - t0
-    backtest = Backtest(test_plan, metrics, reliability_table(y, p_model), lift_table(y, p_model), importance,
-                        auc_difference)
+    backtest = Backtest(plan, metrics, reliability_table(y, p_chosen), lift_table(y, p_chosen), importance,
+                        auc_difference, choice=choice, evaluation=evaluation)
+    return backtest, type(chosen)
 
-    # ---- production fit: the same recipe, one step later
+
+# ----------------------------------------------------------------------------- single snapshot
+CROSS_SECTIONAL_LABEL = "cross-sectional, stratified holdout — not a backtest over time"
+HOLDOUT_SHARES = (0.5, 0.25, 0.25)  # training / calibration / test, each stratified by outcome
+
+
+def single_snapshot_reason(db: Database, as_of: date) -> str | None:
+    """Why no time-split backtest is possible, or None when one is: every churned customer
+    has the same churn date (the data says who left, not when), or the history holds no
+    month end whose 90-day outcome is known by `as_of`."""
+    c = db.table("customers")
+    churned = c.filter(c.churn_date.notnull() & (c.churn_date <= ibis.literal(as_of)))
+    stats = db.ibis().to_pandas(churned.aggregate(n=churned.count(), dates=churned.churn_date.nunique(),
+                                                  first=churned.churn_date.min()))
+    n, dates = int(stats["n"].iloc[0]), int(stats["dates"].iloc[0])
+    if n and dates == 1:
+        when = pd.Timestamp(stats["first"].iloc[0]).date()
+        return (f"every churned customer ({n:,}) has the same churn date, {when}: the data records who has "
+                f"left, not when, so no model can be trained on earlier months and tested on a later one")
+    first = first_usable_snapshot(db)
+    if first != date.min:
+        start = first - timedelta(days=HORIZON_DAYS)
+        if last_month_end_on_or_before(as_of - timedelta(days=HORIZON_DAYS)) < start:
+            return (f"the history starts on {start}, so no month end before {as_of} has its "
+                    f"{HORIZON_DAYS}-day outcome on record: there is only the one snapshot of who has left")
+    return None
+
+
+def cross_sectional_frame(db: Database, as_of: date, ids: np.ndarray | None) -> tuple[date, pd.DataFrame]:
+    """Features of the customers active the day before the first churn date on or before
+    `as_of` (everyone who later churned is still active then), labelled 1 when the customer
+    churned on or before `as_of`, 0 when still active. Returns (snapshot date, frame)."""
+    c = db.table("customers")
+    lost = c.filter(c.churn_date.notnull() & (c.churn_date <= ibis.literal(as_of)))
+    first = db.ibis().to_pandas(lost.aggregate(first=lost.churn_date.min()))["first"].iloc[0]
+    snapshot = (pd.Timestamp(first).date() - timedelta(days=1)) if pd.notna(first) else as_of
+    frame = snapshot_features(db, snapshot, ids)
+    churn = db.ibis().to_pandas(c.select("customer_id", "churn_date"))
+    churn_date = frame["customer_id"].map(churn.set_index("customer_id")["churn_date"])
+    frame[LABEL] = (pd.to_datetime(churn_date).notna() & (pd.to_datetime(churn_date) <= pd.Timestamp(as_of))
+                    ).astype("int8").to_numpy()
+    return snapshot, frame
+
+
+def stratified_holdout(frame: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Training, calibration and test rows (`HOLDOUT_SHARES`), each with the frame's churn
+    share (seeded shuffle within each outcome class)."""
+    rng = np.random.default_rng(seed)
+    parts: list[list[np.ndarray]] = [[], [], []]
+    for label in (0, 1):
+        rows = rng.permutation(np.flatnonzero(frame[LABEL].to_numpy() == label))
+        cuts = np.round(np.cumsum(HOLDOUT_SHARES)[:-1] * len(rows)).astype(int)
+        for part, chunk in zip(parts, np.split(rows, cuts)):
+            part.append(chunk)
+    return tuple(frame.iloc[np.sort(np.concatenate(p))].reset_index(drop=True) for p in parts)
+
+
+def train_cross_sectional(db: Database, as_of: date, reason: str, sample_size: int = DEFAULT_SAMPLE_SIZE,
+                          seed: int = DEFAULT_SEED, progress: Progress = None) -> TrainingResult:
+    """The single-snapshot recipe (`single_snapshot_reason` says why): churned vs active on
+    `as_of` from one snapshot (`cross_sectional_frame`), evaluated on a stratified holdout
+    (`stratified_holdout`) — the same comparison and choice as the backtest, labelled
+    `CROSS_SECTIONAL_LABEL`; the chosen model is then refitted on training + test rows and
+    calibrated on the calibration rows."""
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    ids = sample_customer_ids(db, as_of, sample_size, seed)
+    say(f"no time-split backtest possible ({reason}); training a cross-sectional model")
     t0 = time.perf_counter()
-    production = ChurnRiskModel(random_state=seed, features=features).fit(prod_train, prod_calib)
+    snapshot, frame = cross_sectional_frame(db, as_of, ids)
+    timings["features_s"] = time.perf_counter() - t0
+    train, calib, test = stratified_holdout(frame, seed)
+    check_trainable([(f"the cross-sectional training rows (snapshot {snapshot})", train),
+                     (f"the cross-sectional calibration rows (snapshot {snapshot})", calib),
+                     (f"the cross-sectional test rows (snapshot {snapshot})", test)],
+                    first_snapshot=snapshot, as_of=as_of)
+    dropped = dropped_feature_groups(absent_sources(db, snapshot), [train], snapshot)
+    gone = {c for d in dropped for c in d["features"]}
+    features = tuple(c for c in FEATURES if c not in gone)
+    plan = SnapshotPlan((snapshot,), snapshot, snapshot)
+    evaluation = {"kind": "cross_sectional", "label": CROSS_SECTIONAL_LABEL, "reason": reason,
+                  "snapshot_date": snapshot.isoformat(),
+                  "outcome": f"churned between {snapshot} and {as_of} (not a 90-day window)",
+                  "caveat": "the features are taken the day before the churned customers left, so they include "
+                            "their last contacts (a cancellation request, say): the held-out figures overstate "
+                            "how early the model can see churn coming, and the probabilities are the share "
+                            "churned by the as-of date, not a 90-day rate",
+                  "shares": {"training": HOLDOUT_SHARES[0], "calibration": HOLDOUT_SHARES[1],
+                             "test": HOLDOUT_SHARES[2]}}
+    rows = read_attributes(db, ids)
+    specs = fit_attribute_specs(rows, frame["customer_id"].unique())
+    if specs:
+        say(f"  custom attributes as features: {', '.join(s.attribute for s in specs)}")
+        train, calib, test = (with_attributes(f, rows, specs) for f in (train, calib, test))
+    extra = tuple(s.group() for s in specs)
+    backtest, chosen = evaluate_and_choose(train, calib, test, features, seed, plan, evaluation, say, timings,
+                                           extra)
+    t0 = time.perf_counter()
+    production = chosen(random_state=seed, features=features, extra_groups=extra).fit(
+        pd.concat([train, test], ignore_index=True), calib)
+    production.attributes_ = specs
     timings["production_fit_s"] = time.perf_counter() - t0
-    say(f"  production model fitted on {production.train_rows_:,} rows ({timings['production_fit_s']:.0f} s)")
+    prod_plan = SnapshotPlan((snapshot,), snapshot, as_of)
     return TrainingResult(
-        model=production,
-        plan=prod_plan,
-        backtest=backtest,
-        sample_customers=None if ids is None else len(ids),
-        seconds=time.perf_counter() - started,
-        model_version=_version(prod_plan, None if ids is None else len(ids), seed, production.features),
-        timings=timings,
-        dropped=dropped,
-    )
+        model=production, plan=prod_plan, backtest=backtest,
+        sample_customers=None if ids is None else len(ids), seconds=time.perf_counter() - started,
+        model_version=_version(prod_plan, None if ids is None else len(ids), seed, production.features,
+                               production.name),
+        timings=timings, dropped=dropped, attributes=[s.to_json() for s in specs])
 
 
 def metrics_json(m: Metrics) -> dict:

@@ -18,6 +18,7 @@ from analytics.db import Database
 from analytics.risk.clv import DEFAULT_ANNUAL_DISCOUNT, DEFAULT_HORIZON_MONTHS
 from analytics.risk.drivers import DRIVER_GROUPS, MIN_CONTRIBUTION
 from analytics.risk.features import FEATURE_DESCRIPTIONS, HORIZON_DAYS
+from analytics.risk.linear import C_GRID, CV_FOLDS, LOGISTIC_NAME, N_BINS
 from analytics.risk.model import (
     HGB_PARAMS,
     MODEL_NAME,
@@ -29,6 +30,12 @@ from analytics.risk.model import (
 from analytics.risk.note_signals import NOTE_SIGNALS, SignalScore, evaluate_labelled_notes
 
 CARD_FORMAT = 1
+
+TREES_METHOD = ("HistGradientBoostingClassifier, features interacting only within their driver group "
+                "(additive over groups), monotone constraints from domain knowledge")
+LOGISTIC_METHOD = (f"L2-regularised logistic regression: categoricals one-hot, numerics in up to {N_BINS} "
+                   f"quantile bins (one-hot) plus a linear term and a missing indicator, C from {list(C_GRID)} by "
+                   f"{CV_FOLDS}-fold cross-validation by customer on the training rows only")
 
 LIMITATIONS = (
     "Contract, plan, segment and loyalty are the customers table's current values; earlier "
@@ -70,6 +77,31 @@ class ModelCard:
     # feature groups left out because the data lacks them: {"source", "reason", "features",
     # "groups"} each (`analytics.risk.model.dropped_feature_groups`); empty on older cards
     dropped_features: list[dict[str, Any]] = field(default_factory=list)
+    # which scorer the product uses and why (`analytics.risk.model.choose_model`): "chosen" is
+    # "model" (the gradient-boosted trees) or "logistic"; both figures are in `metrics`.
+    # Empty on older cards (the trees were always used).
+    model_choice: dict[str, Any] = field(default_factory=dict)
+    # how the held-out rows were drawn: {"kind": "backtest" | "cross_sectional", "label", ...};
+    # empty on older cards (always a backtest)
+    evaluation: dict[str, Any] = field(default_factory=dict)
+    # the customer_attributes used as features (`analytics.risk.attributes.AttributeSpec`):
+    # attribute, column, kind ("text" = top values + "other"; "numeric" = quantile bins), categories
+    custom_attributes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def chosen(self) -> str:
+        """The metrics key of the scorer in use ("model" = the trees, or "logistic")."""
+        return self.model_choice.get("chosen", "model")
+
+    @property
+    def cross_sectional(self) -> bool:
+        return self.evaluation.get("kind") == "cross_sectional"
+
+    def choice_summary(self) -> str | None:
+        """One line: which model scores and why, or None on cards from before the choice."""
+        if not self.model_choice:
+            return None
+        return f"Scoring with {self.model_choice['reason']}. Rule: {self.model_choice['rule']}."
 
     def dropped_summary(self) -> str | None:
         """One line naming the left-out feature groups and why, or None when none was
@@ -96,11 +128,20 @@ class ModelCard:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def headline(self) -> str:
-        """One sentence for the page title: the backtest's discrimination vs the baselines."""
-        m, lr, rule = self.metrics["model"], self.metrics["logistic"], self.metrics["rule"]
-        return (f"On {self.data_window['backtest']['target_date']} the model ranked churners with ROC AUC "
-                f"{m['roc_auc']:.3f} (logistic {lr['roc_auc']:.3f}, rule {rule['roc_auc']:.3f}); "
-                f"the riskiest 10% held {m['top_decile_capture']:.0%} of the next 90 days' churners.")
+        """One sentence for the page title: the held-out discrimination of the scorer in use
+        vs the other candidate and the rule."""
+        m, tree, lr, rule = (self.metrics[self.chosen], self.metrics["model"], self.metrics["logistic"],
+                             self.metrics["rule"])
+        name = "logistic regression" if self.chosen == "logistic" else "model"
+        if self.cross_sectional:
+            return (f"On a stratified holdout of one snapshot (cross-sectional, not a backtest over time) the "
+                    f"{name} ranked churned customers with ROC AUC {m['roc_auc']:.3f} (trees {tree['roc_auc']:.3f}, "
+                    f"logistic {lr['roc_auc']:.3f}, rule {rule['roc_auc']:.3f}); the riskiest 10% held "
+                    f"{m['top_decile_capture']:.0%} of them.")
+        return (f"On {self.data_window['backtest']['target_date']} the {name} ranked churners with ROC AUC "
+                f"{m['roc_auc']:.3f} (trees {tree['roc_auc']:.3f}, logistic {lr['roc_auc']:.3f}, rule "
+                f"{rule['roc_auc']:.3f}); the riskiest 10% held {m['top_decile_capture']:.0%} of the next "
+                f"90 days' churners.")
 
 
 def _signal_json(scores: dict[str, dict[str, SignalScore]]) -> dict[str, dict[str, dict[str, float]]]:
@@ -124,7 +165,7 @@ def build_model_card(
     group_of = {c: g.name for g in DRIVER_GROUPS for c in g.columns}
     return ModelCard(
         model_version=result.model_version,
-        model_name=MODEL_NAME,
+        model_name=getattr(model, "name", MODEL_NAME),
         trained_at=trained_at.isoformat(timespec="seconds"),
         as_of_date=result.plan.target_date.isoformat(),
         horizon_days=HORIZON_DAYS,
@@ -147,7 +188,11 @@ def build_model_card(
             "test_churners": bt.metrics["model"].churners,
         },
         features=[{"name": f, "group": group_of[f], "description": FEATURE_DESCRIPTIONS[f]}
-                  for f in model.features],
+                  for f in model.features if f in FEATURE_DESCRIPTIONS]
+                 + [{"name": a["column"], "group": a["column"],
+                     "description": f"custom attribute “{a['attribute']}” ({a['kind']}: "
+                                    f"{', '.join(a['categories'])})"} for a in result.attributes],
+        custom_attributes=list(result.attributes),
         metrics={name: metrics_json(m) for name, m in bt.metrics.items()},
         improvement=bt.improvement(),
         auc_difference=bt.auc_difference,
@@ -156,15 +201,22 @@ def build_model_card(
         importance=bt.importance,
         text_signals=_signal_json(evaluate_labelled_notes()),
         dropped_features=list(result.dropped),
+        model_choice=dict(bt.choice),
+        evaluation=dict(bt.evaluation),
         method={
-            "model": "HistGradientBoostingClassifier, features interacting only within their driver "
-                     "group (additive over groups), monotone constraints from domain knowledge",
+            "model": (LOGISTIC_METHOD + f" (C = {getattr(model, 'C_', float('nan')):g})"
+                      if model.name == LOGISTIC_NAME else TREES_METHOD),
+            "candidates": {"model": TREES_METHOD, "logistic": LOGISTIC_METHOD},
             "params": {k: v for k, v in HGB_PARAMS.items()},
             "stayer_sample_share": STAYER_SAMPLE_SHARE,
-            "calibration": f"Platt (sigmoid) on the snapshot {result.plan.calibration_date.isoformat()}",
-            "baselines": {"logistic": "logistic regression on the same features, same calibration",
+            "calibration": (f"Platt (sigmoid) on the snapshot {result.plan.calibration_date.isoformat()}"
+                            + (" (its stratified calibration rows)" if bt.evaluation.get("kind") == "cross_sectional"
+                               else "")),
+            "baselines": {"logistic": LOGISTIC_METHOD + ", same calibration",
                           "rule": RULE_DESCRIPTION, "base_rate": "the calibration snapshot's churn rate for everyone"},
-            "drivers": f"exact per-group contribution to the log-odds vs the training population "
+            "drivers": ("exact by construction for the logistic regression: sum over the group's design columns "
+                        "of coefficient x (value - reference value); " if model.name == LOGISTIC_NAME else "")
+                       + f"exact per-group contribution to the log-odds vs the training population "
                        f"(category mix / medians); shown when >= {MIN_CONTRIBUTION} log-odds",
             "clv": {"horizon_months": DEFAULT_HORIZON_MONTHS, "annual_discount": DEFAULT_ANNUAL_DISCOUNT,
                     "formula": "clv_future = sum_{t=1..H} mrr*margin*(1-h)^t*(1+d)^(-t/12), h = 1-(1-p90)^(1/3); "

@@ -26,7 +26,9 @@ def test_page_shows_the_model_card(monkeypatch, scored_db, scored_db_path):
     assert card.headline() in [m.value.strip("*") for m in at.markdown]
     values = metric_values(at)
     assert list(values) == KPIS
-    assert values["ROC AUC"] == f"{card.metrics['model']['roc_auc']:.3f}"
+    # the KPIs are the scorer in use (the rule on the card picked it), both candidates in the table
+    assert values["ROC AUC"] == f"{card.metrics[card.chosen]['roc_auc']:.3f}"
+    assert card.choice_summary() in [i.value for i in at.info]
     assert values["Customers scored"] == f"{card.population['scored_customers']:,}"
     assert any(card.model_version in c.value for c in at.caption)
     # calibration, lift by decile, driver importance
@@ -43,7 +45,10 @@ def test_page_shows_the_model_card(monkeypatch, scored_db, scored_db_path):
     if diff["ci_low"] <= 0 <= diff["ci_high"]:
         assert "only ties logistic regression" in at.warning[0].value
     backtest = at.dataframe[0].value
-    assert list(backtest["Scorer"]) == ["Model", "Logistic regression", "Rule", "Base rate"]
+    in_use = {"model": "Gradient-boosted trees (in use)", "logistic": "Logistic regression (in use)"}[card.chosen]
+    assert in_use in list(backtest["Scorer"])
+    assert [n.removesuffix(" (in use)") for n in backtest["Scorer"]] == [
+        "Gradient-boosted trees", "Logistic regression", "Rule", "Base rate"]
     assert backtest.loc[1, "Model's AUC gain"] == f"{card.improvement['logistic']['roc_auc']:+.4f}"
     assert backtest.loc[0, "Model's AUC gain"] == "—"
     lexicon = next(d.value for d in at.dataframe if "Signal" in d.value.columns)
