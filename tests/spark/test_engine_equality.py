@@ -87,6 +87,8 @@ NO_DATABASE = {"actuals_from", "funnel_steps", "kaplan_meier_from_durations", "l
 
 AT_RISK_CASES: dict[str, list] = {
     "margin_at_risk": [(YEAR,), (SLICED, 0.2)],
+    # the sample's purchase touchpoints (add-ons) make a purchase log to fit
+    "purchase_at_risk": [(YEAR, 50)],
     "scoring_dates": [()],
     "scoring_date": [(AS_OF,)],
     "margin_at_risk_trend": [(YEAR,)],
