@@ -220,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default=str(ROOT / "data" / "sample.duckdb"), help="DuckDB file to render")
     parser.add_argument("--repeat", type=int, default=3, help="runs per page; the median is printed")
     parser.add_argument("--before", metavar="REV", help="also measure this git revision, interleaved")
+    parser.add_argument("--before-db", metavar="FILE",
+                        help="a copy of --db for the old revision (whose rollups it built itself: a "
+                        "rollup another version built counts as stale there). Default: --db")
     parser.add_argument("--json", default=str(ROOT / "bench-results" / "pages.json"),
                         help="where to write the figures as JSON (gitignored folder)")
     parser.add_argument("--page", action="append", default=None, metavar="NAME",
@@ -259,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
             runs: dict[str, list[dict]] = {name: [] for name in checkouts}
             for _ in range(args.repeat):
                 for name, checkout in checkouts.items():  # interleaved: drift hits both
-                    runs[name].append(_measure(checkout, db, page))
+                    on = str(Path(args.before_db).resolve()) if name == "before" and args.before_db else db
+                    runs[name].append(_measure(checkout, on, page))
             for name in checkouts:
                 label = title if len(checkouts) == 1 else f"{title} [{name}]"
                 print(_line(label[:26] if len(label) <= 26 else label[:20] + f"[{name[:4]}]", runs[name]), flush=True)
