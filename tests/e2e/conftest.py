@@ -33,11 +33,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db_path: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run dashboard/app.py` against `db_path`; return (process, base URL)."""
+def start_server(db_path: Path | None, log_path: Path, config: Path | None = None,
+                 ready_s: float = 60) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run dashboard/app.py` against `db_path` (or, with `config`, against
+    what that retention.toml names — e.g. Spark); return (process, base URL)."""
     port = _free_port()
-    # the real server as `make run` starts it, idle-time plan preparation included
-    env = {**os.environ, "RETENTION_DB": str(db_path)}
+    env = {k: v for k, v in os.environ.items() if k != "RETENTION_DB"}
+    if db_path is not None:
+        env["RETENTION_DB"] = str(db_path)
+    if config is not None:
+        env["RETENTION_CONFIG"] = str(config)
     log = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
@@ -46,7 +51,7 @@ def start_server(db_path: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + ready_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"streamlit exited early; see {log_path}")
@@ -57,7 +62,7 @@ def start_server(db_path: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
         except OSError:
             time.sleep(0.3)
     proc.terminate()
-    raise RuntimeError(f"streamlit did not answer within 60 s; see {log_path}")
+    raise RuntimeError(f"streamlit did not answer within {ready_s:.0f} s; see {log_path}")
 
 
 def stop_server(proc: subprocess.Popen) -> None:

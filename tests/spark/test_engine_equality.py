@@ -243,3 +243,15 @@ def test_schema_info_and_tables_read_the_same(duck, sparkdb) -> None:
     assert sparkdb.schema_info() == duck.schema_info()
     assert set(duck.table_names()) <= set(sparkdb.table_names())
     assert sparkdb.has_table("churn_scores") and not sparkdb.has_table("no_such_table")
+
+
+@pytest.mark.parametrize("as_of", [date(2026, 3, 31), AS_OF])
+def test_scoring_features_equal_on_both_engines(duck, sparkdb, as_of) -> None:
+    """Scoring's engine part — each customer's features and 90-day label at a snapshot
+    (analytics.risk.features) — equal on both engines: the model is then trained on a
+    sample in pandas, the same code on the same frame, so scores follow (decision 017)."""
+    from analytics.risk.features import absent_sources, snapshot_features
+
+    assert absent_sources(duck, as_of) == absent_sources(sparkdb, as_of)
+    ids = list(range(1, 1_501, 3))  # a third of the sample, as the scorer samples ids
+    assert_same(snapshot_features(duck, as_of, ids), snapshot_features(sparkdb, as_of, ids), f"features {as_of}")
