@@ -681,7 +681,7 @@ class _Stage:
         return self.scalar(f"select count(*) from {e.table}")
 
 
-def validate_entity(stage: _Stage, em: EntityMapping, mapping: Mapping) -> _Entity:
+def validate_entity(stage: _Stage, em: EntityMapping, mapping: Mapping, resolve: bool = False) -> _Entity:
     """Stage one file and check its cells: required columns mapped and present (pandera on
     the header), each value of the type its column needs, bounds, closed value maps, keys
     unique, required cells present. A failing cell rejects its row (one reason per row: the
@@ -693,6 +693,7 @@ def validate_entity(stage: _Stage, em: EntityMapping, mapping: Mapping) -> _Enti
     if unknown:
         raise ImportFailed(f"mapping [{em.entity}.columns]: {', '.join(unknown)} is not one of our "
                            f"{em.entity} columns ({', '.join(specs)}).")
+    # `resolve`: the customer id is looked up in `id_map` in the same pass (kept as `_source`)
     index = len(stage.entities)
     raw = f"raw_{em.entity}"
     first = _stage_source(stage.con, em, raw)
@@ -760,7 +761,10 @@ def validate_entity(stage: _Stage, em: EntityMapping, mapping: Mapping) -> _Enti
         if vm is not None and vm.values and {"id": "text", "ref": "text"}.get(specs[ours].kind, specs[ours].kind) == "text":
             cases = " ".join(f"when {p(k)} then {p(val)}" for k, val in vm.values.items())
             v = f"case {v} {cases} else {v} end"  # values not in the map stay as they are
-        kept_cols.append(f"{v} as {_q(ours)}")
+        if resolve and ours == "customer_id":
+            kept_cols.append(f"{v} as _source, _map_id as customer_id")
+        else:
+            kept_cols.append(f"{v} as {_q(ours)}")
     for ours, const in em.constants.items():
         kind = {"id": "text", "ref": "text"}.get(specs[ours].kind, specs[ours].kind)
         one, failed = parse_column(pd.Series([const], dtype=object), kind, em.date_format,
@@ -779,14 +783,14 @@ def validate_entity(stage: _Stage, em: EntityMapping, mapping: Mapping) -> _Enti
         f"{'case ' + reason_sql + ' end' if checks else no_checks} as _reason, "
         f"{'case ' + column_sql + ' end' if checks else no_checks} as _column, "
         f"{'case ' + value_sql + ' end' if checks else no_checks} as _value "
-        f"from (select rowid + {int(first)} as _row, *, {', '.join(parsed) or '1 as _none2'} from {raw})", p)
+        f"from (select rowid + {int(first)} as _row, *, {', '.join(parsed) or '1 as _none2'} from {raw})"
+        + (' left join id_map on _map_source = "v_customer_id"' if resolve else ""), p)
     e = _Entity(em, report, index, first, table, raw, {ours: theirs for theirs, ours in theirs_to_ours.items()},
                 types)
     stage.execute(f"insert into rejects select {index}, $file, _row, _column, _value, _reason from {table} "
                   "where _reason is not null", {"file": report.file})
     stage.execute(f"delete from {table} where _reason is not null")
-    for column in ("_reason", "_column", "_value"):
-        stage.execute(f"alter table {table} drop column {column}")
+    # the columns _reason, _column, _value stay (all NULL now): dropping them rewrites the table
     stage.entities[em.entity] = e
     return e
 
@@ -840,16 +844,16 @@ def prepare(mapping: Mapping, stage: _Stage, reports: list[FileReport], guesses:
         f"select coalesce(bool_or(d != floor(d)), false) from "
         f"(select try_cast(customer_id as double) as d from {ce.table})")
     if text_ids:
-        stage.execute("create table id_map as select source, cast(row_number() over (order by first) as bigint) "
-                      "as customer_id from source_ids")
+        stage.execute("create table id_map as select source as _map_source, "
+                      "cast(row_number() over (order by first) as bigint) as _map_id from source_ids")
         notes.append("customer ids are text: numbered 1, 2, … in file order; the original id is in "
                      "table customer_source_ids (customer_id, source_id)")
     else:
-        stage.execute("create table id_map as select source, cast(cast(source as double) as bigint) as customer_id "
-                      "from source_ids")
+        stage.execute("create table id_map as select source as _map_source, "
+                      "cast(cast(source as double) as bigint) as _map_id from source_ids")
     stage.execute(f"alter table {ce.table} rename column customer_id to _source")
-    stage.execute(f"create table e_customers_ as select c.* exclude (_source), c._source, m.customer_id "
-                  f"from {ce.table} c join id_map m on m.source = c._source order by c._row")
+    stage.execute(f"create table e_customers_ as select c.* exclude (_source), c._source, m._map_id as customer_id "
+                  f"from {ce.table} c join id_map m on m._map_source = c._source order by c._row")
     stage.execute(f"drop table {ce.table}")
     stage.execute(f"alter table e_customers_ rename to {ce.table}")
 
@@ -876,20 +880,14 @@ def prepare(mapping: Mapping, stage: _Stage, reports: list[FileReport], guesses:
         em = mapping.entities.get(entity)
         if em is None:
             return None
-        e = validate_entity(stage, em, mapping)
+        e = validate_entity(stage, em, mapping, resolve=True)
         reports.append(e.report)
         notes.extend(f"{entity}: {ours} = {value!r} on every row (a constant of the mapping)"
                      for ours, value in em.constants.items())
-        # resolve: a customer that exists, and was not itself rejected
-        stage.execute(f"alter table {e.table} rename column customer_id to _source")
-        stage.execute(f"create table {e.table}_ as select t.* exclude (_source), t._source, m.customer_id "
-                      f"from {e.table} t left join id_map m on m.source = t._source order by t._row")
-        stage.execute(f"drop table {e.table}")
-        stage.execute(f"alter table {e.table}_ rename to {e.table}")
+        # resolved (validate_entity): a customer that exists, and was not itself rejected
         stage.reject(e, "customer_id is null", "customer_id", "customer not in the customers file", value="_source")
         stage.reject(e, f"customer_id not in (select customer_id from {ce.table})", "customer_id",
                      "customer was rejected (see the customers file's rejects)", value="_source")
-        stage.execute(f"alter table {e.table} drop column _source")
         return e
 
     te = load_dependent("touchpoints")
@@ -1017,7 +1015,7 @@ def prepare(mapping: Mapping, stage: _Stage, reports: list[FileReport], guesses:
             stage.con.register("monthly_frame", monthly)
             stage.execute("create table monthly as select * from monthly_frame")
             stage.con.unregister("monthly_frame")
-        tables["monthly_revenue"] = "select * from monthly order by month, customer_id"
+        tables["monthly_revenue"] = "select * from monthly"
         if "monthly_revenue" not in cols:
             notes.append("customers.monthly_revenue taken from each customer's latest revenue month")
             stage.execute(f"alter table {ce.table} add column monthly_revenue double")
@@ -1026,7 +1024,8 @@ def prepare(mapping: Mapping, stage: _Stage, reports: list[FileReport], guesses:
                           "where l.customer_id = c.customer_id")
             cols.add("monthly_revenue")
     if te is not None:
-        tables["touchpoints"] = f"select * from {te.table} order by touchpoint_id"
+        # in the file's order: sorting 20M rows would cost more than it gives
+        tables["touchpoints"] = f"select * from {te.table}"
 
     # extra columns -> customer_attributes (long); ignored columns are listed, not dropped silently
     extra = crep.ignored_columns
@@ -1160,6 +1159,7 @@ def run_import(mapping: Mapping, out: str | Path, max_reject_share: float | None
         con = duckdb.connect(str(staging), config={"memory_limit": STAGING_MEMORY_LIMIT,
                                                    "temp_directory": str(spill),
                                                    "preserve_insertion_order": True})
+        con.execute("set enable_progress_bar = false").fetchall()
         stage = _Stage(con)
         say("reading and validating the files")
         prepared = prepare(mapping, stage, reports, guesses, notes)
