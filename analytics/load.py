@@ -8,22 +8,29 @@ One pipeline, used by this command, `make import MAPPING=...` and the Data page:
    their columns is which of ours, how their category values map to ours, the date
    format, currency, margin rate, as-of date and the reject threshold (format: README,
    "Your own data", and docs/example-mapping.toml).
-2. **Read** (`read_source`): every file as text where the format allows (CSV), so nothing
-   is coerced before it is checked; Excel and Parquet cells keep their native types.
-3. **Validate** (pandera, docs/decisions/016): required columns present; each value of the
-   type its column needs (whole number, number, date in the given format, true/false);
-   keys unique; churn ≥ signup; a touchpoint's / revenue row's / purchase's customer kept;
-   values in the mapped set when a value map is `closed`. Every failing row is rejected
-   (never repaired) and written to `<out>.rejects.csv` with its file, row, column, value
-   and reason. `row` is the row number a spreadsheet shows: the header is row 1, the first
-   data row is row 2 (Parquet files have no header row: their first record is row 1).
+2. **Stage** (`_stage_source`): every file is loaded into a staging DuckDB file next to
+   the target (`.<name>.import-<pid>.stage`, deleted at the end), in file order — CSV with
+   every cell as text (`all_varchar`), so nothing is coerced before it is checked; Parquet
+   and Excel cells keep their native types (Excel is read by pandas: small files). DuckDB
+   works out of core, so a 20M-row file never sits in Python memory.
+3. **Validate** (docs/decisions/018): pandera checks each file's header (every mapped
+   column present); the row checks are set queries in the staging database, values bound
+   as parameters: each value of the type its column needs (whole number, number, date in
+   the given format, true/false: `try_strptime` / `try_cast` give NULL where a cell does
+   not parse), bounds, values in the mapped set when a value map is `closed`, keys unique;
+   churn ≥ signup; a touchpoint's / revenue row's / purchase's customer kept. Every
+   failing row is rejected (never repaired) and written to `<out>.rejects.csv` with its
+   file, row, column, value and reason. `row` is the row number a spreadsheet shows: the
+   header is row 1, the first data row is row 2 (Parquet files have no header row: their
+   first record is row 1).
 4. **Accept or refuse**: a file whose rejected share exceeds the threshold (default 1 %)
    refuses the whole import: nothing is written, the exit status is 1 and the reason is
    one line.
-5. **Write** a new DuckDB file in the data model (`analytics.schema`) next to the target,
-   build the rollups on it, open it with `analytics.db.open_database` (the checks the
-   dashboard makes), then swap it in with `os.replace`, keeping the previous file as
-   `<name>.bak`. Any failure before the swap leaves the target exactly as it was.
+5. **Write** a new DuckDB file in the data model (`analytics.schema`) next to the target
+   (`insert ... select` from the staging database), build the rollups on it, open it with
+   `analytics.db.open_database` (the checks the dashboard makes), then swap it in with
+   `os.replace`, keeping the previous file as `<name>.bak`. Any failure before the swap
+   leaves the target exactly as it was.
 
 Choices a user should know (also in the report):
 
@@ -264,21 +271,6 @@ def _as_text(s: pd.Series) -> pd.Series:
         return s
     return s.map(lambda v: v if isinstance(v, str) or v is None or (isinstance(v, float) and np.isnan(v))
                  else str(v)).astype(object)
-
-
-def _id_text(s: pd.Series) -> pd.Series:
-    """Ids as stripped text; a whole float from Excel or Parquet (7.0) reads as "7"."""
-    if _is_text(s):
-        text = s.str.strip()
-        return text.where(text.notna() & text.ne(""), None).astype(object)
-    def one(v):
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            return None
-        if isinstance(v, (float, np.floating)) and float(v).is_integer():
-            return str(int(v))
-        text = str(v).strip()
-        return text or None
-    return s.map(one).astype(object)
 
 
 def _missing(s: pd.Series) -> pd.Series:
@@ -839,7 +831,7 @@ def prepare(mapping: Mapping, stage: _Stage, reports: list[FileReport], guesses:
     stage.execute(f"create table source_ids as select source, min(rowid) as first from "
                   f"(select rowid, {value} as source from {ce.raw}) where source is not null group by source")
     text_ids = stage.scalar(
-        "select coalesce(bool_or(d is null or isnan(d)), false) from "
+        "select coalesce(bool_or(d is null or isnan(d) or isinf(d)), false) from "
         "(select try_cast(source as double) as d from source_ids)") or stage.scalar(
         f"select coalesce(bool_or(d != floor(d)), false) from "
         f"(select try_cast(customer_id as double) as d from {ce.table})")
@@ -1102,18 +1094,6 @@ def _build_rollups(path: Path, notes: list[str]) -> None:
     skipped = getattr(build, "skipped", None)
     if skipped:
         notes.append(f"rollups not built: {skipped}")
-
-
-def _spreadsheet_safe(value):
-    """A rejected cell as text a spreadsheet shows and never runs: a value starting with
-    = + - @ (a formula) gets a leading apostrophe, unless it is just a signed number."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        try:
-            float(value)
-            return value
-        except ValueError:
-            return "'" + value
-    return value
 
 
 def swap_into_place(tmp: Path, out: Path) -> Path | None:
