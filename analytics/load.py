@@ -449,7 +449,7 @@ _PANDERA_REASONS = {
 # set queries (docs/decisions/018): a 20M-row touchpoints file never sits in pandas memory.
 # Each staged entity is a table `e_<entity>` of the rows still kept: `_row` (the spreadsheet
 # row number) and our columns, parsed. A rejected row is moved to the table `rejects`.
-_WS = "' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)"  # Python's str.strip() set
+_WS = "' \t\n\x0b\x0c\r'"  # Python's str.strip() set, as one SQL literal (real control characters)
 _INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
               "UBIGINT", "UHUGEINT")
 _SQL_TYPE = {"id": "VARCHAR", "ref": "VARCHAR", "text": "VARCHAR", "int": "BIGINT", "number": "DOUBLE",
@@ -478,65 +478,94 @@ def _is_float_type(sql_type: str) -> bool:
     return sql_type in ("FLOAT", "DOUBLE") or sql_type.startswith("DECIMAL")
 
 
-def _parse_sql(column: str, sql_type: str, kind: str, fmt: str | None, p: _Params, mapping: Mapping) -> tuple[str, str]:
-    """(value, missing) SQL expressions for one raw column: `value` is the parsed cell, NULL
-    when the cell is missing or does not parse (so a parse failure is `not missing and value
-    is null`). Same rules as `parse_column`: text cells are stripped before parsing, dates
-    use `fmt` (strptime) or ISO, numbers a '.' decimal point, whole numbers must be whole,
-    a date takes a time of day only when it is midnight. Native cells (Parquet, Excel) of
-    the right type are taken as they are."""
+@dataclass(frozen=True)
+class _ParsedSQL:
+    """How one raw column is parsed in SQL, in layers so that each cell is stripped and
+    cast once (DuckDB does not share repeated sub-expressions inside CASE): `strip` items
+    go in a first projection, `cast` items in a second over it; `value` and `missing` are
+    expressions over both."""
+
+    strip: tuple[str, ...]
+    cast: tuple[str, ...]
+    value: str
+    missing: str
+
+
+def _layered(source: str, parsed: list[_ParsedSQL]) -> str:
+    """`source` (a FROM item) with the strip and cast projections of `parsed` added."""
+    strip = [item for one in parsed for item in one.strip]
+    cast = [item for one in parsed for item in one.cast]
+    out = source
+    if strip:
+        out = f"(select *, {', '.join(strip)} from {out})"
+    if cast:
+        out = f"(select *, {', '.join(cast)} from {out})"
+    return out
+
+
+def _parse_sql(column: str, sql_type: str, kind: str, fmt: str | None, p: _Params, mapping: Mapping,
+               key: str) -> _ParsedSQL:
+    """How to parse one raw column (`key` names its helper columns). `value` is the parsed
+    cell, NULL when the cell is missing or does not parse (so a parse failure is `not
+    missing and value is null`). Same rules as `parse_column`: text cells are stripped
+    before parsing, dates use `fmt` (strptime) or ISO, numbers a '.' decimal point, whole
+    numbers must be whole, a date takes a time of day only when it is midnight. Native
+    cells (Parquet, Excel) of the right type are taken as they are."""
     r = _q(column)
+    s, d = _q(f"__s_{key}"), _q(f"__d_{key}")
     text = sql_type == "VARCHAR"
     as_text = r if text else f"cast({r} as varchar)"
-    stripped = f"trim({as_text}, {_WS})"
+    strip = (f"trim({as_text}, {_WS}) as {s}",)
+    cast: tuple[str, ...] = ()
     if text:
-        missing = f"({r} is null or {stripped} = '')"
+        missing = f"({s} is null or {s} = '')"
     elif sql_type in ("FLOAT", "DOUBLE"):
         missing = f"({r} is null or isnan({r}))"
     else:
         missing = f"({r} is null)"
     if kind == "text":
         value = f"case when {missing} then null else {as_text} end"
+        strip = strip if text else ()
     elif kind in ("id", "ref"):
         # ids as stripped text; a whole float from Excel or Parquet (7.0) reads as "7"
         if _is_float_type(sql_type):
             value = (f"case when {missing} then null when {r} = floor({r}) and abs({r}) < 2^63 "
-                     f"then cast(cast({r} as bigint) as varchar) else {stripped} end")
+                     f"then cast(cast({r} as bigint) as varchar) else {s} end")
         else:
-            value = f"case when {missing} then null else {stripped} end"
+            value = f"case when {missing} then null else {s} end"
     elif kind in ("int", "number"):
         if sql_type == "BOOLEAN":
-            number = "cast(null as double)"
+            cast, strip = (f"cast(null as double) as {d}",), ()
         elif sql_type in _INT_TYPES or _is_float_type(sql_type):
-            number = f"cast({r} as double)"
+            cast, strip = (f"cast({r} as double) as {d}",), ()
         else:
-            number = f"try_cast({stripped} as double)"
-        ok = f"not isnan({number})"
+            cast = (f"try_cast({s} as double) as {d}",)
+        ok = f"not isnan({d})"
         if kind == "int":
-            ok += f" and {number} = floor({number}) and abs({number}) < 2^53"
-            value = f"case when not {missing} and {ok} then cast({number} as bigint) end"
+            ok += f" and {d} = floor({d}) and abs({d}) < 2^53"
+            value = f"case when not {missing} and {ok} then cast({d} as bigint) end"
         else:
-            value = f"case when not {missing} and {ok} then {number} end"
+            value = f"case when not {missing} and {ok} then {d} end"
     elif kind in ("date", "timestamp"):
         if sql_type in ("DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"):
-            stamp = f"cast({r} as timestamp)"
+            cast, strip = (f"cast({r} as timestamp) as {d}",), ()
         elif fmt:
-            stamp = f"try_strptime({stripped}, {p(fmt)})"
+            cast = (f"try_strptime({s}, {p(fmt)}) as {d}",)
         else:
-            stamp = f"try_cast({stripped} as timestamp)"
-        value = f"case when not {missing} then {stamp} end"
+            cast = (f"try_cast({s} as timestamp) as {d}",)
+        value = f"case when not {missing} then {d} end"
         if kind == "date":
-            value = (f"case when not {missing} and {stamp} = date_trunc('day', {stamp}) then {stamp} end")
+            value = f"case when not {missing} and {d} = date_trunc('day', {d}) then {d} end"
     elif kind == "bool":
         if sql_type == "BOOLEAN":
-            value = r
+            value, strip = r, ()
         else:
-            low = f"lower({stripped})"
-            value = (f"case when {missing} then null when list_contains({p(list(mapping.true_values))}, {low}) "
-                     f"then true when list_contains({p(list(mapping.false_values))}, {low}) then false end")
+            cast = (f"lower({s}) as {d}",)
+            value = (f"case when {missing} then null when list_contains({p(list(mapping.true_values))}, {d}) "
+                     f"then true when list_contains({p(list(mapping.false_values))}, {d}) then false end")
     else:
         raise ValueError(f"unknown column kind {kind!r}")
-    return value, missing
+    return _ParsedSQL(strip, cast, value, missing)
 
 
 def _source_error(path: Path, err: Exception) -> ImportFailed:
@@ -711,12 +740,14 @@ def validate_entity(stage: _Stage, em: EntityMapping, mapping: Mapping, resolve:
     report.ignored_columns = [c for c in columns if c not in theirs_to_ours]
 
     p = _Params()
-    parsed, checks = [], []  # checks: (their column, check name, reason, condition, ours)
+    parsed, checks, layers = [], [], []  # checks: (their column, check name, reason, condition, ours)
     for theirs, ours in theirs_to_ours.items():
         spec = specs[ours]
         kind = {"id": "text", "ref": "text"}.get(spec.kind, spec.kind)
         fmt = em.timestamp_format if kind == "timestamp" else em.date_format
-        value, missing = _parse_sql(theirs, types[theirs], spec.kind, fmt, p, mapping)
+        one = _parse_sql(theirs, types[theirs], spec.kind, fmt, p, mapping, ours)
+        layers.append(one)
+        value, missing = one.value, one.missing
         parsed.append(f"{value} as {_q('v_' + ours)}, {missing} as {_q('m_' + ours)}")
         v, m = _q("v_" + ours), _q("m_" + ours)
         if spec.not_null:
@@ -775,7 +806,8 @@ def validate_entity(stage: _Stage, em: EntityMapping, mapping: Mapping, resolve:
         f"{'case ' + reason_sql + ' end' if checks else no_checks} as _reason, "
         f"{'case ' + column_sql + ' end' if checks else no_checks} as _column, "
         f"{'case ' + value_sql + ' end' if checks else no_checks} as _value "
-        f"from (select rowid + {int(first)} as _row, *, {', '.join(parsed) or '1 as _none2'} from {raw})"
+        f"from (select *, {', '.join(parsed) or '1 as _none2'} from "
+        f"{_layered(f'(select rowid + {int(first)} as _row, * from {raw})', layers)})"
         + (' left join id_map on _map_source = "v_customer_id"' if resolve else ""), p)
     e = _Entity(em, report, index, first, table, raw, {ours: theirs for theirs, ours in theirs_to_ours.items()},
                 types)
@@ -827,9 +859,10 @@ def prepare(mapping: Mapping, stage: _Stage, reports: list[FileReport], guesses:
     # ids: whole numbers stay; otherwise number them in file order (every row of the file,
     # rejected ones too), keep the original
     id_column = ce.theirs["customer_id"]
-    value, _ = _parse_sql(id_column, ce.types[id_column], "id", None, _Params(), mapping)
-    stage.execute(f"create table source_ids as select source, min(rowid) as first from "
-                  f"(select rowid, {value} as source from {ce.raw}) where source is not null group by source")
+    one = _parse_sql(id_column, ce.types[id_column], "id", None, _Params(), mapping, "id_source")
+    stage.execute(f"create table source_ids as select source, min(_rid) as first from "
+                  f"(select _rid, {one.value} as source from {_layered(f'(select rowid as _rid, * from {ce.raw})', [one])}) "
+                  "where source is not null group by source")
     text_ids = stage.scalar(
         "select coalesce(bool_or(d is null or isnan(d) or isinf(d)), false) from "
         "(select try_cast(source as double) as d from source_ids)") or stage.scalar(
@@ -1026,10 +1059,10 @@ def prepare(mapping: Mapping, stage: _Stage, reports: list[FileReport], guesses:
         p = _Params()
         parts = []
         for column in extra:
-            value, missing = _parse_sql(column, ce.types[column], "text", None, p, mapping)
-            parts.append(f"select c.customer_id, {p(column)} as attribute, {value} as value, c._row "
-                         f"from {ce.table} c join (select rowid + {int(ce.first)} as _raw_row, * from {ce.raw}) r "
-                         f"on r._raw_row = c._row where not {missing}")
+            one = _parse_sql(column, ce.types[column], "text", None, p, mapping, "attribute")
+            cells = _layered(f"(select rowid + {int(ce.first)} as _raw_row, * from {ce.raw})", [one])
+            parts.append(f"select c.customer_id, {p(column)} as attribute, {one.value} as value, c._row "
+                         f"from {ce.table} c join {cells} r on r._raw_row = c._row where not {one.missing}")
         stage.execute(f"create table attributes as select customer_id, attribute, value from "
                       f"({' union all '.join(parts)})", p)
         tables["customer_attributes"] = "select * from attributes"
