@@ -684,19 +684,26 @@ class _Stage:
     def reject(self, e: _Entity, where: str, column: str, reason: str, params: _Params | None = None,
                value: str | None = None) -> int:
         """Move the kept rows matching `where` (SQL over e.table) to the rejects, with the
-        cell of `column` as the file holds it (or the SQL `value` over e.table)."""
+        cell of `column` as the file holds it (or the SQL `value` over e.table). `where` is
+        evaluated once (a check over 20M rows is a full pass); its rows are kept aside."""
         p = params or _Params()
+        self.execute(f"create or replace temp table reject_hits as select _row from {e.table} where {where}", p)
+        hits = self.scalar("select count(*) from reject_hits")
+        if not hits:
+            return 0
+        p = _Params()
         names = p(e.report.file), p(column), p(reason), p(e.index)
+        rows = f"(select * from {e.table} where _row in (select _row from reject_hits)) t"
         if value is None and column in e.theirs:
-            source = (f"(select * from {e.table} where {where}) t join (select rowid + {int(e.first)} as _raw_row, "
+            source = (f"{rows} join (select rowid + {int(e.first)} as _raw_row, "
                       f"cast({_q(e.theirs[column])} as varchar) as _cell from {e.raw}) r on r._raw_row = t._row")
             cell = "r._cell"
         else:
-            source = f"(select * from {e.table} where {where}) t"
-            cell = "cast(null as varchar)" if value is None else value
+            source, cell = rows, ("cast(null as varchar)" if value is None else value)
         self.execute(f"insert into rejects select {names[3]}, {names[0]}, t._row, {names[1]}, {cell}, {names[2]} "
                      f"from {source}", p)
-        return self.scalar(f"delete from {e.table} where {where}", p)
+        self.execute(f"delete from {e.table} where _row in (select _row from reject_hits)")
+        return hits
 
     def count(self, e: _Entity) -> int:
         return self.scalar(f"select count(*) from {e.table}")
