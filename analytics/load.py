@@ -570,7 +570,7 @@ def _parse_sql(column: str, sql_type: str, kind: str, fmt: str | None, p: _Param
 
 def _source_error(path: Path, err: Exception) -> ImportFailed:
     first = str(err).splitlines()[0] if str(err) else type(err).__name__
-    if "unicode" in first.lower() or "utf-8" in first.lower() or "utf8" in first.lower():
+    if "invalid unicode" in str(err).lower() or "not utf-8" in str(err).lower():
         return ImportFailed(f"{path} is not UTF-8 text; save it as CSV UTF-8.")
     return ImportFailed(f"{path} could not be read as {path.suffix.lstrip('.').upper()} ({first}).")
 
@@ -611,7 +611,8 @@ def _stage_source(con: duckdb.DuckDBPyConnection, em: EntityMapping, table: str)
                 raise ImportFailed(f"{path} is not a CSV file (it holds binary data). "
                                    "Export it as CSV, or give the Excel/Parquet file its own suffix.")
             sep = "\t" if suffix == ".tsv" else (em.options.get("delimiter") or ",")
-            con.read_csv(str(path), header=True, all_varchar=True, sep=sep).create(table)
+            # a short row reads as missing cells (then checked), as a spreadsheet shows it
+            con.read_csv(str(path), header=True, all_varchar=True, sep=sep, null_padding=True).create(table)
             return 2
         if suffix == ".parquet":
             con.read_parquet(str(path)).create(table)

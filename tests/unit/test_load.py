@@ -402,6 +402,22 @@ def test_parquet_rows_count_from_one_and_rejected_cells_show_as_stored(tmp_path)
         (1, date(2024, 1, 1), 10.0)]
 
 
+def test_a_short_row_has_missing_cells_and_a_latin1_file_gets_a_clear_message(tmp_path):
+    # row 3 stops after the id: its signup date is missing (rejected, not a read error)
+    (tmp_path / "c.csv").write_text("id,signup_date\n7,2024-01-01\n8\n")
+    raw = {"import": {"as_of_date": "2024-06-30", "margin_rate": 0.5, "max_reject_share": 1.0},
+           "customers": {"file": "c.csv", "columns": {"customer_id": "id"}}}
+    report = load.run_import(load.mapping_from_dict(raw, tmp_path), tmp_path / "out.duckdb")
+    rejects = pd.read_csv(tmp_path / "out.duckdb.rejects.csv", dtype=str, keep_default_na=False)
+    assert [tuple(r) for r in rejects.itertuples(index=False)] == [
+        ("c.csv", "3", "signup_date", "", "missing value in a required column")]
+    assert (report.files[0].read, report.files[0].kept) == (2, 1)
+    (tmp_path / "c.csv").write_bytes("id,signup_date,city\n7,2024-01-01,Sé\n".encode("latin-1"))
+    with pytest.raises(load.ImportFailed, match=r"c.csv is not UTF-8 text; save it as CSV UTF-8.$"):
+        load.run_import(load.mapping_from_dict(raw, tmp_path), tmp_path / "out2.duckdb")
+    assert not (tmp_path / "out2.duckdb").exists()
+
+
 def test_data_page_helpers_values_and_suggestions():
     frame, _ = load.read_source(DATA / "rejects" / "customers.csv")
     # most frequent first: DSL ×6, Satellite ×3, Fiber optic ×1
