@@ -8,22 +8,29 @@ One pipeline, used by this command, `make import MAPPING=...` and the Data page:
    their columns is which of ours, how their category values map to ours, the date
    format, currency, margin rate, as-of date and the reject threshold (format: README,
    "Your own data", and docs/example-mapping.toml).
-2. **Read** (`read_source`): every file as text where the format allows (CSV), so nothing
-   is coerced before it is checked; Excel and Parquet cells keep their native types.
-3. **Validate** (pandera, docs/decisions/016): required columns present; each value of the
-   type its column needs (whole number, number, date in the given format, true/false);
-   keys unique; churn ≥ signup; a touchpoint's / revenue row's / purchase's customer kept;
-   values in the mapped set when a value map is `closed`. Every failing row is rejected
-   (never repaired) and written to `<out>.rejects.csv` with its file, row, column, value
-   and reason. `row` is the row number a spreadsheet shows: the header is row 1, the first
-   data row is row 2 (Parquet files have no header row: their first record is row 1).
+2. **Stage** (`_stage_source`): every file is loaded into a staging DuckDB file next to
+   the target (`.<name>.import-<pid>.stage`, deleted at the end), in file order — CSV with
+   every cell as text (`all_varchar`), so nothing is coerced before it is checked; Parquet
+   and Excel cells keep their native types (Excel is read by pandas: small files). DuckDB
+   works out of core, so a 20M-row file never sits in Python memory.
+3. **Validate** (docs/decisions/018): pandera checks each file's header (every mapped
+   column present); the row checks are set queries in the staging database, values bound
+   as parameters: each value of the type its column needs (whole number, number, date in
+   the given format, true/false: `try_strptime` / `try_cast` give NULL where a cell does
+   not parse), bounds, values in the mapped set when a value map is `closed`, keys unique;
+   churn ≥ signup; a touchpoint's / revenue row's / purchase's customer kept. Every
+   failing row is rejected (never repaired) and written to `<out>.rejects.csv` with its
+   file, row, column, value and reason. `row` is the row number a spreadsheet shows: the
+   header is row 1, the first data row is row 2 (Parquet files have no header row: their
+   first record is row 1).
 4. **Accept or refuse**: a file whose rejected share exceeds the threshold (default 1 %)
    refuses the whole import: nothing is written, the exit status is 1 and the reason is
    one line.
-5. **Write** a new DuckDB file in the data model (`analytics.schema`) next to the target,
-   build the rollups on it, open it with `analytics.db.open_database` (the checks the
-   dashboard makes), then swap it in with `os.replace`, keeping the previous file as
-   `<name>.bak`. Any failure before the swap leaves the target exactly as it was.
+5. **Write** a new DuckDB file in the data model (`analytics.schema`) next to the target
+   (`insert ... select` from the staging database), build the rollups on it, open it with
+   `analytics.db.open_database` (the checks the dashboard makes), then swap it in with
+   `os.replace`, keeping the previous file as `<name>.bak`. Any failure before the swap
+   leaves the target exactly as it was.
 
 Choices a user should know (also in the report):
 
@@ -52,6 +59,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 import tomllib
@@ -70,6 +78,8 @@ from analytics.schema import OPTIONAL_TABLES, REQUIRED_TABLES, SCHEMA_VERSION, T
 
 DEFAULT_MARGIN_RATE = 0.5
 DEFAULT_MAX_REJECT_SHARE = 0.01
+# DuckDB's memory cap while staging an import (issue 13's target: peak at most 6 GiB in all)
+STAGING_MEMORY_LIMIT = "3GB"
 TRUE_VALUES = ("true", "t", "yes", "y", "1")
 FALSE_VALUES = ("false", "f", "no", "n", "0")
 REJECT_COLUMNS = ("file", "row", "column", "value", "reason")
@@ -263,21 +273,6 @@ def _as_text(s: pd.Series) -> pd.Series:
                  else str(v)).astype(object)
 
 
-def _id_text(s: pd.Series) -> pd.Series:
-    """Ids as stripped text; a whole float from Excel or Parquet (7.0) reads as "7"."""
-    if _is_text(s):
-        text = s.str.strip()
-        return text.where(text.notna() & text.ne(""), None).astype(object)
-    def one(v):
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            return None
-        if isinstance(v, (float, np.floating)) and float(v).is_integer():
-            return str(int(v))
-        text = str(v).strip()
-        return text or None
-    return s.map(one).astype(object)
-
-
 def _missing(s: pd.Series) -> pd.Series:
     if _is_text(s):
         return s.isna() | s.str.strip().eq("").fillna(False).astype(bool)
@@ -400,9 +395,6 @@ class FileReport:
     reasons: dict[str, int] = field(default_factory=dict)
     warnings: dict[str, int] = field(default_factory=dict)  # kept rows flagged
     ignored_columns: list[str] = field(default_factory=list)
-    # the file's raw kept cells (for the rejects file and custom attributes), not reported
-    raw: pd.DataFrame | None = field(default=None, repr=False, compare=False)
-    raw_columns: dict[str, pd.Series] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def reject_share(self) -> float:
@@ -448,86 +440,297 @@ class ImportReport:
         return "\n".join(self.lines())
 
 
-class _Rejects:
-    """Collects rejected cells (file, row, column, value, reason) and per-file counts."""
-
-    def __init__(self) -> None:
-        self.rows: list[tuple] = []
-
-    def add(self, report: FileReport, first_row: int, index: pd.Index, column: str,
-            values: pd.Series | None, reason: str) -> None:
-        for i in index:
-            value = None if values is None else values.get(i)
-            value = None if value is None or (np.ndim(value) == 0 and pd.isna(value)) else str(value)
-            self.rows.append((report.file, int(i) + first_row, column, value, reason))
-        report.reasons[reason] = report.reasons.get(reason, 0) + len(index)
-
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows, columns=list(REJECT_COLUMNS))
-
-
-# --------------------------------------------------------------------------- validation
-def _check(fn: Callable[[pd.Series], pd.Series], reason: str) -> pa.Check:
-    return pa.Check(fn, error=reason)
-
-
-def _column_schema(spec: ColumnSpec, column: str, em: EntityMapping,
-                   parsed: tuple[pd.Series, pd.Series] | None) -> pa.Column:
-    """A pandera column over the *raw* values, so a failure names the value as the user
-    wrote it. `parsed` is the column parsed once beforehand ((values, failed), aligned on
-    the rows): the checks read it instead of parsing again (a 20M-row file is parsed once)."""
-    fmt = em.timestamp_format if spec.kind == "timestamp" else em.date_format
-    kind = {"id": "text", "ref": "text"}.get(spec.kind, spec.kind)
-    checks = []
-    if parsed is not None:
-        values, failed = parsed
-        if kind != "text":
-            checks.append(_check(lambda s, failed=failed: ~failed.reindex(s.index, fill_value=False),
-                                 _kind_words(kind, fmt)))
-        if spec.low is not None or spec.high is not None:
-            low, high = spec.low, spec.high
-            v = values.astype(float)
-            ok = v.isna() | (((v >= low) if low is not None else True) & ((v <= high) if high is not None else True))
-            bounds = (f"between {low:g} and {high:g}" if low is not None and high is not None
-                      else f"at least {low:g}" if low is not None else f"at most {high:g}")
-            checks.append(_check(lambda s, ok=ok: ok.reindex(s.index, fill_value=True),
-                                 f"out of range (must be {bounds})"))
-        vm = em.values.get(column)
-        if vm is not None and vm.closed:
-            allowed = set(vm.values)
-            checks.append(_check(lambda s, values=values, allowed=allowed:
-                                 (values.isna() | values.isin(allowed)).reindex(s.index, fill_value=True),
-                                 "value not in the mapping's closed value map"))
-        if spec.kind == "id":
-            # unique on the id as we read it ("C-10 " is "C-10", Excel's 7.0 is "7"); every
-            # copy fails: which one is right cannot be known
-            duplicated = values.notna() & values.duplicated(keep=False)
-            checks.append(_check(lambda s, ok=~duplicated: ok.reindex(s.index, fill_value=True),
-                                 _PANDERA_REASONS["field_uniqueness"]))
-    return pa.Column(None, checks=checks, nullable=not spec.not_null, required=True, coerce=False)
-
-
+# --------------------------------------------------------------------------- staging (DuckDB)
 _PANDERA_REASONS = {
     "not_nullable": "missing value in a required column",
     "field_uniqueness": "duplicate id (every row with this id is rejected)",
 }
+# Every file is loaded into a staging DuckDB file next to the target and checked there with
+# set queries (docs/decisions/018): a 20M-row touchpoints file never sits in pandas memory.
+# Each staged entity is a table `e_<entity>` of the rows still kept: `_row` (the spreadsheet
+# row number) and our columns, parsed. A rejected row is moved to the table `rejects`.
+_WS = "' \t\n\x0b\x0c\r'"  # Python's str.strip() set, as one SQL literal (real control characters)
+_INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+              "UBIGINT", "UHUGEINT")
+_SQL_TYPE = {"id": "VARCHAR", "ref": "VARCHAR", "text": "VARCHAR", "int": "BIGINT", "number": "DOUBLE",
+             "date": "TIMESTAMP", "timestamp": "TIMESTAMP", "bool": "BOOLEAN"}
 
 
-def validate_entity(em: EntityMapping, raw: pd.DataFrame, first_row: int, mapping: Mapping,
-                    rejects: _Rejects) -> tuple[pd.DataFrame, FileReport]:
-    """Check one file with pandera and return its kept rows, renamed to our columns and
-    parsed, plus its report. A missing mapped column is an `ImportFailed` (the whole file
-    is unusable); a failing cell rejects its row."""
-    report = FileReport(em.entity, em.file.name, read=len(raw))
+def _q(name: str) -> str:
+    """A name from a file's header as a quoted SQL identifier. Identifiers cannot be bind
+    parameters; every *value* goes in as one (`_Params`)."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+class _Params:
+    """Bind parameters of one statement: `p(value)` returns its placeholder."""
+
+    def __init__(self, **named) -> None:
+        self.values: dict[str, object] = dict(named)
+
+    def __call__(self, value) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return f"${name}"
+
+
+def _is_float_type(sql_type: str) -> bool:
+    return sql_type in ("FLOAT", "DOUBLE") or sql_type.startswith("DECIMAL")
+
+
+@dataclass(frozen=True)
+class _ParsedSQL:
+    """How one raw column is parsed in SQL, in layers so that each cell is stripped and
+    cast once (DuckDB does not share repeated sub-expressions inside CASE): `strip` items
+    go in a first projection, `cast` items in a second over it; `value` and `missing` are
+    expressions over both."""
+
+    strip: tuple[str, ...]
+    cast: tuple[str, ...]
+    value: str
+    missing: str
+
+
+def _layered(source: str, parsed: list[_ParsedSQL]) -> str:
+    """`source` (a FROM item) with the strip and cast projections of `parsed` added."""
+    strip = [item for one in parsed for item in one.strip]
+    cast = [item for one in parsed for item in one.cast]
+    out = source
+    if strip:
+        out = f"(select *, {', '.join(strip)} from {out})"
+    if cast:
+        out = f"(select *, {', '.join(cast)} from {out})"
+    return out
+
+
+def _parse_sql(column: str, sql_type: str, kind: str, fmt: str | None, p: _Params, mapping: Mapping,
+               key: str) -> _ParsedSQL:
+    """How to parse one raw column (`key` names its helper columns). `value` is the parsed
+    cell, NULL when the cell is missing or does not parse (so a parse failure is `not
+    missing and value is null`). Same rules as `parse_column`: text cells are stripped
+    before parsing, dates use `fmt` (strptime) or ISO, numbers a '.' decimal point, whole
+    numbers must be whole, a date takes a time of day only when it is midnight. Native
+    cells (Parquet, Excel) of the right type are taken as they are."""
+    r = _q(column)
+    s, d = _q(f"__s_{key}"), _q(f"__d_{key}")
+    text = sql_type == "VARCHAR"
+    as_text = r if text else f"cast({r} as varchar)"
+    strip = (f"trim({as_text}, {_WS}) as {s}",)
+    cast: tuple[str, ...] = ()
+    if text:
+        missing = f"({s} is null or {s} = '')"
+    elif sql_type in ("FLOAT", "DOUBLE"):
+        missing = f"({r} is null or isnan({r}))"
+    else:
+        missing = f"({r} is null)"
+    if kind == "text":
+        value = f"case when {missing} then null else {as_text} end"
+        strip = strip if text else ()
+    elif kind in ("id", "ref"):
+        # ids as stripped text; a whole float from Excel or Parquet (7.0) reads as "7"
+        if _is_float_type(sql_type):
+            value = (f"case when {missing} then null when {r} = floor({r}) and abs({r}) < 2^63 "
+                     f"then cast(cast({r} as bigint) as varchar) else {s} end")
+        else:
+            value = f"case when {missing} then null else {s} end"
+    elif kind in ("int", "number"):
+        if sql_type == "BOOLEAN":
+            cast, strip = (f"cast(null as double) as {d}",), ()
+        elif sql_type in _INT_TYPES or _is_float_type(sql_type):
+            cast, strip = (f"cast({r} as double) as {d}",), ()
+        else:
+            cast = (f"try_cast({s} as double) as {d}",)
+        ok = f"not isnan({d})"
+        if kind == "int":
+            ok += f" and {d} = floor({d}) and abs({d}) < 2^53"
+            value = f"case when not {missing} and {ok} then cast({d} as bigint) end"
+        else:
+            value = f"case when not {missing} and {ok} then {d} end"
+    elif kind in ("date", "timestamp"):
+        if sql_type in ("DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"):
+            cast, strip = (f"cast({r} as timestamp) as {d}",), ()
+        elif fmt:
+            cast = (f"try_strptime({s}, {p(fmt)}) as {d}",)
+        else:
+            cast = (f"try_cast({s} as timestamp) as {d}",)
+        value = f"case when not {missing} then {d} end"
+        if kind == "date":
+            value = f"case when not {missing} and {d} = date_trunc('day', {d}) then {d} end"
+    elif kind == "bool":
+        if sql_type == "BOOLEAN":
+            value, strip = r, ()
+        else:
+            cast = (f"lower({s}) as {d}",)
+            value = (f"case when {missing} then null when list_contains({p(list(mapping.true_values))}, {d}) "
+                     f"then true when list_contains({p(list(mapping.false_values))}, {d}) then false end")
+    else:
+        raise ValueError(f"unknown column kind {kind!r}")
+    return _ParsedSQL(strip, cast, value, missing)
+
+
+def _source_error(path: Path, err: Exception) -> ImportFailed:
+    first = str(err).splitlines()[0] if str(err) else type(err).__name__
+    if "invalid unicode" in str(err).lower() or "not utf-8" in str(err).lower():
+        return ImportFailed(f"{path} is not UTF-8 text; save it as CSV UTF-8.")
+    return ImportFailed(f"{path} could not be read as {path.suffix.lstrip('.').upper()} ({first}).")
+
+
+def _excel_as_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Excel cells (objects) as typed columns DuckDB can take: a column of only numbers,
+    only dates or only true/false keeps that type, anything else is text (str of the cell)."""
+    out = {}
+    for column in frame.columns:
+        s = frame[column]
+        cells = s[s.notna()]
+        if len(cells) and all(isinstance(v, (bool, np.bool_)) for v in cells):
+            out[str(column)] = s.astype("boolean")
+        elif len(cells) and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                                for v in cells):
+            out[str(column)] = s.astype(float)
+        elif len(cells) and all(isinstance(v, (pd.Timestamp, date)) for v in cells):
+            out[str(column)] = pd.to_datetime(s)
+        else:
+            out[str(column)] = _as_text(s).astype(object)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _stage_source(con: duckdb.DuckDBPyConnection, em: EntityMapping, table: str) -> int:
+    """Load one export file into the staging table `table` in file order (CSV cells as text,
+    so nothing is coerced before it is checked; Parquet and Excel keep native types).
+    Returns the spreadsheet row number of its first record (2 under a header row, 1 for
+    Parquet)."""
+    path = em.file
+    if not path.is_file():
+        raise ImportFailed(f"{path}: no such file.")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt", ".tsv"):
+            with path.open("rb") as fh:
+                head = fh.read(4096)
+            if b"\x00" in head or head.startswith((b"PK\x03\x04", b"PAR1", b"SQLite format", b"\x89PNG")):
+                raise ImportFailed(f"{path} is not a CSV file (it holds binary data). "
+                                   "Export it as CSV, or give the Excel/Parquet file its own suffix.")
+            sep = "\t" if suffix == ".tsv" else (em.options.get("delimiter") or ",")
+            # a short row reads as missing cells (then checked), as a spreadsheet shows it
+            con.read_csv(str(path), header=True, all_varchar=True, sep=sep, null_padding=True).create(table)
+            return 2
+        if suffix == ".parquet":
+            con.read_parquet(str(path)).create(table)
+            return 1
+        if suffix in (".xlsx", ".xlsm", ".xls"):  # small files: pandas reads them
+            frame = _excel_as_columns(pd.read_excel(path, sheet_name=em.sheet if em.sheet is not None else 0,
+                                                    dtype=object))
+            con.register("excel_source", frame)
+            try:
+                con.execute(f"create table {table} as select * from excel_source")
+            finally:
+                con.unregister("excel_source")
+            return 2
+    except ImportFailed:
+        raise
+    except UnicodeDecodeError:
+        raise ImportFailed(f"{path} is not UTF-8 text; save it as CSV UTF-8.") from None
+    except Exception as err:  # duckdb/openpyxl raise many types for a bad file
+        raise _source_error(path, err) from None
+    raise ImportFailed(f"{path}: unknown file type {suffix!r}; use .csv, .parquet or .xlsx.")
+
+
+def _check_columns(em: EntityMapping, columns: list[str], theirs_to_ours: dict[str, str]) -> None:
+    """pandera on the file's header (a zero-row frame): every mapped column is present."""
+    schema = pa.DataFrameSchema({theirs: pa.Column(None, required=True, nullable=True) for theirs in theirs_to_ours},
+                                strict=False)
+    try:
+        schema.validate(pd.DataFrame(columns=columns), lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        absent = cases[cases["check"] == "column_in_dataframe"]
+        names = ", ".join(f"'{c}'" for c in absent["failure_case"])
+        raise ImportFailed(f"{em.file.name} has no column {names} (named in the mapping's "
+                           f"[{em.entity}.columns]); its columns are: {', '.join(columns)}.") from None
+
+
+@dataclass
+class _Entity:
+    """One staged file: its report, table of kept rows, raw table and column names."""
+
+    em: EntityMapping
+    report: FileReport
+    index: int  # order of the file in the report (the rejects file is sorted by it)
+    first: int  # spreadsheet row number of the first record
+    table: str
+    raw: str
+    theirs: dict[str, str]  # ours -> their column (mapped and present)
+    types: dict[str, str]  # their column -> its type in the staged raw table
+
+
+class _Stage:
+    """The staging database of one import: the staged entities and the rejects."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.entities: dict[str, _Entity] = {}
+        con.execute("create table rejects (file_index integer, file varchar, row bigint, column_name varchar, "
+                    "value varchar, reason varchar)")
+
+    def execute(self, sql: str, params: _Params | dict | None = None):
+        values = params.values if isinstance(params, _Params) else (params or {})
+        used = set(re.findall(r"\$(\w+)", sql))  # a statement takes only the parameters it names
+        values = {k: v for k, v in values.items() if k in used}
+        # fetched at once: DuckDB wants a result finished before the next statement
+        return (self.con.execute(sql, values) if values else self.con.execute(sql)).fetchall()
+
+    def scalar(self, sql: str, params: _Params | dict | None = None):
+        return self.execute(sql, params)[0][0]
+
+    def reject(self, e: _Entity, where: str, column: str, reason: str, params: _Params | None = None,
+               value: str | None = None) -> int:
+        """Move the kept rows matching `where` (SQL over e.table) to the rejects, with the
+        cell of `column` as the file holds it (or the SQL `value` over e.table). `where` is
+        evaluated once (a check over 20M rows is a full pass); its rows are kept aside."""
+        p = params or _Params()
+        self.execute(f"create or replace temp table reject_hits as select _row from {e.table} where {where}", p)
+        hits = self.scalar("select count(*) from reject_hits")
+        if not hits:
+            return 0
+        p = _Params()
+        names = p(e.report.file), p(column), p(reason), p(e.index)
+        rows = f"(select * from {e.table} where _row in (select _row from reject_hits)) t"
+        if value is None and column in e.theirs:
+            source = (f"{rows} join (select rowid + {int(e.first)} as _raw_row, "
+                      f"cast({_q(e.theirs[column])} as varchar) as _cell from {e.raw}) r on r._raw_row = t._row")
+            cell = "r._cell"
+        else:
+            source, cell = rows, ("cast(null as varchar)" if value is None else value)
+        self.execute(f"insert into rejects select {names[3]}, {names[0]}, t._row, {names[1]}, {cell}, {names[2]} "
+                     f"from {source}", p)
+        self.execute(f"delete from {e.table} where _row in (select _row from reject_hits)")
+        return hits
+
+    def count(self, e: _Entity) -> int:
+        return self.scalar(f"select count(*) from {e.table}")
+
+
+def validate_entity(stage: _Stage, em: EntityMapping, mapping: Mapping, resolve: bool = False) -> _Entity:
+    """Stage one file and check its cells: required columns mapped and present (pandera on
+    the header), each value of the type its column needs, bounds, closed value maps, keys
+    unique, required cells present. A failing cell rejects its row (one reason per row: the
+    first in the order of their column name, then the reason); kept rows are parsed, their
+    category values translated by the value maps. A missing mapped column is an
+    `ImportFailed` (the whole file is unusable)."""
     specs = _entity_specs(em)
     unknown = [ours for ours in em.columns if ours not in specs]
     if unknown:
         raise ImportFailed(f"mapping [{em.entity}.columns]: {', '.join(unknown)} is not one of our "
                            f"{em.entity} columns ({', '.join(specs)}).")
-    # their name -> ours; our columns the file has under our own name count as mapped
+    # `resolve`: the customer id is looked up in `id_map` in the same pass (kept as `_source`)
+    index = len(stage.entities)
+    raw = f"raw_{em.entity}"
+    first = _stage_source(stage.con, em, raw)
+    rel = stage.con.table(raw)
+    columns, types = [str(c) for c in rel.columns], dict(zip(map(str, rel.columns), map(str, rel.types)))
     theirs_to_ours = {theirs: ours for ours, theirs in em.columns.items()}
     for ours in specs:
-        if ours not in em.columns and ours in raw.columns and ours not in theirs_to_ours:
+        if ours not in em.columns and ours in columns and ours not in theirs_to_ours:
             theirs_to_ours[ours] = ours
     unknown = [ours for ours in em.constants if ours not in specs or ours in theirs_to_ours.values()]
     if unknown:
@@ -540,379 +743,378 @@ def validate_entity(em: EntityMapping, raw: pd.DataFrame, first_row: int, mappin
     if missing_required:
         raise ImportFailed(f"{em.file.name}: no column is mapped to {', '.join(missing_required)} "
                            f"(required for {em.entity}); add it under [{em.entity}.columns].")
-    parsed_all: dict[str, tuple[pd.Series, pd.Series]] = {}
+    _check_columns(em, columns, theirs_to_ours)
+    report = FileReport(em.entity, em.file.name, read=stage.scalar(f"select count(*) from {raw}"))
+    report.ignored_columns = [c for c in columns if c not in theirs_to_ours]
+
+    p = _Params()
+    parsed, checks, layers = [], [], []  # checks: (their column, check name, reason, condition, ours)
     for theirs, ours in theirs_to_ours.items():
-        if theirs not in raw.columns:
-            continue  # pandera reports it (required column)
         spec = specs[ours]
         kind = {"id": "text", "ref": "text"}.get(spec.kind, spec.kind)
         fmt = em.timestamp_format if kind == "timestamp" else em.date_format
-        if spec.kind in ("id", "ref"):
-            parsed_all[ours] = (_id_text(raw[theirs]), pd.Series(False, index=raw.index))
-        else:
-            parsed_all[ours] = parse_column(raw[theirs], kind, fmt, mapping.true_values, mapping.false_values)
-    schema = pa.DataFrameSchema(
-        {theirs: _column_schema(specs[ours], ours, em, parsed_all.get(ours)) for theirs, ours in theirs_to_ours.items()},
-        strict=False)
-    bad = pd.Series(False, index=raw.index)
-    try:
-        schema.validate(raw, lazy=True)
-    except pa.errors.SchemaErrors as err:
-        cases = err.failure_cases
-        absent = cases[cases["check"] == "column_in_dataframe"]
-        if len(absent):
-            names = ", ".join(f"'{c}'" for c in absent["failure_case"])
-            raise ImportFailed(f"{em.file.name} has no column {names} (named in the mapping's "
-                               f"[{em.entity}.columns]); its columns are: {', '.join(map(str, raw.columns))}.")
-        broken = cases[cases["index"].isna()]
-        if len(broken):  # a check that could not run is a bug, never a silent pass
-            row = broken.iloc[0]
-            raise ImportFailed(f"{em.file.name}: the check '{row['check']}' on column '{row['column']}' "
-                               f"could not run ({row['failure_case']}).")
-        cases = cases[cases["index"].notna()]
-        for (column, check), group in cases.groupby(["column", "check"], sort=True):
-            index = pd.Index(sorted(set(int(i) for i in group["index"])))
-            index = index[~bad.loc[index].to_numpy()]  # one reason per row: the first found
-            if len(index):
-                reason = _PANDERA_REASONS.get(check, check)
-                rejects.add(report, first_row, index, theirs_to_ours[column], raw[column], reason)
-                bad.loc[index] = True
-    kept_raw = raw.loc[~bad]
-    parsed = pd.DataFrame(index=kept_raw.index)
-    keep = ~bad.to_numpy()
-    for theirs, ours in theirs_to_ours.items():
-        values = parsed_all[ours][0][keep]
+        one = _parse_sql(theirs, types[theirs], spec.kind, fmt, p, mapping, ours)
+        layers.append(one)
+        value, missing = one.value, one.missing
+        parsed.append(f"{value} as {_q('v_' + ours)}, {missing} as {_q('m_' + ours)}")
+        v, m = _q("v_" + ours), _q("m_" + ours)
+        if spec.not_null:
+            checks.append((theirs, "not_nullable", _PANDERA_REASONS["not_nullable"], m, ours))
+        if kind != "text":
+            checks.append((theirs, _kind_words(kind, fmt), _kind_words(kind, fmt), f"not {m} and {v} is null", ours))
+        if spec.low is not None or spec.high is not None:
+            low, high = spec.low, spec.high
+            bounds = (f"between {low:g} and {high:g}" if low is not None and high is not None
+                      else f"at least {low:g}" if low is not None else f"at most {high:g}")
+            cond = " or ".join(([f"{v} < {p(float(low))}"] if low is not None else [])
+                               + ([f"{v} > {p(float(high))}"] if high is not None else []))
+            checks.append((theirs, f"out of range (must be {bounds})", f"out of range (must be {bounds})",
+                           f"{v} is not null and ({cond})", ours))
         vm = em.values.get(ours)
-        if vm is not None:
-            values = values.replace(vm.values)  # values not in the map stay as they are
-        parsed[ours] = values
-    for ours, value in em.constants.items():
+        if vm is not None and vm.closed:
+            allowed = f"list_contains({p(list(vm.values))}, cast({v} as varchar))" if vm.values else "false"
+            reason = "value not in the mapping's closed value map"
+            checks.append((theirs, reason, reason, f"{v} is not null and not {allowed}", ours))
+        if spec.kind == "id":
+            # unique on the id as we read it ("C-10 " is "C-10", Excel's 7.0 is "7"); every
+            # copy fails: which one is right cannot be known
+            parsed.append(f"count(*) over (partition by {value}) as {_q('n_' + ours)}")
+            reason = _PANDERA_REASONS["field_uniqueness"]
+            checks.append((theirs, "field_uniqueness", reason, f"{v} is not null and {_q('n_' + ours)} > 1", ours))
+    checks.sort(key=lambda c: (c[0], c[1]))
+    reason_sql = " ".join(f"when {cond} then {p(reason)}" for _, _, reason, cond, _ in checks)
+    column_sql = " ".join(f"when {cond} then {p(ours)}" for _, _, _, cond, ours in checks)
+    value_sql = " ".join(f"when {cond} then cast({_q(theirs)} as varchar)" for theirs, _, _, cond, _ in checks)
+    kept_cols = []
+    for theirs, ours in theirs_to_ours.items():
+        v = _q("v_" + ours)
+        vm = em.values.get(ours)
+        if vm is not None and vm.values and {"id": "text", "ref": "text"}.get(specs[ours].kind, specs[ours].kind) == "text":
+            cases = " ".join(f"when {p(k)} then {p(val)}" for k, val in vm.values.items())
+            v = f"case {v} {cases} else {v} end"  # values not in the map stay as they are
+        if resolve and ours == "customer_id":
+            kept_cols.append(f"{v} as _source, _map_id as customer_id")
+        else:
+            kept_cols.append(f"{v} as {_q(ours)}")
+    for ours, const in em.constants.items():
         kind = {"id": "text", "ref": "text"}.get(specs[ours].kind, specs[ours].kind)
-        one, failed = parse_column(pd.Series([value], dtype=object), kind, em.date_format,
+        one, failed = parse_column(pd.Series([const], dtype=object), kind, em.date_format,
                                    mapping.true_values, mapping.false_values)
         if failed.iloc[0]:
-            raise ImportFailed(f"mapping [{em.entity}.constants]: {ours} = {value!r} is "
+            raise ImportFailed(f"mapping [{em.entity}.constants]: {ours} = {const!r} is "
                                f"{_kind_words(kind, em.date_format)}.")
-        parsed[ours] = pd.Series([one.iloc[0]] * len(parsed), index=parsed.index, dtype=one.dtype)
-    report.ignored_columns = [c for c in map(str, raw.columns) if c not in theirs_to_ours]
-    report.raw_columns = {ours: kept_raw[theirs] for theirs, ours in theirs_to_ours.items()}
-    report.raw = kept_raw
-    return parsed, report
-
-
-def _reject_rows(parsed: pd.DataFrame, mask: pd.Series, report: FileReport, first_row: int,
-                 column: str, reason: str, rejects: _Rejects, values: pd.Series | None = None) -> pd.DataFrame:
-    """Move the rows of `mask` from `parsed` to the rejects, with the value as the file
-    holds it (`report.raw_columns`) when known."""
-    index = parsed.index[mask.to_numpy()]
-    if len(index):
-        if values is None:
-            values = report.raw_columns.get(column, parsed[column])
-        rejects.add(report, first_row, index, column, values, reason)
-    return parsed.loc[~mask.to_numpy()]
+        item = one.iloc[0]
+        item = None if pd.isna(item) else (item.to_pydatetime() if isinstance(item, pd.Timestamp)
+                                           else item.item() if isinstance(item, np.generic) else item)
+        kept_cols.append(f"cast({p(item)} as {_SQL_TYPE[specs[ours].kind]}) as {_q(ours)}")
+    table = f"e_{em.entity}"
+    no_checks = "cast(null as varchar)"
+    stage.execute(
+        f"create table {table} as select _row, {', '.join(kept_cols) or '1 as _none'}, "
+        f"{'case ' + reason_sql + ' end' if checks else no_checks} as _reason, "
+        f"{'case ' + column_sql + ' end' if checks else no_checks} as _column, "
+        f"{'case ' + value_sql + ' end' if checks else no_checks} as _value "
+        f"from (select *, {', '.join(parsed) or '1 as _none2'} from "
+        f"{_layered(f'(select rowid + {int(first)} as _row, * from {raw})', layers)})"
+        + (' left join id_map on _map_source = "v_customer_id"' if resolve else ""), p)
+    e = _Entity(em, report, index, first, table, raw, {ours: theirs for theirs, ours in theirs_to_ours.items()},
+                types)
+    stage.execute(f"insert into rejects select {index}, $file, _row, _column, _value, _reason from {table} "
+                  "where _reason is not null", {"file": report.file})
+    stage.execute(f"delete from {table} where _reason is not null")
+    # the columns _reason, _column, _value stay (all NULL now): dropping them rewrites the table
+    stage.entities[em.entity] = e
+    return e
 
 
 # --------------------------------------------------------------------------- import
 @dataclass
 class _Prepared:
-    customers: pd.DataFrame
-    attributes: pd.DataFrame
-    source_ids: pd.DataFrame | None
-    touchpoints: pd.DataFrame | None
-    revenue: pd.DataFrame | None
-    purchases: pd.DataFrame | None
+    """The staged, checked tables of an import (in `stage`), ready to be written."""
+
+    stage: _Stage
+    tables: dict[str, str]  # our table -> SELECT over the staging database
     info: dict[str, str]
 
 
-def _finish_report(report: FileReport, kept: int) -> None:
-    report.kept = kept
-    report.rejected = report.read - kept
-
-
-def prepare(mapping: Mapping, rejects: _Rejects, reports: list[FileReport], guesses: list[str],
+def prepare(mapping: Mapping, stage: _Stage, reports: list[FileReport], guesses: list[str],
             notes: list[str]) -> _Prepared:
-    """Read, validate and shape every file of the mapping into the data model's tables."""
+    """Stage, validate and shape every file of the mapping into the data model's tables
+    (rows rejected on the way go to `stage`'s rejects table)."""
     cm = mapping.entities["customers"]
-    raw, first = read_source(cm.file, cm.sheet, cm.options.get("delimiter"))
-    customers, crep = validate_entity(cm, raw, first, mapping, rejects)
+    ce = validate_entity(stage, cm, mapping)
+    crep = ce.report
     reports.append(crep)
     notes.extend(f"customers: {ours} = {value!r} on every row (a constant of the mapping)"
                  for ours, value in cm.constants.items())
-    raw_kept = crep.raw
+    cols = set(stage.con.table(ce.table).columns)
 
-    if "signup_date" not in customers:  # tenure only (a single snapshot)
+    if "signup_date" not in cols:  # tenure only (a single snapshot)
         if mapping.as_of_date is None:
             raise ImportFailed(f"{cm.file.name}: signup dates are derived from tenure_months and the as-of "
                                "date; set as_of_date in the mapping's [import] section.")
-        missing_tenure = customers["tenure_months"].isna()
-        customers = _reject_rows(customers, missing_tenure, crep, first, "tenure_months",
-                                 "missing value in a required column", rejects)
-        as_of_ts = pd.Timestamp(mapping.as_of_date)
-        customers["signup_date"] = [as_of_ts - pd.DateOffset(months=int(m)) for m in customers["tenure_months"]]
-        customers["signup_date"] = pd.to_datetime(customers["signup_date"])
-        guesses.append(f"signup dates of {len(customers):,} customers derived as the as-of date minus their "
+        stage.reject(ce, "tenure_months is null", "tenure_months", "missing value in a required column")
+        stage.execute(f"alter table {ce.table} add column signup_date timestamp")
+        stage.execute(f"update {ce.table} set signup_date = cast($as_of as timestamp) - to_months(tenure_months)",
+                      {"as_of": mapping.as_of_date})
+        guesses.append(f"signup dates of {stage.count(ce):,} customers derived as the as-of date minus their "
                        "tenure in months (the export has no signup dates)")
-    if "tenure_months" in customers:
-        customers = customers.drop(columns="tenure_months")
-    # ids: whole numbers stay; otherwise number them in file order, keep the original
-    ids = customers["customer_id"]
-    as_int = pd.to_numeric(ids, errors="coerce")
-    all_ids = _id_text(raw[cm.columns.get("customer_id", "customer_id")]).dropna()
-    text_ids = pd.to_numeric(all_ids, errors="coerce").isna().any() or not (
-        as_int.dropna() == np.floor(as_int.dropna())).all()
+        cols.add("signup_date")
+    if "tenure_months" in cols:
+        stage.execute(f"alter table {ce.table} drop column tenure_months")
+        cols.discard("tenure_months")
+
+    # ids: whole numbers stay; otherwise number them in file order (every row of the file,
+    # rejected ones too), keep the original
+    id_column = ce.theirs["customer_id"]
+    one = _parse_sql(id_column, ce.types[id_column], "id", None, _Params(), mapping, "id_source")
+    stage.execute(f"create table source_ids as select source, min(_rid) as first from "
+                  f"(select _rid, {one.value} as source from {_layered(f'(select rowid as _rid, * from {ce.raw})', [one])}) "
+                  "where source is not null group by source")
+    text_ids = stage.scalar(
+        "select coalesce(bool_or(d is null or isnan(d) or isinf(d)), false) from "
+        "(select try_cast(source as double) as d from source_ids)") or stage.scalar(
+        f"select coalesce(bool_or(d != floor(d)), false) from "
+        f"(select try_cast(customer_id as double) as d from {ce.table})")
     if text_ids:
-        id_of = {source: n for n, source in enumerate(all_ids.drop_duplicates(), start=1)}
+        stage.execute("create table id_map as select source as _map_source, "
+                      "cast(row_number() over (order by first) as bigint) as _map_id from source_ids")
         notes.append("customer ids are text: numbered 1, 2, … in file order; the original id is in "
                      "table customer_source_ids (customer_id, source_id)")
     else:
-        id_of = {source: int(float(source)) for source in all_ids.drop_duplicates()}
-    source_of = customers["customer_id"]
-    customers["customer_id"] = source_of.map(id_of).astype("Int64")
+        stage.execute("create table id_map as select source as _map_source, "
+                      "cast(cast(source as double) as bigint) as _map_id from source_ids")
+    stage.execute(f"alter table {ce.table} rename column customer_id to _source")
+    stage.execute(f"create table e_customers_ as select c.* exclude (_source), c._source, m._map_id as customer_id "
+                  f"from {ce.table} c join id_map m on m._map_source = c._source order by c._row")
+    stage.execute(f"drop table {ce.table}")
+    stage.execute(f"alter table e_customers_ rename to {ce.table}")
 
     # churn: a date, a flag, or both (they must agree)
-    if "churn_date" in customers:
-        order_bad = customers["churn_date"].notna() & (customers["churn_date"] < customers["signup_date"])
+    if "churn_date" in cols:
+        order_bad = "churn_date is not null and churn_date < signup_date"
         if cm.options.get("churn_before_signup", "reject") == "keep":
-            if order_bad.any():
-                crep.warnings["churn date before signup date (kept: churn_before_signup = \"keep\")"] = int(order_bad.sum())
+            n = stage.scalar(f"select count(*) from {ce.table} where {order_bad}")
+            if n:
+                crep.warnings["churn date before signup date (kept: churn_before_signup = \"keep\")"] = int(n)
         else:
-            customers = _reject_rows(customers, order_bad, crep, first, "churn_date",
-                                     "churn date before signup date", rejects)
-    if "churned" in customers:
-        flag = customers["churned"]
-        if "churn_date" in customers:
-            clash = (flag == False) & customers["churn_date"].notna()  # noqa: E712 (nullable boolean)
-            customers = _reject_rows(customers, clash.fillna(False), crep, first, "churned",
-                                     "flagged not churned but has a churn date", rejects)
-    if "churn_date" not in customers and "churned" not in customers:
+            stage.reject(ce, order_bad, "churn_date", "churn date before signup date")
+    if "churned" in cols and "churn_date" in cols:
+        stage.reject(ce, "churned = false and churn_date is not null", "churned",
+                     "flagged not churned but has a churn date")
+    if "churn_date" not in cols and "churned" not in cols:
         guesses.append("no churn date or churned flag mapped: every customer is taken as active")
-    kept_ids = set(customers["customer_id"].dropna().astype(int))
-    rejected_ids = set(id_of.values()) - kept_ids
 
-    dates_seen: list[pd.Series] = [customers["signup_date"]]
-    if "churn_date" in customers:
-        dates_seen.append(customers["churn_date"])
+    dates_seen = [f"select signup_date as d from {ce.table}"]
+    if "churn_date" in cols:
+        dates_seen.append(f"select churn_date from {ce.table}")
 
-    def resolve(frame: pd.DataFrame, rep: FileReport, first_row: int) -> pd.DataFrame:
-        src = frame["customer_id"]
-        cid = src.map(id_of)
-        frame = frame.assign(customer_id=cid)
-        frame = _reject_rows(frame, cid.isna(), rep, first_row, "customer_id",
-                             "customer not in the customers file", rejects, values=src)
-        dropped = frame["customer_id"].isin(rejected_ids)
-        frame = _reject_rows(frame, dropped, rep, first_row, "customer_id",
-                             "customer was rejected (see the customers file's rejects)", rejects, values=src)
-        frame["customer_id"] = frame["customer_id"].astype("Int64")
-        return frame
-
-    def load_dependent(entity: str) -> tuple[pd.DataFrame | None, FileReport | None, int]:
+    def load_dependent(entity: str) -> _Entity | None:
         em = mapping.entities.get(entity)
         if em is None:
-            return None, None, 0
-        raw_e, first_e = read_source(em.file, em.sheet, em.options.get("delimiter"))
-        frame, rep = validate_entity(em, raw_e, first_e, mapping, rejects)
-        reports.append(rep)
+            return None
+        e = validate_entity(stage, em, mapping, resolve=True)
+        reports.append(e.report)
         notes.extend(f"{entity}: {ours} = {value!r} on every row (a constant of the mapping)"
                      for ours, value in em.constants.items())
-        return resolve(frame, rep, first_e), rep, first_e
+        # resolved (validate_entity): a customer that exists, and was not itself rejected
+        stage.reject(e, "customer_id is null", "customer_id", "customer not in the customers file", value="_source")
+        stage.reject(e, f"customer_id not in (select customer_id from {ce.table})", "customer_id",
+                     "customer was rejected (see the customers file's rejects)", value="_source")
+        return e
 
-    touchpoints, trep, tfirst = load_dependent("touchpoints")
-    if touchpoints is not None:
-        if "touchpoint_id" not in touchpoints:
-            touchpoints["touchpoint_id"] = pd.array(touchpoints.index + 1, dtype="Int64")
+    te = load_dependent("touchpoints")
+    if te is not None:
+        tcols = set(stage.con.table(te.table).columns)
+        if "touchpoint_id" not in tcols:
+            stage.execute(f"alter table {te.table} add column touchpoint_id bigint")
+            stage.execute(f"update {te.table} set touchpoint_id = _row - {int(te.first)} + 1")
             notes.append("touchpoints have no id column: numbered by their row order")
         else:
-            missing_id = touchpoints["touchpoint_id"].isna()
-            touchpoints = _reject_rows(touchpoints, missing_id, trep, tfirst, "touchpoint_id",
-                                       "missing value in a required column", rejects)
-            dup = touchpoints["touchpoint_id"].duplicated(keep=False)
-            touchpoints = _reject_rows(touchpoints, dup, trep, tfirst, "touchpoint_id",
-                                       "duplicate id (every row with this id is rejected)", rejects)
-        if "related_touchpoint_id" in touchpoints:
-            rel = touchpoints["related_touchpoint_id"]
-            dangling = rel.notna() & ~rel.isin(touchpoints["touchpoint_id"])
-            touchpoints = _reject_rows(touchpoints, dangling.fillna(False), trep, tfirst,
-                                       "related_touchpoint_id", "related touchpoint not in the touchpoints file",
-                                       rejects)
-        dates_seen.append(touchpoints["occurred_at"].dt.normalize())
+            stage.reject(te, "touchpoint_id is null", "touchpoint_id", "missing value in a required column")
+            stage.reject(te, f"touchpoint_id in (select touchpoint_id from {te.table} group by 1 having count(*) > 1)",
+                         "touchpoint_id", "duplicate id (every row with this id is rejected)")
+        if "related_touchpoint_id" in tcols:
+            stage.reject(te, f"related_touchpoint_id is not null and related_touchpoint_id not in "
+                             f"(select touchpoint_id from {te.table})", "related_touchpoint_id",
+                         "related touchpoint not in the touchpoints file")
+        dates_seen.append(f"select date_trunc('day', occurred_at) from {te.table}")
 
-    revenue, rrep, rfirst = load_dependent("revenue")
-    if revenue is not None:
-        shape = mapping.entities["revenue"].shape
+    re_ = load_dependent("revenue")
+    shape = mapping.entities["revenue"].shape if re_ is not None else None
+    if re_ is not None:
         if shape == "monthly":
-            not_first = revenue["month"].dt.day != 1
-            revenue = _reject_rows(revenue, not_first, rrep, rfirst, "month",
-                                   "month is not the first day of a month", rejects)
-            dup = revenue.duplicated(["customer_id", "month"], keep=False)
-            revenue = _reject_rows(revenue, dup, rrep, rfirst, "month",
-                                   "duplicate customer and month (every such row is rejected)", rejects)
-            dates_seen.append(revenue["month"])
+            stage.reject(re_, "day(month) != 1", "month", "month is not the first day of a month")
+            stage.reject(re_, f"(customer_id, month) in (select (customer_id, month) from {re_.table} "
+                              "group by all having count(*) > 1)",
+                         "month", "duplicate customer and month (every such row is rejected)")
+            dates_seen.append(f"select month from {re_.table}")
         elif shape == "subscriptions":
-            backwards = revenue["end"].notna() & (revenue["end"] <= revenue["start"])
-            revenue = _reject_rows(revenue, backwards, rrep, rfirst, "end",
-                                   "subscription ends on or before its start", rejects)
-            dates_seen += [revenue["start"], revenue["end"]]
+            stage.reject(re_, '"end" is not null and "end" <= start', "end", "subscription ends on or before its start")
+            dates_seen += [f"select start from {re_.table}", f'select "end" from {re_.table}']
         else:
-            dates_seen.append(revenue["date"])
+            dates_seen.append(f"select date from {re_.table}")
 
-    purchases, prep_, pfirst = load_dependent("purchases")
-    if purchases is not None:
-        dates_seen.append(purchases["date"])
+    pe = load_dependent("purchases")
+    if pe is not None:
+        dates_seen.append(f"select date from {pe.table}")
 
     # dates: the as-of date and history start from the mapping, else from the data (guesses)
-    seen = pd.concat([d.dropna() for d in dates_seen if len(d)], ignore_index=True)
+    low, high = stage.execute(f"select min(d), max(d) from ({' union all '.join(dates_seen)})")[0]
     if mapping.as_of_date is not None:
         as_of = mapping.as_of_date
-    elif len(seen):
-        as_of = seen.max().date()
+    elif high is not None:
+        as_of = high.date()
         guesses.append(f"as-of date {as_of} is the latest date in the data (set as_of_date in [import])")
     else:
         raise ImportFailed("no dates in the data and no as_of_date in the mapping's [import] section.")
     # rows dated after the as-of date are outside the history: rejected, never kept unseen
-    after = pd.Timestamp(as_of) + pd.Timedelta(days=1)
-    if touchpoints is not None:
-        touchpoints = _reject_rows(touchpoints, touchpoints["occurred_at"] >= after, trep, tfirst,
-                                   "occurred_at", "dated after the as-of date", rejects)
-        _finish_report(trep, len(touchpoints))
-    if revenue is not None:
-        column = {"monthly": "month", "subscriptions": "start", "invoices": "date"}[mapping.entities["revenue"].shape]
-        revenue = _reject_rows(revenue, revenue[column] >= after, rrep, rfirst, column,
-                               "dated after the as-of date", rejects)
-        _finish_report(rrep, len(revenue))
-    if purchases is not None:
-        purchases = _reject_rows(purchases, purchases["date"] >= after, prep_, pfirst, "date",
-                                 "dated after the as-of date", rejects)
-        _finish_report(prep_, len(purchases))
-    _finish_report(crep, len(customers))
+    after = _Params(after=pd.Timestamp(as_of).to_pydatetime() + pd.Timedelta(days=1).to_pytimedelta())
+    if te is not None:
+        stage.reject(te, "occurred_at >= $after", "occurred_at", "dated after the as-of date", after)
+    if re_ is not None:
+        column = {"monthly": "month", "subscriptions": "start", "invoices": "date"}[shape]
+        stage.reject(re_, f"{_q(column)} >= $after", column, "dated after the as-of date",
+                     _Params(after=after.values["after"]))
+    if pe is not None:
+        stage.reject(pe, "date >= $after", "date", "dated after the as-of date", _Params(after=after.values["after"]))
+    for e in stage.entities.values():
+        e.report.kept = stage.count(e)
+        e.report.rejected = e.report.read - e.report.kept
+        e.report.reasons = dict(stage.execute("select reason, count(*) from rejects where file_index = $i "
+                                              "group by reason", {"i": e.index}))
     if mapping.history_start is not None:
         history_start = mapping.history_start
     else:
-        history_start = seen.min().date() if len(seen) else as_of
+        history_start = low.date() if low is not None else as_of
         guesses.append(f"history start {history_start} is the earliest date in the data "
                        "(set history_start in [import] if your export starts later)")
 
-    if "churned" in customers:
-        no_date = customers["churned"].fillna(False).astype(bool)
-        if "churn_date" in customers:
-            no_date &= customers["churn_date"].isna()
-        else:
-            customers["churn_date"] = pd.Series(pd.NaT, index=customers.index, dtype="datetime64[ns]")
-        if no_date.any():
-            customers.loc[no_date, "churn_date"] = pd.Timestamp(as_of)
-            guesses.append(f"{int(no_date.sum()):,} customers flagged churned without a churn date: "
+    if "churned" in cols:
+        if "churn_date" not in cols:
+            stage.execute(f"alter table {ce.table} add column churn_date timestamp")
+            cols.add("churn_date")
+        n = stage.scalar(f"update {ce.table} set churn_date = cast($as_of as timestamp) "
+                         "where churned and churn_date is null", {"as_of": as_of})
+        if n:
+            guesses.append(f"{int(n):,} customers flagged churned without a churn date: "
                            f"churn date set to the as-of date {as_of}")
-        customers = customers.drop(columns="churned")
+        stage.execute(f"alter table {ce.table} drop column churned")
+        cols.discard("churned")
 
     # margin: a column, the mapping's rate, or the default (a guess)
     info = {"schema_version": SCHEMA_VERSION, "as_of_date": as_of.isoformat(),
             "history_start": history_start.isoformat(), "imported_by": "analytics.load"}
     if mapping.currency:
         info["currency"] = str(mapping.currency)
-    if "margin_rate" not in customers or customers["margin_rate"].isna().all():
+    missing_margin = (stage.scalar(f"select count(*) from {ce.table} where margin_rate is null")
+                      if "margin_rate" in cols else None)
+    if "margin_rate" not in cols:
+        stage.execute(f"alter table {ce.table} add column margin_rate double")
+        cols.add("margin_rate")
+    if missing_margin is None or missing_margin == stage.count(ce):
         rate = mapping.margin_rate
         if rate is None:
             rate = DEFAULT_MARGIN_RATE
             info["margin_rate_guessed"] = "true"
             guesses.append(f"margin rate {rate:.0%} (default; set margin_rate in [import])")
         info["margin_rate"] = repr(float(rate))
-        customers["margin_rate"] = float(rate)
-    elif customers["margin_rate"].isna().any():
+        stage.execute(f"update {ce.table} set margin_rate = $rate", {"rate": float(rate)})
+    elif missing_margin:
         rate = mapping.margin_rate if mapping.margin_rate is not None else DEFAULT_MARGIN_RATE
-        n = int(customers["margin_rate"].isna().sum())
-        customers["margin_rate"] = customers["margin_rate"].fillna(float(rate))
+        stage.execute(f"update {ce.table} set margin_rate = $rate where margin_rate is null", {"rate": float(rate)})
         (notes if mapping.margin_rate is not None else guesses).append(
-            f"{n:,} customers without a margin rate get {rate:.0%}"
+            f"{missing_margin:,} customers without a margin rate get {rate:.0%}"
             + ("" if mapping.margin_rate is not None else " (default)"))
         if mapping.margin_rate is None:
             info["margin_rate_guessed"] = "true"
     elif mapping.margin_rate is not None:
         info["margin_rate"] = repr(float(mapping.margin_rate))
 
-    monthly = None
-    if revenue is not None:
-        shape = mapping.entities["revenue"].shape
+    tables = {"customers": f"select * from {ce.table} order by customer_id"}
+    if re_ is not None:
         if shape == "monthly":
-            monthly = revenue[["customer_id", "month", "mrr"]]
-        elif shape == "subscriptions":
-            monthly = revenue_shapes.monthly_from_subscriptions(revenue, as_of)
-            notes.append(f"monthly revenue derived from {len(revenue):,} subscription periods "
-                         f"({len(monthly):,} month rows)")
+            stage.execute(f"create table monthly as select customer_id, month, mrr from {re_.table}")
         else:
-            monthly = revenue_shapes.monthly_from_invoices(revenue, as_of)
-            notes.append(f"monthly revenue derived from {len(revenue):,} invoices ({len(monthly):,} month rows)")
-        if "monthly_revenue" not in customers:
+            # subscription periods and invoices are few per customer: derived in pandas
+            frame = stage.con.sql(f"select * exclude (_row) from {re_.table} order by _row").df()
+            if shape == "subscriptions":
+                monthly = revenue_shapes.monthly_from_subscriptions(frame, as_of)
+                notes.append(f"monthly revenue derived from {len(frame):,} subscription periods "
+                             f"({len(monthly):,} month rows)")
+            else:
+                monthly = revenue_shapes.monthly_from_invoices(frame, as_of)
+                notes.append(f"monthly revenue derived from {len(frame):,} invoices ({len(monthly):,} month rows)")
+            stage.con.register("monthly_frame", monthly)
+            stage.execute("create table monthly as select * from monthly_frame")
+            stage.con.unregister("monthly_frame")
+        tables["monthly_revenue"] = "select * from monthly"
+        if "monthly_revenue" not in cols:
             notes.append("customers.monthly_revenue taken from each customer's latest revenue month")
-            latest = monthly.sort_values("month").groupby("customer_id")["mrr"].last()
-            customers["monthly_revenue"] = customers["customer_id"].map(latest)
+            stage.execute(f"alter table {ce.table} add column monthly_revenue double")
+            stage.execute(f"update {ce.table} c set monthly_revenue = l.mrr from "
+                          "(select customer_id, arg_max(mrr, month) as mrr from monthly group by 1) l "
+                          "where l.customer_id = c.customer_id")
+            cols.add("monthly_revenue")
+    if te is not None:
+        # in the file's order: sorting 20M rows would cost more than it gives
+        tables["touchpoints"] = f"select * from {te.table}"
 
     # extra columns -> customer_attributes (long); ignored columns are listed, not dropped silently
     extra = crep.ignored_columns
     crep.ignored_columns = []
-    attr_frames = []
-    for column in extra:
-        values = _as_text(raw_kept.loc[customers.index, column])
-        present = ~_missing(values)
-        attr_frames.append(pd.DataFrame({"customer_id": customers["customer_id"][present].to_numpy(),
-                                         "attribute": column, "value": values[present].astype(str).to_numpy()}))
-    attributes = (pd.concat(attr_frames, ignore_index=True) if attr_frames
-                  else pd.DataFrame({"customer_id": pd.Series(dtype="Int64"), "attribute": pd.Series(dtype=object),
-                                     "value": pd.Series(dtype=object)}))
     if extra:
+        p = _Params()
+        parts = []
+        for column in extra:
+            one = _parse_sql(column, ce.types[column], "text", None, p, mapping, "attribute")
+            cells = _layered(f"(select rowid + {int(ce.first)} as _raw_row, * from {ce.raw})", [one])
+            parts.append(f"select c.customer_id, {p(column)} as attribute, {one.value} as value, c._row "
+                         f"from {ce.table} c join {cells} r on r._raw_row = c._row where not {one.missing}")
+        stage.execute(f"create table attributes as select customer_id, attribute, value from "
+                      f"({' union all '.join(parts)})", p)
+        tables["customer_attributes"] = "select * from attributes"
         notes.append(f"extra customer columns kept as custom attributes (table customer_attributes): "
                      f"{', '.join(extra)}")
-    source_ids = None
     if text_ids:
-        source_ids = pd.DataFrame({"customer_id": customers["customer_id"].to_numpy(),
-                                   "source_id": source_of.loc[customers.index].to_numpy()})
-    if purchases is not None:
-        purchases = purchases.rename(columns={"date": "purchase_date"})
+        tables["customer_source_ids"] = f"select customer_id, _source as source_id from {ce.table}"
+    if pe is not None:
+        tables["purchases"] = f"select customer_id, date as purchase_date, amount from {pe.table}"
         notes.append("purchase log stored in table purchases (customer_id, purchase_date, amount): "
                      "the data model has no purchase-log table of its own")
-    return _Prepared(customers, attributes, source_ids, touchpoints, monthly, purchases, info)
+    return _Prepared(stage, tables, info)
 
 
 # --------------------------------------------------------------------------- writing
 EXTRA_TABLES = ("customer_attributes", "customer_source_ids", "purchases")
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, columns: dict[str, str]) -> None:
-    con.execute(create_table_sql(table, columns))
-    if frame is None or not len(frame):
-        return
-    frame = frame[[c for c in columns if c in frame.columns]].reset_index(drop=True)
-    con.register("import_batch", frame)
-    try:
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
-        casts = ", ".join(f'cast("{c}" as {columns[c]}) as "{c}"' for c in frame.columns)
-        con.execute(f'insert into "{table}" ({cols}) select {casts} from import_batch')
-    finally:
-        con.unregister("import_batch")
-
-
 def write_database(prepared: _Prepared, path: Path) -> None:
-    """Write the prepared tables into a new DuckDB file at `path` (which must not exist)."""
-    con = duckdb.connect(str(path))
+    """Write the prepared tables into a new DuckDB file at `path` (which must not exist):
+    `insert ... select` from the staging database, cast to the data model's types."""
+    stage = prepared.stage
+    home = stage.scalar("select current_database()")
+    stage.execute("attach $path as import_target", {"path": str(path)})
     try:
-        customers = prepared.customers.sort_values("customer_id")
-        _insert(con, "customers", customers, TABLES["customers"])
-        tp = prepared.touchpoints
-        _insert(con, "touchpoints", None if tp is None else tp.sort_values("touchpoint_id"), TABLES["touchpoints"])
-        rev = prepared.revenue
-        _insert(con, "monthly_revenue", None if rev is None else rev.sort_values(["month", "customer_id"]),
-                TABLES["monthly_revenue"])
-        _insert(con, "schema_info", pd.DataFrame(list(prepared.info.items()), columns=["key", "value"]),
-                TABLES["schema_info"])
-        if len(prepared.attributes):
-            _insert(con, "customer_attributes", prepared.attributes, OPTIONAL_TABLES["customer_attributes"])
-        if prepared.source_ids is not None:
-            _insert(con, "customer_source_ids", prepared.source_ids, OPTIONAL_TABLES["customer_source_ids"])
-        if prepared.purchases is not None:
-            _insert(con, "purchases", prepared.purchases, OPTIONAL_TABLES["purchases"])
-        for table in REQUIRED_TABLES:  # present even when the export had no such file
-            con.execute(create_table_sql(table, TABLES[table]))
-        con.execute("checkpoint")
+        stage.execute("use import_target")
+        written = {table: TABLES[table] for table in REQUIRED_TABLES}
+        written.update({t: OPTIONAL_TABLES[t] for t in EXTRA_TABLES if t in prepared.tables})
+        for table, columns in written.items():
+            stage.execute(create_table_sql(table, columns))
+        stage.execute(f"use {_q(home)}")
+        p = _Params()
+        rows = " union all ".join(f"select {p(k)}, {p(v)}" for k, v in prepared.info.items())
+        stage.execute(f'insert into import_target."schema_info" {rows}', p)
+        for table, select in prepared.tables.items():
+            columns = written[table]
+            have = [str(c) for c in stage.con.query(select).limit(0).columns]
+            names = [c for c in columns if c in have]
+            stage.execute(f'insert into import_target."{table}" ({", ".join(_q(c) for c in names)}) '
+                          f'select {", ".join(f"cast({_q(c)} as {columns[c]})" for c in names)} from ({select})')
+        stage.execute("checkpoint import_target")
     finally:
-        con.close()
+        stage.execute(f"use {_q(home)}")
+        stage.execute("detach import_target")
 
 
 def _build_rollups(path: Path, notes: list[str]) -> None:
@@ -933,18 +1135,6 @@ def _build_rollups(path: Path, notes: list[str]) -> None:
     skipped = getattr(build, "skipped", None)
     if skipped:
         notes.append(f"rollups not built: {skipped}")
-
-
-def _spreadsheet_safe(value):
-    """A rejected cell as text a spreadsheet shows and never runs: a value starting with
-    = + - @ (a formula) gets a leading apostrophe, unless it is just a signed number."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        try:
-            float(value)
-            return value
-        except ValueError:
-            return "'" + value
-    return value
 
 
 def swap_into_place(tmp: Path, out: Path) -> Path | None:
@@ -974,41 +1164,51 @@ def run_import(mapping: Mapping, out: str | Path, max_reject_share: float | None
     say = progress or (lambda _msg: None)
     out = Path(out)
     threshold = mapping.max_reject_share if max_reject_share is None else max_reject_share
-    rejects, reports, guesses, notes = _Rejects(), [], [], []
-    say("reading and validating the files")
-    prepared = prepare(mapping, rejects, reports, guesses, notes)
-    report = ImportReport(reports, guesses, notes, accepted=False, out=out, max_reject_share=threshold)
+    reports, guesses, notes = [], [], []
+    out.parent.mkdir(parents=True, exist_ok=True)
     if rejects_path is None:
-        out.parent.mkdir(parents=True, exist_ok=True)
         rejects_path = out.with_name(out.name + ".rejects.csv")
-    frame = rejects.frame()
-    if len(frame):
-        order = {f.file: n for n, f in enumerate(reports)}
-        frame = (frame.assign(_f=frame["file"].map(order)).sort_values(["_f", "row"], kind="stable")
-                 .drop(columns="_f"))
-        # a cell starting with = + - @ would run as a formula in a spreadsheet: quote it
-        frame["value"] = frame["value"].map(_spreadsheet_safe)
-        frame.to_csv(rejects_path, index=False)
-        report.rejects_path = rejects_path
-    else:
-        rejects_path.unlink(missing_ok=True)
-    over = [f for f in reports if f.reject_share > threshold]
-    if over:
-        f = over[0]
-        top = max(f.reasons, key=f.reasons.get)
-        report.reason = (f"{f.file}: {f.rejected:,} of {f.read:,} rows rejected ({f.reject_share:.2%}, above "
-                         f"the {threshold:.2%} threshold; most often: {top}); see {rejects_path}. "
-                         f"{out} was not changed.")
-        return report
-    if check_only:
-        report.accepted, report.out = True, None
-        return report
+    staging = out.with_name(f".{out.name}.import-{os.getpid()}.stage")
     tmp = out.with_name(f".{out.name}.import-{os.getpid()}.tmp")
+    leftovers = (staging, Path(f"{staging}.wal"), tmp, Path(f"{tmp}.wal"))
+    for stale in leftovers:
+        stale.unlink(missing_ok=True)
+    spill = Path(f"{staging}.spill")
+    con = None
     try:
-        for stale in (tmp, Path(f"{tmp}.wal")):
-            stale.unlink(missing_ok=True)
+        # DuckDB works out of core: memory is bounded, the rest spills to disk
+        con = duckdb.connect(str(staging), config={"memory_limit": STAGING_MEMORY_LIMIT,
+                                                   "temp_directory": str(spill),
+                                                   "preserve_insertion_order": True})
+        con.execute("set enable_progress_bar = false").fetchall()
+        stage = _Stage(con)
+        say("reading and validating the files")
+        prepared = prepare(mapping, stage, reports, guesses, notes)
+        report = ImportReport(reports, guesses, notes, accepted=False, out=out, max_reject_share=threshold)
+        if stage.scalar("select count(*) from rejects"):
+            # a cell starting with = + - @ would run as a formula in a spreadsheet: quote it
+            # (a signed number stays as it is)
+            con.sql("select file, row, column_name as column, case when left(value, 1) in ('=', '+', '-', '@') "
+                    "and try_cast(value as double) is null then '''' || value else value end as value, reason "
+                    "from rejects order by file_index, row").write_csv(str(rejects_path), header=True)
+            report.rejects_path = rejects_path
+        else:
+            rejects_path.unlink(missing_ok=True)
+        over = [f for f in reports if f.reject_share > threshold]
+        if over:
+            f = over[0]
+            top = max(f.reasons, key=f.reasons.get)
+            report.reason = (f"{f.file}: {f.rejected:,} of {f.read:,} rows rejected ({f.reject_share:.2%}, above "
+                             f"the {threshold:.2%} threshold; most often: {top}); see {rejects_path}. "
+                             f"{out} was not changed.")
+            return report
+        if check_only:
+            report.accepted, report.out = True, None
+            return report
         say("writing the new database")
         write_database(prepared, tmp)
+        con.close()
+        con = None
         say("building the rollups")
         _build_rollups(tmp, notes)
         say("checking the new database")
@@ -1019,9 +1219,15 @@ def run_import(mapping: Mapping, out: str | Path, max_reject_share: float | None
             raise ImportFailed(f"the imported file does not pass the dashboard's checks: {err}") from err
         say("swapping it into place")
         report.backup = swap_into_place(tmp, out)
+    except duckdb.Error as err:  # a file DuckDB cannot take as we read it: one line, never a traceback
+        first = (str(err).splitlines() or [type(err).__name__])[0]
+        raise ImportFailed(f"the import stopped on a database error ({first}).") from err
     finally:
-        for leftover in (tmp, Path(f"{tmp}.wal")):
+        if con is not None:
+            con.close()
+        for leftover in leftovers:
             leftover.unlink(missing_ok=True)
+        shutil.rmtree(spill, ignore_errors=True)
     report.accepted = True
     return report
 

@@ -368,6 +368,56 @@ def test_ids_equal_after_trimming_are_duplicates(tmp_path):
     assert _rows(tmp_path / "out.duckdb", "select customer_id from customers") == [(8,)]
 
 
+def test_a_cell_of_spaces_in_a_required_column_is_missing_and_no_staging_file_is_left(tmp_path):
+    # "   " as a signup date is no date: rejected as missing (not kept with an empty date);
+    # the staging database and its spill folder are gone after the import
+    (tmp_path / "c.csv").write_text("id,signup_date\n7,   \n8,2024-02-01\n")
+    raw = {"import": {"as_of_date": "2024-06-30", "margin_rate": 0.5, "max_reject_share": 1.0},
+           "customers": {"file": "c.csv", "columns": {"customer_id": "id"}}}
+    report = load.run_import(load.mapping_from_dict(raw, tmp_path), tmp_path / "out.duckdb")
+    assert report.files[0].reasons == {"missing value in a required column": 1}
+    assert _rows(tmp_path / "out.duckdb", "select customer_id, signup_date from customers") == [(8, date(2024, 2, 1))]
+    rejects = pd.read_csv(tmp_path / "out.duckdb.rejects.csv", dtype=str, keep_default_na=False)
+    assert [tuple(r) for r in rejects.itertuples(index=False)] == [
+        ("c.csv", "2", "signup_date", "   ", "missing value in a required column")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.csv", "out.duckdb", "out.duckdb.rejects.csv"]
+
+
+def test_parquet_rows_count_from_one_and_rejected_cells_show_as_stored(tmp_path):
+    # Parquet has no header row: the first record is row 1. Row 2 fails twice (cost < 0 and
+    # a duplicate id): one reason, the first in the order of their column names ("cost" <
+    # "id"); row 3 is the other copy of id 2.
+    pd.DataFrame({"id": [1, 2, 2], "joined": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
+                  "cost": [10.0, -5.0, 1.0]}).to_parquet(tmp_path / "c.parquet")
+    raw = {"import": {"as_of_date": "2024-06-30", "margin_rate": 0.5, "max_reject_share": 1.0},
+           "customers": {"file": "c.parquet", "columns": {"customer_id": "id", "signup_date": "joined",
+                                                          "acquisition_cost": "cost"}}}
+    report = load.run_import(load.mapping_from_dict(raw, tmp_path), tmp_path / "out.duckdb")
+    rejects = pd.read_csv(tmp_path / "out.duckdb.rejects.csv", dtype=str, keep_default_na=False)
+    assert [tuple(r) for r in rejects.itertuples(index=False)] == [
+        ("c.parquet", "2", "acquisition_cost", "-5.0", "out of range (must be at least 0)"),
+        ("c.parquet", "3", "customer_id", "2", "duplicate id (every row with this id is rejected)")]
+    assert (report.files[0].read, report.files[0].kept) == (3, 1)
+    assert _rows(tmp_path / "out.duckdb", "select customer_id, signup_date, acquisition_cost from customers") == [
+        (1, date(2024, 1, 1), 10.0)]
+
+
+def test_a_short_row_has_missing_cells_and_a_latin1_file_gets_a_clear_message(tmp_path):
+    # row 3 stops after the id: its signup date is missing (rejected, not a read error)
+    (tmp_path / "c.csv").write_text("id,signup_date\n7,2024-01-01\n8\n")
+    raw = {"import": {"as_of_date": "2024-06-30", "margin_rate": 0.5, "max_reject_share": 1.0},
+           "customers": {"file": "c.csv", "columns": {"customer_id": "id"}}}
+    report = load.run_import(load.mapping_from_dict(raw, tmp_path), tmp_path / "out.duckdb")
+    rejects = pd.read_csv(tmp_path / "out.duckdb.rejects.csv", dtype=str, keep_default_na=False)
+    assert [tuple(r) for r in rejects.itertuples(index=False)] == [
+        ("c.csv", "3", "signup_date", "", "missing value in a required column")]
+    assert (report.files[0].read, report.files[0].kept) == (2, 1)
+    (tmp_path / "c.csv").write_bytes("id,signup_date,city\n7,2024-01-01,Sé\n".encode("latin-1"))
+    with pytest.raises(load.ImportFailed, match=r"c.csv is not UTF-8 text; save it as CSV UTF-8.$"):
+        load.run_import(load.mapping_from_dict(raw, tmp_path), tmp_path / "out2.duckdb")
+    assert not (tmp_path / "out2.duckdb").exists()
+
+
 def test_data_page_helpers_values_and_suggestions():
     frame, _ = load.read_source(DATA / "rejects" / "customers.csv")
     # most frequent first: DSL ×6, Satellite ×3, Fiber optic ×1
