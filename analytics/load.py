@@ -217,6 +217,16 @@ def read_mapping(path: str | Path) -> Mapping:
 
 
 # --------------------------------------------------------------------------- reading
+def _check_text_file(path: Path) -> None:
+    """`ImportFailed` unless the file named .csv/.txt/.tsv looks like text (an Excel
+    workbook, a Parquet file or an image renamed .csv gets a message, not a parse error)."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if b"\x00" in head or head.startswith((b"PK\x03\x04", b"PAR1", b"SQLite format", b"\x89PNG")):
+        raise ImportFailed(f"{path} is not a CSV file (it holds binary data). "
+                           "Export it as CSV, or give the Excel/Parquet file its own suffix.")
+
+
 def read_source(path: Path, sheet: str | int | None = None, delimiter: str | None = None) -> tuple[pd.DataFrame, int]:
     """One export file as a DataFrame, and the spreadsheet row number of its first data row
     (2 under a header row; 1 for Parquet). CSV cells stay text (an empty cell is missing)."""
@@ -225,11 +235,7 @@ def read_source(path: Path, sheet: str | int | None = None, delimiter: str | Non
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".txt", ".tsv"):
-            with path.open("rb") as fh:
-                head = fh.read(4096)
-            if b"\x00" in head or head.startswith((b"PK\x03\x04", b"PAR1", b"SQLite format", b"\x89PNG")):
-                raise ImportFailed(f"{path} is not a CSV file (it holds binary data). "
-                                   "Export it as CSV, or give the Excel/Parquet file its own suffix.")
+            _check_text_file(path)
             sep = "\t" if suffix == ".tsv" else (delimiter or ",")
             # Arrow-backed text: a fraction of the memory of Python strings, and vectorised
             # strip / compare / parse (a 20M-row touchpoints file is the target size)
@@ -605,11 +611,7 @@ def _stage_source(con: duckdb.DuckDBPyConnection, em: EntityMapping, table: str)
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".txt", ".tsv"):
-            with path.open("rb") as fh:
-                head = fh.read(4096)
-            if b"\x00" in head or head.startswith((b"PK\x03\x04", b"PAR1", b"SQLite format", b"\x89PNG")):
-                raise ImportFailed(f"{path} is not a CSV file (it holds binary data). "
-                                   "Export it as CSV, or give the Excel/Parquet file its own suffix.")
+            _check_text_file(path)
             sep = "\t" if suffix == ".tsv" else (em.options.get("delimiter") or ",")
             # a short row reads as missing cells (then checked), as a spreadsheet shows it
             con.read_csv(str(path), header=True, all_varchar=True, sep=sep, null_padding=True).create(table)
