@@ -59,7 +59,8 @@ def _route() -> bool:
                 st.Page(PAGES / "model.py", title="Model", icon=":material/model_training:"),
                 st.Page(PAGES / "glossary.py", title="Metrics glossary", icon=":material/menu_book:", url_path="glossary"),
             ],
-        }
+        },
+        expanded=True,  # every page listed: 13 entries would otherwise fold into "View 3 more"
     )
     as_of = data.as_of_date()
     history_start = data.history_start()

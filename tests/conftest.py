@@ -51,3 +51,22 @@ def scored_db(scored_db_path: Path) -> Iterator[Database]:
     db = open_database(scored_db_path, read_only=True)
     yield db
     db.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright, one for the whole session (its sync
+    API allows one instance per process; browser tests in tests/e2e and tests/spark share
+    it). Never downloads a browser."""
+    import shutil
+
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Chromium is not installed; `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()

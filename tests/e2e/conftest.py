@@ -92,16 +92,8 @@ def app_url(e2e_db, tmp_path_factory):
     stop_server(proc)
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip("Chromium is not installed; `make test` installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+# `browser` (one Playwright Chromium for the whole session) is in tests/conftest.py: the
+# Spark browser test shares it — Playwright's sync API allows one instance per process.
 
 
 @pytest.fixture

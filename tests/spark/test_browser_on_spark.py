@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import (CHROMIUM, CHROMIUM_ARGS, assert_no_error, screenshot, start_server,
-                                stop_server, wait_until_idle)
+from tests.e2e.conftest import (CHROMIUM, assert_no_error, screenshot, start_server, stop_server,
+                                wait_until_idle)
 
 pytestmark = pytest.mark.e2e
 
@@ -33,21 +33,18 @@ def spark_url(sample_files, tmp_path_factory):
     stop_server(proc)
 
 
-def test_every_page_renders_over_spark(spark_url) -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
-        for path, title in PAGES:
-            page.goto(f"{spark_url}/{path}")
-            # the first page starts the server's Spark session (a JVM): give it time
-            wait_until_idle(page, timeout_ms=240_000)
-            assert_no_error(page)
-            errors = page.locator('[data-testid="stAlertContentError"]')
-            texts = [e for e in errors.all_inner_texts() if not e.startswith("The stored model card cannot be read")]
-            assert not texts, (path, texts)
-            if title:
-                expect(page.locator("h1", has_text=title)).to_be_visible()
-            screenshot(page, f"spark-{path or 'overview'}")
-        browser.close()
+def test_every_page_renders_over_spark(browser, spark_url) -> None:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    for path, title in PAGES:
+        page.goto(f"{spark_url}/{path}")
+        # the first page starts the server's Spark session (a JVM): give it time
+        wait_until_idle(page, timeout_ms=240_000)
+        assert_no_error(page)
+        errors = page.locator('[data-testid="stAlertContentError"]')
+        texts = [e for e in errors.all_inner_texts() if not e.startswith("The stored model card cannot be read")]
+        assert not texts, (path, texts)
+        if title:
+            expect(page.locator("h1", has_text=title)).to_be_visible()
+        screenshot(page, f"spark-{path or 'overview'}")
+    context.close()
