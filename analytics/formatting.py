@@ -95,14 +95,6 @@ LABEL_OVERRIDES: dict[str, str] = {
 }
 
 
-def _configured_labels() -> dict[str, str]:
-    """`[labels]` of retention.toml: the display name of the user's own values
-    (``"FO" = "Fiber optic"``), which come from their data, not from a list of ours."""
-    from analytics.config import settings
-
-    return {str(k): str(v) for k, v in settings().get("labels", {}).items()}
-
-
 def label(value) -> str:
     """A raw value or column name for display: 'small_business' -> 'Small business',
     'tel_aviv' -> 'Tel Aviv', 'nrr' -> 'NRR'. Values stay raw in URLs and filters."""
@@ -110,9 +102,11 @@ def label(value) -> str:
         return "—"
     text = str(value)
     key = text.lower()
-    configured = _configured_labels()
+    # `[labels]` of retention.toml: display names of the user's own values ("FO" = "Fiber
+    # optic"), which come from their data, not from a list of ours
+    configured = settings().get("labels", {})
     if text in configured:
-        return configured[text]
+        return str(configured[text])
     if key in LABEL_OVERRIDES:
         return LABEL_OVERRIDES[key]
     words = text.replace("_", " ").split(" ")

@@ -161,7 +161,14 @@ dimension_values = _cached(catalog.dimension_values)
 history_start = _cached(catalog.history_start)
 # which optional parts of the data model the file holds (analytics.catalog.NEEDS)
 data_present = _cached(catalog.data_present)
-has_table = _cached(Database.has_table)
+
+
+def _has_table(db: Database, name: str) -> bool:
+    # through the instance: each engine answers it its own way (DuckDB asks its catalog)
+    return db.has_table(name)
+
+
+has_table = _cached(_has_table)
 
 
 def as_of_date() -> date:
