@@ -62,6 +62,7 @@ import os
 import re
 import shutil
 import sys
+import time
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -1321,13 +1322,18 @@ def main(argv: list[str] | None = None) -> int:
         from analytics.config import database_path
 
         args.out = database_path()
+    started = time.perf_counter()
+
+    def say(msg: str) -> None:  # each step with the seconds since the start, so a slow step shows
+        print(f"... {time.perf_counter() - started:6.1f} s  {msg}", file=sys.stderr, flush=True)
+
     try:
         mapping = read_mapping(args.mapping)
-        report = run_import(mapping, args.out, args.max_reject_share,
-                            progress=lambda msg: print(f"... {msg}", file=sys.stderr, flush=True))
+        report = run_import(mapping, args.out, args.max_reject_share, progress=say)
     except ImportFailed as err:
         print(f"import failed: {err} Nothing was changed.", file=sys.stderr)
         return 1
+    say("done")
     print(report)
     if not report.accepted:
         print(f"import refused: {report.reason}", file=sys.stderr)
