@@ -228,34 +228,38 @@ def _check_text_file(path: Path) -> None:
                            "Export it as CSV, or give the Excel/Parquet file its own suffix.")
 
 
-def read_source(path: Path, sheet: str | int | None = None, delimiter: str | None = None) -> tuple[pd.DataFrame, int]:
-    """One export file as a DataFrame, and the spreadsheet row number of its first data row
-    (2 under a header row; 1 for Parquet). CSV cells stay text (an empty cell is missing)."""
-    if not path.is_file():
-        raise ImportFailed(f"{path}: no such file.")
-    suffix = path.suffix.lower()
+@dataclass
+class SourcePreview:
+    """What the Data page shows of an uploaded file before it is mapped: its columns, first
+    rows and row count, and each column's most frequent values — read by DuckDB without
+    loading the file into memory (a touchpoints export can be millions of rows)."""
+
+    columns: list[str]
+    head: pd.DataFrame
+    rows: int
+    _relation: duckdb.DuckDBPyRelation = field(repr=False)
+
+    def distinct_values(self, column: str, limit: int = 50) -> list[str]:
+        """The most frequent non-blank values of `column` as text (at most `limit`), most
+        frequent first (ties by value)."""
+        values = self._relation.select(duckdb.ColumnExpression(column).cast(duckdb.sqltype("VARCHAR")).alias("v"))
+        counted = (values.filter("v is not null and trim(v) <> ''").aggregate("v, count(*) as n", "v")
+                   .order("n desc, v").limit(limit))
+        return [str(row[0]) for row in counted.fetchall()]
+
+
+def preview_source(path: Path, rows: int = 10, sheet: str | int | None = None,
+                   delimiter: str | None = None) -> SourcePreview:
+    """A `SourcePreview` of one export file; `ImportFailed` with a one-line reason for a file
+    that cannot be read."""
+    con = duckdb.connect()
+    relation, _ = _source_relation(con, path, sheet, delimiter)
     try:
-        if suffix in (".csv", ".txt", ".tsv"):
-            _check_text_file(path)
-            sep = "\t" if suffix == ".tsv" else (delimiter or ",")
-            # Arrow-backed text: a fraction of the memory of Python strings, and vectorised
-            # strip / compare / parse (a 20M-row touchpoints file is the target size)
-            frame = pd.read_csv(path, dtype="string[pyarrow]", keep_default_na=False, na_values=[""],
-                                sep=sep, encoding="utf-8-sig")
-            return frame, 2
-        if suffix == ".parquet":
-            return pd.read_parquet(path), 1
-        if suffix in (".xlsx", ".xlsm", ".xls"):
-            frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object)
-            return frame, 2
-    except ImportFailed:
-        raise
-    except UnicodeDecodeError:
-        raise ImportFailed(f"{path} is not UTF-8 text; save it as CSV UTF-8.") from None
-    except Exception as err:  # pandas/pyarrow/openpyxl raise many types for a bad file
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ImportFailed(f"{path} could not be read as {suffix.lstrip('.').upper()} ({first}).") from None
-    raise ImportFailed(f"{path}: unknown file type {suffix!r}; use .csv, .parquet or .xlsx.")
+        head = relation.limit(rows).df()
+        count = relation.aggregate("count(*)").fetchall()[0][0]
+    except duckdb.Error as err:
+        raise _source_error(path, err) from None
+    return SourcePreview([str(c) for c in relation.columns], head, int(count), relation)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -601,34 +605,26 @@ def _excel_as_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def _stage_source(con: duckdb.DuckDBPyConnection, em: EntityMapping, table: str) -> int:
-    """Load one export file into the staging table `table` in file order (CSV cells as text,
-    so nothing is coerced before it is checked; Parquet and Excel keep native types).
-    Returns the spreadsheet row number of its first record (2 under a header row, 1 for
-    Parquet)."""
-    path = em.file
+def _source_relation(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | int | None = None,
+                     delimiter: str | None = None) -> tuple[duckdb.DuckDBPyRelation, int]:
+    """One export file as a DuckDB relation, read lazily (CSV cells as text, so nothing is
+    coerced before it is checked; Parquet and Excel keep native types), and the spreadsheet
+    row number of its first record (2 under a header row, 1 for Parquet)."""
     if not path.is_file():
         raise ImportFailed(f"{path}: no such file.")
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".txt", ".tsv"):
             _check_text_file(path)
-            sep = "\t" if suffix == ".tsv" else (em.options.get("delimiter") or ",")
+            sep = "\t" if suffix == ".tsv" else (delimiter or ",")
             # a short row reads as missing cells (then checked), as a spreadsheet shows it
-            con.read_csv(str(path), header=True, all_varchar=True, sep=sep, null_padding=True).create(table)
-            return 2
+            return con.read_csv(str(path), header=True, all_varchar=True, sep=sep, null_padding=True), 2
         if suffix == ".parquet":
-            con.read_parquet(str(path)).create(table)
-            return 1
+            return con.read_parquet(str(path)), 1
         if suffix in (".xlsx", ".xlsm", ".xls"):  # small files: pandas reads them
-            frame = _excel_as_columns(pd.read_excel(path, sheet_name=em.sheet if em.sheet is not None else 0,
+            frame = _excel_as_columns(pd.read_excel(path, sheet_name=sheet if sheet is not None else 0,
                                                     dtype=object))
-            con.register("excel_source", frame)
-            try:
-                con.execute(f"create table {table} as select * from excel_source")
-            finally:
-                con.unregister("excel_source")
-            return 2
+            return con.from_df(frame), 2
     except ImportFailed:
         raise
     except UnicodeDecodeError:
@@ -636,6 +632,19 @@ def _stage_source(con: duckdb.DuckDBPyConnection, em: EntityMapping, table: str)
     except Exception as err:  # duckdb/openpyxl raise many types for a bad file
         raise _source_error(path, err) from None
     raise ImportFailed(f"{path}: unknown file type {suffix!r}; use .csv, .parquet or .xlsx.")
+
+
+def _stage_source(con: duckdb.DuckDBPyConnection, em: EntityMapping, table: str) -> int:
+    """Load one export file into the staging table `table` in file order. Returns the
+    spreadsheet row number of its first record."""
+    relation, first_row = _source_relation(con, em.file, em.sheet, em.options.get("delimiter"))
+    try:
+        relation.create(table)
+    except UnicodeDecodeError:
+        raise ImportFailed(f"{em.file} is not UTF-8 text; save it as CSV UTF-8.") from None
+    except duckdb.Error as err:
+        raise _source_error(em.file, err) from None
+    return first_row
 
 
 def _check_columns(em: EntityMapping, columns: list[str], theirs_to_ours: dict[str, str]) -> None:
@@ -1247,12 +1256,6 @@ CATEGORY_COLUMNS = {
     "customers": ("segment", "region", "plan", "contract_type", "acquisition_channel", "churn_reason"),
     "touchpoints": ("kind", "channel", "direction", "subject", "outcome"),
 }
-
-
-def distinct_values(frame: pd.DataFrame, column: str, limit: int = 50) -> list[str]:
-    """The most frequent values of a column as text (at most `limit`), most frequent first."""
-    text = _as_text(frame[column])
-    return [str(v) for v in text[~_missing(text)].value_counts().index[:limit]]
 
 
 def value_map(theirs: list[str], ours: list[str]) -> dict[str, str]:

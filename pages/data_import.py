@@ -33,6 +33,18 @@ def _staging() -> Path:
     return Path(st.session_state["import_staging"])
 
 
+def _preview(entity: str, upload) -> tuple[Path, load.SourcePreview]:
+    """The staged copy of an upload and its preview, made once per uploaded file: every
+    widget change reruns the page, and a touchpoints export can be millions of rows."""
+    key = f"preview_{entity}"
+    kept = st.session_state.get(key)
+    if kept is None or kept[0] != upload.file_id:
+        path = load.stage_upload(_staging(), entity, upload.name, upload.getvalue())
+        kept = (upload.file_id, path, load.preview_source(path))
+        st.session_state[key] = kept
+    return kept[1], kept[2]
+
+
 def _show(report: load.ImportReport, rejects: Path | None) -> None:
     table = pd.DataFrame([{"entity": f.entity, "file": f.file, "read": f.read, "kept": f.kept,
                            "rejected": f.rejected, "rejected share": f"{f.reject_share:.2%}",
@@ -61,20 +73,19 @@ for entity in load.ENTITIES:
     if upload is None:
         continue
     try:
-        path = load.stage_upload(folder, entity, upload.name, upload.getvalue())
-        frame, _ = load.read_source(path)
+        path, preview = _preview(entity, upload)
     except load.ImportFailed as err:
         st.error(str(err).replace(str(folder) + "/", ""))
         continue
     section: dict = {"file": path.name}
-    with st.expander(f"{upload.name}: {len(frame):,} rows — preview and columns", expanded=True):
-        st.dataframe(frame.head(10), width="stretch")
+    with st.expander(f"{upload.name}: {preview.rows:,} rows — preview and columns", expanded=True):
+        st.dataframe(preview.head, width="stretch")
         shape = None
         if entity == "revenue":
             shape = st.selectbox("Shape of the revenue file", list(SHAPES), format_func=SHAPES.get,
                                  key="revenue_shape")
             section["shape"] = shape
-        theirs = [str(c) for c in frame.columns]
+        theirs = preview.columns
         columns = {}
         cells = st.columns(3)
         for n, (ours, required) in enumerate(load.entity_columns(entity, shape)):
@@ -90,7 +101,7 @@ for entity in load.ENTITIES:
         for ours in load.CATEGORY_COLUMNS.get(entity, ()):
             if ours not in columns:
                 continue
-            seen = load.distinct_values(frame, columns[ours])
+            seen = preview.distinct_values(columns[ours])
             st.caption(f"Values of {columns[ours]} → our {ours} (edit 'ours' to translate; values left as "
                        "they are are kept as they are)")
             edited = st.data_editor(pd.DataFrame({"theirs": seen, "ours": seen}), disabled=["theirs"],

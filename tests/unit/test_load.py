@@ -419,13 +419,17 @@ def test_a_short_row_has_missing_cells_and_a_latin1_file_gets_a_clear_message(tm
 
 
 def test_data_page_helpers_values_and_suggestions():
-    frame, _ = load.read_source(DATA / "rejects" / "customers.csv")
+    preview = load.preview_source(DATA / "rejects" / "customers.csv", rows=3)
+    # 11 data rows; the first three as text, as the file has them
+    assert preview.rows == 11
+    assert list(preview.head["Joined"]) == ["01/01/2024", "15/01/2024", "2024-02-01"]
     # most frequent first: DSL ×6, Satellite ×3, Fiber optic ×1
-    assert load.distinct_values(frame, "Plan") == ["DSL", "Satellite", "Fiber optic"]
+    assert preview.distinct_values("Plan") == ["DSL", "Satellite", "Fiber optic"]
+    assert preview.distinct_values("Plan", limit=2) == ["DSL", "Satellite"]
     assert load.value_map(["DSL", "Satellite", "Fiber optic"], ["basic", "Satellite", " premium "]) == {
         "DSL": "basic", "Fiber optic": "premium"}
-    assert load.suggest_column("customer_id", list(frame.columns)) == "Customer ID"
-    assert load.suggest_column("signup_date", list(frame.columns)) is None
+    assert load.suggest_column("customer_id", preview.columns) == "Customer ID"
+    assert load.suggest_column("signup_date", preview.columns) is None
     assert load.entity_columns("revenue", "subscriptions") == [
         ("customer_id", True), ("mrr", True), ("start", True), ("end", False)]
     raw = {"import": {"date_format": "%d/%m/%Y"}, "customers": {
