@@ -58,6 +58,7 @@ Choices a user should know (also in the report):
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import shutil
@@ -80,6 +81,8 @@ from analytics.schema import OPTIONAL_TABLES, REQUIRED_TABLES, SCHEMA_VERSION, T
 DEFAULT_MARGIN_RATE = 0.5
 DEFAULT_MAX_REJECT_SHARE = 0.01
 # DuckDB's memory cap while staging an import (issue 13's target: peak at most 6 GiB in all)
+log = logging.getLogger(__name__)  # --verbose: each staging statement with its seconds
+
 STAGING_MEMORY_LIMIT = "3GB"
 TRUE_VALUES = ("true", "t", "yes", "y", "1")
 FALSE_VALUES = ("false", "f", "no", "n", "0")
@@ -634,17 +637,37 @@ def _source_relation(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | in
     raise ImportFailed(f"{path}: unknown file type {suffix!r}; use .csv, .parquet or .xlsx.")
 
 
-def _stage_source(con: duckdb.DuckDBPyConnection, em: EntityMapping, table: str) -> int:
-    """Load one export file into the staging table `table` in file order. Returns the
-    spreadsheet row number of its first record."""
+def _stage_source(con: duckdb.DuckDBPyConnection, em: EntityMapping, table: str,
+                  materialize: bool = True) -> tuple[str, int]:
+    """Stage one export file as `table`. Returns SQL of its rows numbered as the
+    spreadsheet numbers them (`_row`, then the file's columns), and the number of its first
+    record (2 under a header row, 1 for Parquet).
+
+    `materialize` copies the file into a table (the customers file: read several times).
+    Otherwise `table` is a view that reads the file on each use, numbered WITH ORDINALITY
+    (file order, also in a parallel scan): a 20M-row touchpoints file is then read once
+    while checked, instead of copied first, and read again only to quote the cells of
+    rows a later check rejects."""
     relation, first_row = _source_relation(con, em.file, em.sheet, em.options.get("delimiter"))
+    suffix = em.file.suffix.lower()
+    # a file with its own column named "ordinality" is copied instead (the name would clash)
+    lazy = not materialize and suffix in (".csv", ".txt", ".tsv", ".parquet") and "ordinality" not in [
+        str(c).lower() for c in relation.columns]
     try:
+        if lazy:
+            sep = "\t" if suffix == ".tsv" else (em.options.get("delimiter") or ",")
+            reader = ("read_parquet($path)" if suffix == ".parquet" else
+                      "read_csv($path, header = true, all_varchar = true, sep = $sep, null_padding = true)")
+            con.sql(f"select ordinality + $first - 1 as _row, * exclude (ordinality) from {reader} with ordinality",
+                    params={"path": str(em.file), "first": first_row,
+                            **({} if suffix == ".parquet" else {"sep": sep})}).create_view(table)
+            return f"(select * from {table})", first_row
         relation.create(table)
     except UnicodeDecodeError:
         raise ImportFailed(f"{em.file} is not UTF-8 text; save it as CSV UTF-8.") from None
     except duckdb.Error as err:
         raise _source_error(em.file, err) from None
-    return first_row
+    return f"(select rowid + {int(first_row)} as _row, * from {table})", first_row
 
 
 def _check_columns(em: EntityMapping, columns: list[str], theirs_to_ours: dict[str, str]) -> None:
@@ -671,6 +694,7 @@ class _Entity:
     first: int  # spreadsheet row number of the first record
     table: str
     raw: str
+    numbered: str  # SQL of the raw rows with their spreadsheet row number `_row` (`_stage_source`)
     theirs: dict[str, str]  # ours -> their column (mapped and present)
     types: dict[str, str]  # their column -> its type in the staged raw table
 
@@ -689,7 +713,10 @@ class _Stage:
         used = set(re.findall(r"\$(\w+)", sql))  # a statement takes only the parameters it names
         values = {k: v for k, v in values.items() if k in used}
         # fetched at once: DuckDB wants a result finished before the next statement
-        return (self.con.execute(sql, values) if values else self.con.execute(sql)).fetchall()
+        started = time.perf_counter()
+        rows = (self.con.execute(sql, values) if values else self.con.execute(sql)).fetchall()
+        log.debug("%6.2f s  %s", time.perf_counter() - started, " ".join(sql.split())[:160])
+        return rows
 
     def scalar(self, sql: str, params: _Params | dict | None = None):
         return self.execute(sql, params)[0][0]
@@ -708,8 +735,8 @@ class _Stage:
         names = p(e.report.file), p(column), p(reason), p(e.index)
         rows = f"(select * from {e.table} where _row in (select _row from reject_hits)) t"
         if value is None and column in e.theirs:
-            source = (f"{rows} join (select rowid + {int(e.first)} as _raw_row, "
-                      f"cast({_q(e.theirs[column])} as varchar) as _cell from {e.raw}) r on r._raw_row = t._row")
+            source = (f"{rows} join (select _row as _raw_row, cast({_q(e.theirs[column])} as varchar) as _cell "
+                      f"from {e.numbered}) r on r._raw_row = t._row")
             cell = "r._cell"
         else:
             source, cell = rows, ("cast(null as varchar)" if value is None else value)
@@ -719,7 +746,10 @@ class _Stage:
         return hits
 
     def count(self, e: _Entity) -> int:
-        return self.scalar(f"select count(*) from {e.table}")
+        return self.count_rows(e.table)
+
+    def count_rows(self, table: str) -> int:
+        return self.scalar(f"select count(*) from {table}")
 
 
 def validate_entity(stage: _Stage, em: EntityMapping, mapping: Mapping, resolve: bool = False) -> _Entity:
@@ -737,7 +767,7 @@ def validate_entity(stage: _Stage, em: EntityMapping, mapping: Mapping, resolve:
     # `resolve`: the customer id is looked up in `id_map` in the same pass (kept as `_source`)
     index = len(stage.entities)
     raw = f"raw_{em.entity}"
-    first = _stage_source(stage.con, em, raw)
+    numbered, first = _stage_source(stage.con, em, raw, materialize=not resolve)
     rel = stage.con.table(raw)
     columns, types = [str(c) for c in rel.columns], dict(zip(map(str, rel.columns), map(str, rel.types)))
     theirs_to_ours = {theirs: ours for ours, theirs in em.columns.items()}
@@ -756,7 +786,7 @@ def validate_entity(stage: _Stage, em: EntityMapping, mapping: Mapping, resolve:
         raise ImportFailed(f"{em.file.name}: no column is mapped to {', '.join(missing_required)} "
                            f"(required for {em.entity}); add it under [{em.entity}.columns].")
     _check_columns(em, columns, theirs_to_ours)
-    report = FileReport(em.entity, em.file.name, read=stage.scalar(f"select count(*) from {raw}"))
+    report = FileReport(em.entity, em.file.name, read=0)  # counted once staged (a view reads its file)
     report.ignored_columns = [c for c in columns if c not in theirs_to_ours]
 
     p = _Params()
@@ -794,9 +824,12 @@ def validate_entity(stage: _Stage, em: EntityMapping, mapping: Mapping, resolve:
             reason = _PANDERA_REASONS["field_uniqueness"]
             checks.append((theirs, "field_uniqueness", reason, f"{v} is not null and {_q('n_' + ours)} > 1", ours))
     checks.sort(key=lambda c: (c[0], c[1]))
-    reason_sql = " ".join(f"when {cond} then {p(reason)}" for _, _, reason, cond, _ in checks)
-    column_sql = " ".join(f"when {cond} then {p(ours)}" for _, _, _, cond, ours in checks)
-    value_sql = " ".join(f"when {cond} then cast({_q(theirs)} as varchar)" for theirs, _, _, cond, _ in checks)
+    # the first failing check's number, its conditions evaluated once per row; the reason,
+    # column and cell follow from the number
+    check_sql = " ".join(f"when {cond} then {n}" for n, (_, _, _, cond, _) in enumerate(checks, start=1))
+    reasons, check_columns = p([c[2] for c in checks]), p([c[4] for c in checks])
+    value_sql = " ".join(f"when {n} then cast({_q(theirs)} as varchar)"
+                         for n, (theirs, _, _, _, _) in enumerate(checks, start=1))
     kept_cols = []
     for theirs, ours in theirs_to_ours.items():
         v = _q("v_" + ours)
@@ -823,13 +856,14 @@ def validate_entity(stage: _Stage, em: EntityMapping, mapping: Mapping, resolve:
     no_checks = "cast(null as varchar)"
     stage.execute(
         f"create table {table} as select _row, {', '.join(kept_cols) or '1 as _none'}, "
-        f"{'case ' + reason_sql + ' end' if checks else no_checks} as _reason, "
-        f"{'case ' + column_sql + ' end' if checks else no_checks} as _column, "
-        f"{'case ' + value_sql + ' end' if checks else no_checks} as _value "
-        f"from (select *, {', '.join(parsed) or '1 as _none2'} from "
-        f"{_layered(f'(select rowid + {int(first)} as _row, * from {raw})', layers)})"
+        f"{f'list_extract({reasons}, _check)' if checks else no_checks} as _reason, "
+        f"{f'list_extract({check_columns}, _check)' if checks else no_checks} as _column, "
+        f"{'case _check ' + value_sql + ' end' if checks else no_checks} as _value "
+        f"from (select *, {'case ' + check_sql + ' end' if checks else 'null'} as _check from "
+        f"(select *, {', '.join(parsed) or '1 as _none2'} from {_layered(numbered, layers)}))"
         + (' left join id_map on _map_source = "v_customer_id"' if resolve else ""), p)
-    e = _Entity(em, report, index, first, table, raw, {ours: theirs for theirs, ours in theirs_to_ours.items()},
+    report.read = stage.count_rows(table)
+    e = _Entity(em, report, index, first, table, raw, numbered, {ours: theirs for theirs, ours in theirs_to_ours.items()},
                 types)
     stage.execute(f"insert into rejects select {index}, $file, _row, _column, _value, _reason from {table} "
                   "where _reason is not null", {"file": report.file})
@@ -1320,7 +1354,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-reject-share", type=float, default=None,
                         help="largest share of rejected rows per file that is accepted "
                              f"(default: the mapping's, else {DEFAULT_MAX_REJECT_SHARE})")
+    parser.add_argument("--verbose", action="store_true", help="print each staging statement with its time")
     args = parser.parse_args(argv)
+    if args.verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("    %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.DEBUG)
     if args.out is None:
         from analytics.config import database_path
 
