@@ -8,11 +8,13 @@ One pipeline, used by this command, `make import MAPPING=...` and the Data page:
    their columns is which of ours, how their category values map to ours, the date
    format, currency, margin rate, as-of date and the reject threshold (format: README,
    "Your own data", and docs/example-mapping.toml).
-2. **Stage** (`_stage_source`): every file is loaded into a staging DuckDB file next to
+2. **Stage** (`_stage_source`): files are read by DuckDB in a staging database next to
    the target (`.<name>.import-<pid>.stage`, deleted at the end), in file order — CSV with
    every cell as text (`all_varchar`), so nothing is coerced before it is checked; Parquet
-   and Excel cells keep their native types (Excel is read by pandas: small files). DuckDB
-   works out of core, so a 20M-row file never sits in Python memory.
+   and Excel cells keep their native types (Excel is read by pandas: small files). The
+   customers file is copied into staging (it is read several times); touchpoints, revenue
+   and purchases are read through a view numbered WITH ORDINALITY, checked as they are
+   read. DuckDB works out of core, so a 20M-row file never sits in Python memory.
 3. **Validate** (docs/decisions/018): pandera checks each file's header (every mapped
    column present); the row checks are set queries in the staging database, values bound
    as parameters: each value of the type its column needs (whole number, number, date in
