@@ -114,7 +114,9 @@ def score_snapshot(db: Database, model, as_of: date, model_version: str, scored_
 
     timings = timings if timings is not None else {}
     t0 = time.perf_counter()
-    features = snapshot_features(db, as_of)
+    # the model's own categories (its `categories_`): a plan it never saw is unknown to it;
+    # a model object without them (built before they were kept) gets the data's categories
+    features = snapshot_features(db, as_of, categories=getattr(model, "categories_", None))
     specs = getattr(model, "attributes_", ())
     if specs:  # custom attributes the model was trained with (analytics.risk.attributes)
         from analytics.risk.attributes import read_attributes, with_attributes

@@ -24,20 +24,12 @@ from analytics.duplicates import EMAIL_PATTERN, PHONE_PATTERN  # noqa: F401  (re
 from analytics.duplicates import blank as _blank
 from analytics.duplicates import duplicate_keys as _duplicate_keys
 from analytics.duplicates import later_members as _later_members
+from analytics.duplicates import normalised_name as _folded
 from analytics.duplicates import padded as _padded
 from analytics.duplicates import superseded_count, superseded_customer_ids, superseded_records
 from analytics.filters import RetentionFilter, customers, monthly_revenue, touchpoints
 from analytics.metrics._common import FAR_FUTURE, conform, empty_frame, execute, ratio
 from analytics.rollups import DQ_CHECKED, DQ_DUPLICATES, DQ_FAILURES, fresh_rollups
-from analytics.schema import (
-    ACQUISITION_CHANNELS,
-    CHURN_REASONS,
-    CONTRACT_TYPES,
-    PLANS,
-    REGIONS,
-    SEGMENTS,
-)
-
 
 # The 1-10-100 rule: cost per failing record, in units of `unit_cost`.
 PREVENTION_FACTOR, CORRECTION_FACTOR, FAILURE_FACTOR = 1, 10, 100
@@ -51,7 +43,7 @@ CHECK_ORDER = (
     "churn_without_reason",
     "invalid_email",
     "invalid_phone",
-    "invalid_category",
+    "inconsistent_category",
     "invalid_amount",
     "negative_revenue",
     "duplicate_customer",
@@ -98,20 +90,52 @@ class _Source:
     checks: list[_Check]
 
 
-def _customer_source(c: ibis.Table, as_of: date) -> _Source:
+# Categorical customer columns. Their values come from the data (an export's own plans and
+# segments are valid, docs/decisions/019): the check looks for spellings that disagree.
+CATEGORY_COLUMNS = ("segment", "region", "plan", "contract_type", "acquisition_channel", "churn_reason")
+_ATTRIBUTE_COLUMNS = ("segment", "region", "plan", "contract_type", "acquisition_channel")
+
+
+def stray_spellings(everyone: ibis.Table, column: str) -> ibis.Table:
+    """The distinct values (``value``) of `column` in `everyone` (every customer record of
+    the file) that fail ``inconsistent_category``: blank (only whitespace, or empty); with
+    leading or trailing whitespace; or not the *usual spelling* of their folded value (lower
+    case, trimmed, runs of whitespace as one space, as `analytics.duplicates.normalised_name`).
+    The usual spelling of a folded value is, among its spellings without surrounding
+    whitespace, the one on the most records, ties to the first in sort order. NULL is never
+    a spelling (``missing_attributes`` counts it). Small: one row per distinct value."""
+    kept = everyone.filter(everyone[column].notnull())
+    spellings = kept.group_by(value=kept[column]).aggregate(records=kept.count())
+    spellings = spellings.mutate(folded=_folded(spellings.value),
+                                 padded=spellings.value.re_search(r"^\s|\s$").cast("int8"))
+    usual_first = ibis.window(group_by=spellings.folded,
+                              order_by=[spellings.padded, ibis.desc(spellings.records), spellings.value])
+    spellings = spellings.mutate(place=ibis.row_number().over(usual_first))
+    stray = spellings.filter(_blank(spellings.value) | (spellings.padded == 1) | (spellings.place > 0))
+    return stray.select("value")
+
+
+def _with_inconsistent_category(c: ibis.Table, everyone: ibis.Table) -> ibis.Table:
+    """`c` plus ``inconsistent_category``: true when any of `CATEGORY_COLUMNS` holds a
+    stray spelling (`stray_spellings`, judged over `everyone`). One left join per column
+    with its (small, distinct) stray values, so no record is repeated."""
+    out = c
+    names = []
+    for column in CATEGORY_COLUMNS:
+        name = f"stray_{column}"
+        stray = stray_spellings(everyone, column).select(**{name: "value"})
+        out = out.left_join(stray, out[column] == stray[name])
+        names.append(name)
+    flag = ibis.or_(*(out[n].notnull() for n in names))
+    return out.mutate(inconsistent_category=flag).drop(*names)
+
+
+def _customer_source(c: ibis.Table, as_of: date, everyone: ibis.Table) -> _Source:
+    c = _with_inconsistent_category(c, everyone)
     email, phone = c.email, c.phone
-    categorical = [
-        ("segment", SEGMENTS),
-        ("region", REGIONS),
-        ("plan", PLANS),
-        ("contract_type", CONTRACT_TYPES),
-        ("acquisition_channel", ACQUISITION_CHANNELS),
-    ]
     missing_attr = c.signup_date.isnull()
-    invalid_attr = c.churn_reason.notnull() & ~c.churn_reason.isin(CHURN_REASONS)
-    for col, allowed in categorical:
+    for col in _ATTRIBUTE_COLUMNS:
         missing_attr = missing_attr | c[col].isnull()
-        invalid_attr = invalid_attr | (c[col].notnull() & ~c[col].isin(allowed))
     checks = [
         _Check("missing_email", "completeness", "customers", "e-mail is NULL or blank", _blank(email)),
         _Check("missing_phone", "completeness", "customers", "phone is NULL or blank", _blank(phone)),
@@ -135,8 +159,10 @@ def _customer_source(c: ibis.Table, as_of: date) -> _Source:
             ~_blank(phone) & ~phone.re_search(_padded(PHONE_PATTERN)),
         ),
         _Check(
-            "invalid_category", "validity", "customers",
-            "a categorical column holds a value outside the schema's list", invalid_attr,
+            "inconsistent_category", "validity", "customers",
+            "segment, region, plan, contract type, acquisition channel or churn reason is blank, has "
+            "surrounding whitespace, or is a rarer spelling of a value (case and spaces aside)",
+            c.inconsistent_category,
         ),
         _Check(
             "invalid_amount", "validity", "customers",
@@ -222,9 +248,12 @@ def _as_of(db: Database, flt: RetentionFilter, as_of: date | None) -> date:
     return date.fromisoformat(value) if value else flt.as_of
 
 
-def _all_sources(c: ibis.Table, t: ibis.Table, r: ibis.Table, day: date) -> list[_Source]:
+def _all_sources(c: ibis.Table, t: ibis.Table, r: ibis.Table, day: date,
+                 everyone: ibis.Table) -> list[_Source]:
+    """Every check's source; `c` is the selected customers, `everyone` every customer
+    record of the file (the spellings ``inconsistent_category`` compares)."""
     return (
-        [_customer_source(c, day)]
+        [_customer_source(c, day, everyone)]
         + _duplicate_sources(c)
         + _touchpoint_sources(t, c, day)
         + [_revenue_source(r, day)]
@@ -259,7 +288,7 @@ def _live_counts(db: Database, flt: RetentionFilter, day: date, examples: int):
     checks: list[_Check] = []
     failing: dict[str, int] = {}
     example_ids: dict[str, list[int]] = {}
-    for src in _all_sources(c, t, r, day):
+    for src in _all_sources(c, t, r, day, db.table("customers")):
         # Flags first (each regex evaluated once), then one aggregate over them.
         flags = src.relation.select(
             record_id=src.relation[src.id_column],
@@ -282,7 +311,8 @@ def _live_counts(db: Database, flt: RetentionFilter, day: date, examples: int):
 # --- rollups (analytics/rollups.py, docs/decisions/009-metric-rollups.md) -------------
 #
 # Every check except duplicate_customer flags a record by looking at that record (and,
-# for touchpoint_after_churn, its own customer) only, so the failing records of the whole
+# for touchpoint_after_churn, its own customer; for inconsistent_category, the spellings of
+# the whole file, whatever the selection) only, so the failing records of the whole
 # file, kept with their customer's segment / region / plan and the touchpoint's channel,
 # answer any population or channel filter by selection. duplicate_customer compares
 # customers *within* the selection, so the rollup keeps the members of every group of
@@ -306,7 +336,7 @@ def failure_rollup_source(db: Database, as_of: date) -> ibis.Table:
     t = _report_touchpoints(db, everyone)
     r = db.table("monthly_revenue")
     parts = []
-    for src in _all_sources(c, t, r, as_of):
+    for src in _all_sources(c, t, r, as_of, c):
         src_checks = [ch for ch in src.checks if ch.name != "duplicate_customer"]
         if not src_checks:
             continue
@@ -383,7 +413,8 @@ def _rollup_counts(db: Database, flt: RetentionFilter, day: date, examples: int,
     failures, candidates, checked_rollup = (_select_population(t, flt) for t in rollups)
     # the checks' names, tables and descriptions (the expressions are never run)
     checks = [ch for src in _all_sources(db.table("customers"), db.table("touchpoints"),
-                                         db.table("monthly_revenue"), day) for ch in src.checks]
+                                         db.table("monthly_revenue"), day, db.table("customers"))
+              for ch in src.checks]
     checked_df = execute(db, checked_rollup.group_by("table_name").aggregate(records=checked_rollup.records.sum()))
     checked = {name: 0 for name in ("customers", "touchpoints", "monthly_revenue")}
     checked.update({row.table_name: int(row.records) for row in checked_df.itertuples()})
@@ -427,8 +458,9 @@ def data_quality_report(
     unit_cost, ``correction_cost`` = × 10, ``failure_cost`` = × 100.
 
     Checks: missing e-mail / phone / name / attributes / churn reason; e-mail validity
-    (`EMAIL_PATTERN`), phone validity (`PHONE_PATTERN`, 05X-XXXXXXX), categorical values
-    outside the schema, negative amounts; duplicate customers (same normalised name —
+    (`EMAIL_PATTERN`), phone validity (`PHONE_PATTERN`, 05X-XXXXXXX), inconsistent
+    categorical values (blank, padded, or a rarer spelling of a value once case and spaces
+    are folded, judged over the whole file: `stray_spellings`), negative amounts; duplicate customers (same normalised name —
     lower case, trimmed, single spaces — plus the same case-insensitive e-mail or the same
     valid phone; the lowest id is the original) and repeated customer ids; churn before
     signup, touchpoints on a day after churn (customers failing churn-before-signup are

@@ -60,18 +60,33 @@ def _count_pair(row: Mapping, col30: str, col90: str, singular: str, plural: str
     return text
 
 
+# Contract, plan and segment values come from the data (an export's "Fiber optic" plan or
+# "SMB" segment): the sample business's values get a phrase, any other value is said as it
+# is, and a missing one — blank, or a value the model never saw — as unknown.
+def _category(row: Mapping, column: str) -> str | None:
+    value = row[column]
+    return None if value is None or pd.isna(value) else str(value)
+
+
 def _contract(row: Mapping) -> str:
+    value = _category(row, "contract_type")
+    if value is None:
+        return "contract type unknown"
     return {"month_to_month": "month-to-month contract", "annual": "annual contract",
-            "two_year": "two-year contract"}.get(str(row["contract_type"]), f"{row['contract_type']} contract")
+            "two_year": "two-year contract"}.get(value, f"{value} contract")
 
 
 def _plan(row: Mapping) -> str:
-    return f"{row['plan']} plan"
+    value = _category(row, "plan")
+    return "plan unknown" if value is None else f"{value} plan"
 
 
 def _segment(row: Mapping) -> str:
+    value = _category(row, "segment")
+    if value is None:
+        return "segment unknown"
     return {"consumer": "consumer customer", "small_business": "small-business customer",
-            "enterprise": "enterprise customer"}.get(str(row["segment"]), str(row["segment"]))
+            "enterprise": "enterprise customer"}.get(value, f"{value} segment")
 
 
 def _loyalty(row: Mapping) -> str:

@@ -12,6 +12,13 @@ The aggregation runs in DuckDB through Ibis (a few scans of the touchpoints insi
 365-day window plus one pass over surveys), so 20M touchpoints never reach pandas; the
 result is one small row per customer.
 
+The categories of contract type, plan and segment come from the data
+(`feature_categories`: the customers table's distinct values, at most `MAX_CATEGORIES`,
+the rest as "other"), not from a fixed list, so an export's own plans ("Fiber optic")
+and segments ("SMB") are features. A model keeps the categories it was trained with
+(`frame_categories`, the model's `categories_`) and scoring conforms to them: a value the
+model never saw is missing for it (or "other" when its categories were capped).
+
 Known limits of the data model, not of this module: `customers` holds only the current
 plan, contract, segment and loyalty flag (no history), so for earlier as-of dates these
 are today's values. Plan changes are rare (under 1 % a month in the sample); the MRR
@@ -29,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from analytics.db import Database
+from analytics.duplicates import blank
 from analytics.risk.note_signals import NOTE_SIGNALS, note_signal_columns
-from analytics.schema import CONTRACT_TYPES, PLANS, SEGMENTS
 
 LABEL = "churned_90d"
 HORIZON_DAYS = 90
@@ -43,11 +50,17 @@ LONG_WAIT_FACTOR = 3.0
 REPEAT_WINDOW_DAYS = 7  # a repeat contact: same subject again within 7 days
 DAYS_SINCE_CAP = 365  # "days since last contact" when there was none in the last year
 
-CATEGORICAL_FEATURES: dict[str, tuple[str, ...]] = {
-    "contract_type": CONTRACT_TYPES,
-    "plan": PLANS,
-    "segment": SEGMENTS,
-}
+# Customer columns used as categorical features; their categories come from the data
+# (`feature_categories`), not from the sample business's lists in analytics/schema.py.
+CATEGORICAL_FEATURES: tuple[str, ...] = ("contract_type", "plan", "segment")
+# At most this many categories per column: the most frequent values (ties by value), every
+# other value grouped as OTHER (the bucket name custom attributes use too,
+# analytics.risk.attributes). A column with hundreds of values (product codes exported as
+# plans) would otherwise give one-hot columns and tree splits resting on a few customers.
+MAX_CATEGORIES = 20
+OTHER = "other"
+
+FeatureCategories = dict[str, tuple[str, ...]]
 
 # Touchpoint kinds counted over 30 and 90 days, and the ones counted over 90 days only.
 KIND_COUNTS_30_90 = ("service_request", "complaint", "billing_issue", "cancellation_request")
@@ -346,25 +359,78 @@ def feature_expr(db: Database, as_of: date, customer_ids: Sequence[int] | None =
     return out.select("customer_id", *FEATURES, LABEL).order_by("customer_id")
 
 
-def snapshot_features(db: Database, as_of: date, customer_ids: Sequence[int] | None = None) -> pd.DataFrame:
+def categories_from_counts(counts: pd.DataFrame, max_categories: int = MAX_CATEGORIES) -> FeatureCategories:
+    """Categories per feature from value counts (columns `feature`, `value`, `customers`):
+    every value, sorted, when there are at most `max_categories`; otherwise the
+    `max_categories` most frequent (ties by value), sorted, then `OTHER`. A feature without
+    any value gets no category (all missing)."""
+    out: FeatureCategories = {}
+    for name in CATEGORICAL_FEATURES:
+        rows = counts[counts["feature"] == name]
+        values = rows["value"].astype(str).to_numpy()
+        if len(values) <= max_categories:
+            out[name] = tuple(sorted(values))
+            continue
+        order = np.lexsort((values, -rows["customers"].to_numpy()))  # most frequent, ties by value
+        top = sorted(values[order[:max_categories]])
+        out[name] = (*top, OTHER) if OTHER not in top else tuple(top)
+    return out
+
+
+def feature_categories(db: Database, max_categories: int = MAX_CATEGORIES) -> FeatureCategories:
+    """The categories of each categorical feature in `db`: the distinct non-blank values of
+    the column over every customer record (not only the active ones), sorted, capped as
+    `categories_from_counts` says. One small query (values and counts of the three
+    columns)."""
+    c = db.table("customers")
+    parts = []
+    for name in CATEGORICAL_FEATURES:
+        kept = c.filter(~blank(c[name]))
+        parts.append(kept.group_by(value=kept[name]).aggregate(customers=kept.count())
+                     .select(feature=ibis.literal(name), value="value", customers="customers"))
+    counts = db.ibis().to_pandas(ibis.union(*parts, distinct=False))
+    return categories_from_counts(counts, max_categories)
+
+
+def frame_categories(frame: pd.DataFrame) -> FeatureCategories:
+    """The categories a feature frame (`snapshot_features`) carries, per categorical
+    feature it has: what a model fitted on it knows (kept as the model's `categories_`)."""
+    return {name: tuple(str(v) for v in frame[name].cat.categories) for name in CATEGORICAL_FEATURES
+            if name in frame.columns and isinstance(frame[name].dtype, pd.CategoricalDtype)}
+
+
+def snapshot_features(db: Database, as_of: date, customer_ids: Sequence[int] | None = None,
+                      categories: FeatureCategories | None = None) -> pd.DataFrame:
     """Features and label of every customer active on `as_of` (optionally only `customer_ids`).
 
     Returns one row per customer: `customer_id`, `as_of_date`, the columns in `FEATURES`
-    (categoricals as pandas `category` with the schema's fixed categories; counts as
-    integers; `mrr`, `mrr_change_3m_pct`, `last_csat`, `last_nps` NaN when unknown) and
-    `churned_90d`. Sorted by `customer_id`.
+    (categoricals as pandas `category` with `categories` — a trained model's, so scoring
+    sees what training saw — or, when None, the data's own (`feature_categories`); counts
+    as floats; `mrr`, `mrr_change_3m_pct`, `last_csat`, `last_nps` NaN when unknown) and
+    `churned_90d`. Sorted by `customer_id`. Pass `categories` when taking several
+    snapshots of one database, so its categories are read once.
     """
+    known = dict(categories or {})
+    if any(name not in known for name in CATEGORICAL_FEATURES):
+        known = {**feature_categories(db), **known}
     df = db.ibis().to_pandas(feature_expr(db, as_of, customer_ids))
-    return conform_features(df, as_of)
+    return conform_features(df, as_of, known)
 
 
-def conform_features(df: pd.DataFrame, as_of: date) -> pd.DataFrame:
+def conform_features(df: pd.DataFrame, as_of: date, categories: FeatureCategories) -> pd.DataFrame:
     """Fixed dtypes and column order, so snapshots of different dates stack and the model
-    sees the same categories everywhere."""
+    sees the same categories everywhere. A categorical value outside `categories` becomes
+    `OTHER` when the categories have it (a capped column), else missing — never an error:
+    a re-imported file may hold a plan the model never saw. A blank value is missing."""
     out = pd.DataFrame({"customer_id": df["customer_id"].astype("int64"),
                         "as_of_date": pd.Timestamp(as_of)})
-    for name, categories in CATEGORICAL_FEATURES.items():
-        out[name] = pd.Categorical(df[name], categories=list(categories))
+    for name in CATEGORICAL_FEATURES:
+        known = list(categories[name])
+        values = df[name].astype(object)
+        values = values.where(values.isna() | values.astype(str).str.strip().ne(""))  # blank = missing
+        if OTHER in known:
+            values = values.where(values.isna() | values.isin(known), OTHER)
+        out[name] = pd.Categorical(values, categories=known)
     for name in NUMERIC_FEATURES:
         out[name] = pd.to_numeric(df[name], errors="coerce").astype("float64")
     out[LABEL] = df[LABEL].astype("int8")

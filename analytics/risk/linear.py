@@ -42,7 +42,7 @@ from sklearn.preprocessing import KBinsDiscretizer, OneHotEncoder, StandardScale
 
 from analytics.risk.defaults import DEFAULT_SEED
 from analytics.risk.drivers import Baseline, DriverGroup, _set, fit_baselines, top_drivers
-from analytics.risk.features import CATEGORICAL_FEATURES, FEATURES, LABEL
+from analytics.risk.features import CATEGORICAL_FEATURES, FEATURES, LABEL, frame_categories
 
 LOGISTIC_NAME = "churn-logistic"
 N_BINS = 6  # quantile bins per numeric feature (ties merged: a count that is mostly 0 gets fewer)
@@ -129,6 +129,7 @@ class LogisticRiskModel:
         _check_frame(calibration, "calibration", self.features)
         y = train[LABEL].to_numpy()
         keep, weight = stayer_sample(y, self.stayer_share, self.random_state)
+        self.categories_ = frame_categories(train)  # what scoring conforms to (analytics.score)
         x = train.loc[keep, list(self.features)]
         customers = (train.loc[keep, "customer_id"].to_numpy() if "customer_id" in train.columns
                      else np.arange(int(keep.sum())))

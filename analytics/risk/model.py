@@ -66,6 +66,8 @@ from analytics.risk.features import (
     LABEL,
     SOURCE_LABELS,
     absent_sources,
+    feature_categories,
+    frame_categories,
     snapshot_features,
 )
 
@@ -302,6 +304,9 @@ class ChurnRiskModel:
         _check_frame(calibration, "calibration", self.features)
         y = train[LABEL].to_numpy()
         keep, weight = stayer_sample(y, self.stayer_share, self.random_state)
+        # the categories the model knows: scoring conforms its features to them
+        # (analytics.score.score_snapshot), whatever values a later file holds
+        self.categories_ = frame_categories(train)
         self.estimator_ = HistGradientBoostingClassifier(
             categorical_features="from_dtype", random_state=self.random_state, **self.params)
         self.estimator_.fit(_features_only(train.loc[keep], self.features), y[keep], sample_weight=weight)
@@ -590,6 +595,11 @@ class TrainingResult:
     dropped: list[dict] = field(default_factory=list)  # `dropped_feature_groups`
     attributes: list[dict] = field(default_factory=list)  # custom attributes used (`AttributeSpec.to_json`)
 
+    @property
+    def categories(self) -> dict[str, list[str]]:
+        """The categories of contract type, plan and segment the model was trained with."""
+        return {name: list(values) for name, values in getattr(self.model, "categories_", {}).items()}
+
 
 def _version(plan: SnapshotPlan, sample_size: int | None, seed: int,
              features: Sequence[str] = FEATURES, name: str = MODEL_NAME) -> str:
@@ -632,8 +642,9 @@ def train_risk_model(
 
     frames: dict[date, pd.DataFrame] = {}
     t0 = time.perf_counter()
+    categories = feature_categories(db)  # read once: every snapshot gets the same categories
     for d in sorted(set(test_plan.all_dates()) | set(prod_plan.train_dates) | {prod_plan.calibration_date}):
-        frames[d] = snapshot_features(db, d, ids)
+        frames[d] = snapshot_features(db, d, ids, categories)
         say(f"  features as of {d}: {len(frames[d]):,} active customers, "
             f"{frames[d][LABEL].mean():.1%} churn in 90 days")
     timings["features_s"] = time.perf_counter() - t0
@@ -793,7 +804,7 @@ def cross_sectional_frame(db: Database, as_of: date, ids: np.ndarray | None) -> 
     lost = c.filter(c.churn_date.notnull() & (c.churn_date <= ibis.literal(as_of)))
     first = db.ibis().to_pandas(lost.aggregate(first=lost.churn_date.min()))["first"].iloc[0]
     snapshot = (pd.Timestamp(first).date() - timedelta(days=1)) if pd.notna(first) else as_of
-    frame = snapshot_features(db, snapshot, ids)
+    frame = snapshot_features(db, snapshot, ids, feature_categories(db))
     churn = db.ibis().to_pandas(c.select("customer_id", "churn_date"))
     churn_date = frame["customer_id"].map(churn.set_index("customer_id")["churn_date"])
     frame[LABEL] = (pd.to_datetime(churn_date).notna() & (pd.to_datetime(churn_date) <= pd.Timestamp(as_of))

@@ -87,6 +87,9 @@ class ModelCard:
     # the customer_attributes used as features (`analytics.risk.attributes.AttributeSpec`):
     # attribute, column, kind ("text" = top values + "other"; "numeric" = quantile bins), categories
     custom_attributes: list[dict[str, Any]] = field(default_factory=list)
+    # the categories of contract type, plan and segment the model was trained with (from the
+    # data, `analytics.risk.features.feature_categories`); empty on older cards
+    feature_categories: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def chosen(self) -> str:
@@ -153,6 +156,14 @@ def _signal_json(scores: dict[str, dict[str, SignalScore]]) -> dict[str, dict[st
     return out
 
 
+def _described(feature: str, categories: dict[str, list[str]]) -> str:
+    """The feature's description, with the categories the model knows for a categorical one
+    ("plan (current): basic, premium, standard")."""
+    text = FEATURE_DESCRIPTIONS[feature]
+    known = categories.get(feature)
+    return f"{text}: {', '.join(known)}" if known else text
+
+
 def build_model_card(
     result: TrainingResult,
     scored_customers: int,
@@ -187,12 +198,13 @@ def build_model_card(
             "test_customers": bt.metrics["model"].customers,
             "test_churners": bt.metrics["model"].churners,
         },
-        features=[{"name": f, "group": group_of[f], "description": FEATURE_DESCRIPTIONS[f]}
+        features=[{"name": f, "group": group_of[f], "description": _described(f, result.categories)}
                   for f in model.features if f in FEATURE_DESCRIPTIONS]
                  + [{"name": a["column"], "group": a["column"],
                      "description": f"custom attribute “{a['attribute']}” ({a['kind']}: "
                                     f"{', '.join(a['categories'])})"} for a in result.attributes],
         custom_attributes=list(result.attributes),
+        feature_categories=result.categories,
         metrics={name: metrics_json(m) for name, m in bt.metrics.items()},
         improvement=bt.improvement(),
         auc_difference=bt.auc_difference,

@@ -57,7 +57,7 @@ def test_every_check_by_hand(db):
         "churn_without_reason": (1, [9]),
         "invalid_email": (1, [4]),  # "DANA@X.COM" is valid, "avi at x.com" is not
         "invalid_phone": (3, [3, 6, 7]),  # no dash; placeholder "12345" twice
-        "invalid_category": (1, [10]),  # segment "vip"
+        "inconsistent_category": (0, []),  # segment "vip" is a value of the data, spelt one way
         "invalid_amount": (1, [10]),  # acquisition_cost -5
         # c2 = c1 by name ("dana  cohen " normalised) + e-mail (case-insensitive);
         # c5 = c4 by name + valid phone. c6/c7 share only a placeholder phone: not duplicates.
@@ -90,7 +90,7 @@ def test_population_filter_applies(db):
     df = data_quality_report(db, consumer).set_index("check")
     # c10 ("vip") and the unknown customer's touchpoint are outside the selection.
     assert df.loc["missing_email", "checked"] == 9
-    assert df.loc[["invalid_category", "orphan_touchpoints"], "failing"].tolist() == [0, 0]
+    assert df.loc[["inconsistent_category", "orphan_touchpoints"], "failing"].tolist() == [0, 0]
 
 
 def test_empty_selection(db):
@@ -124,3 +124,79 @@ def test_recovers_the_generators_planted_defects(sample_db):
     for check in ("missing_email", "invalid_email", "missing_phone", "invalid_phone", "churn_before_signup",
                   "touchpoint_after_churn"):
         assert planted[check] <= report.loc[check, "failing"] <= planted[check] + copies + 20, check
+
+
+# ----------------------------------------------------------------------------- inconsistent_category
+# Category values come from the data: "Satellite" is a plan of this file, not an error. A value
+# fails when it is blank, has surrounding whitespace, or is a rarer spelling of a value once case
+# and spaces are folded (the usual spelling: most records among the unpadded ones, ties by sort
+# order). Before issue 13 the check flagged every value outside the sample business's lists.
+SPELLINGS = [
+    dict(customer_id=1, plan="basic"),
+    dict(customer_id=2, plan="basic"),
+    dict(customer_id=3, plan="Basic"),  # rarer spelling of "basic" (2 records): fails
+    dict(customer_id=4, plan=" basic"),  # surrounding whitespace: fails
+    dict(customer_id=5, plan="Satellite"),  # the file's own plan, one spelling: passes
+    dict(customer_id=6, plan=""),  # blank: fails
+]
+
+
+def _spelling_db(make_db, rows):
+    return make_db(customers=[dict(r, signup_date=d("2023-01-01"), email=f"c{r['customer_id']}@x.com",
+                                   phone="050-1234567", full_name=f"Customer {r['customer_id']}")
+                              for r in rows])
+
+
+def test_inconsistent_category_by_hand(make_db):
+    db = _spelling_db(make_db, SPELLINGS)
+    row = data_quality_report(db, FLT, examples=10).set_index("check").loc["inconsistent_category"]
+    assert (row.checked, row.failing, row.examples) == (6, 3, [3, 4, 6])
+    assert row.rate == pytest.approx(3 / 6) and row.dimension == "validity"
+
+
+def test_inconsistent_category_ties_padding_and_every_column(make_db):
+    rows = [
+        # region: "North" and "north" one record each -> tie, "North" sorts first and is usual
+        dict(customer_id=1, region="North"), dict(customer_id=2, region="north"),
+        # segment: " premium " is the most frequent spelling but padded, so the clean
+        # "SMB premium" is usual; "smb  premium" (double space) folds to it and is rarer
+        dict(customer_id=3, segment=" SMB premium "), dict(customer_id=4, segment=" SMB premium "),
+        dict(customer_id=5, segment="SMB premium"), dict(customer_id=6, segment="smb  premium"),
+        # churn_reason: NULL never fails (missing, not inconsistent); "Price" is the rarer spelling
+        dict(customer_id=7, churn_reason="price"), dict(customer_id=8, churn_reason="price"),
+        dict(customer_id=9, churn_reason="Price"), dict(customer_id=10, churn_reason=None),
+        # acquisition_channel / contract_type: whitespace-only is blank
+        dict(customer_id=11, acquisition_channel="   "), dict(customer_id=12, contract_type="Annual\t"),
+    ]
+    db = _spelling_db(make_db, rows)
+    row = data_quality_report(db, FLT, examples=20).set_index("check").loc["inconsistent_category"]
+    assert row.examples == [2, 3, 4, 6, 9, 11, 12] and row.failing == 7
+
+
+def test_inconsistent_category_is_judged_over_the_whole_file(make_db):
+    # selecting only the "Basic" record: it is still the rarer spelling of the file's "basic"
+    db = _spelling_db(make_db, SPELLINGS)
+    only = RetentionFilter(FLT.start, FLT.end, plans=("Basic",))
+    row = data_quality_report(db, only).set_index("check").loc["inconsistent_category"]
+    assert (row.checked, row.failing, row.examples) == (1, 1, [3])
+
+
+def test_inconsistent_category_from_the_rollup_equals_live(tmp_path):
+    from analytics import rollups
+    from analytics.db import open_database
+    from tests.builders import build_database
+
+    path = tmp_path / "spellings.duckdb"
+    build_database(path, customers=[dict(r, signup_date=d("2023-01-01")) for r in SPELLINGS])
+    assert rollups.main(["--db", str(path)]) == rollups.EXIT_OK
+    db = open_database(path)
+    try:
+        assert rollups.fresh_rollups(db, *rollups.ROLLUPS) is not None
+        for flt in (FLT, RetentionFilter(FLT.start, FLT.end, plans=("Basic", "Satellite"))):
+            from_rollup = data_quality_report(db, flt).set_index("check").loc["inconsistent_category"]
+            with rollups.disabled():
+                live = data_quality_report(db, flt).set_index("check").loc["inconsistent_category"]
+            assert (from_rollup.failing, from_rollup.examples) == (live.failing, live.examples)
+        assert from_rollup.examples == [3]  # "Basic" fails, "Satellite" passes
+    finally:
+        db.close()
