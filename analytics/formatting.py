@@ -190,3 +190,9 @@ def plotly_text(value) -> str:
     if _missing(value):
         return "—"
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def chart_label(value) -> str:
+    """`label(value)` for a plotly tick, legend entry or hover text: a category from the data
+    (a segment, a churn reason, a channel) shown as typed (`plotly_text`)."""
+    return plotly_text(label(value))

@@ -104,3 +104,15 @@ def test_service_signals_notes_are_plain_text(monkeypatch, crafted_db):
     assert_escaped(at)
     notes = [v for df in at.dataframe if "Note" in df.value.columns for v in df.value["Note"].tolist()]
     assert f"wants to cancel {CRAFTED}" in notes
+
+
+def test_chart_categories_and_titles_are_plain_text_in_plotly():
+    # plotly reads a subset of HTML in titles, ticks, legends and hover text
+    import plotly.graph_objects as go
+
+    from charts.theme import base
+
+    link = '<a href="http://evil">x</a>'
+    fig = base(go.Figure(), f"{link} churns most", "by segment")
+    assert fig.layout.title.text.replace("<br>", " ") == '&lt;a href="http://evil"&gt;x&lt;/a&gt; churns most'
+    assert fmt.chart_label(link) == '&lt;a href="http://evil"&gt;x&lt;/a&gt;'
