@@ -159,3 +159,40 @@ def signed_money(value) -> str:
     if _missing(value):
         return "—"
     return ("+" if value >= 0 else "") + money(value)
+
+
+# Markdown and Streamlit's extensions to it: links and images `[ ]( )` `!`, emphasis `* _ ~`,
+# code `` ` ``, headings `#`, quotes and HTML `< >`, tables `|`, lists `+ -` and `1.`, colour
+# directives `:red[…]` `:`, KaTeX `$`, the escape itself `\`, entities `&`. CommonMark lets a
+# backslash escape any ASCII punctuation, and shows the character alone.
+MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()<>#+-.!|~:$&")
+# a blank line or a line break would start a new block (a heading, a list) mid-value
+_LINE_BREAKS = str.maketrans({"\r": " ", "\n": " "})
+
+
+def md_escape(value) -> str:
+    """Text from the data (a customer name, a note, a category, a file name) made safe to put
+    into Markdown (`st.markdown`, `st.caption`, `st.subheader`, alerts, metric and widget
+    labels, help tooltips): every Markdown special (`MARKDOWN_SPECIALS`) is backslash-escaped
+    and line breaks become spaces, so `![x](http://host/p.png)`, `[a](http://x)`, `:red[a]`,
+    `$x^2$` or `<b>` show as typed, never as an image, a link, colour, KaTeX or HTML.
+    Missing -> '—'. Use it on the data value only, never on the Markdown around it."""
+    if _missing(value):
+        return "—"
+    text = str(value).translate(_LINE_BREAKS)
+    return "".join("\\" + ch if ch in MARKDOWN_SPECIALS else ch for ch in text)
+
+
+def plotly_text(value) -> str:
+    """Text from the data made safe for a plotly title, axis label, legend or hover text,
+    which read a subset of HTML (`<a href>`, `<b>`, `<br>`): `&`, `<` and `>` become entities,
+    shown as typed. Missing -> '—'."""
+    if _missing(value):
+        return "—"
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def chart_label(value) -> str:
+    """`label(value)` for a plotly tick, legend entry or hover text: a category from the data
+    (a segment, a churn reason, a channel) shown as typed (`plotly_text`)."""
+    return plotly_text(label(value))

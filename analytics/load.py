@@ -78,6 +78,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from analytics import revenue_shapes
+from analytics.export import formula_guard_sql
 from analytics.schema import OPTIONAL_TABLES, REQUIRED_TABLES, SCHEMA_VERSION, TABLES, create_table_sql
 
 DEFAULT_MARGIN_RATE = 0.5
@@ -1234,11 +1235,11 @@ def run_import(mapping: Mapping, out: str | Path, max_reject_share: float | None
         prepared = prepare(mapping, stage, reports, guesses, notes)
         report = ImportReport(reports, guesses, notes, accepted=False, out=out, max_reject_share=threshold)
         if stage.scalar("select count(*) from rejects"):
-            # a cell starting with = + - @ would run as a formula in a spreadsheet: quote it
-            # (a signed number stays as it is)
-            con.sql("select file, row, column_name as column, case when left(value, 1) in ('=', '+', '-', '@') "
-                    "and try_cast(value as double) is null then '''' || value else value end as value, reason "
-                    "from rejects order by file_index, row").write_csv(str(rejects_path), header=True)
+            # a cell starting with = + - @ (tab, CR) would run as a formula in a spreadsheet:
+            # quoted by the exports' one rule (analytics/export.py; a plain signed number stays)
+            guarded, params = formula_guard_sql("value")
+            con.sql(f"select file, row, column_name as column, {guarded} as value, reason "
+                    "from rejects order by file_index, row", params=params).write_csv(str(rejects_path), header=True)
             report.rejects_path = rejects_path
         else:
             rejects_path.unlink(missing_ok=True)

@@ -31,7 +31,7 @@ def funnel_chart(funnel: pd.DataFrame, title: str | None = None, subtitle: str =
         else:
             texts.append(f"{fmt.count(r.count)} · {fmt.percent(r.conversion, 0)}")
     fig = go.Figure(go.Funnel(
-        y=[fmt.label(s) for s in funnel["step"]], x=funnel["count"], text=texts,
+        y=[fmt.chart_label(s) for s in funnel["step"]], x=funnel["count"], text=texts,
         textinfo="text", textposition="auto", insidetextfont=dict(color="white", size=FONT_SIZE),
         outsidetextfont=dict(color=TEXT_COLOUR, size=FONT_SIZE), constraintext="none",
         marker=dict(color=[GOOD] * (len(funnel) - 1) + ["#009E73"]),
@@ -76,7 +76,7 @@ def rate_by_group(summary: pd.DataFrame, dimension: str, rate: str, rate_name: s
     carries the n (`n_column`) behind each rate."""
     df = summary.dropna(subset=[rate]).sort_values(rate, ascending=True)
     fig = go.Figure(go.Bar(
-        x=df[rate], y=[fmt.label(g) for g in df["group"]], orientation="h",
+        x=df[rate], y=[fmt.chart_label(g) for g in df["group"]], orientation="h",
         marker_color=[colour(dimension, g) for g in df["group"]],
         text=[f"{fmt.percent(v, 0)} (n = {fmt.count(n)})" for v, n in zip(
             df[rate], df[n_column] if n_column in df.columns else [math.nan] * len(df))],
@@ -87,7 +87,7 @@ def rate_by_group(summary: pd.DataFrame, dimension: str, rate: str, rate_name: s
                       layer="below", annotation_text=f"{baseline[0]:.0%}–{baseline[1]:.0%} baseline",
                       annotation_position="top left")
     title = rate_by_group_takeaway(summary, dimension, rate, rate_name, n_column)
-    base(fig, title, f"{rate_name} by {fmt.label(dimension).lower()}",
+    base(fig, title, f"{rate_name} by {fmt.chart_label(dimension).lower()}",
           height=max(280, 120 + 36 * len(df)), legend=False)
     top = float(df[rate].max()) if len(df) else 1.0
     fig.update_xaxes(tickformat=".0%", range=[0, max(top * 1.2, (baseline or (0, 0))[1] * 1.1)])
@@ -98,7 +98,7 @@ def response_times(summary: pd.DataFrame, sla_hours: float) -> go.Figure:
     """Hours from request to first attempt, median and p90 per request channel
     (`retention_funnel_summary(by="channel")`), against the SLA line."""
     df = summary.sort_values("median_hours_to_attempt", ascending=False)
-    labels = [fmt.label(g) for g in df["group"]]
+    labels = [fmt.chart_label(g) for g in df["group"]]
     fig = go.Figure()
     fig.add_bar(x=df["median_hours_to_attempt"], y=labels, orientation="h", name="Median",
                 marker_color=GOOD, hovertemplate="%{y}: median %{x:.1f} h<extra></extra>")
@@ -118,7 +118,7 @@ def reasons_chart(reasons: pd.DataFrame, subtitle: str = "Share of customers who
     """Churn reasons (`churn_reasons`) as bars of their share, largest on top."""
     df = reasons.iloc[::-1]
     fig = go.Figure(go.Bar(
-        x=df["share"], y=[fmt.label(r) for r in df["reason"]], orientation="h",
+        x=df["share"], y=[fmt.chart_label(r) for r in df["reason"]], orientation="h",
         marker_color=[colour("reason", r) for r in df["reason"]],
         text=[f"{fmt.percent(s, 0)} ({fmt.count(n)})" for s, n in zip(df["share"], df["churned"])],
         textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>",
@@ -133,7 +133,7 @@ def proactive_comparison_chart(comparison: pd.DataFrame) -> go.Figure:
     """90-day retention of flagged customers reached vs not reached."""
     df = comparison
     fig = go.Figure(go.Bar(
-        x=[fmt.label(g) for g in df["group"]], y=df["retention_90d"],
+        x=[fmt.chart_label(g) for g in df["group"]], y=df["retention_90d"],
         marker_color=[GOOD if g == "reached" else NEUTRAL for g in df["group"]],
         text=[f"{fmt.percent(v)} of {fmt.count(n)}" for v, n in zip(df["retention_90d"], df["flags_judged"])],
         textposition="outside", cliponaxis=False, width=0.5,
@@ -190,7 +190,7 @@ def survival_curves(curves: pd.DataFrame, medians: pd.DataFrame, dimension: str 
     for group, g in curves.groupby("group", sort=True):
         g = _step_sample(g.sort_values("timeline"))
         c = GOOD if dimension is None else colour(dim, group)
-        name = "All customers" if dimension is None else fmt.label(group)
+        name = "All customers" if dimension is None else fmt.chart_label(group)
         fig.add_scatter(
             x=np.concatenate([g["timeline"], g["timeline"][::-1]]),
             y=np.concatenate([g["ci_upper"], g["ci_lower"][::-1]]),
@@ -219,14 +219,14 @@ def churn_by_group(df: pd.DataFrame, dimension: str) -> go.Figure:
     """Logo churn rate per group (`churn_by_dimension`), highest on top."""
     d = df.dropna(subset=["churn_rate"]).sort_values("churn_rate")
     fig = go.Figure(go.Bar(
-        x=d["churn_rate"], y=[fmt.label(g) for g in d["group"]], orientation="h",
+        x=d["churn_rate"], y=[fmt.chart_label(g) for g in d["group"]], orientation="h",
         marker_color=[colour(dimension, g) for g in d["group"]],
         text=[f"{fmt.percent(r)} ({fmt.count(n)} of {fmt.count(a)})"
               for r, n, a in zip(d["churn_rate"], d["churned"], d["active_start"])],
         textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>",
     ))
     title = churn_by_group_takeaway(df, dimension)
-    base(fig, title, f"Logo churn over the period by {fmt.label(dimension).lower()} (customers active at its start)",
+    base(fig, title, f"Logo churn over the period by {fmt.chart_label(dimension).lower()} (customers active at its start)",
           height=max(280, 120 + 38 * len(d)), legend=False)
     fig.update_xaxes(tickformat=".0%", range=[0, float(d["churn_rate"].max() or 0.1) * 1.9])
     return fig
@@ -253,8 +253,8 @@ def reasons_trend(trend: pd.DataFrame) -> go.Figure:
     order = trend.groupby("reason")["churned"].sum().sort_values(ascending=False).index
     for reason in order:
         r = trend[trend["reason"] == reason]
-        fig.add_bar(x=r["month"], y=r["share"], name=fmt.label(reason), marker_color=colour("reason", reason),
-                    hovertemplate="%{x|%b %Y}: %{y:.0%}<extra>" + fmt.label(reason) + "</extra>")
+        fig.add_bar(x=r["month"], y=r["share"], name=fmt.chart_label(reason), marker_color=colour("reason", reason),
+                    hovertemplate="%{x|%b %Y}: %{y:.0%}<extra>" + fmt.chart_label(reason) + "</extra>")
     title = reasons_trend_takeaway(trend)
     base(fig, title, "Share of each month's leavers by reason", height=420)
     fig.update_layout(barmode="stack")

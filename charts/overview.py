@@ -57,7 +57,7 @@ def targets_chart(comparison: pd.DataFrame, title: str) -> go.Figure:
     names, lengths, texts, colours = [], [], [], []
     for r in rows.itertuples():
         show = fmt.count if r.metric == "saved_customers" else (lambda v: fmt.percent(v, 2))
-        names.append({"churn_rate": "Logo churn", "retention_rate": "Retention"}.get(r.metric, fmt.label(r.metric)))
+        names.append({"churn_rate": "Logo churn", "retention_rate": "Retention"}.get(r.metric, fmt.chart_label(r.metric)))
         if r.higher_is_better:
             lengths.append(r.actual / r.target if r.target else float("nan"))
         else:

@@ -16,11 +16,11 @@ def data_quality_chart(report: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     for dim, g in d.groupby("dimension", sort=False):
         fig.add_bar(
-            x=g["failing"], y=[fmt.label(c) for c in g["check"]], orientation="h", name=fmt.label(dim),
+            x=g["failing"], y=[fmt.chart_label(c) for c in g["check"]], orientation="h", name=fmt.chart_label(dim),
             marker_color=DQ_DIMENSION_COLOURS.get(dim, NEUTRAL),
             text=[f"{fmt.count(n)} ({fmt.percent(r, 2)})" for n, r in zip(g["failing"], g["rate"])],
             textposition="outside", cliponaxis=False,
-            hovertemplate="%{y}: %{text}<extra>" + fmt.label(dim) + "</extra>",
+            hovertemplate="%{y}: %{text}<extra>" + fmt.chart_label(dim) + "</extra>",
         )
     title = data_quality_chart_takeaway(report)
     base(fig, title, "Records failing each check, coloured by quality dimension (checks that pass are not shown)",

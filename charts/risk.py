@@ -99,7 +99,7 @@ def importance_chart(importance: pd.DataFrame, top: int = 12) -> go.Figure:
     standard deviation in the label."""
     d = importance.sort_values("auc_drop", ascending=False).head(top).iloc[::-1]
     fig = go.Figure(go.Bar(
-        x=d["auc_drop"], y=[fmt.label(g) for g in d["group"]], orientation="h", marker_color=GOOD,
+        x=d["auc_drop"], y=[fmt.chart_label(g) for g in d["group"]], orientation="h", marker_color=GOOD,
         text=[f"{v:.4f} ± {sd:.4f}" for v, sd in zip(d["auc_drop"], d["auc_drop_std"])],
         textposition="outside", cliponaxis=False,
         hovertemplate="%{y}: AUC falls by %{x:.4f} when shuffled<extra></extra>",

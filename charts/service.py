@@ -40,7 +40,7 @@ def sla_by_channel(levels: pd.DataFrame) -> go.Figure:
     """Response-SLA attainment per channel (`service_levels`)."""
     d = levels.dropna(subset=["sla_attainment"]).sort_values("sla_attainment")
     fig = go.Figure(go.Bar(
-        x=d["sla_attainment"], y=[fmt.label(c) for c in d["channel"]], orientation="h",
+        x=d["sla_attainment"], y=[fmt.chart_label(c) for c in d["channel"]], orientation="h",
         marker_color=[colour("channel", c) for c in d["channel"]],
         text=[f"{fmt.percent(a, 0)} within {fmt.duration(s)} (n = {fmt.count(n)})"
               for a, s, n in zip(d["sla_attainment"], d["sla_seconds"], d["contacts"])],
@@ -56,7 +56,7 @@ def sla_by_channel(levels: pd.DataFrame) -> go.Figure:
 def wait_times(levels: pd.DataFrame) -> go.Figure:
     """Median and 90th-percentile wait per channel (`service_levels`), log scale."""
     d = levels.sort_values("wait_p90_seconds")
-    names = [fmt.label(c) for c in d["channel"]]
+    names = [fmt.chart_label(c) for c in d["channel"]]
     fig = go.Figure()
     fig.add_bar(x=d["wait_p50_seconds"], y=names, orientation="h", name="Median (p50)", marker_color=GOOD,
                 text=[fmt.duration(v) for v in d["wait_p50_seconds"]], textposition="outside", cliponaxis=False)
@@ -129,7 +129,7 @@ def note_signals_chart(summary: pd.DataFrame) -> go.Figure:
     notes firing it (left) and churn within 90 days after it against the signal-free
     baseline (right, dashed line)."""
     d = summary[summary["signal"] != "any_signal"].iloc[::-1]
-    names = [fmt.label(s) for s in d["signal"]]
+    names = [fmt.chart_label(s) for s in d["signal"]]
     colours = [SIGNAL_COLOURS.get(s, NEUTRAL) for s in d["signal"]]
     baseline = float(summary["baseline_churn_rate_90d"].iloc[0]) if len(summary) else float("nan")
     churn_title = "Churn within 90 days after the note" + (
@@ -167,9 +167,9 @@ def note_signal_trend_chart(trend: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     d = trend[trend["signal"] != "any_signal"]
     for signal, rows in d.groupby("signal", sort=False):
-        fig.add_scatter(x=rows["month"], y=rows["share_of_notes"], name=fmt.label(signal), mode="lines+markers",
+        fig.add_scatter(x=rows["month"], y=rows["share_of_notes"], name=fmt.chart_label(signal), mode="lines+markers",
                         line=dict(color=SIGNAL_COLOURS.get(signal, NEUTRAL), width=3),
-                        hovertemplate="%{x|%b %Y}: %{y:.1%} of notes<extra>" + fmt.label(signal) + "</extra>")
+                        hovertemplate="%{x|%b %Y}: %{y:.1%} of notes<extra>" + fmt.chart_label(signal) + "</extra>")
     title = note_signals_takeaway(trend)
     base(fig, title, "Share of each month's notes that fire the signal (a note may fire several)")
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")

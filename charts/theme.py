@@ -129,8 +129,9 @@ def base(fig: go.Figure, title: str, subtitle: str = "", height: int = 420, lege
     """Shared layout. `height` is the plot area plus axes; the title block is added on
     top. `wrap` ≈ characters per title line (46 fits a half-width chart on a 1400-px
     screen); `fit_title` re-wraps for the width the page gives the chart."""
-    title = _wrap(title, wrap)
-    subtitle = _wrap(subtitle, int(wrap * 1.3))
+    # takeaways name the data's categories: plotly would read `<a href>` in them as a link
+    title = _wrap(fmt.plotly_text(title) if title else title, wrap)
+    subtitle = _wrap(fmt.plotly_text(subtitle) if subtitle else subtitle, int(wrap * 1.3))
     top = _top_margin(title, subtitle)
     # everything else (fonts, title position, legend, grid) comes from the house template
     fig.update_layout(height=height + top - 70, title_text=title, title_subtitle_text=subtitle,

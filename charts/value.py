@@ -22,12 +22,12 @@ def clv_boxes(quantiles_by_group: dict[str, pd.DataFrame], dimension: str = "seg
             continue
         v = dict(zip(q["quantile"].round(3), q["clv"]))
         fig.add_trace(go.Box(
-            name=fmt.label(group), x=[fmt.label(group)], q1=[v[0.25]], median=[v[0.5]], q3=[v[0.75]],
+            name=fmt.chart_label(group), x=[fmt.chart_label(group)], q1=[v[0.25]], median=[v[0.5]], q3=[v[0.75]],
             lowerfence=[v[0.1]], upperfence=[v[0.9]], marker_color=colour(dimension, group),
             line=dict(width=2), fillcolor=rgba(colour(dimension, group), 0.35), boxpoints=False,
             hoverinfo="skip",
         ))
-        fig.add_annotation(x=fmt.label(group), y=v[0.5], text=fmt.money(v[0.5]), showarrow=False,
+        fig.add_annotation(x=fmt.chart_label(group), y=v[0.5], text=fmt.money(v[0.5]), showarrow=False,
                            xshift=95, font=dict(size=FONT_SIZE - 1))
     title = clv_takeaway(quantiles_by_group)
     base(fig, title, "Historical CLV per customer: box = middle half, whiskers = 10th–90th percentile",
@@ -63,7 +63,7 @@ def pareto_curve(clv: pd.DataFrame, top_share: float, top_value_share: float, po
 def value_tiers_chart(tiers: pd.DataFrame) -> go.Figure:
     """Share of customers and share of value per value tier (`value_tiers`)."""
     d = tiers.sort_values("tier_order")
-    names = [fmt.label(t) for t in d["value_tier"]]
+    names = [fmt.chart_label(t) for t in d["value_tier"]]
     fig = go.Figure()
     fig.add_bar(x=names, y=d["share_of_customers"], name="Share of customers", marker_color=NEUTRAL,
                 text=[fmt.percent(v, 0) for v in d["share_of_customers"]], textposition="outside")
@@ -82,7 +82,7 @@ def clv_cac_chart(df: pd.DataFrame, dimension: str) -> go.Figure:
     """Historical CLV : acquisition cost per group (`clv_cac_ratio`), with break-even."""
     d = df.dropna(subset=["clv_cac_ratio"]).sort_values("clv_cac_ratio")
     fig = go.Figure(go.Bar(
-        x=d["clv_cac_ratio"], y=[fmt.label(g) for g in d["group"]], orientation="h",
+        x=d["clv_cac_ratio"], y=[fmt.chart_label(g) for g in d["group"]], orientation="h",
         marker_color=[colour(dimension, g) for g in d["group"]],
         text=[f"{fmt.multiple(r)}  ({fmt.money(c)} vs {fmt.money(a)})"
               for r, c, a in zip(d["clv_cac_ratio"], d["mean_clv"], d["mean_cac"])],
@@ -91,7 +91,7 @@ def clv_cac_chart(df: pd.DataFrame, dimension: str) -> go.Figure:
     fig.add_vline(x=1, line=dict(color=BAD, dash="dash", width=2), annotation_text="break-even 1×",
                   annotation_position="bottom right", annotation_yshift=-4)
     title = clv_cac_takeaway(df)
-    base(fig, title, f"Historical CLV ÷ acquisition cost by {fmt.label(dimension).lower()} "
+    base(fig, title, f"Historical CLV ÷ acquisition cost by {fmt.chart_label(dimension).lower()} "
           "(mean CLV vs mean CAC in brackets)", height=max(280, 120 + 40 * len(d)), legend=False)
     fig.update_xaxes(title_text="CLV ÷ CAC", range=[0, float(d["clv_cac_ratio"].max() or 1) * 1.6], ticksuffix="×")
     return fig
@@ -104,7 +104,7 @@ def predicted_clv_boxes(quantiles_by_group: dict[str, pd.DataFrame], dimension: 
     fig = go.Figure()
     drawn = [(group, q) for group, q in quantiles_by_group.items() if not q.empty]
     for i, (group, q) in enumerate(drawn):  # i: the category's position on the axis
-        name = fmt.label(group)
+        name = fmt.chart_label(group)
         for column, kind, alpha in (("clv_historical", "to date", 0.12), ("clv_predicted", "predicted", 0.55)):
             v = dict(zip(q["quantile"].round(3), q[column]))
             fig.add_trace(go.Box(

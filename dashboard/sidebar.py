@@ -147,7 +147,7 @@ def render_filters(as_of: date, history_start: date, choices: dict[str, list[str
             chosen_any = any(st.session_state.get(ATTRIBUTE_STATE + n) for n in attributes)
             with st.expander("Your data's own columns", expanded=chosen_any):
                 for name, values in attributes.items():
-                    st.multiselect(label(name), values, key=ATTRIBUTE_STATE + name, format_func=label,
+                    st.multiselect(formatting.md_escape(label(name)), values, key=ATTRIBUTE_STATE + name, format_func=label,
                                    placeholder="All", help="A column of your export, kept as a custom "
                                    "attribute by the import. Empty means all.")
         st.caption(f"Data as of {as_of:%d %b %Y}")

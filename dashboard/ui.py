@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import formatting as fmt
+from analytics.export import csv_bytes, excel_bytes  # noqa: F401 — every download goes through them
 from analytics.headlines import Kpi
 from analytics.takeaways import enough, too_few
 from charts.theme import PLOTLY_CONFIG, fit_title
@@ -38,25 +39,6 @@ def chart(fig: go.Figure, key: str, data: pd.DataFrame | None = None, help_ancho
 def table(df: pd.DataFrame, key: str, column_config: dict | None = None, height: int | str = "auto") -> None:
     """A table with Streamlit's own toolbar (search, CSV download) and no index."""
     st.dataframe(df, hide_index=True, column_config=column_config, key=f"table_{key}", height=height)
-
-
-def csv_bytes(df: pd.DataFrame) -> bytes:
-    return df.to_csv(index=False).encode("utf-8")
-
-
-def excel_bytes(df: pd.DataFrame, sheet: str = "Data") -> bytes:
-    """`df` as an .xlsx workbook: one sheet, a frozen bold header, columns sized to fit."""
-    import io
-
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
-        df.to_excel(writer, sheet_name=sheet, index=False)
-        ws = writer.sheets[sheet]
-        ws.freeze_panes(1, 0)
-        for i, column in enumerate(df.columns):
-            longest = max([len(str(column))] + [len(str(v)) for v in df[column].head(200)])
-            ws.set_column(i, i, min(longest + 2, 60))
-    return buffer.getvalue()
 
 
 def section(title: str, anchor: str | None = None, help_text: str = "") -> None:

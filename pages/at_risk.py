@@ -250,8 +250,9 @@ if profile is None:
 f = profile.fields
 score = profile.score or {}
 with st.container(border=True):
-    st.markdown(f"### {f['full_name'] or '(no name)'} · #{customer_id}")
-    st.caption(" · ".join(str(x) for x in (
+    # names, phones, e-mails and categories are the data's text: escaped, never Markdown
+    st.markdown(f"### {fmt.md_escape(f['full_name'] or '(no name)')} · #{customer_id}")
+    st.caption(" · ".join(fmt.md_escape(x) for x in (
         fmt.label(f["segment"]), fmt.label(f["region"]), f"{fmt.label(f['plan'])} plan",
         fmt.label(f["contract_type"]), f"owner {f['account_owner'] or '—'}",
         f"☎ {f['phone'] or '—'}", f"✉ {f['email'] or '—'}") if x))
@@ -275,7 +276,7 @@ with st.container(border=True):
     reasons = [score.get(f"driver_{i}") for i in (1, 2, 3)]
     reasons = [r for r in reasons if isinstance(r, str) and r]
     if reasons:
-        st.markdown("**Why the model flags this customer:** " + "; ".join(reasons) + ".")
+        st.markdown("**Why the model flags this customer:** " + "; ".join(fmt.md_escape(r) for r in reasons) + ".")
 
     left, right = st.columns(2)
     history = data.score_history(customer_id, flt.as_of)

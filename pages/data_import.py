@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analytics import load
+from analytics import formatting as fmt, load
 from analytics.config import database_path
 from dashboard import data
 
@@ -52,9 +52,9 @@ def _show(report: load.ImportReport, rejects: Path | None) -> None:
                           for f in report.files])
     st.dataframe(table, hide_index=True, width="stretch")
     for guess in report.guesses:
-        st.warning(f"Guess: {guess}", icon=":material/help:")
+        st.warning(f"Guess: {fmt.md_escape(guess)}", icon=":material/help:")
     for note in report.notes:
-        st.caption(note)
+        st.caption(fmt.md_escape(note))
     if rejects is not None and rejects.is_file():
         st.download_button("Download the rejected rows (CSV)", rejects.read_bytes(), file_name="rejects.csv",
                            mime="text/csv")
@@ -75,10 +75,10 @@ for entity in load.ENTITIES:
     try:
         path, preview = _preview(entity, upload)
     except load.ImportFailed as err:
-        st.error(str(err).replace(str(folder) + "/", ""))
+        st.error(fmt.md_escape(str(err).replace(str(folder) + "/", "")))
         continue
     section: dict = {"file": path.name}
-    with st.expander(f"{upload.name}: {preview.rows:,} rows — preview and columns", expanded=True):
+    with st.expander(f"{fmt.md_escape(upload.name)}: {preview.rows:,} rows — preview and columns", expanded=True):
         st.dataframe(preview.head, width="stretch")
         shape = None
         if entity == "revenue":
@@ -102,7 +102,7 @@ for entity in load.ENTITIES:
             if ours not in columns:
                 continue
             seen = preview.distinct_values(columns[ours])
-            st.caption(f"Values of {columns[ours]} → our {ours} (edit 'ours' to translate; values left as "
+            st.caption(f"Values of {fmt.md_escape(columns[ours])} → our {ours} (edit 'ours' to translate; values left as "
                        "they are are kept as they are)")
             edited = st.data_editor(pd.DataFrame({"theirs": seen, "ours": seen}), disabled=["theirs"],
                                     hide_index=True, key=f"values_{entity}_{ours}")
@@ -160,10 +160,10 @@ if checked or imported:
                               state="complete" if report.accepted else "error")
             rejects = report.rejects_path
     except load.ImportFailed as err:
-        st.error(f"{str(err).replace(str(folder) + '/', '')} Nothing was changed.")
+        st.error(f"{fmt.md_escape(str(err).replace(str(folder) + '/', ''))} Nothing was changed.")
         st.stop()
     if not report.accepted:
-        st.error(f"Not imported: {report.reason}")
+        st.error(f"Not imported: {fmt.md_escape(report.reason)}")
     elif report.out is None:
         st.success("The files pass the checks: nothing is written until you press Import.")
     else:

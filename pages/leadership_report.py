@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
+from analytics import formatting as fmt
 from analytics.db import DatabaseError
 from dashboard import data, glossary as g, sidebar
 from reports.deck import build_deck
@@ -30,9 +31,10 @@ with st.container(border=True):
     cols = st.columns(3)
     cols[0].markdown(f"**Period** {flt.start:%d %b %Y} – {flt.end:%d %b %Y}  \nAs of {flt.as_of:%d %b %Y}")
     cols[1].markdown("  \n".join(
-        f"**{name}** {', '.join(sidebar.label(v) for v in values) if values else 'all'}"
+        f"**{name}** {', '.join(fmt.md_escape(sidebar.label(v)) for v in values) if values else 'all'}"
         for name, values in (("Segments", flt.segments), ("Regions", flt.regions), ("Plans", flt.plans))))
-    cols[2].markdown(f"**Contact channels** {', '.join(sidebar.label(v) for v in flt.channels) or 'all'}"
+    channels = ", ".join(fmt.md_escape(sidebar.label(v)) for v in flt.channels)
+    cols[2].markdown(f"**Contact channels** {channels or 'all'}"
                      + ("  \n(funnel and contact counts only)" if flt.channels else ""))
 
 build = st.button("Build the deck and PDF", type="primary", icon=":material/slideshow:", key="report_build")
@@ -75,4 +77,4 @@ else:
     except StreamlitPageNotFoundError:  # the presentation page is not in the navigation (yet)
         pass
     st.subheader("Slides")
-    st.markdown("\n".join(f"{i}. {title}" for i, title in enumerate(report["titles"], start=1)))
+    st.markdown("\n".join(f"{i}. {fmt.md_escape(title)}" for i, title in enumerate(report["titles"], start=1)))

@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
+from analytics import formatting as fmt
 from dashboard import data, sidebar
 from reports.figures import slide_figure
 
@@ -61,12 +62,13 @@ st.query_params["slide"] = str(index + 1)
 section = story.sections[index]
 
 if section.key == "title":
-    st.title(section.title, anchor=False)
-    st.markdown(f"{section.subtitle}  \n" + "  \n".join(story.filter_lines))
-    st.markdown("\n".join(f"- {s.title}" for s in story.sections[1:]))
+    # titles, subtitles and filter lines name the data's categories: plain text, escaped
+    st.title(fmt.md_escape(section.title), anchor=False)
+    st.markdown(f"{fmt.md_escape(section.subtitle)}  \n" + "  \n".join(fmt.md_escape(s) for s in story.filter_lines))
+    st.markdown("\n".join(f"- {fmt.md_escape(s.title)}" for s in story.sections[1:]))
 else:
-    st.header(section.title, anchor=False)
-    st.caption(section.subtitle)
+    st.header(fmt.md_escape(section.title), anchor=False)
+    st.caption(fmt.md_escape(section.subtitle))
     figure = slide_figure(story, section.key, titled=False)
     figure.update_layout(height=None, autosize=True)  # the height comes from the viewport (CSS above)
     # the legend above the charts: below them it ran into rotated month labels at projector widths

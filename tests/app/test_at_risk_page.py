@@ -90,8 +90,9 @@ def test_selecting_a_customer_opens_the_360_panel(monkeypatch, scored_db, scored
     assert values["Churn risk, 90 days"] == fmt.percent(top["churn_probability"])
     assert values["Expected loss"] == fmt.money(top["expected_loss"])
     assert values["Predicted CLV"] == fmt.money(top["clv_predicted"])
-    assert any(m.value == f"### {top['full_name']} · #{int(top['customer_id'])}" for m in at.markdown)
-    assert any(m.value.startswith("**Why the model flags this customer:** " + top["driver_1"]) for m in at.markdown)
+    assert any(m.value == f"### {fmt.md_escape(top['full_name'])} · #{int(top['customer_id'])}" for m in at.markdown)
+    assert any(m.value.startswith("**Why the model flags this customer:** " + fmt.md_escape(top["driver_1"]))
+               for m in at.markdown)
     # score history (six month-end scorings) and MRR history
     assert chart_count(at) == 2
     timeline = customer_timeline(scored_db, int(top["customer_id"]), flt.as_of)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from analytics import formatting as fmt
 from analytics.db import open_database
 from reports.story import gather_story
 from tests.app.apptest import default_filter, no_exception, run_page
@@ -83,7 +84,7 @@ def test_build_gives_deck_pdf_and_titles(monkeypatch, sample_db_path):
         db.close()
     assert report["titles"] == titles
     preview = at.markdown[-1].value
-    assert all(f"{i}. {t}" in preview for i, t in enumerate(titles, start=1))
+    assert all(f"{i}. {fmt.md_escape(t)}" in preview for i, t in enumerate(titles, start=1))
     status = at.status[0]
     assert status.label == f"Report ready: {len(titles)} slides" and status.proto.state == status.proto.COMPLETE
     assert at.get("progress")[0].proto.value == 100

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from analytics import formatting as fmt
 from analytics.db import open_database
 from reports.story import gather_story
 from tests.app.apptest import default_filter, no_exception
@@ -36,7 +37,7 @@ def counter(at) -> str:
 def test_opens_on_the_title_slide_with_chrome_hidden(monkeypatch, sample_db_path, titles):
     at = run_report_page(monkeypatch, sample_db_path, PAGE)
     no_exception(at)
-    assert at.title[0].value == titles[0]
+    assert at.title[0].value == fmt.md_escape(titles[0])
     css = " ".join(h.proto.body for h in at.get("html"))
     for selector in ('[data-testid="stSidebar"]', '[data-testid="stHeader"]', '[data-testid="stToolbar"]'):
         assert selector in css
@@ -53,22 +54,22 @@ def test_next_and_previous_change_the_slide(monkeypatch, sample_db_path, titles)
     assert f"Slide 2 of {len(titles)}" in counter(at)
     assert at.query_params["slide"] == "2"
     assert len(at.get("plotly_chart")) == 1  # one chart per screen
-    assert figure_title(at) == titles[1]
+    assert figure_title(at) == fmt.md_escape(titles[1])
     at.button(key="presentation_next").click().run()
-    assert figure_title(at) == titles[2]
+    assert figure_title(at) == fmt.md_escape(titles[2])
     at.button(key="presentation_previous").click().run()
     no_exception(at)
-    assert figure_title(at) == titles[1]
+    assert figure_title(at) == fmt.md_escape(titles[1])
     assert at.session_state["presentation_slide"] == 1
     while not at.button(key="presentation_next").disabled:  # to the end, where Next is disabled
         at.button(key="presentation_next").click().run()
         no_exception(at)
-    assert figure_title(at) == titles[-1]
+    assert figure_title(at) == fmt.md_escape(titles[-1])
     assert at.session_state["presentation_slide"] == len(titles) - 1
 
 
 def test_slide_from_the_url(monkeypatch, sample_db_path, titles):
     at = run_report_page(monkeypatch, sample_db_path, PAGE, {"slide": "4"})
     no_exception(at)
-    assert figure_title(at) == titles[3]
+    assert figure_title(at) == fmt.md_escape(titles[3])
     assert at.query_params["slide"] == "4"
