@@ -20,8 +20,10 @@ is at risk from signup on (t = 0 included, so a same-day churn counts). A custom
 signed up before the history start and left (or was last seen) on or before it was never
 at risk in the observed window and is left out.
 
-The heavy lifting stays in DuckDB: customers are counted per (group, entry, duration,
-event), so a million customers become a few thousand weighted rows. The risk sets, the
+The heavy lifting stays in the engine: customers are counted per (group, entry, duration,
+event), so a million customers become a few thousand weighted rows; those counts are
+kept as a cube per as-of date over the population cells (analytics/cubes.py), so a
+segment, region or plan change only sums kept rows. The risk sets, the
 product-limit estimate and the log-rank test are a few vectorised numpy lines over those
 rows (docs/decisions/013-left-truncated-survival.md: why not lifelines' fitters, which the
 tests use as the reference).
@@ -39,6 +41,7 @@ import pandas as pd
 from scipy.stats import chi2, norm
 
 from analytics.catalog import history_start
+from analytics.cubes import POPULATION, cube
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers
 from analytics.metrics._common import (
@@ -47,10 +50,11 @@ from analytics.metrics._common import (
     check_dimension,
     conform,
     empty_frame,
-    execute,
 )
 
 Unit = Literal["days", "months"]
+
+DURATION_COLUMNS = ["group", "entry_days", "duration_days", "event", "customers"]
 
 CURVE_COLUMNS: dict[str, str] = {
     "group": "string",
@@ -103,10 +107,43 @@ def survival_durations(
     (``event`` 0, censored). Customers who signed up before the history start and whose
     duration ends on or before it (``duration_days <= entry_days``) were never at risk
     in the observed window and are left out; in a consistent history none of them
-    churned before it. Columns ``group``, ``entry_days``, ``duration_days``, ``event``,
-    ``customers``."""
+    churned before it. Columns ``group`` (the value of `by`, '(missing)' for none; 'all'
+    without `by`), ``entry_days``, ``duration_days``, ``event``, ``customers``, sorted by
+    the first four.
+
+    A cube (analytics/cubes.py, decision 016): the counts are additive over population
+    cells, and Kaplan–Meier, medians and the log-rank test need nothing else (per time,
+    the entries, churns and exits), so a segment, region or plan change is a slice of
+    the kept counts. Without `signed_up_in_period` the period's start plays no part, so
+    every period ending on the same day shares one cube."""
     if by is not None:
         check_dimension(by, CUSTOMER_DIMENSIONS)
+    if not signed_up_in_period:
+        flt = flt.with_period(flt.end, flt.end)
+    df = _survival_counts(db, flt, by, signed_up_in_period)
+    if by is None:
+        df.insert(0, "group", "all")
+    elif by in POPULATION:  # the cell column itself: raw values, NULL for a missing one
+        df = df.rename(columns={by: "group"})
+        df["group"] = df["group"].astype(object).where(df["group"].notna(), "(missing)")
+    df["group"] = df["group"].astype(object)
+    df = df[DURATION_COLUMNS]
+    return df.sort_values(DURATION_COLUMNS[:4]).reset_index(drop=True)
+
+
+def _survival_keys(by: str | None, signed_up_in_period: bool) -> tuple[str, ...]:
+    group = () if by is None else (by,) if by in POPULATION else ("group",)
+    return (*group, "entry_days", "duration_days", "event")
+
+
+@cube(keys=_survival_keys, channel_filter=False)
+def _survival_counts(db: Database, flt: RetentionFilter, by: str | None,
+                     signed_up_in_period: bool) -> ibis.Table:
+    """`survival_durations`' customers per population cell, (entry_days, duration_days,
+    event) and — for a `by` that is not a population column — ``group`` (its value as a
+    string, '(missing)' for NULL). A population `by` is the cell column itself (raw
+    values, NULL kept). The period enters the query: ``flt.end`` is the as-of date, and
+    ``flt.start`` cuts signups when `signed_up_in_period`."""
     as_of = ibis.literal(flt.as_of)
     first_day = ibis.literal(history_start(db))
     c = customers(db, flt)
@@ -121,15 +158,14 @@ def survival_durations(
     )
     # signed up within the history, or still there after its first day
     c = c.filter((c.signup_date >= first_day) | (c.exit > first_day))
-    group = c[by].cast("string").fill_null("(missing)") if by else ibis.literal("all")
-    agg = c.group_by(
-        group=group,
+    group = {} if by is None or by in POPULATION else {"group": c[by].cast("string").fill_null("(missing)")}
+    return c.group_by(
+        *POPULATION,
+        **group,
         entry_days=c.entered.delta(c.signup_date, unit="day"),
         duration_days=c.exit.delta(c.signup_date, unit="day"),
         event=c.event,
     ).aggregate(customers=c.count())
-    df = execute(db, agg)
-    return df.sort_values(["group", "entry_days", "duration_days", "event"]).reset_index(drop=True)
 
 
 def _rows(durations: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
