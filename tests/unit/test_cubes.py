@@ -53,6 +53,10 @@ CUBE_ARGS: dict[str, list[tuple]] = {
     "analytics.metrics.value._clv_cac_sums": [("segment", False), ("plan", False), ("contract_type", False),
                                               ("acquisition_channel", False)],
     "analytics.at_risk._loss_by_scoring_date": [()],
+    # without `by`, `by` a population column (the cell itself), `by` another dimension
+    "analytics.metrics.survival._survival_counts": [
+        (None, False), ("segment", False), ("plan", True), ("contract_type", False), ("loyalty_member", True),
+        (None, True)],
 }
 
 # Cubes that need another database than the sample (the fixture's name).

@@ -155,3 +155,31 @@ def test_empty_selection_and_bad_arguments(db):
         kaplan_meier(db, FLT, by="email")
     with pytest.raises(ValueError, match="unit"):
         kaplan_meier(db, FLT, unit="weeks")
+
+
+def test_durations_are_slices_of_a_cube_kept_per_as_of_date(make_db):
+    # a customer without a segment: the '(missing)' group, counted under every segment
+    # only when no segment is chosen
+    db = make_db(customers=[dict(c) for c in CUSTOMERS]
+                 + [dict(customer_id=9, signup_date=d("2024-01-01"), churn_date=d("2024-01-16"), segment=None)])
+    rows = lambda df: [tuple(r) for r in df.itertuples(index=False)]  # noqa: E731
+    by_segment = survival_durations(db, FLT, "segment")
+    assert list(by_segment.columns) == ["group", "entry_days", "duration_days", "event", "customers"]
+    assert rows(by_segment) == [
+        ("(missing)", 0, 15, 1, 1),
+        ("consumer", 0, 10, 1, 1), ("consumer", 0, 20, 0, 1), ("consumer", 0, 20, 1, 1), ("consumer", 0, 30, 0, 1),
+        ("enterprise", 0, 20, 1, 1), ("enterprise", 0, 25, 0, 1),
+    ]
+    assert survival_durations(db, FLT)["customers"].sum() == 7
+    # another segment and another start (same as-of date): slices of the same kept cubes
+    later = RetentionFilter(d("2024-01-20"), AS_OF, segments=("enterprise",))
+    assert rows(survival_durations(db, later, "segment")) == [("enterprise", 0, 20, 1, 1), ("enterprise", 0, 25, 0, 1)]
+    assert rows(survival_durations(db, later)) == [("all", 0, 20, 1, 1), ("all", 0, 25, 0, 1)]
+    from analytics.cubes import _kept
+    kept = lambda: sum(1 for key in _kept(db)._frames if key[1] == "_survival_counts")  # noqa: E731
+    assert kept() == 2  # (no by) and by segment, for the one as-of date
+    # signed_up_in_period: the start cuts signups, so it is part of the cube's period
+    assert survival_durations(db, later, signed_up_in_period=True).empty
+    assert survival_durations(db, RetentionFilter(d("2024-01-05"), AS_OF), signed_up_in_period=True)[
+        "customers"].sum() == 2
+    assert kept() == 4
