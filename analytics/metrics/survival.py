@@ -120,29 +120,29 @@ def survival_durations(
         check_dimension(by, CUSTOMER_DIMENSIONS)
     if not signed_up_in_period:
         flt = flt.with_period(flt.end, flt.end)
-    df = _survival_counts(db, flt, by, signed_up_in_period)
-    if by is None:
-        df.insert(0, "group", "all")
-    elif by in POPULATION:  # the cell column itself: raw values, NULL for a missing one
-        df = df.rename(columns={by: "group"})
-        df["group"] = df["group"].astype(object).where(df["group"].notna(), "(missing)")
+    if by is not None and by not in POPULATION:
+        df = _survival_counts(db, flt, by, signed_up_in_period)
+    else:  # one cube per cell answers "all" and every population column
+        cells = _survival_counts(db, flt, None, signed_up_in_period)
+        group = "all" if by is None else cells[by].astype(object).where(cells[by].notna(), "(missing)")
+        df = (cells.assign(group=group).groupby(DURATION_COLUMNS[:4], sort=True)["customers"].sum()
+              .reset_index())
     df["group"] = df["group"].astype(object)
-    df = df[DURATION_COLUMNS]
-    return df.sort_values(DURATION_COLUMNS[:4]).reset_index(drop=True)
+    return df[DURATION_COLUMNS].sort_values(DURATION_COLUMNS[:4]).reset_index(drop=True)
 
 
 def _survival_keys(by: str | None, signed_up_in_period: bool) -> tuple[str, ...]:
-    group = () if by is None else (by,) if by in POPULATION else ("group",)
-    return (*group, "entry_days", "duration_days", "event")
+    return (*(POPULATION if by is None else ("group",)), "entry_days", "duration_days", "event")
 
 
 @cube(keys=_survival_keys, channel_filter=False)
 def _survival_counts(db: Database, flt: RetentionFilter, by: str | None,
                      signed_up_in_period: bool) -> ibis.Table:
     """`survival_durations`' customers per population cell, (entry_days, duration_days,
-    event) and — for a `by` that is not a population column — ``group`` (its value as a
-    string, '(missing)' for NULL). A population `by` is the cell column itself (raw
-    values, NULL kept). The period enters the query: ``flt.end`` is the as-of date, and
+    event) and — with a `by` (not a population column) — ``group`` (its value as a
+    string, '(missing)' for NULL). Without `by` the slice keeps the cells (raw values,
+    NULL kept): the caller groups them as "all" or by a population column, so one cube
+    serves both. The period enters the query: ``flt.end`` is the as-of date, and
     ``flt.start`` cuts signups when `signed_up_in_period`."""
     as_of = ibis.literal(flt.as_of)
     first_day = ibis.literal(history_start(db))
@@ -158,7 +158,7 @@ def _survival_counts(db: Database, flt: RetentionFilter, by: str | None,
     )
     # signed up within the history, or still there after its first day
     c = c.filter((c.signup_date >= first_day) | (c.exit > first_day))
-    group = {} if by is None or by in POPULATION else {"group": c[by].cast("string").fill_null("(missing)")}
+    group = {} if by is None else {"group": c[by].cast("string").fill_null("(missing)")}
     return c.group_by(
         *POPULATION,
         **group,

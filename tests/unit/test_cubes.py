@@ -53,10 +53,9 @@ CUBE_ARGS: dict[str, list[tuple]] = {
     "analytics.metrics.value._clv_cac_sums": [("segment", False), ("plan", False), ("contract_type", False),
                                               ("acquisition_channel", False)],
     "analytics.at_risk._loss_by_scoring_date": [()],
-    # without `by`, `by` a population column (the cell itself), `by` another dimension
+    # without `by` (the cells: "all" and by segment / region / plan), and by other dimensions
     "analytics.metrics.survival._survival_counts": [
-        (None, False), ("segment", False), ("plan", True), ("contract_type", False), ("loyalty_member", True),
-        (None, True)],
+        (None, False), (None, True), ("contract_type", False), ("loyalty_member", True), ("acquisition_channel", True)],
 }
 
 # Cubes that need another database than the sample (the fixture's name).
