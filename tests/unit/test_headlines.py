@@ -80,8 +80,8 @@ def test_a_customers_only_file_says_what_each_number_needs(tmp_path):
     # only customers and their churn dates: no revenue, no touchpoints. Logo churn is known;
     # revenue churn, NRR, GRR, CLV and saves would read 0 or "—" without a reason.
     customers = [{"customer_id": i, "signup_date": date(2023, 6, 1)} for i in range(1, 41)]
-    for c in customers[:4]:
-        c["churn_date"] = date(2024, 5, 2)
+    for i, c in enumerate(customers[:4]):  # two dates: one shared date would read as a single snapshot
+        c["churn_date"] = date(2024, 5, 2) if i % 2 else date(2024, 5, 20)
     path = build_database(tmp_path / "only.duckdb", customers=customers, schema_info=HISTORY)
     db = open_database(path)
     try:
