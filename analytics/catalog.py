@@ -123,8 +123,9 @@ def single_churn_date(db: Database, as_of: date | None = None) -> tuple[int, dat
     `as_of` (any date when None) has the same churn date — the data records who has left,
     not when: a single snapshot, whose importer gives every churner the as-of date
     (analytics/load.py). None when nobody churned (nothing says the dates are missing) or
-    the churn dates differ. One churner is one date too: it counts as a snapshot (one date
-    cannot show churn over time). The one rule for the scorer
+    the churn dates differ, or only one customer churned (one date says nothing about
+    whether dates were recorded; a dated file with one leaver keeps its churn figures). The
+    one rule for the scorer
     (`analytics.risk.model.single_snapshot_reason`) and the pages (`data_present`'s
     ``churn_dates``)."""
     c = db.table("customers")
@@ -134,7 +135,7 @@ def single_churn_date(db: Database, as_of: date | None = None) -> tuple[int, dat
     stats = db.ibis().to_pandas(churned.aggregate(n=churned.count(), dates=churned.churn_date.nunique(),
                                                   first=churned.churn_date.min()))
     n, dates = stats["n"].iloc[0], stats["dates"].iloc[0]
-    if pd.isna(n) or int(n) == 0 or int(dates) != 1:
+    if pd.isna(n) or int(n) < 2 or int(dates) != 1:
         return None
     return int(n), pd.Timestamp(stats["first"].iloc[0]).date()
 

@@ -100,9 +100,3 @@ def test_contacts_without_surveys_or_notes_say_what_they_need(monkeypatch, impor
     assert "Churn signals needs agents' notes (the note column of touchpoints) — your data has none." in notes
     assert "Service levels needs wait times" in notes
     assert "Service & signals needs service contacts" not in notes  # contacts are there
-
-
-def test_purchase_log_with_a_flag_says_churn_needs_dates(monkeypatch, imported) -> None:
-    at = run_page(monkeypatch, imported["flag_and_purchases"], "overview.py")
-    no_exception(at)
-    assert metric_values(at)["Logo churn"] == "—"

@@ -86,6 +86,12 @@ def test_churn_dates_flag_is_true_when_nobody_churned(tmp_path) -> None:
 
 
 def test_churn_dates_flag_ignores_churn_after_the_as_of_date(tmp_path) -> None:
-    # one churner by 31 Dec (3 Mar) and one after it: by the as-of date one date only, as the scorer sees it
-    present, one = _churn_flags(tmp_path, "late", [date(2024, 3, 3), date(2025, 2, 1), None])
-    assert present["churn_dates"] is False and one == (1, date(2024, 3, 3))
+    # two churners by 31 Dec (both 3 Mar) and one after it: by the as-of date one date only, as the scorer sees it
+    present, one = _churn_flags(tmp_path, "late", [date(2024, 3, 3), date(2024, 3, 3), date(2025, 2, 1), None])
+    assert present["churn_dates"] is False and one == (2, date(2024, 3, 3))
+
+
+def test_one_churner_is_not_taken_for_a_snapshot(tmp_path) -> None:
+    # one leaver is one date whether or not the export records dates: its figures stay
+    present, one = _churn_flags(tmp_path, "one", [date(2024, 6, 10), None])
+    assert present["churn_dates"] is True and one is None
