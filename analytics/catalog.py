@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import ibis
 import pandas as pd
 
 from analytics.db import Database
@@ -99,13 +100,44 @@ NEEDS: dict[str, str] = {
     "outcomes": "retention-call outcomes (the outcome column of retention calls)",
     "wait_times": "wait times (wait_seconds on service contacts)",
     "fcr": "first-contact-resolution flags (first_contact_resolution on service contacts)",
+    "churn_dates": "churn dates",
+}
+
+# What the file lacks, when "your data has none" is not what happened: a single snapshot has
+# churned customers, all on one (imported or guessed) date.
+_LACKS: dict[str, str] = {
+    "churn_dates": "your data records who has left, not when (a single snapshot)",
 }
 
 
 def needs(part: str, what: str) -> str:
     """The one-line note for `what` (a metric or section) when the file has no `part`:
-    "Historical CLV needs monthly revenue (…) — your data has none."."""
-    return f"{what} needs {NEEDS[part]} — your data has none."
+    "Historical CLV needs monthly revenue (…) — your data has none."; for ``churn_dates``
+    "Churn over time needs churn dates — your data records who has left, not when (a single
+    snapshot)."."""
+    return f"{what} needs {NEEDS[part]} — {_LACKS.get(part, 'your data has none')}."
+
+
+def single_churn_date(db: Database, as_of: date | None = None) -> tuple[int, date] | None:
+    """(churned customers, their churn date) when every customer who churned on or before
+    `as_of` (any date when None) has the same churn date — the data records who has left,
+    not when: a single snapshot, whose importer gives every churner the as-of date
+    (analytics/load.py). None when nobody churned (nothing says the dates are missing) or
+    the churn dates differ, or only one customer churned (one date says nothing about
+    whether dates were recorded; a dated file with one leaver keeps its churn figures). The
+    one rule for the scorer
+    (`analytics.risk.model.single_snapshot_reason`) and the pages (`data_present`'s
+    ``churn_dates``)."""
+    c = db.table("customers")
+    churned = c.filter(c.churn_date.notnull())
+    if as_of is not None:
+        churned = churned.filter(churned.churn_date <= ibis.literal(as_of))
+    stats = db.ibis().to_pandas(churned.aggregate(n=churned.count(), dates=churned.churn_date.nunique(),
+                                                  first=churned.churn_date.min()))
+    n, dates = stats["n"].iloc[0], stats["dates"].iloc[0]
+    if pd.isna(n) or int(n) < 2 or int(dates) != 1:
+        return None
+    return int(n), pd.Timestamp(stats["first"].iloc[0]).date()
 
 
 def data_present(db: Database) -> dict[str, bool]:
@@ -113,7 +145,10 @@ def data_present(db: Database) -> dict[str, bool]:
     ``revenue`` (a `monthly_revenue` row), ``purchases``, ``requests``, ``contacts``
     (touchpoints of those kinds), ``surveys`` (a CSAT or NPS answer), ``notes`` (a
     non-blank note), ``outcomes`` (a recorded outcome), ``wait_times`` and ``fcr`` (on a
-    service contact) — so a number that needs one says so instead of showing 0. Asked once
+    service contact), ``churn_dates`` (False for a single snapshot: churned customers who
+    all share one churn date by the data's as-of date, `single_churn_date`; True when the
+    dates differ or nobody churned) — so a number that needs one says so instead of
+    showing 0, or a period churn rate as if everyone left on the as-of date. Asked once
     per read-only file, over the whole file (not the filter: a filter that matches nothing
     is a different message)."""
     if db.read_only and _PRESENT in db.read_only_facts:
@@ -131,7 +166,8 @@ def data_present(db: Database) -> dict[str, bool]:
         fcr=t.count(where=contact & t.first_contact_resolution.notnull()),
     ).cross_join(r.aggregate(revenue=r.count()))).iloc[0]
     # count(where=) is NULL on zero rows on some engines: NULL means none
-    present = {name: bool(counts[name]) and not pd.isna(counts[name]) for name in NEEDS}
+    present = {name: bool(counts[name]) and not pd.isna(counts[name]) for name in NEEDS if name != "churn_dates"}
+    present["churn_dates"] = single_churn_date(db, data_as_of(db)) is None
     if not present["purchases"] and db.has_table("purchases"):  # an imported purchase log
         p = db.table("purchases")
         present["purchases"] = bool(db.ibis().to_pandas(p.aggregate(n=p.count()))["n"].iloc[0])

@@ -16,6 +16,16 @@ Targets are set for the whole business (`config/targets.toml`), so they are comp
 when no segment, region or plan filter is set; under such a filter the comparison is hidden
 and `targets_note` says why.
 
+A single snapshot (`analytics.catalog.data_present`'s ``churn_dates`` is False: every
+churned customer has the same churn date, the as-of date the importer gave a Yes/No churn
+flag) records who has left, not when. Everything that depends on WHEN customers left — logo
+and revenue churn, NRR and GRR over a window, the monthly trends, the movers, churn by
+segment over the window, and the active count at the previous window's end (churners
+would count as active then) — is replaced by one note (`Headlines.churn_dates_note`,
+"Churn over time needs churn dates — …"); what a snapshot does tell (active customers on
+the as-of date, saved customers, CLV from dated revenue) stays. The page, the deck, the
+PDF and Presentation mode all read the note from here.
+
 Colour: a KPI's `tone` follows its sparkline's fitted trend (`analytics.takeaways.trend_of`)
 — churn falling is good, NRR falling is bad — not the sign of one quarter's change; a rate
 over fewer than `takeaways.MIN_N` customers is neutral (greyed) whatever it shows.
@@ -32,7 +42,7 @@ import pandas as pd
 from analytics import formatting as fmt
 from analytics import metrics, periods, takeaways
 from analytics.at_risk import RiskSummary, margin_at_risk, margin_at_risk_trend
-from analytics.catalog import data_present, history_start
+from analytics.catalog import data_present, history_start, needs
 from analytics.db import Database
 from analytics.filters import RetentionFilter
 from analytics.metrics._common import empty_frame
@@ -42,6 +52,8 @@ from analytics.metrics.targets import COMPARISON_COLUMNS
 from analytics.takeaways import MIN_N, Trend, enough, trend_of
 
 SPARK_QUARTERS = 4
+# why a period churn KPI is not shown on a single snapshot (the card's text; see the module docstring)
+SNAPSHOT_REASON = "needs churn dates — the data records who has left, not when (a single snapshot)"
 MOVER_DIMENSIONS = ("segment", "region", "plan", "contract_type")
 
 
@@ -153,6 +165,9 @@ class Headlines:
     movers_takeaway: str
     segments_now: pd.DataFrame  # churn by segment over the current window
     segments_before: pd.DataFrame  # ... and over the previous one (empty before the history)
+    # why churn over time (period churn, trends, movers, churn by segment) is not shown: a
+    # single snapshot, "" when the data has churn dates (module docstring)
+    churn_dates_note: str = ""
 
     def kpi(self, key: str) -> Kpi:
         return next(k for k in self.kpis if k.key == key)
@@ -285,9 +300,17 @@ def headline_kpis(db: Database, flt: RetentionFilter, mode: str = periods.QUARTE
         if not has_churn_dates(db):
             missing["logo_churn"] = ("needs churn dates — a purchase log has none; active customers follow the "
                                      "purchase rule instead")
+    # a single snapshot: a period rate would count every churner as leaving on the as-of date
+    churn_dates_note = "" if present["churn_dates"] else needs("churn_dates", "Churn over time")
+    if churn_dates_note:
+        missing.update({key: SNAPSHOT_REASON
+                        for key in ("logo_churn",) + (() if purchase_log else ("revenue_churn", "nrr", "grr"))})
     kpis = [replace(k, value=math.nan, previous=math.nan, trend=None, unavailable=missing[k.key].capitalize() + ".",
                     needs=missing[k.key].split(" — ")[0].capitalize() + ".")
             if k.key in missing else k for k in kpis]
+    if churn_dates_note:  # active on the as-of date is right; at the previous window's end it is not
+        kpis = [replace(k, previous=math.nan, trend=None, trend_name="") if k.key == "active_customers" else k
+                for k in kpis]
     if purchase_log:
         kpis = purchase_log_kpis(db, flt, cmp, kpis)
     if not has_previous:  # the comparison window starts before the history: nothing to compare
@@ -307,7 +330,8 @@ def headline_kpis(db: Database, flt: RetentionFilter, mode: str = periods.QUARTE
         except (FileNotFoundError, ValueError) as err:  # a broken targets file must not stop the page
             targets_error = f"The quarterly targets could not be read: {err}"
     if not targets.empty:  # a target whose actual needs missing data is not met or missed
-        blind = targets["metric"].isin([m for m in ("nrr", "saved_customers") if m in missing])
+        blind = targets["metric"].isin([metric for metric, key in (
+            ("churn_rate", "logo_churn"), ("nrr", "nrr"), ("saved_customers", "saved_customers")) if key in missing])
         targets.loc[blind, ["actual", "gap"]] = math.nan
         targets["met"] = targets["met"].mask(blind, pd.NA)
     target = dict(zip(targets["metric"], targets["target"])) if not targets.empty else {}
@@ -319,16 +343,19 @@ def headline_kpis(db: Database, flt: RetentionFilter, mode: str = periods.QUARTE
     movers_before = metrics.churn_by_dimensions(db, cmp.previous, MOVER_DIMENSIONS) if has_previous \
         else movers_now.iloc[0:0]
     movers = takeaways.churn_movers(movers_now, movers_before)
+    if churn_dates_note:  # churn over a window, by group: when-dependent
+        movers, movers_now, movers_before = movers.iloc[0:0], movers_now.iloc[0:0], movers_before.iloc[0:0]
     return Headlines(
         filter=flt, mode=mode, comparison=cmp, has_previous=has_previous, quarter=quarter, kpis=tuple(kpis),
         risk=risk, targets=targets, targets_note=targets_note, targets_error=targets_error,
         targets_takeaway=takeaways.targets_takeaway(targets, quarter) if not targets_note else targets_note,
         monthly_churn=monthly_churn, monthly_revenue=monthly_revenue,
-        churn_trend_takeaway=takeaways.churn_trend_takeaway(monthly_churn),
-        revenue_retention_takeaway=takeaways.revenue_retention_takeaway(monthly_revenue),
-        movers=movers, movers_takeaway=takeaways.movers_takeaway(movers),
+        churn_trend_takeaway=churn_dates_note or takeaways.churn_trend_takeaway(monthly_churn),
+        revenue_retention_takeaway=churn_dates_note or takeaways.revenue_retention_takeaway(monthly_revenue),
+        movers=movers, movers_takeaway=churn_dates_note or takeaways.movers_takeaway(movers),
         segments_now=movers_now[movers_now["dimension"] == "segment"].reset_index(drop=True),
         segments_before=movers_before[movers_before["dimension"] == "segment"].reset_index(drop=True),
+        churn_dates_note=churn_dates_note,
     )
 
 

@@ -1,7 +1,11 @@
 """Churn funnel (retention team): cancellation requests through to customers still with
 us 90 days later, the reach rate against the case study's 20–30% baseline, splits by
 segment, channel and agent, response time against the SLA, why customers left, and the
-proactive funnel."""
+proactive funnel.
+
+On a single snapshot (`analytics.catalog.data_present`'s ``churn_dates`` False) the reasons
+of the period's leavers say they need churn dates; the funnel itself (requests, calls,
+offers, who is still active) stays."""
 
 from __future__ import annotations
 
@@ -28,7 +32,8 @@ sla_hours = st.slider(
     + g.help_link(g.RETENTION_FUNNEL),
 )
 
-if not data.data_present()["requests"]:
+present = data.data_present()
+if not present["requests"]:
     ui.needs_data(catalog.needs("requests", "The churn funnel") + " Churn by segment and the "
                   "survival curves (Retention by segment) need only customers and their churn dates.")
     st.stop()
@@ -47,9 +52,13 @@ ui.kpi(cols[1], "Reach rate", fmt.percent(overall.reach_rate), n=overall.request
        "Case-study baseline: 20–30%.", anchor=g.RETENTION_FUNNEL)
 ui.kpi(cols[2], "Offer acceptance", fmt.percent(overall.acceptance_rate), n=overall.offered, unit="offers",
        help_text="Accepted offers ÷ offers made.", anchor=g.RETENTION_FUNNEL)
-ui.kpi(cols[3], "Kept 90 days", fmt.percent(overall.save_rate_90d), n=overall.accepted_judged_90d, unit="saves",
-       help_text="Of the accepted offers at least 90 days before the data's as-of date (n), the share "
-       "whose customer was still active 90 days after the request.", anchor=g.RETENTION_FUNNEL)
+if present["churn_dates"]:
+    ui.kpi(cols[3], "Kept 90 days", fmt.percent(overall.save_rate_90d), n=overall.accepted_judged_90d,
+           unit="saves", help_text="Of the accepted offers at least 90 days before the data's as-of date (n), the "
+           "share whose customer was still active 90 days after the request.", anchor=g.RETENTION_FUNNEL)
+else:  # a single snapshot: whether a churner was still active 90 days after its request is unknown
+    ui.kpi(cols[3], "Kept 90 days", "—", help_text=catalog.needs("churn_dates", "Kept 90 days"),
+           anchor=g.RETENTION_FUNNEL)
 ui.kpi(cols[4], f"Called within {sla_hours} h", fmt.percent(overall.sla_attainment), n=overall.sla_due,
        unit="requests",
        help_text=f"Requests whose first retention call came within {sla_hours} hours ÷ requests "
@@ -107,8 +116,10 @@ else:
 ui.section("Why customers left", g.CHURN_PROFILE,
            "Recorded churn reasons of every customer who left in the period — those who asked to "
            "cancel and were not saved, and those who left without asking.")
-reasons = data.churn_reasons(flt)
-if reasons.empty:
+reasons = data.churn_reasons(flt) if present["churn_dates"] else None
+if not present["churn_dates"]:  # a single snapshot: who left in the period is unknown
+    ui.needs_data(catalog.needs("churn_dates", "Why customers left in the period"))
+elif reasons.empty:
     ui.empty("Nobody in the selection left in this period.")
 else:
     ui.chart(churn_charts.reasons_chart(reasons), "churn_reasons", data=reasons, help_anchor=g.CHURN_PROFILE)

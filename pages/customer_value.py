@@ -1,5 +1,10 @@
 """Customer value (analysis): historical CLV by segment, predicted CLV from the churn
-scores, how concentrated value is (Pareto), value tiers, and CLV against acquisition cost."""
+scores, how concentrated value is (Pareto), value tiers, and CLV against acquisition cost.
+
+Nothing here depends on WHEN customers left, so a single snapshot (`analytics.catalog.
+data_present`'s ``churn_dates`` False) changes nothing: historical CLV is margin to date from
+dated revenue rows (a churner's rows stop when it stopped paying, whatever its churn date
+says), predicted CLV comes from the churn scores (cross-sectional on a snapshot)."""
 
 from __future__ import annotations
 

@@ -37,6 +37,8 @@ if board.empty:
 for row in (board.kpis[i:i + 4] for i in range(0, len(board.kpis), 4)):  # a purchase log has more
     for column, k in zip(st.columns(4), row):
         ui.kpi_card(column, k)
+if board.churn_dates_note:  # a single snapshot: the period churn cards above read "—"
+    ui.needs_data(board.churn_dates_note)
 st.page_link(Path(__file__).resolve().parent / "at_risk.py", label="Open the at-risk list",
              icon=":material/crisis_alert:", help="The customers behind margin at risk, ranked by expected loss")
 
@@ -71,21 +73,27 @@ else:
 # --- trends -------------------------------------------------------------------------------
 ui.section("Churn and retention trend", g.LOGO_CHURN,
            "Titles come from the fitted trend line over the whole months, not from the first and last month.")
-left, right = st.columns(2)
-with left:
-    ui.chart(overview_charts.churn_trend(board.monthly_churn, board.monthly_revenue, board.churn_trend_takeaway),
-             "churn_trend", data=board.monthly_churn, help_anchor=g.LOGO_CHURN, width="half")
-with right:
-    if board.monthly_revenue.empty:
-        ui.empty("No recurring revenue in the selection.")
-    else:
-        ui.chart(overview_charts.revenue_retention_trend(board.monthly_revenue, board.revenue_retention_takeaway),
-                 "revenue_retention", data=board.monthly_revenue, help_anchor=g.NRR, width="half")
+if board.churn_dates_note:  # a single snapshot: no month's churn is known
+    ui.needs_data(board.churn_dates_note)
+else:
+    left, right = st.columns(2)
+    with left:
+        ui.chart(overview_charts.churn_trend(board.monthly_churn, board.monthly_revenue, board.churn_trend_takeaway),
+                 "churn_trend", data=board.monthly_churn, help_anchor=g.LOGO_CHURN, width="half")
+    with right:
+        if board.monthly_revenue.empty:
+            ui.empty("No recurring revenue in the selection.")
+        else:
+            ui.chart(overview_charts.revenue_retention_trend(board.monthly_revenue,
+                                                             board.revenue_retention_takeaway),
+                     "revenue_retention", data=board.monthly_revenue, help_anchor=g.NRR, width="half")
 
 # --- movers -------------------------------------------------------------------------------
 ui.section("Groups that moved most", g.CHURN_PROFILE,
            f"Logo churn over {cmp.name} against {cmp.previous_name}, by segment, region, plan and contract type.")
-if board.movers.empty:
+if board.churn_dates_note:
+    ui.needs_data(board.churn_dates_note)
+elif board.movers.empty:
     ui.empty(board.movers_takeaway)
 else:
     ui.chart(overview_charts.movers_chart(board.movers, board.movers_takeaway), "movers", data=board.movers,

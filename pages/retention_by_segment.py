@@ -1,6 +1,15 @@
 """Retention by segment (analysis): signup-cohort retention, survival curves with their
 95% bands for a chosen dimension, median lifetime and the log-rank test, retention by
-group, and the churn profile — who leaves, when, and why."""
+group, and the churn profile — who leaves, when, and why.
+
+On a single snapshot (`analytics.catalog.data_present`'s ``churn_dates`` False: a churned
+flag and tenure, every churner given the as-of date) the survival curves, median lifetime,
+log-rank test and tenure at churn stay: each customer's lifetime is its tenure (signup =
+as-of − tenure, churn = as-of for churners; actives censored at their tenure), which is
+exactly what the export records, and no customer joined before the history (its start is
+the earliest derived signup). What needs WHEN customers left says so instead: cohort
+retention by signup month (a churner's derived signup month is shifted by however long ago
+it left), churn over the period by group, and churn reasons by month."""
 
 from __future__ import annotations
 
@@ -8,7 +17,7 @@ import streamlit as st
 
 from charts import churn as churn_charts
 from dashboard import data, glossary as g, sidebar, tables, ui
-from analytics import formatting as fmt
+from analytics import catalog, formatting as fmt
 
 DIMENSIONS = ("segment", "plan", "region", "contract_type", "acquisition_channel", "loyalty_member")
 BASES = {"logo": "Customers (logo)", "revenue": "Revenue (MRR)"}
@@ -21,6 +30,7 @@ st.caption(f"Period {flt.start:%d %b %Y} – {flt.end:%d %b %Y}; survival over e
 if data.churn_by_period(flt, "month").empty:
     ui.empty(ui.NO_MATCH)
     st.stop()
+snapshot_note = "" if data.data_present()["churn_dates"] else catalog.needs("churn_dates", "Churn over time")
 
 by = st.selectbox("Compare by", DIMENSIONS, format_func=fmt.label, key="retention_by",
                   help="The customer attribute the survival curves and churn rates are split by.")
@@ -70,8 +80,10 @@ ui.section("Cohort retention", g.COHORT_RETENTION,
            "Each row is the customers who signed up in one month of the period; each column, months since.")
 basis = st.segmented_control("Retention of", list(BASES), format_func=BASES.get, default="logo",
                              key="cohort_basis") or "logo"
-cohorts = data.cohort_retention(flt, basis)
-if cohorts.empty:
+cohorts = data.cohort_retention(flt, basis) if not snapshot_note else None
+if snapshot_note:
+    ui.needs_data(catalog.needs("churn_dates", "Cohort retention"))
+elif cohorts.empty:
     ui.empty("No customers in the selection signed up in this period.")
 else:
     ui.chart(churn_charts.cohort_heatmap(cohorts, basis), f"cohorts_{basis}", data=cohorts,
@@ -80,8 +92,10 @@ else:
 # --- retention by group and the churn profile ----------------------------------------------
 ui.section(f"Churn by {fmt.label(by).lower()}", g.CHURN_PROFILE,
            "Who leaves: logo churn over the period among customers active at its start.")
-by_group = data.churn_by_dimension(flt, by)
-if by_group.empty:
+by_group = data.churn_by_dimension(flt, by) if not snapshot_note else None
+if snapshot_note:
+    ui.needs_data(catalog.needs("churn_dates", f"Churn over the period by {fmt.label(by).lower()}"))
+elif by_group.empty:
     ui.empty("Nobody in the selection was active at the start of the period.")
 else:
     left, right = st.columns([3, 2])
@@ -102,8 +116,7 @@ else:
         })
 
 ui.section("When and why customers leave", g.CHURN_PROFILE)
-tenure = data.tenure_at_churn(flt)
-trend = data.churn_reasons_by_month(flt)
+tenure = data.tenure_at_churn(flt)  # lifetimes: right on a snapshot too (module docstring)
 if tenure.empty:
     ui.empty("Nobody in the selection left in this period.")
 else:
@@ -112,5 +125,9 @@ else:
         ui.chart(churn_charts.tenure_chart(tenure), "tenure_at_churn", data=tenure, help_anchor=g.CHURN_PROFILE,
                  width="half")
     with right:
-        ui.chart(churn_charts.reasons_trend(trend), "reasons_by_month", data=trend, help_anchor=g.CHURN_PROFILE,
-                 width="half")
+        if snapshot_note:
+            ui.needs_data(catalog.needs("churn_dates", "Churn reasons by month"))
+        else:
+            trend = data.churn_reasons_by_month(flt)
+            ui.chart(churn_charts.reasons_trend(trend), "reasons_by_month", data=trend,
+                     help_anchor=g.CHURN_PROFILE, width="half")

@@ -1,6 +1,11 @@
 """Retention ROI & what-if (management): what the retention programme returned in the
 period, what cutting churn would be worth over 12 and 24 months, and what replacing the
-period's lost customers costs against keeping them. The arithmetic is analytics.roi."""
+period's lost customers costs against keeping them. The arithmetic is analytics.roi.
+
+On a single snapshot (`analytics.catalog.data_present`'s ``churn_dates`` False) the what-if
+(today's monthly churn comes from the period's churn rate) and replace-or-keep (the
+period's leavers) need WHEN customers left and say so; the programme ROI counts requests,
+offers and who is still active, and stays."""
 
 from __future__ import annotations
 
@@ -85,7 +90,9 @@ ui.section("What if churn fell?", g.RETENTION_ROI,
            "a year in recurring businesses (the brief).")
 period_days = periods.length_days(flt)
 # today's churn is a rate over the customers active at the period start (0 ÷ 0 without them)
-if int(churn["active_start"].iloc[0]) == 0:
+if not present["churn_dates"]:
+    ui.needs_data(catalog.needs("churn_dates", "The what-if (today's monthly churn rate)"))
+elif int(churn["active_start"].iloc[0]) == 0:
     ui.needs_data("The what-if needs customers active at the period start — none in this selection. "
                   "Start the period earlier, or widen the filters.")
 elif not present["revenue"]:
@@ -116,6 +123,9 @@ else:
 ui.section("Replace them or keep them?", g.CLV_CAC,
            "The period's leavers: what winning the same number of new customers costs, against one "
            "retention action and one offer each.")
+if not present["churn_dates"]:  # the period's leavers are unknown: everyone "left" on the as-of date
+    ui.needs_data(catalog.needs("churn_dates", "Replace or keep (the period's leavers)"))
+    st.stop()
 lost = int(churn["churned"].iloc[0])
 observed_cac = tables.overall_rate(cac, "total_cac", "customers")
 choice = data.replace_or_keep(lost_customers=lost, cost_per_action=cost_per_action, cost_per_offer=cost_per_offer,

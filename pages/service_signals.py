@@ -1,7 +1,10 @@
 """Service & signals (retention team): first-contact resolution, repeat contacts, response
 SLAs and waits by channel, CSAT and NPS, and the early-warning view — churn by the number
 of recent service contacts and unresolved contacts — and the churn signals in agents' notes
-(which signals appear, churn after them, their trend, example notes)."""
+(which signals appear, churn after them, their trend, example notes).
+
+On a single snapshot (`analytics.catalog.data_present`'s ``churn_dates`` False) the early
+warning (the share who left in the 90 days after a day) says it needs churn dates."""
 
 from __future__ import annotations
 
@@ -118,9 +121,15 @@ else:
 ui.section("Early warning: service history and churn", g.EARLY_WARNING,
            "Customers active 90 days before the as-of date, by their service contacts in the 90 days "
            "before that, and the share who left in the following 90 days.")
-contacts = data.churn_by_service_history(flt, "contacts")
-unresolved = data.churn_by_service_history(flt, "unresolved")
-if contacts.empty:
+if not present["churn_dates"]:  # a single snapshot: who left in the 90 days after the day is unknown
+    ui.needs_data(catalog.needs("churn_dates", "Churn after service contacts"))
+    contacts = unresolved = None
+else:
+    contacts = data.churn_by_service_history(flt, "contacts")
+    unresolved = data.churn_by_service_history(flt, "unresolved")
+if contacts is None:
+    pass
+elif contacts.empty:
     ui.empty("Nobody in the selection was active 90 days before the as-of date.")
 else:
     ui.chart(service_charts.early_warning_chart(contacts, unresolved), "early_warning",

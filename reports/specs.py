@@ -90,6 +90,8 @@ def _month_label(ts) -> str:
 # --- per slide ------------------------------------------------------------------------------
 
 def _trend(story: Story) -> list[ChartSpec]:
+    if story.headlines.churn_dates_note:  # a single snapshot: the slide says so instead
+        return []
     churn, revenue = story.monthly_churn, story.monthly_revenue
     months = [_month_label(m) for m in churn["period_start"]]
     by_month = {_month_label(m): r for m, r in zip(revenue["first_month"], revenue.itertuples())} if not revenue.empty else {}

@@ -204,6 +204,8 @@ def gather_story(
     cmp = board.comparison
     first_quarter = add_months(quarter_start(flt.as_of), -3 * (TREND_QUARTERS - 1))
     quarterly = metrics.churn_by_period(db, flt.with_period(max(first_quarter, history_start), flt.as_of), "quarter")
+    if board.churn_dates_note:  # a single snapshot: no churn per quarter (analytics.headlines)
+        quarterly = quarterly.iloc[0:0]
 
     step(0.4, "Retention funnel")
     funnel = metrics.retention_funnel(db, flt)
@@ -329,6 +331,7 @@ def _sections(story: Story) -> tuple[Section, ...]:
             (LOGO_CHURN, GROSS_REVENUE_CHURN, NRR, GRR),
             tuple(f"{r.period}: logo churn {fmt.percent(r.churn_rate, 2)} of {fmt.count(r.active_start)}"
                   for r in story.quarterly_churn.itertuples()),
+            empty_message=board.churn_dates_note or Section.empty_message,
         ),
         Section(
             "funnel", funnel_takeaway(story.funnel_summary, story.previous_funnel_summary),
@@ -342,12 +345,13 @@ def _sections(story: Story) -> tuple[Section, ...]:
             ),
         ),
         Section(
-            "segments", segments_takeaway(story.segments, board.movers),
+            "segments", board.churn_dates_note or segments_takeaway(story.segments, board.movers),
             f"Share of the customers active at the start of {story.comparison_name} still active at its end, "
             "by segment" + (f" — and over {story.previous_name}" if board.has_previous else ""),
             (LOGO_CHURN, CHURN_PROFILE),
             tuple(f"{fmt.label(r.group)}: {fmt.count(r.churned)} of {fmt.count(r.active_start)} left"
                   for r in story.segments.itertuples()),
+            empty_message=board.churn_dates_note or Section.empty_message,
         ),
         Section(
             "value", value_takeaway(story.pareto, _median(story.clv_quantiles)),

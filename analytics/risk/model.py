@@ -46,6 +46,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
+from analytics.catalog import single_churn_date
 from analytics.db import Database
 from analytics.risk.attributes import fit_attribute_specs, read_attributes, with_attributes
 from analytics.risk.linear import LogisticRiskModel
@@ -778,13 +779,9 @@ def single_snapshot_reason(db: Database, as_of: date) -> str | None:
     """Why no time-split backtest is possible, or None when one is: every churned customer
     has the same churn date (the data says who left, not when), or the history holds no
     month end whose 90-day outcome is known by `as_of`."""
-    c = db.table("customers")
-    churned = c.filter(c.churn_date.notnull() & (c.churn_date <= ibis.literal(as_of)))
-    stats = db.ibis().to_pandas(churned.aggregate(n=churned.count(), dates=churned.churn_date.nunique(),
-                                                  first=churned.churn_date.min()))
-    n, dates = int(stats["n"].iloc[0]), int(stats["dates"].iloc[0])
-    if n and dates == 1:
-        when = pd.Timestamp(stats["first"].iloc[0]).date()
+    one_date = single_churn_date(db, as_of)  # the rule the pages' churn-dates notes use too
+    if one_date:
+        n, when = one_date
         return (f"every churned customer ({n:,}) has the same churn date, {when}: the data records who has "
                 f"left, not when, so no model can be trained on earlier months and tested on a later one")
     first = first_usable_snapshot(db)

@@ -80,8 +80,8 @@ def test_a_customers_only_file_says_what_each_number_needs(tmp_path):
     # only customers and their churn dates: no revenue, no touchpoints. Logo churn is known;
     # revenue churn, NRR, GRR, CLV and saves would read 0 or "—" without a reason.
     customers = [{"customer_id": i, "signup_date": date(2023, 6, 1)} for i in range(1, 41)]
-    for c in customers[:4]:
-        c["churn_date"] = date(2024, 5, 2)
+    for i, c in enumerate(customers[:4]):  # two dates: one shared date would read as a single snapshot
+        c["churn_date"] = date(2024, 5, 2) if i % 2 else date(2024, 5, 20)
     path = build_database(tmp_path / "only.duckdb", customers=customers, schema_info=HISTORY)
     db = open_database(path)
     try:
@@ -99,3 +99,28 @@ def test_a_customers_only_file_says_what_each_number_needs(tmp_path):
     # no target is judged on a number the data cannot give
     judged = board.targets.dropna(subset=["met"])
     assert set(judged["metric"]) <= {"churn_rate", "retention_rate"}
+
+
+def test_a_single_snapshot_shows_no_period_churn(tmp_path):
+    # 40 customers, 8 flagged churned: every churner has the as-of date, as the importer
+    # gives a Yes/No flag. A quarter's churn would read 8 / 40 "in Q2" — wrong: they left
+    # at unknown times. Active on the as-of date (32) is right and stays.
+    customers = [{"customer_id": i, "signup_date": date(2023, 6, 1), "segment": "consumer",
+                  "churn_date": date(2024, 6, 30) if i <= 8 else None} for i in range(1, 41)]
+    path = build_database(tmp_path / "snapshot.duckdb", customers=customers, schema_info=HISTORY)
+    db = open_database(path)
+    try:
+        board = headline_kpis(db, RetentionFilter(date(2024, 1, 1), date(2024, 6, 30)))
+    finally:
+        db.close()
+    note = "Churn over time needs churn dates — your data records who has left, not when (a single snapshot)."
+    assert board.churn_dates_note == note
+    for key in ("logo_churn", "revenue_churn", "nrr", "grr"):
+        k = board.kpi(key)
+        assert math.isnan(k.value) and k.trend is None and k.needs == "Needs churn dates.", key
+    active = board.kpi("active_customers")
+    assert active.value == 32 and math.isnan(active.previous) and active.trend is None
+    assert board.churn_trend_takeaway == board.revenue_retention_takeaway == board.movers_takeaway == note
+    assert board.movers.empty and board.segments_now.empty and board.segments_before.empty
+    if not board.targets.empty:  # no churn target is judged on a number the data cannot give
+        assert board.targets.loc[board.targets["metric"] == "churn_rate", "met"].isna().all()

@@ -160,3 +160,34 @@ def test_reports_never_import_streamlit():
 def test_as_of_is_the_filter_end(story, report_filter):
     assert story.as_of == report_filter.end
     assert isinstance(story.history_start, date)
+
+
+def test_a_single_snapshot_story_says_churn_over_time_needs_dates(tmp_path):
+    # every churner on the as-of date (a Yes/No flag imported): the trend and segments slides
+    # carry the headlines' note as title and message, with no chart; deck and PDF build
+    from analytics.db import open_database
+    from analytics.filters import RetentionFilter
+    from reports.deck import build_deck
+    from reports.pdf import build_pdf
+    from reports.specs import slide_charts
+    from tests.builders import build_database
+
+    customers = [{"customer_id": i, "signup_date": date(2023, 6, 1), "segment": ("consumer", "smb")[i % 2],
+                  "churn_date": date(2024, 6, 30) if i % 5 == 0 else None} for i in range(1, 41)]
+    path = build_database(tmp_path / "snapshot.duckdb", customers=customers,
+                          schema_info={"as_of_date": "2024-06-30", "history_start": "2023-06-01"})
+    db = open_database(path)
+    try:
+        story = gather_story(db, RetentionFilter(date(2023, 7, 1), date(2024, 6, 30)))
+    finally:
+        db.close()
+    note = story.headlines.churn_dates_note
+    assert note.startswith("Churn over time needs churn dates")
+    for key in ("trend", "segments"):
+        section = story.section(key)
+        assert section.title == note and section.empty_message == note and not section.facts, key
+        assert slide_charts(story, key) == [], key
+    assert story.quarterly_churn.empty
+    facts = " ".join(story.section("kpis").facts)
+    assert "Logo churn" not in facts and "Active customers: 32" in facts
+    assert build_deck(story) and build_pdf(story)
