@@ -14,7 +14,9 @@ and every touchpoint in one channel: a count or a sum over the selected customer
 sum of the selected cells. A measure that is not additive over a dimension (customers
 *with* a contact, counted once over several channels; a quantile; a survival curve) is not
 put in a cube over it: such a builder takes the channel filter in its query
-(`by_channel=False`), or stays one plain query per filter.
+(`by_channel=False`), or stays one plain query per filter — unless it can be rebuilt from
+additive counts (quantiles from a bounded histogram of counts per value,
+`service.service_levels`) or merged from per-cell parts (an exact top-k: `merge`).
 
 The cube of a read-only database (the dashboard's; its file cannot change while it is
 open, analytics/db.py) is kept on the `Database` per (builder, period, arguments) — a
