@@ -14,7 +14,9 @@ and every touchpoint in one channel: a count or a sum over the selected customer
 sum of the selected cells. A measure that is not additive over a dimension (customers
 *with* a contact, counted once over several channels; a quantile; a survival curve) is not
 put in a cube over it: such a builder takes the channel filter in its query
-(`by_channel=False`), or stays one plain query per filter.
+(`by_channel=False`), or stays one plain query per filter — unless it can be rebuilt from
+additive counts (quantiles from a bounded histogram of counts per value,
+`service.service_levels`) or merged from per-cell parts (an exact top-k: `merge`).
 
 The cube of a read-only database (the dashboard's; its file cannot change while it is
 open, analytics/db.py) is kept on the `Database` per (builder, period, arguments) — a
@@ -107,19 +109,24 @@ def with_cells(db: Database, flt: RetentionFilter, rows: ibis.Table) -> ibis.Tab
     return joined.drop("cell_customer_id")
 
 
+def selected_cells(frame: pd.DataFrame, flt: RetentionFilter, channel: bool) -> pd.DataFrame:
+    """The rows of a cube whose cell (and channel, when `channel`) the filter selects."""
+    keep = pd.Series(True, index=frame.index)
+    for column, field in list(POPULATION.items()) + ([CHANNEL] if channel else []):
+        chosen = getattr(flt, field)
+        if chosen:
+            keep &= frame[column].isin(chosen)
+    return frame.loc[keep]
+
+
 def slice_cube(frame: pd.DataFrame, flt: RetentionFilter, keys: Sequence[str],
                channel: bool) -> pd.DataFrame:
     """The filter's rows of a cube, summed over the metric's `keys` (every other
     non-dimension column is a measure). Keys come back as columns, in sorted order; an
     empty selection gives an empty frame with the key and measure columns."""
     dims = list(POPULATION) + ([CHANNEL[0]] if channel else [])
-    keep = pd.Series(True, index=frame.index)
-    for column, field in list(POPULATION.items()) + ([CHANNEL] if channel else []):
-        chosen = getattr(flt, field)
-        if chosen:
-            keep &= frame[column].isin(chosen)
     measures = [c for c in frame.columns if c not in dims and c not in keys]
-    picked = frame.loc[keep]
+    picked = selected_cells(frame, flt, channel)
     if not keys:
         return picked[measures].sum().to_frame().T.astype(frame[measures].dtypes.to_dict())
     summed = picked.groupby(list(keys), dropna=False, sort=True)[measures].sum()
@@ -127,7 +134,8 @@ def slice_cube(frame: pd.DataFrame, flt: RetentionFilter, keys: Sequence[str],
 
 
 def cube(keys: Sequence[str] | Callable[..., Sequence[str]] = (), by_channel: bool = False,
-         channel_filter: bool = True) -> Callable[[Builder], Callable[..., pd.DataFrame]]:
+         channel_filter: bool = True, merge: Callable[..., pd.DataFrame] | None = None,
+         ) -> Callable[[Builder], Callable[..., pd.DataFrame]]:
     """Decorator for a cube builder ``(db, flt, *args) -> ibis.Table``.
 
     The builder groups by ``POPULATION`` (plus ``channel`` when `by_channel`) and `keys`
@@ -139,11 +147,21 @@ def cube(keys: Sequence[str] | Callable[..., Sequence[str]] = (), by_channel: bo
     filter's slice: one row per key combination (one row without keys), measures summed.
     Arguments must be hashable. ``channel_filter=False`` marks a metric the channel filter
     does not apply to (customer and revenue metrics, docs/decisions/003): its cube is kept
-    without the channel choice, so changing channels costs nothing."""
+    without the channel choice, so changing channels costs nothing.
+
+    `merge` ``(rows, *args) -> DataFrame`` replaces the sum for a cube whose rows are not
+    additive but *mergeable*: it gets the cube's rows of the selected cells (all columns)
+    and combines them — e.g. an exact top-k, where each cell holds its own top k and the
+    selection's top k is the top k of their union (`keys` is then unused)."""
 
     def wrap(builder: Builder) -> Callable[..., pd.DataFrame]:
         def keys_of(args: tuple) -> Sequence[str]:
             return keys(*args) if callable(keys) else keys
+
+        def slice_of(frame: pd.DataFrame, flt: RetentionFilter, args: tuple) -> pd.DataFrame:
+            if merge is not None:
+                return merge(selected_cells(frame, flt, by_channel), *args)
+            return slice_cube(frame, flt, keys_of(args), by_channel)
 
         @functools.wraps(builder)
         def sliced(db: Database, flt: RetentionFilter, *args) -> pd.DataFrame:
@@ -156,12 +174,12 @@ def cube(keys: Sequence[str] | Callable[..., Sequence[str]] = (), by_channel: bo
                 frame = db.ibis().to_pandas(builder(db, whole, *args))
                 if db.read_only:
                     _kept(db).put(key, frame)
-            return slice_cube(frame, flt, keys_of(args), by_channel)
+            return slice_of(frame, flt, args)
 
         def live(db: Database, flt: RetentionFilter, *args) -> pd.DataFrame:
             """The same slice with the filter applied in the query instead (for tests)."""
             frame = db.ibis().to_pandas(builder(db, flt, *args))
-            return slice_cube(frame, flt, keys_of(args), by_channel)
+            return slice_of(frame, flt, args)
 
         sliced.live = live
         sliced.builder = builder

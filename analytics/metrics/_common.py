@@ -218,3 +218,34 @@ def long_quantiles(wide: pd.DataFrame, qs: list[float], measures: dict[str, str]
              **{name: r[column] for name, column in (extra or {}).items()}}
             for _, r in wide.sort_values("group").iterrows() for i, q in enumerate(qs)]
     return conform(pd.DataFrame(rows), columns)
+
+
+def histogram_quantiles(values: Sequence[float], counts: Sequence[int], qs: Sequence[float]) -> list[float]:
+    """Continuous quantiles of the multiset holding each ``values[i]`` ``counts[i]`` times
+    (`values` ascending and distinct, `counts` positive) — the rule of DuckDB's
+    ``quantile_cont`` (and numpy's default "linear"): with n values, the quantile p lies at
+    position (n − 1)·p of the sorted values (0-based); it is the order statistic there, or
+    between the two order statistics lo = ⌊(n − 1)·p⌋ and hi = lo + 1 the linear
+    interpolation lo_value · (1 − d) + hi_value · d, d = (n − 1)·p − lo. The order
+    statistic j is the first value whose cumulative count exceeds j. The quantile of the raw
+    values (ties, n = 1 and n = 2 included) up to the last bit of the interpolation's
+    floating-point rounding (an engine may fuse its multiply-add); NaN for each quantile
+    when n = 0."""
+    v = np.asarray(values, dtype="float64")
+    cum = np.cumsum(np.asarray(counts, dtype="int64"))
+    if not len(cum) or cum[-1] <= 0:
+        return [float("nan")] * len(qs)
+    n = int(cum[-1])
+    out = []
+    for p in qs:
+        rn = (n - 1) * float(p)
+        lo = int(np.floor(rn))
+        lo_value = v[np.searchsorted(cum, lo, side="right")]
+        if rn == lo:
+            out.append(float(lo_value))
+            continue
+        hi_value = v[np.searchsorted(cum, lo + 1, side="right")]
+        d = rn - lo
+        # DuckDB's interpolation of doubles, term for term; a tie is its value exactly
+        out.append(float(lo_value) if hi_value == lo_value else float(lo_value * (1.0 - d) + hi_value * d))
+    return out

@@ -32,7 +32,7 @@ import pandas as pd
 from analytics.cubes import POPULATION, cube, with_cells
 from analytics.db import Database
 from analytics.filters import RetentionFilter, touchpoints
-from analytics.metrics._common import FAR_FUTURE, conform, empty_frame, execute, periods, query, ratio
+from analytics.metrics._common import FAR_FUTURE, conform, empty_frame, execute, periods, ratio
 from analytics.risk.note_signals import NOTE_SIGNALS, note_signal_columns
 
 HORIZON_DAYS = 90
@@ -343,25 +343,50 @@ def note_signal_examples(db: Database, flt: RetentionFilter, per_signal: int = 3
     return conform(out, EXAMPLE_COLUMNS)
 
 
-@query
+EXAMPLE_CANDIDATE_COLUMNS = ("signal", "language", "language_rank", "touchpoint_id", "occurred_at",
+                             "channel", "kind", "note")
+
+
+def _newest_per_signal(rows: pd.DataFrame, per_signal: int, kept: bool) -> pd.DataFrame:
+    """The merge of `_example_candidates`' cube: over the selected cells' rows, each text's
+    newest note (latest occurred_at, then highest touchpoint_id) per class, then per class
+    and language the newest `per_signal` texts, ranked 0, 1, … in ``language_rank``."""
+    newest_first = rows.sort_values(["occurred_at", "touchpoint_id"], ascending=False, kind="mergesort")
+    texts = newest_first.drop_duplicates(["signal", "note"])
+    rank = texts.groupby(["signal", "language"], sort=False).cumcount()
+    top = texts.assign(language_rank=rank)
+    top = top[top["language_rank"] < per_signal]
+    return top.loc[:, list(EXAMPLE_CANDIDATE_COLUMNS)].reset_index(drop=True)
+
+
+@cube(by_channel=True, merge=_newest_per_signal)
 def _example_candidates(db: Database, flt: RetentionFilter, per_signal: int, kept: bool) -> ibis.Table:
-    """`note_signal_examples`' candidates: per class and language, the newest `per_signal`
-    distinct texts firing the class, each with its newest note's details and
-    ``language_rank`` (`kept`: `_texts_kept`)."""
-    t = _notes(db, flt)  # a blank text fires nothing, so is never an example
-    # Each text's newest note (latest occurred_at, then highest touchpoint_id), picked per
-    # text in one pass (arg-max over that key) rather than by ranking every note; a text
+    """`note_signal_examples`' candidates, as an exact top-k cube: per population cell,
+    channel, class and language, the newest `per_signal` distinct texts firing the class,
+    each with its newest note in that cell and channel (``touchpoint_id``, ``occurred_at``,
+    ``channel``, ``kind``; `kept`: `_texts_kept`). The slice (`_newest_per_signal`) takes
+    each text's newest note over the selected cells and channels, then the newest
+    `per_signal` texts per class and language again. Exact: a text among the selection's
+    newest `per_signal` is among them in the cell holding its newest note (every text
+    newer there is newer in the selection too)."""
+    t = with_cells(db, flt, _notes(db, flt))  # a blank text fires nothing, so is never an example
+    # Each text's newest note per cell (latest occurred_at, then highest touchpoint_id),
+    # picked in one pass (arg-max over that key) rather than by ranking every note; a text
     # fires the same classes wherever it occurs.
     newest = ibis.struct({"occurred_at": t.occurred_at, "touchpoint_id": t.touchpoint_id})
-    latest = _flagged(db, t.group_by("note").aggregate(
+    dims = {**{d: t[d] for d in POPULATION}, "channel": t.channel}
+    per_text = t.group_by("note", **dims).aggregate(
         touchpoint_id=t.touchpoint_id.argmax(newest), occurred_at=t.occurred_at.max(),
-        channel=t.channel.argmax(newest), kind=t.kind.argmax(newest)))
-    shown = ("touchpoint_id", "occurred_at", "channel", "kind", "note", "is_hebrew")
+        kind=t.kind.argmax(newest))
+    latest = per_text.inner_join(_flagged(db, per_text.select("note").distinct()), "note")
+    shown = (*POPULATION, "channel", "touchpoint_id", "occurred_at", "kind", "note", "is_hebrew")
     parts = [latest.filter(latest[_flag(s)]).select(*shown, signal=ibis.literal(s)) for s in NOTE_SIGNALS]
     u = ibis.union(*parts)
     u = u.mutate(language=ibis.ifelse(u.is_hebrew, "he", "en"))
-    u = u.mutate(language_rank=ibis.row_number().over(group_by=[u.signal, u.language], order_by=_newest(u)))
-    return u.filter(u.language_rank < per_signal)
+    rank = ibis.row_number().over(group_by=[*(u[d] for d in POPULATION), u.channel, u.signal, u.language],
+                                  order_by=_newest(u))
+    u = u.mutate(language_rank=rank)
+    return u.filter(u.language_rank < per_signal).drop("is_hebrew")
 
 
 def _newest(t: ibis.Table) -> list:

@@ -10,6 +10,7 @@ follow the filter: selected customers, selected channels, ``occurred_at`` within
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 from typing import Literal, Mapping
 
@@ -25,6 +26,7 @@ from analytics.metrics._common import (
     as_filter,
     conform,
     empty_frame,
+    histogram_quantiles,
     ratio,
     ts,
 )
@@ -234,6 +236,14 @@ def repeat_contact_rate(
     return conform(df, REPEAT_COLUMNS)
 
 
+# `service_levels`' wait histogram: waits up to EXACT_WAIT_SECONDS are kept to the second
+# (waits are integer seconds, so the quantiles there are exact); longer waits in bins
+# WAIT_BIN_RATIO wide (1 %), each represented by its geometric midpoint.
+EXACT_WAIT_SECONDS = 600
+WAIT_BIN_RATIO = 1.01
+SLA_QUANTILES = (0.5, 0.9)
+
+
 def service_levels(
     db: Database,
     flt: RetentionFilter,
@@ -245,22 +255,35 @@ def service_levels(
     Over inbound service contacts with a recorded ``wait_seconds``: within_sla = contacts
     with wait_seconds <= the channel's threshold (`DEFAULT_SLA_SECONDS`, updated by
     `thresholds`; a channel without a threshold has NaN attainment);
-    sla_attainment = within_sla ÷ contacts; wait p50 / p90 are continuous quantiles.
-    Columns ``month`` (NaT unless ``by_month``), ``channel``, ``sla_seconds``,
-    ``contacts``, ``within_sla``, ``sla_attainment``, ``wait_p50_seconds``,
-    ``wait_p90_seconds``."""
+    sla_attainment = within_sla ÷ contacts; wait p50 / p90 are continuous quantiles
+    (DuckDB's ``quantile_cont``: linear interpolation between the order statistics at
+    position (n − 1)·p), computed from the wait histogram of the selection
+    (`_sla_histogram`): exact when both order statistics are at most
+    `EXACT_WAIT_SECONDS` (600 s); a longer wait counts as the geometric midpoint of its
+    1 %-wide bin, so a quantile above 600 s is within 0.5 % of the exact one. Counts and
+    attainment are exact for any threshold. Columns ``month`` (NaT unless ``by_month``),
+    ``channel`` ('(missing)' for contacts without one), ``sla_seconds``, ``contacts``,
+    ``within_sla``, ``sla_attainment``, ``wait_p50_seconds``, ``wait_p90_seconds``."""
     limits = dict(DEFAULT_SLA_SECONDS)
     limits.update(thresholds or {})
     bad = {k: v for k, v in limits.items() if v is None or v < 0}
     if bad:
         raise ValueError(f"SLA thresholds must be >= 0 seconds, got {bad}")
-    df = _sla_counts(db, flt, tuple((ch, float(s)) for ch, s in limits.items()), bool(by_month))
-    if df.empty:
+    hist = _sla_histogram(db, flt, tuple((ch, float(s)) for ch, s in limits.items()), bool(by_month))
+    if hist.empty:
         return empty_frame(SLA_COLUMNS)
-    df["wait_p50_seconds"] = [q[0] for q in df["wait_quantiles"]]
-    df["wait_p90_seconds"] = [q[1] for q in df["wait_quantiles"]]
+    channel = hist["channel"].astype(object)
+    hist = hist.assign(channel=channel.where(channel.notna(), "(missing)"))
     if not by_month:
-        df["month"] = pd.NaT
+        hist["month"] = pd.NaT
+    rows = []
+    for (month, ch), h in hist.groupby(["month", "channel"], sort=False, dropna=False):
+        h = h.groupby("wait", sort=True)[["contacts", "within_sla"]].sum()
+        p50, p90 = histogram_quantiles(h.index.to_numpy(), h["contacts"].to_numpy(), SLA_QUANTILES)
+        rows.append({"month": month, "channel": ch, "contacts": int(h["contacts"].sum()),
+                     "within_sla": int(h["within_sla"].sum()),
+                     "wait_p50_seconds": p50, "wait_p90_seconds": p90})
+    df = pd.DataFrame(rows)
     df["sla_seconds"] = df["channel"].map(lambda ch: float(limits[ch]) if ch in limits else float("nan"))
     df["sla_attainment"] = ratio(df["within_sla"], df["contacts"])
     df.loc[df["sla_seconds"].isna(), "sla_attainment"] = float("nan")
@@ -268,24 +291,39 @@ def service_levels(
     return conform(df, SLA_COLUMNS)
 
 
-@query
-def _sla_counts(
+def _wait_value(wait: ibis.IntegerValue) -> ibis.FloatingValue:
+    """The histogram value of a wait: the wait itself up to `EXACT_WAIT_SECONDS` (B);
+    above it, bin k = ⌊log_r((wait + ½) / B)⌋ (r = `WAIT_BIN_RATIO`) — the waits with
+    B·r^k − ½ ≤ wait < B·r^(k+1) − ½ — represented by B·r^(k+½) − ½, its geometric
+    midpoint (in wait + ½). The half second keeps every integer wait clear of a bin edge
+    (no edge is a half-integer), so each engine's logarithm puts a wait in the same bin."""
+    shifted = wait.cast("float64") + 0.5
+    k = ((shifted / EXACT_WAIT_SECONDS).ln() / math.log(WAIT_BIN_RATIO)).floor()
+    midpoint = ((k + 0.5) * math.log(WAIT_BIN_RATIO)).exp() * EXACT_WAIT_SECONDS - 0.5
+    return ibis.ifelse(wait <= EXACT_WAIT_SECONDS, wait.cast("float64"), midpoint)
+
+
+def _sla_keys(limits: tuple, by_month: bool) -> tuple[str, ...]:
+    return ("channel", "month", "wait") if by_month else ("channel", "wait")
+
+
+@cube(keys=_sla_keys, by_channel=True)
+def _sla_histogram(
     db: Database, flt: RetentionFilter, limits: tuple[tuple[str, float], ...], by_month: bool
 ) -> ibis.Table:
-    """`service_levels`' counts and wait quantiles per channel (and month); `limits` are
-    the (channel, SLA seconds) pairs."""
+    """`service_levels`' wait histogram per population cell, channel (and month): service
+    contacts with a recorded wait, and those within their channel's SLA, per wait value
+    (`_wait_value`). Counts of contacts: additive over cells and channels. `limits` are
+    the (channel, SLA seconds) pairs; within_sla compares the raw wait with the threshold,
+    so it is exact for any threshold (the cube is kept per `limits`)."""
     t = _service_contacts(touchpoints(db, flt, in_period=True))
-    t = t.filter(t.wait_seconds.notnull())
+    t = with_cells(db, flt, t.filter(t.wait_seconds.notnull()))
     limit = ibis.cases(*[(t.channel == ch, s) for ch, s in limits], else_=ibis.null("float64"))
-    keys = {"channel": t.channel.fill_null("(missing)")}
+    keys = {**{d: t[d] for d in POPULATION}, "channel": t.channel, "wait": _wait_value(t.wait_seconds)}
     if by_month:
         keys["month"] = _month(t)
     return t.group_by(**keys).aggregate(
-        contacts=t.count(),
-        within_sla=t.count(where=t.wait_seconds <= limit),
-        # both quantiles from one call: DuckDB then keeps one copy of the waits per group
-        wait_quantiles=t.wait_seconds.quantile([0.5, 0.9]),
-    )
+        contacts=t.count(), within_sla=t.count(where=t.wait_seconds <= limit))
 
 
 def satisfaction_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import analytics.at_risk  # noqa: F401  (registers its cubes)
 import analytics.metrics  # noqa: F401  (registers every metric's cubes)
 from analytics.cubes import CUBES, slice_cube
 from analytics.filters import RetentionFilter
+from analytics.metrics.service import DEFAULT_SLA_SECONDS
 
 # The arguments each cube is exercised with (after db and filter). A cube missing here
 # fails `test_every_cube_is_exercised`.
@@ -31,9 +32,15 @@ CUBE_ARGS: dict[str, list[tuple]] = {
     "analytics.metrics.note_signals._note_totals": [(True,)],
     "analytics.metrics.note_signals._monthly_note_counts": [(True,)],
     "analytics.metrics.note_signals._signal_outcome_cube": [(True,)],
+    "analytics.metrics.note_signals._example_candidates": [(3, True), (1, True)],
     "analytics.metrics.service._fcr_counts": [()],
     "analytics.metrics.service._repeat_counts": [(True,), (False,)],
     "analytics.metrics.service._satisfaction_counts": [()],
+    # the default SLA thresholds; and one above the histogram's exact range (e-mail 24 h)
+    # with a channel without a threshold
+    "analytics.metrics.service._sla_histogram": [
+        (tuple((ch, float(s)) for ch, s in DEFAULT_SLA_SECONDS.items()), False),
+        ((("phone", 45.0), ("email", 7200.0)), True)],
     "analytics.metrics.service._service_history_cube": [(date(2025, 6, 30), 90, 90, 4), (date(2025, 3, 1), 30, 60, 2)],
     "analytics.metrics.customer_base._active_count": [()],
     "analytics.metrics.churn_profile._active_start_cube": [

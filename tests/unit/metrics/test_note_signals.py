@@ -252,3 +252,25 @@ def test_texts_classified_once_on_the_sample(sample_db, monkeypatch):
     sample_db.read_only_facts.pop(ns._TEXT_FLAGS, None)
     for a, b in zip(kept, in_query):
         pd.testing.assert_frame_equal(a, b)
+
+
+def test_example_candidates_merge_cells_into_the_selections_newest_texts():
+    """`_example_candidates` is a top-k cube: each (cell, channel) keeps its newest texts,
+    the slice takes each text's newest note over the selected cells and ranks again. A text
+    newest in cell B (Y) outranks the one newest in cell A (X); equal times go to the
+    higher touchpoint_id; a text counts once."""
+    from analytics.metrics.note_signals import _newest_per_signal
+
+    def row(segment, note, at_hour, tp):
+        return dict(segment=segment, region="north", plan="basic", channel="phone", signal="price",
+                    language="en", language_rank=0, touchpoint_id=tp, occurred_at=pd.Timestamp(2024, 5, 1, at_hour),
+                    kind="complaint", note=note)
+
+    rows = pd.DataFrame([row("a", "X", 5, 1), row("a", "Y", 4, 2), row("b", "Y", 6, 3), row("b", "Z", 3, 4),
+                         row("b", "W", 5, 9)])
+    both = _newest_per_signal(rows, 2, True)
+    assert both["note"].tolist() == ["Y", "W"]  # Y at 6; W and X both at 5, W has the higher id
+    assert both["touchpoint_id"].tolist() == [3, 9] and both["language_rank"].tolist() == [0, 1]
+    only_a = _newest_per_signal(rows[rows["segment"] == "a"], 3, True)
+    assert only_a["note"].tolist() == ["X", "Y"] and only_a["touchpoint_id"].tolist() == [1, 2]
+    assert _newest_per_signal(rows.iloc[:0], 2, True).empty

@@ -202,3 +202,32 @@ def test_early_warning_buckets_a_customer_once_over_channels(make_db):
         flt = RetentionFilter(JAN_FEB.start, JAN_FEB.end, channels=channels)
         df = churn_by_service_history(db, flt, measure="contacts", **kw)
         assert df[["bucket", "customers", "churned"]].values.tolist() == want, channels
+
+
+def test_service_levels_histogram_is_exact_to_600_s_and_within_half_a_percent_above(make_db):
+    """The wait quantiles come from a histogram: exact to the second up to 600 s, 1 %-wide
+    bins above. Waits 1000 and 1004 s share a bin: the quantiles between them are within
+    0.5 %, but within-SLA against a threshold inside that bin is still exact."""
+    db = make_db(
+        customers=[dict(customer_id=1, signup_date=d("2023-01-01"), segment="consumer"),
+                   dict(customer_id=2, signup_date=d("2023-01-01"), segment="smb")],
+        touchpoints=[_contact(1, "2024-01-02 10:00", "phone", "x", wait_seconds=30),
+                     _contact(2, "2024-01-03 10:00", "phone", "x", wait_seconds=30),
+                     _contact(1, "2024-01-04 10:00", "phone", "x", wait_seconds=61),
+                     _contact(2, "2024-01-05 10:00", "phone", "x", wait_seconds=600),
+                     _contact(1, "2024-01-02 11:00", "web", "x", wait_seconds=600),
+                     _contact(1, "2024-01-03 11:00", "web", "x", wait_seconds=1000),
+                     _contact(2, "2024-01-04 11:00", "web", "x", wait_seconds=1004)])
+    df = service_levels(db, JAN_FEB, thresholds={"web": 1003}).set_index("channel")
+    # phone 30, 30, 61, 600: exact — p50 at 1.5 = (30 + 61)/2, p90 at 2.7 = 61·0.3 + 600·0.7
+    assert df.loc["phone", "wait_p50_seconds"] == pytest.approx(45.5, rel=1e-12)
+    assert df.loc["phone", "wait_p90_seconds"] == pytest.approx(438.3, rel=1e-12)
+    # web 600, 1000, 1004: p50 = 1000 and p90 at 1.8 = 1003.2 exactly; both in one bin, whose
+    # geometric midpoint 600·1.01^51.5 − 0.5 = 1001.12 stands for them
+    assert df.loc["web", "wait_p50_seconds"] == pytest.approx(1000, rel=0.005)
+    assert df.loc["web", "wait_p90_seconds"] == pytest.approx(1003.2, rel=0.005)
+    assert df.loc["web", "wait_p50_seconds"] == pytest.approx(600 * 1.01 ** 51.5 - 0.5, rel=1e-12)
+    assert (df.loc["web", "contacts"], df.loc["web", "within_sla"]) == (3, 2)  # 600, 1000 <= 1003 < 1004
+    smb = service_levels(db, RetentionFilter(JAN_FEB.start, JAN_FEB.end, segments=("smb",))).set_index("channel")
+    assert smb.loc["phone", "wait_p50_seconds"] == pytest.approx(315.0, rel=1e-12)  # 30, 600
+    assert smb.loc["phone", "contacts"] == 2 and smb.loc["web", "contacts"] == 1
