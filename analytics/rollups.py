@@ -74,8 +74,9 @@ from analytics.schema import OPTIONAL_TABLES, ibis_schema
 # 2: rollup_mrr_movements keeps each month's starting book; 3: rollup_clv_accrual;
 # 4: the book is the customers active at the month's start, churned ones end at 0;
 # 5: superseded duplicate customer records left out (docs/decisions/014-duplicate-customers.md);
-# 6: rollup_dq_failures has inconsistent_category instead of invalid_category (decision 019)
-ROLLUP_VERSION = "6"
+# 6: rollup_dq_failures has inconsistent_category instead of invalid_category (decision 019);
+# 7: a service contact with no recorded direction counts as inbound (rollup_repeat_contacts)
+ROLLUP_VERSION = "7"
 
 INFO_TABLE = "rollup_info"
 CUSTOMER_VALUE = "rollup_customer_value"

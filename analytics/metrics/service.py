@@ -3,7 +3,9 @@ response SLAs, waits, satisfaction (CSAT, NPS) and churn by recent service histo
 (docs/metrics.md#service-experience).
 
 A **service contact** is an inbound touchpoint of kind ``service_request``,
-``complaint`` or ``billing_issue`` (an issue the customer raised). Touchpoint metrics
+``complaint`` or ``billing_issue`` (an issue the customer raised); a contact whose export
+records no direction (NULL) counts as inbound — these kinds are raised by the customer,
+and many ticket exports have no direction column (`inbound_or_unrecorded`). Touchpoint metrics
 follow the filter: selected customers, selected channels, ``occurred_at`` within
 ``[flt.start, flt.end]`` unless a function says otherwise.
 """
@@ -100,8 +102,13 @@ EARLY_WARNING_COLUMNS: dict[str, str] = {
 ALL_CHANNELS = "all"
 
 
+def inbound_or_unrecorded(t: ibis.Table) -> ibis.BooleanValue:
+    """Inbound, or no direction recorded (a service contact's direction, module docstring)."""
+    return t.direction.isnull() | (t.direction == "inbound")
+
+
 def _service_contacts(t: ibis.Table) -> ibis.Table:
-    return t.filter(t.kind.isin(SERVICE_KINDS), t.direction == "inbound")
+    return t.filter(t.kind.isin(SERVICE_KINDS), inbound_or_unrecorded(t))
 
 
 def _month(t: ibis.Table) -> ibis.DateValue:

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.db import Database
+from analytics.metrics.service import inbound_or_unrecorded
 from analytics.duplicates import blank
 from analytics.risk.note_signals import NOTE_SIGNALS, note_signal_columns
 
@@ -259,14 +260,14 @@ def feature_expr(db: Database, as_of: date, customer_ids: Sequence[int] | None =
     # channel medians of the wait, from the year before the as-of date (inbound contacts)
     year = tp_all.filter(
         (tp_all.occurred_at >= w.start(365)) & (tp_all.occurred_at < w.end)
-        & tp_all.wait_seconds.notnull() & (tp_all.direction == "inbound")
+        & tp_all.wait_seconds.notnull() & inbound_or_unrecorded(tp_all)
     )
     medians = year.group_by("channel").aggregate(median_wait=year.wait_seconds.median())
     tpm = tp.left_join(medians, "channel")
     in30 = tpm.occurred_at >= w.start(30)
     in90 = tpm.occurred_at >= w.start(90)
     in180 = tpm.occurred_at >= w.start(180)
-    issue = tpm.kind.isin(SERVICE_CONTACT_KINDS) & (tpm.direction == "inbound")
+    issue = tpm.kind.isin(SERVICE_CONTACT_KINDS) & inbound_or_unrecorded(tpm)
     unresolved = issue & (tpm.resolved == False)  # noqa: E712 - SQL comparison, NULL stays NULL
     long_wait = issue & (tpm.wait_seconds > LONG_WAIT_FACTOR * tpm.median_wait)
     # classify each distinct note once (agents reuse phrasings; RE2 is the costly part),
@@ -306,7 +307,7 @@ def feature_expr(db: Database, as_of: date, customer_ids: Sequence[int] | None =
     # --- repeat contacts (docs/metrics.md): a service contact with another service contact
     # on the same subject in the 7 × 24 hours before it (look back 7 extra days for it)
     iss = tp.filter(
-        tp.kind.isin(SERVICE_CONTACT_KINDS) & (tp.direction == "inbound")
+        tp.kind.isin(SERVICE_CONTACT_KINDS) & inbound_or_unrecorded(tp)
         & (tp.occurred_at >= w.start(HORIZON_DAYS + REPEAT_WINDOW_DAYS))
     )
     prev = iss.occurred_at.lag().over(

@@ -89,9 +89,6 @@ def test_dated_churn_shows_no_snapshot_note(monkeypatch, imported) -> None:
     assert metric_values(at)["Active customers"] == "5" and metric_values(at)["Logo churn"] != "—"
 
 
-@pytest.mark.xfail(strict=True, reason="found here, not fixed: the service metrics (repeat contacts, FCR) "
-                   "count none of this fixture's 8 imported contacts (subject, resolved, waits all empty), so the "
-                   "page stops at 'No service contacts or surveys match these filters' before its parts")
 def test_contacts_without_surveys_or_notes_say_what_they_need(monkeypatch, imported) -> None:
     at = run_page(monkeypatch, imported["contacts_only"], "service_signals.py")
     no_exception(at)

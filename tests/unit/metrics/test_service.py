@@ -231,3 +231,25 @@ def test_service_levels_histogram_is_exact_to_600_s_and_within_half_a_percent_ab
     smb = service_levels(db, RetentionFilter(JAN_FEB.start, JAN_FEB.end, segments=("smb",))).set_index("channel")
     assert smb.loc["phone", "wait_p50_seconds"] == pytest.approx(315.0, rel=1e-12)  # 30, 600
     assert smb.loc["phone", "contacts"] == 2 and smb.loc["web", "contacts"] == 1
+
+
+def test_a_contact_without_a_recorded_direction_counts_as_inbound(make_db):
+    # a ticket export without a direction column: its complaints are still service contacts;
+    # an outbound one is still not
+    touchpoints = [
+        dict(customer_id=1, occurred_at=dt("2024-01-02 10:00"), kind="complaint", channel="phone",
+             direction=None, subject="billing", first_contact_resolution=True, wait_seconds=40),
+        dict(customer_id=1, occurred_at=dt("2024-01-04 10:00"), kind="complaint", channel="phone",
+             direction=None, subject="billing", first_contact_resolution=False, wait_seconds=80),
+        dict(customer_id=3, occurred_at=dt("2024-01-05 10:00"), kind="service_request", channel="phone",
+             direction="outbound", subject="general", first_contact_resolution=True, wait_seconds=5),
+    ]
+    db = make_db(customers=[dict(c) for c in CUSTOMERS], touchpoints=touchpoints)
+    fcr = first_contact_resolution(db, JAN_FEB, by_channel=False)
+    assert _by_month(fcr, "contacts") == {"01": 2} and _by_month(fcr, "fcr_rate") == pytest.approx({"01": 0.5})
+    # the second complaint repeats the first (same subject within 7 days): 1 of 2
+    repeats = repeat_contact_rate(db, JAN_FEB, by_channel=False)
+    assert int(repeats["repeat_contacts"].sum()) == 1 and int(repeats["contacts"].sum()) == 2
+    levels = service_levels(db, JAN_FEB)
+    assert levels.set_index("channel").loc["phone", "contacts"] == 2
+    assert levels.set_index("channel").loc["phone", "wait_p50_seconds"] == pytest.approx(60.0)
