@@ -45,10 +45,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analytics.config import database_path
-from analytics.db import Database, DatabaseError, DatabaseLocked, open_database, writer_locked_message
+from analytics.db import (Database, DatabaseError, DatabaseLocked, open_database, open_engine,
+                          writer_locked_message)
 from analytics.risk.defaults import (DEFAULT_HISTORY_MONTHS, DEFAULT_SAMPLE_SIZE, DEFAULT_SEED,
                                      DEFAULT_TRAIN_SNAPSHOTS, CannotTrain)
-from analytics.schema import OPTIONAL_TABLES, ibis_schema
+from analytics.schema import OPTIONAL_TABLES
 
 if TYPE_CHECKING:  # the model stack (scikit-learn, pandas) is imported only when scoring
     import pandas as pd
@@ -211,8 +212,9 @@ def score_customers(
 
 def write_scores(db: Database, run: ScoringRun) -> None:
     """Replace the rows of every date the run scored (the as-of date and its history) in
-    `churn_scores`, and the as-of date's row in `model_runs`, in one transaction (on
-    DuckDB; `Database.transaction`)."""
+    `churn_scores`, and the as-of date's row in `model_runs` (`Database.replace_rows`):
+    in one transaction on DuckDB; on Spark each table is rewritten as Parquet in the
+    engine's output folder (`SparkDatabase.write_table`), one after the other."""
     import ibis
     import pandas as pd
 
@@ -227,23 +229,15 @@ def write_scores(db: Database, run: ScoringRun) -> None:
         "card_json": [run.card.to_json()],
     })
     dates = sorted({pd.Timestamp(d).date() for d in scores["as_of_date"]})
-    present = set(db.table_names())
     with db.transaction() as backend:
         for table, columns, frame, replaced in (
                 (SCORE_TABLE, SCORE_COLUMNS, scores, dates),
                 (RUNS_TABLE, RUN_COLUMNS, runs, [run.as_of])):
-            schema = ibis_schema(OPTIONAL_TABLES[table])
-            if table not in present:
-                backend.create_table(table, schema=schema)
-            else:
-                # a table written by an older release gets today's columns (only ever
-                # added, nullable, so old rows stay valid)
-                have = backend.table(table).columns
-                db.add_columns(backend, table, {c: t for c, t in OPTIONAL_TABLES[table].items() if c not in have})
-            db.delete_rows(backend, table, "as_of_date", replaced)
-            # the casts pin the stored types whatever pandas inferred for the batch
-            batch = ibis.memtable(frame[list(columns)])
-            backend.insert(table, batch.select(**{c: batch[c].cast(schema[c]) for c in columns}))
+            # a table written by an older release gets today's columns (only ever added,
+            # nullable, so old rows stay valid); the casts pin the stored types whatever
+            # pandas inferred for the batch
+            db.replace_rows(backend, table, OPTIONAL_TABLES[table], "as_of_date", replaced,
+                            ibis.memtable(frame[list(columns)]))
 
 
 def backtest_summary(card: ModelCard) -> str:
@@ -294,6 +288,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--history-months must be 0 or more")
     if args.sample_size < 1000:
         parser.error("--sample-size must be at least 1000")
+    # --db names a DuckDB file; without it, the configured engine (a DuckDB file, or Spark
+    # with `[engine] kind = "spark"`, which writes to its output folder)
+    def open_db(read_only: bool) -> Database:
+        return open_database(args.db, read_only=read_only) if args.db is not None else open_engine(read_only)
+
     path = args.db if args.db is not None else database_path()
 
     def say(message: str) -> None:
@@ -303,15 +302,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         if args.if_missing:
-            db = open_database(path, read_only=True)
+            db = open_db(read_only=True)
             try:
                 as_of = args.as_of or database_as_of(db)
                 if is_scored(db, as_of):
-                    print(f"{path}: churn scores for {as_of} already present; nothing to do")
+                    print(f"{db.path}: churn scores for {as_of} already present; nothing to do")
                     return EXIT_OK
             finally:
                 db.close()
-        db = open_database(path, read_only=False)
+        db = open_db(read_only=False)
+        path = db.path
     except DatabaseLocked as err:
         print(writer_locked_message("score", "analytics.score", path, err), file=sys.stderr)
         return EXIT_LOCKED

@@ -25,7 +25,7 @@ def config_file(monkeypatch, tmp_path: Path) -> Path:
 
 def test_duckdb_is_the_default_engine(config_file: Path) -> None:
     config_file.write_text('[database]\npath = "x.duckdb"\n')
-    assert config.engine_settings() == {"kind": "duckdb", "tables": {}, "spark": {}}
+    assert config.engine_settings() == {"kind": "duckdb", "tables": {}, "spark": {}, "output": None}
 
 
 def test_spark_section_is_read_with_tables_and_settings(config_file: Path) -> None:
