@@ -549,18 +549,24 @@ class SparkDatabase(Database):
             new = _conform(_rows_not_in(backend.table(table), column, values), schema).union(new, distinct=False)
         self.write_table(table, new)
 
+    def output_folder(self, what: str = "tables") -> Path:
+        """The folder written tables go to, created if need be; `EngineConfigError` when
+        there is none (catalog tables only and no `[engine] output`)."""
+        if self.output is None:
+            raise EngineConfigError(
+                f"{self.path}: nowhere to write {what} on Spark: set [engine] output to a folder "
+                "(written tables go there as <table>.parquet). Nothing was written.")
+        folder = Path(self.output)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     def write_table(self, name: str, expr: ibis.Table) -> ibis.Table:
         """Write `expr` as the table `name`, replacing it: Spark writes Parquet to a staging
         folder in `output` (reading the old table's files while they are still in place),
         the folder is then renamed to `<output>/<name>.parquet` (the old one moved aside,
         then removed) and registered as the view `name`. Not atomic: a reader of the folder
         between the two renames finds no table. `output` is a local folder."""
-        if self.output is None:
-            raise EngineConfigError(
-                f"{self.path}: nowhere to write {name} on Spark: set [engine] output to a folder "
-                "(written tables go there as <table>.parquet). Nothing was written.")
-        folder = Path(self.output)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = self.output_folder(name)
         target = folder / f"{_identifier(name)}.parquet"
         token = uuid.uuid4().hex[:12]
         staging, aside = folder / f"_{name}.writing-{token}", folder / f"_{name}.replaced-{token}"

@@ -14,10 +14,14 @@ every customer active on the as-of date and writes two tables (docs/data-model.m
 The same model also backfills the five month-ends before the as-of date
 (`--history-months`), so each customer has a score history and margin at risk a trend.
 
-Rows of the same as-of date are replaced in one transaction, so a reader sees the old
-scores or the new ones, never a mix. The database is opened read-write through
-`analytics.db.open_database`; when another program holds it (a running dashboard), the
-command says so and exits with status 3, changing nothing. `--if-missing` does nothing
+Rows of the same as-of date are replaced (`Database.replace_rows`). On a DuckDB file, in
+one transaction, so a reader sees the old scores or the new ones, never a mix; the file is
+opened read-write through `analytics.db.open_database`, and when another program holds it
+(a running dashboard), the command says so and exits with status 3, changing nothing.
+Without `--db`, the configured engine is scored (`analytics.db.open_engine`): on Spark
+(`[engine] kind = "spark"`) the features are computed by Spark, the model is trained in
+pandas as on DuckDB, and each of the two tables is rewritten as Parquet in the engine's
+output folder (`[engine] output`; decision 017), one after the other. `--if-missing` does nothing
 when the as-of date is already scored (`make run` calls it before starting the dashboard).
 
 Data without surveys, notes, touchpoints or revenue rows trains without those feature
@@ -29,7 +33,8 @@ fix it, writes nothing and exits with status 4 (`EXIT_CANNOT_TRAIN`); the Makefi
 (whose at-risk pages then say the scores are not computed).
 Progress goes to stderr, the one-line summary to stdout.
 
-Defaults: the database from `analytics.config.database_path()`, the as-of date from its
+Defaults: the configured engine (`analytics.config.engine_settings()`; a DuckDB file from
+`analytics.config.database_path()` unless Spark is configured), the as-of date from its
 `schema_info.as_of_date`.
 """
 
@@ -269,7 +274,8 @@ def backtest_summary(card: ModelCard) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, default=None,
-                        help="DuckDB file (default: $RETENTION_DB, retention.toml, or data/sample.duckdb)")
+                        help="DuckDB file (default: the configured engine: $RETENTION_DB, retention.toml's "
+                        "[engine] or [database], or data/sample.duckdb)")
     parser.add_argument("--as-of", type=date.fromisoformat, default=None,
                         help="date to score, YYYY-MM-DD (default: the database's as_of_date)")
     parser.add_argument("--if-missing", action="store_true",
@@ -311,7 +317,12 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 db.close()
         db = open_db(read_only=False)
-        path = db.path
+        if db.kind == "spark":  # where the scores will go, checked before minutes of training
+            try:
+                path = f"{db.output_folder('scores')} (Spark, {db.path})"
+            except DatabaseError:
+                db.close()
+                raise
     except DatabaseLocked as err:
         print(writer_locked_message("score", "analytics.score", path, err), file=sys.stderr)
         return EXIT_LOCKED
