@@ -208,7 +208,8 @@ class Database:
     """An open database, whatever the engine: Ibis tables, `schema_info`, and the facts a
     read-only file cannot change. Analytics code uses only this interface — `table`,
     `ibis` (the Ibis backend: `to_pandas`, `create_table`, `insert`, `list_tables`),
-    `has_table`, `schema_info`, `transaction`, `close` — so it runs on every engine.
+    `has_table`, `schema_info`, `transaction`, `replace_rows`, `close` — so it runs on
+    every engine.
 
     `DuckDBDatabase` (a DuckDB file, the default) and `SparkDatabase` (Parquet files or
     catalog tables in a Spark session, `[engine] kind = "spark"`) implement it; what only
@@ -493,7 +494,10 @@ class SparkDatabase(Database):
     One session and one Ibis backend for the process: a SparkSession is thread-safe (each
     query is its own job), so unlike DuckDB there is no per-thread handle. Spark has no
     transactions: `transaction()` yields the backend and a failed rollup build can leave
-    part of the tables written (the freshness check then refuses them)."""
+    part of the tables written (the freshness check then refuses them).
+
+    Writes (`replace_rows`, `delete_rows`, `add_columns`) rewrite the whole table as
+    Parquet in `output` (`write_table`); `open_spark` reads tables written there before."""
 
     kind = "spark"
 
