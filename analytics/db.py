@@ -649,6 +649,31 @@ def spark_session(spark_settings: dict):
     return session
 
 
+def _parquet_location(location) -> Path | None:
+    """The path an `[engine.tables]` entry names (relative to the project root), or None
+    for a catalog table name: a path ends in .parquet/.pq, has a slash, or exists."""
+    from analytics.config import _from_root
+
+    location = str(location)
+    path = _from_root(location)
+    return path if location.endswith(_PARQUET_SUFFIXES) or "/" in location or path.exists() else None
+
+
+def spark_output_folder(tables: dict[str, str], output: str | Path | None = None) -> Path | None:
+    """Where tables written on Spark go: `[engine] output` (relative to the project root),
+    else the folder of the `customers` Parquet (of the first Parquet table when customers
+    is a catalog table), else None (nowhere: catalog tables only)."""
+    from analytics.config import _from_root
+
+    if output is not None:
+        return _from_root(output)
+    paths = {name: path for name, path in ((n, _parquet_location(loc)) for n, loc in tables.items())
+             if path is not None}
+    if not paths:
+        return None
+    return paths.get("customers", next(iter(paths.values()))).parent
+
+
 def open_spark(tables: dict[str, str], spark_settings: dict | None = None, *, session=None,
                config_path: Path | None = None, read_only: bool = True,
                output: str | Path | None = None) -> SparkDatabase:
@@ -662,8 +687,6 @@ def open_spark(tables: dict[str, str], spark_settings: dict | None = None, *, se
     `<output>/<name>.parquet` for a table that is not required, is read in place of its
     `[engine.tables]` entry (it holds the later scores, model runs, ...). Raises
     `EngineConfigError` for a missing table location, `SchemaMismatch` as for a DuckDB file."""
-    from analytics.config import _from_root
-
     where = config_path or Path("[engine.tables]")
     missing = [t for t in REQUIRED_TABLES if t not in tables]
     if missing:
@@ -676,21 +699,15 @@ def open_spark(tables: dict[str, str], spark_settings: dict | None = None, *, se
     backend = ibis.pyspark.connect(session)
     parquet: dict[str, Path] = {}
     for name, location in tables.items():
-        location = str(location)
-        path = _from_root(location)
-        if location.endswith(_PARQUET_SUFFIXES) or "/" in location or path.exists():
+        path = _parquet_location(location)
+        if path is not None:
             if not path.exists():
                 raise EngineConfigError(f"{where}: [engine.tables] {name} = {location!r}: no such file "
                                         f"or directory ({path}). Nothing was read.")
             parquet[name] = path
         else:
-            backend.create_view(name, backend.table(location), overwrite=True)
-    if output is not None:
-        folder = _from_root(output)
-    elif parquet:
-        folder = parquet.get("customers", next(iter(parquet.values()))).parent
-    else:
-        folder = None
+            backend.create_view(name, backend.table(str(location)), overwrite=True)
+    folder = spark_output_folder(tables, output)
     if folder is not None and folder.is_dir():
         for written in sorted(folder.glob("*.parquet")):
             name = written.name[:-len(".parquet")]
