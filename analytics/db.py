@@ -208,8 +208,8 @@ class Database:
     """An open database, whatever the engine: Ibis tables, `schema_info`, and the facts a
     read-only file cannot change. Analytics code uses only this interface — `table`,
     `ibis` (the Ibis backend: `to_pandas`, `create_table`, `insert`, `list_tables`),
-    `has_table`, `schema_info`, `transaction`, `replace_rows`, `close` — so it runs on
-    every engine.
+    `has_table`, `schema_info`, `transaction` with `drop_tables`, `create_table` and
+    `replace_rows`, `close` — so it runs on every engine.
 
     `DuckDBDatabase` (a DuckDB file, the default) and `SparkDatabase` (Parquet files or
     catalog tables in a Spark session, `[engine] kind = "spark"`) implement it; what only
@@ -263,6 +263,11 @@ class Database:
 
     def drop_tables(self, backend: ibis.BaseBackend, *names: str) -> None:  # pragma: no cover
         """Drop the tables `names` that exist, through `backend` (a `transaction()`'s)."""
+        raise NotImplementedError
+
+    def create_table(self, backend: ibis.BaseBackend, name: str, expr: ibis.Table) -> ibis.Table:  # pragma: no cover
+        """Store `expr` as the table `name` (dropped before by `drop_tables`) through
+        `backend` (a `transaction()`'s); return it."""
         raise NotImplementedError
 
     def add_columns(self, backend: ibis.BaseBackend, table: str, columns: dict[str, str]) -> None:  # pragma: no cover
@@ -375,6 +380,9 @@ class DuckDBDatabase(Database):
     def drop_tables(self, backend: ibis.BaseBackend, *names: str) -> None:
         for name in names:
             backend.con.execute(f'drop table if exists "{_identifier(name)}"')
+
+    def create_table(self, backend: ibis.BaseBackend, name: str, expr: ibis.Table) -> ibis.Table:
+        return backend.create_table(name, expr)
 
     def add_columns(self, backend: ibis.BaseBackend, table: str, columns: dict[str, str]) -> None:
         for column, dtype in columns.items():
@@ -496,8 +504,9 @@ class SparkDatabase(Database):
     transactions: `transaction()` yields the backend and a failed rollup build can leave
     part of the tables written (the freshness check then refuses them).
 
-    Writes (`replace_rows`, `delete_rows`, `add_columns`) rewrite the whole table as
-    Parquet in `output` (`write_table`); `open_spark` reads tables written there before."""
+    Writes (`create_table`, `replace_rows`, `delete_rows`, `add_columns`) write the whole
+    table as Parquet in `output` (`write_table`); `open_spark` reads tables written there
+    before."""
 
     kind = "spark"
 
@@ -538,6 +547,9 @@ class SparkDatabase(Database):
         if columns:
             old = backend.table(table)
             self.write_table(table, old.mutate(**{c: ibis.null().cast(ibis_schema(columns)[c]) for c in columns}))
+
+    def create_table(self, backend: ibis.BaseBackend, name: str, expr: ibis.Table) -> ibis.Table:
+        return self.write_table(name, expr)
 
     def delete_rows(self, backend: ibis.BaseBackend, table: str, column: str, values) -> None:
         old = backend.table(table)
