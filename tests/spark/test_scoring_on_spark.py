@@ -152,4 +152,8 @@ def test_replace_rows_on_spark_rewrites_the_table(spark, tmp_path: Path) -> None
     assert str(db.table("t").schema()["x"]) == "float64"
     with db.transaction() as backend:
         db.delete_rows(backend, "t", "k", [3])
-    assert sorted(db.ibis().to_pandas(db.table("t"))["v"]) == ["a", "d", "f"]
+        db.add_columns(backend, "t", {"y": "VARCHAR"})
+    got = db.ibis().to_pandas(db.table("t")).sort_values("v")
+    assert got["v"].tolist() == ["a", "d", "f"] and got["y"].isna().all()
+    assert str(db.table("t").schema()["y"]) == "string"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["t.parquet"]  # nothing staged is left
