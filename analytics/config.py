@@ -63,10 +63,13 @@ ENGINES = ("duckdb", "spark")
 def engine_settings() -> dict:
     """The `[engine]` table: ``kind`` ("duckdb", the default, or "spark"), ``tables``
     (`[engine.tables]`: table name -> Parquet path or catalog table name) and ``spark``
-    (`[engine.spark]`: master, log_level and spark.* settings). For example::
+    (`[engine.spark]`: master, log_level and spark.* settings) and ``output`` (the folder
+    tables written on Spark — scores, model runs — go to as `<table>.parquet`; None = next
+    to the Parquet inputs, see `analytics.db.open_spark`). For example::
 
         [engine]
         kind = "spark"
+        output = "data/spark"                         # optional
         [engine.tables]
         customers = "data/spark/customers.parquet"
         ...
@@ -82,4 +85,8 @@ def engine_settings() -> dict:
         kind = "duckdb"
     if kind not in ENGINES:
         raise ValueError(f"{config_path()}: [engine] kind = {kind!r}; use one of {', '.join(ENGINES)}")
-    return {"kind": kind, "tables": dict(engine.get("tables", {})), "spark": dict(engine.get("spark", {}))}
+    output = engine.get("output")
+    if output is not None and not isinstance(output, str):
+        raise ValueError(f"{config_path()}: [engine] output = {output!r}; give a folder path in quotes")
+    return {"kind": kind, "tables": dict(engine.get("tables", {})), "spark": dict(engine.get("spark", {})),
+            "output": output}

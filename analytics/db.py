@@ -24,7 +24,9 @@ compatible family, see `TYPE_FAMILIES`), and `schema_info` carries `as_of_date` 
 
 from __future__ import annotations
 
+import shutil
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -34,7 +36,7 @@ from pathlib import Path
 import duckdb
 import ibis
 
-from analytics.schema import REQUIRED_TABLES, SCHEMA_VERSION, TABLES
+from analytics.schema import REQUIRED_TABLES, SCHEMA_VERSION, TABLES, ibis_schema
 
 
 class DatabaseError(Exception):
@@ -206,7 +208,8 @@ class Database:
     """An open database, whatever the engine: Ibis tables, `schema_info`, and the facts a
     read-only file cannot change. Analytics code uses only this interface — `table`,
     `ibis` (the Ibis backend: `to_pandas`, `create_table`, `insert`, `list_tables`),
-    `has_table`, `schema_info`, `transaction`, `close` — so it runs on every engine.
+    `has_table`, `schema_info`, `transaction` with `drop_tables`, `create_table` and
+    `replace_rows`, `close` — so it runs on every engine.
 
     `DuckDBDatabase` (a DuckDB file, the default) and `SparkDatabase` (Parquet files or
     catalog tables in a Spark session, `[engine] kind = "spark"`) implement it; what only
@@ -262,6 +265,11 @@ class Database:
         """Drop the tables `names` that exist, through `backend` (a `transaction()`'s)."""
         raise NotImplementedError
 
+    def create_table(self, backend: ibis.BaseBackend, name: str, expr: ibis.Table) -> ibis.Table:  # pragma: no cover
+        """Store `expr` as the table `name` (dropped before by `drop_tables`) through
+        `backend` (a `transaction()`'s); return it."""
+        raise NotImplementedError
+
     def add_columns(self, backend: ibis.BaseBackend, table: str, columns: dict[str, str]) -> None:  # pragma: no cover
         """Add nullable `columns` (name -> SQL type as in `analytics.schema`) to `table`."""
         raise NotImplementedError
@@ -269,6 +277,22 @@ class Database:
     def delete_rows(self, backend: ibis.BaseBackend, table: str, column: str, values) -> None:  # pragma: no cover
         """Delete the rows of `table` whose `column` is one of `values` (Ibis has no DELETE)."""
         raise NotImplementedError
+
+    def replace_rows(self, backend: ibis.BaseBackend, table: str, columns: dict[str, str], column: str,
+                     values, rows: ibis.Table) -> None:
+        """Replace the rows of `table` whose `column` is one of `values` by `rows`, through
+        `backend` (a `transaction()`'s), in the layout `columns` (name -> SQL type as in
+        `analytics.schema`): the table is created when missing, given the columns it lacks
+        (nullable, so old rows stay valid), and `rows` are cast to the layout. Rows whose
+        `column` is NULL are kept. Here: create, `add_columns`, `delete_rows`, `insert`."""
+        schema = ibis_schema(columns)
+        if not self.has_table(table):
+            backend.create_table(table, schema=schema)
+        else:
+            have = backend.table(table).columns
+            self.add_columns(backend, table, {c: t for c, t in columns.items() if c not in have})
+        self.delete_rows(backend, table, column, values)
+        backend.insert(table, rows.select(**{c: rows[c].cast(schema[c]) for c in schema}))
 
     def close(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -356,6 +380,9 @@ class DuckDBDatabase(Database):
     def drop_tables(self, backend: ibis.BaseBackend, *names: str) -> None:
         for name in names:
             backend.con.execute(f'drop table if exists "{_identifier(name)}"')
+
+    def create_table(self, backend: ibis.BaseBackend, name: str, expr: ibis.Table) -> ibis.Table:
+        return backend.create_table(name, expr)
 
     def add_columns(self, backend: ibis.BaseBackend, table: str, columns: dict[str, str]) -> None:
         for column, dtype in columns.items():
@@ -475,13 +502,18 @@ class SparkDatabase(Database):
     One session and one Ibis backend for the process: a SparkSession is thread-safe (each
     query is its own job), so unlike DuckDB there is no per-thread handle. Spark has no
     transactions: `transaction()` yields the backend and a failed rollup build can leave
-    part of the tables written (the freshness check then refuses them)."""
+    part of the tables written (the freshness check then refuses them).
+
+    Writes (`create_table`, `replace_rows`, `delete_rows`, `add_columns`) write the whole
+    table as Parquet in `output` (`write_table`); `open_spark` reads tables written there
+    before."""
 
     kind = "spark"
 
     def __init__(self, path: Path, backend: ibis.BaseBackend, read_only: bool = True,
-                 owns_session: bool = True):
+                 owns_session: bool = True, output: Path | None = None):
         self.path = path  # the config file (for messages and cache keys)
+        self.output = output  # the folder tables written on Spark go to (`write_table`)
         self.read_only = read_only
         self.read_only_facts: dict = {}
         self._backend = backend
@@ -509,21 +541,79 @@ class SparkDatabase(Database):
             backend.raw_sql(f"drop view if exists `{_identifier(name)}`")
             backend.raw_sql(f"drop table if exists `{_identifier(name)}`")
 
-    # Parquet views cannot be altered or deleted from in place: writing scores to Spark
-    # would rewrite the table's files; not built yet (scores are computed on Spark, and
-    # written by the DuckDB command).
+    # A Parquet view cannot be altered or deleted from in place: every write is the whole
+    # new table, written by Spark as Parquet into the output folder (`write_table`).
     def add_columns(self, backend: ibis.BaseBackend, table: str, columns: dict[str, str]) -> None:
         if columns:
-            raise NotImplementedError("adding columns to a table on Spark is not supported")
+            old = backend.table(table)
+            self.write_table(table, old.mutate(**{c: ibis.null().cast(ibis_schema(columns)[c]) for c in columns}))
+
+    def create_table(self, backend: ibis.BaseBackend, name: str, expr: ibis.Table) -> ibis.Table:
+        return self.write_table(name, expr)
 
     def delete_rows(self, backend: ibis.BaseBackend, table: str, column: str, values) -> None:
-        raise NotImplementedError(
-            "replacing rows of a table on Spark is not supported yet: score a DuckDB file and "
-            "export it with `python -m analytics.engine export-parquet`")
+        old = backend.table(table)
+        self.write_table(table, _rows_not_in(old, column, values))
+
+    def replace_rows(self, backend: ibis.BaseBackend, table: str, columns: dict[str, str], column: str,
+                     values, rows: ibis.Table) -> None:
+        """One rewrite: (the old rows whose `column` is not in `values`, lacking columns as
+        NULL) union all (`rows`), both cast to the layout, written by `write_table`."""
+        schema = ibis_schema(columns)
+        new = _conform(rows, schema)
+        if self.has_table(table):
+            new = _conform(_rows_not_in(backend.table(table), column, values), schema).union(new, distinct=False)
+        self.write_table(table, new)
+
+    def output_folder(self, what: str = "tables") -> Path:
+        """The folder written tables go to, created if need be; `EngineConfigError` when
+        there is none (catalog tables only and no `[engine] output`)."""
+        if self.output is None:
+            raise EngineConfigError(
+                f"{self.path}: nowhere to write {what} on Spark: set [engine] output to a folder "
+                "(written tables go there as <table>.parquet). Nothing was written.")
+        folder = Path(self.output)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def write_table(self, name: str, expr: ibis.Table) -> ibis.Table:
+        """Write `expr` as the table `name`, replacing it: Spark writes Parquet to a staging
+        folder in `output` (reading the old table's files while they are still in place),
+        the folder is then renamed to `<output>/<name>.parquet` (the old one moved aside,
+        then removed) and registered as the view `name`. Not atomic: a reader of the folder
+        between the two renames finds no table. `output` is a local folder."""
+        folder = self.output_folder(name)
+        target = folder / f"{_identifier(name)}.parquet"
+        token = uuid.uuid4().hex[:12]
+        staging, aside = folder / f"_{name}.writing-{token}", folder / f"_{name}.replaced-{token}"
+        self._backend.to_parquet(expr, staging)
+        if target.exists():
+            target.rename(aside)
+        staging.rename(target)
+        table = self._backend.read_parquet(str(target), table_name=name)
+        if aside.is_dir():
+            shutil.rmtree(aside)
+        elif aside.exists():
+            aside.unlink()
+        self.forget_tables()
+        self.read_only_facts.clear()
+        return table
 
     def close(self) -> None:
         if self._owns_session:
             self._backend.disconnect()
+
+
+def _rows_not_in(table: ibis.Table, column: str, values) -> ibis.Table:
+    """The rows of `table` whose `column` is NULL or not one of `values` (what a SQL
+    `delete ... where column = value` per value leaves)."""
+    return table.filter(table[column].isnull() | ~table[column].isin(list(values)))
+
+
+def _conform(table: ibis.Table, schema: dict[str, str]) -> ibis.Table:
+    """`table` in the layout `schema`: its columns cast, a column it lacks as NULL."""
+    return table.select(**{c: (table[c] if c in table.columns else ibis.null()).cast(dtype)
+                           for c, dtype in schema.items()})
 
 
 def _identifier(name: str) -> str:
@@ -571,16 +661,44 @@ def spark_session(spark_settings: dict):
     return session
 
 
+def _parquet_location(location) -> Path | None:
+    """The path an `[engine.tables]` entry names (relative to the project root), or None
+    for a catalog table name: a path ends in .parquet/.pq, has a slash, or exists."""
+    from analytics.config import _from_root
+
+    location = str(location)
+    path = _from_root(location)
+    return path if location.endswith(_PARQUET_SUFFIXES) or "/" in location or path.exists() else None
+
+
+def spark_output_folder(tables: dict[str, str], output: str | Path | None = None) -> Path | None:
+    """Where tables written on Spark go: `[engine] output` (relative to the project root),
+    else the folder of the `customers` Parquet (of the first Parquet table when customers
+    is a catalog table), else None (nowhere: catalog tables only)."""
+    from analytics.config import _from_root
+
+    if output is not None:
+        return _from_root(output)
+    paths = {name: path for name, path in ((n, _parquet_location(loc)) for n, loc in tables.items())
+             if path is not None}
+    if not paths:
+        return None
+    return paths.get("customers", next(iter(paths.values()))).parent
+
+
 def open_spark(tables: dict[str, str], spark_settings: dict | None = None, *, session=None,
-               config_path: Path | None = None, read_only: bool = True) -> SparkDatabase:
+               config_path: Path | None = None, read_only: bool = True,
+               output: str | Path | None = None) -> SparkDatabase:
     """Open the data model on Spark and check it as `open_database` checks a file.
 
     `tables` maps each table name to a Parquet path (relative to the project root) or a
     catalog table name; `session` reuses an existing SparkSession (tests), else one is
-    built from `spark_settings`. Raises `EngineConfigError` for a missing table location,
-    `SchemaMismatch` as for a DuckDB file."""
-    from analytics.config import _from_root
-
+    built from `spark_settings`. `output` is the folder tables written on Spark go to
+    (`SparkDatabase.write_table`; default: the folder of the first Parquet table, the
+    `customers` one when it is Parquet — next to the inputs); a table written there before,
+    `<output>/<name>.parquet` for a table that is not required, is read in place of its
+    `[engine.tables]` entry (it holds the later scores, model runs, ...). Raises
+    `EngineConfigError` for a missing table location, `SchemaMismatch` as for a DuckDB file."""
     where = config_path or Path("[engine.tables]")
     missing = [t for t in REQUIRED_TABLES if t not in tables]
     if missing:
@@ -591,17 +709,25 @@ def open_spark(tables: dict[str, str], spark_settings: dict | None = None, *, se
     if session is None:
         session = spark_session(spark_settings or {})
     backend = ibis.pyspark.connect(session)
+    parquet: dict[str, Path] = {}
     for name, location in tables.items():
-        location = str(location)
-        path = _from_root(location)
-        if location.endswith(_PARQUET_SUFFIXES) or "/" in location or path.exists():
+        path = _parquet_location(location)
+        if path is not None:
             if not path.exists():
                 raise EngineConfigError(f"{where}: [engine.tables] {name} = {location!r}: no such file "
                                         f"or directory ({path}). Nothing was read.")
-            backend.read_parquet(str(path), table_name=name)
+            parquet[name] = path
         else:
-            backend.create_view(name, backend.table(location), overwrite=True)
-    db = SparkDatabase(where, backend, read_only=read_only, owns_session=owns)
+            backend.create_view(name, backend.table(str(location)), overwrite=True)
+    folder = spark_output_folder(tables, output)
+    if folder is not None and folder.is_dir():
+        for written in sorted(folder.glob("*.parquet")):
+            name = written.name[:-len(".parquet")]
+            if name.replace("_", "").isalnum() and name not in REQUIRED_TABLES:
+                parquet[name] = written
+    for name, path in parquet.items():
+        backend.read_parquet(str(path), table_name=name)
+    db = SparkDatabase(where, backend, read_only=read_only, owns_session=owns, output=folder)
     check_ibis_schema(db, where)
     return db
 
@@ -653,5 +779,5 @@ def open_engine(read_only: bool = True) -> Database:
         raise EngineConfigError(str(err)) from None
     if engine["kind"] == "spark":
         return open_spark(engine["tables"], engine["spark"], config_path=config.config_path(),
-                          read_only=read_only)
+                          read_only=read_only, output=engine["output"])
     return open_database(config.database_path(), read_only=read_only)

@@ -39,7 +39,9 @@ is unique: the live queries semi-join rows to customers, which a per-attribute r
 reproduce only when each id has one set of attributes (a file with repeated ids gets no
 rollups; the data-quality report lists the repeated ids). The command opens the file
 read-write through `analytics.db.open_database`; when another program holds it (a running
-dashboard) it says so and exits with status 3, changing nothing. `--if-stale` does nothing
+dashboard) it says so and exits with status 3, changing nothing. Without `--db` the
+configured engine is used: on Spark there is no transaction, and each table is written as
+Parquet to the engine's output folder (`Database.create_table`, decision 017). `--if-stale` does nothing
 when every rollup is fresh (for `make run`, before the dashboard starts).
 
 Each rollup's content is defined next to its metric, by the same Ibis expressions as the
@@ -67,7 +69,8 @@ import ibis
 import pandas as pd
 
 from analytics.config import database_path
-from analytics.db import Database, DatabaseError, DatabaseLocked, open_database, writer_locked_message
+from analytics.db import (Database, DatabaseError, DatabaseLocked, open_database, open_engine,
+                          writer_locked_message)
 from analytics.schema import OPTIONAL_TABLES, ibis_schema
 
 # Bump when a rollup's layout or meaning changes: rollups of another version are stale.
@@ -243,14 +246,14 @@ def build_rollups(db: Database) -> RollupBuild:
                 columns = OPTIONAL_TABLES[name]
                 # Through the transaction's backend, so the table is part of the transaction;
                 # the casts pin the stored types.
-                built = backend.create_table(
-                    name, expr.select(**{c: expr[c].cast(dtype) for c, dtype in ibis_schema(columns).items()}))
+                built = db.create_table(
+                    backend, name, expr.select(**{c: expr[c].cast(dtype) for c, dtype in ibis_schema(columns).items()}))
                 rows[name] = int(backend.execute(built.count()))
                 seconds[name] = time.perf_counter() - t0
                 info_rows.append([name, as_of, fingerprint, ROLLUP_VERSION, rows[name], seconds[name],
                                   datetime.now().replace(microsecond=0)])
             frame = pd.DataFrame(info_rows, columns=list(info_schema))
-            backend.create_table(INFO_TABLE, ibis.memtable(frame).select(
+            db.create_table(backend, INFO_TABLE, ibis.memtable(frame).select(
                 **{c: ibis._[c].cast(dtype) for c, dtype in info_schema.items()}))
     return RollupBuild(as_of, rows, seconds, skipped)
 
@@ -262,18 +265,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--if-stale", action="store_true",
                         help="do nothing when every rollup is present and fresh")
     args = parser.parse_args(argv)
+    # --db names a DuckDB file; without it, the configured engine (Spark writes the rollups
+    # to its output folder, decision 017)
+    def open_db(read_only: bool) -> Database:
+        return open_database(args.db, read_only=read_only) if args.db is not None else open_engine(read_only)
+
     path = args.db if args.db is not None else database_path()
     started = time.perf_counter()
     try:
         if args.if_stale:
-            db = open_database(path, read_only=True)
+            db = open_db(read_only=True)
             try:
                 if fresh_rollups(db, *ROLLUPS) is not None:
-                    print(f"{path}: rollups are fresh; nothing to do")
+                    print(f"{db.path}: rollups are fresh; nothing to do")
                     return EXIT_OK
             finally:
                 db.close()
-        db = open_database(path, read_only=False)
+        db = open_db(read_only=False)
+        if db.kind == "spark":
+            try:
+                path = f"{db.output_folder('rollups')} (Spark, {db.path})"
+            except DatabaseError:
+                db.close()
+                raise
     except DatabaseLocked as err:
         print(writer_locked_message("build rollups", "analytics.rollups", path, err), file=sys.stderr)
         return EXIT_LOCKED
@@ -282,8 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         build = build_rollups(db)
-        # fold the new tables into the main file now rather than at the next open
-        db.checkpoint()
+        if db.kind == "duckdb":  # fold the new tables into the main file now, not at the next open
+            db.checkpoint()
     except ValueError as err:
         print(f"Cannot build rollups: {err}", file=sys.stderr)
         return EXIT_ERROR

@@ -14,10 +14,14 @@ every customer active on the as-of date and writes two tables (docs/data-model.m
 The same model also backfills the five month-ends before the as-of date
 (`--history-months`), so each customer has a score history and margin at risk a trend.
 
-Rows of the same as-of date are replaced in one transaction, so a reader sees the old
-scores or the new ones, never a mix. The database is opened read-write through
-`analytics.db.open_database`; when another program holds it (a running dashboard), the
-command says so and exits with status 3, changing nothing. `--if-missing` does nothing
+Rows of the same as-of date are replaced (`Database.replace_rows`). On a DuckDB file, in
+one transaction, so a reader sees the old scores or the new ones, never a mix; the file is
+opened read-write through `analytics.db.open_database`, and when another program holds it
+(a running dashboard), the command says so and exits with status 3, changing nothing.
+Without `--db`, the configured engine is scored (`analytics.db.open_engine`): on Spark
+(`[engine] kind = "spark"`) the features are computed by Spark, the model is trained in
+pandas as on DuckDB, and each of the two tables is rewritten as Parquet in the engine's
+output folder (`[engine] output`; decision 017), one after the other. `--if-missing` does nothing
 when the as-of date is already scored (`make run` calls it before starting the dashboard).
 
 Data without surveys, notes, touchpoints or revenue rows trains without those feature
@@ -29,7 +33,8 @@ fix it, writes nothing and exits with status 4 (`EXIT_CANNOT_TRAIN`); the Makefi
 (whose at-risk pages then say the scores are not computed).
 Progress goes to stderr, the one-line summary to stdout.
 
-Defaults: the database from `analytics.config.database_path()`, the as-of date from its
+Defaults: the configured engine (`analytics.config.engine_settings()`; a DuckDB file from
+`analytics.config.database_path()` unless Spark is configured), the as-of date from its
 `schema_info.as_of_date`.
 """
 
@@ -45,10 +50,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analytics.config import database_path
-from analytics.db import Database, DatabaseError, DatabaseLocked, open_database, writer_locked_message
+from analytics.db import (Database, DatabaseError, DatabaseLocked, open_database, open_engine,
+                          writer_locked_message)
 from analytics.risk.defaults import (DEFAULT_HISTORY_MONTHS, DEFAULT_SAMPLE_SIZE, DEFAULT_SEED,
                                      DEFAULT_TRAIN_SNAPSHOTS, CannotTrain)
-from analytics.schema import OPTIONAL_TABLES, ibis_schema
+from analytics.schema import OPTIONAL_TABLES
 
 if TYPE_CHECKING:  # the model stack (scikit-learn, pandas) is imported only when scoring
     import pandas as pd
@@ -213,8 +219,9 @@ def score_customers(
 
 def write_scores(db: Database, run: ScoringRun) -> None:
     """Replace the rows of every date the run scored (the as-of date and its history) in
-    `churn_scores`, and the as-of date's row in `model_runs`, in one transaction (on
-    DuckDB; `Database.transaction`)."""
+    `churn_scores`, and the as-of date's row in `model_runs` (`Database.replace_rows`):
+    in one transaction on DuckDB; on Spark each table is rewritten as Parquet in the
+    engine's output folder (`SparkDatabase.write_table`), one after the other."""
     import ibis
     import pandas as pd
 
@@ -229,23 +236,15 @@ def write_scores(db: Database, run: ScoringRun) -> None:
         "card_json": [run.card.to_json()],
     })
     dates = sorted({pd.Timestamp(d).date() for d in scores["as_of_date"]})
-    present = set(db.table_names())
     with db.transaction() as backend:
         for table, columns, frame, replaced in (
                 (SCORE_TABLE, SCORE_COLUMNS, scores, dates),
                 (RUNS_TABLE, RUN_COLUMNS, runs, [run.as_of])):
-            schema = ibis_schema(OPTIONAL_TABLES[table])
-            if table not in present:
-                backend.create_table(table, schema=schema)
-            else:
-                # a table written by an older release gets today's columns (only ever
-                # added, nullable, so old rows stay valid)
-                have = backend.table(table).columns
-                db.add_columns(backend, table, {c: t for c, t in OPTIONAL_TABLES[table].items() if c not in have})
-            db.delete_rows(backend, table, "as_of_date", replaced)
-            # the casts pin the stored types whatever pandas inferred for the batch
-            batch = ibis.memtable(frame[list(columns)])
-            backend.insert(table, batch.select(**{c: batch[c].cast(schema[c]) for c in columns}))
+            # a table written by an older release gets today's columns (only ever added,
+            # nullable, so old rows stay valid); the casts pin the stored types whatever
+            # pandas inferred for the batch
+            db.replace_rows(backend, table, OPTIONAL_TABLES[table], "as_of_date", replaced,
+                            ibis.memtable(frame[list(columns)]))
 
 
 def backtest_summary(card: ModelCard) -> str:
@@ -277,7 +276,8 @@ def backtest_summary(card: ModelCard) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, default=None,
-                        help="DuckDB file (default: $RETENTION_DB, retention.toml, or data/sample.duckdb)")
+                        help="DuckDB file (default: the configured engine: $RETENTION_DB, retention.toml's "
+                        "[engine] or [database], or data/sample.duckdb)")
     parser.add_argument("--as-of", type=date.fromisoformat, default=None,
                         help="date to score, YYYY-MM-DD (default: the database's as_of_date)")
     parser.add_argument("--if-missing", action="store_true",
@@ -296,6 +296,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--history-months must be 0 or more")
     if args.sample_size < 1000:
         parser.error("--sample-size must be at least 1000")
+    # --db names a DuckDB file; without it, the configured engine (a DuckDB file, or Spark
+    # with `[engine] kind = "spark"`, which writes to its output folder)
+    def open_db(read_only: bool) -> Database:
+        return open_database(args.db, read_only=read_only) if args.db is not None else open_engine(read_only)
+
     path = args.db if args.db is not None else database_path()
 
     def say(message: str) -> None:
@@ -305,15 +310,21 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         if args.if_missing:
-            db = open_database(path, read_only=True)
+            db = open_db(read_only=True)
             try:
                 as_of = args.as_of or database_as_of(db)
                 if is_scored(db, as_of):
-                    print(f"{path}: churn scores for {as_of} already present; nothing to do")
+                    print(f"{db.path}: churn scores for {as_of} already present; nothing to do")
                     return EXIT_OK
             finally:
                 db.close()
-        db = open_database(path, read_only=False)
+        db = open_db(read_only=False)
+        if db.kind == "spark":  # where the scores will go, checked before minutes of training
+            try:
+                path = f"{db.output_folder('scores')} (Spark, {db.path})"
+            except DatabaseError:
+                db.close()
+                raise
     except DatabaseLocked as err:
         print(writer_locked_message("score", "analytics.score", path, err), file=sys.stderr)
         return EXIT_LOCKED

@@ -33,7 +33,7 @@ import pandas as pd
 from analytics import at_risk, catalog, metrics, roi
 from analytics import config
 from analytics.config import database_path
-from analytics.db import Database, DatabaseError, open_database, open_engine
+from analytics.db import Database, DatabaseError, open_database, open_engine, spark_output_folder
 from analytics.filters import RetentionFilter
 from analytics.headlines import headline_kpis
 from analytics.metrics.funnel import select_summary
@@ -103,9 +103,17 @@ def database_error() -> DatabaseError | None:
 def db_key() -> tuple[str, float]:
     """(path, modification time) of the configured database: the first key of every
     cached result below. On Spark: the config file's (the Parquet files it names are
-    expected to be replaced together with it)."""
-    path = config.config_path() if _spark_configured() else database_path()
-    return str(path), path.stat().st_mtime
+    expected to be replaced together with it), or the output folder's when later — a
+    scoring run on Spark renames its rewritten tables into that folder (decision 017), so
+    the dashboard reopens the engine and reads the new scores, not the removed files."""
+    if not _spark_configured():
+        path = database_path()
+        return str(path), path.stat().st_mtime
+    path = config.config_path()
+    engine = config.engine_settings()
+    output = spark_output_folder(engine["tables"], engine["output"])
+    written = output.stat().st_mtime if output is not None and output.is_dir() else 0.0
+    return str(path), max(path.stat().st_mtime, written)
 
 
 def point_in_time(flt: RetentionFilter) -> RetentionFilter:

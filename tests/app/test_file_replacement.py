@@ -45,3 +45,22 @@ def test_a_swapped_file_is_read_on_the_next_call(tmp_path, monkeypatch) -> None:
     assert data.active_customers(flt) == expected
     assert data.database().path == live
     data.forget_database()
+
+
+def test_on_spark_a_table_written_to_the_output_folder_changes_the_cache_key(tmp_path, monkeypatch) -> None:
+    """Scoring on Spark renames the rewritten table into the output folder (next to the
+    Parquet inputs by default): the key moves to the folder's time, so the dashboard
+    reopens the engine instead of reading the removed files. No Spark needed: the key
+    is file times only."""
+    inputs = tmp_path / "parquet"
+    inputs.mkdir()
+    config = tmp_path / "retention-spark.toml"
+    config.write_text(f'[engine]\nkind = "spark"\n[engine.tables]\ncustomers = "{inputs / "customers.parquet"}"\n')
+    monkeypatch.delenv("RETENTION_DB", raising=False)
+    monkeypatch.setenv("RETENTION_CONFIG", str(config))
+    os.utime(config, (1_000, 1_000))
+    os.utime(inputs, (500, 500))
+    assert data.db_key() == (str(config), 1_000)
+    (inputs / "_churn_scores.writing-1").mkdir()
+    (inputs / "_churn_scores.writing-1").rename(inputs / "churn_scores.parquet")
+    assert data.db_key()[1] == inputs.stat().st_mtime > 1_000

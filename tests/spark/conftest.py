@@ -45,23 +45,24 @@ def spark():
 def _write_scores(db: Database) -> None:
     """Churn scores for everyone active on the as-of date and a month before, made up
     deterministically from the customer id (the at-risk queries are under test here, not
-    the model: training one takes minutes on this sample). Written with DuckDB SQL, a
-    fixture's privilege."""
+    the model: tests/spark/test_scoring_on_spark.py scores for real). Written with DuckDB
+    SQL, a fixture's privilege; the values are DOUBLE as the scorer writes them (`x * 1.0`
+    would be a DECIMAL in DuckDB, and a DuckDB table keeps its column types on insert)."""
     con = db.cursor()
     con.execute("""
         create table churn_scores as
         with days as (select * from (values (date '2026-09-30'), (date '2026-08-31')) d(as_of_date))
         select c.customer_id, d.as_of_date,
                ((c.customer_id * 7919) % 1000) / 1000.0 as churn_probability,
-               ((c.customer_id * 31) % 500) * 1.0 as clv_historical,
-               ((c.customer_id * 31) % 500) * 1.0 + ((c.customer_id * 17) % 900) as clv_predicted,
+               ((c.customer_id * 31) % 500)::double as clv_historical,
+               ((c.customer_id * 31) % 500)::double + ((c.customer_id * 17) % 900) as clv_predicted,
                ((c.customer_id * 7919) % 1000) / 1000.0 * ((c.customer_id * 17) % 900) as expected_loss,
                row_number() over (partition by d.as_of_date
                                   order by ((c.customer_id * 7919) % 1000) desc, c.customer_id) as risk_rank,
                'Contract: monthly' as driver_1, 'Plan: basic' as driver_2, null::varchar as driver_3,
                'fixture-1' as model_version, timestamp '2026-10-01 06:00:00' as scored_at,
                'contract' as driver_group_1, 'plan' as driver_group_2, null::varchar as driver_group_3,
-               ((c.customer_id * 17) % 900) * 1.0 as clv_future
+               ((c.customer_id * 17) % 900)::double as clv_future
         from customers c cross join days d
         where c.signup_date <= d.as_of_date and (c.churn_date is null or c.churn_date > d.as_of_date)
     """)

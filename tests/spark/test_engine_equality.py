@@ -239,6 +239,25 @@ def test_rollups_built_on_duckdb_are_fresh_on_spark(duck, sparkdb) -> None:
     assert_same(metrics.value_tiers(duck, YEAR), metrics.value_tiers(sparkdb, YEAR), "value_tiers (rollup)")
 
 
+def test_rollups_built_on_spark_equal_those_built_on_duckdb(duck, sample_files, spark, tmp_path) -> None:
+    """`build_rollups` on Spark (its own session, writing to a temporary output folder):
+    every rollup holds the rows DuckDB's build stored, and the fingerprint trusts them."""
+    import tomllib
+
+    from analytics.db import open_spark
+
+    with sample_files[1].open("rb") as fh:
+        tables = tomllib.load(fh)["engine"]["tables"]
+    built = open_spark(tables, session=spark.newSession(), read_only=False, output=tmp_path / "out")
+    build = rollups.build_rollups(built)
+    assert build.skipped is None and set(build.rows) == set(rollups.ROLLUPS)
+    for name in rollups.ROLLUPS:
+        assert (tmp_path / "out" / f"{name}.parquet").is_dir(), name
+        assert_same(duck.ibis().to_pandas(duck.table(name)), built.ibis().to_pandas(built.table(name)),
+                    f"{name} (built on Spark)")
+    assert rollups.fresh_rollups(built, *rollups.ROLLUPS) is not None
+
+
 def test_schema_info_and_tables_read_the_same(duck, sparkdb) -> None:
     assert sparkdb.schema_info() == duck.schema_info()
     assert set(duck.table_names()) <= set(sparkdb.table_names())

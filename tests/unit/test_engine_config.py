@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from analytics import config
-from analytics.db import DatabaseError, DuckDBDatabase, EngineConfigError, open_engine, open_spark
+from analytics.db import DatabaseError, DuckDBDatabase, EngineConfigError, SparkDatabase, open_engine, open_spark
 from analytics.engine import export_parquet, spark_config_text
 from tests.builders import build_database
 
@@ -25,7 +25,7 @@ def config_file(monkeypatch, tmp_path: Path) -> Path:
 
 def test_duckdb_is_the_default_engine(config_file: Path) -> None:
     config_file.write_text('[database]\npath = "x.duckdb"\n')
-    assert config.engine_settings() == {"kind": "duckdb", "tables": {}, "spark": {}}
+    assert config.engine_settings() == {"kind": "duckdb", "tables": {}, "spark": {}, "output": None}
 
 
 def test_spark_section_is_read_with_tables_and_settings(config_file: Path) -> None:
@@ -77,3 +77,23 @@ def test_export_writes_every_table_and_a_config_that_names_them(tmp_path: Path) 
     assert {k: Path(v) for k, v in parsed["engine"]["tables"].items()} == {k: p.resolve() for k, p in tables.items()}
     assert parsed["engine"]["spark"]["master"] == "local[2]"
     assert parsed["display"]["currency"] == "€"
+
+
+def test_engine_output_folder_is_read(config_file: Path) -> None:
+    config_file.write_text('[engine]\nkind = "spark"\noutput = "data/spark-out"\n')
+    assert config.engine_settings()["output"] == "data/spark-out"
+
+
+def test_engine_output_that_is_not_a_path_is_a_one_line_error(config_file: Path) -> None:
+    config_file.write_text('[engine]\nkind = "spark"\noutput = 3\n')
+    with pytest.raises(EngineConfigError, match=r"\[engine\] output = 3; give a folder path in quotes"):
+        open_engine()
+
+
+def test_writing_on_spark_without_an_output_folder_says_where_to_set_it(tmp_path: Path) -> None:
+    """Catalog tables only and no `[engine] output`: nothing to write next to, so a write
+    is refused with the setting to add, before Spark is asked anything (no backend here)."""
+    db = SparkDatabase(tmp_path / "spark.toml", backend=None, read_only=False, output=None)
+    with pytest.raises(EngineConfigError, match=r"nowhere to write churn_scores on Spark: set \[engine\] output"):
+        db.write_table("churn_scores", None)
+    assert not any(tmp_path.iterdir())
