@@ -90,3 +90,34 @@ def engine_settings() -> dict:
         raise ValueError(f"{config_path()}: [engine] output = {output!r}; give a folder path in quotes")
     return {"kind": kind, "tables": dict(engine.get("tables", {})), "spark": dict(engine.get("spark", {})),
             "output": output}
+
+
+DEFAULT_ACTIONS_FILE = "actions.sqlite"
+
+
+def actions_url() -> str:
+    """Where the retention team's action store lives (analytics.actions; decision 021), a
+    SQLAlchemy URL. First hit wins:
+
+    1. the `RETENTION_ACTIONS_URL` environment variable;
+    2. `[actions] url` in `retention.toml`, e.g. ``url = "postgresql+psycopg://host/retention"``;
+    3. an embedded SQLite file, ``actions.sqlite``, next to the analytics database.
+
+    A relative SQLite path is taken from the project root. The store is never the analytics
+    DuckDB file: the scorer and the importer replace that file, and the actions must survive."""
+    from sqlalchemy.engine import make_url
+
+    url = os.environ.get("RETENTION_ACTIONS_URL") or settings().get("actions", {}).get("url")
+    if not url:
+        return f"sqlite:///{database_path().parent / DEFAULT_ACTIONS_FILE}"
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(f"the action store URL {url!r} (RETENTION_ACTIONS_URL or [actions] url) is not a database "
+                         "URL; write it like sqlite:///data/actions.sqlite or postgresql+psycopg://host/db") from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:" \
+            and not Path(parsed.database).is_absolute():
+        parsed = parsed.set(database=str(_from_root(parsed.database)))
+    return parsed.render_as_string(hide_password=False)

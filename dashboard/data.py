@@ -394,3 +394,45 @@ from analytics.metrics import purchase_value as _purchase_log  # noqa: E402
 purchase_value = _cached(_purchase_log.purchase_value, "Fitting the purchase model…", as_of_only=True)
 purchase_at_risk = _cached(at_risk.purchase_at_risk, "Ranking buyers by expected loss…", as_of_only=True,
                            max_entries=64)
+
+
+# --- the retention team's work queue (issue 16; decision 021) ----------------------------------
+# Search reads the read-only analytics file: cached like every other analytics call.
+from analytics import actions, customer_search  # noqa: E402  (kept with the section it serves)
+
+search_customers = _cached(customer_search.search_customers, max_entries=64)
+customer_briefs = _cached(customer_search.customer_briefs, max_entries=64)
+
+
+@st.cache_resource(show_spinner=False)
+def _action_store(url: str) -> actions.ActionStore:
+    return actions.open_store(url)  # migrations run once per process and URL
+
+
+def action_store() -> actions.ActionStore:
+    """The open action store of `config.actions_url()` (a connection pool shared by the
+    sessions; each call takes its own connection). Raises `ActionStoreError`/`ValueError`
+    with the reason when it cannot be opened."""
+    return _action_store(config.actions_url())
+
+
+# The store is writable, so its reads are NOT cached: a cached read would hide another
+# session's (or this session's last) write. They run per rerun; the store is small.
+def current_cases(customer_ids) -> pd.DataFrame:
+    return actions.current_cases(action_store(), customer_ids)
+
+
+def case_timeline(customer_id: int) -> pd.DataFrame:
+    return actions.timeline(action_store(), customer_id)
+
+
+def my_list(owner: str, expected_losses: pd.DataFrame | None = None) -> pd.DataFrame:
+    return actions.my_list(action_store(), owner, expected_losses)
+
+
+def record_action(customer_id: int, **fields) -> int:
+    return actions.record_action(action_store(), customer_id, **fields)
+
+
+def assign(customer_ids, owner: str, by: str) -> int:
+    return actions.assign(action_store(), customer_ids, owner, by)

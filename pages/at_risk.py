@@ -14,6 +14,7 @@ from analytics.risk.drivers import DRIVER_GROUPS
 from analytics.risk.note_signals import SIGNAL_PHRASES
 from charts import risk as risk_charts
 from dashboard import data, glossary as g, sidebar, ui
+from dashboard import work_queue
 from analytics import formatting as fmt
 
 SHOWN_ROWS = 500          # rows drawn in the table; the export carries the whole list
@@ -176,6 +177,7 @@ table = pd.DataFrame({
     "Plan": shown["plan"].map(fmt.label),
     "Owner": shown["account_owner"],
 })
+table = work_queue.with_case_columns(table, shown["customer_id"])  # the cases' status and owner, read per run
 money = f"{fmt.currency_symbol()}%,.0f"
 event = st.dataframe(
     table, hide_index=True, key="table_at_risk", on_select="rerun", selection_mode="single-row",
@@ -199,6 +201,7 @@ event = st.dataframe(
 if call_list.truncated:
     st.caption(f"Showing the first {fmt.count(len(shown))} of {fmt.count(call_list.matching)}; the export "
                "holds them all.")
+work_queue.bulk_assign(shown)
 
 def export() -> pd.DataFrame:
     """The whole list (up to EXPORT_LIMIT) in the export layout, fetched when a download is
@@ -225,6 +228,8 @@ if call_list.matching > EXPORT_LIMIT:
 # the user pick from the list by name (and keeps the choice when the table is re-sorted).
 selected_rows = event.selection.rows if event is not None else []
 options = shown["customer_id"].astype(int).tolist()
+offered = work_queue.my_list_and_search(flt.as_of, CUSTOMER_KEY)  # more customers the 360 can open
+options += [int(cid) for cid in offered["customer_id"] if int(cid) not in options]
 if selected_rows:
     picked = int(shown["customer_id"].iloc[selected_rows[0]])
     if st.session_state.get("at_risk_last_row") != picked:
@@ -234,6 +239,9 @@ if st.session_state.get(CUSTOMER_KEY) not in options:
     st.session_state.pop(CUSTOMER_KEY, None)
 names = dict(zip(options, shown["full_name"].fillna("(no name)")))
 losses = dict(zip(options, shown["expected_loss"]))
+for cid, name, loss in offered[["customer_id", "full_name", "expected_loss"]].itertuples(index=False, name=None):
+    names.setdefault(int(cid), name if isinstance(name, str) else "(no name)")
+    losses.setdefault(int(cid), loss)
 
 ui.section("Customer 360", g.AT_RISK_LIST, "Profile, value, score history and every touchpoint with its note.")
 customer_id = st.selectbox(
@@ -294,6 +302,8 @@ with st.container(border=True):
         else:
             ui.chart(risk_charts.customer_mrr_chart(revenue), f"customer_mrr_{customer_id}", width="half",
                      help_anchor=g.MRR)
+
+    work_queue.case_panel(customer_id)  # the retention team's case: log an action, see the actions
 
     timeline = data.customer_timeline(customer_id, flt.as_of)
     st.markdown(f"**Timeline** — {fmt.count(len(timeline))} touchpoints, newest first")

@@ -1,0 +1,480 @@
+"""The retention team's action store: what was done about an at-risk customer, by whom, and
+what happens next (issue 16; decision 021).
+
+A writable store of the app's own, apart from the read-only analytics DuckDB file (the
+scorer and the importer replace that file; nothing written here may go with it). SQLAlchemy
+Core over a URL (`analytics.config.actions_url`): by default an embedded SQLite file next to
+the analytics database, in WAL mode with a busy timeout so many sessions write at once; a
+Postgres URL for a team deployment goes through the same code (the SQL here is
+dialect-neutral Core, every value a bound parameter). The schema is versioned with alembic
+migrations (analytics/action_migrations/versions), run at `open_store`.
+
+Definitions:
+
+- **Action**: one row of ``customer_actions``, an append-only log — rows are never updated
+  or deleted. Each row is the case's whole state after the action: ``status``, ``owner``
+  and ``follow_up_date`` (carried forward from the previous row unless the action changes
+  them), plus that action's own ``outcome`` and ``note``, ``created_at`` (UTC) and
+  ``created_by``.
+- **Case**: a customer with at least one action. Its **current state** is its latest row,
+  latest = the highest ``id`` (the order the store accepted the rows); its **timeline** is
+  all its rows, newest first. A customer without actions has no case (status "new").
+- **Status**: one of `STATUSES` — new → attempted → reached → offer_made → saved / lost /
+  not_now. Any status may follow any other (people correct mistakes); an unknown one is
+  refused with a `ValueError` naming the valid ones.
+- **Open case**: status new, attempted, reached or offer_made; or not_now *with* a
+  follow-up date (a snooze: the case comes back on that date). saved, lost and not_now
+  without a date are closed.
+- **Audit log**: every write (record, assign) also appends one ``audit_log`` row — who,
+  when (UTC), what (``action`` and a one-line ``detail``) and how many rows it wrote.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+
+STATUSES: tuple[str, ...] = ("new", "attempted", "reached", "offer_made", "saved", "lost", "not_now")
+OPEN_STATUSES: tuple[str, ...] = ("new", "attempted", "reached", "offer_made")
+SNOOZE_STATUS = "not_now"  # open while it has a follow-up date
+MAX_NAME_LENGTH = 200      # owner, created_by, outcome: String(200) in the schema
+MAX_NOTE_LENGTH = 10_000
+BUSY_TIMEOUT_MS = 30_000   # SQLite: a writer waits this long for another session's write
+MIGRATIONS = Path(__file__).resolve().parent / "action_migrations"
+VERSION_TABLE = "action_store_version"  # alembic's version table, named apart from other apps'
+HEAD = "0001"
+
+
+class _Keep:
+    """The "leave it as it is" value of `record_action`'s owner and follow-up date."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = _Keep()
+
+
+class ActionStoreError(Exception):
+    """The action store cannot be opened or written (the message says why and what to do)."""
+
+
+# --- schema (what migration 0001 creates; the migrations own the DDL) --------------------------
+
+metadata = sa.MetaData()
+_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER keys only
+
+customer_actions = sa.Table(
+    "customer_actions", metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("customer_id", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("owner", sa.String(MAX_NAME_LENGTH)),
+    sa.Column("follow_up_date", sa.Date),
+    sa.Column("outcome", sa.String(MAX_NAME_LENGTH)),
+    sa.Column("note", sa.Text),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("created_by", sa.String(MAX_NAME_LENGTH), nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("occurred_at", sa.DateTime, nullable=False),
+    sa.Column("actor", sa.String(MAX_NAME_LENGTH), nullable=False),
+    sa.Column("action", sa.String(50), nullable=False),
+    sa.Column("detail", sa.Text),
+    sa.Column("row_count", sa.Integer, nullable=False),
+)
+
+ACTION_COLUMNS: dict[str, str] = {
+    "id": "int64",
+    "customer_id": "int64",
+    "status": "string",
+    "owner": "string",
+    "follow_up_date": "datetime64[ns]",
+    "outcome": "string",
+    "note": "string",
+    "created_at": "datetime64[ns]",
+    "created_by": "string",
+}
+CASE_COLUMNS: dict[str, str] = {
+    "customer_id": "int64",
+    "status": "string",
+    "owner": "string",
+    "follow_up_date": "datetime64[ns]",
+    "outcome": "string",      # of the latest action
+    "note": "string",         # of the latest action
+    "updated_at": "datetime64[ns]",
+    "updated_by": "string",
+    "actions": "int64",       # rows in the case's timeline
+}
+AUDIT_COLUMNS: dict[str, str] = {
+    "id": "int64", "occurred_at": "datetime64[ns]", "actor": "string", "action": "string", "detail": "string",
+    "row_count": "int64",
+}
+
+
+# --- opening -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ActionStore:
+    """An open action store: a SQLAlchemy engine (a pool of connections; each thread, e.g.
+    each Streamlit session, takes its own) and the URL it was opened at (`where`, password
+    hidden). Close with `close()`."""
+
+    engine: Engine
+    where: str
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str | None = None) -> ActionStore:
+    """Open the action store at `url` (None: `analytics.config.actions_url()`), creating it
+    and running its migrations up to `HEAD` when needed (a no-op when already there).
+
+    SQLite: the file's folder is created; WAL journal (readers never block the writer),
+    `BUSY_TIMEOUT_MS` busy timeout (a writer waits for another instead of failing),
+    synchronous=FULL (an acknowledged write survives a crash), and every write
+    transaction starts with BEGIN IMMEDIATE so a read-then-append is one atomic step.
+    Raises `ActionStoreError` with the reason, `ValueError` for a URL that is not one."""
+    from analytics import config
+
+    url = url or config.actions_url()
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise ValueError(f"the action store URL {url!r} is not a database URL; write it like "
+                         "sqlite:///data/actions.sqlite or postgresql+psycopg://host/db") from None
+    where = parsed.render_as_string(hide_password=True)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite and parsed.database and parsed.database != ":memory:":
+        path = Path(parsed.database).expanduser().resolve()
+        if path == config.database_path().resolve():
+            raise ValueError(f"the action store {path} is the analytics database; the scorer and the importer "
+                             "replace that file — point [actions] url at a file of its own")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ActionStoreError(f"cannot create the folder of the action store {path}: {err}") from err
+    try:
+        engine = sa.create_engine(parsed)
+    except (sa.exc.ArgumentError, ImportError) as err:  # e.g. a Postgres URL without its driver installed
+        raise ActionStoreError(f"cannot open the action store at {where}: {err}") from err
+    if sqlite:
+        _sqlite_settings(engine)
+    store = ActionStore(engine, where)
+    try:
+        upgrade(store)
+    except Exception:
+        engine.dispose()
+        raise
+    return store
+
+
+def _sqlite_settings(engine: Engine) -> None:
+    # The pysqlite driver's own transaction handling is switched off and SQLAlchemy emits
+    # BEGIN itself (the recipe of SQLAlchemy's SQLite docs, "Enabling Non-Legacy SQLite
+    # Transactional Modes"), so a write can start with BEGIN IMMEDIATE: it takes the write
+    # lock before reading the previous state, and a second writer waits (busy timeout)
+    # instead of appending a state computed from a stale read.
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("store_write") else "BEGIN")
+
+
+@contextmanager
+def _writing(store: ActionStore) -> Iterator[Connection]:
+    """One write transaction (BEGIN IMMEDIATE on SQLite), committed on success; database
+    errors become `ActionStoreError`."""
+    try:
+        with store.engine.connect() as conn:
+            conn.execution_options(store_write=True)
+            with conn.begin():
+                yield conn
+    except sa.exc.SQLAlchemyError as err:
+        raise ActionStoreError(f"the action store at {store.where} refused the write: {_reason(err)}") from err
+
+
+@contextmanager
+def _reading(store: ActionStore) -> Iterator[Connection]:
+    try:
+        with store.engine.connect() as conn:
+            yield conn
+    except sa.exc.SQLAlchemyError as err:
+        raise ActionStoreError(f"cannot read the action store at {store.where}: {_reason(err)}") from err
+
+
+def _reason(err: sa.exc.SQLAlchemyError) -> str:
+    return str(getattr(err, "orig", None) or err).splitlines()[0]
+
+
+# --- migrations ----------------------------------------------------------------------------------
+
+def _alembic_config(conn: Connection):
+    from alembic.config import Config
+
+    cfg = Config()  # built in code: no alembic.ini for the user to keep
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = conn
+    cfg.attributes["version_table"] = VERSION_TABLE
+    return cfg
+
+
+def upgrade(store: ActionStore, revision: str = "head") -> None:
+    """Run the store's migrations up to `revision` in one write transaction (a no-op at
+    head). A store written by a newer version of the app (a revision this code does not
+    know) is refused with `ActionStoreError` rather than touched."""
+    from alembic import command
+    from alembic.util import CommandError
+
+    try:
+        with _writing(store) as conn:
+            command.upgrade(_alembic_config(conn), revision)
+    except CommandError as err:
+        raise ActionStoreError(f"cannot migrate the action store at {store.where}: {err} (was it written by a "
+                               "newer version of Retention Radar?)") from err
+
+
+def schema_version(store: ActionStore) -> str | None:
+    """The store's migration revision (`HEAD` after `open_store`; None before any)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with _reading(store) as conn:
+        return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
+
+
+# --- checking input ------------------------------------------------------------------------------
+
+def check_status(status: str) -> str:
+    """`status` as stored ("Offer made" and "offer-made" are "offer_made"); `ValueError`
+    naming the valid statuses when it is not one of them."""
+    name = str(status).strip().lower().replace(" ", "_").replace("-", "_")
+    if name not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
+    return name
+
+
+def _customer_id(value) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"a customer id is a whole number, got {value!r}")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"a customer id is a whole number, got {value!r}") from None
+    if number != value and not (isinstance(value, str) and value.strip() == str(number)):
+        raise ValueError(f"a customer id is a whole number, got {value!r}")
+    return number
+
+
+def _text(value, what: str, limit: int, required: bool = False) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        text = ""
+    else:
+        text = str(value).strip()
+    if not text:
+        if required:
+            raise ValueError(f"{what} is required")
+        return None
+    if len(text) > limit:
+        raise ValueError(f"{what} is {len(text)} characters long; at most {limit}")
+    return text
+
+
+def _day(value) -> date | None:
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"a follow-up date is a day like 2025-03-31, got {value!r}") from None
+
+
+def _now() -> datetime:
+    # naive UTC: SQLite keeps no time zone, and the same value must read back on Postgres
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+def _latest_rows(conn: Connection, customer_ids: list[int] | None) -> dict[int, dict]:
+    """customer_id -> the case's latest row (and its action count), for `customer_ids` (None: all)."""
+    a = customer_actions
+    latest = sa.select(a.c.customer_id, sa.func.max(a.c.id).label("latest_id"),
+                       sa.func.count(a.c.id).label("actions")).group_by(a.c.customer_id)
+    if customer_ids is not None:
+        latest = latest.where(a.c.customer_id.in_(customer_ids))
+    latest = latest.subquery()
+    rows = conn.execute(sa.select(a, latest.c.actions).join(latest, a.c.id == latest.c.latest_id)).mappings()
+    return {int(r["customer_id"]): dict(r) for r in rows}
+
+
+def _audit(conn: Connection, actor: str, action: str, detail: str, row_count: int) -> None:
+    conn.execute(sa.insert(audit_log).values(occurred_at=_now(), actor=actor, action=action, detail=detail,
+                                             row_count=row_count))
+
+
+def record_action(store: ActionStore, customer_id: int, *, by: str, status: str | None = None, owner=KEEP,
+                  follow_up_date=KEEP, outcome: str | None = None, note: str | None = None) -> int:
+    """Append one action to the customer's case and return its row id.
+
+    `status` None keeps the current one ("new" for a customer without a case). `owner`
+    and `follow_up_date` left as `KEEP` carry the current values forward; None (or "")
+    clears them. `outcome` and `note` belong to this action only. `by` is who recorded
+    it. The previous state is read and the row appended in one write transaction, so two
+    sessions writing the same case at once do not lose either's change (SQLite: BEGIN
+    IMMEDIATE; see decision 021 for Postgres). Also writes an audit row."""
+    cid = _customer_id(customer_id)
+    who = _text(by, "who recorded the action (by)", MAX_NAME_LENGTH, required=True)
+    new_status = None if status is None else check_status(status)
+    new_owner = owner if owner is KEEP else _text(owner, "the owner", MAX_NAME_LENGTH)
+    new_follow_up = follow_up_date if follow_up_date is KEEP else _day(follow_up_date)
+    outcome = _text(outcome, "the outcome", MAX_NAME_LENGTH)
+    note = _text(note, "the note", MAX_NOTE_LENGTH)
+    with _writing(store) as conn:
+        previous = _latest_rows(conn, [cid]).get(cid, {})
+        row = {
+            "customer_id": cid,
+            "status": new_status or previous.get("status") or "new",
+            "owner": previous.get("owner") if new_owner is KEEP else new_owner,
+            "follow_up_date": previous.get("follow_up_date") if new_follow_up is KEEP else new_follow_up,
+            "outcome": outcome,
+            "note": note,
+            "created_at": _now(),
+            "created_by": who,
+        }
+        row_id = conn.execute(sa.insert(customer_actions).values(**row)).inserted_primary_key[0]
+        _audit(conn, who, "record_action", f"customer {cid}: status {row['status']}", 1)
+    return int(row_id)
+
+
+def assign(store: ActionStore, customer_ids: Iterable[int], owner: str, by: str) -> int:
+    """Give each customer's case to `owner` (bulk assign from a filtered list): one action
+    per customer with the new owner, status and follow-up date carried forward ("new" for
+    a customer without a case), all in one transaction with one audit row. Returns how
+    many actions were written (duplicates in `customer_ids` count once)."""
+    ids = list(dict.fromkeys(_customer_id(c) for c in customer_ids))
+    new_owner = _text(owner, "the owner to assign to", MAX_NAME_LENGTH, required=True)
+    who = _text(by, "who assigns (by)", MAX_NAME_LENGTH, required=True)
+    if not ids:
+        return 0
+    with _writing(store) as conn:
+        previous = _latest_rows(conn, ids)
+        now = _now()
+        rows = [{"customer_id": cid, "status": previous.get(cid, {}).get("status") or "new", "owner": new_owner,
+                 "follow_up_date": previous.get(cid, {}).get("follow_up_date"), "outcome": None, "note": None,
+                 "created_at": now, "created_by": who} for cid in ids]
+        conn.execute(sa.insert(customer_actions), rows)
+        _audit(conn, who, "assign", f"{len(ids)} customers assigned to {new_owner}", len(ids))
+    return len(ids)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+def _frame(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=list(columns))
+    for name, dtype in columns.items():
+        if dtype.startswith("datetime"):
+            df[name] = pd.to_datetime(df[name])
+        else:
+            df[name] = df[name].astype(dtype)
+    return df.reset_index(drop=True)
+
+
+def current_cases(store: ActionStore, customer_ids: Iterable[int] | None = None) -> pd.DataFrame:
+    """The current state (latest row) of each case, one row per customer with actions —
+    of `customer_ids`, or of every case when None — ordered by customer id. Columns
+    `CASE_COLUMNS`: ``outcome`` and ``note`` are the latest action's, ``updated_at`` /
+    ``updated_by`` its time and author, ``actions`` the length of the timeline. Customers
+    without a case are absent (their status is "new")."""
+    ids = None if customer_ids is None else list(dict.fromkeys(_customer_id(c) for c in customer_ids))
+    if ids == []:
+        return _frame([], CASE_COLUMNS)
+    with _reading(store) as conn:
+        latest = _latest_rows(conn, ids)
+    rows = [{**{k: r[k] for k in ("customer_id", "status", "owner", "follow_up_date", "outcome", "note")},
+             "updated_at": r["created_at"], "updated_by": r["created_by"], "actions": r["actions"]}
+            for _, r in sorted(latest.items())]
+    return _frame(rows, CASE_COLUMNS)
+
+
+def timeline(store: ActionStore, customer_id: int) -> pd.DataFrame:
+    """Every action of the customer's case, newest first (columns `ACTION_COLUMNS`; empty
+    without a case)."""
+    cid = _customer_id(customer_id)
+    a = customer_actions
+    with _reading(store) as conn:
+        rows = conn.execute(sa.select(a).where(a.c.customer_id == cid).order_by(a.c.id.desc())).mappings().all()
+    return _frame([dict(r) for r in rows], ACTION_COLUMNS)
+
+
+def is_open(status: str, follow_up_date) -> bool:
+    """The definition of an open case (module docstring)."""
+    return status in OPEN_STATUSES or (status == SNOOZE_STATUS and _day(follow_up_date) is not None)
+
+
+def open_cases(cases: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a `current_cases` frame that are open cases (module docstring)."""
+    keep = [is_open(s, d) for s, d in zip(cases["status"], cases["follow_up_date"])]
+    return cases[pd.Series(keep, index=cases.index, dtype=bool)].reset_index(drop=True)
+
+
+def my_list(store: ActionStore, owner: str, expected_losses: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`owner`'s open cases (`CASE_COLUMNS` plus ``expected_loss``), ordered by follow-up
+    date (earliest first; cases without one after the dated ones), then expected loss
+    (largest first; unknown last), then customer id. `expected_losses` has columns
+    ``customer_id`` and ``expected_loss`` (e.g. from the latest scoring); without it, or
+    for a customer it lacks, the expected loss is NaN."""
+    who = _text(owner, "the owner", MAX_NAME_LENGTH, required=True)
+    a = customer_actions
+    with _reading(store) as conn:
+        # customers whose case ever had this owner; the current owner is checked on the latest row
+        ids = [int(c) for c in conn.execute(sa.select(a.c.customer_id).where(a.c.owner == who).distinct()).scalars()]
+    cases = current_cases(store, ids) if ids else _frame([], CASE_COLUMNS)
+    cases = open_cases(cases[cases["owner"] == who])
+    if expected_losses is None:
+        cases["expected_loss"] = float("nan")
+    else:
+        missing = {"customer_id", "expected_loss"} - set(expected_losses.columns)
+        if missing:
+            raise ValueError(f"expected_losses lacks column(s) {sorted(missing)}")
+        losses = expected_losses[["customer_id", "expected_loss"]].drop_duplicates("customer_id")
+        losses = losses.astype({"customer_id": "int64", "expected_loss": "float64"})
+        cases = cases.merge(losses, on="customer_id", how="left")
+    cases["expected_loss"] = cases["expected_loss"].astype("float64")
+    return cases.sort_values(["follow_up_date", "expected_loss", "customer_id"], ascending=[True, False, True],
+                             na_position="last", kind="mergesort").reset_index(drop=True)
+
+
+def audit_entries(store: ActionStore, limit: int = 200) -> pd.DataFrame:
+    """The latest `limit` audit rows, newest first (columns `AUDIT_COLUMNS`)."""
+    with _reading(store) as conn:
+        rows = conn.execute(sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)).mappings().all()
+    return _frame([dict(r) for r in rows], AUDIT_COLUMNS)

@@ -1,0 +1,272 @@
+"""The retention team's work queue on the At-risk page (issue 16): the case columns of the
+list, bulk assign, "My list", search for any customer, and the case form and action log in
+the customer 360. Definitions: analytics.actions (cases, statuses, open cases, my list) and
+analytics.customer_search; decision 021.
+
+Writes go to the action store (dashboard/data.py, never cached); after a write the script
+reruns so the list's status column and the 360 show it at once. Widgets here keep keys
+with the page's ``at_risk_`` prefix or a ``case_`` prefix.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from analytics import formatting as fmt
+from analytics.actions import STATUSES, ActionStoreError
+from analytics.customer_search import BRIEF_COLUMNS, MIN_PHONE_DIGITS
+from analytics.metrics._common import empty_frame
+from dashboard import data
+
+LOCAL_USER = "local user"
+SEARCH_LIMIT = 20
+FLASH_KEY = "work_queue_flash"
+STORE_ERRORS = (ActionStoreError, ValueError)
+
+
+def current_user() -> tuple[str, bool]:
+    """(who, signed_in): the signed-in user's e-mail (else name) when Streamlit sign-in
+    (`st.login`) is configured and used, else `LOCAL_USER` — with no sign-in the app runs
+    as one local user."""
+    user = st.user
+    if user.get("is_logged_in"):
+        who = user.get("email") or user.get("name")
+        if who:
+            return str(who), True
+    return LOCAL_USER, False
+
+
+def _flash(where: str, message: str) -> None:
+    st.session_state[FLASH_KEY] = (where, message)
+
+
+def _show_flash(where: str) -> None:
+    held = st.session_state.get(FLASH_KEY)
+    if held and held[0] == where:
+        del st.session_state[FLASH_KEY]
+        st.success(held[1], icon=":material/check_circle:")
+
+
+def store_problem() -> str | None:
+    """Why the action store cannot be used (None when it can)."""
+    try:
+        data.action_store()
+    except STORE_ERRORS as err:
+        return str(err)
+    return None
+
+
+def _unavailable(problem: str) -> None:
+    st.error(f"The action store cannot be opened, so actions cannot be logged: {problem}",
+             icon=":material/error:")
+
+
+# --- the list's case columns ---------------------------------------------------------------------
+
+def with_case_columns(table: pd.DataFrame, customer_ids) -> pd.DataFrame:
+    """`table` (one row per id of `customer_ids`, in that order) with the cases' current
+    Status, Case owner and Follow-up inserted after its "ID" column (status "New" for a
+    customer without a case). Read from the store on every run: nothing cached."""
+    ids = [int(c) for c in customer_ids]
+    problem = store_problem()
+    cases = empty_frame({"customer_id": "int64"}) if problem else data.current_cases(ids).set_index("customer_id")
+    if problem:
+        _unavailable(problem)
+    known = cases.index if not problem else []
+    status = [fmt.label(cases.at[c, "status"]) if c in known else fmt.label("new") for c in ids]
+    owner = [cases.at[c, "owner"] if c in known and not pd.isna(cases.at[c, "owner"]) else None for c in ids]
+    follow_up = [cases.at[c, "follow_up_date"].date() if c in known and not pd.isna(cases.at[c, "follow_up_date"])
+                 else None for c in ids]
+    out = table.copy()
+    at = list(out.columns).index("ID") + 1 if "ID" in out.columns else len(out.columns)
+    out.insert(at, "Status", status)
+    out.insert(at + 1, "Case owner", owner)
+    out.insert(at + 2, "Follow-up", follow_up)
+    return out
+
+
+# --- bulk assign -------------------------------------------------------------------------------
+
+def bulk_assign(listed: pd.DataFrame) -> None:
+    """An expander to assign the shown customers (all of them, or those picked) to an agent
+    or to oneself ("Take them"). `listed` has ``customer_id`` and ``full_name``."""
+    user, _ = current_user()
+    _show_flash("assign")
+    ids = [int(c) for c in listed["customer_id"]]
+    names = dict(zip(ids, listed["full_name"].fillna("(no name)")))
+    with st.expander(f"Assign these customers ({fmt.count(len(ids))} shown)", icon=":material/assignment_ind:"):
+        problem = store_problem()
+        if problem:
+            _unavailable(problem)
+            return
+        with st.form("at_risk_assign_form", clear_on_submit=True, border=False):
+            picked = st.multiselect("Customers", ids, key="at_risk_assign_pick",
+                                    format_func=lambda cid: f"{names[cid]} · #{cid}",
+                                    placeholder=f"All {fmt.count(len(ids))} shown",
+                                    help="Leave empty to assign every customer the list shows.")
+            owner = st.text_input("Assign to", key="at_risk_assign_owner", placeholder="An agent's name",
+                                  help="The case owner: the agent who works these customers.")
+            left, right, _ = st.columns([1, 1, 3])
+            assign_to = left.form_submit_button("Assign", icon=":material/person_add:", key="at_risk_assign")
+            take = right.form_submit_button("Take them", icon=":material/front_hand:", key="at_risk_take",
+                                            help=f"Assign them to yourself ({user}).")
+        if not (assign_to or take):
+            return
+        chosen = picked or ids
+        try:
+            written = data.assign(chosen, user if take else owner, by=user)
+        except STORE_ERRORS as err:
+            st.error(str(err), icon=":material/error:")
+            return
+        _flash("assign", f"Assigned {fmt.count(written)} customers to {fmt.md_escape(user if take else owner.strip())}.")
+        st.rerun()
+
+
+# --- my list and search: more customers to open in the 360 ------------------------------------
+
+def my_list_and_search(as_of: date, customer_key: str) -> pd.DataFrame:
+    """"My list" (a toggle: the user's open cases by follow-up date, then expected loss)
+    and "Find any customer" (id, name, phone or e-mail over every customer). A row or
+    match picked sets the 360's customer (`customer_key`) when the pick changes. Returns
+    the customers they offer (`BRIEF_COLUMNS`) so the 360 can open them."""
+    user, signed_in = current_user()
+    offered: list[int] = []
+    left, right = st.columns([1, 2])
+    show_mine = left.toggle("My list", key="at_risk_my_list",
+                            help="Your open cases (new, attempted, reached, offer made, or not now with a "
+                                 "follow-up date), by follow-up date, then expected loss.")
+    left.caption(f"Working as {fmt.md_escape(user)}" + ("" if signed_in else
+                 " — no sign-in is configured, so everyone works as this one local user."))
+    text = right.text_input("Find any customer", key="at_risk_search", placeholder="Name, id, phone or e-mail",
+                            help="Every customer, not only the list: the exact id, part of the name or e-mail (any case), or "
+                                 f"{MIN_PHONE_DIGITS}+ digits of the phone (dashes, spaces and +972 ignored).")
+    if text.strip():
+        matches = data.search_customers(text, SEARCH_LIMIT)
+        if matches.empty:
+            right.caption("No customer matches. Search looks at every customer, not only the list.")
+        else:
+            ids = [int(c) for c in matches["customer_id"]]
+            labels = {int(r.customer_id): " · ".join(str(x) for x in (
+                r.full_name if isinstance(r.full_name, str) else "(no name)", f"#{int(r.customer_id)}",
+                r.phone if isinstance(r.phone, str) else None, r.email if isinstance(r.email, str) else None) if x)
+                for r in matches.itertuples()}
+            pick = right.selectbox(
+                f"{fmt.count(len(ids))}{'+' if len(ids) == SEARCH_LIMIT else ''} matching", ids, index=None,
+                key="at_risk_search_pick", format_func=labels.get, placeholder="Pick one to open the 360")
+            _follow(pick, "at_risk_last_search_pick", customer_key)
+            if pick is not None:
+                offered.append(pick)
+    if show_mine:
+        offered += _my_list(user, as_of, customer_key)
+    if not offered:
+        return empty_frame(BRIEF_COLUMNS)
+    return data.customer_briefs(sorted(set(offered)), as_of)
+
+
+def _follow(pick, last_key: str, customer_key: str) -> None:
+    # a new pick opens that customer; an unchanged one leaves another choice alone
+    if pick is not None and st.session_state.get(last_key) != pick:
+        st.session_state[customer_key] = pick
+    st.session_state[last_key] = pick
+
+
+def _my_list(user: str, as_of: date, customer_key: str) -> list[int]:
+    problem = store_problem()
+    if problem:
+        _unavailable(problem)
+        return []
+    mine = data.my_list(user)
+    if mine.empty:
+        st.caption("No open case is yours. Take a customer in the 360 below, or assign list rows to yourself.")
+        return []
+    briefs = data.customer_briefs(mine["customer_id"].tolist(), as_of)
+    mine = data.my_list(user, briefs[["customer_id", "expected_loss"]])
+    mine = mine.merge(briefs[["customer_id", "full_name"]], on="customer_id", how="left")
+    today = date.today()
+    st.markdown(f"**My list** — {fmt.count(len(mine))} open cases, by follow-up date, then expected loss")
+    shown = pd.DataFrame({
+        "Follow-up": mine["follow_up_date"].dt.date,
+        "Due": [not pd.isna(d) and d.date() <= today for d in mine["follow_up_date"]],
+        "Customer": mine["full_name"].fillna("(no name)"),
+        "ID": mine["customer_id"],
+        "Status": mine["status"].map(fmt.label),
+        "Expected loss": mine["expected_loss"],
+        "Last outcome": mine["outcome"].fillna(""),
+        "Updated": mine["updated_at"],
+    })
+    event = st.dataframe(
+        shown, hide_index=True, key="table_at_risk_my_list", on_select="rerun", selection_mode="single-row",
+        height=300 if len(shown) > 8 else "auto", column_config={
+            "ID": st.column_config.NumberColumn("ID", format="%d", width="small"),
+            "Due": st.column_config.CheckboxColumn("Due", help="Follow-up date today or earlier"),
+            "Expected loss": st.column_config.NumberColumn("Expected loss", format=f"{fmt.currency_symbol()}%,.0f"),
+            "Updated": st.column_config.DatetimeColumn("Updated (UTC)", format="DD MMM YYYY, HH:mm"),
+        })
+    rows = event.selection.rows if event is not None else []
+    _follow(int(mine["customer_id"].iloc[rows[0]]) if rows else None, "at_risk_last_my_list_row", customer_key)
+    return [int(c) for c in mine["customer_id"]]
+
+
+# --- the case in the customer 360 ----------------------------------------------------------------
+
+def case_panel(customer_id: int) -> None:
+    """The case of `customer_id` in the 360: its current state, a form to log an action
+    (status, owner or "take it", follow-up date, outcome, note), and the action log,
+    newest first."""
+    cid = int(customer_id)
+    user, _ = current_user()
+    problem = store_problem()
+    if problem:
+        _unavailable(problem)
+        return
+    history = data.case_timeline(cid)
+    latest = history.iloc[0] if not history.empty else None
+    status = latest["status"] if latest is not None else "new"
+    owner = latest["owner"] if latest is not None and not pd.isna(latest["owner"]) else ""
+    follow_up = (latest["follow_up_date"].date() if latest is not None and not pd.isna(latest["follow_up_date"])
+                 else None)
+    state = f"status {fmt.label(status)}, owner {fmt.md_escape(owner) if owner else 'nobody'}"
+    if follow_up:
+        state += f", follow up on {follow_up:%d %b %Y}"
+    st.markdown(f"**Case** — {state}")
+    _show_flash(f"case_{cid}")
+    with st.form(f"case_form_{cid}", clear_on_submit=True):
+        c = st.columns([1, 1.2, 1, 1.4])
+        new_status = c[0].selectbox("Status", STATUSES, index=STATUSES.index(status), format_func=fmt.label,
+                                    key=f"case_status_{cid}",
+                                    help="new → attempted → reached → offer made → saved / lost / not now")
+        new_owner = c[1].text_input("Owner", value=owner, key=f"case_owner_{cid}",
+                                    help="The agent who works the case; empty = nobody.")
+        take = c[1].checkbox(f"Take it ({user})", key=f"case_take_{cid}")
+        new_follow_up = c[2].date_input("Follow-up", value=follow_up, key=f"case_follow_up_{cid}",
+                                        help="Snooze until: the case comes up again on this day.")
+        outcome = c[3].text_input("Outcome", key=f"case_outcome_{cid}", placeholder="e.g. no answer, accepted 10% off")
+        note = st.text_area("Note", key=f"case_note_{cid}", height=80)
+        saved = st.form_submit_button("Save action", icon=":material/save:", key=f"case_save_{cid}")
+    if saved:
+        try:
+            data.record_action(cid, by=user, status=new_status, owner=user if take else new_owner,
+                               follow_up_date=new_follow_up, outcome=outcome, note=note)
+        except STORE_ERRORS as err:
+            st.error(str(err), icon=":material/error:")
+        else:
+            _flash(f"case_{cid}", "Action saved.")
+            st.rerun()
+    if history.empty:
+        st.caption("No actions logged for this customer yet.")
+        return
+    st.markdown(f"**Actions** — {fmt.count(len(history))} logged, newest first")
+    st.dataframe(pd.DataFrame({
+        "When": history["created_at"],
+        "Status": history["status"].map(fmt.label),
+        "Owner": history["owner"].fillna(""),
+        "Follow-up": history["follow_up_date"].dt.date,
+        "Outcome": history["outcome"].fillna(""),
+        "Note": history["note"].fillna(""),
+        "By": history["created_by"],
+    }), hide_index=True, key=f"table_case_actions_{cid}", height=240 if len(history) > 6 else "auto",
+        column_config={"When": st.column_config.DatetimeColumn("When (UTC)", format="DD MMM YYYY, HH:mm"),
+                       "Note": st.column_config.TextColumn("Note", width="large")})

@@ -1,0 +1,100 @@
+"""AppTest: the work queue on the At-risk page (issue 16) — log an action in the customer
+360 and see it in the case's action log, the list's Status / Case owner columns and "My
+list"; find a customer who is not on the list and open their 360. The action store is a
+SQLite file in tmp_path (RETENTION_ACTIONS_URL)."""
+
+from __future__ import annotations
+
+from analytics import actions
+from analytics.at_risk import AtRiskCriteria, at_risk_customers
+from tests.app.apptest import default_filter, no_exception, run_page
+
+PAGE = "at_risk.py"
+
+
+def test_an_action_logged_in_the_360_shows_everywhere(monkeypatch, tmp_path, scored_db, scored_db_path):
+    url = f"sqlite:///{tmp_path / 'actions.sqlite'}"
+    monkeypatch.setenv("RETENTION_ACTIONS_URL", url)
+    at = run_page(monkeypatch, scored_db_path, PAGE)
+    no_exception(at)
+    table = at.dataframe[0].value
+    assert {"Status", "Case owner", "Follow-up"} <= set(table.columns)
+    assert set(table["Status"]) == {"New"}  # nobody acted yet
+    cid = int(table["ID"].iloc[2])
+    at.selectbox(key="at_risk_customer").set_value(cid).run()
+    no_exception(at)
+    assert any("No actions logged" in c.value for c in at.caption)
+    at.selectbox(key=f"case_status_{cid}").set_value("reached")
+    at.checkbox(key=f"case_take_{cid}").check()
+    at.text_input(key=f"case_outcome_{cid}").input("thinking about the offer")
+    at.text_area(key=f"case_note_{cid}").input("asked for 10% off")
+    at.button(key=f"case_save_{cid}").click().run()
+    no_exception(at)
+    assert [s.value for s in at.success] == ["Action saved."]
+    # the store holds it, written by the local user
+    store = actions.open_store(url)
+    log = actions.timeline(store, cid)
+    assert log[["status", "owner", "outcome", "note", "created_by"]].values.tolist() == [
+        ["reached", "local user", "thinking about the offer", "asked for 10% off", "local user"]]
+    # the 360's action log and the list's columns show it after the rerun
+    shown = next(d.value for d in at.dataframe if "By" in d.value.columns)
+    assert shown[["Status", "Owner", "Note", "By"]].values.tolist() == [
+        ["Reached", "local user", "asked for 10% off", "local user"]]
+    row = at.dataframe[0].value.set_index("ID").loc[cid]
+    assert (row["Status"], row["Case owner"]) == ("Reached", "local user")
+    # My list: the local user's open case
+    at.toggle(key="at_risk_my_list").set_value(True).run()
+    no_exception(at)
+    mine = next(d.value for d in at.dataframe if "Due" in d.value.columns)
+    assert mine["ID"].tolist() == [cid] and mine["Status"].tolist() == ["Reached"]
+    # closing the case takes it off My list
+    at.selectbox(key=f"case_status_{cid}").set_value("saved")
+    at.button(key=f"case_save_{cid}").click().run()
+    no_exception(at)
+    assert not any("Due" in d.value.columns for d in at.dataframe)
+    assert any("No open case is yours" in c.value for c in at.caption)
+    assert actions.timeline(store, cid)["status"].tolist() == ["saved", "reached"]
+    store.close()
+
+
+def test_search_opens_a_customer_not_on_the_list(monkeypatch, tmp_path, scored_db, scored_db_path):
+    monkeypatch.setenv("RETENTION_ACTIONS_URL", f"sqlite:///{tmp_path / 'actions.sqlite'}")
+    flt = default_filter(scored_db_path)
+    listed = set(at_risk_customers(scored_db, flt, AtRiskCriteria(min_probability=0.10))
+                 .customers["customer_id"].head(500))
+    con = scored_db.cursor()
+    cid, name = next((int(i), n) for i, n in con.execute(
+        "select customer_id, full_name from customers where full_name is not null order by customer_id").fetchall()
+        if int(i) not in listed)
+    at = run_page(monkeypatch, scored_db_path, PAGE)
+    at.text_input(key="at_risk_search").input(str(cid)).run()
+    no_exception(at)
+    pick = at.selectbox(key="at_risk_search_pick")
+    assert pick.options[0].startswith(f"{name} · #{cid}")
+    pick.set_value(cid).run()
+    no_exception(at)
+    assert at.selectbox(key="at_risk_customer").value == cid
+    assert any(m.value == f"### {name} · #{cid}" for m in at.markdown)
+    assert any(m.value.startswith("**Case** — status New") for m in at.markdown)
+
+
+def test_bulk_assign_the_shown_rows(monkeypatch, tmp_path, scored_db_path):
+    url = f"sqlite:///{tmp_path / 'actions.sqlite'}"
+    monkeypatch.setenv("RETENTION_ACTIONS_URL", url)
+    at = run_page(monkeypatch, scored_db_path, PAGE)
+    at.slider(key="at_risk_min_probability").set_value(60).run()  # a short list
+    ids = at.dataframe[0].value["ID"].tolist()
+    assert 0 < len(ids) <= 500
+    at.multiselect(key="at_risk_assign_pick").select(ids[0]).select(ids[1])
+    at.text_input(key="at_risk_assign_owner").input("ret-007")
+    at.button(key="at_risk_assign").click().run()
+    no_exception(at)
+    table = at.dataframe[0].value.set_index("ID")
+    assert table.loc[ids[:2], "Case owner"].tolist() == ["ret-007", "ret-007"]
+    assert table.loc[ids[2:], "Case owner"].isna().all()
+    at.button(key="at_risk_take").click().run()  # nothing picked: every shown customer, to me
+    no_exception(at)
+    assert set(at.dataframe[0].value["Case owner"]) == {"local user"}
+    store = actions.open_store(url)
+    assert actions.audit_entries(store)["row_count"].tolist() == [len(ids), 2]
+    store.close()

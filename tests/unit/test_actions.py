@@ -1,0 +1,203 @@
+"""The action store (analytics/actions.py): an append-only log whose latest row per customer
+is the case's state, "my list" ordering, bulk assign, validation, migrations, concurrent
+writers, and independence from the analytics DuckDB file. Each store is a SQLite file in
+tmp_path."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import date
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from analytics import actions
+from analytics.actions import HEAD, KEEP, ActionStoreError
+from tests.builders import build_database
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = actions.open_store(f"sqlite:///{tmp_path / 'actions.sqlite'}")
+    yield s
+    s.close()
+
+
+def test_latest_row_is_the_case_and_fields_carry_forward(store):
+    actions.record_action(store, 7, by="dana", status="attempted", owner="dana", follow_up_date="2025-03-04",
+                          outcome="no answer")
+    actions.record_action(store, 7, by="dana", status="reached", note="wants a cheaper plan")
+    actions.record_action(store, 8, by="eli", note="first look")  # no status: a new case
+    actions.record_action(store, 7, by="eli", status="Offer made", owner=None)  # label form; clears the owner
+    cases = actions.current_cases(store)
+    assert cases["customer_id"].tolist() == [7, 8]
+    seven = cases.iloc[0]
+    # status from the last row; owner cleared by it; follow-up carried from the first row
+    assert seven["status"] == "offer_made" and pd.isna(seven["owner"])
+    assert seven["follow_up_date"] == pd.Timestamp("2025-03-04")
+    assert pd.isna(seven["outcome"]) and pd.isna(seven["note"])  # outcome and note belong to their own action
+    assert (seven["updated_by"], seven["actions"]) == ("eli", 3)
+    eight = cases.iloc[1]
+    assert (eight["status"], eight["note"], eight["actions"]) == ("new", "first look", 1)
+    # a subset, and ids without a case are simply absent
+    assert actions.current_cases(store, [8, 99])["customer_id"].tolist() == [8]
+    assert actions.current_cases(store, []).empty
+
+
+def test_timeline_is_the_whole_log_newest_first(store):
+    for status in ("attempted", "attempted", "reached", "saved"):
+        actions.record_action(store, 3, by="dana", status=status)
+    actions.record_action(store, 4, by="dana", status="lost")
+    log = actions.timeline(store, 3)
+    assert log["status"].tolist() == ["saved", "reached", "attempted", "attempted"]
+    assert log["id"].is_monotonic_decreasing and (log["customer_id"] == 3).all()
+    assert actions.timeline(store, 5).empty and list(actions.timeline(store, 5).columns) == list(actions.ACTION_COLUMNS)
+
+
+def test_my_list_order_hand_worked(store):
+    r = actions.record_action
+    r(store, 10, by="lead", status="attempted", owner="dana", follow_up_date=date(2025, 3, 5))
+    r(store, 11, by="lead", status="reached", owner="dana", follow_up_date=date(2025, 3, 1))
+    r(store, 12, by="lead", status="new", owner="dana", follow_up_date=date(2025, 3, 5))
+    r(store, 13, by="lead", status="offer_made", owner="dana")                       # no follow-up: after dated ones
+    r(store, 14, by="lead", status="saved", owner="dana", follow_up_date=date(2025, 1, 1))   # closed
+    r(store, 15, by="lead", status="not_now", owner="dana")                          # closed: no snooze date
+    r(store, 16, by="lead", status="not_now", owner="dana", follow_up_date=date(2025, 3, 2))  # snoozed: open
+    r(store, 17, by="lead", status="attempted", owner="dana", follow_up_date=date(2025, 2, 1))
+    r(store, 17, by="lead", owner="eli")                                             # reassigned: eli's now
+    losses = pd.DataFrame({"customer_id": [10, 11, 12, 13, 17], "expected_loss": [50.0, 10.0, 200.0, 1000.0, 9e9]})
+    mine = actions.my_list(store, "dana", losses)
+    # 11 (Mar 1) · 16 (Mar 2, loss unknown) · 12 then 10 (both Mar 5: 200 before 50) · 13 (no date, 1000)
+    assert mine["customer_id"].tolist() == [11, 16, 12, 10, 13]
+    assert mine["expected_loss"].tolist()[2:] == [200.0, 50.0, 1000.0] and pd.isna(mine["expected_loss"].iloc[1])
+    assert actions.my_list(store, "eli")["customer_id"].tolist() == [17]
+    assert actions.my_list(store, "nobody").empty
+    # without losses: the date order, ties by id
+    assert actions.my_list(store, "dana")["customer_id"].tolist() == [11, 16, 10, 12, 13]
+    with pytest.raises(ValueError, match="lacks column"):
+        actions.my_list(store, "dana", pd.DataFrame({"customer_id": [10]}))
+
+
+def test_bulk_assign(store):
+    actions.record_action(store, 1, by="dana", status="reached", owner="dana", follow_up_date="2025-05-01")
+    written = actions.assign(store, [1, 2, 3, 3], "eli", by="lead")
+    assert written == 3
+    cases = actions.current_cases(store).set_index("customer_id")
+    assert cases["owner"].tolist() == ["eli", "eli", "eli"]
+    assert cases["status"].tolist() == ["reached", "new", "new"]  # status carried; no case yet = new
+    assert cases.loc[1, "follow_up_date"] == pd.Timestamp("2025-05-01")
+    assert actions.timeline(store, 1)["owner"].tolist() == ["eli", "dana"]  # nothing lost: the old owner is history
+    audit = actions.audit_entries(store)
+    assert audit[["actor", "action", "row_count"]].values.tolist()[0] == ["lead", "assign", 3]
+    assert audit["action"].tolist() == ["assign", "record_action"]
+    with pytest.raises(ValueError, match="owner to assign to is required"):
+        actions.assign(store, [1], "  ", by="lead")
+    assert actions.assign(store, [], "eli", by="lead") == 0
+
+
+def test_bad_input_is_refused_with_a_message(store):
+    with pytest.raises(ValueError, match=r"unknown status 'called'; use one of: new, attempted, reached, "
+                                         r"offer_made, saved, lost, not_now"):
+        actions.record_action(store, 1, by="dana", status="called")
+    with pytest.raises(ValueError, match="follow-up date is a day like"):
+        actions.record_action(store, 1, by="dana", follow_up_date="next week")
+    with pytest.raises(ValueError, match=r"by\) is required"):
+        actions.record_action(store, 1, by=" ", status="new")
+    with pytest.raises(ValueError, match="customer id is a whole number"):
+        actions.record_action(store, "12a", by="dana")
+    assert actions.current_cases(store).empty and actions.audit_entries(store).empty  # nothing half-written
+
+
+def test_migrations_run_at_open_and_again_are_a_no_op(tmp_path):
+    url = f"sqlite:///{tmp_path / 'actions.sqlite'}"
+    first = actions.open_store(url)
+    assert actions.schema_version(first) == HEAD
+    actions.record_action(first, 1, by="dana", status="attempted")
+    first.close()
+    again = actions.open_store(url)
+    actions.upgrade(again)
+    assert actions.schema_version(again) == HEAD
+    with again.engine.connect() as conn:
+        assert conn.execute(sa.text(f"select version_num from {actions.VERSION_TABLE}")).scalars().all() == [HEAD]
+    assert actions.current_cases(again)["status"].tolist() == ["attempted"]
+    again.close()
+    # WAL journal: readers do not block the writer
+    assert sqlite3.connect(tmp_path / "actions.sqlite").execute("pragma journal_mode").fetchone() == ("wal",)
+
+
+def test_a_store_from_a_newer_version_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'actions.sqlite'}"
+    actions.open_store(url).close()
+    con = sqlite3.connect(tmp_path / "actions.sqlite")
+    con.execute(f"update {actions.VERSION_TABLE} set version_num = '0099'")
+    con.commit()
+    con.close()
+    with pytest.raises(ActionStoreError, match="newer version"):
+        actions.open_store(url)
+
+
+def test_two_threads_writing_at_once_both_land(store):
+    per_thread = 40
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def agent(name: str, customer: int) -> None:
+        try:
+            start.wait()
+            for i in range(per_thread):
+                # the same two cases from both threads: each write reads the case, then appends
+                actions.record_action(store, customer + i % 2, by=name, status="attempted", note=f"{name} {i}")
+        except BaseException as err:  # noqa: BLE001 - reported by the assert below
+            errors.append(err)
+
+    threads = [threading.Thread(target=agent, args=(n, 1)) for n in ("dana", "eli")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    notes = pd.concat([actions.timeline(store, 1), actions.timeline(store, 2)])["note"].tolist()
+    assert sorted(notes) == sorted(f"{n} {i}" for n in ("dana", "eli") for i in range(per_thread))
+    assert len(actions.audit_entries(store, limit=1000)) == 2 * per_thread
+
+
+def test_the_store_survives_replacing_the_analytics_file(tmp_path, monkeypatch):
+    db = build_database(tmp_path / "analytics.duckdb", customers=[{"customer_id": 1, "signup_date": date(2024, 1, 1)}])
+    monkeypatch.setenv("RETENTION_DB", str(db))
+    monkeypatch.delenv("RETENTION_ACTIONS_URL", raising=False)
+    monkeypatch.setenv("RETENTION_CONFIG", str(tmp_path / "none.toml"))
+    store = actions.open_store()  # the default: a file of its own next to the analytics file
+    assert store.where == f"sqlite:///{tmp_path / 'actions.sqlite'}"
+    actions.record_action(store, 1, by="dana", status="reached", note="call back Tuesday")
+    store.close()
+    db.unlink()  # what an import or a re-score does: a new analytics file
+    build_database(db, customers=[{"customer_id": 1, "signup_date": date(2024, 1, 1)}])
+    reopened = actions.open_store()
+    assert actions.timeline(reopened, 1)["note"].tolist() == ["call back Tuesday"]
+    reopened.close()
+    with pytest.raises(ValueError, match="is the analytics database"):
+        actions.open_store(f"sqlite:///{db}")
+
+
+def test_the_url_comes_from_the_environment_then_the_config(tmp_path, monkeypatch):
+    from analytics import config
+
+    monkeypatch.delenv("RETENTION_ACTIONS_URL", raising=False)
+    settings = tmp_path / "retention.toml"
+    settings.write_text('[actions]\nurl = "sqlite:///team/actions.sqlite"\n')
+    monkeypatch.setenv("RETENTION_CONFIG", str(settings))
+    assert config.actions_url() == f"sqlite:///{config.PROJECT_ROOT / 'team' / 'actions.sqlite'}"  # from the root
+    monkeypatch.setenv("RETENTION_ACTIONS_URL", "postgresql+psycopg://agent:secret@db.local/retention")
+    assert config.actions_url() == "postgresql+psycopg://agent:secret@db.local/retention"
+    monkeypatch.setenv("RETENTION_ACTIONS_URL", "not a url")
+    with pytest.raises(ValueError, match="is not a database URL"):
+        config.actions_url()
+
+
+def test_keep_is_the_default_and_none_clears(store):
+    actions.record_action(store, 5, by="dana", owner="dana", follow_up_date=date(2025, 1, 2))
+    actions.record_action(store, 5, by="dana", owner=KEEP, follow_up_date=None)
+    case = actions.current_cases(store).iloc[0]
+    assert case["owner"] == "dana" and pd.isna(case["follow_up_date"])
