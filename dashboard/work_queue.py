@@ -77,9 +77,10 @@ def with_case_columns(table: pd.DataFrame, customer_ids) -> pd.DataFrame:
         _unavailable(problem)
     known = cases.index if not problem else []
     status = [fmt.label(cases.at[c, "status"]) if c in known else fmt.label("new") for c in ids]
-    owner = [cases.at[c, "owner"] if c in known and not pd.isna(cases.at[c, "owner"]) else None for c in ids]
-    follow_up = [cases.at[c, "follow_up_date"].date() if c in known and not pd.isna(cases.at[c, "follow_up_date"])
-                 else None for c in ids]
+    # blank, not the table's grey "None", where a case has no owner or follow-up yet
+    owner = [cases.at[c, "owner"] if c in known and not pd.isna(cases.at[c, "owner"]) else "" for c in ids]
+    follow_up = [cases.at[c, "follow_up_date"].strftime("%d %b %Y")
+                 if c in known and not pd.isna(cases.at[c, "follow_up_date"]) else "" for c in ids]
     out = table.copy()
     at = list(out.columns).index("ID") + 1 if "ID" in out.columns else len(out.columns)
     out.insert(at, "Status", status)
