@@ -89,6 +89,18 @@ _PRESENT = "data present"  # key in Database.read_only_facts
 # Inbound service contacts: what the service metrics count (analytics/metrics/service.py).
 SERVICE_KINDS = ("service_request", "complaint", "billing_issue")
 
+
+def inbound_or_unrecorded(t: ibis.Table) -> ibis.BooleanValue:
+    """Inbound, or no direction recorded: many ticket exports have no direction column, and
+    the service kinds are raised by the customer (docs/metrics.md, "Service experience")."""
+    return t.direction.isnull() | (t.direction == "inbound")
+
+
+def is_service_contact(t: ibis.Table) -> ibis.BooleanValue:
+    """A service contact: a `SERVICE_KINDS` touchpoint, inbound or of unrecorded direction —
+    the one definition the service metrics, the risk features and `data_present` share."""
+    return t.kind.isin(SERVICE_KINDS) & inbound_or_unrecorded(t)
+
 # What each optional part of the data is, in the words of a "needs X" note.
 NEEDS: dict[str, str] = {
     "revenue": "monthly revenue (a monthly-revenue file, or subscription periods or invoices to derive it from)",
@@ -154,7 +166,7 @@ def data_present(db: Database) -> dict[str, bool]:
     if db.read_only and _PRESENT in db.read_only_facts:
         return db.read_only_facts[_PRESENT]
     r, t = db.table("monthly_revenue"), db.table("touchpoints")
-    contact = t.kind.isin(SERVICE_KINDS)
+    contact = is_service_contact(t)
     counts = db.ibis().to_pandas(t.aggregate(
         purchases=t.count(where=t.kind == "purchase"),
         requests=t.count(where=t.kind == "cancellation_request"),

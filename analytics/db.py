@@ -356,9 +356,14 @@ class DuckDBDatabase(Database):
         return [r[0] for r in rows]
 
     def has_table(self, name: str) -> bool:
-        rows = self.cursor().execute(
-            "select 1 from information_schema.tables where table_name = ?", [name]).fetchall()
-        return bool(rows)
+        # a read-only file cannot gain or lose a table while open: asked once per name (the
+        # purchase reads and the at-risk checks ask on every call)
+        known = self.read_only_facts.setdefault("tables present", {}) if self.read_only else {}
+        if name not in known:
+            rows = self.cursor().execute(
+                "select 1 from information_schema.tables where table_name = ?", [name]).fetchall()
+            known[name] = bool(rows)
+        return known[name]
 
     @contextmanager
     def transaction(self) -> Iterator[ibis.BaseBackend]:

@@ -5,7 +5,7 @@ response SLAs, waits, satisfaction (CSAT, NPS) and churn by recent service histo
 A **service contact** is an inbound touchpoint of kind ``service_request``,
 ``complaint`` or ``billing_issue`` (an issue the customer raised); a contact whose export
 records no direction (NULL) counts as inbound — these kinds are raised by the customer,
-and many ticket exports have no direction column (`inbound_or_unrecorded`). Touchpoint metrics
+and many ticket exports have no direction column (`analytics.catalog.is_service_contact`). Touchpoint metrics
 follow the filter: selected customers, selected channels, ``occurred_at`` within
 ``[flt.start, flt.end]`` unless a function says otherwise.
 """
@@ -19,6 +19,7 @@ from typing import Literal, Mapping
 import ibis
 import pandas as pd
 
+from analytics.catalog import is_service_contact
 from analytics.cubes import CHANNEL, POPULATION, cube, with_cells
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers, touchpoints
@@ -34,7 +35,6 @@ from analytics.metrics._common import (
 )
 from analytics.rollups import REPEAT_CONTACTS, fresh_rollup
 
-SERVICE_KINDS = ("service_request", "complaint", "billing_issue")
 REPEAT_WINDOW_DAYS = 7
 
 # First-response SLA per channel, in seconds of `wait_seconds` (queue wait for phone and
@@ -102,13 +102,8 @@ EARLY_WARNING_COLUMNS: dict[str, str] = {
 ALL_CHANNELS = "all"
 
 
-def inbound_or_unrecorded(t: ibis.Table) -> ibis.BooleanValue:
-    """Inbound, or no direction recorded (a service contact's direction, module docstring)."""
-    return t.direction.isnull() | (t.direction == "inbound")
-
-
 def _service_contacts(t: ibis.Table) -> ibis.Table:
-    return t.filter(t.kind.isin(SERVICE_KINDS), inbound_or_unrecorded(t))
+    return t.filter(is_service_contact(t))
 
 
 def _month(t: ibis.Table) -> ibis.DateValue:

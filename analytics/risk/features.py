@@ -36,15 +36,12 @@ import numpy as np
 import pandas as pd
 
 from analytics.db import Database
-from analytics.metrics.service import inbound_or_unrecorded
+from analytics.catalog import inbound_or_unrecorded, is_service_contact
 from analytics.duplicates import blank
 from analytics.risk.note_signals import NOTE_SIGNALS, note_signal_columns
 
 LABEL = "churned_90d"
 HORIZON_DAYS = 90
-# A service contact (docs/metrics.md, "Service experience"): an inbound service request,
-# complaint or billing issue — the contacts that can be unresolved, repeated or kept waiting.
-SERVICE_CONTACT_KINDS = ("service_request", "complaint", "billing_issue")
 # A wait over this multiple of the channel's median wait counts as a long wait (the
 # simulation uses the same rule; the median is taken from the year before the as-of date).
 LONG_WAIT_FACTOR = 3.0
@@ -267,7 +264,7 @@ def feature_expr(db: Database, as_of: date, customer_ids: Sequence[int] | None =
     in30 = tpm.occurred_at >= w.start(30)
     in90 = tpm.occurred_at >= w.start(90)
     in180 = tpm.occurred_at >= w.start(180)
-    issue = tpm.kind.isin(SERVICE_CONTACT_KINDS) & inbound_or_unrecorded(tpm)
+    issue = is_service_contact(tpm)
     unresolved = issue & (tpm.resolved == False)  # noqa: E712 - SQL comparison, NULL stays NULL
     long_wait = issue & (tpm.wait_seconds > LONG_WAIT_FACTOR * tpm.median_wait)
     # classify each distinct note once (agents reuse phrasings; RE2 is the costly part),
@@ -307,7 +304,7 @@ def feature_expr(db: Database, as_of: date, customer_ids: Sequence[int] | None =
     # --- repeat contacts (docs/metrics.md): a service contact with another service contact
     # on the same subject in the 7 × 24 hours before it (look back 7 extra days for it)
     iss = tp.filter(
-        tp.kind.isin(SERVICE_CONTACT_KINDS) & inbound_or_unrecorded(tp)
+        is_service_contact(tp)
         & (tp.occurred_at >= w.start(HORIZON_DAYS + REPEAT_WINDOW_DAYS))
     )
     prev = iss.occurred_at.lag().over(
