@@ -109,6 +109,25 @@ def with_cells(db: Database, flt: RetentionFilter, rows: ibis.Table) -> ibis.Tab
     return joined.drop("cell_customer_id")
 
 
+def from_daily_rollup(r: ibis.Table, flt: RetentionFilter, measures: Sequence[str], present: str,
+                      by_month: bool = True) -> ibis.Table:
+    """A cube summed from a stored daily rollup `r` (a ``day`` column, the `POPULATION`
+    and ``channel`` columns, additive measures): the `measures` summed over the filter's
+    days (and, for `live` calls, its cells and channels), grouped by cell and channel (and
+    ``month`` when `by_month`). The stored form of a contact cube, per day instead of per
+    month, so any period is answered exactly (docs/decisions/009-metric-rollups.md).
+
+    `present` names the rollup column counting the rows the live query groups: a rollup
+    shared by several cubes has days where one cube's rows are absent, and only days where
+    it is positive are summed, so the cube has exactly the live query's groups."""
+    r = r.filter(r.day >= flt.start, r.day <= flt.end, r[present] > 0)
+    for column, field in (*POPULATION.items(), CHANNEL):
+        if getattr(flt, field):
+            r = r.filter(r[column].isin(getattr(flt, field)))
+    keys = {"month": r.day.truncate("M").cast("date")} if by_month else {}
+    return r.group_by(*POPULATION, CHANNEL[0], **keys).aggregate(**{m: r[m].sum() for m in measures})
+
+
 def selected_cells(frame: pd.DataFrame, flt: RetentionFilter, channel: bool) -> pd.DataFrame:
     """The rows of a cube whose cell (and channel, when `channel`) the filter selects."""
     keep = pd.Series(True, index=frame.index)

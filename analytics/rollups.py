@@ -14,6 +14,8 @@ loaded, and fall back to the live query whenever the table cannot be trusted
   revenue_retention over whole one-month periods;
 - `rollup_clv_accrual` (first day counted × segment × region × plan): average_clv_at;
 - `rollup_repeat_contacts` (day × channel × segment × region × plan): repeat_contact_rate;
+- `rollup_touchpoint_daily` (day × channel × segment × region × plan): first_contact_resolution,
+  satisfaction_trend, and the note counts of note_signal_summary / note_signal_trend;
 - `rollup_dq_failures` (failing record × check), `rollup_dq_duplicate_candidates`
   (members of name + e-mail / name + phone groups of two or more) and `rollup_dq_checked`
   (records examined per table × segment × region × plan × channel): data_quality_report;
@@ -46,7 +48,7 @@ when every rollup is fresh (for `make run`, before the dashboard starts).
 
 Each rollup's content is defined next to its metric, by the same Ibis expressions as the
 live query (`value.value_rollup_source`, `revenue.movement_rollup_source`, `value.clv_accrual_rollup_source`,
-`service.repeat_rollup_source`, `data_quality.*_rollup_source`), so the two paths cannot
+`service.repeat_rollup_source`, `service.touchpoint_daily_source`, `data_quality.*_rollup_source`), so the two paths cannot
 drift apart unnoticed; tests compare them on the generated sample. The MRR-movement and
 CLV-accrual rollups are the stored form of their metrics' cubes (analytics/cubes.py,
 docs/decisions/016-cubes-per-period.md): the cube reads the rollup's rows when it is fresh
@@ -79,17 +81,19 @@ from analytics.schema import OPTIONAL_TABLES, ibis_schema
 # 5: superseded duplicate customer records left out (docs/decisions/014-duplicate-customers.md);
 # 6: rollup_dq_failures has inconsistent_category instead of invalid_category (decision 019);
 # 7: a service contact with no recorded direction counts as inbound (rollup_repeat_contacts)
-ROLLUP_VERSION = "7"
+# 8: rollup_touchpoint_daily (FCR, survey and note counts per day)
+ROLLUP_VERSION = "8"
 
 INFO_TABLE = "rollup_info"
 CUSTOMER_VALUE = "rollup_customer_value"
 MRR_MOVEMENTS = "rollup_mrr_movements"
 CLV_ACCRUAL = "rollup_clv_accrual"
 REPEAT_CONTACTS = "rollup_repeat_contacts"
+TOUCHPOINT_DAILY = "rollup_touchpoint_daily"
 DQ_FAILURES = "rollup_dq_failures"
 DQ_DUPLICATES = "rollup_dq_duplicate_candidates"
 DQ_CHECKED = "rollup_dq_checked"
-ROLLUPS = (CUSTOMER_VALUE, MRR_MOVEMENTS, CLV_ACCRUAL, REPEAT_CONTACTS, DQ_FAILURES, DQ_DUPLICATES, DQ_CHECKED)
+ROLLUPS = (CUSTOMER_VALUE, MRR_MOVEMENTS, CLV_ACCRUAL, REPEAT_CONTACTS, TOUCHPOINT_DAILY, DQ_FAILURES, DQ_DUPLICATES, DQ_CHECKED)
 
 EXIT_OK, EXIT_ERROR, EXIT_LOCKED = 0, 2, 3
 
@@ -212,6 +216,7 @@ def _sources(db: Database, as_of: date) -> dict[str, ibis.Table]:
         MRR_MOVEMENTS: revenue.movement_rollup_source(db),
         CLV_ACCRUAL: value.clv_accrual_rollup_source(db),
         REPEAT_CONTACTS: service.repeat_rollup_source(db),
+        TOUCHPOINT_DAILY: service.touchpoint_daily_source(db),
         DQ_FAILURES: data_quality.failure_rollup_source(db, as_of),
         DQ_DUPLICATES: data_quality.duplicate_rollup_source(db),
         DQ_CHECKED: data_quality.checked_rollup_source(db),

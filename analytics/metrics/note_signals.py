@@ -29,11 +29,12 @@ from datetime import timedelta
 import ibis
 import pandas as pd
 
-from analytics.cubes import POPULATION, cube, with_cells
+from analytics.cubes import POPULATION, cube, from_daily_rollup, with_cells
 from analytics.db import Database
 from analytics.filters import RetentionFilter, touchpoints
 from analytics.metrics._common import FAR_FUTURE, conform, empty_frame, execute, periods, ratio
 from analytics.risk.note_signals import NOTE_SIGNALS, note_signal_columns
+from analytics.rollups import TOUCHPOINT_DAILY, fresh_rollup
 
 HORIZON_DAYS = 90
 ANY_SIGNAL = "any_signal"
@@ -117,6 +118,29 @@ def _flagged(db: Database, texts: ibis.Table) -> ibis.Table:
     return texts.inner_join(kept, "note")
 
 
+def text_flags(db: Database, texts: ibis.Table) -> ibis.Table:
+    """`_flagged`: the distinct note `texts` with ``is_note``, the ``is_<signal>`` flags
+    and ``is_hebrew`` (for the daily rollup, analytics.metrics.service)."""
+    return _flagged(db, texts)
+
+
+def note_count_measures(t: ibis.Table) -> dict:
+    """The note counts of `_note_counts` over rows `t` carrying the text flags (NULL flags
+    — a row without a note — count nowhere): ``all_notes`` (non-blank notes) and one
+    count per signal in `SIGNAL_ROWS`."""
+    return dict(all_notes=t.count(where=t.is_note),
+                **{s: t.count(where=t[_flag(s)]) for s in SIGNAL_ROWS})
+
+
+def _stored(db: Database) -> bool:
+    """Whether the note counts come from the fresh ``rollup_touchpoint_daily``."""
+    return fresh_rollup(db, TOUCHPOINT_DAILY) is not None
+
+
+def _note_counts_stored(db: Database, flt: RetentionFilter, by_month: bool) -> ibis.Table:
+    return from_daily_rollup(db.table(TOUCHPOINT_DAILY), flt, ("all_notes", *SIGNAL_ROWS), "noted", by_month)
+
+
 def _texts_kept(db: Database) -> bool:
     """Whether `_flagged` joins the kept classification (else: regexes in the query).
     The note queries' builders take it as an argument, so a plan built one way is never
@@ -196,7 +220,7 @@ def note_signal_summary(db: Database, flt: RetentionFilter, trend: pd.DataFrame 
     then its sums over the months instead of another pass over the notes."""
     kept = _texts_kept(db)
     if trend is None:
-        totals = _note_totals(db, flt, kept).iloc[0]
+        totals = _note_totals(db, flt, kept, _stored(db)).iloc[0]
     else:
         by_signal = trend.groupby("signal")["notes"].sum()
         totals = pd.Series({"all_notes": trend.loc[trend["signal"] == ANY_SIGNAL, "all_notes"].sum(),
@@ -240,15 +264,17 @@ def note_signal_summary(db: Database, flt: RetentionFilter, trend: pd.DataFrame 
 
 
 @cube(by_channel=True)
-def _note_totals(db: Database, flt: RetentionFilter, kept: bool) -> ibis.Table:
-    """`_note_counts` over the whole period; its slice is one row (`kept`: `_texts_kept`)."""
-    return _note_counts(db, flt)
+def _note_totals(db: Database, flt: RetentionFilter, kept: bool, stored: bool) -> ibis.Table:
+    """`_note_counts` over the whole period; its slice is one row (`kept`: `_texts_kept`;
+    `stored`: summed from the fresh daily rollup, `_stored`)."""
+    return _note_counts_stored(db, flt, by_month=False) if stored else _note_counts(db, flt)
 
 
 @cube(keys=("month",), by_channel=True)
-def _monthly_note_counts(db: Database, flt: RetentionFilter, kept: bool) -> ibis.Table:
-    """`_note_counts` per month; its slice is ordered by month (`kept`: `_texts_kept`)."""
-    return _note_counts(db, flt, "month")
+def _monthly_note_counts(db: Database, flt: RetentionFilter, kept: bool, stored: bool) -> ibis.Table:
+    """`_note_counts` per month; its slice is ordered by month (`kept`, `stored` as in
+    `_note_totals`)."""
+    return _note_counts_stored(db, flt, by_month=True) if stored else _note_counts(db, flt, "month")
 
 
 @cube(keys=("first_note", *SIGNAL_ROWS), by_channel=False)
@@ -299,7 +325,7 @@ def note_signal_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     without notes are absent; ``partial`` marks a month clipped by the period. Columns
     ``month`` (first day), ``signal``, ``notes``, ``all_notes``, ``share_of_notes``,
     ``partial``; sorted by month, then signal in `SIGNAL_ROWS` order."""
-    wide = _monthly_note_counts(db, flt, _texts_kept(db))
+    wide = _monthly_note_counts(db, flt, _texts_kept(db), _stored(db))
     # a month whose notes are all blank has no notes: as if it were absent
     wide = wide[wide["all_notes"] > 0]
     if wide.empty:

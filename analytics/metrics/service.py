@@ -20,7 +20,7 @@ import ibis
 import pandas as pd
 
 from analytics.catalog import is_service_contact
-from analytics.cubes import CHANNEL, POPULATION, cube, with_cells
+from analytics.cubes import POPULATION, cube, from_daily_rollup, with_cells
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers, touchpoints
 from analytics.metrics._common import (
@@ -33,7 +33,7 @@ from analytics.metrics._common import (
     ratio,
     ts,
 )
-from analytics.rollups import REPEAT_CONTACTS, fresh_rollup
+from analytics.rollups import REPEAT_CONTACTS, TOUCHPOINT_DAILY, fresh_rollup
 
 REPEAT_WINDOW_DAYS = 7
 
@@ -135,8 +135,10 @@ def first_contact_resolution(
     service contacts with ``first_contact_resolution`` true ÷ service contacts with it
     recorded (NULL = not recorded, left out). The brief's benchmark: 86% of customers
     expect resolution on first contact. Columns ``month``, ``channel`` ('all' when
-    ``by_channel=False``), ``contacts``, ``resolved_first_contact``, ``fcr_rate``."""
-    df = _per_month_and_channel(_fcr_counts(db, flt), bool(by_channel))
+    ``by_channel=False``), ``contacts``, ``resolved_first_contact``, ``fcr_rate``.
+    Summed from ``rollup_touchpoint_daily`` when that is fresh."""
+    stored = fresh_rollup(db, TOUCHPOINT_DAILY) is not None
+    df = _per_month_and_channel(_fcr_counts(db, flt, stored), bool(by_channel))
     if df.empty:
         return empty_frame(FCR_COLUMNS)
     df["fcr_rate"] = ratio(df["resolved_first_contact"], df["contacts"])
@@ -144,9 +146,14 @@ def first_contact_resolution(
 
 
 @cube(keys=("month", "channel"), by_channel=True)
-def _fcr_counts(db: Database, flt: RetentionFilter) -> ibis.Table:
+def _fcr_counts(db: Database, flt: RetentionFilter, stored: bool) -> ibis.Table:
     """`first_contact_resolution`'s counts per population cell, channel and month
-    (counts of contacts: additive over cells and channels)."""
+    (counts of contacts: additive over cells and channels). `stored`: summed from the
+    fresh ``rollup_touchpoint_daily`` (`touchpoint_daily_source`), else from the
+    touchpoints (the caller passes it, as for `_repeat_counts`)."""
+    if stored:
+        r = db.table(TOUCHPOINT_DAILY).rename(contacts="fcr_contacts")
+        return from_daily_rollup(r, flt, ("contacts", "resolved_first_contact"), present="contacts")
     t = _service_contacts(touchpoints(db, flt, in_period=True))
     t = t.filter(t.first_contact_resolution.notnull())
     t = with_cells(db, flt, t)
@@ -205,14 +212,7 @@ def _repeat_counts(db: Database, flt: RetentionFilter, stored: bool) -> ibis.Tab
     the touchpoints. The caller passes it (`fresh_rollup`), so the kept cube of one path
     never answers for the other."""
     if stored:
-        r = db.table(REPEAT_CONTACTS)
-        r = r.filter(r.day >= flt.start, r.day <= flt.end)
-        for column, field in (*POPULATION.items(), CHANNEL):
-            if getattr(flt, field):
-                r = r.filter(r[column].isin(getattr(flt, field)))
-        return r.group_by(*POPULATION, "channel", month=r.day.truncate("M").cast("date")).aggregate(
-            contacts=r.contacts.sum(), repeat_contacts=r.repeat_contacts.sum()
-        )
+        return from_daily_rollup(db.table(REPEAT_CONTACTS), flt, ("contacts", "repeat_contacts"), present="contacts")
     t = _flagged_contacts(db, flt, lookback=True)
     t = t.filter(t.occurred_at >= ts(flt.start))
     if flt.channels:
@@ -337,7 +337,7 @@ def satisfaction_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     the scales are ignored. Columns ``month``, ``csat_responses``, ``csat_mean``,
     ``csat_top2_share``, ``nps_responses``, ``promoters``, ``passives``, ``detractors``,
     ``nps``; months without answers are absent."""
-    df = _satisfaction_counts(db, flt)
+    df = _satisfaction_counts(db, flt, fresh_rollup(db, TOUCHPOINT_DAILY) is not None)
     if df.empty:
         return empty_frame(SATISFACTION_COLUMNS)
     df["csat_mean"] = ratio(df["csat_sum"], df["csat_responses"])
@@ -346,15 +346,16 @@ def satisfaction_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     return conform(df, SATISFACTION_COLUMNS)
 
 
-@cube(keys=("month",), by_channel=True)
-def _satisfaction_counts(db: Database, flt: RetentionFilter) -> ibis.Table:
-    """`satisfaction_trend`'s survey answer counts and sums per population cell, channel
-    and month (counts and sums of answers: additive over both)."""
-    t = touchpoints(db, flt, in_period=True)
-    t = with_cells(db, flt, t.filter(t.kind == "survey"))
-    csat_ok = t.csat.between(1, 5)
-    nps_ok = t.nps.between(0, 10)
-    agg = t.group_by(**_month_cells(t)).aggregate(
+SATISFACTION_MEASURES = ("csat_responses", "csat_sum", "csat_top2", "nps_responses", "promoters",
+                         "passives", "detractors")
+
+
+def _satisfaction_measures(t: ibis.Table) -> dict:
+    """Survey answer counts and sums over touchpoints `t` (only ``survey`` rows count)."""
+    survey = t.kind == "survey"
+    csat_ok = survey & t.csat.between(1, 5)
+    nps_ok = survey & t.nps.between(0, 10)
+    return dict(
         csat_responses=t.count(where=csat_ok),
         csat_sum=t.csat.cast("float64").sum(where=csat_ok).fill_null(0),
         csat_top2=t.count(where=csat_ok & (t.csat >= 4)),
@@ -363,7 +364,47 @@ def _satisfaction_counts(db: Database, flt: RetentionFilter) -> ibis.Table:
         passives=t.count(where=nps_ok & (t.nps >= 7) & (t.nps <= 8)),
         detractors=t.count(where=nps_ok & (t.nps <= 6)),
     )
-    return agg
+
+
+@cube(keys=("month",), by_channel=True)
+def _satisfaction_counts(db: Database, flt: RetentionFilter, stored: bool) -> ibis.Table:
+    """`satisfaction_trend`'s survey answer counts and sums per population cell, channel
+    and month (counts and sums of answers: additive over both); `stored` as in
+    `_fcr_counts`."""
+    if stored:
+        return from_daily_rollup(db.table(TOUCHPOINT_DAILY), flt, SATISFACTION_MEASURES, present="surveys")
+    t = touchpoints(db, flt, in_period=True)
+    t = with_cells(db, flt, t.filter(t.kind == "survey"))
+    return t.group_by(**_month_cells(t)).aggregate(**_satisfaction_measures(t))
+
+
+def touchpoint_daily_source(db: Database) -> ibis.Table:
+    """The content of ``rollup_touchpoint_daily`` (analytics/rollups.py): per day,
+    channel and customer segment, region and plan, the additive counts of three contact
+    cubes — `_fcr_counts` (``fcr_contacts``, ``resolved_first_contact``: service contacts
+    with FCR recorded), `_satisfaction_counts` (`SATISFACTION_MEASURES`; ``surveys``: its
+    rows) and the note
+    counts of `note_signals._note_counts` (``all_notes`` and one column per signal;
+    ``noted``: touchpoints with a note, blank or not), each
+    over the same rows as its live query, in one pass over the touchpoints. Exact for any
+    period (whole days) and any population or channel filter, as `repeat_rollup_source`.
+    Notes are classified by the same lexicon, once per distinct text."""
+    from analytics.metrics import note_signals  # the note counts' definition lives there
+
+    everyone = RetentionFilter(FAR_FUTURE, FAR_FUTURE)
+    t = with_cells(db, everyone, touchpoints(db, everyone, in_period=False))
+    texts = t.filter(t.note.notnull()).select("note").distinct()
+    flags = note_signals.text_flags(db, texts).rename(flagged_note="note")
+    t = t.left_join(flags, t.note == flags.flagged_note)
+    service = is_service_contact(t) & t.first_contact_resolution.notnull()
+    return t.group_by(*POPULATION, "channel", day=t.occurred_at.date()).aggregate(
+        fcr_contacts=t.count(where=service),  # also the FCR cube's rows present that day
+        surveys=t.count(where=t.kind == "survey"),  # the satisfaction cube's rows
+        noted=t.count(where=t.note.notnull()),  # the note cubes' rows (blank notes too)
+        resolved_first_contact=t.count(where=service & t.first_contact_resolution),
+        **_satisfaction_measures(t),
+        **note_signals.note_count_measures(t),
+    )
 
 
 EARLY_WARNING_MEASURES: tuple[str, ...] = ("contacts", "unresolved")

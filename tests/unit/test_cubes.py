@@ -29,13 +29,13 @@ CUBE_ARGS: dict[str, list[tuple]] = {
     "analytics.metrics.funnel._saved_per_window": [
         (((date(2025, 1, 1), date(2025, 3, 31)), (date(2025, 4, 1), date(2025, 6, 30)), (date(2024, 10, 1), date(2025, 12, 31))),),
     ],
-    "analytics.metrics.note_signals._note_totals": [(True,)],
-    "analytics.metrics.note_signals._monthly_note_counts": [(True,)],
+    "analytics.metrics.note_signals._note_totals": [(True, True), (True, False)],
+    "analytics.metrics.note_signals._monthly_note_counts": [(True, True), (True, False)],
     "analytics.metrics.note_signals._signal_outcome_cube": [(True,)],
     "analytics.metrics.note_signals._example_candidates": [(3, True), (1, True)],
-    "analytics.metrics.service._fcr_counts": [()],
+    "analytics.metrics.service._fcr_counts": [(True,), (False,)],
     "analytics.metrics.service._repeat_counts": [(True,), (False,)],
-    "analytics.metrics.service._satisfaction_counts": [()],
+    "analytics.metrics.service._satisfaction_counts": [(True,), (False,)],
     # the default SLA thresholds; and one above the histogram's exact range (e-mail 24 h)
     # with a channel without a threshold
     "analytics.metrics.service._sla_histogram": [

@@ -40,6 +40,11 @@ FUNCTIONS = {
     "clv_cac_ratio (region)": lambda db, f: metrics.clv_cac_ratio(db, f, "region"),
     "repeat_contact_rate": metrics.repeat_contact_rate,
     "repeat_contact_rate (all channels)": lambda db, f: metrics.repeat_contact_rate(db, f, by_channel=False),
+    "first_contact_resolution": metrics.first_contact_resolution,
+    "first_contact_resolution (all channels)": lambda db, f: metrics.first_contact_resolution(db, f, by_channel=False),
+    "satisfaction_trend": metrics.satisfaction_trend,
+    "note_signal_trend": metrics.note_signal_trend,
+    "note_signal_summary": metrics.note_signal_summary,
     "data_quality_report": metrics.data_quality_report,
     "data_quality_report (20 examples)": lambda db, f: metrics.data_quality_report(db, f, examples=20),
 }
@@ -97,7 +102,9 @@ def test_rollup_and_live_paths_agree(sample_db, as_of, name, filter_name):
     from_rollup = call(sample_db, flt)
     with rollups.disabled():
         live = call(sample_db, flt)
-    if filter_name not in ("empty", "past") and name != "data_quality_report (20 examples)":
+    # (surveys come by e-mail and SMS: none in the phone + chat filter)
+    if (filter_name not in ("empty", "past") and name != "data_quality_report (20 examples)"
+            and (name, filter_name) != ("satisfaction_trend", "plan+channels")):
         assert len(live) > 0
     assert_same_result(name, from_rollup, live)
 
@@ -320,6 +327,25 @@ def test_rollups_keep_the_filter_semantics_of_edge_cases(tmp_path):
         ]
     ] + [{"customer_id": 4, "occurred_at": pd.Timestamp("2024-11-02 10:00").to_pydatetime(),
           "kind": "purchase", "amount": 40.0, "channel": "store"}]
+    # surveys (one with both answers off the scales: a month with answers but none counted),
+    # notes (a blank one alone in its month, a signal, one on an outbound call), FCR recorded
+    # or not, and a row with no customer record
+    touchpoints += [
+        {"customer_id": cid, "occurred_at": pd.Timestamp(ts).to_pydatetime(), **extra}
+        for cid, ts, extra in [
+            (1, "2024-03-02 10:00", {"kind": "survey", "channel": "email", "csat": 5, "nps": 9}),
+            (2, "2024-04-30 23:59", {"kind": "survey", "channel": "sms", "csat": 2, "nps": 6}),
+            (3, "2024-05-02 08:00", {"kind": "survey", "channel": "email", "csat": 9, "nps": 11}),
+            (99, "2024-06-02 08:00", {"kind": "survey", "channel": "email", "csat": 4, "nps": 8}),
+            (1, "2024-02-02 09:00", {"note": "   ", "channel": "phone"}),
+            (1, "2024-03-02 09:00", {"note": "wants to cancel, competitor is cheaper", "channel": "chat",
+                                     "first_contact_resolution": True}),
+            (2, "2024-03-31 23:00", {"note": "billing question", "channel": "phone", "direction": "outbound",
+                                     "first_contact_resolution": False}),
+            (3, "2024-05-02 09:00", {"channel": "phone", "first_contact_resolution": False}),
+            (1, "2024-07-02 09:00", {"channel": None, "first_contact_resolution": True}),
+        ]
+    ]
     build_database(path, customers=customers, touchpoints=touchpoints, monthly_revenue=revenue)
     assert rollups.main(["--db", str(path)]) == rollups.EXIT_OK
     end = date(2024, 12, 31)
@@ -340,6 +366,18 @@ def test_rollups_keep_the_filter_semantics_of_edge_cases(tmp_path):
                 with rollups.disabled():
                     live = call(db, flt)
                 assert_same_result(name, from_rollup, live)
+        # hand-counted: a month of answers off the scales is a row with 0 responses; the
+        # superseded duplicate (2)'s April survey is left out (decision 014); a contact
+        # without a channel still counts
+        sat = metrics.satisfaction_trend(db, filters[0])
+        assert [m.month for m in sat["month"]] == [3, 5, 6]
+        assert sat["csat_responses"].tolist() == [1, 0, 1]
+        fcr = metrics.first_contact_resolution(db, filters[0], by_channel=False)
+        assert [m.month for m in fcr["month"]] == [3, 5, 7]
+        assert fcr["contacts"].tolist() == [1, 1, 1] and fcr["resolved_first_contact"].tolist() == [1, 0, 1]
+        trend = metrics.note_signal_trend(db, filters[0])
+        competitor = trend[(trend["signal"] == "competitor") & (trend["notes"] > 0)]
+        assert [m.month for m in competitor["month"]] == [3]
         # the duplicate pair: customer 2 is a duplicate of 1 only when both are selected
         dq = metrics.data_quality_report(db, filters[0]).set_index("check")
         assert dq.loc["duplicate_customer", "examples"] == [2, 4]
@@ -398,3 +436,11 @@ def test_revenue_book_rollup_equals_live_on_churn_day_edges(tmp_path):
         assert (march.start_customers, march.start_mrr, march.retained_end_mrr) == (4, 186, 55)
     finally:
         db.close()
+
+
+def test_daily_rollup_has_a_column_per_note_signal():
+    from analytics.metrics.note_signals import SIGNAL_ROWS
+    from analytics.schema import OPTIONAL_TABLES
+
+    columns = OPTIONAL_TABLES[rollups.TOUCHPOINT_DAILY]
+    assert [c for c in columns if c in SIGNAL_ROWS] == list(SIGNAL_ROWS)
