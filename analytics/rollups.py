@@ -12,6 +12,7 @@ loaded, and fall back to the live query whenever the table cannot be trusted
   customer_clv, clv_quantiles, clv_pareto, value_tiers, clv_cac_ratio;
 - `rollup_mrr_movements` (month × segment × region × plan): mrr_movements, and
   revenue_retention over whole one-month periods;
+- `rollup_mrr_monthly` (month × segment × region × plan): mrr_by_month (MRR, paying customers);
 - `rollup_clv_accrual` (first day counted × segment × region × plan): average_clv_at;
 - `rollup_repeat_contacts` (day × channel × segment × region × plan): repeat_contact_rate;
 - `rollup_touchpoint_daily` (day × channel × segment × region × plan): first_contact_resolution,
@@ -81,19 +82,20 @@ from analytics.schema import OPTIONAL_TABLES, ibis_schema
 # 5: superseded duplicate customer records left out (docs/decisions/014-duplicate-customers.md);
 # 6: rollup_dq_failures has inconsistent_category instead of invalid_category (decision 019);
 # 7: a service contact with no recorded direction counts as inbound (rollup_repeat_contacts)
-# 8: rollup_touchpoint_daily (FCR, survey and note counts per day)
+# 8: rollup_touchpoint_daily (FCR, survey and note counts per day), rollup_mrr_monthly
 ROLLUP_VERSION = "8"
 
 INFO_TABLE = "rollup_info"
 CUSTOMER_VALUE = "rollup_customer_value"
 MRR_MOVEMENTS = "rollup_mrr_movements"
+MRR_MONTHLY = "rollup_mrr_monthly"
 CLV_ACCRUAL = "rollup_clv_accrual"
 REPEAT_CONTACTS = "rollup_repeat_contacts"
 TOUCHPOINT_DAILY = "rollup_touchpoint_daily"
 DQ_FAILURES = "rollup_dq_failures"
 DQ_DUPLICATES = "rollup_dq_duplicate_candidates"
 DQ_CHECKED = "rollup_dq_checked"
-ROLLUPS = (CUSTOMER_VALUE, MRR_MOVEMENTS, CLV_ACCRUAL, REPEAT_CONTACTS, TOUCHPOINT_DAILY, DQ_FAILURES, DQ_DUPLICATES, DQ_CHECKED)
+ROLLUPS = (CUSTOMER_VALUE, MRR_MOVEMENTS, MRR_MONTHLY, CLV_ACCRUAL, REPEAT_CONTACTS, TOUCHPOINT_DAILY, DQ_FAILURES, DQ_DUPLICATES, DQ_CHECKED)
 
 EXIT_OK, EXIT_ERROR, EXIT_LOCKED = 0, 2, 3
 
@@ -152,15 +154,20 @@ def _database_as_of(db: Database) -> date:
     return date.fromisoformat(value)
 
 
-def fresh_rollups(db: Database, *names: str, as_of: date | None = None) -> tuple[ibis.Table, ...] | None:
+def fresh_rollups(db: Database, *names: str, as_of: date | None = None,
+                  flt=None) -> tuple[ibis.Table, ...] | None:
     """The rollups `names` as Ibis tables when they may all answer, else None (use the
     live query).
+
+    `flt` (an `analytics.filters.RetentionFilter`), when given, is the filter the caller
+    answers: a rollup holds segment, region and plan but not the export's custom
+    attributes, so a filter on those is always answered live.
 
     A rollup may answer when it exists, was built by this `ROLLUP_VERSION` from data with
     the same fingerprint as now, and — when `as_of` is given — for that as-of date. The
     check costs a few small queries (~40 ms, at 50k as at 1M customers); on a read-only
     database the answer cannot change while the file is open, so it is asked once."""
-    if not _enabled:
+    if not _enabled or (flt is not None and flt.attributes):
         return None
     if db.read_only:
         key = ("fresh_rollups", names, as_of)
@@ -190,9 +197,9 @@ def _rollups_fresh(db: Database, names: tuple[str, ...], as_of: date | None) -> 
     return all(fingerprint == current for fingerprint in rows["source_fingerprint"])
 
 
-def fresh_rollup(db: Database, name: str, as_of: date | None = None) -> ibis.Table | None:
+def fresh_rollup(db: Database, name: str, as_of: date | None = None, flt=None) -> ibis.Table | None:
     """`fresh_rollups` for one rollup: its Ibis table, or None to use the live query."""
-    found = fresh_rollups(db, name, as_of=as_of)
+    found = fresh_rollups(db, name, as_of=as_of, flt=flt)
     return found[0] if found else None
 
 
@@ -214,6 +221,7 @@ def _sources(db: Database, as_of: date) -> dict[str, ibis.Table]:
     return {
         CUSTOMER_VALUE: value.value_rollup_source(db, as_of),
         MRR_MOVEMENTS: revenue.movement_rollup_source(db),
+        MRR_MONTHLY: revenue.mrr_rollup_source(db),
         CLV_ACCRUAL: value.clv_accrual_rollup_source(db),
         REPEAT_CONTACTS: service.repeat_rollup_source(db),
         TOUCHPOINT_DAILY: service.touchpoint_daily_source(db),

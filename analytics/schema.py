@@ -186,6 +186,14 @@ OPTIONAL_TABLES: dict[str, dict[str, str]] = {
         "population": "BIGINT",
         "value_tier": "VARCHAR",
     },
+    "rollup_mrr_monthly": {
+        "month": "DATE",
+        "segment": "VARCHAR",
+        "region": "VARCHAR",
+        "plan": "VARCHAR",
+        "mrr": "DOUBLE",
+        "paying_customers": "BIGINT",
+    },
     "rollup_mrr_movements": {
         "month_key": "INTEGER",
         "segment": "VARCHAR",

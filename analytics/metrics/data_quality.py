@@ -475,7 +475,7 @@ def data_quality_report(
     if unit_cost < 0:
         raise ValueError(f"unit_cost must be >= 0, got {unit_cost}")
     day = _as_of(db, flt, as_of)
-    rollups = fresh_rollups(db, DQ_FAILURES, DQ_DUPLICATES, DQ_CHECKED, as_of=day)
+    rollups = fresh_rollups(db, DQ_FAILURES, DQ_DUPLICATES, DQ_CHECKED, as_of=day, flt=flt)
     if rollups is not None:
         checks, checked, failing, example_ids = _rollup_counts(db, flt, day, examples, rollups)
     else:

@@ -132,9 +132,9 @@ def note_count_measures(t: ibis.Table) -> dict:
                 **{s: t.count(where=t[_flag(s)]) for s in SIGNAL_ROWS})
 
 
-def _stored(db: Database) -> bool:
-    """Whether the note counts come from the fresh ``rollup_touchpoint_daily``."""
-    return fresh_rollup(db, TOUCHPOINT_DAILY) is not None
+def _stored(db: Database, flt: RetentionFilter) -> bool:
+    """Whether `flt`'s note counts come from the fresh ``rollup_touchpoint_daily``."""
+    return fresh_rollup(db, TOUCHPOINT_DAILY, flt=flt) is not None
 
 
 def _note_counts_stored(db: Database, flt: RetentionFilter, by_month: bool) -> ibis.Table:
@@ -220,7 +220,7 @@ def note_signal_summary(db: Database, flt: RetentionFilter, trend: pd.DataFrame 
     then its sums over the months instead of another pass over the notes."""
     kept = _texts_kept(db)
     if trend is None:
-        totals = _note_totals(db, flt, kept, _stored(db)).iloc[0]
+        totals = _note_totals(db, flt, kept, _stored(db, flt)).iloc[0]
     else:
         by_signal = trend.groupby("signal")["notes"].sum()
         totals = pd.Series({"all_notes": trend.loc[trend["signal"] == ANY_SIGNAL, "all_notes"].sum(),
@@ -325,7 +325,7 @@ def note_signal_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     without notes are absent; ``partial`` marks a month clipped by the period. Columns
     ``month`` (first day), ``signal``, ``notes``, ``all_notes``, ``share_of_notes``,
     ``partial``; sorted by month, then signal in `SIGNAL_ROWS` order."""
-    wide = _monthly_note_counts(db, flt, _texts_kept(db), _stored(db))
+    wide = _monthly_note_counts(db, flt, _texts_kept(db), _stored(db, flt))
     # a month whose notes are all blank has no notes: as if it were absent
     wide = wide[wide["all_notes"] > 0]
     if wide.empty:

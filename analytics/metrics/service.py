@@ -137,7 +137,7 @@ def first_contact_resolution(
     expect resolution on first contact. Columns ``month``, ``channel`` ('all' when
     ``by_channel=False``), ``contacts``, ``resolved_first_contact``, ``fcr_rate``.
     Summed from ``rollup_touchpoint_daily`` when that is fresh."""
-    stored = fresh_rollup(db, TOUCHPOINT_DAILY) is not None
+    stored = fresh_rollup(db, TOUCHPOINT_DAILY, flt=flt) is not None
     df = _per_month_and_channel(_fcr_counts(db, flt, stored), bool(by_channel))
     if df.empty:
         return empty_frame(FCR_COLUMNS)
@@ -230,7 +230,7 @@ def repeat_contact_rate(
     channels; the look-back reaches 7 days before ``flt.start``. Columns ``month``,
     ``channel``, ``contacts``, ``repeat_contacts``, ``repeat_rate``. Summed from
     ``rollup_repeat_contacts`` when that is fresh (docs/decisions/009-metric-rollups.md)."""
-    stored = fresh_rollup(db, REPEAT_CONTACTS) is not None
+    stored = fresh_rollup(db, REPEAT_CONTACTS, flt=flt) is not None
     df = _per_month_and_channel(_repeat_counts(db, flt, stored), bool(by_channel))
     if df.empty:
         return empty_frame(REPEAT_COLUMNS)
@@ -337,7 +337,7 @@ def satisfaction_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:
     the scales are ignored. Columns ``month``, ``csat_responses``, ``csat_mean``,
     ``csat_top2_share``, ``nps_responses``, ``promoters``, ``passives``, ``detractors``,
     ``nps``; months without answers are absent."""
-    df = _satisfaction_counts(db, flt, fresh_rollup(db, TOUCHPOINT_DAILY) is not None)
+    df = _satisfaction_counts(db, flt, fresh_rollup(db, TOUCHPOINT_DAILY, flt=flt) is not None)
     if df.empty:
         return empty_frame(SATISFACTION_COLUMNS)
     df["csat_mean"] = ratio(df["csat_sum"], df["csat_responses"])

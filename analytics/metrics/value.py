@@ -173,7 +173,7 @@ def customer_value_table(db: Database, flt: RetentionFilter, ranked: bool = True
     (docs/decisions/009-metric-rollups.md), else computed. The segment / region / plan
     filters select rows of the rollup exactly as they select customers; without them the
     rollup's stored ranks are the answer and the sort is skipped too."""
-    rollup = fresh_rollup(db, CUSTOMER_VALUE, as_of=flt.as_of)
+    rollup = fresh_rollup(db, CUSTOMER_VALUE, as_of=flt.as_of, flt=flt)
     if rollup is None:
         base = _live_value_base(db, flt)
     elif not (flt.segments or flt.regions or flt.plans):
@@ -346,7 +346,7 @@ def clv_cac_ratio(db: Database, flt: RetentionFilter, by: str = "segment") -> pd
     ``clv_cac_ratio``. Historical CLV of young customers is still small, so the ratio
     understates their eventual return."""
     check_dimension(by, CAC_DIMENSIONS)
-    from_rollup = fresh_rollup(db, CUSTOMER_VALUE, as_of=flt.as_of) is not None
+    from_rollup = fresh_rollup(db, CUSTOMER_VALUE, as_of=flt.as_of, flt=flt) is not None
     df = _clv_cac_sums(db, flt, by, from_rollup)
     if df.empty:
         return empty_frame(CAC_COLUMNS)
@@ -398,7 +398,7 @@ def average_clv_at(db: Database, flt: RetentionFilter, as_of_dates: Sequence[dat
     days = tuple(sorted(set(as_of_dates)))
     if not days:
         return empty_frame(AVERAGE_CLV_COLUMNS)
-    from_rollup = fresh_rollup(db, CLV_ACCRUAL) is not None
+    from_rollup = fresh_rollup(db, CLV_ACCRUAL, flt=flt) is not None
     sums = _clv_accrual_at(db, flt, days, from_rollup)
     sums["as_of"] = pd.to_datetime(sums["as_of"])
     # every asked date, 0 customers and value where nobody of the selection counts yet

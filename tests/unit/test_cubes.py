@@ -51,7 +51,7 @@ CUBE_ARGS: dict[str, list[tuple]] = {
     "analytics.metrics.cohorts._logo_cohort_counts": [()],
     "analytics.metrics.cohorts._cohort_sizes": [()],
     "analytics.metrics.cohorts._cohort_mrr": [()],
-    "analytics.metrics.revenue._mrr_cube": [()],
+    "analytics.metrics.revenue._mrr_cube": [(True,), (False,)],
     # the sample comes with fresh rollups: both paths
     "analytics.metrics.revenue._movement_cube": [(_JAN, _DEC, True), (_JAN, _DEC, False)],
     "analytics.metrics.revenue._book_from_rollup": [((_JAN, _MAR, _JUN),)],
