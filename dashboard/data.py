@@ -220,9 +220,10 @@ def survival_logrank(flt: RetentionFilter, by: str) -> metrics.LogrankResult:
 _retention_funnel_summaries = _cached(metrics.retention_funnel_summaries, "Building the retention funnel…")
 
 
-def _funnel_overall(db: Database, flt: RetentionFilter, sla_hours: float = 24.0) -> pd.DataFrame:
-    """Only the overall funnel row, from its own (smaller) query: for pages needing no split."""
-    return metrics.retention_funnel_summary(db, flt, None, sla_hours)
+def _funnel_overall(db: Database, flt: RetentionFilter) -> pd.DataFrame:
+    """Only the overall funnel's stage counts (a cube: a filter change is a slice), for
+    pages needing no split and no response times."""
+    return metrics.retention_funnel_counts(db, flt)
 
 
 retention_funnel_overall = _cached(_funnel_overall, "Building the retention funnel…")

@@ -143,6 +143,8 @@ def _requests(db: Database, flt: RetentionFilter, sla_hours: float) -> ibis.Tabl
     return j.select(
         req.request_id,
         segment=c.segment,
+        region=c.region,
+        plan=c.plan,
         channel=req.channel,
         agent=ibis.cases((attempted, per_request.agent.fill_null("(none)")), else_="(no attempt)"),
         attempted=attempted,
@@ -256,6 +258,28 @@ def _summary_counts(db: Database, flt: RetentionFilter, dimensions: tuple[str | 
         group = r[by].fill_null("(missing)") if by else ibis.literal("all")
         parts.append(_aggregate(r, group).mutate(dimension=ibis.literal(by or "all")))
     return ibis.union(*parts) if len(parts) > 1 else parts[0]
+
+
+FUNNEL_COUNTS = ("requests", "attempted", "reached", "offered", "accepted")
+
+
+def retention_funnel_counts(db: Database, flt: RetentionFilter) -> pd.DataFrame:
+    """The reactive funnel's stage counts over the selection, as in
+    `retention_funnel_summary`'s overall row: ``requests``, ``attempted``, ``reached``,
+    ``offered``, ``accepted`` (one row; zeros when there is no request). Without the
+    response-time quantiles, so it is a cube (additive counts per population cell and the
+    request's channel) and a filter change is a slice: what the ROI page needs."""
+    return _funnel_count_cube(db, flt)
+
+
+@cube(by_channel=True)
+def _funnel_count_cube(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """`retention_funnel_counts` per population cell and request channel (counts of
+    requests: additive over both; the calls answering a request are looked up in any
+    channel either way)."""
+    r = _requests(db, flt, 24.0)  # the SLA is not among these counts
+    return r.group_by(*POPULATION, "channel").aggregate(
+        requests=r.count(), **{k: r[k].cast("int64").sum() for k in FUNNEL_COUNTS[1:]})
 
 
 def retention_funnel(db: Database, flt: RetentionFilter, sla_hours: float = 24.0) -> pd.DataFrame:

@@ -34,6 +34,7 @@ CUBE_ARGS: dict[str, list[tuple]] = {
     "analytics.metrics.note_signals._signal_outcome_cube": [(True,)],
     "analytics.metrics.note_signals._example_candidates": [(3, True), (1, True)],
     "analytics.metrics.service._fcr_counts": [(True,), (False,)],
+    "analytics.metrics.funnel._funnel_count_cube": [()],
     "analytics.metrics.service._repeat_counts": [(True,), (False,)],
     "analytics.metrics.service._satisfaction_counts": [(True,), (False,)],
     # the default SLA thresholds; and one above the histogram's exact range (e-mail 24 h)

@@ -13,6 +13,7 @@ from analytics.metrics.funnel import (
     proactive_retention_comparison,
     funnel_steps,
     retention_funnel,
+    retention_funnel_counts,
     retention_funnel_summaries,
     retention_funnel_summary,
     saved_customers,
@@ -166,6 +167,19 @@ def test_channel_filter_is_the_request_channel(db):
     row = retention_funnel_summary(db, phone).iloc[0]
     # Phone requests R1 R3 R4 R7 R8; R1's accepted call was over WhatsApp and still counts.
     assert (row.requests, row.attempted, row.accepted) == (5, 4, 3)
+
+
+def test_stage_counts_cube_equals_the_summary_counts(db):
+    """The ROI page's stage counts (a cube sliced per filter): the hand-checked counts
+    above, the request's channel as the channel filter, and zeros for nobody."""
+    row = retention_funnel_counts(db, H1).iloc[0]
+    assert row[["requests", "attempted", "reached", "offered", "accepted"]].tolist() == [7, 5, 5, 4, 3]
+    phone = retention_funnel_counts(db, RetentionFilter(H1.start, H1.end, channels=("phone",))).iloc[0]
+    assert (phone.requests, phone.attempted, phone.accepted) == (5, 4, 3)
+    enterprise = retention_funnel_counts(db, RetentionFilter(H1.start, H1.end, segments=("enterprise",))).iloc[0]
+    assert enterprise.requests == 1
+    nobody = retention_funnel_counts(db, RetentionFilter(H1.start, H1.end, channels=("sms",))).iloc[0]
+    assert nobody.tolist() == [0, 0, 0, 0, 0]
 
 
 def test_segment_filter(db):
