@@ -295,6 +295,24 @@ def targets_takeaway(targets: pd.DataFrame, quarter: str) -> str:
     return f"{met} of {len(known)} targets met in {quarter}{so_far} — {names} short"
 
 
+def mrr_waterfall_takeaway(w, window: str) -> str:
+    """The MRR waterfall's title (`metrics.mrr_waterfall`'s row): the net change over
+    `window` and what it is made of, gains against losses."""
+    net = float(w["closing_mrr"] - w["opening_mrr"])
+    gains = [(w["new_mrr"], "new"), (w["expansion_mrr"], "expansion"), (w["reactivation_mrr"], "reactivation")]
+    losses = [(w["churned_mrr"], "churned"), (w["contraction_mrr"], "contraction")]
+
+    def words(parts) -> str:
+        shown = [f"{fmt.money(v)} {name}" for v, name in parts if v > 0]
+        return " and ".join(shown) if shown else "nothing"
+
+    if w["opening_mrr"] <= 0:
+        return f"MRR {fmt.money(w['closing_mrr'])} at the end of {window}"
+    change = f"{'up' if net > 0 else 'down' if net < 0 else 'unchanged'}"
+    size = f" {fmt.money(abs(net))} ({net / w['opening_mrr']:+.1%})" if net else ""
+    return f"MRR {change}{size} over {window}: {words(gains)} against {words(losses)}"
+
+
 def value_takeaway(pareto, median_clv: float) -> str:
     """The Pareto share of historical CLV (`metrics.ParetoShare`) and the median customer's CLV."""
     if pareto.customers == 0 or _nan(pareto.top_value_share):
