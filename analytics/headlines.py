@@ -26,9 +26,15 @@ would count as active then) — is replaced by one note (`Headlines.churn_dates_
 the as-of date, saved customers, CLV from dated revenue) stays. The page, the deck, the
 PDF and Presentation mode all read the note from here.
 
-Colour: a KPI's `tone` follows its sparkline's fitted trend (`analytics.takeaways.trend_of`)
-— churn falling is good, NRR falling is bad — not the sign of one quarter's change; a rate
-over fewer than `takeaways.MIN_N` customers is neutral (greyed) whatever it shows.
+Colour: a KPI card's delta follows `change_tone` — whether the change against the previous
+window is good for the business (churn up is bad, NRR up is good), neutral within sampling
+noise; `tone` is the sparkline's fitted trend (`analytics.takeaways.trend_of`), which the
+deck and PDF report in words. A rate over fewer than `takeaways.MIN_N` customers is
+neutral (greyed) whatever it shows.
+
+Recurring revenue (`RecurringRevenue`): MRR, ARR and ARPA on the window's last day against
+the previous window's, and the MRR waterfall of the window (`metrics.mrr_waterfall`),
+assembled here once like the KPIs.
 """
 
 from __future__ import annotations

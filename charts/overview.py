@@ -103,3 +103,32 @@ def movers_chart(movers: pd.DataFrame, title: str) -> go.Figure:
     fig.update_xaxes(tickformat="+.1%", zeroline=True, zerolinecolor=TEXT_COLOUR,
                      range=[min(low, 0) * 2.6 - span * 0.1, max(high, 0) * 2.6 + span * 0.1])
     return fig
+
+
+def mrr_waterfall_chart(w: pd.Series, title: str) -> go.Figure:
+    """The MRR waterfall (`metrics.mrr_waterfall`'s row): opening MRR, the gains (new,
+    expansion, reactivation when any) in blue, the losses (contraction, churned) in red,
+    closing MRR; under `title` (`analytics.takeaways.mrr_waterfall_takeaway`)."""
+    steps = [("New", w["new_mrr"]), ("Expansion", w["expansion_mrr"])]
+    if w["reactivation_mrr"] > 0:
+        steps.append(("Reactivation", w["reactivation_mrr"]))
+    steps += [("Contraction", -w["contraction_mrr"]), ("Churned", -w["churned_mrr"])]
+    opening, closing = f"MRR {w['opening_day']:%d %b %Y}", f"MRR {w['closing_day']:%d %b %Y}"
+    x = [opening, *(name for name, _ in steps), closing]
+    y = [w["opening_mrr"], *(v for _, v in steps), w["closing_mrr"]]
+    texts = [fmt.money(w["opening_mrr"]), *(fmt.signed_money(v) for _, v in steps), fmt.money(w["closing_mrr"])]
+    fig = go.Figure(go.Waterfall(
+        x=x, y=y, measure=["absolute", *(["relative"] * len(steps)), "total"], text=texts,
+        textposition="outside", cliponaxis=False,
+        increasing=dict(marker=dict(color=GOOD)), decreasing=dict(marker=dict(color=BAD)),
+        totals=dict(marker=dict(color=NEUTRAL)), connector=dict(line=dict(color=NEUTRAL, width=1)),
+        hovertemplate="%{x}: %{text}<extra></extra>",
+    ))
+    base(fig, title, "Monthly recurring revenue from the window's opening to its closing day, by movement",
+         legend=False)
+    # bars of money start at zero, with room above the tallest for its label
+    top = max(float(w["opening_mrr"]), float(w["closing_mrr"]),
+              float(w["opening_mrr"] + w["new_mrr"] + w["expansion_mrr"] + w["reactivation_mrr"]))
+    fig.update_yaxes(range=[0, top * 1.15 if top > 0 else 1], tickformat="~s", title_text="")
+    fig.update_xaxes(title_text="")
+    return fig
