@@ -37,11 +37,11 @@ def revenue_retention_trend(revenue: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure()
     fig.add_scatter(
         x=revenue["first_month"], y=revenue["nrr"], name="NRR", mode="lines+markers",
-        line=dict(color=GOOD, width=3), hovertemplate="%{x|%b %Y}: %{y:.1%}<extra>NRR</extra>",
+        line=dict(color=GOOD, width=3), hovertemplate="%{x|%b %Y}: %{y:.2%}<extra>Monthly NRR</extra>",
     )
     fig.add_scatter(
         x=revenue["first_month"], y=revenue["grr"], name="GRR", mode="lines+markers",
-        line=dict(color=SECOND, width=3, dash="dot"), hovertemplate="%{x|%b %Y}: %{y:.1%}<extra>GRR</extra>",
+        line=dict(color=SECOND, width=3, dash="dot"), hovertemplate="%{x|%b %Y}: %{y:.2%}<extra>Monthly GRR</extra>",
     )
     fig.add_hline(y=1.0, line=dict(color=NEUTRAL, dash="dash", width=1))
     base(fig, title, "Monthly net (with expansion) and gross revenue retention of the starting book")
@@ -62,7 +62,8 @@ def targets_chart(comparison: pd.DataFrame, title: str) -> go.Figure:
             lengths.append(r.actual / r.target if r.target else float("nan"))
         else:
             lengths.append(r.target / r.actual if r.actual else float("nan"))
-        texts.append(f"{show(r.actual)} vs target {show(r.target)}")
+        verdict = "" if pd.isna(r.met) else (" · Met" if bool(r.met) else " · Missed")
+        texts.append(f"{show(r.actual)} vs target {show(r.target)}{verdict}")
         colours.append(NEUTRAL if pd.isna(r.met) else (GOOD if bool(r.met) else BAD))
     fig = go.Figure(go.Bar(
         x=lengths, y=names, orientation="h", marker_color=colours, text=texts,
