@@ -133,13 +133,17 @@ class Kpi:
 
     @property
     def change_words(self) -> str:
-        """What the delta compares: "vs 3.67% in Q2 2026", "vs 13,107 on
-        30 Jun 2026" or "vs 16.75% over 01 Oct 2024 – 30 Sep 2025"; "" without a change."""
+        """What the delta compares, short enough for a card: "vs Q2 2026", "vs 30 Jun 2026",
+        "vs 01 Oct 2024 – 30 Sep 2025"; "" without a change. The previous value itself is
+        in `previous_words` (the card's help)."""
         if not self.previous_window or math.isnan(self.value) or math.isnan(self.previous):
             return ""
-        w = self.previous_window
-        preposition = ("over" if "–" in w else "on") if w[:1].isdigit() else "in"
-        return f"vs {self.show(self.previous)} {preposition} {w}"
+        return f"vs {self.previous_window}"
+
+    @property
+    def previous_words(self) -> str:
+        """The previous window's value in a sentence: "Q2 2026: 3.67%."; "" without one."""
+        return f"{self.previous_window}: {self.show(self.previous)}." if self.change_words else ""
 
     @property
     def trend_words(self) -> str:

@@ -297,20 +297,16 @@ def targets_takeaway(targets: pd.DataFrame, quarter: str) -> str:
 
 def mrr_waterfall_takeaway(w, window: str) -> str:
     """The MRR waterfall's title (`metrics.mrr_waterfall`'s row): the net change over
-    `window` and what it is made of, gains against losses."""
-    net = float(w["closing_mrr"] - w["opening_mrr"])
-    gains = [(w["new_mrr"], "new"), (w["expansion_mrr"], "expansion"), (w["reactivation_mrr"], "reactivation")]
-    losses = [(w["churned_mrr"], "churned"), (w["contraction_mrr"], "contraction")]
-
-    def words(parts) -> str:
-        shown = [f"{fmt.money(v)} {name}" for v, name in parts if v > 0]
-        return " and ".join(shown) if shown else "nothing"
-
+    `window`, and the MRR added (new, expansion, reactivation) against the MRR lost
+    (churned, contraction) — the bars give the parts."""
     if w["opening_mrr"] <= 0:
         return f"MRR {fmt.money(w['closing_mrr'])} at the end of {window}"
-    change = f"{'up' if net > 0 else 'down' if net < 0 else 'unchanged'}"
+    net = float(w["closing_mrr"] - w["opening_mrr"])
+    added = float(w["new_mrr"] + w["expansion_mrr"] + w["reactivation_mrr"])
+    lost = float(w["churned_mrr"] + w["contraction_mrr"])
+    change = "up" if net > 0 else "down" if net < 0 else "unchanged"
     size = f" {fmt.money(abs(net))} ({net / w['opening_mrr']:+.1%})" if net else ""
-    return f"MRR {change}{size} over {window}: {words(gains)} against {words(losses)}"
+    return f"MRR {change}{size} over {window}: {fmt.money(added)} added, {fmt.money(lost)} lost"
 
 
 def value_takeaway(pareto, median_clv: float) -> str:

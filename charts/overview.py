@@ -54,7 +54,7 @@ def targets_chart(comparison: pd.DataFrame, title: str) -> go.Figure:
     is the actual as a share of its target (target ÷ actual for churn, where lower is
     better), so 100% means on target; blue met, red missed; labels give the raw values."""
     rows = comparison.dropna(subset=["actual", "target"]).iloc[::-1]
-    names, lengths, texts, colours = [], [], [], []
+    names, lengths, texts, colours, verdicts = [], [], [], [], []
     for r in rows.itertuples():
         show = fmt.count if r.metric == "saved_customers" else (lambda v: fmt.percent(v, 2))
         names.append({"churn_rate": "Logo churn", "retention_rate": "Retention"}.get(r.metric, fmt.chart_label(r.metric)))
@@ -62,12 +62,13 @@ def targets_chart(comparison: pd.DataFrame, title: str) -> go.Figure:
             lengths.append(r.actual / r.target if r.target else float("nan"))
         else:
             lengths.append(r.target / r.actual if r.actual else float("nan"))
-        verdict = "" if pd.isna(r.met) else (" · Met" if bool(r.met) else " · Missed")
-        texts.append(f"{show(r.actual)} vs target {show(r.target)}{verdict}")
+        texts.append(f"{show(r.actual)} vs target {show(r.target)}")
+        verdicts.append("" if pd.isna(r.met) else ("Met" if bool(r.met) else "Missed"))
         colours.append(NEUTRAL if pd.isna(r.met) else (GOOD if bool(r.met) else BAD))
     fig = go.Figure(go.Bar(
         x=lengths, y=names, orientation="h", marker_color=colours, text=texts,
-        textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>",
+        textposition="outside", cliponaxis=False, customdata=verdicts,
+        hovertemplate="%{y}: %{text} · %{customdata}<extra></extra>",
     ))
     fig.add_vline(x=1.0, line=dict(color=TEXT_COLOUR, width=2), annotation_text="target",
                   annotation_position="top")
@@ -126,7 +127,7 @@ def mrr_waterfall_chart(w: pd.Series, title: str) -> go.Figure:
         hovertemplate="%{x}: %{text}<extra></extra>",
     ))
     base(fig, title, "Monthly recurring revenue from the window's opening to its closing day, by movement",
-         legend=False)
+         height=360, legend=False)
     # bars of money start at zero, with room above the tallest for its label
     top = max(float(w["opening_mrr"]), float(w["closing_mrr"]),
               float(w["opening_mrr"] + w["new_mrr"] + w["expansion_mrr"] + w["reactivation_mrr"]))

@@ -83,8 +83,8 @@ def kpi_card(column, k: Kpi) -> None:
     trend = f" ({k.trend_words})" if k.trend_words and k.reliable else ""
     help_text = " ".join(t for t in (
         k.explanation, f"n = {fmt.count(k.n)}." if k.kind == "rate" and not pd.isna(k.n) else "",
-        f"The change is against {k.previous_window}, coloured by whether it is good for the business "
-        "(grey within noise)." if k.change_words else "",
+        f"The change is against {k.previous_words} Green or red: good or bad for the business; grey "
+        "within noise." if k.change_words else "",
         f"Sparkline: {k.trend_name}{trend}." if k.trend_name else "") if t)
     column.metric(
         k.name, value if k.reliable else f":gray[{value}]",

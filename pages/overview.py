@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from analytics import periods
@@ -58,6 +59,9 @@ def customers_behind(key: str, window: RetentionFilter, title: str) -> None:
         "signup_date": "Signed up", "event_date": "Churned" if behind.kind == "churned" else "Asked to cancel",
         "monthly_revenue": "Monthly revenue"}, value_columns=("segment", "region", "plan"))
     shown["Monthly revenue"] = shown["Monthly revenue"].map(fmt.money)
+    for col in ("Signed up", "Churned", "Asked to cancel"):
+        if col in shown.columns:
+            shown[col] = pd.to_datetime(shown[col]).dt.strftime("%d %b %Y")
     ui.table(shown, f"behind_{key}")
 
 

@@ -141,9 +141,10 @@ def test_the_delta_colour_follows_the_business_not_the_sign():
     assert _rate("logo_churn", 0.50, 0.05, 10, False).change_tone == "neutral"
     # counts and money have no noise band: the sign decides, judged by higher_is_better
     saved = Kpi("saved_customers", "Saved", 70, 71, math.nan, "count", True, "Q2 2024", "Q1 2024", "s")
-    assert saved.change_tone == "bad" and saved.change_words == "vs 71 in Q1 2024"
+    assert saved.change_tone == "bad" and saved.change_words == "vs Q1 2024"
+    assert saved.previous_words == "Q1 2024: 71."
     risk = Kpi("margin_at_risk", "Risk", 90.0, 100.0, math.nan, "money", False, "d", "30 Jun 2024", "m")
-    assert risk.change_tone == "good" and risk.change_words.endswith("on 30 Jun 2024")
+    assert risk.change_tone == "good" and risk.change_words == "vs 30 Jun 2024"
 
 
 def test_the_overview_carries_mrr_arr_arpa_and_the_waterfall(tiny):
