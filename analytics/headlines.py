@@ -26,16 +26,22 @@ would count as active then) — is replaced by one note (`Headlines.churn_dates_
 the as-of date, saved customers, CLV from dated revenue) stays. The page, the deck, the
 PDF and Presentation mode all read the note from here.
 
-Colour: a KPI's `tone` follows its sparkline's fitted trend (`analytics.takeaways.trend_of`)
-— churn falling is good, NRR falling is bad — not the sign of one quarter's change; a rate
-over fewer than `takeaways.MIN_N` customers is neutral (greyed) whatever it shows.
+Colour: a KPI card's delta follows `change_tone` — whether the change against the previous
+window is good for the business (churn up is bad, NRR up is good), neutral within sampling
+noise; `tone` is the sparkline's fitted trend (`analytics.takeaways.trend_of`), which the
+deck and PDF report in words. A rate over fewer than `takeaways.MIN_N` customers is
+neutral (greyed) whatever it shows.
+
+Recurring revenue (`RecurringRevenue`): MRR, ARR and ARPA on the window's last day against
+the previous window's, and the MRR waterfall of the window (`metrics.mrr_waterfall`),
+assembled here once like the KPIs.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -111,6 +117,35 @@ class Kpi:
         return "neutral" if good is None else ("good" if good else "bad")
 
     @property
+    def change_tone(self) -> str:
+        """"good", "bad" or "neutral": the change against the previous window judged by
+        whether higher is better (churn up is bad, NRR up is good) — the colour of the
+        card's delta. Neutral without a change, for a rate over too few customers, and for
+        a rate whose change is within sampling noise (`takeaways.rate_change_is_clear`,
+        revenue rates clipped to [0, 1] for the noise band)."""
+        if math.isnan(self.value) or math.isnan(self.previous) or self.change == 0:
+            return "neutral"
+        if self.kind == "rate":
+            clip = lambda p: min(max(p, 0.0), 1.0)  # noqa: E731  (NRR may pass 100%)
+            if not takeaways.rate_change_is_clear(clip(self.value), self.n, clip(self.previous), self.previous_n):
+                return "neutral"
+        return "good" if (self.change > 0) == self.higher_is_better else "bad"
+
+    @property
+    def change_words(self) -> str:
+        """What the delta compares, short enough for a card: "vs Q2 2026", "vs 30 Jun 2026",
+        "vs 01 Oct 2024 – 30 Sep 2025"; "" without a change. The previous value itself is
+        in `previous_words` (the card's help)."""
+        if not self.previous_window or math.isnan(self.value) or math.isnan(self.previous):
+            return ""
+        return f"vs {self.previous_window}"
+
+    @property
+    def previous_words(self) -> str:
+        """The previous window's value in a sentence: "Q2 2026: 3.67%."; "" without one."""
+        return f"{self.previous_window}: {self.show(self.previous)}." if self.change_words else ""
+
+    @property
     def trend_words(self) -> str:
         """The trend in a few words for the card ("trend rising", "no clear trend")."""
         if self.trend is None:
@@ -143,6 +178,73 @@ class Kpi:
 
 
 @dataclass(frozen=True)
+class RecurringRevenue:
+    """MRR, ARR and ARPA on the current window's last day against the previous window's
+    last day, and the window's MRR waterfall (`metrics.mrr_waterfall`,
+    docs/metrics.md#mrr-waterfall). ``note`` says why nothing is shown ("" when it is);
+    ``opening_note`` why the waterfall opens later than the window (the history's first
+    month: left truncation); ``waterfall_note`` why only the waterfall is hidden (a single
+    snapshot has no churn dates)."""
+
+    kpis: tuple[Kpi, ...] = ()
+    waterfall: pd.DataFrame = field(default_factory=pd.DataFrame)
+    takeaway: str = ""
+    note: str = ""
+    opening_note: str = ""
+    waterfall_note: str = ""
+
+    def kpi(self, key: str) -> Kpi:
+        return next(k for k in self.kpis if k.key == key)
+
+
+MRR_NEEDS = "MRR, ARR, ARPA and the MRR movements need monthly revenue per customer"
+
+
+def recurring_revenue(db: Database, cmp: periods.Comparison, first_day: date, has_previous: bool,
+                      present: dict, churn_dates_note: str = "") -> RecurringRevenue:
+    """The Overview's recurring-revenue section for window `cmp` (see `RecurringRevenue`):
+    MRR, ARR (12 × MRR) and ARPA (MRR ÷ paying customers) on ``cmp.current.end`` against
+    ``cmp.previous.end``, and the MRR waterfall over ``cmp.current``. Without a
+    ``monthly_revenue`` table with rows (a customers-only export, a purchase log) only a
+    one-line note."""
+    if not present.get("revenue") or purchase_log_file(present):
+        why = "a purchase log has none" if purchase_log_file(present) else "the data has none"
+        return RecurringRevenue(note=f"{MRR_NEEDS} — {why}.")
+    now = metrics.mrr_waterfall(db, cmp.current, first_day)
+    if now.empty:
+        return RecurringRevenue(note=f"{MRR_NEEDS} from before the window: the history starts "
+                                     f"{first_day:%d %b %Y}, so the first month's opening MRR is unknown.")
+    before = metrics.mrr_waterfall(db, cmp.previous, first_day) if has_previous else now.iloc[0:0]
+    row, prev = now.iloc[0], (before.iloc[0] if not before.empty else None)
+    closing, closing_before = f"{row['closing_day']:%d %b %Y}", (f"{prev['closing_day']:%d %b %Y}" if prev is not None else "")
+
+    def pair(column: str) -> tuple[float, float]:
+        return float(row[column]), (float(prev[column]) if prev is not None else math.nan)
+
+    paying = fmt.count(row["paying_customers"])
+    kpis = (
+        Kpi("mrr", "MRR", *pair("closing_mrr"), math.nan, "money", True, closing, closing_before, "mrr",
+            f"Monthly recurring revenue on {closing}: the month's MRR of the {paying} customers active and "
+            "paying that day (a customer who churned counts 0 from the churn date)."),
+        Kpi("arr", "ARR", *pair("arr"), math.nan, "money", True, closing, closing_before, "arr",
+            f"Annual run rate on {closing}: 12 × MRR."),
+        Kpi("arpa", "ARPA", *pair("arpa"), math.nan, "money", True, closing, closing_before, "arpu",
+            f"Average MRR per paying account on {closing}: MRR ÷ the {paying} customers paying that day."),
+    )
+    opened = row["opening_day"].date()
+    opening_note = ""
+    if opened != cmp.current.start - timedelta(days=1):
+        opening_note = (f"The movements start on {opened:%d %b %Y}: the history starts {first_day:%d %b %Y}, and "
+                        "before the end of its first month nobody's previous MRR is known (a customer paying "
+                        "since before the history would look new).")
+    return RecurringRevenue(
+        kpis=kpis, waterfall=now, opening_note=opening_note,
+        takeaway=churn_dates_note or takeaways.mrr_waterfall_takeaway(row, cmp.name),
+        waterfall_note=churn_dates_note,
+    )
+
+
+@dataclass(frozen=True)
 class Headlines:
     """The Overview's story for one filter and window mode (see the module docstring)."""
 
@@ -168,6 +270,8 @@ class Headlines:
     # why churn over time (period churn, trends, movers, churn by segment) is not shown: a
     # single snapshot, "" when the data has churn dates (module docstring)
     churn_dates_note: str = ""
+    recurring: RecurringRevenue = field(default_factory=RecurringRevenue)
+    quarter_name: str = ""  # the targets' quarter as a reader sees it: "Q3 2026"
 
     def kpi(self, key: str) -> Kpi:
         return next(k for k in self.kpis if k.key == key)
@@ -213,7 +317,7 @@ def headline_kpis(db: Database, flt: RetentionFilter, mode: str = periods.QUARTE
     saves_by_quarter = [saves.get((q.start, q.end), 0.0) for q in quarters]
     saves_before = saves.get((saves_window.previous.start, saves_window.previous.end), 0.0)
     saves_previous_ok = saves_window.previous.start >= first_day
-    quarter_is_whole = not saves_window.name.endswith("to date")
+    quarter_is_whole = " to " not in saves_window.name
 
     risk = margin_at_risk(db, flt)
     risk_trend = margin_at_risk_trend(db, flt) if risk.available else None
@@ -348,7 +452,8 @@ def headline_kpis(db: Database, flt: RetentionFilter, mode: str = periods.QUARTE
     return Headlines(
         filter=flt, mode=mode, comparison=cmp, has_previous=has_previous, quarter=quarter, kpis=tuple(kpis),
         risk=risk, targets=targets, targets_note=targets_note, targets_error=targets_error,
-        targets_takeaway=takeaways.targets_takeaway(targets, quarter) if not targets_note else targets_note,
+        targets_takeaway=(takeaways.targets_takeaway(targets, periods.quarter_name(flt.as_of))
+                          if not targets_note else targets_note),
         monthly_churn=monthly_churn, monthly_revenue=monthly_revenue,
         churn_trend_takeaway=churn_dates_note or takeaways.churn_trend_takeaway(monthly_churn),
         revenue_retention_takeaway=churn_dates_note or takeaways.revenue_retention_takeaway(monthly_revenue),
@@ -356,6 +461,8 @@ def headline_kpis(db: Database, flt: RetentionFilter, mode: str = periods.QUARTE
         segments_now=movers_now[movers_now["dimension"] == "segment"].reset_index(drop=True),
         segments_before=movers_before[movers_before["dimension"] == "segment"].reset_index(drop=True),
         churn_dates_note=churn_dates_note,
+        recurring=recurring_revenue(db, cmp, first_day, has_previous, present, churn_dates_note),
+        quarter_name=periods.quarter_name(flt.as_of),
     )
 
 

@@ -24,7 +24,7 @@ class Comparison:
 
     current: RetentionFilter
     previous: RetentionFilter
-    name: str  # e.g. "2026Q3 to date" or "01 Oct 2025 – 30 Sep 2026"
+    name: str  # e.g. "Q3 2026", "Q3 2026 to 4 Aug" or "01 Oct 2025 – 30 Sep 2026"
     previous_name: str
 
     @property
@@ -36,16 +36,24 @@ def span_name(start: date, end: date) -> str:
     return f"{start:%d %b %Y} – {end:%d %b %Y}"
 
 
+def quarter_name(d: date) -> str:
+    """'Q3 2026' for the quarter holding `d` (what a reader sees; the targets file keys
+    quarters as '2026Q3', `current_quarter`)."""
+    return f"Q{(d.month - 1) // 3 + 1} {d.year}"
+
+
 def quarter_to_date(flt: RetentionFilter) -> Comparison:
     """The quarter holding the as-of date, from its first day to the as-of date, against
     the same number of days from the start of the previous quarter (clipped to that
-    quarter), so a half-finished quarter is compared with the first half of the last."""
+    quarter), so a half-finished quarter is compared with the first half of the last.
+    Named "Q3 2026" against "Q2 2026" when the quarter is over, else "Q3 2026 to 4 Aug"
+    against "Q2 2026 to 4 May": each name says the days it covers."""
     q_start = quarter_start(flt.as_of)
     prev_start = add_months(q_start, -3)
     prev_end = min(prev_start + (flt.as_of - q_start), q_start - timedelta(days=1))
     full = flt.as_of == month_end(add_months(q_start, 2))
-    name = quarter_label(q_start) + ("" if full else " to date")
-    prev_name = quarter_label(prev_start) + ("" if full else " same days")
+    name = quarter_name(q_start) + ("" if full else f" to {flt.as_of.day} {flt.as_of:%b}")
+    prev_name = quarter_name(prev_start) + ("" if full else f" to {prev_end.day} {prev_end:%b}")
     return Comparison(
         flt.with_period(q_start, flt.as_of), flt.with_period(prev_start, prev_end), name, prev_name
     )

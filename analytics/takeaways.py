@@ -295,6 +295,20 @@ def targets_takeaway(targets: pd.DataFrame, quarter: str) -> str:
     return f"{met} of {len(known)} targets met in {quarter}{so_far} — {names} short"
 
 
+def mrr_waterfall_takeaway(w, window: str) -> str:
+    """The MRR waterfall's title (`metrics.mrr_waterfall`'s row): the net change over
+    `window`, and the MRR added (new, expansion, reactivation) against the MRR lost
+    (churned, contraction) — the bars give the parts."""
+    if w["opening_mrr"] <= 0:
+        return f"MRR {fmt.money(w['closing_mrr'])} at the end of {window}"
+    net = float(w["closing_mrr"] - w["opening_mrr"])
+    added = float(w["new_mrr"] + w["expansion_mrr"] + w["reactivation_mrr"])
+    lost = float(w["churned_mrr"] + w["contraction_mrr"])
+    change = "up" if net > 0 else "down" if net < 0 else "unchanged"
+    size = f" {fmt.money(abs(net))} ({net / w['opening_mrr']:+.1%})" if net else ""
+    return f"MRR {change}{size} over {window}: {fmt.money(added)} added, {fmt.money(lost)} lost"
+
+
 def value_takeaway(pareto, median_clv: float) -> str:
     """The Pareto share of historical CLV (`metrics.ParetoShare`) and the median customer's CLV."""
     if pareto.customers == 0 or _nan(pareto.top_value_share):

@@ -37,11 +37,11 @@ def revenue_retention_trend(revenue: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure()
     fig.add_scatter(
         x=revenue["first_month"], y=revenue["nrr"], name="NRR", mode="lines+markers",
-        line=dict(color=GOOD, width=3), hovertemplate="%{x|%b %Y}: %{y:.1%}<extra>NRR</extra>",
+        line=dict(color=GOOD, width=3), hovertemplate="%{x|%b %Y}: %{y:.2%}<extra>Monthly NRR</extra>",
     )
     fig.add_scatter(
         x=revenue["first_month"], y=revenue["grr"], name="GRR", mode="lines+markers",
-        line=dict(color=SECOND, width=3, dash="dot"), hovertemplate="%{x|%b %Y}: %{y:.1%}<extra>GRR</extra>",
+        line=dict(color=SECOND, width=3, dash="dot"), hovertemplate="%{x|%b %Y}: %{y:.2%}<extra>Monthly GRR</extra>",
     )
     fig.add_hline(y=1.0, line=dict(color=NEUTRAL, dash="dash", width=1))
     base(fig, title, "Monthly net (with expansion) and gross revenue retention of the starting book")
@@ -54,7 +54,7 @@ def targets_chart(comparison: pd.DataFrame, title: str) -> go.Figure:
     is the actual as a share of its target (target ÷ actual for churn, where lower is
     better), so 100% means on target; blue met, red missed; labels give the raw values."""
     rows = comparison.dropna(subset=["actual", "target"]).iloc[::-1]
-    names, lengths, texts, colours = [], [], [], []
+    names, lengths, texts, colours, verdicts = [], [], [], [], []
     for r in rows.itertuples():
         show = fmt.count if r.metric == "saved_customers" else (lambda v: fmt.percent(v, 2))
         names.append({"churn_rate": "Logo churn", "retention_rate": "Retention"}.get(r.metric, fmt.chart_label(r.metric)))
@@ -63,10 +63,12 @@ def targets_chart(comparison: pd.DataFrame, title: str) -> go.Figure:
         else:
             lengths.append(r.target / r.actual if r.actual else float("nan"))
         texts.append(f"{show(r.actual)} vs target {show(r.target)}")
+        verdicts.append("" if pd.isna(r.met) else ("Met" if bool(r.met) else "Missed"))
         colours.append(NEUTRAL if pd.isna(r.met) else (GOOD if bool(r.met) else BAD))
     fig = go.Figure(go.Bar(
         x=lengths, y=names, orientation="h", marker_color=colours, text=texts,
-        textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>",
+        textposition="outside", cliponaxis=False, customdata=verdicts,
+        hovertemplate="%{y}: %{text} · %{customdata}<extra></extra>",
     ))
     fig.add_vline(x=1.0, line=dict(color=TEXT_COLOUR, width=2), annotation_text="target",
                   annotation_position="top")
@@ -102,4 +104,33 @@ def movers_chart(movers: pd.DataFrame, title: str) -> go.Figure:
     # room for the outside labels on whichever side the bars grow
     fig.update_xaxes(tickformat="+.1%", zeroline=True, zerolinecolor=TEXT_COLOUR,
                      range=[min(low, 0) * 2.6 - span * 0.1, max(high, 0) * 2.6 + span * 0.1])
+    return fig
+
+
+def mrr_waterfall_chart(w: pd.Series, title: str) -> go.Figure:
+    """The MRR waterfall (`metrics.mrr_waterfall`'s row): opening MRR, the gains (new,
+    expansion, reactivation when any) in blue, the losses (contraction, churned) in red,
+    closing MRR; under `title` (`analytics.takeaways.mrr_waterfall_takeaway`)."""
+    steps = [("New", w["new_mrr"]), ("Expansion", w["expansion_mrr"])]
+    if w["reactivation_mrr"] > 0:
+        steps.append(("Reactivation", w["reactivation_mrr"]))
+    steps += [("Contraction", -w["contraction_mrr"]), ("Churned", -w["churned_mrr"])]
+    opening, closing = f"MRR {w['opening_day']:%d %b %Y}", f"MRR {w['closing_day']:%d %b %Y}"
+    x = [opening, *(name for name, _ in steps), closing]
+    y = [w["opening_mrr"], *(v for _, v in steps), w["closing_mrr"]]
+    texts = [fmt.money(w["opening_mrr"]), *(fmt.signed_money(v) for _, v in steps), fmt.money(w["closing_mrr"])]
+    fig = go.Figure(go.Waterfall(
+        x=x, y=y, measure=["absolute", *(["relative"] * len(steps)), "total"], text=texts,
+        textposition="outside", cliponaxis=False,
+        increasing=dict(marker=dict(color=GOOD)), decreasing=dict(marker=dict(color=BAD)),
+        totals=dict(marker=dict(color=NEUTRAL)), connector=dict(line=dict(color=NEUTRAL, width=1)),
+        hovertemplate="%{x}: %{text}<extra></extra>",
+    ))
+    base(fig, title, "Monthly recurring revenue from the window's opening to its closing day, by movement",
+         height=360, legend=False)
+    # bars of money start at zero, with room above the tallest for its label
+    top = max(float(w["opening_mrr"]), float(w["closing_mrr"]),
+              float(w["opening_mrr"] + w["new_mrr"] + w["expansion_mrr"] + w["reactivation_mrr"]))
+    fig.update_yaxes(range=[0, top * 1.15 if top > 0 else 1], tickformat="~s", title_text="")
+    fig.update_xaxes(title_text="")
     return fig

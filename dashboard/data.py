@@ -36,6 +36,7 @@ from analytics.config import database_path
 from analytics.db import Database, DatabaseError, open_database, open_engine, spark_output_folder
 from analytics.filters import RetentionFilter
 from analytics.headlines import headline_kpis
+from analytics import kpi_customers
 from analytics.metrics.funnel import select_summary
 from analytics.metrics.predicted_value import PREDICTED_QUANTILE_COLUMNS
 from analytics.metrics.value import QUANTILE_COLUMNS, split_groups
@@ -347,6 +348,8 @@ def replace_or_keep(**kwargs) -> roi.ReplaceOrKeep:
 # the Overview's KPIs, trends, targets and movers with their takeaways — the same object
 # the leadership story is built on
 headlines = _cached(headline_kpis)
+# the customers behind a KPI card (the churned, the saved), opened from the Overview
+customers_behind = _cached(kpi_customers.customers_behind)
 leadership_story = _cached(gather_story, "Gathering the leadership story…")
 
 

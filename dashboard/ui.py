@@ -72,20 +72,23 @@ TONE_COLOURS = {"good": "green", "bad": "red", "neutral": "gray"}
 
 def kpi_card(column, k: Kpi) -> None:
     """A headline KPI (`analytics.headlines.Kpi`) as a card: the value (greyed with its n
-    when too few customers are behind it), the change against the previous window, the
-    sparkline coloured by its fitted trend, and the definition link."""
+    when too few customers are behind it), the change against the previous window —
+    saying what it compares and coloured by whether the change is good for the business
+    (`Kpi.change_tone`) — the sparkline, and the definition link."""
     if k.unavailable:
         kpi(column, k.name, "—", help_text=k.unavailable, anchor=k.anchor, delta_description=k.needs or None)
         return
     value = k.show(k.value)
-    notes = [f"vs {k.previous_window}" if k.previous_window and k.show_change() != "—" else "", k.n_note]
+    notes = [k.change_words, k.n_note]
     trend = f" ({k.trend_words})" if k.trend_words and k.reliable else ""
     help_text = " ".join(t for t in (
         k.explanation, f"n = {fmt.count(k.n)}." if k.kind == "rate" and not pd.isna(k.n) else "",
-        f"Sparkline: {k.trend_name}{trend}; its colour follows the trend line." if k.trend_name else "") if t)
+        f"The change is against {k.previous_words} Green or red: good or bad for the business; grey "
+        "within noise." if k.change_words else "",
+        f"Sparkline: {k.trend_name}{trend}." if k.trend_name else "") if t)
     column.metric(
         k.name, value if k.reliable else f":gray[{value}]",
-        delta=None if k.show_change() == "—" else k.show_change(), delta_color=TONE_COLOURS[k.tone],
+        delta=None if k.show_change() == "—" else k.show_change(), delta_color=TONE_COLOURS[k.change_tone],
         help=" ".join(t for t in (help_text, help_link(k.anchor)) if t), border=True, height="stretch",
         chart_data=_spark(k.trend.values if k.trend else None),
         chart_type="area" if k.kind != "rate" else "line",

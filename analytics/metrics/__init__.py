@@ -38,7 +38,7 @@ from analytics.metrics.predicted_value import (
     predicted_clv_quantiles_by,
     saved_customer_value,
 )
-from analytics.metrics.revenue import mrr_by_month, mrr_movements, revenue_retention
+from analytics.metrics.revenue import mrr_by_month, mrr_movements, mrr_waterfall, revenue_retention
 from analytics.metrics.service import (
     churn_by_service_histories,
     churn_by_service_history,
@@ -120,6 +120,7 @@ __all__ = [
     "retention_funnel_summaries",
     "retention_funnel_summary",
     "revenue_retention",
+    "mrr_waterfall",
     "satisfaction_trend",
     "saved_customers",
     "saved_customers_by_period",

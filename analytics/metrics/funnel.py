@@ -473,6 +473,12 @@ def _accepted_requests(db: Database, flt: RetentionFilter, until: date) -> ibis.
     return j.filter(j.churn_date.isnull() | (j.churn_date > horizon)).select("customer_id", "requested_at", *POPULATION)
 
 
+def saved_requests(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """The requests behind `saved_customers` as an Ibis table (customer_id, requested_at,
+    cell): the list a KPI card opens (analytics/kpi_customers.py)."""
+    return _accepted_requests(db, flt, outcomes_until(db, flt))
+
+
 @cube(by_channel=False)
 def _saved_count(db: Database, flt: RetentionFilter) -> ibis.Table:
     """`saved_customers` per population cell: distinct customers, so additive over cells

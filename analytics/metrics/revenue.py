@@ -483,3 +483,155 @@ def _book_live(db: Database, flt: RetentionFilter, freq: Freq) -> ibis.Table:
         contraction_mrr=(book.start - book.end).sum(where=(book.end > 0) & (book.end < book.start)),
         churned_mrr=book.start.sum(where=book.end <= 0),
     )
+
+
+WATERFALL_COLUMNS: dict[str, str] = {
+    "opening_day": "datetime64[ns]",
+    "closing_day": "datetime64[ns]",
+    "opening_mrr": "float64",
+    "new_mrr": "float64",
+    "expansion_mrr": "float64",
+    "reactivation_mrr": "float64",
+    "contraction_mrr": "float64",
+    "churned_mrr": "float64",
+    "closing_mrr": "float64",
+    "paying_customers": "int64",
+    "arpa": "float64",
+    "arr": "float64",
+}
+
+
+def waterfall_days(flt: RetentionFilter, first_day: date) -> tuple[date, date] | None:
+    """(opening day, closing day) of `mrr_waterfall` over ``[flt.start, flt.end]`` given the
+    data's history start `first_day`: the day before the window, moved forward to the end
+    of the history's first month when it falls earlier (before that, nobody's previous
+    month is in the data, so a customer paying since before the history would look new —
+    left truncation). None when the window ends before that day (nothing to show)."""
+    opening = flt.start - timedelta(days=1)
+    known = month_end(first_day)
+    opening = max(opening, known)
+    return (opening, flt.end) if flt.end > opening else None
+
+
+def mrr_waterfall(db: Database, flt: RetentionFilter, first_day: date) -> pd.DataFrame:
+    """MRR at the window's opening and closing and the movements between them (the MRR
+    waterfall: docs/metrics.md#mrr-waterfall), with ARR and ARPA at the close.
+
+    **MRR on day d** = Σ, over the customers *active* on d (signed up on or before d, not
+    churned on or before d: the logo-churn rule), of their MRR in the calendar month
+    holding d. A customer who churns on the 2nd counts 0 from that day, whatever was billed
+    in the churn month (the product brief's revenue-churn rule), so the waterfall's churned
+    MRR falls in the month of the churn date, as logo churn and revenue churn do. Revenue
+    rows without a customer record, and records churned before they signed up, are never
+    active. Duplicate records count once (analytics/filters.py).
+
+    The window runs from the opening day o (the day before ``flt.start``, or the end of
+    the history's first month when that is later: `waterfall_days`) to the closing day
+    e = ``flt.end``. Each calendar month m from the one after o's to e's (or o's own month
+    when o is not its last day) is one step, with prev = the customer's MRR on the step's
+    start (o for the first step, else the end of month m-1) and cur = MRR on the step's
+    end (the end of m, or e in e's month), 0 when inactive or without a row — the
+    month-over-month movements of docs/metrics.md#mrr-movements, summed over the steps:
+
+    - new_mrr          = cur        where prev = 0 < cur and m is the customer's signup month
+    - reactivation_mrr = cur        where prev = 0 < cur otherwise
+    - expansion_mrr    = cur - prev where 0 < prev < cur
+    - contraction_mrr  = prev - cur where 0 < cur < prev
+    - churned_mrr      = prev       where prev > 0 = cur
+
+    ``opening_mrr + new + reactivation + expansion - contraction - churned = closing_mrr``.
+    ``paying_customers`` = customers with MRR > 0 on e; ``arpa`` = closing_mrr ÷ that
+    (NaN when nobody pays); ``arr`` = 12 × closing_mrr. One row; an empty frame with
+    these columns when the window ends before the history's first month is over.
+    """
+    days = waterfall_days(flt, first_day)
+    if days is None:
+        return empty_frame(WATERFALL_COLUMNS)
+    opening, closing = days
+    steps = _waterfall_steps(opening, closing)
+    df = _waterfall_cube(db, flt.with_period(opening + timedelta(days=1), closing), steps)
+    by_step = {int(r.m): r for r in df.itertuples()}
+    first, last = by_step.get(steps[0][0]), by_step.get(steps[-1][0])
+    moves = ("new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr", "churned_mrr")
+    row = {
+        "opening_day": pd.Timestamp(opening),
+        "closing_day": pd.Timestamp(closing),
+        "opening_mrr": float(first.prev_mrr) if first is not None else 0.0,
+        **{c: float(df[c].sum()) if not df.empty else 0.0 for c in moves},
+        "closing_mrr": float(last.cur_mrr) if last is not None else 0.0,
+        "paying_customers": int(last.paying) if last is not None else 0,
+    }
+    out = pd.DataFrame([row])
+    out["arpa"] = ratio(out["closing_mrr"], out["paying_customers"])
+    out["arr"] = 12 * out["closing_mrr"]
+    return conform(out, WATERFALL_COLUMNS)
+
+
+def _waterfall_steps(opening: date, closing: date) -> tuple[tuple[int, date, date], ...]:
+    """(month key of the step's month, its start day, its end day) from `opening` to
+    `closing`: one step per calendar month, the first from `opening` and the last to
+    `closing`."""
+    steps, start = [], opening
+    while start < closing:
+        month = month_start(start + timedelta(days=1))
+        end = min(month_end(month), closing)
+        steps.append((_month_number(month), start, end))
+        start = end
+    return tuple(steps)
+
+
+@cube(keys=("m",), channel_filter=False)
+def _waterfall_cube(db: Database, flt: RetentionFilter,
+                    steps: tuple[tuple[int, date, date], ...]) -> ibis.Table:
+    """`mrr_waterfall`'s sums per step (month key ``m``) and population cell: MRR on the
+    step's start (prev_mrr) and end (cur_mrr), the five movements and the customers paying
+    at the step's end. `steps` come from `_waterfall_steps`."""
+    frame = pd.DataFrame(
+        {
+            "m": [m for m, _, _ in steps],
+            "start_m": [_month_number(s) for _, s, _ in steps],
+            "start_day": [pd.Timestamp(s) for _, s, _ in steps],
+            "end_day": [pd.Timestamp(e) for _, _, e in steps],
+        }
+    )
+    mem = ibis.memtable(frame).cast({"m": "int32", "start_m": "int32", "start_day": "date", "end_day": "date"})
+    first = month_start(steps[0][1])
+    r = monthly_revenue(db, flt)
+    r = r.filter(r.month >= first, r.month <= month_start(steps[-1][2]))
+    r = r.select("customer_id", k=_month_key(r.month), mrr=r.mrr.cast("float64"))
+    c = customers(db, flt).select("customer_id", *POPULATION, "signup_date", "churn_date")
+    rc = r.join(c, "customer_id")
+
+    def active_on(t: ibis.Table, day: ibis.DateValue) -> ibis.BooleanValue:
+        consistent = t.churn_date.isnull() | (t.churn_date >= t.signup_date)
+        return consistent & (t.signup_date <= day) & (t.churn_date.isnull() | (t.churn_date > day))
+
+    cur = rc.join(mem, rc.k == mem.m)
+    cur = cur.filter(active_on(cur, cur.end_day)).select("customer_id", "m", *POPULATION, "signup_date",
+                                                          cur=cur.mrr)
+    rv, mv = rc.view(), mem.view()
+    prev = rv.join(mv, rv.k == mv.start_m)
+    prev = prev.filter(active_on(prev, prev.start_day)).select(
+        "customer_id", "m", *POPULATION, "signup_date", prev=prev.mrr).view()
+    cur = cur.view()
+    prev = prev.rename({f"p_{c}": c for c in ("customer_id", "m", *POPULATION, "signup_date")})
+    j = cur.outer_join(prev, [cur.customer_id == prev.p_customer_id, cur.m == prev.p_m])
+    p = j.select(
+        m=ibis.coalesce(j.m, j.p_m),
+        **{d: ibis.coalesce(j[d], j[f"p_{d}"]) for d in POPULATION},
+        signup_m=_month_key(ibis.coalesce(j.signup_date, j.p_signup_date)),
+        cur=j.cur.fill_null(0.0),
+        prev=j.prev.fill_null(0.0),
+    )
+    arriving = (p.prev <= 0) & (p.cur > 0)
+    is_new = p.signup_m == p.m
+    return p.group_by(*POPULATION, "m").aggregate(
+        prev_mrr=p.prev.sum(),
+        cur_mrr=p.cur.sum(),
+        new_mrr=p.cur.sum(where=arriving & is_new),
+        reactivation_mrr=p.cur.sum(where=arriving & ~is_new),
+        expansion_mrr=(p.cur - p.prev).sum(where=(p.prev > 0) & (p.cur > p.prev)),
+        contraction_mrr=(p.prev - p.cur).sum(where=(p.cur > 0) & (p.cur < p.prev)),
+        churned_mrr=p.prev.sum(where=(p.prev > 0) & (p.cur <= 0)),
+        paying=p.count(where=p.cur > 0),
+    )

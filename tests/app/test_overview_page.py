@@ -15,6 +15,8 @@ from analytics.db import open_database
 from analytics.filters import RetentionFilter
 from analytics.metrics import active_customers, churn_summary, saved_customers
 from analytics import formatting as fmt
+from analytics.catalog import history_start
+from analytics.metrics.revenue import mrr_waterfall
 from reports.story import gather_story
 from tests.builders import build_database
 
@@ -45,7 +47,7 @@ def test_overview_renders_kpis(monkeypatch, sample_db_path):
     assert not at.exception
     assert at.title[0].value == "Overview"
     values = metric_values(at)
-    assert list(values) == OVERVIEW_KPIS
+    assert list(values) == OVERVIEW_KPIS + ["MRR", "ARR", "ARPA"]
     db = open_database(sample_db_path)
     as_of = date.fromisoformat(db.schema_info()["as_of_date"])
     assert values["Active customers"] == fmt.count(active_customers(db, RetentionFilter(as_of, as_of)))
@@ -53,16 +55,44 @@ def test_overview_renders_kpis(monkeypatch, sample_db_path):
     assert values["Logo churn"] == fmt.percent(churn_summary(db, quarter)["churn_rate"].iloc[0], 2)
     assert values["Saved customers"] == fmt.count(saved_customers(db, quarter))
     assert values["Average historical CLV"].startswith(fmt.currency_symbol())
+    # MRR, ARR and ARPA on the quarter's last day, from the waterfall over the quarter
+    w = mrr_waterfall(db, quarter, history_start(db)).iloc[0]
+    assert values["MRR"] == fmt.money(w["closing_mrr"]) and values["ARR"] == fmt.money(12 * w["closing_mrr"])
+    assert values["ARPA"] == fmt.money(w["closing_mrr"] / w["paying_customers"])
+    assert w["opening_mrr"] + w["new_mrr"] + w["expansion_mrr"] + w["reactivation_mrr"] \
+        - w["contraction_mrr"] - w["churned_mrr"] == pytest.approx(w["closing_mrr"])
+    # every card names what its change compares, and churn up is never green
+    cards_by_label = {m.label: m.proto for m in at.metric}
+    assert cards_by_label["Logo churn"].delta_description.startswith("vs Q2 2026")
+    assert cards_by_label["MRR"].delta_description.startswith("vs 30 Jun 2026")
     # every card but margin at risk has a change and a sparkline
     cards = {m.label: m.proto for m in at.metric}
     for label in OVERVIEW_KPIS[:-1]:
         assert cards[label].delta, label
         assert len(cards[label].chart_data) >= 2, label
         assert "glossary#" in cards[label].help, label
-    # targets, churn trend, revenue retention trend, movers
-    assert len(at.get("plotly_chart")) == 4
-    assert [s.value for s in at.subheader][:3] == [
-        "Targets for 2026Q3", "Churn and retention trend", "Groups that moved most"]
+    # MRR waterfall, targets, churn trend, revenue retention trend, movers
+    assert len(at.get("plotly_chart")) == 5
+    assert any(t.startswith("MRR up") or t.startswith("MRR down") for t in chart_titles(at))
+    assert [s.value for s in at.subheader][:4] == [
+        "Recurring revenue", "Targets for Q3 2026", "Churn and retention trend", "Groups that moved most"]
+
+
+def test_the_customers_behind_logo_churn_open_in_a_dialog(monkeypatch, sample_db_path):
+    at = run_app(monkeypatch, sample_db_path)
+    button = at.button(key="behind_logo_churn")
+    assert button.label.startswith("Who churned in Q3 2026")
+    at = button.click().run()
+    assert not at.exception
+    churned = at.metric  # the page is still there; the dialog adds its table
+    assert churned
+    db = open_database(sample_db_path)
+    as_of = date.fromisoformat(db.schema_info()["as_of_date"])
+    quarter = RetentionFilter(date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1), as_of)
+    n = int(churn_summary(db, quarter)["churned_from_start"].iloc[0])
+    assert any(f"{fmt.count(n)} customers" in m.value for m in at.markdown)
+    table = at.dataframe[-1].value
+    assert len(table) == min(n, 50) and "Churned" in table.columns
 
 
 def test_margin_at_risk_waits_for_scores(monkeypatch, sample_db_path):
@@ -91,9 +121,10 @@ def test_overview_and_deck_tell_one_story(monkeypatch, sample_db_path, query):
     flt = RetentionFilter(as_of - timedelta(days=364), as_of, segments=tuple(query.values()))
     story = gather_story(db, flt)
     cards = {m.label: m.proto for m in at.metric}
-    assert list(cards) == [k.name for k in story.kpis]
+    recurring = story.headlines.recurring.kpis
+    assert list(cards) == [k.name for k in story.kpis + recurring]
     colours = {"good": "green", "bad": "red", "neutral": "gray"}
-    for k in story.kpis:
+    for k in story.kpis + recurring:
         card = cards[k.name]
         if k.unavailable:
             assert card.body == "—"
@@ -101,7 +132,9 @@ def test_overview_and_deck_tell_one_story(monkeypatch, sample_db_path, query):
         assert card.body in (k.show(k.value), f":gray[{k.show(k.value)}]"), k.key
         assert (card.delta or "—") == k.show_change(), k.key
         assert k.n_note in (card.delta_description or ""), k.key
-        assert type(card).MetricColor.Name(card.color) == colours[k.tone].upper(), k.key
+        assert type(card).MetricColor.Name(card.color) == colours[k.change_tone].upper(), k.key
+        if k.key == "logo_churn" and k.change_tone != "neutral":  # churn up is red
+            assert (k.change > 0) == (k.change_tone == "bad")
     titles = chart_titles(at)
     assert story.section("trend").title in titles  # the churn trend chart and the trend slide
     if query:  # company-wide targets are not compared under a segment filter, on either

@@ -85,6 +85,9 @@ def test_overview_counts_what_churn_dates_give(monkeypatch, customers_only) -> N
     values = {m.label: m.value for m in at.metric}
     assert values["Active customers"] != "—" and values["Logo churn"] != "—"
     assert values["Net revenue retention"] == "—"  # needs revenue: not 0%
+    assert "MRR" not in values  # not ₪0: one line instead
+    assert "MRR, ARR, ARPA and the MRR movements need monthly revenue per customer — the data has none." \
+        in _notes(at)
 
 
 @pytest.mark.parametrize("name", ["nobody_active", "one_customer"])

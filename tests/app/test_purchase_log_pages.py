@@ -44,6 +44,10 @@ def test_overview_says_why_subscription_kpis_are_hidden(monkeypatch, purchase_lo
     for name in ("Net revenue retention", "Gross revenue retention", "Revenue churn"):
         assert "Subscription-only, needs monthly revenue — a purchase log has none." in cards[name].help, name
     assert "Needs churn dates — a purchase log has none" in cards["Logo churn"].help
+    # no MRR, ARR, ARPA or waterfall of zeros: one line saying what they need
+    assert not {"MRR", "ARR", "ARPA"} & set(cards)
+    assert any("MRR, ARR, ARPA and the MRR movements need monthly revenue per customer — a purchase log has none"
+               in c.value for c in at.caption)
 
 
 def test_customer_value_shows_predicted_clv_and_p_alive(monkeypatch, purchase_log) -> None:

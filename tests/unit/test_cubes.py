@@ -14,6 +14,7 @@ import analytics.at_risk  # noqa: F401  (registers its cubes)
 import analytics.metrics  # noqa: F401  (registers every metric's cubes)
 from analytics.cubes import CUBES, slice_cube
 from analytics.filters import RetentionFilter
+from analytics.metrics.revenue import _waterfall_steps
 from analytics.metrics.service import DEFAULT_SLA_SECONDS
 
 # The arguments each cube is exercised with (after db and filter). A cube missing here
@@ -57,6 +58,10 @@ CUBE_ARGS: dict[str, list[tuple]] = {
     "analytics.metrics.revenue._movement_cube": [(_JAN, _DEC, True), (_JAN, _DEC, False)],
     "analytics.metrics.revenue._book_from_rollup": [((_JAN, _MAR, _JUN),)],
     "analytics.metrics.revenue._book_live": [("month",), ("quarter",), ("range",)],
+    # whole months of H1 2025, and a window from 14 Mar to 20 May (partial first and last months)
+    "analytics.metrics.revenue._waterfall_cube": [
+        (_waterfall_steps(date(2024, 12, 31), date(2025, 6, 30)),),
+        (_waterfall_steps(date(2025, 3, 13), date(2025, 5, 20)),)],
     "analytics.metrics.value._clv_accrual_at": [(_DAYS, True), (_DAYS, False)],
     "analytics.metrics.value._clv_cac_sums": [("segment", False), ("plan", False), ("contract_type", False),
                                               ("acquisition_channel", False)],

@@ -12,7 +12,7 @@ import pytest
 from analytics import periods
 from analytics.db import open_database
 from analytics.filters import RetentionFilter
-from analytics.headlines import headline_kpis
+from analytics.headlines import Kpi, headline_kpis
 from tests.builders import build_database
 
 HISTORY = {"as_of_date": "2024-06-30", "history_start": "2024-01-01"}
@@ -38,7 +38,7 @@ def tiny(tmp_path):
 def test_quarter_to_date_windows_and_their_n(tiny):
     board = headline_kpis(tiny, RetentionFilter(date(2024, 1, 1), date(2024, 6, 30)))
     churn = board.kpi("logo_churn")
-    assert (churn.window, churn.previous_window) == ("2024Q2", "2024Q1")
+    assert (churn.window, churn.previous_window) == ("Q2 2024", "Q1 2024")
     # Q2: active at 1 Apr = 9 consumers (one left in Feb) + customer 11 = 10; customers 2
     # (2 May) and 3 (30 Jun) left → 2 / 10. Q1: active at 1 Jan = 10 consumers, one left → 1/10.
     assert churn.value == pytest.approx(0.2) and churn.n == 10
@@ -124,3 +124,35 @@ def test_a_single_snapshot_shows_no_period_churn(tmp_path):
     assert board.movers.empty and board.segments_now.empty and board.segments_before.empty
     if not board.targets.empty:  # no churn target is judged on a number the data cannot give
         assert board.targets.loc[board.targets["metric"] == "churn_rate", "met"].isna().all()
+
+
+def _rate(key: str, value: float, previous: float, n: float, higher_is_better: bool) -> Kpi:
+    return Kpi(key, key, value, previous, math.nan, "rate", higher_is_better, "Q2 2024", "Q1 2024", key,
+               n=n, previous_n=n)
+
+
+def test_the_delta_colour_follows_the_business_not_the_sign():
+    # churn up by 5 points on 1,000 customers each side (clearly beyond noise): bad, though "up"
+    assert _rate("logo_churn", 0.10, 0.05, 1000, False).change_tone == "bad"
+    assert _rate("logo_churn", 0.05, 0.10, 1000, False).change_tone == "good"
+    assert _rate("nrr", 1.02, 0.95, 1000, True).change_tone == "good"  # NRR above 100% is fine
+    # within noise (0.2 points on 1,000) or on too few customers: grey
+    assert _rate("logo_churn", 0.052, 0.050, 1000, False).change_tone == "neutral"
+    assert _rate("logo_churn", 0.50, 0.05, 10, False).change_tone == "neutral"
+    # counts and money have no noise band: the sign decides, judged by higher_is_better
+    saved = Kpi("saved_customers", "Saved", 70, 71, math.nan, "count", True, "Q2 2024", "Q1 2024", "s")
+    assert saved.change_tone == "bad" and saved.change_words == "vs Q1 2024"
+    assert saved.previous_words == "Q1 2024: 71."
+    risk = Kpi("margin_at_risk", "Risk", 90.0, 100.0, math.nan, "money", False, "d", "30 Jun 2024", "m")
+    assert risk.change_tone == "good" and risk.change_words == "vs 30 Jun 2024"
+
+
+def test_the_overview_carries_mrr_arr_arpa_and_the_waterfall(tiny):
+    board = headline_kpis(tiny, RetentionFilter(date(2024, 1, 1), date(2024, 6, 30)))
+    r = board.recurring
+    if r.note:  # the tiny file has no revenue: one line instead of zeros
+        assert r.note.startswith("MRR, ARR, ARPA and the MRR movements need monthly revenue per customer")
+        assert not r.kpis
+    else:
+        mrr, arr = r.kpi("mrr"), r.kpi("arr")
+        assert arr.value == 12 * mrr.value and mrr.window == "30 Jun 2024"

@@ -143,3 +143,17 @@ def test_note_signals_trend_not_endpoints():
                      "share_of_notes": 0.10 + 0.02 * i, "partial": partial})
     title = note_signals_takeaway(pd.DataFrame(rows))
     assert title == "Service notes rising: about 10.0% → 16.0% of notes on the trend line"
+
+
+def test_mrr_waterfall_takeaway_nets_the_movements():
+    import pandas as pd
+    from analytics import formatting as fmt
+    from analytics.takeaways import mrr_waterfall_takeaway
+    w = pd.Series(dict(opening_mrr=440.0, new_mrr=50.0, expansion_mrr=50.0, reactivation_mrr=0.0,
+                       contraction_mrr=80.0, churned_mrr=80.0, closing_mrr=380.0))
+    money = fmt.money
+    assert mrr_waterfall_takeaway(w, "Q1 2024") == (
+        f"MRR down {money(60)} (-13.6%) over Q1 2024: {money(100)} added, {money(160)} lost")
+    # nothing at the opening (a new business): no percentage change, just the closing MRR
+    w["opening_mrr"] = 0.0
+    assert mrr_waterfall_takeaway(w, "Q1 2024") == f"MRR {money(380)} at the end of Q1 2024"
