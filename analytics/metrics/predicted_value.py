@@ -29,6 +29,7 @@ from typing import Sequence
 import ibis
 import pandas as pd
 
+from analytics.cubes import POPULATION, cube, with_cells
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers
 from analytics.metrics._common import (
@@ -179,27 +180,18 @@ def saved_customer_value(db: Database, flt: RetentionFilter) -> SavedCustomerVal
         s = db.table(SCORES_TABLE)
         value = future_value(s)
         if value is not None:
-            weight = s.churn_probability.cast("float64") if "churn_probability" in s.columns else ibis.literal(1.0)
-            s = s.filter(s.as_of_date == scored_on).mutate(future=value, weight=weight)
-            c = _active(db, flt)
-            s = s.semi_join(c, s.customer_id == c.customer_id)
-            row = execute(db, s.aggregate(n=s.count(), loss=(s.weight * s.future).sum(), leavers=s.weight.sum(),
-                                          average=s.future.mean())).iloc[0]
+            row = _scored_value_sums(db, flt, scored_on).iloc[0]
             n = int(row["n"])
             if n:
                 leavers = float(row["leavers"] or 0.0)
-                average = float(row["loss"]) / leavers if leavers > 0 else float(row["average"])
+                average = (float(row["loss"]) / leavers if leavers > 0
+                           else float(row["future"]) / row["futures"] if row["futures"] else math.nan)
                 return SavedCustomerValue(
                     _round10(average), average, n, scored_on, "scores",
                     f"Average future value (expected margin of the next {DEFAULT_HORIZON_MONTHS} months) of the "
                     f"customers expected to leave: margin at risk ÷ expected leavers among the {n:,} scored active "
                     f"customers, scores of {scored_on:%d %b %Y}.")
-    c = _active(db, flt)
-    r = db.table("monthly_revenue")
-    r = r.filter(r.month == flt.as_of.replace(day=1)).select("customer_id", mrr_now="mrr")
-    j = c.left_join(r, c.customer_id == r.customer_id)
-    margin = j.mrr_now.fill_null(j.monthly_revenue).fill_null(0.0) * j.margin_rate.fill_null(0.0)
-    row = execute(db, j.aggregate(n=j.count(), margin=margin.mean())).iloc[0]
+    row = _active_margin_sums(db, flt).iloc[0]
     n = int(row["n"])
     churn = churn_summary(db, flt)
     rate = float(churn["churn_rate"].iloc[0]) if not churn.empty else math.nan
@@ -209,12 +201,41 @@ def saved_customer_value(db: Database, flt: RetentionFilter) -> SavedCustomerVal
                                   "saved customer is not known: enter one.")
     monthly = monthly_churn_rate(rate, (flt.end - flt.start).days + 1)
     p90 = 1.0 - (1.0 - monthly) ** 3  # the 90-day probability with that monthly rate
-    average = float(expected_remaining_margin(float(row["margin"]), p90, DEFAULT_HORIZON_MONTHS,
+    average = float(expected_remaining_margin(float(row["margin"]) / n, p90, DEFAULT_HORIZON_MONTHS,
                                               DEFAULT_ANNUAL_DISCOUNT))
     return SavedCustomerValue(
         _round10(average), average, n, None, "churn rate",
         f"No churn scores for this date: the average monthly margin of the {n:,} active customers over the next "
         f"{DEFAULT_HORIZON_MONTHS} months at the period's monthly churn of {monthly:.2%}, discounted.")
+
+
+@cube(channel_filter=False)
+def _scored_value_sums(db: Database, flt: RetentionFilter, scored_on: date) -> ibis.Table:
+    """`saved_customer_value`'s sums over the scores of `scored_on` of the customers active
+    on ``flt.as_of``, per population cell: ``n``, ``loss`` = Σ p·F, ``leavers`` = Σ p,
+    ``future`` = Σ F and ``futures`` = rows with F (additive over cells: a filter change
+    is a slice)."""
+    s = db.table(SCORES_TABLE)
+    weight = s.churn_probability.cast("float64") if "churn_probability" in s.columns else ibis.literal(1.0)
+    s = s.filter(s.as_of_date == scored_on).mutate(future=future_value(s), weight=weight)
+    c = _active(db, flt)
+    s = with_cells(db, flt, s.semi_join(c, s.customer_id == c.customer_id))
+    return s.group_by(*POPULATION).aggregate(
+        n=s.count(), loss=(s.weight * s.future).sum().fill_null(0.0),
+        leavers=s.weight.sum().fill_null(0.0), future=s.future.sum().fill_null(0.0), futures=s.future.count())
+
+
+@cube(channel_filter=False)
+def _active_margin_sums(db: Database, flt: RetentionFilter) -> ibis.Table:
+    """`saved_customer_value`'s fallback sums per population cell: ``n`` customers active
+    on ``flt.as_of`` and ``margin`` = Σ their monthly margin (the as-of month's MRR, else
+    their stated MRR, × margin rate)."""
+    c = _active(db, flt)
+    r = db.table("monthly_revenue")
+    r = r.filter(r.month == flt.as_of.replace(day=1)).select("customer_id", mrr_now="mrr")
+    j = c.left_join(r, c.customer_id == r.customer_id)
+    margin = j.mrr_now.fill_null(j.monthly_revenue).fill_null(0.0) * j.margin_rate.fill_null(0.0)
+    return j.group_by(*(j[d] for d in POPULATION)).aggregate(n=j.count(), margin=margin.sum().cast("float64"))
 
 
 def _active(db: Database, flt: RetentionFilter) -> ibis.Table:

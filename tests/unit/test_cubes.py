@@ -36,6 +36,10 @@ CUBE_ARGS: dict[str, list[tuple]] = {
     "analytics.metrics.note_signals._example_candidates": [(3, True), (1, True)],
     "analytics.metrics.service._fcr_counts": [(True,), (False,)],
     "analytics.metrics.funnel._funnel_count_cube": [()],
+    "analytics.metrics.predicted_value._active_margin_sums": [()],
+    # the scored sample's scoring dates, read from it (a function of the database)
+    "analytics.metrics.predicted_value._scored_value_sums": lambda db: [
+        (d,) for d in sorted(db.ibis().to_pandas(db.table("churn_scores").select("as_of_date").distinct())["as_of_date"])[-2:]],
     "analytics.metrics.service._repeat_counts": [(True,), (False,)],
     "analytics.metrics.service._satisfaction_counts": [(True,), (False,)],
     # the default SLA thresholds; and one above the histogram's exact range (e-mail 24 h)
@@ -72,7 +76,8 @@ CUBE_ARGS: dict[str, list[tuple]] = {
 }
 
 # Cubes that need another database than the sample (the fixture's name).
-CUBE_DB: dict[str, str] = {"analytics.at_risk._loss_by_scoring_date": "scored_db"}
+CUBE_DB: dict[str, str] = {"analytics.at_risk._loss_by_scoring_date": "scored_db",
+                           "analytics.metrics.predicted_value._scored_value_sums": "scored_db"}
 
 FILTERS = [
     RetentionFilter(date(2025, 1, 1), date(2025, 12, 31)),
@@ -96,7 +101,8 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
 def test_slice_equals_live_query(request, name) -> None:
     db = request.getfixturevalue(CUBE_DB.get(name, "sample_db"))
     sliced = CUBES[name]
-    for args in CUBE_ARGS[name]:
+    arguments = CUBE_ARGS[name]
+    for args in (arguments(db) if callable(arguments) else arguments):
         for flt in FILTERS:
             got = _sorted(sliced(db, flt, *args))
             want = _sorted(sliced.live(db, flt, *args))
