@@ -27,6 +27,7 @@ Then the store is read back and checked:
   once (every save's note is unique);
 - **stale** = rows whose owner or follow-up, left as KEEP, differ from the case's previous
   row (a write built on a stale read — the lost update of a read-then-append);
+- wrong content = an acknowledged save's row with another status or customer than chosen;
 - failed = saves that raised (e.g. a busy timeout) — not acknowledged, not lost.
 Prints the totals and p50 / p95 / max save latency per kind of agent, and writes JSON to
 bench-results/action_load.json. Asserts nothing; the figures go in decision 024.
@@ -184,8 +185,11 @@ async def browser_agent(session, agent: int, clock: Clock, think: float, tally: 
         status = CYCLE[seq % len(CYCLE)]
         note = f"b{agent}-{seq}"
         try:
-            await page.get_by_role("combobox", name="Status", exact=True).click()
-            await page.get_by_role("option", name=fmt.label(status), exact=True).click()
+            # by keyboard, as the customer picker: the option list re-renders under a click
+            box = page.get_by_role("combobox", name="Status", exact=True)
+            await box.click()
+            await box.press_sequentially(fmt.label(status))
+            await box.press("Enter")
             await page.get_by_label("Note", exact=True).fill(note)
             started = time.perf_counter()
             clicked_at = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -222,8 +226,8 @@ async def run_browsers(base: str, n: int, clock: Clock, think: float, tally: Tal
 def check(store: actions.ActionStore, tally: Tally) -> dict:
     a = actions.customer_actions
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(a.c.id, a.c.customer_id, a.c.owner, a.c.follow_up_date, a.c.note,
-                                      a.c.created_at)
+        rows = conn.execute(sa.select(a.c.id, a.c.customer_id, a.c.status, a.c.owner, a.c.follow_up_date,
+                                      a.c.note, a.c.created_at)
                             .order_by(a.c.id)).all()
         integrity = conn.exec_driver_sql("PRAGMA integrity_check").scalar()
     notes: dict[str, int] = {}
@@ -231,6 +235,9 @@ def check(store: actions.ActionStore, tally: Tally) -> dict:
         notes[r.note] = notes.get(r.note, 0) + 1
     acked = {s.note: s for s in tally.saves}
     lost = [n for n in acked if n not in notes]
+    # the row of an acknowledged save holds what the agent chose (browser: the form's status)
+    wrong = sum(1 for r in rows if r.note in acked and (r.status != acked[r.note].status
+                                                        or r.customer_id != acked[r.note].customer_id))
     duplicated = [n for n, k in notes.items() if k > 1]
     # a KEEP field must equal the case's previous row (rows of a case in id order)
     stale, previous = 0, {}
@@ -247,7 +254,8 @@ def check(store: actions.ActionStore, tally: Tally) -> dict:
                       (committed[s.note] - s.clicked_at).total_seconds(), "click_to_write")
                  for s in tally.saves if s.clicked_at is not None and s.note in committed]
     return {"rows_in_store": len(rows), "lost": len(lost), "duplicated": len(duplicated), "stale": stale,
-            "integrity": integrity, "lost_examples": lost[:5], "latency_click_to_write": latency(to_commit)}
+            "wrong_content": wrong, "integrity": integrity, "lost_examples": lost[:5],
+            "latency_click_to_write": latency(to_commit)}
 
 
 def latency(saves: list[Save]) -> dict:
@@ -314,7 +322,8 @@ def main() -> int:
     print(f"{args.agents} agents ({args.browsers} browser sessions through the server, {writers} writer threads "
           f"on the page's code path), {wall:.0f} s, think {args.think:g} s")
     print(f"total updates {len(tally.saves)} · lost {result['lost']} · duplicated {result['duplicated']} · "
-          f"stale carry-forward {result['stale']} · failed {len(tally.failures)} · integrity {result['integrity']}")
+          f"stale carry-forward {result['stale']} · wrong content {result['wrong_content']} · "
+          f"failed {len(tally.failures)} · integrity {result['integrity']}")
     for name, lat in (("all", summary["latency_all"]), ("browser (click → saved row shown)",
                                                          summary["latency_browser"]),
                       ("browser, click → row written by the server", result["latency_click_to_write"]),
