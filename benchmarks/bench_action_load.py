@@ -305,6 +305,7 @@ def main() -> int:
         started = clock.until - clock.seconds
         for t in threads:
             t.join()
+        load = os.getloadavg()  # the machine is shared: say how busy it was
         wall = time.monotonic() - started
     finally:
         stop_server(proc)
@@ -314,13 +315,15 @@ def main() -> int:
     writer_saves = [s for s in tally.saves if s.kind == "writer"]
     summary = {
         "minutes": args.minutes, "agents": args.agents, "browsers": args.browsers, "writers": writers,
-        "think_s": args.think, "wall_s": round(wall, 1), "database": str(db), "store": url,
+        "think_s": args.think, "wall_s": round(wall, 1),
+        "load_avg_1_5_15": [round(x, 1) for x in load], "database": str(db), "store": url,
         "total_updates": len(tally.saves), "failed": len(tally.failures), **result,
         "latency_all": latency(tally.saves), "latency_browser": latency(browser_saves),
         "latency_writer": latency(writer_saves), "failures": tally.failures[:10],
     }
     print(f"{args.agents} agents ({args.browsers} browser sessions through the server, {writers} writer threads "
-          f"on the page's code path), {wall:.0f} s, think {args.think:g} s")
+          f"on the page's code path), {wall:.0f} s, think {args.think:g} s, load average at the end "
+          f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores")
     print(f"total updates {len(tally.saves)} · lost {result['lost']} · duplicated {result['duplicated']} · "
           f"stale carry-forward {result['stale']} · wrong content {result['wrong_content']} · "
           f"failed {len(tally.failures)} · integrity {result['integrity']}")
