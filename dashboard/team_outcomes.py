@@ -71,7 +71,7 @@ def retention_team_section() -> None:
     ui.kpi(cols[3], "Saves", fmt.count(t.saved), anchor=g.TEAM_OUTCOMES,
            delta_description=f"{fmt.percent(t.save_rate)} of contacted",
            help_text="Cases of the period ever marked saved, whenever that happened.")
-    ui.kpi(cols[4], f"First attempt ≤ {sla}", fmt.percent(t.sla_attainment), n=t.sla_due, unit="cases",
+    ui.kpi(cols[4], f"Tried within {sla}", fmt.percent(t.sla_attainment), n=t.sla_due, unit="cases",
            anchor=g.TEAM_OUTCOMES,
            help_text=f"Cases first attempted within {sla} of being opened ÷ cases due: attempted, or unattempted "
                      f"past the deadline (missed). Median wait {fmt.count(t.median_days_to_attempt * 24)} h. "
@@ -93,18 +93,22 @@ def retention_team_section() -> None:
 
 def _agent_table(by_agent: pd.DataFrame, sla: str) -> None:
     st.markdown("**By agent** — the case's current owner")
-    rates = ["reach_rate", "offer_rate", "close_rate", "sla_attainment"]
+    tried = f"Tried ≤ {sla}"
     shown = tables.labelled(
-        tables.percent_values(by_agent.assign(agent=by_agent["agent"].fillna(NO_OWNER)), rates),
+        tables.percent_values(by_agent, ["reach_rate", "save_rate", "sla_attainment"]),
         {"agent": "Agent", "cases": "Cases", "contacted": "Contacted", "reached": "Reached",
-         "offered": "Offer made", "saved": "Saved", "reach_rate": "Reach rate", "offer_rate": "Offer (of reached)",
-         "close_rate": "Saved (of offers)", "sla_attainment": f"First attempt ≤ {sla}",
-         "sla_due": "SLA due (n)", "median_days_to_attempt": "Median days to first attempt"},
+         "offered": "Offer made", "saved": "Saved", "reach_rate": "Reach rate", "save_rate": "Save rate",
+         "sla_attainment": tried, "sla_due": "SLA n", "median_days_to_attempt": "Days to 1st try"},
     )
-    counts = ("Cases", "Contacted", "Reached", "Offer made", "Saved", "SLA due (n)")
-    ui.table(shown, "team_by_agent", column_config={
-        **{c: tables.count_column(c) for c in counts},
-        **{c: tables.percent_column(c, 0) for c in ("Reach rate", "Offer (of reached)", "Saved (of offers)",
-                                                    f"First attempt ≤ {sla}")},
-        "Median days to first attempt": st.column_config.NumberColumn("Median days to first attempt", format="%.1f"),
+    counts = {"Cases": "Cases opened in the period", "Contacted": "Ever attempted or further",
+              "Reached": "Ever reached or further", "Offer made": "Ever offer made or saved",
+              "Saved": "Ever saved", "SLA n": "Cases whose first-attempt SLA can be judged"}
+    ui.table(shown, "team_by_agent", height=420 if len(shown) > 10 else "auto", column_config={
+        "Agent": st.column_config.TextColumn("Agent", width=150, pinned=True),
+        **{c: tables.count_column(c, help_text) for c, help_text in counts.items()},
+        "Reach rate": tables.percent_column("Reach rate", 0, "Reached ÷ contacted"),
+        "Save rate": tables.percent_column("Save rate", 0, "Saved ÷ contacted"),
+        tried: tables.percent_column(tried, 0, f"First attempt within {sla} of opening ÷ SLA n"),
+        "Days to 1st try": st.column_config.NumberColumn(
+            "Days to 1st try", format="%.1f", help="Median days from opening to the first attempt"),
     })

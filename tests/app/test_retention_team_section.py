@@ -14,7 +14,7 @@ from tests.builders import build_database
 
 PAGE = "churn_funnel.py"
 SECTION = "Retention team: cases worked in the app"
-TEAM_KPIS = ["Cases opened", "Contacted", "Team reach rate", "Saves", "First attempt ≤ 2 days"]
+TEAM_KPIS = ["Cases opened", "Contacted", "Team reach rate", "Saves", "Tried within 2 days"]
 
 
 def _store(monkeypatch, tmp_path) -> actions.ActionStore:
@@ -58,6 +58,8 @@ def test_logged_cases_fill_the_funnel_and_the_agent_table(monkeypatch, tmp_path,
     assert notes["Saves"].startswith("25.0% of contacted")
     assert chart_count(at) == 8  # + the team funnel
     agents = next(d.value for d in at.dataframe if "Agent" in d.value.columns and "Cases" in d.value.columns)
+    assert list(agents.columns) == ["Agent", "Cases", "Contacted", "Reached", "Offer made", "Saved", "Reach rate",
+                                    "Save rate", "Tried ≤ 2 days", "SLA n", "Days to 1st try"]
     assert agents["Agent"].tolist() == ["dana", "eli"]
     assert agents[["Cases", "Contacted", "Reached", "Offer made", "Saved"]].values.tolist() == [
         [4, 3, 2, 1, 1], [1, 1, 1, 1, 0]]
