@@ -121,3 +121,17 @@ def actions_url() -> str:
             and not Path(parsed.database).is_absolute():
         parsed = parsed.set(database=str(_from_root(parsed.database)))
     return parsed.render_as_string(hide_password=False)
+
+
+DEFAULT_FIRST_ATTEMPT_SLA_DAYS = 2.0
+
+
+def first_attempt_sla_days() -> float:
+    """The retention team's first-attempt SLA (analytics.team_outcomes): a case should get
+    its first contact attempt within this many days of being opened. `[actions]
+    first_attempt_sla_days` in `retention.toml`, default 2; a number above 0."""
+    value = settings().get("actions", {}).get("first_attempt_sla_days", DEFAULT_FIRST_ATTEMPT_SLA_DAYS)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{config_path()}: [actions] first_attempt_sla_days = {value!r}; give a number of days "
+                         "above 0, e.g. 2")
+    return float(value)

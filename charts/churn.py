@@ -40,7 +40,8 @@ def funnel_chart(funnel: pd.DataFrame, title: str | None = None, subtitle: str =
     ))
     if title is None:
         title = funnel_chart_takeaway(funnel)
-    subtitle = (subtitle + " · " if subtitle else "") + "% = of the step before (*of those at least 90 days old)"
+    judged = " (*of those at least 90 days old)" if (funnel["step"] == "retained 90 days").any() else ""
+    subtitle = (subtitle + " · " if subtitle else "") + "% = of the step before" + judged
     base(fig, title, subtitle, height=440, legend=False)
     fig.update_yaxes(gridcolor="rgba(0,0,0,0)")
     return fig

@@ -440,3 +440,13 @@ def record_action(customer_id: int, **fields) -> int:
 
 def assign(customer_ids, owner: str, by: str) -> int:
     return actions.assign(action_store(), customer_ids, owner, by)
+
+
+# The team's outcomes (issue 16): read from the writable store on every run, like the cases.
+from analytics import team_outcomes as _team_outcomes  # noqa: E402  (kept with the section it serves)
+
+
+def team_outcomes(start, end) -> _team_outcomes.TeamOutcomes:
+    """`analytics.team_outcomes.team_outcomes` of the cases opened from `start` to `end`,
+    with the first-attempt SLA of `config.first_attempt_sla_days()`."""
+    return _team_outcomes.team_outcomes(action_store(), start, end, config.first_attempt_sla_days())

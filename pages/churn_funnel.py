@@ -1,7 +1,8 @@
 """Churn funnel (retention team): cancellation requests through to customers still with
 us 90 days later, the reach rate against the case study's 20–30% baseline, splits by
 segment, channel and agent, response time against the SLA, why customers left, and the
-proactive funnel.
+proactive funnel; then the retention team's own proactive funnel, from the cases logged
+in the app (dashboard/team_outcomes.py).
 
 On a single snapshot (`analytics.catalog.data_present`'s ``churn_dates`` False) the reasons
 of the period's leavers say they need churn dates; the funnel itself (requests, calls,
@@ -13,10 +14,19 @@ import streamlit as st
 
 from charts import churn as churn_charts
 from dashboard import data, glossary as g, sidebar, tables, ui
+from dashboard.team_outcomes import retention_team_section
 from analytics import catalog, formatting as fmt
 from analytics.takeaways import REACH_BASELINE
 
 SPLITS = {"segment": "Segment", "channel": "Request channel", "agent": "Agent"}
+
+
+def stop() -> None:
+    """End the reactive part early; the team's section comes from the action store, not the
+    analytics file, so it shows whatever the imported data lacks."""
+    retention_team_section()
+    st.stop()
+
 
 flt = sidebar.current_filter()
 st.title("Churn funnel")
@@ -36,12 +46,12 @@ present = data.data_present()
 if not present["requests"]:
     ui.needs_data(catalog.needs("requests", "The churn funnel") + " Churn by segment and the "
                   "survival curves (Retention by segment) need only customers and their churn dates.")
-    st.stop()
+    stop()
 funnel = data.retention_funnel(flt, sla_hours)
 if funnel.empty:
     ui.empty("No cancellation requests match these filters and this period. Widen the period, "
              "the customer filters or the contact channels in the sidebar.")
-    st.stop()
+    stop()
 overall = data.retention_funnel_summary(flt, None, sla_hours).iloc[0]
 
 cols = st.columns(5)
@@ -146,3 +156,5 @@ else:
         else:
             ui.chart(churn_charts.proactive_comparison_chart(comparison), "proactive_comparison",
                      data=comparison, help_anchor=g.PROACTIVE_FUNNEL, width="narrow")
+
+retention_team_section()
