@@ -436,3 +436,41 @@ def record_action(customer_id: int, **fields) -> int:
 
 def assign(customer_ids, owner: str, by: str) -> int:
     return actions.assign(action_store(), customer_ids, owner, by)
+
+
+# --- the agents directory and the audit log (decision 023) ------------------------------------
+from analytics import agents as _agents  # noqa: E402  (kept with the section it serves)
+
+_agents_table = _cached(_agents.directory_from_database)
+
+
+def agent_directory() -> pd.DataFrame:
+    """The agents directory (analytics.agents): ``[[team.agents]]`` in retention.toml, else
+    the analytics database's ``agents`` table (cached per file), else empty."""
+    configured = _agents.directory_from_settings(config.team_agents())
+    if not configured.empty or database_error() is not None:
+        return configured
+    return _agents_table()
+
+
+def owner_name(owner) -> str:
+    """An owner code as the directory's name (the code itself when it is not listed)."""
+    return _agents.owner_name(agent_directory(), owner)
+
+
+def owner_names() -> dict[str, str]:
+    """Owner code -> the directory's name, for a whole column at once."""
+    directory = agent_directory()
+    return dict(zip(directory["id"], directory["name"]))
+
+
+def audit(actor: str, action: str, detail: str, rows: int = 0) -> None:
+    actions.audit(action_store(), actor, action, detail, rows)
+
+
+def audit_entries(limit: int = 500, actor: str | None = None, action: str | None = None) -> pd.DataFrame:
+    return actions.audit_entries(action_store(), limit, actor=actor, action=action)
+
+
+def audit_filters() -> tuple[list[str], list[str]]:
+    return actions.audit_actors_and_actions(action_store())
