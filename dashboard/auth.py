@@ -111,11 +111,13 @@ def gate() -> Viewer:
     st.title("Retention Radar")
     if not who.signed_in:
         st.write("Sign in to see the retention dashboard.")
-        st.button("Sign in", type="primary", icon=":material/login:", on_click=st.login, key="auth_login")
+        if st.button("Sign in", type="primary", icon=":material/login:", key="auth_login"):
+            st.login()
     else:
         st.warning(f"You are signed in as {_escaped(who.email or who.name)}, but no role is given to you. "
                    "Ask an admin to add your e-mail or group to the [access] settings.", icon=":material/lock:")
-        st.button("Sign out", on_click=st.logout, key="auth_logout")
+        if st.button("Sign out", key="auth_logout"):
+            st.logout()
     st.stop()
     return who  # not reached
 
@@ -129,7 +131,8 @@ def sidebar_identity(who: Viewer) -> None:
             return
         st.caption(f"Signed in as **{_escaped(who.name)}** ({who.role_label})"
                    + (f" · {_escaped(who.email)}" if who.email and who.email != who.name else ""))
-        st.button("Sign out", on_click=st.logout, key="auth_logout", type="tertiary", icon=":material/logout:")
+        if st.button("Sign out", key="auth_logout", type="tertiary", icon=":material/logout:"):
+            st.logout()
 
 
 def _escaped(text) -> str:
