@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from analytics import access, agents
+from analytics import access, actions, agents, config
 from analytics.actions import ActionStoreError
 from analytics.config import access_settings
 from dashboard import data
@@ -168,19 +168,19 @@ def audited_file(what: str, rows: int, payload: Callable[[], bytes]) -> Callable
 
 
 def _audited(what: str, make: Callable[[], tuple[int, bytes]]) -> Callable[[], bytes]:
+    # The store is opened when the file is asked for, not when the button is drawn: a page
+    # of charts must not create the store (or fail) just by showing its CSV buttons.
     who = viewer().owner
     try:
-        store = data.action_store()
-    except AUDIT_ERRORS as err:
-        store, problem = None, str(err)
+        url, problem = config.actions_url(), None
+    except ValueError as err:
+        url, problem = None, str(err)
 
     def download() -> bytes:
-        if store is None:
+        if url is None:
             raise ActionStoreError(f"exports are written to the audit log, which cannot be opened: {problem}")
         rows, payload = make()
-        from analytics import actions
-
-        actions.audit(store, who, "export", what, rows)
+        actions.audit(data.action_store_at(url), who, "export", what, rows)
         return payload
 
     return download

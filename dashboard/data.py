@@ -416,6 +416,12 @@ def action_store() -> actions.ActionStore:
     return _action_store(config.actions_url())
 
 
+def action_store_at(url: str) -> actions.ActionStore:
+    """The open action store at `url` (the same shared pool as `action_store`): for code
+    that runs outside a script run, e.g. a download's data callable, given the URL read in it."""
+    return _action_store(url)
+
+
 # The store is writable, so its reads are NOT cached: a cached read would hide another
 # session's (or this session's last) write. They run per rerun; the store is small.
 def current_cases(customer_ids) -> pd.DataFrame:
