@@ -95,7 +95,19 @@ def allowed(sections: dict[str, list]) -> dict[str, list]:
     role = viewer().role
     kept = {name: [p for p in pages if access.may_open(role, p.url_path or DEFAULT_PAGE)]
             for name, pages in sections.items()}
-    return {name: pages for name, pages in kept.items() if pages}
+    kept = {name: pages for name, pages in kept.items() if pages}
+    dropped_default = any(p.url_path == "" for pages in sections.values() for p in pages) \
+        and not access.may_open(role, DEFAULT_PAGE)
+    if dropped_default and kept:
+        # Streamlit serves the default page at "/" only: had the first allowed page become the
+        # default, its own URL (/at_risk?agent=…) would answer "Page not found". A hidden
+        # default page sends "/" on to the first allowed page instead.
+        first = next(iter(kept.values()))[0]
+        home = st.Page(lambda: st.switch_page(first), title="Home", url_path="home", default=True,
+                       visibility="hidden")
+        first_section = next(iter(kept))
+        kept[first_section] = [home, *kept[first_section]]
+    return kept
 
 
 def gate() -> Viewer:

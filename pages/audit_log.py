@@ -24,11 +24,12 @@ except (ActionStoreError, ValueError) as err:
     st.stop()
 
 left, right, _ = st.columns([1, 1, 2])
+known = data.owner_names()
 actor = left.selectbox("User", actors, index=None, key="audit_actor", placeholder="Every user",
-                       format_func=lambda a: data.owner_name(a) if data.owner_name(a) == a else
-                       f"{data.owner_name(a)} ({a})")
+                       format_func=lambda a: f"{known[a]} ({a})" if a in known else a)
 kind = right.selectbox("Kind", kinds, index=None, key="audit_kind", placeholder="Every kind", format_func=fmt.label)
 entries = data.audit_entries(SHOWN, actor=actor, action=kind)
+names = data.owner_names()
 st.caption(f"{fmt.count(len(entries))} entries, newest first" + (f" (the latest {SHOWN})" if len(entries) == SHOWN
                                                                  else "") + ". Times in UTC.")
 if entries.empty:
@@ -36,7 +37,7 @@ if entries.empty:
     st.stop()
 st.dataframe(pd.DataFrame({
     "When": entries["occurred_at"],
-    "User": entries["actor"],
+    "User": [f"{names[a]} ({a})" if a in names else a for a in entries["actor"]],  # directory names
     "Kind": entries["action"].map(fmt.label),
     "What": entries["detail"].fillna(""),
     "Rows": entries["row_count"],

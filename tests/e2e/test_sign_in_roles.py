@@ -68,7 +68,7 @@ def sign_in(page, url: str, who: Person) -> None:
     page.goto(url)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("link", name=f"Sign in as {who.email}").click()  # the provider's page
-    page.wait_for_url(re.compile(re.escape(url) + r"/?$"), timeout=30_000)
+    page.wait_for_url(lambda u: u.startswith(url) and "oauth2callback" not in u, timeout=30_000)  # back home
     wait_until_idle(page)
 
 
@@ -82,10 +82,14 @@ def open_page(page, url: str, path: str) -> None:
     wait_until_idle(page)
 
 
+def assert_page_found(page) -> None:
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+
+
 def table_columns(page) -> list[str]:
     """The column headers of the first table (the grid's accessible header cells)."""
     grid = page.locator('[data-testid="stDataFrame"]').first
-    expect(grid).to_be_visible(timeout=30_000)
+    expect(grid.locator('[role="columnheader"]').first).to_be_attached(timeout=30_000)
     return [t.strip() for t in grid.locator('[role="columnheader"]').all_text_contents()]
 
 
@@ -131,6 +135,7 @@ def test_agent_sees_own_list_exports_it_and_cannot_open_another_agents(page, sig
     assert not set(ADMIN_PAGES) & set(links)
     open_page(page, url, "at_risk?agent=ret-001")  # the URL attack: Eli's list
     expect(page.get_by_text("You can open only your own list; showing yours.")).to_be_visible()
+    assert_page_found(page)  # the agent's at-risk page answers at its own URL
     assert "Customer" in table_columns(page)
     expect(page.get_by_role("button", name="Export CSV")).to_be_visible()
     expect(page.get_by_text("Assign these customers")).to_have_count(0)  # assigning is the team lead's
