@@ -31,8 +31,8 @@ def chart(fig: go.Figure, key: str, data: pd.DataFrame | None = None, help_ancho
             left.caption(" · ".join(notes))
         if data is not None:
             right.download_button(
-                "CSV", audited_download(f"{key}.csv (chart data)", lambda: data, csv_bytes), file_name=f"{key}.csv",
-                mime="text/csv", on_click="ignore",
+                "CSV", audited_download(f"{key}.csv (chart data)", lambda: data, lambda frame: csv_bytes(frame)),
+                file_name=f"{key}.csv", mime="text/csv", on_click="ignore",
                 icon=":material/download:", type="tertiary", key=f"csv_{key}",
                 help="Download the data behind this chart",
             )

@@ -236,7 +236,8 @@ whose = "the whole list" if list_owner is None else f"the list of {list_owner}"
 if access.may(who.role, access.EXPORT_PERSONAL_DATA):  # the export carries names and phones
     left, mid, _ = st.columns([1, 1, 4])
     left.download_button(
-        "Export CSV", auth.audited_download(f"at-risk-{stamp}.csv ({whose})", export, ui.csv_bytes),
+        "Export CSV", auth.audited_download(f"at-risk-{stamp}.csv ({whose})", export,
+                                            lambda frame: ui.csv_bytes(frame)),
         file_name=f"at-risk-{stamp}.csv", mime="text/csv", icon=":material/download:", key="at_risk_csv",
         on_click="ignore", help=f"All {fmt.count(exported)} customers on the list, with the columns a dialer or "
                                 "CRM import needs (phone in E.164). " + g.help_link(g.AT_RISK_LIST))
