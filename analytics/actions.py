@@ -26,7 +26,9 @@ Definitions:
   follow-up date (a snooze: the case comes back on that date). saved, lost and not_now
   without a date are closed.
 - **Audit log**: every write (record, assign) also appends one ``audit_log`` row — who,
-  when (UTC), what (``action`` and a one-line ``detail``) and how many rows it wrote.
+  when (UTC), what (``action`` and a one-line ``detail``) and how many rows it wrote;
+  `audit` appends the rows of what happens elsewhere (exports, imports, the sample
+  generated; decision 023).
 """
 
 from __future__ import annotations
@@ -341,6 +343,24 @@ def _audit(conn: Connection, actor: str, action: str, detail: str, row_count: in
                                              row_count=row_count))
 
 
+AUDIT_KINDS: tuple[str, ...] = ("record_action", "assign", "export", "import", "generate_sample")
+MAX_ACTION_LENGTH = 50  # audit_log.action: String(50)
+
+
+def audit(store: ActionStore, actor: str, action: str, detail: str, row_count: int = 0) -> None:
+    """Append one audit row of something done outside the store — an export (``export``:
+    which file, how many rows), an import (``import``), the sample generated
+    (``generate_sample``) — in its own transaction. `action` is a short kind (at most
+    `MAX_ACTION_LENGTH` characters); `row_count` a whole number >= 0."""
+    who = _text(actor, "who acted (actor)", MAX_NAME_LENGTH, required=True)
+    kind = _text(action, "the audited action", MAX_ACTION_LENGTH, required=True)
+    rows = int(row_count)
+    if rows < 0:
+        raise ValueError(f"an audited row count is 0 or more, got {row_count!r}")
+    with _writing(store) as conn:
+        _audit(conn, who, kind, _text(detail, "the audit detail", MAX_NOTE_LENGTH), rows)
+
+
 def record_action(store: ActionStore, customer_id: int, *, by: str, status: str | None = None, owner=KEEP,
                   follow_up_date=KEEP, outcome: str | None = None, note: str | None = None) -> int:
     """Append one action to the customer's case and return its row id.
@@ -473,8 +493,23 @@ def my_list(store: ActionStore, owner: str, expected_losses: pd.DataFrame | None
                              na_position="last", kind="mergesort").reset_index(drop=True)
 
 
-def audit_entries(store: ActionStore, limit: int = 200) -> pd.DataFrame:
-    """The latest `limit` audit rows, newest first (columns `AUDIT_COLUMNS`)."""
+def audit_entries(store: ActionStore, limit: int = 200, actor: str | None = None,
+                  action: str | None = None) -> pd.DataFrame:
+    """The latest `limit` audit rows, newest first (columns `AUDIT_COLUMNS`), of one
+    `actor` and/or one `action` kind when given (exact match; None = all)."""
+    query = sa.select(audit_log)
+    if actor:
+        query = query.where(audit_log.c.actor == actor)
+    if action:
+        query = query.where(audit_log.c.action == action)
     with _reading(store) as conn:
-        rows = conn.execute(sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)).mappings().all()
+        rows = conn.execute(query.order_by(audit_log.c.id.desc()).limit(limit)).mappings().all()
     return _frame([dict(r) for r in rows], AUDIT_COLUMNS)
+
+
+def audit_actors_and_actions(store: ActionStore) -> tuple[list[str], list[str]]:
+    """The distinct actors and action kinds in the audit log, sorted (for its filters)."""
+    with _reading(store) as conn:
+        actors = conn.execute(sa.select(audit_log.c.actor).distinct().order_by(audit_log.c.actor)).scalars().all()
+        kinds = conn.execute(sa.select(audit_log.c.action).distinct().order_by(audit_log.c.action)).scalars().all()
+    return list(actors), list(kinds)

@@ -135,3 +135,33 @@ def first_attempt_sla_days() -> float:
         raise ValueError(f"{config_path()}: [actions] first_attempt_sla_days = {value!r}; give a number of days "
                          "above 0, e.g. 2")
     return float(value)
+
+
+def access_settings() -> dict:
+    """The `[access]` table: who gets which role once signed in (analytics.access; decision
+    023). For example::
+
+        [access]
+        group_claim = "groups"            # the ID-token claim holding the user's groups
+        default_role = ""                 # a signed-in user matched by nothing: no access
+        [access.emails]
+        "dana@example.com" = "admin"
+        [access.groups]
+        "retention-managers" = "manager"
+        "retention-agents" = "agent"
+
+    Without sign-in configured (no `[auth]` in .streamlit/secrets.toml) none of this is read:
+    the app runs as one local admin."""
+    access = settings().get("access", {})
+    if not isinstance(access, dict):
+        raise ValueError(f"{config_path()}: [access] must be a table")
+    return access
+
+
+def team_agents() -> list[dict]:
+    """The `[[team.agents]]` entries (the agents directory, analytics.agents): id, name,
+    email and an optional role each; [] when there are none."""
+    agents = settings().get("team", {}).get("agents", [])
+    if not isinstance(agents, list):
+        raise ValueError(f"{config_path()}: write the agents as [[team.agents]] tables (id, name, email)")
+    return agents

@@ -14,13 +14,14 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the pat
 
 import streamlit as st  # noqa: E402
 
-from dashboard import data, sidebar  # noqa: E402
+from dashboard import auth, data, sidebar  # noqa: E402
 
 PAGES = ROOT / "pages"
 
 
 def main() -> None:
     st.set_page_config(page_title="Retention Radar", page_icon="📡", layout="wide")
+    auth.sidebar_identity(auth.gate())  # the sign-in screen until signed in (decision 023)
     _route()
 
 
@@ -28,12 +29,13 @@ def _route() -> bool:
     """Sidebar and the chosen page; False when there is no usable database."""
     if data.database_error() is not None:
         # Without a usable database only the set-up page makes sense.
-        st.navigation([st.Page(PAGES / "setup.py", title="Set up the database", icon=":material/build:"),
-                       st.Page(PAGES / "data_import.py", title="Import your data", icon=":material/upload_file:")]).run()
+        st.navigation(auth.allowed({"": [
+            st.Page(PAGES / "setup.py", title="Set up the database", icon=":material/build:"),
+            st.Page(PAGES / "data_import.py", title="Import your data", icon=":material/upload_file:")]})[""]).run()
         return False
     # URL paths follow the file names (churn_funnel.py -> /churn_funnel), which is also how
     # AppTest.switch_page finds a page before its first run.
-    page = st.navigation(
+    page = st.navigation(auth.allowed(  # only the pages the user's role may open
         {
             "Management": [
                 st.Page(PAGES / "overview.py", title="Overview", icon=":material/monitoring:", default=True),
@@ -54,12 +56,13 @@ def _route() -> bool:
             ],
             "Data": [
                 st.Page(PAGES / "data_import.py", title="Import your data", icon=":material/upload_file:"),
+                st.Page(PAGES / "audit_log.py", title="Audit log", icon=":material/policy:"),
             ],
             "Reference": [
                 st.Page(PAGES / "model.py", title="Model", icon=":material/model_training:"),
                 st.Page(PAGES / "glossary.py", title="Metrics glossary", icon=":material/menu_book:", url_path="glossary"),
             ],
-        },
+        }),
         expanded=True,  # every page listed: 13 entries would otherwise fold into "View 3 more"
     )
     as_of = data.as_of_date()

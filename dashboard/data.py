@@ -420,6 +420,12 @@ def action_store() -> actions.ActionStore:
     return _action_store(config.actions_url())
 
 
+def action_store_at(url: str) -> actions.ActionStore:
+    """The open action store at `url` (the same shared pool as `action_store`): for code
+    that runs outside a script run, e.g. a download's data callable, given the URL read in it."""
+    return _action_store(url)
+
+
 # The store is writable, so its reads are NOT cached: a cached read would hide another
 # session's (or this session's last) write. They run per rerun; the store is small.
 def current_cases(customer_ids) -> pd.DataFrame:
@@ -450,3 +456,41 @@ def team_outcomes(start, end) -> _team_outcomes.TeamOutcomes:
     """`analytics.team_outcomes.team_outcomes` of the cases opened from `start` to `end`,
     with the first-attempt SLA of `config.first_attempt_sla_days()`."""
     return _team_outcomes.team_outcomes(action_store(), start, end, config.first_attempt_sla_days())
+
+
+# --- the agents directory and the audit log (decision 023) ------------------------------------
+from analytics import agents as _agents  # noqa: E402  (kept with the section it serves)
+
+_agents_table = _cached(_agents.directory_from_database)
+
+
+def agent_directory() -> pd.DataFrame:
+    """The agents directory (analytics.agents): ``[[team.agents]]`` in retention.toml, else
+    the analytics database's ``agents`` table (cached per file), else empty."""
+    configured = _agents.directory_from_settings(config.team_agents())
+    if not configured.empty or database_error() is not None:
+        return configured
+    return _agents_table()
+
+
+def owner_name(owner) -> str:
+    """An owner code as the directory's name (the code itself when it is not listed)."""
+    return _agents.owner_name(agent_directory(), owner)
+
+
+def owner_names() -> dict[str, str]:
+    """Owner code -> the directory's name, for a whole column at once."""
+    directory = agent_directory()
+    return dict(zip(directory["id"], directory["name"]))
+
+
+def audit(actor: str, action: str, detail: str, rows: int = 0) -> None:
+    actions.audit(action_store(), actor, action, detail, rows)
+
+
+def audit_entries(limit: int = 500, actor: str | None = None, action: str | None = None) -> pd.DataFrame:
+    return actions.audit_entries(action_store(), limit, actor=actor, action=action)
+
+
+def audit_filters() -> tuple[list[str], list[str]]:
+    return actions.audit_actors_and_actions(action_store())

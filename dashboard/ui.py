@@ -14,6 +14,7 @@ from analytics.export import csv_bytes, excel_bytes  # noqa: F401 — every down
 from analytics.headlines import Kpi
 from analytics.takeaways import enough, too_few
 from charts.theme import PLOTLY_CONFIG, fit_title
+from dashboard.auth import audited_download  # every export is written to the audit log (decision 023)
 from dashboard.glossary import help_link
 
 
@@ -30,7 +31,8 @@ def chart(fig: go.Figure, key: str, data: pd.DataFrame | None = None, help_ancho
             left.caption(" · ".join(notes))
         if data is not None:
             right.download_button(
-                "CSV", csv_bytes(data), file_name=f"{key}.csv", mime="text/csv",
+                "CSV", audited_download(f"{key}.csv (chart data)", lambda: data, lambda frame: csv_bytes(frame)),
+                file_name=f"{key}.csv", mime="text/csv", on_click="ignore",
                 icon=":material/download:", type="tertiary", key=f"csv_{key}",
                 help="Download the data behind this chart",
             )

@@ -15,28 +15,37 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from analytics import formatting as fmt
-from analytics.actions import STATUSES, ActionStoreError
+from analytics import access, formatting as fmt
+from analytics.actions import KEEP, STATUSES, ActionStoreError
 from analytics.customer_search import BRIEF_COLUMNS, MIN_PHONE_DIGITS
 from analytics.metrics._common import empty_frame
-from dashboard import data
+from dashboard import auth, data
 
-LOCAL_USER = "local user"
 SEARCH_LIMIT = 20
 FLASH_KEY = "work_queue_flash"
 STORE_ERRORS = (ActionStoreError, ValueError)
+NOBODY = ""  # the owner picker's "no owner"
 
 
 def current_user() -> tuple[str, bool]:
-    """(who, signed_in): the signed-in user's e-mail (else name) when Streamlit sign-in
-    (`st.login`) is configured and used, else `LOCAL_USER` — with no sign-in the app runs
-    as one local user."""
-    user = st.user
-    if user.get("is_logged_in"):
-        who = user.get("email") or user.get("name")
-        if who:
-            return str(who), True
-    return LOCAL_USER, False
+    """(who, signed_in): the id this session's user acts as (dashboard.auth.Viewer.owner)
+    and whether they signed in; `auth.LOCAL_USER` when no sign-in is configured."""
+    who = auth.viewer()
+    return who.owner, who.signed_in
+
+
+def _owner_picker(container, label: str, key: str, current: str = "", help_text: str = "") -> str:
+    """The owner to give a case to: a pick from the agents directory (shown by name), or
+    free text when the directory is empty. An owner not in the directory stays pickable."""
+    directory = data.agent_directory()
+    if directory.empty:
+        return container.text_input(label, value=current, key=key, placeholder="An agent's name or id",
+                                    help=help_text)
+    ids = [NOBODY, *directory["id"].tolist()]
+    if current and current not in ids:
+        ids.append(current)
+    return container.selectbox(label, ids, index=ids.index(current) if current in ids else 0, key=key,
+                               format_func=lambda a: data.owner_name(a) if a else "Nobody", help=help_text)
 
 
 def _flash(where: str, message: str) -> None:
@@ -78,7 +87,9 @@ def with_case_columns(table: pd.DataFrame, customer_ids) -> pd.DataFrame:
     known = cases.index if not problem else []
     status = [fmt.label(cases.at[c, "status"]) if c in known else fmt.label("new") for c in ids]
     # blank, not the table's grey "None", where a case has no owner or follow-up yet
-    owner = [cases.at[c, "owner"] if c in known and not pd.isna(cases.at[c, "owner"]) else "" for c in ids]
+    names = data.owner_names()  # the directory's names, not the codes stored
+    owner = [names.get(cases.at[c, "owner"], cases.at[c, "owner"]) if c in known and not pd.isna(cases.at[c, "owner"])
+             else "" for c in ids]
     follow_up = [cases.at[c, "follow_up_date"].strftime("%d %b %Y")
                  if c in known and not pd.isna(cases.at[c, "follow_up_date"]) else "" for c in ids]
     out = table.copy()
@@ -108,8 +119,8 @@ def bulk_assign(listed: pd.DataFrame) -> None:
                                     format_func=lambda cid: f"{names[cid]} · #{cid}",
                                     placeholder=f"All {fmt.count(len(ids))} shown",
                                     help="Leave empty to assign every customer the list shows.")
-            owner = st.text_input("Assign to", key="at_risk_assign_owner", placeholder="An agent's name",
-                                  help="The case owner: the agent who works these customers.")
+            owner = _owner_picker(st, "Assign to", "at_risk_assign_owner",
+                                  help_text="The case owner: the agent who works these customers.")
             left, right, _ = st.columns([1, 1, 3])
             assign_to = left.form_submit_button("Assign", icon=":material/person_add:", key="at_risk_assign")
             take = right.form_submit_button("Take them", icon=":material/front_hand:", key="at_risk_take",
@@ -122,7 +133,8 @@ def bulk_assign(listed: pd.DataFrame) -> None:
         except STORE_ERRORS as err:
             st.error(str(err), icon=":material/error:")
             return
-        _flash("assign", f"Assigned {fmt.count(written)} customers to {fmt.md_escape(user if take else owner.strip())}.")
+        _flash("assign", f"Assigned {fmt.count(written)} customers to "
+                         f"{fmt.md_escape(data.owner_name(user if take else owner.strip()))}.")
         st.rerun()
 
 
@@ -133,13 +145,16 @@ def my_list_and_search(as_of: date, customer_key: str) -> pd.DataFrame:
     and "Find any customer" (id, name, phone or e-mail over every customer). A row or
     match picked sets the 360's customer (`customer_key`) when the pick changes. Returns
     the customers they offer (`BRIEF_COLUMNS`) so the 360 can open them."""
-    user, signed_in = current_user()
+    who = auth.viewer()
+    user = who.owner
     offered: list[int] = []
+    if not access.may(who.role, access.SEE_PERSONAL_DATA):
+        return empty_frame(BRIEF_COLUMNS)  # a manager: no search by name, phone or e-mail, no list of their own
     left, right = st.columns([1, 2])
     show_mine = left.toggle("My list", key="at_risk_my_list",
                             help="Your open cases (new, attempted, reached, offer made, or not now with a "
                                  "follow-up date), by follow-up date, then expected loss.")
-    left.caption(f"Working as {fmt.md_escape(user)}" + ("" if signed_in else
+    left.caption(f"Working as {fmt.md_escape(who.name)}" + ("" if who.signed_in else
                  " — no sign-in is configured, so everyone works as this one local user."))
     text = right.text_input("Find any customer", key="at_risk_search", placeholder="Name, id, phone or e-mail",
                             help="Every customer, not only the list: the exact id, part of the name or e-mail (any case), or "
@@ -218,7 +233,8 @@ def case_panel(customer_id: int) -> None:
     (status, owner or "take it", follow-up date, outcome, note), and the action log,
     newest first."""
     cid = int(customer_id)
-    user, _ = current_user()
+    who = auth.viewer()
+    user = who.owner
     problem = store_problem()
     if problem:
         _unavailable(problem)
@@ -229,19 +245,29 @@ def case_panel(customer_id: int) -> None:
     owner = latest["owner"] if latest is not None and not pd.isna(latest["owner"]) else ""
     follow_up = (latest["follow_up_date"].date() if latest is not None and not pd.isna(latest["follow_up_date"])
                  else None)
-    state = f"status {fmt.label(status)}, owner {fmt.md_escape(owner) if owner else 'nobody'}"
+    state = f"status {fmt.label(status)}, owner {fmt.md_escape(data.owner_name(owner)) if owner else 'nobody'}"
     if follow_up:
         state += f", follow up on {follow_up:%d %b %Y}"
     st.markdown(f"**Case** — {state}")
     _show_flash(f"case_{cid}")
+    personal = access.may(who.role, access.SEE_PERSONAL_DATA)
+    if not access.may(who.role, access.LOG_ACTIONS):
+        _action_log(history, personal)
+        return
+    may_assign = access.may(who.role, access.ASSIGN)
     with st.form(f"case_form_{cid}", clear_on_submit=True):
         c = st.columns([1, 1.2, 1, 1.4])
         new_status = c[0].selectbox("Status", STATUSES, index=STATUSES.index(status), format_func=fmt.label,
                                     key=f"case_status_{cid}",
                                     help="new → attempted → reached → offer made → saved / lost / not now")
-        new_owner = c[1].text_input("Owner", value=owner, key=f"case_owner_{cid}",
-                                    help="The agent who works the case; empty = nobody.")
-        take = c[1].checkbox(f"Take it ({user})", key=f"case_take_{cid}")
+        if may_assign:
+            new_owner = _owner_picker(c[1], "Owner", f"case_owner_{cid}", owner,
+                                      "The agent who works the case; empty = nobody.")
+        else:  # an agent takes a case or leaves its owner; giving it to someone is the team lead's
+            c[1].text_input("Owner", value=data.owner_name(owner), key=f"case_owner_{cid}", disabled=True,
+                            help="Only a team lead or an admin gives a case to someone else; take it yourself below.")
+            new_owner = KEEP
+        take = c[1].checkbox(f"Take it ({fmt.md_escape(who.name)})", key=f"case_take_{cid}")
         new_follow_up = c[2].date_input("Follow-up", value=follow_up, key=f"case_follow_up_{cid}",
                                         help="Snooze until: the case comes up again on this day.")
         outcome = c[3].text_input("Outcome", key=f"case_outcome_{cid}", placeholder="e.g. no answer, accepted 10% off")
@@ -256,18 +282,28 @@ def case_panel(customer_id: int) -> None:
         else:
             _flash(f"case_{cid}", "Action saved.")
             st.rerun()
+    _action_log(history, personal)
+
+
+def _action_log(history: pd.DataFrame, personal: bool) -> None:
+    """The case's actions, newest first; owners and authors by name; the free-text notes
+    only for a role that sees personal data."""
     if history.empty:
         st.caption("No actions logged for this customer yet.")
         return
+    cid = int(history["customer_id"].iloc[0])
+    names = data.owner_names()
     st.markdown(f"**Actions** — {fmt.count(len(history))} logged, newest first")
-    st.dataframe(pd.DataFrame({
+    log = pd.DataFrame({
         "When": history["created_at"],
         "Status": history["status"].map(fmt.label),
-        "Owner": history["owner"].fillna(""),
+        "Owner": [names.get(o, o) if isinstance(o, str) else "" for o in history["owner"]],
         "Follow-up": history["follow_up_date"].dt.date,
         "Outcome": history["outcome"].fillna(""),
         "Note": history["note"].fillna(""),
-        "By": history["created_by"],
-    }), hide_index=True, key=f"table_case_actions_{cid}", height=240 if len(history) > 6 else "auto",
-        column_config={"When": st.column_config.DatetimeColumn("When (UTC)", format="DD MMM YYYY, HH:mm"),
-                       "Note": st.column_config.TextColumn("Note", width="large")})
+        "By": [names.get(b, b) for b in history["created_by"]],
+    })
+    st.dataframe(log if personal else log.drop(columns=["Note"]), hide_index=True, key=f"table_case_actions_{cid}",
+                 height=240 if len(history) > 6 else "auto",
+                 column_config={"When": st.column_config.DatetimeColumn("When (UTC)", format="DD MMM YYYY, HH:mm"),
+                                "Note": st.column_config.TextColumn("Note", width="large")})

@@ -13,15 +13,16 @@ from analytics.metrics.value import VALUE_TIERS
 from analytics.risk.drivers import DRIVER_GROUPS
 from analytics.risk.note_signals import SIGNAL_PHRASES
 from charts import risk as risk_charts
-from dashboard import data, glossary as g, sidebar, ui
+from dashboard import auth, data, glossary as g, sidebar, ui
 from dashboard import work_queue
-from analytics import formatting as fmt
+from analytics import access, formatting as fmt
 
 SHOWN_ROWS = 500          # rows drawn in the table; the export carries the whole list
 EXPORT_LIMIT = 100_000    # beyond this a call list is not a call list: narrow the criteria
 DEFAULT_MIN_PROBABILITY = 10  # % — about three times the sample's average 90-day risk
 NOT_CONTACTED_CHOICES = (None, 7, 14, 30, 60, 90)
 CUSTOMER_KEY = "at_risk_customer"
+AGENT_PARAM = "agent"  # ?agent=<id>: that agent's list (a team lead's link; an agent gets only their own)
 
 DRIVER_LABELS: dict[str, str] = {
     "contract": "Contract type", "plan": "Plan", "segment": "Segment", "loyalty": "Loyalty club",
@@ -45,7 +46,13 @@ def _not_contacted_label(days: int | None) -> str:
 
 
 flt = sidebar.current_filter()
+who = auth.viewer()
+personal = access.may(who.role, access.SEE_PERSONAL_DATA)  # names, phones, e-mails, notes (decision 023)
+list_owner, refused = access.list_owner(who.role, who.owner, st.query_params.get(AGENT_PARAM))
+names_of = data.owner_names()
 st.title("At-risk customers")
+if refused:
+    st.warning(refused, icon=":material/lock:")
 
 # --- the page's own criteria ------------------------------------------------------------------
 with st.container(border=True):
@@ -69,9 +76,21 @@ with st.container(border=True):
         help="Not contacted in N days: nobody spoke with the customer (service, complaint, billing, "
              "cancellation, retention call or outreach) in the N days up to the as-of date. "
              + g.help_link(g.AT_RISK_LIST))
-    owners = c5.multiselect(
-        "Owner", data.dimension_values().get("account_owners", []),
-        key="at_risk_owners", placeholder="All owners", help="The customer's account owner.")
+    if list_owner is None:
+        owners = c5.multiselect(
+            "Owner", data.dimension_values().get("account_owners", []), format_func=lambda o: names_of.get(o, o),
+            key="at_risk_owners", placeholder="All owners", help="The customer's account owner.")
+    else:  # one agent's list: their own (an agent), or the one the link asks for (a team lead)
+        owners = [list_owner]
+        c5.multiselect("Owner", owners, default=owners, format_func=lambda o: names_of.get(o, o), disabled=True,
+                       key="at_risk_owners_fixed", help="The customer's account owner: "
+                       + ("yours — the list of an agent is the customers they own." if not access.may(
+                           who.role, access.SEE_ALL_LISTS) else "the agent of the link."))
+if list_owner is not None and access.may(who.role, access.SEE_ALL_LISTS):
+    st.caption(f"The list of {fmt.md_escape(names_of.get(list_owner, list_owner))}, from the link.")
+    if st.button("Show the whole list", key="at_risk_whole_list", icon=":material/list:"):
+        del st.query_params[AGENT_PARAM]
+        st.rerun()
 
 criteria = AtRiskCriteria(min_probability=min_probability / 100, value_tiers=tuple(tiers),
                           driver_groups=tuple(drivers) if drivers_ok else (),
@@ -104,7 +123,8 @@ if not call_list.available and purchase_log_file(data.data_present()):
     ui.section(f"The {fmt.count(len(listed))} buyers with the largest expected loss", g.PURCHASE_LOG_VALUE)
     money = f"{fmt.currency_symbol()}%,.0f"
     ui.table(pd.DataFrame({
-        "Rank": listed["risk_rank"], "Customer": listed["full_name"], "ID": listed["customer_id"],
+        "Rank": listed["risk_rank"], **({"Customer": listed["full_name"]} if personal else {}),
+        "ID": listed["customer_id"],
         "P(alive)": listed["p_alive"] * 100, "Expected loss": listed["expected_loss"],
         "Value if alive": listed["value_if_alive"], "Predicted CLV": listed["predicted_clv"],
         "Purchases": listed["purchases"], "Last purchase": listed["last_purchase"].dt.date,
@@ -162,7 +182,7 @@ ui.section(f"The {fmt.count(min(call_list.matching, SHOWN_ROWS))} customers with
 shown = listed.head(SHOWN_ROWS)
 table = pd.DataFrame({
     "Rank": shown["risk_rank"],
-    "Customer": shown["full_name"],
+    **({"Customer": shown["full_name"]} if personal else {}),  # a manager sees no names
     "ID": shown["customer_id"],
     "Churn risk": shown["churn_probability"] * 100,
     "Expected loss": shown["expected_loss"],
@@ -175,7 +195,7 @@ table = pd.DataFrame({
     "Days since": shown["days_since_contact"],
     "Segment": shown["segment"].map(fmt.label),
     "Plan": shown["plan"].map(fmt.label),
-    "Owner": shown["account_owner"],
+    "Owner": [names_of.get(o, o) if isinstance(o, str) else "" for o in shown["account_owner"]],
 })
 table = work_queue.with_case_columns(table, shown["customer_id"])  # the cases' status and owner, read per run
 money = f"{fmt.currency_symbol()}%,.0f"
@@ -201,7 +221,8 @@ event = st.dataframe(
 if call_list.truncated:
     st.caption(f"Showing the first {fmt.count(len(shown))} of {fmt.count(call_list.matching)}; the export "
                "holds them all.")
-work_queue.bulk_assign(shown)
+if access.may(who.role, access.ASSIGN):
+    work_queue.bulk_assign(shown)
 
 def export() -> pd.DataFrame:
     """The whole list (up to EXPORT_LIMIT) in the export layout, fetched when a download is
@@ -211,15 +232,23 @@ def export() -> pd.DataFrame:
 
 stamp = f"{call_list.scored_on:%Y%m%d}"
 exported = min(call_list.matching, EXPORT_LIMIT)
-left, mid, _ = st.columns([1, 1, 4])
-left.download_button("Export CSV", lambda: ui.csv_bytes(export()), file_name=f"at-risk-{stamp}.csv",
-                     mime="text/csv", icon=":material/download:", key="at_risk_csv", on_click="ignore",
-                     help=f"All {fmt.count(exported)} customers on the list, with the columns a dialer or CRM "
-                          "import needs (phone in E.164). " + g.help_link(g.AT_RISK_LIST))
-mid.download_button("Export Excel", lambda: ui.excel_bytes(export(), sheet="At risk"),
-                    file_name=f"at-risk-{stamp}.xlsx", key="at_risk_xlsx", on_click="ignore",
-                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    icon=":material/table_view:", help="The same list as an Excel workbook.")
+whose = "the whole list" if list_owner is None else f"the list of {list_owner}"
+if access.may(who.role, access.EXPORT_PERSONAL_DATA):  # the export carries names and phones
+    left, mid, _ = st.columns([1, 1, 4])
+    left.download_button(
+        "Export CSV", auth.audited_download(f"at-risk-{stamp}.csv ({whose})", export,
+                                            lambda frame: ui.csv_bytes(frame)),
+        file_name=f"at-risk-{stamp}.csv", mime="text/csv", icon=":material/download:", key="at_risk_csv",
+        on_click="ignore", help=f"All {fmt.count(exported)} customers on the list, with the columns a dialer or "
+                                "CRM import needs (phone in E.164). " + g.help_link(g.AT_RISK_LIST))
+    mid.download_button(
+        "Export Excel", auth.audited_download(f"at-risk-{stamp}.xlsx ({whose})", export,
+                                              lambda frame: ui.excel_bytes(frame, sheet="At risk")),
+        file_name=f"at-risk-{stamp}.xlsx", key="at_risk_xlsx", on_click="ignore",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/table_view:", help="The same list as an Excel workbook.")
+else:
+    st.caption("The list's export carries customers' names and phones: your role sees the list without them.")
 if call_list.matching > EXPORT_LIMIT:
     st.warning(f"The export stops at {fmt.count(EXPORT_LIMIT)} customers; narrow the criteria to export the rest.")
 
@@ -246,7 +275,8 @@ for cid, name, loss in offered[["customer_id", "full_name", "expected_loss"]].it
 ui.section("Customer 360", g.AT_RISK_LIST, "Profile, value, score history and every touchpoint with its note.")
 customer_id = st.selectbox(
     "Customer", options, index=None, key=CUSTOMER_KEY, placeholder="Select a row above, or pick a customer",
-    format_func=lambda cid: f"{names[cid]} · #{cid} · expected loss {fmt.money(losses[cid])}")
+    format_func=lambda cid: (f"{names[cid]} · " if personal else "") + f"#{cid} · expected loss "
+                            f"{fmt.money(losses[cid])}")
 if customer_id is None:
     st.caption("Select a customer to see the profile, value, score history and timeline.")
     st.stop()
@@ -259,11 +289,14 @@ f = profile.fields
 score = profile.score or {}
 with st.container(border=True):
     # names, phones, e-mails and categories are the data's text: escaped, never Markdown
-    st.markdown(f"### {fmt.md_escape(f['full_name'] or '(no name)')} · #{customer_id}")
+    # a role without personal data sees the customer's number, not their name, phone or e-mail
+    st.markdown(f"### {fmt.md_escape(f['full_name'] or '(no name)')} · #{customer_id}" if personal
+                else f"### Customer #{customer_id}")
+    account_owner = names_of.get(f["account_owner"], f["account_owner"]) if f["account_owner"] else "—"
     st.caption(" · ".join(fmt.md_escape(x) for x in (
         fmt.label(f["segment"]), fmt.label(f["region"]), f"{fmt.label(f['plan'])} plan",
-        fmt.label(f["contract_type"]), f"owner {f['account_owner'] or '—'}",
-        f"☎ {f['phone'] or '—'}", f"✉ {f['email'] or '—'}") if x))
+        fmt.label(f["contract_type"]), f"owner {account_owner}",
+        *((f"☎ {f['phone'] or '—'}", f"✉ {f['email'] or '—'}") if personal else ())) if x))
     k = st.columns(3)
     ui.kpi(k[0], "Churn risk, 90 days", fmt.percent(score.get("churn_probability")),
            help_text="Probability of churning within 90 days at the latest scoring.", anchor=g.EXPECTED_LOSS)
@@ -323,6 +356,8 @@ with st.container(border=True):
             "Direction": timeline["direction"].map(fmt.label),
             "Agent": timeline["agent"].fillna(""),
         })
+        if not personal:  # free-text notes speak of the customer by name
+            shown_timeline = shown_timeline.drop(columns=["Note"])
         ui.table(shown_timeline, f"timeline_{customer_id}", height=360, column_config={
             "When": st.column_config.DatetimeColumn("When", format="DD MMM YYYY, HH:mm"),
             "Note": st.column_config.TextColumn("Note", width="large"),

@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analytics import formatting as fmt, load
+from analytics import access, formatting as fmt, load
 from analytics.config import database_path
-from dashboard import data
+from dashboard import auth, data
 
 NOT_MAPPED = "(not in this file)"
 LABELS = {"customers": "Customers (required)", "revenue": "Revenue (optional)",
@@ -56,11 +56,16 @@ def _show(report: load.ImportReport, rejects: Path | None) -> None:
     for note in report.notes:
         st.caption(fmt.md_escape(note))
     if rejects is not None and rejects.is_file():
-        st.download_button("Download the rejected rows (CSV)", rejects.read_bytes(), file_name="rejects.csv",
-                           mime="text/csv")
+        st.download_button("Download the rejected rows (CSV)",
+                           auth.audited_file("rejects.csv (rejected rows of an import check)",
+                                             sum(f.rejected for f in report.files), rejects.read_bytes),
+                           file_name="rejects.csv", mime="text/csv", on_click="ignore")
 
 
 st.title("Import your data")
+if not auth.may(access.IMPORT_DATA):  # not routed for other roles; checked again here (decision 023)
+    st.error("Importing data replaces the database everyone reads: admins only.", icon=":material/lock:")
+    st.stop()
 target = database_path()
 st.caption(f"Upload one file per entity (CSV, Parquet or Excel), map their columns to ours, check, "
            f"then import into `{target}` (the previous file is kept as `{target.name}.bak`). "
@@ -171,5 +176,10 @@ if checked or imported:
         # modification time); clearing now frees the previous file's results at once
         data.forget_database()
         st.cache_data.clear()
+        try:
+            auth.audit("import", f"imported {', '.join(f.entity + ' (' + f.file + ')' for f in report.files)} "
+                       f"into {report.out}", sum(f.kept for f in report.files))
+        except auth.AUDIT_ERRORS as err:  # the import is done; say the audit failed
+            st.warning(f"Imported, but the audit log could not record it: {err}")
         st.success(f"Imported into {report.out}." + (f" The previous file is {report.backup}." if report.backup else ""))
     _show(report, rejects)

@@ -11,7 +11,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from analytics import formatting as fmt
 from analytics.db import DatabaseError
-from dashboard import data, glossary as g, sidebar
+from dashboard import auth, data, glossary as g, sidebar
 from reports.deck import build_deck
 from reports.pdf import build_pdf
 from reports.story import gather_story
@@ -68,9 +68,11 @@ elif report["filter"] != flt:
 else:
     stem = f"retention-review-{flt.start:%Y%m%d}-{flt.end:%Y%m%d}"
     cols = st.columns([1, 1, 2])
-    cols[0].download_button("Deck (PowerPoint)", report["deck"], file_name=f"{stem}.pptx", mime=PPTX_MIME,
+    cols[0].download_button("Deck (PowerPoint)", auth.audited_file(f"{stem}.pptx (leadership deck)", 0,
+                                                                     lambda: report["deck"]), file_name=f"{stem}.pptx", mime=PPTX_MIME,
                             icon=":material/download:", type="primary", on_click="ignore", key="report_pptx")
-    cols[1].download_button("Report (PDF)", report["pdf"], file_name=f"{stem}.pdf", mime="application/pdf",
+    cols[1].download_button("Report (PDF)", auth.audited_file(f"{stem}.pdf (leadership report)", 0,
+                                                                lambda: report["pdf"]), file_name=f"{stem}.pdf", mime="application/pdf",
                             icon=":material/picture_as_pdf:", on_click="ignore", key="report_pdf")
     try:
         cols[2].page_link(str(PRESENTATION_PAGE), label="Present on screen", icon=":material/co_present:")

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
+from analytics import access
 from analytics.db import DatabaseMissing
-from dashboard import data
+from dashboard import auth, data
 
 st.title("Retention Radar needs a database")
 error = data.database_error()
@@ -19,7 +20,10 @@ if isinstance(error, DatabaseMissing):
         "50,000 customers and three years of history — or point `RETENTION_DB` at your "
         "own DuckDB file (see `docs/data-model.md`) and restart."
     )
-    if st.button("Generate the sample database", type="primary"):
+    if not auth.may(access.GENERATE_SAMPLE):  # it writes on the server: admins only (decision 023)
+        st.info("Only an admin can generate the sample database or import data. Ask an admin.",
+                icon=":material/lock:")
+    elif st.button("Generate the sample database", type="primary"):
         with st.status("Generating the sample database…", expanded=True) as status:
             st.write("Simulating 36 months of customers, contacts and revenue (about 10 seconds).")
             summary = data.generate_sample()
@@ -28,6 +32,11 @@ if isinstance(error, DatabaseMissing):
                 f"{summary.touchpoints:,} touchpoints.",
                 state="complete",
             )
+        try:
+            auth.audit("generate_sample", f"sample database generated at {data.database_path()}",
+                       summary.customers)
+        except auth.AUDIT_ERRORS as err:  # the sample is made; say the audit failed
+            st.warning(f"The sample is ready, but the audit log could not record it: {err}")
         st.rerun()
 else:
     st.write(

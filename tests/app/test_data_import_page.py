@@ -66,6 +66,17 @@ def test_upload_map_check_and_import(monkeypatch, tmp_path):
          str(db)], capture_output=True, text=True, check=True).stdout.strip()
     assert rows == repr([(1, date(2024, 1, 1), 25.0), (1, date(2024, 3, 1), 20.0), (2, date(2024, 2, 1), 100.0)])
     assert db.with_name("radar.duckdb.bak").read_bytes() == before
+    # the import is in the audit log: who, what, how many rows kept (decision 023)
+    from analytics import actions
+
+    store = actions.open_store(f"sqlite:///{db.with_name('actions.sqlite')}")
+    try:
+        log = actions.audit_entries(store, action="import")
+    finally:
+        store.close()
+    # 2 customers + 4 invoices kept (the one of 2024-07-01 is after the as-of date)
+    assert log[["actor", "row_count"]].values.tolist() == [["local user", 2 + 4]]
+    assert log["detail"].iloc[0].startswith("imported customers (")
 
 
 def test_a_file_that_is_not_a_csv_gets_a_message(monkeypatch, tmp_path):

@@ -34,11 +34,14 @@ def _free_port() -> int:
 
 
 def start_server(db_path: Path | None, log_path: Path, config: Path | None = None,
-                 ready_s: float = 60) -> tuple[subprocess.Popen, str]:
+                 ready_s: float = 60, port: int | None = None, args: tuple[str, ...] = (),
+                 env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     """Start `streamlit run dashboard/app.py` against `db_path` (or, with `config`, against
-    what that retention.toml names — e.g. Spark); return (process, base URL)."""
-    port = _free_port()
+    what that retention.toml names — e.g. Spark); return (process, base URL). `port` (a free
+    one by default), extra Streamlit `args` (e.g. ``--secrets.files``) and environment."""
+    port = port or _free_port()
     env = {k: v for k, v in os.environ.items() if k != "RETENTION_DB"}
+    env.update(env_extra or {})
     if db_path is not None:
         env["RETENTION_DB"] = str(db_path)
     if config is not None:
@@ -47,7 +50,7 @@ def start_server(db_path: Path | None, log_path: Path, config: Path | None = Non
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
+         "--browser.gatherUsageStats", "false", *args],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"

@@ -201,3 +201,28 @@ def test_keep_is_the_default_and_none_clears(store):
     actions.record_action(store, 5, by="dana", owner=KEEP, follow_up_date=None)
     case = actions.current_cases(store).iloc[0]
     assert case["owner"] == "dana" and pd.isna(case["follow_up_date"])
+
+
+def test_exports_and_imports_are_audited_and_filtered_newest_first(store):
+    actions.record_action(store, 7, by="ret-001", status="attempted")
+    actions.audit(store, "ret-001", "export", "at-risk-20260101.csv (the list of ret-001)", 42)
+    actions.audit(store, "local user", "import", "customers (c.csv) into data/x.duckdb", 1000)
+    log = actions.audit_entries(store)
+    assert log[["actor", "action", "row_count"]].values.tolist() == [
+        ["local user", "import", 1000], ["ret-001", "export", 42], ["ret-001", "record_action", 1]]
+    assert actions.audit_entries(store, actor="ret-001")["action"].tolist() == ["export", "record_action"]
+    assert actions.audit_entries(store, action="export")["detail"].tolist() == [
+        "at-risk-20260101.csv (the list of ret-001)"]
+    assert actions.audit_entries(store, actor="ret-001", action="import").empty
+    assert actions.audit_actors_and_actions(store) == (["local user", "ret-001"], ["export", "import",
+                                                                                   "record_action"])
+
+
+@pytest.mark.parametrize("actor, kind, rows, message", [
+    ("", "export", 1, "who acted"), ("a", "", 1, "the audited action is required"),
+    ("a", "x" * 51, 1, "at most 50"), ("a", "export", -1, "0 or more"),
+])
+def test_a_bad_audit_row_is_refused_in_one_line(store, actor, kind, rows, message):
+    with pytest.raises(ValueError, match=message):
+        actions.audit(store, actor, kind, "detail", rows)
+    assert actions.audit_entries(store).empty
