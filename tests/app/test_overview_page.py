@@ -58,7 +58,7 @@ def test_overview_renders_kpis(monkeypatch, sample_db_path):
     for label in OVERVIEW_KPIS[:-1]:
         assert cards[label].delta, label
         assert len(cards[label].chart_data) >= 2, label
-        assert "glossary#" in cards[label].help, label
+        assert "glossary?term=" in cards[label].help, label
     # targets, churn trend, revenue retention trend, movers
     assert len(at.get("plotly_chart")) == 4
     assert [s.value for s in at.subheader][:3] == [
