@@ -13,7 +13,7 @@ from analytics.metrics.value import VALUE_TIERS
 from analytics.risk.drivers import DRIVER_GROUPS
 from analytics.risk.note_signals import SIGNAL_PHRASES
 from charts import risk as risk_charts
-from dashboard import data, glossary as g, sidebar, ui
+from dashboard import data, glossary as g, sidebar, tables, ui
 from dashboard import work_queue
 from analytics import formatting as fmt
 
@@ -38,6 +38,60 @@ DRIVER_LABELS: dict[str, str] = {
 
 def driver_label(group: str) -> str:
     return DRIVER_LABELS.get(group, fmt.label(group))
+
+
+# the list's columns on screen, in order (the frame holds more: see the table below)
+LIST_COLUMNS = ["Rank", "Customer", "Status", "Case owner", "Follow-up", "Churn risk", "Expected loss", "Tier",
+                "Top drivers", "Days since"]
+
+
+# a driver group's name in the list's narrow column (the criteria and the 360 say it in full)
+SHORT_DRIVER_LABELS: dict[str, str] = {
+    "contract": "Contract", "loyalty": "Loyalty", "mrr": "MRR", "mrr_change": "Price change",
+    "unresolved_contacts": "Unresolved", "service_requests": "Service requests", "billing_issues": "Billing",
+    "cancellation_requests": "Cancel request", "contact_history": "Contacts", "saved_by_offer": "Offers",
+    "proactive_outreach": "Outreach", "satisfaction": "CSAT / NPS",
+    **{f"note_{s}": f"Note: {fmt.label(s).lower()}" for s in SIGNAL_PHRASES},
+}
+
+
+def short_drivers(customers: pd.DataFrame) -> list[str]:
+    """Each customer's top three drivers by their short group names ("Contract type ·
+    Complaints · Tenure"); a driver without a group (scores written before groups were
+    stored) keeps its sentence."""
+    out = []
+    for row in customers[["driver_group_1", "driver_group_2", "driver_group_3",
+                          "driver_1", "driver_2", "driver_3"]].itertuples(index=False, name=None):
+        names = [SHORT_DRIVER_LABELS.get(grp) or driver_label(grp) if isinstance(grp, str) and grp else text
+                 for grp, text in zip(row[:3], row[3:]) if isinstance(grp, str) and grp or isinstance(text, str)]
+        out.append(" · ".join(names))
+    return out
+
+
+def full_reasons(customers: pd.DataFrame) -> list[str]:
+    """Each customer's top three drivers as the model's sentences, joined by "; "."""
+    return ["; ".join(d for d in row if isinstance(d, str) and d)
+            for row in customers[["driver_1", "driver_2", "driver_3"]].itertuples(index=False, name=None)]
+
+
+def selected_card(row: pd.Series) -> None:
+    """The selected customer in brief, just under the list: who, how to reach them, the
+    numbers that put them on the list and the model's reasons in full."""
+    with st.container(border=True, key="at_risk_selected"):
+        # names, phones and e-mails are the data's text: escaped, never Markdown
+        text = {k: fmt.md_escape(row[k]) if isinstance(row[k], str) and row[k] else "—"
+                for k in ("full_name", "phone", "email", "account_owner")}
+        st.markdown(f"**{text['full_name']}** · #{int(row['customer_id'])} · ☎ {text['phone']} · "
+                    f"✉ {text['email']} · owner {text['account_owner']}")
+        contact = ("never contacted" if pd.isna(row["last_contact_at"])
+                   else f"last contact {row['last_contact_at']:%d %b %Y} ({int(row['days_since_contact'])} days ago)")
+        st.caption(f"Rank {int(row['risk_rank'])} · churn risk {fmt.percent(row['churn_probability'], 0)} · "
+                   f"expected loss {fmt.money(row['expected_loss'])} of future value {fmt.money(row['clv_future'])} · "
+                   f"{fmt.md_escape(fmt.label(row['value_tier']))} tier · {contact}")
+        reasons = full_reasons(row.to_frame().T)[0]
+        if reasons:
+            st.markdown("**Why:** " + fmt.md_escape(reasons) + ".")
+        st.caption("The full 360 (scores, revenue, case and timeline) is below.")
 
 
 def _not_contacted_label(days: int | None) -> str:
@@ -158,7 +212,7 @@ if call_list.matching == 0:
 
 # --- the list ---------------------------------------------------------------------------------
 ui.section(f"The {fmt.count(min(call_list.matching, SHOWN_ROWS))} customers with the largest expected loss",
-           g.AT_RISK_LIST, "Select a row to open the customer's 360 view below.")
+           g.AT_RISK_LIST, "Select a row to see the customer just below the list, and the full 360 further down.")
 shown = listed.head(SHOWN_ROWS)
 table = pd.DataFrame({
     "Rank": shown["risk_rank"],
@@ -169,8 +223,8 @@ table = pd.DataFrame({
     "Future value": shown["clv_future"],
     "Predicted CLV": shown["clv_predicted"],
     "Tier": shown["value_tier"].map(fmt.label),
-    "Top drivers": [" · ".join(d for d in row if isinstance(d, str)) for row in
-                    shown[["driver_1", "driver_2", "driver_3"]].itertuples(index=False, name=None)],
+    "Top drivers": short_drivers(shown),
+    "Reasons": full_reasons(shown),
     "Last contact": shown["last_contact_at"].dt.date,
     "Days since": shown["days_since_contact"],
     "Segment": shown["segment"].map(fmt.label),
@@ -179,25 +233,45 @@ table = pd.DataFrame({
 })
 table = work_queue.with_case_columns(table, shown["customer_id"])  # the cases' status and owner, read per run
 money = f"{fmt.currency_symbol()}%,.0f"
+# Fits the main column at 1440 px with the sidebar open (~980 px; tests/e2e/test_tables_fit.py):
+# the columns a caller works from show, pinned names on the left; ID, the other money
+# columns, the contact date, segment, plan, owner and the full reasons stay in the frame and
+# the toolbar's column menu shows them. Widths in px add up to the grid (the rest is shared out).
 event = st.dataframe(
     table, hide_index=True, key="table_at_risk", on_select="rerun", selection_mode="single-row",
-    height=420 if len(table) > 10 else "auto",
+    height=tables.list_height(len(table)), placeholder="—",
+    column_order=LIST_COLUMNS,
     column_config={
-        "Rank": st.column_config.NumberColumn("Rank", format="%d", width="small",
+        "Rank": st.column_config.NumberColumn("Rank", format="%d", width=52, pinned=True,
                                               help="1 = the largest expected loss in the selection"),
-        "ID": st.column_config.NumberColumn("ID", format="%d", width="small"),
-        "Churn risk": st.column_config.ProgressColumn("Churn risk", format="%.0f%%", min_value=0, max_value=100,
-                                                      help="Probability of churning within 90 days"),
-        "Expected loss": st.column_config.NumberColumn("Expected loss", format=money),
+        "Customer": st.column_config.TextColumn("Customer", width=130, pinned=True),
+        "ID": st.column_config.NumberColumn("ID", format="%d", width=60),
+        "Status": st.column_config.TextColumn("Status", width=80, help="The case's status (New: no action yet)."),
+        "Case owner": st.column_config.TextColumn("Case owner", width=82, help="The agent working the case."),
+        "Follow-up": st.column_config.TextColumn("Follow-up", width=82, help="The case comes up again on this day."),
+        "Churn risk": st.column_config.NumberColumn("Risk", format="%.0f%%", width=62,
+                                                    help="Churn risk: the probability of churning within 90 days"),
+        "Expected loss": st.column_config.NumberColumn(
+            "Exp. loss", format=money, width=78,
+            help="Expected loss = churn risk × future value (the margin still to come)."),
         "Future value": st.column_config.NumberColumn(
             "Future value", format=money, help="Expected discounted margin of the next 24 months: the value "
             "the expected loss weighs."),
         "Predicted CLV": st.column_config.NumberColumn("Predicted CLV", format=money),
-        "Top drivers": st.column_config.TextColumn("Top drivers", width="large"),
+        "Tier": st.column_config.TextColumn("Tier", width=62, help="Value tier by future value."),
+        "Top drivers": st.column_config.TextColumn(
+            "Top drivers", width=236,
+            help="The model's three strongest reasons, named short. Select the row for the full sentences "
+                 "below the list (or show the Reasons column from the column menu)."),
+        "Reasons": st.column_config.TextColumn("Reasons", width="large", help="The model's reasons in full."),
         "Last contact": st.column_config.DateColumn("Last contact", format="DD MMM YYYY"),
-        "Days since": st.column_config.NumberColumn("Days since", format="%d", help="Days since the last contact"),
+        "Days since": st.column_config.NumberColumn("Contacted", format="%d d ago", width=76,
+                                                    help="Days since the last contact; — = never contacted."),
     },
 )
+selected_rows = event.selection.rows if event is not None else []
+if selected_rows:
+    selected_card(shown.iloc[selected_rows[0]])  # where the user is looking: right under the list
 if call_list.truncated:
     st.caption(f"Showing the first {fmt.count(len(shown))} of {fmt.count(call_list.matching)}; the export "
                "holds them all.")
@@ -226,7 +300,6 @@ if call_list.matching > EXPORT_LIMIT:
 # --- customer 360 -----------------------------------------------------------------------------
 # The table's selected row picks the customer; the selectbox below follows it and also lets
 # the user pick from the list by name (and keeps the choice when the table is re-sorted).
-selected_rows = event.selection.rows if event is not None else []
 options = shown["customer_id"].astype(int).tolist()
 offered = work_queue.my_list_and_search(flt.as_of, CUSTOMER_KEY)  # more customers the 360 can open
 options += [int(cid) for cid in offered["customer_id"] if int(cid) not in options]
