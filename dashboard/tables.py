@@ -40,8 +40,8 @@ def finite(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-def percent_column(title: str, digits: int = 1, help_text: str | None = None):
-    return st.column_config.NumberColumn(title, format=f"%.{digits}f%%", help=help_text)
+def percent_column(title: str, digits: int = 1, help_text: str | None = None, width: int | str | None = None):
+    return st.column_config.NumberColumn(title, format=f"%.{digits}f%%", help=help_text, width=width)
 
 
 def percent_values(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -52,12 +52,12 @@ def percent_values(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-def money_column(title: str, help_text: str | None = None):
-    return st.column_config.NumberColumn(title, format=f"{fmt.currency_symbol()}%,.0f", help=help_text)
+def money_column(title: str, help_text: str | None = None, width: int | str | None = None):
+    return st.column_config.NumberColumn(title, format=f"{fmt.currency_symbol()}%,.0f", help=help_text, width=width)
 
 
-def count_column(title: str, help_text: str | None = None):
-    return st.column_config.NumberColumn(title, format="%,d", help=help_text)
+def count_column(title: str, help_text: str | None = None, width: int | str | None = None):
+    return st.column_config.NumberColumn(title, format="%,d", help=help_text, width=width)
 
 
 def quantiles_by_group(frames: dict[str, pd.DataFrame], dimension: str) -> pd.DataFrame:
