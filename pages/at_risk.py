@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics.at_risk import AtRiskCriteria, export_frame
+from analytics.at_risk import AtRiskCriteria, export_frame, readable_export_frame
 from analytics.metrics.purchase_value import purchase_log_file
 from analytics.metrics.value import VALUE_TIERS
 from analytics.risk.drivers import DRIVER_GROUPS
@@ -277,21 +277,39 @@ if call_list.truncated:
                "holds them all.")
 work_queue.bulk_assign(shown)
 
-def export() -> pd.DataFrame:
-    """The whole list (up to EXPORT_LIMIT) in the export layout, fetched when a download is
-    clicked (the callable runs outside the page's script run: no widgets in here)."""
-    return export_frame(data.at_risk_customers(flt, criteria, limit=EXPORT_LIMIT))
+EXPORT_LAYOUTS = {"readable": "Readable", "dialer": "For a dialer or CRM"}
+
+
+def export(layout: str) -> pd.DataFrame:
+    """The whole list (up to EXPORT_LIMIT) in `layout`, fetched when a download is clicked
+    (the callable runs outside the page's script run: no widgets in here). "readable": the
+    page's headers and formats, with the cases' status; "dialer": the machine layout
+    (analytics.at_risk.EXPORT_COLUMNS). Both go through analytics.export's formula guard."""
+    whole = data.at_risk_customers(flt, criteria, limit=EXPORT_LIMIT)
+    if layout == "dialer":
+        return export_frame(whole)
+    try:
+        cases = data.current_cases(whole.customers["customer_id"].tolist())
+    except work_queue.STORE_ERRORS:
+        cases = None  # no store: the case columns stay blank
+    return readable_export_frame(whole, cases)
 
 
 stamp = f"{call_list.scored_on:%Y%m%d}"
 exported = min(call_list.matching, EXPORT_LIMIT)
-left, mid, _ = st.columns([1, 1, 4])
-left.download_button("Export CSV", lambda: ui.csv_bytes(export()), file_name=f"at-risk-{stamp}.csv",
+layout_col, left, mid, _ = st.columns([1.6, 1, 1, 2.4], vertical_alignment="bottom")
+layout = layout_col.segmented_control(
+    "Export layout", list(EXPORT_LAYOUTS), format_func=EXPORT_LAYOUTS.get, default="readable",
+    key="at_risk_export_layout", required=True,
+    help="Readable: the columns and formats the page shows, the reasons in full. For a dialer or CRM: fixed "
+         "snake_case headers (customer_id, phone, full_name, priority, reason_code, …), phone in E.164, "
+         "plain numbers and ISO dates. " + g.help_link(g.AT_RISK_LIST)) or "readable"
+name = "at-risk" if layout == "readable" else "at-risk-dialer"
+left.download_button("Export CSV", lambda: ui.csv_bytes(export(layout)), file_name=f"{name}-{stamp}.csv",
                      mime="text/csv", icon=":material/download:", key="at_risk_csv", on_click="ignore",
-                     help=f"All {fmt.count(exported)} customers on the list, with the columns a dialer or CRM "
-                          "import needs (phone in E.164). " + g.help_link(g.AT_RISK_LIST))
-mid.download_button("Export Excel", lambda: ui.excel_bytes(export(), sheet="At risk"),
-                    file_name=f"at-risk-{stamp}.xlsx", key="at_risk_xlsx", on_click="ignore",
+                     help=f"All {fmt.count(exported)} customers on the list, in the layout chosen.")
+mid.download_button("Export Excel", lambda: ui.excel_bytes(export(layout), sheet="At risk"),
+                    file_name=f"{name}-{stamp}.xlsx", key="at_risk_xlsx", on_click="ignore",
                     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     icon=":material/table_view:", help="The same list as an Excel workbook.")
 if call_list.matching > EXPORT_LIMIT:
