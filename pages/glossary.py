@@ -20,6 +20,8 @@ def definition(entry: g.Entry) -> None:
     if entry.plain:
         st.markdown(f"**{entry.plain}**")
     if entry.body:
+        if entry.plain:
+            st.caption("How it is computed")
         st.markdown(g.linked_body(entry.body))
 
 
