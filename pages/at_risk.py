@@ -163,17 +163,26 @@ if not call_list.available and purchase_log_file(data.data_present()):
         "Value if alive": listed["value_if_alive"], "Predicted CLV": listed["predicted_clv"],
         "Purchases": listed["purchases"], "Last purchase": listed["last_purchase"].dt.date,
         "Days since": listed["days_since_purchase"], "Segment": listed["segment"].map(fmt.label),
-    }), "purchase_at_risk", height=420 if len(listed) > 10 else "auto", column_config={
-        "Rank": st.column_config.NumberColumn("Rank", format="%d", help="1 = the largest expected loss"),
-        "ID": st.column_config.NumberColumn("ID", format="%d"),
+    }), "purchase_at_risk", height=tables.list_height(len(listed)), column_config={
+        # widths add up to the ~980 px grid at 1440 px (tests/e2e/test_tables_fit.py)
+        "Rank": st.column_config.NumberColumn("Rank", format="%d", width=52, pinned=True,
+                                              help="1 = the largest expected loss"),
+        "Customer": st.column_config.TextColumn("Customer", width=130, pinned=True),
+        "ID": st.column_config.NumberColumn("ID", format="%d", width=60),
         "P(alive)": st.column_config.ProgressColumn("P(alive)", format="%.0f%%", min_value=0, max_value=100,
-                                                    help="Probability the customer is still buying (BG/NBD)"),
-        "Expected loss": st.column_config.NumberColumn("Expected loss", format=money),
+                                                    width=90, help="Probability the customer is still buying (BG/NBD)"),
+        "Expected loss": st.column_config.NumberColumn("Exp. loss", format=money, width=80,
+                                                       help="Expected loss = (1 − P(alive)) × value if alive."),
         "Value if alive": st.column_config.NumberColumn(
-            "Value if alive", format=money, help="Predicted CLV ÷ P(alive): the margin of the horizon if the "
-            "customer is still buying — the value at stake."),
-        "Predicted CLV": st.column_config.NumberColumn("Predicted CLV", format=money),
-        "Last purchase": st.column_config.DateColumn("Last purchase", format="DD MMM YYYY"),
+            "If alive", format=money, width=80, help="Value if alive = predicted CLV ÷ P(alive): the margin of "
+            "the horizon if the customer is still buying — the value at stake."),
+        "Predicted CLV": st.column_config.NumberColumn("Pred. CLV", format=money, width=84,
+                                                       help="Predicted CLV (BG/NBD + Gamma-Gamma)."),
+        "Purchases": st.column_config.NumberColumn("Purchases", width=82),
+        "Last purchase": st.column_config.DateColumn("Last purchase", format="DD MMM YYYY", width=108),
+        "Days since": st.column_config.NumberColumn("Days since", format="%d", width=80,
+                                                    help="Days since the last purchase"),
+        "Segment": st.column_config.TextColumn("Segment", width=100),
     })
     if buyers.population > len(listed):
         st.caption(f"Showing the first {fmt.count(len(listed))} of {fmt.count(buyers.population)} buyers.")
