@@ -56,8 +56,8 @@ SHORT_DRIVER_LABELS: dict[str, str] = {
 
 
 def short_drivers(customers: pd.DataFrame) -> list[str]:
-    """Each customer's top three drivers by their short group names ("Contract type ·
-    Complaints · Tenure"); a driver without a group (scores written before groups were
+    """Each customer's top three drivers by their short group names ("Cancel request ·
+    Contract · Tenure"); a driver without a group (scores written before groups were
     stored) keeps its sentence."""
     out = []
     for row in customers[["driver_group_1", "driver_group_2", "driver_group_3",
