@@ -89,7 +89,7 @@ def test_filter_select_customer_and_download_the_list(page, app_url, tmp_path):
     screenshot(page, "at-risk-customer-360")
 
     # the export holds the whole filtered list, in rank order, in the dialer / CRM layout
-    page.get_by_role("button", name="For a dialer or CRM").click()
+    page.get_by_role("radio", name="For a dialer or CRM").click()
     wait_until_idle(page)
     with page.expect_download() as info:
         page.get_by_role("button", name="Export CSV").click()
@@ -114,7 +114,7 @@ def test_filter_select_customer_and_download_the_list(page, app_url, tmp_path):
     assert workbook["customer_id"].tolist() == exported["customer_id"].tolist()
 
     # the readable layout: the page's headers, formatted
-    page.get_by_role("button", name="Readable").click()
+    page.get_by_role("radio", name="Readable").click()
     wait_until_idle(page)
     with page.expect_download() as info:
         page.get_by_role("button", name="Export CSV").click()
