@@ -640,15 +640,22 @@ def customer_revenue_history(db: Database, customer_id: int, as_of: date) -> pd.
     return conform(execute(db, r.select("month", "mrr").order_by("month")), REVENUE_HISTORY_COLUMNS)
 
 
-# --- export for a dialer or CRM import ---------------------------------------------------------
+# --- exports: a dialer's machine layout and a readable one (two presets) ------------------------
 
-# Column names follow what CRM and dialer imports map by default (id, name, phone in E.164,
-# e-mail, owner), then the reason to call. Personal data leaves the product only here, on
-# the retention team's explicit download.
+# The machine layout, for a dialer or CRM import: stable snake_case headers (they are the
+# contract with the importer's mapping, never reworded for display), the dialer's five first
+# — id, phone in E.164, name, priority (1 = call first, the list's rank), reason code (the top
+# driver group, a stable code such as `cancellation_requests`) — then the rest. Numbers raw,
+# dates ISO. Personal data leaves the product only here, on the team's explicit download.
 EXPORT_COLUMNS: dict[str, str] = {
     "customer_id": "customer_id",
-    "full_name": "full_name",
     "phone_e164": "phone",
+    "full_name": "full_name",
+    "risk_rank": "priority",
+    "driver_group_1": "reason_code",
+    "driver_1": "reason_1",
+    "driver_2": "reason_2",
+    "driver_3": "reason_3",
     "phone": "phone_local",
     "email": "email",
     "account_owner": "owner",
@@ -656,19 +663,77 @@ EXPORT_COLUMNS: dict[str, str] = {
     "region": "region",
     "plan": "plan",
     "contract_type": "contract_type",
-    "risk_rank": "risk_rank",
     "churn_probability": "churn_probability_90d",
     "expected_loss": "expected_loss",
     "clv_future": "clv_future",
     "clv_predicted": "clv_predicted",
     "value_tier": "value_tier",
-    "driver_1": "reason_1",
-    "driver_2": "reason_2",
-    "driver_3": "reason_3",
     "last_contact_date": "last_contact_date",
     "days_since_contact": "days_since_contact",
     "scored_on": "scored_on",
 }
+DIALER_COLUMNS: tuple[str, ...] = ("customer_id", "phone", "full_name", "priority", "reason_code")
+
+# The readable layout: the page's headers and formatting (percent, money with the symbol,
+# "12 Mar 2026" dates, labelled categories, "—" for nothing), the model's reasons in full, the
+# case columns when given, and the contact details a person calling needs.
+READABLE_COLUMNS: tuple[str, ...] = (
+    "Rank", "Customer", "ID", "Phone", "E-mail", "Status", "Case owner", "Follow-up", "Churn risk",
+    "Expected loss", "Future value", "Predicted CLV", "Tier", "Reasons", "Last contact", "Days since contact",
+    "Segment", "Plan", "Owner",
+)
+
+
+def readable_export_frame(call_list: AtRiskList, cases: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The call list as people read it (`READABLE_COLUMNS`): what the page shows, formatted
+    as text — churn risk "24%", money "₪1,234" (not compact), dates "12 Mar 2026", labels
+    ("Small business"), the three reasons joined by "; ", "—" where there is nothing.
+    `cases` (``customer_id``, ``status``, ``owner``, ``follow_up_date``, as
+    `analytics.actions.current_cases`) fills Status / Case owner / Follow-up; a customer
+    without a case is "New"; with `cases` None (no store) those columns are blank."""
+    from analytics import formatting as fmt
+
+    df = call_list.customers
+    by_id = cases.set_index("customer_id") if cases is not None and not cases.empty else None
+
+    def case(cid: int, column: str):
+        if by_id is None or cid not in by_id.index:
+            return None
+        value = by_id.at[cid, column]
+        return None if pd.isna(value) else value
+
+    ids = [int(c) for c in df["customer_id"]]
+    has_store = cases is not None
+
+    def text(values) -> list[str]:
+        return [v if isinstance(v, str) and v else "—" for v in values]
+
+    def day(values) -> list[str]:
+        return ["—" if pd.isna(v) else f"{pd.Timestamp(v):%d %b %Y}" for v in values]
+
+    out = pd.DataFrame({
+        "Rank": df["risk_rank"].astype("int64"),
+        "Customer": text(df["full_name"]),
+        "ID": ids,
+        "Phone": text(df["phone"]),
+        "E-mail": text(df["email"]),
+        "Status": [fmt.label(case(c, "status") or "new") if has_store else "" for c in ids],
+        "Case owner": [case(c, "owner") or "—" if has_store else "" for c in ids],
+        "Follow-up": [day([case(c, "follow_up_date")])[0] if has_store else "" for c in ids],
+        "Churn risk": [fmt.percent(v, 0) for v in df["churn_probability"]],
+        "Expected loss": [fmt.money(v, compact=False) for v in df["expected_loss"]],
+        "Future value": [fmt.money(v, compact=False) for v in df["clv_future"]],
+        "Predicted CLV": [fmt.money(v, compact=False) for v in df["clv_predicted"]],
+        "Tier": [fmt.label(v) for v in df["value_tier"]],
+        "Reasons": ["; ".join(d for d in row if isinstance(d, str) and d) or "—"
+                    for row in df[["driver_1", "driver_2", "driver_3"]].itertuples(index=False, name=None)],
+        "Last contact": day(df["last_contact_at"]),
+        "Days since contact": ["never" if pd.isna(v) else fmt.count(v) for v in df["days_since_contact"]],
+        "Segment": [fmt.label(v) for v in df["segment"]],
+        "Plan": [fmt.label(v) for v in df["plan"]],
+        "Owner": text(df["account_owner"]),
+    }, columns=list(READABLE_COLUMNS))
+    return out.reset_index(drop=True)
 
 
 def phone_e164(phone: str | None, country_code: str = "972") -> str | None:
@@ -687,9 +752,10 @@ def phone_e164(phone: str | None, country_code: str = "972") -> str | None:
 
 
 def export_frame(call_list: AtRiskList) -> pd.DataFrame:
-    """The call list in the export layout (`EXPORT_COLUMNS`, renamed): phone in E.164 (blank
-    when invalid, the local form kept beside it), probability as a fraction, money rounded
-    to 2 decimals, dates as ISO days."""
+    """The call list in the machine layout (`EXPORT_COLUMNS`, renamed; `DIALER_COLUMNS`
+    first): phone in E.164 (blank when invalid, the local form kept beside it), priority =
+    the list's rank, reason code = the top driver's group, probability as a fraction, money
+    rounded to 2 decimals, dates as ISO days."""
     df = call_list.customers.copy()
     df["phone_e164"] = [phone_e164(p) for p in df["phone"].astype(object).where(df["phone"].notna(), None)]
     df["last_contact_date"] = df["last_contact_at"].dt.strftime("%Y-%m-%d")

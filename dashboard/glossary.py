@@ -1,21 +1,30 @@
 """Links from any number on screen to its definition in docs/metrics.md.
 
-The glossary page renders docs/metrics.md; Streamlit gives every markdown heading an
-anchor made from its text by `@sindresorhus/slugify` (lower-case, camelCase split, runs of
-anything but letters and digits to one hyphen), so `## Logo churn rate` is reached at
-`glossary#logo-churn-rate` and `## Net revenue retention (NRR)` at
-`glossary#net-revenue-retention-nrr`. `slugify` below mirrors that rule so a test can
-check that every anchor the pages link to exists.
+A link is `glossary?term=<anchor>` (`help_link`): the glossary page reads the `term` query
+parameter and shows that entry first, open. A `#anchor` link does not survive: the app
+rewrites the URL with the sidebar's filter parameters on load and drops the fragment, so
+the reader landed at the top of an 11,000 px page (issue 17). Anchors are still the ones
+Streamlit would give the markdown headings, by `@sindresorhus/slugify` (lower-case,
+camelCase split, runs of anything but letters and digits to one hyphen): `## Logo churn
+rate` is `logo-churn-rate`, `## Net revenue retention (NRR)` `net-revenue-retention-nrr`.
+`slugify` mirrors that rule so a test can check that every anchor the pages link to exists,
+and docs/metrics.md's own `](#anchor)` links keep working on GitHub.
+
+`entries` splits the document into its `##` / `###` sections; a section's
+`> **In short:** …` line is its plain-language definition, shown before the formula.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from analytics.config import PROJECT_ROOT
 
 METRICS_DOC = PROJECT_ROOT / "docs" / "metrics.md"
 GLOSSARY_URL = "glossary"
+TERM_PARAM = "term"  # glossary?term=nrr opens the NRR entry
+PLAIN_MARK = "> **In short:**"
 
 # Every anchor the pages link to, named once. The metric modules' docstrings cite the
 # same anchors (docs/metrics.md#logo-churn-rate, ...).
@@ -69,7 +78,12 @@ ANCHORS: tuple[str, ...] = (
 
 def help_link(anchor: str) -> str:
     """Markdown link to a definition, for a widget's or metric's `help=` text."""
-    return f"[Definition]({GLOSSARY_URL}#{anchor})"
+    return f"[Definition]({term_url(anchor)})"
+
+
+def term_url(anchor: str) -> str:
+    """The glossary page opened on the entry `anchor` (relative: works under any base URL)."""
+    return f"{GLOSSARY_URL}?{TERM_PARAM}={anchor}"
 
 
 def slugify(heading: str) -> str:
@@ -107,3 +121,85 @@ def metrics_markdown() -> str:
     if lines and lines[0].startswith("# "):
         lines = lines[1:]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One `##` or `###` section of docs/metrics.md: its anchor (`slug`), heading, level
+    (2 or 3), the `##` section it sits in (`parent`, None for a `##`), the plain-language
+    definition (the `> **In short:**` line, without the mark; "" when the section has
+    none) and the rest of its markdown (`body`, up to the next `##`/`###` heading)."""
+
+    slug: str
+    title: str
+    level: int
+    parent: str | None
+    plain: str
+    body: str
+
+    def matches(self, text: str) -> bool:
+        """Every word of `text` (case-insensitive) in the heading, the plain definition or
+        the body; blank text matches every entry."""
+        haystack = f"{self.title}\n{self.plain}\n{self.body}".lower()
+        return all(word in haystack for word in text.lower().split())
+
+
+def entries(document: str | None = None) -> list[Entry]:
+    """The glossary's entries in document order (`document`: markdown text, default
+    docs/metrics.md; empty when the file is missing). Headings inside code fences are
+    code, not sections; the text before the first `##` (the document's title and intro)
+    is not an entry."""
+    if document is None:
+        if not METRICS_DOC.is_file():
+            return []
+        document = METRICS_DOC.read_text(encoding="utf-8")
+    found: list[Entry] = []
+    heading: tuple[int, str] | None = None
+    parent: str | None = None
+    lines: list[str] = []
+    in_code = False
+
+    def close() -> None:
+        if heading is None:
+            return
+        level, title = heading
+        plain = [ln[len(PLAIN_MARK):].strip() for ln in lines if ln.startswith(PLAIN_MARK)]
+        body = "\n".join(ln for ln in lines if not ln.startswith(PLAIN_MARK)).strip()
+        found.append(Entry(slugify(title.replace("`", "")), title, level,
+                           parent if level == 3 else None, " ".join(plain), body))
+
+    for line in document.splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        match = None if in_code else re.match(r"^(#{2,3}) (.*\S)\s*$", line)
+        if match:
+            close()
+            heading, lines = (len(match.group(1)), match.group(2)), []
+            if heading[0] == 2:
+                parent = slugify(heading[1].replace("`", ""))
+        elif heading is not None:
+            lines.append(line)
+    close()
+    return found
+
+
+def linked_body(body: str) -> str:
+    """`body` with the document's in-page links (`](#logo-churn-rate)`) pointing at the
+    glossary page's `?term=` (a fragment does not reach a folded entry)."""
+    return re.sub(r"\]\(#([a-z0-9-]+)\)", lambda m: f"]({term_url(m.group(1))})", body)
+
+
+def search(found: list[Entry], text: str) -> list[Entry]:
+    """The entries of `found` that hold every word of `text` (`Entry.matches`): those whose
+    heading holds them all first, then those whose plain definition does, then the rest,
+    each group in document order. Blank text returns `found` unchanged."""
+    words = text.lower().split()
+    if not words:
+        return list(found)
+
+    def rank(entry: Entry) -> int:
+        if all(w in entry.title.lower() for w in words):
+            return 0
+        return 1 if all(w in entry.plain.lower() for w in words) else 2
+
+    return sorted((e for e in found if e.matches(text)), key=rank)

@@ -10,6 +10,19 @@ import streamlit as st
 from analytics import formatting as fmt
 
 
+# --- fitting a table to the screen (issue 17: 1440 px, no horizontal scroll, 20+ rows) -------
+
+ROW_PX = 35      # Streamlit's default row (and header) height in st.dataframe
+LIST_ROWS = 20   # a list shows this many rows before it scrolls inside itself
+
+
+def list_height(rows: int, visible: int = LIST_ROWS) -> int:
+    """The pixel height of a table showing its header and min(`rows`, `visible`) rows
+    (at least one): a short list takes only the room it needs, a long one shows `visible`
+    rows and scrolls inside the frame."""
+    return ROW_PX * (min(max(rows, 1), visible) + 1) + 3
+
+
 def labelled(df: pd.DataFrame, columns: dict[str, str], value_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     """`df` restricted to and renamed by `columns` (raw -> display), the raw values in
     `value_columns` passed through `formatting.label`."""
@@ -27,8 +40,8 @@ def finite(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-def percent_column(title: str, digits: int = 1, help_text: str | None = None):
-    return st.column_config.NumberColumn(title, format=f"%.{digits}f%%", help=help_text)
+def percent_column(title: str, digits: int = 1, help_text: str | None = None, width: int | str | None = None):
+    return st.column_config.NumberColumn(title, format=f"%.{digits}f%%", help=help_text, width=width)
 
 
 def percent_values(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -39,12 +52,12 @@ def percent_values(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-def money_column(title: str, help_text: str | None = None):
-    return st.column_config.NumberColumn(title, format=f"{fmt.currency_symbol()}%,.0f", help=help_text)
+def money_column(title: str, help_text: str | None = None, width: int | str | None = None):
+    return st.column_config.NumberColumn(title, format=f"{fmt.currency_symbol()}%,.0f", help=help_text, width=width)
 
 
-def count_column(title: str, help_text: str | None = None):
-    return st.column_config.NumberColumn(title, format="%,d", help=help_text)
+def count_column(title: str, help_text: str | None = None, width: int | str | None = None):
+    return st.column_config.NumberColumn(title, format="%,d", help=help_text, width=width)
 
 
 def quantiles_by_group(frames: dict[str, pd.DataFrame], dimension: str) -> pd.DataFrame:

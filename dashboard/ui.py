@@ -38,9 +38,13 @@ def chart(fig: go.Figure, key: str, data: pd.DataFrame | None = None, help_ancho
             )
 
 
-def table(df: pd.DataFrame, key: str, column_config: dict | None = None, height: int | str = "auto") -> None:
-    """A table with Streamlit's own toolbar (search, CSV download) and no index."""
-    st.dataframe(df, hide_index=True, column_config=column_config, key=f"table_{key}", height=height)
+def table(df: pd.DataFrame, key: str, column_config: dict | None = None, height: int | str = "auto",
+          column_order: list[str] | None = None) -> None:
+    """A table with Streamlit's own toolbar (search, CSV download) and no index. With
+    `column_order`, only those columns show at first; the others stay in the frame and the
+    toolbar's column menu can show them (a table that must fit the screen)."""
+    st.dataframe(df, hide_index=True, column_config=column_config, key=f"table_{key}", height=height,
+                 column_order=column_order)
 
 
 def section(title: str, anchor: str | None = None, help_text: str = "") -> None:

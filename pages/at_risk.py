@@ -7,13 +7,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics.at_risk import AtRiskCriteria, export_frame
+from analytics.at_risk import AtRiskCriteria, export_frame, readable_export_frame
 from analytics.metrics.purchase_value import purchase_log_file
 from analytics.metrics.value import VALUE_TIERS
 from analytics.risk.drivers import DRIVER_GROUPS
 from analytics.risk.note_signals import SIGNAL_PHRASES
 from charts import risk as risk_charts
-from dashboard import auth, data, glossary as g, sidebar, ui
+from dashboard import auth, data, glossary as g, sidebar, tables, ui
 from dashboard import work_queue
 from analytics import access, formatting as fmt
 
@@ -39,6 +39,65 @@ DRIVER_LABELS: dict[str, str] = {
 
 def driver_label(group: str) -> str:
     return DRIVER_LABELS.get(group, fmt.label(group))
+
+
+# the list's columns on screen, in order (the frame holds more: see the table below)
+LIST_COLUMNS = ["Rank", "Customer", "Status", "Case owner", "Follow-up", "Churn risk", "Expected loss", "Tier",
+                "Top drivers", "Days since"]
+
+
+# a driver group's name in the list's narrow column (the criteria and the 360 say it in full)
+SHORT_DRIVER_LABELS: dict[str, str] = {
+    "contract": "Contract", "loyalty": "Loyalty", "mrr": "MRR", "mrr_change": "Price change",
+    "unresolved_contacts": "Unresolved", "service_requests": "Service requests", "billing_issues": "Billing",
+    "cancellation_requests": "Cancel request", "contact_history": "Contacts", "saved_by_offer": "Offers",
+    "proactive_outreach": "Outreach", "satisfaction": "CSAT / NPS",
+    **{f"note_{s}": f"Note: {fmt.label(s).lower()}" for s in SIGNAL_PHRASES},
+}
+
+
+def short_drivers(customers: pd.DataFrame) -> list[str]:
+    """Each customer's top three drivers by their short group names ("Cancel request ·
+    Contract · Tenure"); a driver without a group (scores written before groups were
+    stored) keeps its sentence."""
+    out = []
+    for row in customers[["driver_group_1", "driver_group_2", "driver_group_3",
+                          "driver_1", "driver_2", "driver_3"]].itertuples(index=False, name=None):
+        names = [SHORT_DRIVER_LABELS.get(grp) or driver_label(grp) if isinstance(grp, str) and grp else text
+                 for grp, text in zip(row[:3], row[3:]) if isinstance(grp, str) and grp or isinstance(text, str)]
+        out.append(" · ".join(names))
+    return out
+
+
+def full_reasons(customers: pd.DataFrame) -> list[str]:
+    """Each customer's top three drivers as the model's sentences, joined by "; "."""
+    return ["; ".join(d for d in row if isinstance(d, str) and d)
+            for row in customers[["driver_1", "driver_2", "driver_3"]].itertuples(index=False, name=None)]
+
+
+def selected_card(row: pd.Series) -> None:
+    """The selected customer in brief, just under the list: who, how to reach them, the
+    numbers that put them on the list and the model's reasons in full."""
+    with st.container(border=True, key="at_risk_selected"):
+        # names, phones and e-mails are the data's text: escaped, never Markdown
+        text = {k: fmt.md_escape(row[k]) if isinstance(row[k], str) and row[k] else "—"
+                for k in ("full_name", "phone", "email")}
+        owner = row["account_owner"]
+        owner = fmt.md_escape(names_of.get(owner, owner)) if isinstance(owner, str) and owner else "—"
+        if personal:
+            st.markdown(f"**{text['full_name']}** · #{int(row['customer_id'])} · ☎ {text['phone']} · "
+                        f"✉ {text['email']} · owner {owner}")
+        else:  # a manager sees no names, phones or e-mails (decision 023)
+            st.markdown(f"**Customer #{int(row['customer_id'])}** · owner {owner}")
+        contact = ("never contacted" if pd.isna(row["last_contact_at"])
+                   else f"last contact {row['last_contact_at']:%d %b %Y} ({int(row['days_since_contact'])} days ago)")
+        st.caption(f"Rank {int(row['risk_rank'])} · churn risk {fmt.percent(row['churn_probability'], 0)} · "
+                   f"expected loss {fmt.money(row['expected_loss'])} of future value {fmt.money(row['clv_future'])} · "
+                   f"{fmt.md_escape(fmt.label(row['value_tier']))} tier · {contact}")
+        reasons = full_reasons(row.to_frame().T)[0]
+        if reasons:
+            st.markdown("**Why:** " + fmt.md_escape(reasons) + ".")
+        st.caption("The full 360 (scores, revenue, case and timeline) is below.")
 
 
 def _not_contacted_label(days: int | None) -> str:
@@ -129,17 +188,26 @@ if not call_list.available and purchase_log_file(data.data_present()):
         "Value if alive": listed["value_if_alive"], "Predicted CLV": listed["predicted_clv"],
         "Purchases": listed["purchases"], "Last purchase": listed["last_purchase"].dt.date,
         "Days since": listed["days_since_purchase"], "Segment": listed["segment"].map(fmt.label),
-    }), "purchase_at_risk", height=420 if len(listed) > 10 else "auto", column_config={
-        "Rank": st.column_config.NumberColumn("Rank", format="%d", help="1 = the largest expected loss"),
-        "ID": st.column_config.NumberColumn("ID", format="%d"),
+    }), "purchase_at_risk", height=tables.list_height(len(listed)), column_config={
+        # widths add up to the ~980 px grid at 1440 px (tests/e2e/test_tables_fit.py)
+        "Rank": st.column_config.NumberColumn("Rank", format="%d", width=52, pinned=True,
+                                              help="1 = the largest expected loss"),
+        "Customer": st.column_config.TextColumn("Customer", width=130, pinned=True),
+        "ID": st.column_config.NumberColumn("ID", format="%d", width=60),
         "P(alive)": st.column_config.ProgressColumn("P(alive)", format="%.0f%%", min_value=0, max_value=100,
-                                                    help="Probability the customer is still buying (BG/NBD)"),
-        "Expected loss": st.column_config.NumberColumn("Expected loss", format=money),
+                                                    width=90, help="Probability the customer is still buying (BG/NBD)"),
+        "Expected loss": st.column_config.NumberColumn("Exp. loss", format=money, width=80,
+                                                       help="Expected loss = (1 − P(alive)) × value if alive."),
         "Value if alive": st.column_config.NumberColumn(
-            "Value if alive", format=money, help="Predicted CLV ÷ P(alive): the margin of the horizon if the "
-            "customer is still buying — the value at stake."),
-        "Predicted CLV": st.column_config.NumberColumn("Predicted CLV", format=money),
-        "Last purchase": st.column_config.DateColumn("Last purchase", format="DD MMM YYYY"),
+            "If alive", format=money, width=80, help="Value if alive = predicted CLV ÷ P(alive): the margin of "
+            "the horizon if the customer is still buying — the value at stake."),
+        "Predicted CLV": st.column_config.NumberColumn("Pred. CLV", format=money, width=84,
+                                                       help="Predicted CLV (BG/NBD + Gamma-Gamma)."),
+        "Purchases": st.column_config.NumberColumn("Purchases", width=82),
+        "Last purchase": st.column_config.DateColumn("Last purchase", format="DD MMM YYYY", width=108),
+        "Days since": st.column_config.NumberColumn("Days since", format="%d", width=80,
+                                                    help="Days since the last purchase"),
+        "Segment": st.column_config.TextColumn("Segment", width=100),
     })
     if buyers.population > len(listed):
         st.caption(f"Showing the first {fmt.count(len(listed))} of {fmt.count(buyers.population)} buyers.")
@@ -178,7 +246,7 @@ if call_list.matching == 0:
 
 # --- the list ---------------------------------------------------------------------------------
 ui.section(f"The {fmt.count(min(call_list.matching, SHOWN_ROWS))} customers with the largest expected loss",
-           g.AT_RISK_LIST, "Select a row to open the customer's 360 view below.")
+           g.AT_RISK_LIST, "Select a row to see the customer just below the list, and the full 360 further down.")
 shown = listed.head(SHOWN_ROWS)
 table = pd.DataFrame({
     "Rank": shown["risk_rank"],
@@ -189,8 +257,8 @@ table = pd.DataFrame({
     "Future value": shown["clv_future"],
     "Predicted CLV": shown["clv_predicted"],
     "Tier": shown["value_tier"].map(fmt.label),
-    "Top drivers": [" · ".join(d for d in row if isinstance(d, str)) for row in
-                    shown[["driver_1", "driver_2", "driver_3"]].itertuples(index=False, name=None)],
+    "Top drivers": short_drivers(shown),
+    "Reasons": full_reasons(shown),
     "Last contact": shown["last_contact_at"].dt.date,
     "Days since": shown["days_since_contact"],
     "Segment": shown["segment"].map(fmt.label),
@@ -199,52 +267,90 @@ table = pd.DataFrame({
 })
 table = work_queue.with_case_columns(table, shown["customer_id"])  # the cases' status and owner, read per run
 money = f"{fmt.currency_symbol()}%,.0f"
+# Fits the main column at 1440 px with the sidebar open (~980 px; tests/e2e/test_tables_fit.py):
+# the columns a caller works from show, pinned names on the left; ID, the other money
+# columns, the contact date, segment, plan, owner and the full reasons stay in the frame and
+# the toolbar's column menu shows them. Widths in px add up to the grid (the rest is shared out).
 event = st.dataframe(
     table, hide_index=True, key="table_at_risk", on_select="rerun", selection_mode="single-row",
-    height=420 if len(table) > 10 else "auto",
+    height=tables.list_height(len(table)), placeholder="—",
+    column_order=LIST_COLUMNS,
     column_config={
-        "Rank": st.column_config.NumberColumn("Rank", format="%d", width="small",
+        "Rank": st.column_config.NumberColumn("Rank", format="%d", width=52, pinned=True,
                                               help="1 = the largest expected loss in the selection"),
-        "ID": st.column_config.NumberColumn("ID", format="%d", width="small"),
-        "Churn risk": st.column_config.ProgressColumn("Churn risk", format="%.0f%%", min_value=0, max_value=100,
-                                                      help="Probability of churning within 90 days"),
-        "Expected loss": st.column_config.NumberColumn("Expected loss", format=money),
+        "Customer": st.column_config.TextColumn("Customer", width=130, pinned=True),
+        "ID": st.column_config.NumberColumn("ID", format="%d", width=60),
+        "Status": st.column_config.TextColumn("Status", width=80, help="The case's status (New: no action yet)."),
+        "Case owner": st.column_config.TextColumn("Case owner", width=82, help="The agent working the case."),
+        "Follow-up": st.column_config.TextColumn("Follow-up", width=82, help="The case comes up again on this day."),
+        "Churn risk": st.column_config.NumberColumn("Risk", format="%.0f%%", width=62,
+                                                    help="Churn risk: the probability of churning within 90 days"),
+        "Expected loss": st.column_config.NumberColumn(
+            "Exp. loss", format=money, width=78,
+            help="Expected loss = churn risk × future value (the margin still to come)."),
         "Future value": st.column_config.NumberColumn(
             "Future value", format=money, help="Expected discounted margin of the next 24 months: the value "
             "the expected loss weighs."),
         "Predicted CLV": st.column_config.NumberColumn("Predicted CLV", format=money),
-        "Top drivers": st.column_config.TextColumn("Top drivers", width="large"),
+        "Tier": st.column_config.TextColumn("Tier", width=62, help="Value tier by future value."),
+        "Top drivers": st.column_config.TextColumn(
+            "Top drivers", width=236,
+            help="The model's three strongest reasons, named short. Select the row for the full sentences "
+                 "below the list (or show the Reasons column from the column menu)."),
+        "Reasons": st.column_config.TextColumn("Reasons", width="large", help="The model's reasons in full."),
         "Last contact": st.column_config.DateColumn("Last contact", format="DD MMM YYYY"),
-        "Days since": st.column_config.NumberColumn("Days since", format="%d", help="Days since the last contact"),
+        "Days since": st.column_config.NumberColumn("Contacted", format="%d d ago", width=76,
+                                                    help="Days since the last contact; — = never contacted."),
     },
 )
+selected_rows = event.selection.rows if event is not None else []
+if selected_rows:
+    selected_card(shown.iloc[selected_rows[0]])  # where the user is looking: right under the list
 if call_list.truncated:
     st.caption(f"Showing the first {fmt.count(len(shown))} of {fmt.count(call_list.matching)}; the export "
                "holds them all.")
 if access.may(who.role, access.ASSIGN):
     work_queue.bulk_assign(shown)
 
-def export() -> pd.DataFrame:
-    """The whole list (up to EXPORT_LIMIT) in the export layout, fetched when a download is
-    clicked (the callable runs outside the page's script run: no widgets in here)."""
-    return export_frame(data.at_risk_customers(flt, criteria, limit=EXPORT_LIMIT))
+EXPORT_LAYOUTS = {"readable": "Readable", "dialer": "For a dialer or CRM"}
+
+
+def export(layout: str) -> pd.DataFrame:
+    """The whole list (up to EXPORT_LIMIT) in `layout`, fetched when a download is clicked
+    (the callable runs outside the page's script run: no widgets in here). "readable": the
+    page's headers and formats, with the cases' status; "dialer": the machine layout
+    (analytics.at_risk.EXPORT_COLUMNS). Both go through analytics.export's formula guard."""
+    whole = data.at_risk_customers(flt, criteria, limit=EXPORT_LIMIT)
+    if layout == "dialer":
+        return export_frame(whole)
+    try:
+        cases = data.current_cases(whole.customers["customer_id"].tolist())
+    except work_queue.STORE_ERRORS:
+        cases = None  # no store: the case columns stay blank
+    return readable_export_frame(whole, cases)
 
 
 stamp = f"{call_list.scored_on:%Y%m%d}"
 exported = min(call_list.matching, EXPORT_LIMIT)
 whose = "the whole list" if list_owner is None else f"the list of {list_owner}"
 if access.may(who.role, access.EXPORT_PERSONAL_DATA):  # the export carries names and phones
-    left, mid, _ = st.columns([1, 1, 4])
+    layout_col, left, mid, _ = st.columns([1.6, 1, 1, 2.4], vertical_alignment="bottom")
+    layout = layout_col.segmented_control(
+        "Export layout", list(EXPORT_LAYOUTS), format_func=EXPORT_LAYOUTS.get, default="readable",
+        key="at_risk_export_layout", required=True,
+        help="Readable: the columns and formats the page shows, the reasons in full. For a dialer or CRM: fixed "
+             "snake_case headers (customer_id, phone, full_name, priority, reason_code, …), phone in E.164, "
+             "plain numbers and ISO dates. " + g.help_link(g.AT_RISK_LIST)) or "readable"
+    name = "at-risk" if layout == "readable" else "at-risk-dialer"
     left.download_button(
-        "Export CSV", auth.audited_download(f"at-risk-{stamp}.csv ({whose})", export,
+        "Export CSV", auth.audited_download(f"{name}-{stamp}.csv ({whose})", lambda: export(layout),
                                             lambda frame: ui.csv_bytes(frame)),
-        file_name=f"at-risk-{stamp}.csv", mime="text/csv", icon=":material/download:", key="at_risk_csv",
-        on_click="ignore", help=f"All {fmt.count(exported)} customers on the list, with the columns a dialer or "
-                                "CRM import needs (phone in E.164). " + g.help_link(g.AT_RISK_LIST))
+        file_name=f"{name}-{stamp}.csv", mime="text/csv", icon=":material/download:", key="at_risk_csv",
+        on_click="ignore", help=f"All {fmt.count(exported)} customers on the list, in the layout chosen.")
     mid.download_button(
-        "Export Excel", auth.audited_download(f"at-risk-{stamp}.xlsx ({whose})", export,
+        "Export Excel", auth.audited_download(f"{name}-{stamp}.xlsx ({whose})", lambda: export(layout),
                                               lambda frame: ui.excel_bytes(frame, sheet="At risk")),
-        file_name=f"at-risk-{stamp}.xlsx", key="at_risk_xlsx", on_click="ignore",
+        file_name=f"{name}-{stamp}.xlsx", key="at_risk_xlsx", on_click="ignore",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/table_view:", help="The same list as an Excel workbook.")
 else:
@@ -255,7 +361,6 @@ if call_list.matching > EXPORT_LIMIT:
 # --- customer 360 -----------------------------------------------------------------------------
 # The table's selected row picks the customer; the selectbox below follows it and also lets
 # the user pick from the list by name (and keeps the choice when the table is re-sorted).
-selected_rows = event.selection.rows if event is not None else []
 options = shown["customer_id"].astype(int).tolist()
 offered = work_queue.my_list_and_search(flt.as_of, CUSTOMER_KEY)  # more customers the 360 can open
 options += [int(cid) for cid in offered["customer_id"] if int(cid) not in options]

@@ -125,9 +125,14 @@ if purchase_log:
             "Purchases": top["purchases"], "Last purchase": top["last_purchase"].dt.date,
             "P(alive)": top["p_alive"] * 100, "Expected purchases": top["expected_purchases"],
             "Expected spend": top["expected_spend"], "Predicted CLV": top["predicted_clv"],
-        }), "purchase_top_buyers", column_config={
-            "ID": st.column_config.NumberColumn("ID", format="%d"),
-            "P(alive)": st.column_config.ProgressColumn("P(alive)", format="%.0f%%", min_value=0, max_value=100),
+        }), "purchase_top_buyers", height=tables.list_height(len(top)), column_config={
+            "Customer": st.column_config.TextColumn("Customer", width=150, pinned=True),
+            "ID": st.column_config.NumberColumn("ID", format="%d", width=64),
+            "Segment": st.column_config.TextColumn("Segment", width=100),
+            "Purchases": st.column_config.NumberColumn("Purchases", width=84),
+            "Last purchase": st.column_config.DateColumn("Last purchase", width=108),
+            "P(alive)": st.column_config.ProgressColumn("P(alive)", format="%.0f%%", min_value=0, max_value=100,
+                                                        width=100),
             "Expected purchases": st.column_config.NumberColumn("Expected purchases", format="%.1f",
                                                                 help=f"Next {value.horizon_months} months"),
             "Expected spend": tables.money_column("Expected spend"),
@@ -176,8 +181,11 @@ with right:
         cac, {"group": fmt.label(by), "customers": "Customers", "mean_clv": "Average CLV",
               "mean_cac": "Average CAC", "clv_cac_ratio": "CLV ÷ CAC"},
         value_columns=("group",))
+    # five columns in the 2/5 column (~380 px at 1440): short headers, widths that add up
     ui.table(shown, f"cac_table_{by}", column_config={
-        "Customers": tables.count_column("Customers"), "Average CLV": tables.money_column("Average CLV"),
-        "Average CAC": tables.money_column("Average CAC"),
-        "CLV ÷ CAC": st.column_config.NumberColumn("CLV ÷ CAC", format="%.1f×"),
+        fmt.label(by): st.column_config.TextColumn(fmt.label(by), width=96, pinned=True),
+        "Customers": tables.count_column("Customers", width=72),
+        "Average CLV": tables.money_column("Avg CLV", "Average historical CLV", width=68),
+        "Average CAC": tables.money_column("Avg CAC", "Average acquisition cost", width=68),
+        "CLV ÷ CAC": st.column_config.NumberColumn("CLV ÷ CAC", format="%.1f×", width=66),
     })

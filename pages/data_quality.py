@@ -55,9 +55,21 @@ shown = tables.labelled(
      "prevention_cost": "Prevent (×1)", "correction_cost": "Correct now (×10)",
      "failure_cost": "After a failure (×100)", "dimension": "Dimension", "table": "Table", "description": "Rule"},
     value_columns=("check", "dimension", "table"))
-ui.table(shown, "data_quality", column_config={
-    "Checked": tables.count_column("Checked"), "Failing": tables.count_column("Failing"),
-    "Rate": tables.percent_column("Rate", 2),
-    **{c: tables.money_column(c) for c in ("Prevent (×1)", "Correct now (×10)", "After a failure (×100)")},
-    "Examples": st.column_config.TextColumn("Examples", width="medium"),
+# Fits 1440 px with the sidebar open (~980 px, tests/e2e/test_tables_fit.py): the check pinned,
+# the rule shortened in its cell (the whole text on a double-click), Dimension and Table in the
+# column menu. Short money headers; their help says which cost.
+COST_HELP = {"Prevent (×1)": "What preventing these errors at entry costs (1 unit each).",
+             "Correct now (×10)": "What correcting them now, after this check, costs (10 units each).",
+             "After a failure (×100)": "What they cost once they have caused a failure (100 units each)."}
+ui.table(shown, "data_quality", height=tables.list_height(len(shown)), column_order=[
+    "Check", "Rule", "Failing", "Checked", "Rate", "Examples", *COST_HELP], column_config={
+    "Check": st.column_config.TextColumn("Check", width=170, pinned=True),
+    "Rule": st.column_config.TextColumn("Rule", width=230, help="What the check tests. Double-click a cell to "
+                                                               "read a long rule in full."),
+    "Checked": tables.count_column("Checked", width=72), "Failing": tables.count_column("Failing", width=64),
+    "Rate": tables.percent_column("Rate", 2, width=62),
+    **{c: tables.money_column(label, help_text=COST_HELP[c], width=78)
+       for c, label in zip(COST_HELP, ("Prevent ×1", "Correct ×10", "Failure ×100"))},
+    "Examples": st.column_config.TextColumn("Examples", width=110,
+                                            help="The lowest failing record ids."),
 })

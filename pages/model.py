@@ -147,7 +147,10 @@ ui.chart(risk_charts.importance_chart(importance), "model_importance",
 with st.expander(f"The {len(card.features)} model inputs"):
     ui.table(tables.labelled(pd.DataFrame(card.features), {"name": "Feature", "group": "Driver group",
                                                            "description": "Description"},
-                             value_columns=("group",)), "model_features")
+                             value_columns=("group",)), "model_features", height=tables.list_height(len(card.features)),
+             column_config={"Feature": st.column_config.TextColumn("Feature", width=220, pinned=True),
+                            "Driver group": st.column_config.TextColumn("Driver group", width=150),
+                            "Description": st.column_config.TextColumn("Description", width=560)})
 
 # --- note lexicon ----------------------------------------------------------------------------
 ui.section("Reading agents' notes: lexicon quality", g.NOTE_LEXICON,

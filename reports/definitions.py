@@ -49,7 +49,8 @@ def _sections(path: str, mtime: float) -> dict[str, list[str]]:  # mtime only ke
             continue
         if not line.strip():
             flush()
-        elif not line.lstrip().startswith(("|", "```")):  # tables and code stay in the doc
+        # tables, code and the glossary page's "> **In short:**" lines stay in the doc
+        elif not line.lstrip().startswith(("|", "```", ">")):
             block.append(line.strip())
     flush()
     return sections

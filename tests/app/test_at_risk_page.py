@@ -77,7 +77,9 @@ def test_driver_filter(monkeypatch, scored_db, scored_db_path):
                                  AtRiskCriteria(min_probability=0.10, driver_groups=("cancellation_requests",)))
     assert 0 < expected.matching
     assert metric_values(at)["Customers on the list"] == fmt.count(expected.matching)
-    assert all("cancellation request" in d for d in at.dataframe[0].value["Top drivers"])
+    # the column names the driver short; the full sentence is in the (hidden) Reasons column
+    assert all("Cancel request" in d for d in at.dataframe[0].value["Top drivers"])
+    assert all("cancellation request" in d for d in at.dataframe[0].value["Reasons"])
 
 
 def test_selecting_a_customer_opens_the_360_panel(monkeypatch, scored_db, scored_db_path):

@@ -36,7 +36,7 @@ def test_funnel_page_renders(monkeypatch, sample_db, sample_db_path):
     assert [s.value for s in at.subheader][:5] == [
         "From request to retained", "Where the funnel leaks", "Time to the first retention call",
         "Why customers left", "Proactive funnel"]
-    assert all("glossary#" in m.proto.help for m in at.metric)
+    assert all("glossary?term=" in m.proto.help for m in at.metric)
 
 
 def test_segment_filter_changes_the_funnel(monkeypatch, sample_db, sample_db_path):

@@ -18,7 +18,7 @@ from tests.unit.test_at_risk_list import score
 
 CRAFTED = "![x](http://host/track.png) [ext](http://evil) :red[boom] $x^2$ <b>b</b>"
 # a construct of CRAFTED left live: `](http`, `![x`, `:red[boom`, `$x^2`, `<b>` not preceded
-# by a backslash (the app's own links are relative, `[Definition](glossary#…)`)
+# by a backslash (the app's own links are relative, `[Definition](glossary?term=…)`)
 LIVE = re.compile(r"(?<!\\)\]\(http|(?<!\\)!(?<!\\)\[x|(?<!\\):red(?<!\\)\[boom|(?<!\\)\$x\^2|(?<!\\)<b>")
 AS_OF = date(2024, 12, 31)
 

@@ -70,7 +70,7 @@ def test_overview_renders_kpis(monkeypatch, sample_db_path):
     for label in OVERVIEW_KPIS[:-1]:
         assert cards[label].delta, label
         assert len(cards[label].chart_data) >= 2, label
-        assert "glossary#" in cards[label].help, label
+        assert "glossary?term=" in cards[label].help, label
     # MRR waterfall, targets, churn trend, revenue retention trend, movers
     assert len(at.get("plotly_chart")) == 5
     assert any(t.startswith("MRR up") or t.startswith("MRR down") for t in chart_titles(at))

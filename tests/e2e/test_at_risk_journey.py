@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from analytics.at_risk import EXPORT_COLUMNS
+from analytics.at_risk import EXPORT_COLUMNS, READABLE_COLUMNS
 from tests.e2e.conftest import assert_no_error, screenshot, wait_until_idle
 
 pytestmark = pytest.mark.e2e
@@ -88,7 +88,9 @@ def test_filter_select_customer_and_download_the_list(page, app_url, tmp_path):
     assert_no_error(page)
     screenshot(page, "at-risk-customer-360")
 
-    # the export holds the whole filtered list, in rank order, in the CRM layout
+    # the export holds the whole filtered list, in rank order, in the dialer / CRM layout
+    page.get_by_role("radio", name="For a dialer or CRM").click()
+    wait_until_idle(page)
     with page.expect_download() as info:
         page.get_by_role("button", name="Export CSV").click()
     csv_path = tmp_path / info.value.suggested_filename
@@ -98,7 +100,7 @@ def test_filter_select_customer_and_download_the_list(page, app_url, tmp_path):
     assert len(exported) == riskier
     assert set(exported["segment"]) == {"consumer"}
     assert (exported["churn_probability_90d"] >= 0.15 - 1e-4).all()
-    assert exported["risk_rank"].is_monotonic_increasing
+    assert exported["priority"].is_monotonic_increasing
     assert exported["full_name"].iloc[0] == name
     assert exported["phone"].dropna().str.fullmatch(r"\+972\d{8,9}").all()
 
@@ -110,4 +112,14 @@ def test_filter_select_customer_and_download_the_list(page, app_url, tmp_path):
     workbook = pd.read_excel(xlsx_path)
     assert list(workbook.columns) == list(exported.columns)
     assert workbook["customer_id"].tolist() == exported["customer_id"].tolist()
+
+    # the readable layout: the page's headers, formatted
+    page.get_by_role("radio", name="Readable").click()
+    wait_until_idle(page)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Export CSV").click()
+    readable = pd.read_csv(info.value.path(), dtype=str, keep_default_na=False)
+    assert list(readable.columns) == list(READABLE_COLUMNS)
+    assert readable["Customer"].iloc[0] == name and len(readable) == riskier
+    assert readable["Churn risk"].str.fullmatch(r"\d+%").all()
     assert_no_error(page)

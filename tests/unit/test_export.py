@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from analytics import load
-from analytics.at_risk import at_risk_customers, export_frame
+from analytics import formatting as fmt
+from analytics.at_risk import at_risk_customers, export_frame, readable_export_frame
 from analytics.db import open_database
 from analytics.export import csv_bytes, excel_bytes, formula_safe, spreadsheet_safe
 from analytics.filters import RetentionFilter
@@ -127,6 +128,77 @@ def test_at_risk_export_is_quoted(tmp_path):
     assert back.loc["1", "phone"] == "+972501234567"  # a dialer's E.164 number is not quoted
     assert back.loc["2", "full_name"] == "Dana Levi"
     assert float(back.loc["1", "expected_loss"]) == pytest.approx(500.0)
+
+
+# --- the at-risk export's two presets: readable and the dialer's machine layout ----------------
+
+def _two_customer_list(tmp_path):
+    """Customer 1 with a formula for a name, an '@' owner and a reason starting '-2+3';
+    customer 2 plain. Scores of 31 Dec 2024: p 0.5 / 0.2, future value 1000 each."""
+    customers = [
+        {"customer_id": 1, "full_name": HYPERLINK, "phone": "050-1234567", "email": "a@x.com",
+         "account_owner": "@owner", "segment": "small_business", "plan": "basic", "signup_date": date(2023, 1, 1)},
+        {"customer_id": 2, "full_name": "Dana Levi", "account_owner": "A", "segment": "consumer", "plan": "pro",
+         "signup_date": date(2023, 1, 1)},
+    ]
+    day = date(2024, 12, 31)
+    scores = [score(1, day, 0.5, 1000, ("contract", None, None), texts=("-2+3 reason", "Long waits", None)),
+              score(2, day, 0.2, 1000, rank=2)]
+    path = build_database(tmp_path / "x.duckdb", customers=customers,
+                          schema_info={"as_of_date": "2024-12-31", "history_start": "2023-01-01"},
+                          extra_tables={"churn_scores": (OPTIONAL_TABLES["churn_scores"], scores)})
+    db = open_database(path)
+    try:
+        return at_risk_customers(db, RetentionFilter(date(2024, 1, 1), day))
+    finally:
+        db.close()
+
+
+READABLE_HEADERS = ["Rank", "Customer", "ID", "Phone", "E-mail", "Status", "Case owner", "Follow-up", "Churn risk",
+                    "Expected loss", "Future value", "Predicted CLV", "Tier", "Reasons", "Last contact",
+                    "Days since contact", "Segment", "Plan", "Owner"]
+
+
+def test_readable_preset_has_the_pages_headers_and_formats_and_is_quoted(tmp_path):
+    cases = pd.DataFrame({"customer_id": [1], "status": ["offer_made"], "owner": ["=cmd|' /C calc'!A0"],
+                          "follow_up_date": [pd.Timestamp("2025-01-07")]})
+    frame = readable_export_frame(_two_customer_list(tmp_path), cases)
+    back = pd.read_csv(io.BytesIO(csv_bytes(frame)), dtype=str, keep_default_na=False)
+    assert list(back.columns) == READABLE_HEADERS
+    money = fmt.currency_symbol()
+    first, second = back.to_dict("records")
+    assert first == {
+        "Rank": "1", "Customer": "'" + HYPERLINK, "ID": "1", "Phone": "050-1234567", "E-mail": "a@x.com",
+        "Status": "Offer made", "Case owner": "'=cmd|' /C calc'!A0", "Follow-up": "07 Jan 2025",
+        "Churn risk": "50%", "Expected loss": f"{money}500", "Future value": f"{money}1,000",
+        "Predicted CLV": f"{money}1,500",  # historical 500 (score(): future / 2) + future 1000
+        "Tier": "Platinum",  # 2 scored: rank 0 < 0.1 × 2 is platinum, rank 1 < 0.6 × 2 silver (ties by id)
+        "Reasons": "'-2+3 reason; Long waits", "Last contact": "—", "Days since contact": "never",
+        "Segment": "Small business", "Plan": "Basic", "Owner": "'@owner"}
+    assert (second["Customer"], second["Status"], second["Case owner"], second["Follow-up"], second["Tier"],
+            second["Churn risk"], second["Phone"]) == ("Dana Levi", "New", "—", "—", "Silver", "20%", "—")
+
+
+def test_readable_preset_without_a_store_leaves_the_case_columns_blank(tmp_path):
+    frame = readable_export_frame(_two_customer_list(tmp_path), cases=None)
+    assert frame[["Status", "Case owner", "Follow-up"]].eq("").all().all()
+
+
+def test_dialer_preset_leads_with_the_dialers_columns(tmp_path):
+    frame = export_frame(_two_customer_list(tmp_path))
+    back = pd.read_csv(io.BytesIO(csv_bytes(frame)), dtype=str, keep_default_na=False)
+    assert list(back.columns) == [
+        "customer_id", "phone", "full_name", "priority", "reason_code", "reason_1", "reason_2", "reason_3",
+        "phone_local", "email", "owner", "segment", "region", "plan", "contract_type", "churn_probability_90d",
+        "expected_loss", "clv_future", "clv_predicted", "value_tier", "last_contact_date", "days_since_contact",
+        "scored_on"]
+    first = back.iloc[0]
+    assert (first["customer_id"], first["phone"], first["full_name"], first["priority"], first["reason_code"]) == (
+        "1", "+972501234567", "'" + HYPERLINK, "1", "contract")
+    assert first["reason_1"] == "'-2+3 reason" and first["owner"] == "'@owner"
+    assert first["segment"] == "small_business" and first["value_tier"] == "platinum"  # codes, not labels
+    assert first["scored_on"] == "2024-12-31" and first["churn_probability_90d"] == "0.5"
+    assert back.iloc[1]["phone"] == "" and back.iloc[1]["reason_code"] == ""  # no valid phone, no driver
 
 
 def test_rejects_file_uses_the_same_rule(tmp_path):
