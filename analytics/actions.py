@@ -610,6 +610,17 @@ def holdout_groups(store: ActionStore, period: str | None = None) -> pd.DataFram
     return _frame([dict(r) for r in rows], HOLDOUT_COLUMNS)
 
 
+def held_out_periods(store: ActionStore, customer_id: int) -> list[str]:
+    """The programme periods in which the customer is in the control group (held out),
+    oldest first; empty when never held out."""
+    cid = _customer_id(customer_id)
+    h = holdout_assignments
+    with _reading(store) as conn:
+        rows = conn.execute(sa.select(h.c.period).where((h.c.customer_id == cid) & h.c.held_out.is_(True))
+                            .order_by(h.c.period)).scalars().all()
+    return [str(r) for r in rows]
+
+
 def action_log(store: ActionStore, customer_ids: Iterable[int] | None = None) -> pd.DataFrame:
     """Every logged action (of `customer_ids`, or all), columns `ACTION_COLUMNS`, in the
     order the store accepted them (id)."""

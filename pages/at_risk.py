@@ -159,7 +159,7 @@ if call_list.matching == 0:
 # --- the list ---------------------------------------------------------------------------------
 ui.section(f"The {fmt.count(min(call_list.matching, SHOWN_ROWS))} customers with the largest expected loss",
            g.AT_RISK_LIST, "Select a row to open the customer's 360 view below.")
-shown = listed.head(SHOWN_ROWS)
+shown = work_queue.without_control_group(listed.head(SHOWN_ROWS), call_list.scored_on)  # holdout: not shown
 table = pd.DataFrame({
     "Rank": shown["risk_rank"],
     "Customer": shown["full_name"],
@@ -206,7 +206,8 @@ work_queue.bulk_assign(shown)
 def export() -> pd.DataFrame:
     """The whole list (up to EXPORT_LIMIT) in the export layout, fetched when a download is
     clicked (the callable runs outside the page's script run: no widgets in here)."""
-    return export_frame(data.at_risk_customers(flt, criteria, limit=EXPORT_LIMIT))
+    return export_frame(work_queue.worked_only(data.at_risk_customers(flt, criteria, limit=EXPORT_LIMIT),
+                                               call_list.scored_on))  # the control group is not exported
 
 
 stamp = f"{call_list.scored_on:%Y%m%d}"
