@@ -248,3 +248,23 @@ def test_the_sample_action_store_is_deterministic_by_seed(tmp_path):
     assert len(groups_a) > 0 and len(log_a) > 0
     pd.testing.assert_frame_equal(groups_a, groups_b)
     pd.testing.assert_frame_equal(log_a, log_b)
+
+
+def test_programme_settings_default_and_refuse_bad_values(tmp_path, monkeypatch):
+    from analytics import config
+
+    settings = tmp_path / "retention.toml"
+    monkeypatch.setenv("RETENTION_CONFIG", str(settings))
+    settings.write_text("[display]\ncurrency = '$'\n")
+    assert config.programme_settings() == {"holdout_share": 0.10, "follow_up_days": 90, "cost_per_action": 20.0,
+                                           "cost_per_offer": 100.0}
+    settings.write_text("[actions]\nholdout_share = 0.2\nfollow_up_days = 60\ncost_per_offer = 0\n")
+    assert config.programme_settings() == {"holdout_share": 0.2, "follow_up_days": 60, "cost_per_action": 20.0,
+                                           "cost_per_offer": 0.0}
+    for line, message in (("holdout_share = 1", r"holdout_share = 1; use a share in \[0, 1\)"),
+                          ("holdout_share = '10%'", r"holdout_share = '10%'; use a share"),
+                          ("follow_up_days = 2.5", r"follow_up_days = 2.5; use whole days >= 1"),
+                          ("cost_per_action = -5", r"cost_per_action = -5; use an amount >= 0")):
+        settings.write_text(f"[actions]\n{line}\n")
+        with pytest.raises(ValueError, match=message):
+            config.programme_settings()
