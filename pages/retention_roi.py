@@ -22,8 +22,8 @@ from analytics import catalog, formatting as fmt
 
 flt = sidebar.current_filter()
 st.title("Retention ROI & what-if")
-st.caption(f"Period {flt.start:%d %b %Y} – {flt.end:%d %b %Y}. Counts come from the data; costs "
-           "are your assumptions — change them below.")
+st.caption(f"Period {flt.start:%d %b %Y} – {flt.end:%d %b %Y}. The measured programme comes from the "
+           "action store and the data; in the what-if the costs are your assumptions — change them below.")
 
 churn = data.churn_summary(flt)
 if churn.empty:
@@ -56,24 +56,29 @@ elif not measured.measured:
 else:
     m = measured
     level = f"{m.confidence:.0%}"
-    cols = st.columns(4)
-    ui.kpi(cols[0], "Churn: worked vs control", f"{fmt.percent(m.worked_churn)} vs {fmt.percent(m.held_out_churn)}",
-           anchor=g.MEASURED_PROGRAMME, n=m.worked + m.held_out,
+    cols = st.columns(5)
+    ui.kpi(cols[0], "Worked churn", fmt.percent(m.worked_churn), anchor=g.MEASURED_PROGRAMME, n=m.worked,
            help_text=f"Churned within {m.follow_up_days} days of being listed: {fmt.count(m.worked_churned)} of "
-           f"{fmt.count(m.worked)} worked, {fmt.count(m.held_out_churned)} of {fmt.count(m.held_out)} held out.")
-    ui.kpi(cols[1], "Churn prevented", fmt.points(m.uplift), anchor=g.MEASURED_PROGRAMME,
+           f"{fmt.count(m.worked)} worked customers (reached or not).")
+    ui.kpi(cols[1], "Control churn", fmt.percent(m.held_out_churn), anchor=g.MEASURED_PROGRAMME, n=m.held_out,
+           help_text=f"Churned within {m.follow_up_days} days of being listed: {fmt.count(m.held_out_churned)} of "
+           f"{fmt.count(m.held_out)} held-out customers, never contacted.")
+    ui.kpi(cols[2], "Churn prevented", fmt.points(m.uplift), anchor=g.MEASURED_PROGRAMME,
            help_text=f"Control churn − worked churn; {level} interval {fmt.points(m.uplift_low)} to "
            f"{fmt.points(m.uplift_high)} (Newcombe).")
-    ui.kpi(cols[2], "Saves from the programme", fmt.count(round(m.saves)), anchor=g.MEASURED_PROGRAMME,
+    ui.kpi(cols[3], "Programme saves", fmt.count(round(m.saves)), anchor=g.MEASURED_PROGRAMME,
            help_text=f"Churn prevented × {fmt.count(m.worked)} worked customers; {level} interval "
            f"{fmt.count(round(m.saves_low))} to {fmt.count(round(m.saves_high))}.")
     roi_text = "—" if m.roi != m.roi else f"{m.roi * 100:,.0f}%"
-    ui.kpi(cols[3], "Measured ROI", roi_text, anchor=g.MEASURED_PROGRAMME,
+    ui.kpi(cols[4], "Measured ROI", roi_text, anchor=g.MEASURED_PROGRAMME,
            help_text=(f"(saves × {fmt.money(m.value_per_saved)} − cost {fmt.money(m.cost)}) ÷ cost; {level} interval "
                       f"{m.roi_low * 100:,.0f}% to {m.roi_high * 100:,.0f}%." if m.roi == m.roi else
                       "No logged action or offer costs anything yet: ROI needs a cost."))
+    intervals = (f"{level} intervals: churn prevented {fmt.points(m.uplift_low)} to {fmt.points(m.uplift_high)}, "
+                 f"saves {fmt.count(round(m.saves_low))} to {fmt.count(round(m.saves_high))}"
+                 + (f", ROI {m.roi_low * 100:,.0f}% to {m.roi_high * 100:,.0f}%. " if m.roi == m.roi else ". "))
     st.caption(
-        f"{fmt.count(m.worked)} worked and {fmt.count(m.held_out)} held-out customers whose {m.follow_up_days}-day "
+        intervals + f"{fmt.count(m.worked)} worked and {fmt.count(m.held_out)} held-out customers whose {m.follow_up_days}-day "
         f"follow-up ended by {m.as_of:%d %b %Y}" + (f" ({fmt.count(m.pending)} more still in it)" if m.pending else "")
         + f". Cost {fmt.money(m.cost)}: {fmt.count(m.actions)} logged actions × {fmt.money(m.cost_per_action)} + "
         f"{fmt.count(m.offers)} saves with an offer × {fmt.money(m.cost_per_offer)} (unit costs from "

@@ -47,10 +47,13 @@ def test_page_renders(monkeypatch, sample_db, sample_db_path):
     finally:
         store.close()
     assert measured.measured
-    assert values["Churn: worked vs control"] == f"{fmt.percent(measured.worked_churn)} vs {fmt.percent(measured.held_out_churn)}"
+    assert values["Worked churn"] == fmt.percent(measured.worked_churn)
+    assert values["Control churn"] == fmt.percent(measured.held_out_churn)
     assert values["Churn prevented"] == fmt.points(measured.uplift)
-    assert values["Saves from the programme"] == fmt.count(round(measured.saves))
+    assert values["Programme saves"] == fmt.count(round(measured.saves))
     assert values["Measured ROI"] == f"{measured.roi * 100:,.0f}%"
+    assert any(c.value.startswith(f"95% intervals: churn prevented {fmt.points(measured.uplift_low)} to "
+                                  f"{fmt.points(measured.uplift_high)}") for c in at.caption)
 
 
 def test_measured_section_says_what_it_needs_without_a_holdout(monkeypatch, tmp_path, sample_db_path):
