@@ -23,11 +23,10 @@ follow the drivers; agent notes in Hebrew and English carry the matching signals
 The programme works its monthly at-risk list the way the app does (decision 022): each
 customer's first listing in a calendar year assigns them to the worked or the held-out
 group (`analytics.actions.holdout_draw`, `HOLDOUT_SHARE`); held-out customers are never
-contacted. The list's churn over the next `FOLLOW_UP_DAYS` is planted: at assignment a
-customer's window churn probability is p = 1 − (1 − 0.75·h)³ (h = the month's intent
-hazard), cut for a worked customer by `PLANTED_REDUCTION` of the outreach's outcome; the
-window's fate is drawn once (churn on a day in the window, or none) and replaces the
-monthly intents until the window ends. The expected true uplift over the assignments the
+contacted. The programme's effect is planted: inside a worked customer's `FOLLOW_UP_DAYS`
+window after listing, a departure is prevented with a known probability by the outreach's
+outcome (`PLANTED_REDUCTION`); the simulation counts the departures so prevented. The true
+uplift over the assignments the
 data can measure is written to `schema_info` (``planted_holdout_uplift``); the groups and
 the outreach, as logged actions, go to the action store next to the database
 (``actions.sqlite``), replacing what a previous sample left there.
@@ -123,8 +122,8 @@ CHANGED_MIND = 0.08
 # The worked list's holdout and the planted programme effect (decision 022)
 HOLDOUT_SHARE = 0.10
 FOLLOW_UP_DAYS = 90
-INTENT_TO_CHURN = 0.75  # about three intents in four end in a churn (requests, saves, silent leavers)
-PLANTED_REDUCTION = {"accepted": 0.80, "reached": 0.30, "not_reached": 0.0}  # of the window churn probability
+
+PLANTED_REDUCTION = {"accepted": 0.80, "reached": 0.30, "not_reached": 0.0}  # P(a window departure is prevented)
 LIST_LEAD = "ret-lead"  # who works the list (assigns the groups) in the action store
 REQUEST_SHARE = 0.80  # intents that file a request; the rest leave silently
 
@@ -314,9 +313,11 @@ class SampleBusiness:
         # the worked list's groups (decision 022): a window's fate is drawn at assignment
         self.assigned_year = np.full(n, -1, dtype=np.int32)
         self.held_out = np.zeros(n, dtype=bool)
+        self.window_start = np.full(n, -1, dtype=np.int64)
         self.window_until = np.full(n, -1, dtype=np.int64)
-        self.window_churn = np.full(n, never, dtype=np.int64)
-        self.assignments: list[tuple[np.ndarray, ...]] = []   # (customer, day, held out, list as-of, p, p worked)
+        self.window_cut = np.zeros(n)                          # share of window departures the work prevents
+        self.prevented = np.zeros(n, dtype=bool)               # a window departure was prevented, none followed
+        self.assignments: list[tuple[np.ndarray, ...]] = []   # (customer, day, held out, list as-of)
         self.outreach: list[tuple[np.ndarray, ...]] = []      # (customer, ts, agent, outcome code)
 
     # ------------------------------------------------------------------ helpers
@@ -501,7 +502,7 @@ class SampleBusiness:
             f = len(flagged)
             flag_day = np.minimum(first_day[flagged] + rng.integers(0, 5, f), me)
             flags.append(np.stack([live[flagged], flag_day]))
-            held, new, p_window = self._assign_groups(m, live[flagged], flag_day, logit[flagged])
+            held, new = self._assign_groups(m, live[flagged], flag_day)
             contacted = (rng.random(f) < 0.75) & ~held  # the control group is not contacted
             fc = flagged[contacted]
             nc = len(fc)
@@ -523,14 +524,11 @@ class SampleBusiness:
             cut = np.zeros(f)
             cut[contacted] = np.where(accepted, PLANTED_REDUCTION["accepted"],
                                       np.where(reached, PLANTED_REDUCTION["reached"], PLANTED_REDUCTION["not_reached"]))
-            self._decide_windows(m, live[flagged][new], flag_day[new], held[new], p_window[new],
-                                 p_window[new] * (1 - cut[new]))
-            self.proactive_until[live[fc[accepted]]] = m + 6
+            self._open_windows(m, live[flagged][new], flag_day[new], held[new], cut[new])
             logit = self._hazard_logit(live, m, tenure_m)
 
         # -- churn intent and the retention funnel
         intent = np.flatnonzero(rng.random(k) < _sigmoid(logit))
-        intent = intent[self.window_until[live[intent]] < ms]  # a listed customer's window fate is drawn already
         who = live[intent]
         ni = len(who)
         reasons = _choice_rows(rng, self._reason_weights(who, m, self.unresolved_hist.sum(axis=0)[who]))
@@ -580,25 +578,24 @@ class SampleBusiness:
         leave[req_idx] = ~stays
         leave_day[req_idx] = event_day[req_idx] + rng.integers(1, 15, nr)
 
+        # the planted programme effect: a worked customer's departure inside their follow-up
+        # window is prevented with the window's known probability (decision 022)
+        in_window = (leave_day > self.window_start[who]) & (leave_day <= self.window_until[who])
+        prevent = leave & in_window & (self.workflow_rng.random(ni) < self.window_cut[who])
+        self.prevented[who[prevent]] = True
+        leave &= ~prevent
         gone = who[leave]
+        self.prevented[gone[in_window[leave]]] = False  # left inside the window after all: no save
         self.decided[gone] = True
         self.churn_d[gone] = leave_day[leave]
         self.churn_reason[gone] = reasons[leave]
-
-        # listed customers whose drawn window churn falls in this month leave now
-        due = live[(self.window_churn[live] >= ms) & (self.window_churn[live] <= me) & ~self.decided[live]]
-        if len(due):
-            self.decided[due] = True
-            self.churn_d[due] = self.window_churn[due]
-            self.churn_reason[due] = _choice_rows(
-                self.workflow_rng, self._reason_weights(due, m, self.unresolved_hist.sum(axis=0)[due]))
         return live
 
     # ------------------------------------------------------------------ the worked list (decision 022)
-    def _assign_groups(self, m: int, cust: np.ndarray, day: np.ndarray, logit: np.ndarray):
+    def _assign_groups(self, m: int, cust: np.ndarray, day: np.ndarray):
         """The month's list `cust` (flagged on `day`): a customer's first listing in the
         calendar year assigns a group by the app's own draw. Returns (held out, newly
-        assigned, window churn probability without the programme), per listed customer."""
+        assigned), per listed customer."""
         from analytics.actions import holdout_draw
 
         year = int(str(np.datetime64(int(self.month_starts[m]), "D"))[:4])
@@ -606,31 +603,29 @@ class SampleBusiness:
         fresh = cust[new]
         self.held_out[fresh] = holdout_draw((fresh + 1).tolist(), f"{year:04d}", HOLDOUT_SHARE)
         self.assigned_year[fresh] = year
-        p_window = 1.0 - (1.0 - INTENT_TO_CHURN * _sigmoid(logit)) ** (FOLLOW_UP_DAYS / 30.0)
-        return self.held_out[cust], new, p_window
+        return self.held_out[cust], new
 
-    def _decide_windows(self, m: int, cust: np.ndarray, day: np.ndarray, held: np.ndarray, p: np.ndarray,
-                        p_worked: np.ndarray) -> None:
-        """Draw each newly listed customer's fate over the follow-up window: churn on a day
-        in (day, day + FOLLOW_UP_DAYS] with probability `p` (held out) or `p_worked`."""
-        rng = self.workflow_rng
-        n = len(cust)
-        churns = rng.random(n) < np.where(held, p, p_worked)
-        churn_day = day + rng.integers(1, FOLLOW_UP_DAYS + 1, n)
+    def _open_windows(self, m: int, cust: np.ndarray, day: np.ndarray, held: np.ndarray, cut: np.ndarray) -> None:
+        """Open the follow-up window (day, day + FOLLOW_UP_DAYS] of newly listed customers:
+        inside it a worked customer's departure is prevented with probability `cut` (by
+        the outreach's outcome, `PLANTED_REDUCTION`); a held-out customer's never is."""
+        self.window_start[cust] = day
         self.window_until[cust] = day + FOLLOW_UP_DAYS
-        self.window_churn[cust] = np.where(churns, churn_day, self.never)
-        list_as_of = np.full(n, int(self.month_starts[m]) - 1)  # the month-end scores the list came from
-        self.assignments.append((cust, day, held, list_as_of, p, p_worked))
+        self.window_cut[cust] = np.where(held, 0.0, cut)
+        self.prevented[cust] = False
+        list_as_of = np.full(len(cust), int(self.month_starts[m]) - 1)  # the month-end scores the list came from
+        self.assignments.append((cust, day, held, list_as_of))
 
     def planted_uplift(self) -> float:
-        """The expected true uplift the measured programme estimates: the mean cut in window
-        churn probability (p − p_worked) over the worked assignments whose window ends by
-        the as-of date (NaN without any)."""
+        """The true uplift the measured programme estimates, counted in the simulation:
+        departures inside the window that the planted effect prevented and that no later
+        departure in the window undid, per worked assignment whose window ends by the
+        as-of date (NaN without any)."""
         if not self.assignments:
             return float("nan")
-        cust, day, held, _, p, p_worked = (np.concatenate(c) for c in zip(*self.assignments))
+        cust, day, held, _ = (np.concatenate(c) for c in zip(*self.assignments))
         measured = ~held & (day + FOLLOW_UP_DAYS <= self.as_of_d)
-        return float(np.mean((p - p_worked)[measured])) if measured.any() else float("nan")
+        return float(np.mean(self.prevented[cust[measured]])) if measured.any() else float("nan")
 
     def _hazard_logit(self, live: np.ndarray, m: int, tenure_m: np.ndarray) -> np.ndarray:
         h = HAZARD
@@ -928,7 +923,7 @@ def write_action_store(business: SampleBusiness, database: Path) -> Path:
     path = Path(database).resolve().parent / DEFAULT_ACTIONS_FILE
     assignments = []
     if business.assignments:
-        cust, day, held, list_as_of, _, _ = (np.concatenate(c) for c in zip(*business.assignments))
+        cust, day, held, list_as_of = (np.concatenate(c) for c in zip(*business.assignments))
         days = day.astype("datetime64[D]").astype(object)
         as_ofs = list_as_of.astype("datetime64[D]").astype(object)
         assignments = [
