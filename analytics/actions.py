@@ -25,14 +25,22 @@ Definitions:
 - **Open case**: status new, attempted, reached or offer_made; or not_now *with* a
   follow-up date (a snooze: the case comes back on that date). saved, lost and not_now
   without a date are closed.
-- **Audit log**: every write (record, assign) also appends one ``audit_log`` row — who,
-  when (UTC), what (``action`` and a one-line ``detail``) and how many rows it wrote;
+- **Audit log**: every write (record, assign, holdout) also appends one ``audit_log`` row —
+  who, when (UTC), what (``action`` and a one-line ``detail``) and how many rows it wrote;
   `audit` appends the rows of what happens elsewhere (exports, imports, the sample
   generated; decision 023).
+- **Holdout assignment** (decision 022): when a list is worked, each of its customers gets
+  one ``holdout_assignments`` row per *programme period* (the calendar year of the list's
+  as-of date, `programme_period`): held out (the control group, not contacted) or worked.
+  The draw is `holdout_draw` — a hash of (period, customer id) below the configured share,
+  so it is random across customers but the same on every run, in every session and in the
+  sample generator. The first row of a (customer, period) stands: a customer once held out
+  stays held out for that period, whatever the share is later set to.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -53,7 +61,7 @@ MAX_NOTE_LENGTH = 10_000
 BUSY_TIMEOUT_MS = 30_000   # SQLite: a writer waits this long for another session's write
 MIGRATIONS = Path(__file__).resolve().parent / "action_migrations"
 VERSION_TABLE = "action_store_version"  # alembic's version table, named apart from other apps'
-HEAD = "0001"
+HEAD = "0002"
 
 
 class _Keep:
@@ -70,7 +78,7 @@ class ActionStoreError(Exception):
     """The action store cannot be opened or written (the message says why and what to do)."""
 
 
-# --- schema (what migration 0001 creates; the migrations own the DDL) --------------------------
+# --- schema (what migrations 0001 and 0002 create; the migrations own the DDL) --------------------------
 
 metadata = sa.MetaData()
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER keys only
@@ -98,6 +106,20 @@ audit_log = sa.Table(
     sa.Column("row_count", sa.Integer, nullable=False),
 )
 
+holdout_assignments = sa.Table(
+    "holdout_assignments", metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("customer_id", sa.BigInteger, nullable=False),
+    sa.Column("period", sa.String(20), nullable=False),
+    sa.Column("held_out", sa.Boolean, nullable=False),
+    sa.Column("share", sa.Float, nullable=False),
+    sa.Column("assigned_on", sa.Date, nullable=False),
+    sa.Column("list_as_of", sa.Date, nullable=False),
+    sa.Column("assigned_by", sa.String(MAX_NAME_LENGTH), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("customer_id", "period"),
+)
+
 ACTION_COLUMNS: dict[str, str] = {
     "id": "int64",
     "customer_id": "int64",
@@ -119,6 +141,15 @@ CASE_COLUMNS: dict[str, str] = {
     "updated_at": "datetime64[ns]",
     "updated_by": "string",
     "actions": "int64",       # rows in the case's timeline
+}
+HOLDOUT_COLUMNS: dict[str, str] = {
+    "customer_id": "int64",
+    "period": "string",
+    "held_out": "bool",
+    "share": "float64",
+    "assigned_on": "datetime64[ns]",
+    "list_as_of": "datetime64[ns]",
+    "assigned_by": "string",
 }
 AUDIT_COLUMNS: dict[str, str] = {
     "id": "int64", "occurred_at": "datetime64[ns]", "actor": "string", "action": "string", "detail": "string",
@@ -513,3 +544,130 @@ def audit_actors_and_actions(store: ActionStore) -> tuple[list[str], list[str]]:
         actors = conn.execute(sa.select(audit_log.c.actor).distinct().order_by(audit_log.c.actor)).scalars().all()
         kinds = conn.execute(sa.select(audit_log.c.action).distinct().order_by(audit_log.c.action)).scalars().all()
     return list(actors), list(kinds)
+
+
+# --- the holdout (control group) of a worked list: decision 022 -------------------------------
+
+HOLDOUT_SALT = "retention-radar holdout"  # changing it redraws every group: never do it mid-period
+
+
+def programme_period(list_as_of) -> str:
+    """The programme period a list belongs to: the calendar year of its as-of date ("2026").
+    A customer's holdout assignment holds for the whole period."""
+    day = _day(list_as_of)
+    if day is None:
+        raise ValueError("a list's as-of date is required for its holdout")
+    return f"{day.year:04d}"
+
+
+def holdout_draw(customer_ids: Iterable[int], period: str, share: float) -> list[bool]:
+    """Held out or not, per customer id: ``u < share`` with ``u`` uniform in [0, 1) from
+    the first 8 bytes of SHA-256(``HOLDOUT_SALT|period|customer_id``). Random across
+    customers (each is held out with probability `share`, independently), yet the same on
+    every call — so two sessions, a rerun and the sample generator draw the same groups."""
+    check_share(share)
+    out = []
+    for cid in customer_ids:
+        digest = hashlib.sha256(f"{HOLDOUT_SALT}|{period}|{int(cid)}".encode()).digest()
+        out.append(int.from_bytes(digest[:8], "big") / 2.0 ** 64 < share)
+    return out
+
+
+def check_share(share) -> float:
+    """`share` as a float in [0, 1) (0 = no holdout); `ValueError` otherwise."""
+    try:
+        value = float(share)
+    except (TypeError, ValueError):
+        raise ValueError(f"the holdout share is a number in [0, 1), e.g. 0.1; got {share!r}") from None
+    if not 0 <= value < 1:
+        raise ValueError(f"the holdout share is a number in [0, 1), e.g. 0.1; got {share!r}")
+    return value
+
+
+def _period_assignments(conn: Connection, period: str) -> dict[int, bool]:
+    h = holdout_assignments
+    rows = conn.execute(sa.select(h.c.customer_id, h.c.held_out).where(h.c.period == period))
+    return {int(c): bool(held) for c, held in rows}
+
+
+def assign_holdout(store: ActionStore, customer_ids: Iterable[int], list_as_of, *, share: float, by: str,
+                   on=None) -> pd.DataFrame:
+    """Record the holdout of a worked list and return each listed customer's group.
+
+    Every customer of `customer_ids` without an assignment in the list's programme period
+    (`programme_period(list_as_of)`) gets one now: held out with probability `share`
+    (`holdout_draw`), dated `on` (default today, UTC) and stamped with the list's as-of
+    date and `by`. Customers already assigned in the period keep their group. Returns a
+    frame ``customer_id``, ``held_out`` (bool) for the unique ids, in their first order.
+    One write transaction with one audit row, only when someone new is assigned."""
+    ids = list(dict.fromkeys(_customer_id(c) for c in customer_ids))
+    share = check_share(share)
+    who = _text(by, "who works the list (by)", MAX_NAME_LENGTH, required=True)
+    as_of = _day(list_as_of)
+    period = programme_period(as_of)
+    day = _day(on) if on is not None else _now().date()
+    with _reading(store) as conn:
+        known = _period_assignments(conn, period)
+    if any(c not in known for c in ids):
+        try:
+            with _writing(store) as conn:
+                known = _period_assignments(conn, period)  # again, inside the write lock
+                new = [c for c in ids if c not in known]
+                if new:
+                    held = holdout_draw(new, period, share)
+                    now = _now()
+                    conn.execute(sa.insert(holdout_assignments), [
+                        {"customer_id": c, "period": period, "held_out": h, "share": share, "assigned_on": day,
+                         "list_as_of": as_of, "assigned_by": who, "created_at": now} for c, h in zip(new, held)])
+                    _audit(conn, who, "holdout", f"list of {as_of}: {len(new)} customers assigned, {sum(held)} held "
+                           f"out (share {share:.0%}, period {period})", len(new))
+                    known.update(zip(new, held))
+        except ActionStoreError:
+            # Postgres, READ COMMITTED: another session assigned some of them first (the
+            # unique key refused ours); its rows stand — read them
+            with _reading(store) as conn:
+                known = _period_assignments(conn, period)
+            if any(c not in known for c in ids):
+                raise
+    return pd.DataFrame({"customer_id": pd.Series(ids, dtype="int64"),
+                         "held_out": pd.Series([known[c] for c in ids], dtype="bool")})
+
+
+def holdout_groups(store: ActionStore, period: str | None = None) -> pd.DataFrame:
+    """Every holdout assignment (of `period`, or of all periods), columns `HOLDOUT_COLUMNS`,
+    ordered by period then customer id."""
+    h = holdout_assignments
+    select = sa.select(*(h.c[name] for name in HOLDOUT_COLUMNS)).order_by(h.c.period, h.c.customer_id)
+    if period is not None:
+        select = select.where(h.c.period == str(period))
+    with _reading(store) as conn:
+        rows = conn.execute(select).mappings().all()
+    return _frame([dict(r) for r in rows], HOLDOUT_COLUMNS)
+
+
+def held_out_periods(store: ActionStore, customer_id: int) -> list[str]:
+    """The programme periods in which the customer is in the control group (held out),
+    oldest first; empty when never held out."""
+    cid = _customer_id(customer_id)
+    h = holdout_assignments
+    with _reading(store) as conn:
+        rows = conn.execute(sa.select(h.c.period).where((h.c.customer_id == cid) & h.c.held_out.is_(True))
+                            .order_by(h.c.period)).scalars().all()
+    return [str(r) for r in rows]
+
+
+def action_log(store: ActionStore, customer_ids: Iterable[int] | None = None) -> pd.DataFrame:
+    """Every logged action (of `customer_ids`, or all), columns `ACTION_COLUMNS`, in the
+    order the store accepted them (id)."""
+    a = customer_actions
+    select = sa.select(a).order_by(a.c.id)
+    ids = None if customer_ids is None else list(dict.fromkeys(_customer_id(c) for c in customer_ids))
+    rows: list[dict] = []
+    with _reading(store) as conn:
+        if ids is None:
+            rows = [dict(r) for r in conn.execute(select).mappings()]
+        else:
+            for i in range(0, len(ids), 5000):  # bound parameters per statement stay under SQLite's limit
+                rows += [dict(r) for r in conn.execute(select.where(a.c.customer_id.in_(ids[i:i + 5000]))).mappings()]
+    rows.sort(key=lambda r: r["id"])
+    return _frame(rows, ACTION_COLUMNS)

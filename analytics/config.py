@@ -165,3 +165,38 @@ def team_agents() -> list[dict]:
     if not isinstance(agents, list):
         raise ValueError(f"{config_path()}: write the agents as [[team.agents]] tables (id, name, email)")
     return agents
+
+
+# The measured programme (decision 022): the holdout share of a worked list, the follow-up
+# window, and the unit costs the measured ROI prices logged actions and offers at (the
+# defaults are analytics.roi's DEFAULT_COST_PER_ACTION / DEFAULT_COST_PER_OFFER).
+PROGRAMME_DEFAULTS: dict[str, float] = {
+    "holdout_share": 0.10,
+    "follow_up_days": 90,
+    "cost_per_action": 20.0,
+    "cost_per_offer": 100.0,
+}
+
+
+def programme_settings() -> dict[str, float]:
+    """`[actions]` holdout_share (a share in [0, 1): 0.1 holds out 10 % of a worked list;
+    0 = no holdout), follow_up_days (whole days >= 1) and cost_per_action / cost_per_offer
+    (>= 0, in the display currency), each defaulting to `PROGRAMME_DEFAULTS`. A bad value
+    is a `ValueError` naming the file and the setting."""
+    table = settings().get("actions", {})
+    out: dict[str, float] = {}
+    for name, default in PROGRAMME_DEFAULTS.items():
+        value = table.get(name, default)
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+        if ok and name == "holdout_share":
+            ok = 0 <= value < 1
+        elif ok and name == "follow_up_days":
+            ok = value >= 1 and int(value) == value
+        elif ok:
+            ok = value >= 0
+        if not ok:
+            wanted = {"holdout_share": "a share in [0, 1), e.g. 0.1", "follow_up_days": "whole days >= 1, e.g. 90"}
+            raise ValueError(f"{config_path()}: [actions] {name} = {value!r}; use "
+                             f"{wanted.get(name, 'an amount >= 0')}")
+        out[name] = int(value) if name == "follow_up_days" else float(value)
+    return out

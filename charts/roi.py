@@ -1,4 +1,5 @@
-"""Retention ROI charts: the programme waterfall, the churn-reduction what-if, replace or keep."""
+"""Retention ROI charts: the measured programme (worked vs control group), the programme
+waterfall, the churn-reduction what-if, replace or keep."""
 
 from __future__ import annotations
 
@@ -71,4 +72,30 @@ def replace_or_keep_chart(result) -> go.Figure:
           height=400, legend=False)
     money_axis(fig)
     fig.update_yaxes(range=[0, max(v for _, v, _ in d) * 1.2 if d else 1])
+    return fig
+
+
+def measured_churn_chart(result) -> go.Figure:
+    """Churn over the follow-up window of the control group and of the worked customers,
+    each with its Wilson 95 % interval (`analytics.programme.MeasuredProgramme`); the title
+    states the uplift and its Newcombe interval."""
+    from analytics.programme import wilson_interval
+
+    groups = [("Control group (held out)", result.held_out_churned, result.held_out, NEUTRAL),
+              ("Worked", result.worked_churned, result.worked, GOOD)]
+    rates = [x / n for _, x, n, _ in groups]
+    bounds = [wilson_interval(x, n, result.confidence) for _, x, n, _ in groups]
+    fig = go.Figure(go.Bar(
+        x=[g[0] for g in groups], y=rates, marker_color=[g[3] for g in groups], width=0.5,
+        text=[f"{fmt.percent(r)} of {fmt.count(n)}" for r, (_, _, n, _) in zip(rates, groups)],
+        textposition="outside", cliponaxis=False,
+        error_y=dict(type="data", symmetric=False, array=[hi - r for r, (_, hi) in zip(rates, bounds)],
+                     arrayminus=[r - lo for r, (lo, _) in zip(rates, bounds)], color=GRID_COLOUR),
+    ))
+    direction = "less" if result.uplift >= 0 else "more"
+    title = (f"Worked customers churned {abs(result.uplift) * 100:.1f} points {direction} than the control group "
+             f"({result.confidence:.0%} interval {fmt.points(result.uplift_low)} to {fmt.points(result.uplift_high)})")
+    base(fig, title, f"Churn within {result.follow_up_days} days of being listed; whiskers: Wilson "
+         f"{result.confidence:.0%} intervals", height=380, legend=False)
+    fig.update_yaxes(tickformat=".0%", range=[0, max(hi for _, hi in bounds) * 1.2 or 1])
     return fig

@@ -494,3 +494,25 @@ def audit_entries(limit: int = 500, actor: str | None = None, action: str | None
 
 def audit_filters() -> tuple[list[str], list[str]]:
     return actions.audit_actors_and_actions(action_store())
+
+
+# --- the holdout of a worked list and the measured programme (decision 022) --------------------
+from analytics import programme  # noqa: E402  (kept with the section it serves)
+
+
+def assign_holdout(customer_ids, list_as_of: date, by: str) -> pd.DataFrame:
+    """The groups of a worked list's customers (`analytics.actions.assign_holdout`, at the
+    configured `[actions] holdout_share`); written, never cached."""
+    share = config.programme_settings()["holdout_share"]
+    return actions.assign_holdout(action_store(), customer_ids, list_as_of, share=share, by=by)
+
+
+def held_out_periods(customer_id: int) -> list[str]:
+    return actions.held_out_periods(action_store(), customer_id)
+
+
+def measured_programme(value_per_saved: float) -> programme.MeasuredProgramme:
+    """The programme against its control group over the whole store (not the sidebar's
+    selection); read per run — the store is writable, so nothing is cached."""
+    return programme.measured_programme(database(), action_store(), as_of=as_of_date(),
+                                        value_per_saved=value_per_saved)

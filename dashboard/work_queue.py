@@ -100,6 +100,46 @@ def with_case_columns(table: pd.DataFrame, customer_ids) -> pd.DataFrame:
     return out
 
 
+# --- the control group (decision 022) ---------------------------------------------------------
+
+CONTROL_GROUP = "Control group — do not contact"
+
+
+def without_control_group(shown: pd.DataFrame, list_as_of: date) -> pd.DataFrame:
+    """Work the list: record each shown customer's group for the list's programme period
+    (`data.assign_holdout`; a customer keeps the group of their first listing) and return
+    the rows to contact — the held-out customers are not shown, and a caption says how
+    many. Without a usable store nothing is recorded and every row is shown (the case
+    columns say why)."""
+    if shown.empty or store_problem():
+        return shown
+    user, _ = current_user()
+    try:
+        groups = data.assign_holdout(shown["customer_id"], list_as_of, by=user)
+    except STORE_ERRORS as err:
+        st.warning(f"No control group was held out of this list: {err}", icon=":material/warning:")
+        return shown
+    held = set(groups.loc[groups["held_out"], "customer_id"].astype(int))
+    if held:
+        st.caption(f"{fmt.count(len(held))} customers of this list are in the control group — held out at random "
+                   "and not shown: do not contact them. The Retention ROI page compares their churn with the worked "
+                   "customers'.")
+    return shown[~shown["customer_id"].astype(int).isin(held)].reset_index(drop=True)
+
+
+def worked_only(listed: pd.DataFrame, list_as_of: date) -> pd.DataFrame:
+    """`listed` less its control group, for an export (no Streamlit output: it runs when a
+    download is clicked). The exported customers are assigned their groups too."""
+    if listed.empty:
+        return listed
+    try:
+        groups = data.assign_holdout(listed["customer_id"], list_as_of, by=current_user()[0])
+    except STORE_ERRORS:
+        return listed  # nothing recorded: no one is held out (the page shows why)
+    held = set(groups.loc[groups["held_out"], "customer_id"].astype(int))
+    return listed[~listed["customer_id"].astype(int).isin(held)].reset_index(drop=True)
+
+
 # --- bulk assign -------------------------------------------------------------------------------
 
 def bulk_assign(listed: pd.DataFrame) -> None:
@@ -249,6 +289,11 @@ def case_panel(customer_id: int) -> None:
     if follow_up:
         state += f", follow up on {follow_up:%d %b %Y}"
     st.markdown(f"**Case** — {state}")
+    held = data.held_out_periods(cid)
+    if held:
+        st.warning(f"**{CONTROL_GROUP}** proactively: held out of the worked list in {', '.join(held)} to measure "
+                   "the programme. Serve the customer if they get in touch; do not reach out.",
+                   icon=":material/block:")
     _show_flash(f"case_{cid}")
     personal = access.may(who.role, access.SEE_PERSONAL_DATA)
     if not access.may(who.role, access.LOG_ACTIONS):

@@ -4,6 +4,8 @@ list's export for a dialer or CRM (CSV and Excel). Definitions: docs/metrics.md#
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
@@ -247,7 +249,7 @@ if call_list.matching == 0:
 # --- the list ---------------------------------------------------------------------------------
 ui.section(f"The {fmt.count(min(call_list.matching, SHOWN_ROWS))} customers with the largest expected loss",
            g.AT_RISK_LIST, "Select a row to see the customer just below the list, and the full 360 further down.")
-shown = listed.head(SHOWN_ROWS)
+shown = work_queue.without_control_group(listed.head(SHOWN_ROWS), call_list.scored_on)  # holdout: not shown
 table = pd.DataFrame({
     "Rank": shown["risk_rank"],
     **({"Customer": shown["full_name"]} if personal else {}),  # a manager sees no names
@@ -319,8 +321,11 @@ def export(layout: str) -> pd.DataFrame:
     """The whole list (up to EXPORT_LIMIT) in `layout`, fetched when a download is clicked
     (the callable runs outside the page's script run: no widgets in here). "readable": the
     page's headers and formats, with the cases' status; "dialer": the machine layout
-    (analytics.at_risk.EXPORT_COLUMNS). Both go through analytics.export's formula guard."""
+    (analytics.at_risk.EXPORT_COLUMNS). Both go through analytics.export's formula guard.
+    Held-out customers (the control group, decision 022) are not exported."""
     whole = data.at_risk_customers(flt, criteria, limit=EXPORT_LIMIT)
+    # the control group is not exported
+    whole = replace(whole, customers=work_queue.worked_only(whole.customers, call_list.scored_on))
     if layout == "dialer":
         return export_frame(whole)
     try:

@@ -1,4 +1,7 @@
-"""Retention ROI & what-if (management): what the retention programme returned in the
+"""Retention ROI & what-if (management): the programme measured against its control group
+(analytics.programme, decision 022: churn of worked vs held-out customers, saves, cost
+from the action store, ROI with its interval — over the whole store, not the sidebar's
+selection), then the what-if on assumed inputs: what the retention programme returned in the
 period, what cutting churn would be worth over 12 and 24 months, and what replacing the
 period's lost customers costs against keeping them. The arithmetic is analytics.roi.
 
@@ -14,13 +17,13 @@ import streamlit as st
 from analytics.roi import DEFAULT_ACQUISITION_MULTIPLE, DEFAULT_COST_PER_ACTION, DEFAULT_COST_PER_OFFER
 from analytics import periods
 from charts import roi as roi_charts
-from dashboard import data, glossary as g, sidebar, tables, ui
+from dashboard import data, glossary as g, sidebar, tables, ui, work_queue
 from analytics import catalog, formatting as fmt
 
 flt = sidebar.current_filter()
 st.title("Retention ROI & what-if")
-st.caption(f"Period {flt.start:%d %b %Y} – {flt.end:%d %b %Y}. Counts come from the data; costs "
-           "are your assumptions — change them below.")
+st.caption(f"Period {flt.start:%d %b %Y} – {flt.end:%d %b %Y}. The measured programme comes from the "
+           "action store and the data; in the what-if the costs are your assumptions — change them below.")
 
 churn = data.churn_summary(flt)
 if churn.empty:
@@ -34,6 +37,61 @@ mrr = data.mrr_by_month(flt)
 cac = data.clv_cac_ratio(flt, "segment")
 saved = data.saved_customers(flt)
 
+# --- measured against the control group (decision 022) -------------------------------------
+st.header("Measured against a control group", divider="gray")
+ui.section("Measured programme", g.MEASURED_PROGRAMME,
+           "Churn of the worked customers against the held-out control group over the follow-up window: the "
+           "difference is what the programme prevented. Newcombe interval; cost from the logged actions and offers.")
+present = data.data_present()
+try:
+    measured = data.measured_programme(saved_value.value) if present["churn_dates"] else None
+except work_queue.STORE_ERRORS as err:
+    measured = f"The measured programme cannot be shown: {err}"
+if measured is None:
+    ui.needs_data(catalog.needs("churn_dates", "The measured programme (who churned in the follow-up window)"))
+elif isinstance(measured, str):
+    ui.needs_data(measured)
+elif not measured.measured:
+    ui.needs_data(measured.needs)
+else:
+    m = measured
+    level = f"{m.confidence:.0%}"
+    cols = st.columns(5)
+    ui.kpi(cols[0], "Worked churn", fmt.percent(m.worked_churn), anchor=g.MEASURED_PROGRAMME, n=m.worked,
+           help_text=f"Churned within {m.follow_up_days} days of being listed: {fmt.count(m.worked_churned)} of "
+           f"{fmt.count(m.worked)} worked customers (reached or not).")
+    ui.kpi(cols[1], "Control churn", fmt.percent(m.held_out_churn), anchor=g.MEASURED_PROGRAMME, n=m.held_out,
+           help_text=f"Churned within {m.follow_up_days} days of being listed: {fmt.count(m.held_out_churned)} of "
+           f"{fmt.count(m.held_out)} held-out customers, never contacted.")
+    ui.kpi(cols[2], "Churn prevented", fmt.points(m.uplift), anchor=g.MEASURED_PROGRAMME,
+           help_text=f"Control churn − worked churn; {level} interval {fmt.points(m.uplift_low)} to "
+           f"{fmt.points(m.uplift_high)} (Newcombe).")
+    ui.kpi(cols[3], "Programme saves", fmt.count(round(m.saves)), anchor=g.MEASURED_PROGRAMME,
+           help_text=f"Churn prevented × {fmt.count(m.worked)} worked customers; {level} interval "
+           f"{fmt.count(round(m.saves_low))} to {fmt.count(round(m.saves_high))}.")
+    roi_text = "—" if m.roi != m.roi else f"{m.roi * 100:,.0f}%"
+    ui.kpi(cols[4], "Measured ROI", roi_text, anchor=g.MEASURED_PROGRAMME,
+           help_text=(f"(saves × {fmt.money(m.value_per_saved)} − cost {fmt.money(m.cost)}) ÷ cost; {level} interval "
+                      f"{m.roi_low * 100:,.0f}% to {m.roi_high * 100:,.0f}%." if m.roi == m.roi else
+                      "No logged action or offer costs anything yet: ROI needs a cost."))
+    intervals = (f"{level} intervals: churn prevented {fmt.points(m.uplift_low)} to {fmt.points(m.uplift_high)}, "
+                 f"saves {fmt.count(round(m.saves_low))} to {fmt.count(round(m.saves_high))}"
+                 + (f", ROI {m.roi_low * 100:,.0f}% to {m.roi_high * 100:,.0f}%. " if m.roi == m.roi else ". "))
+    st.caption(
+        intervals + f"{fmt.count(m.worked)} worked and {fmt.count(m.held_out)} held-out customers whose {m.follow_up_days}-day "
+        f"follow-up ended by {m.as_of:%d %b %Y}" + (f" ({fmt.count(m.pending)} more still in it)" if m.pending else "")
+        + f". Cost {fmt.money(m.cost)}: {fmt.count(m.actions)} logged actions × {fmt.money(m.cost_per_action)} + "
+        f"{fmt.count(m.offers)} saves with an offer × {fmt.money(m.cost_per_offer)} (unit costs from "
+        f"retention.toml [actions]); value per saved customer {fmt.money(m.value_per_saved)}, the future value of "
+        f"the customers expected to leave. The whole programme, whatever the sidebar selects.")
+    if m.held_out_contacted:
+        st.warning(f"{fmt.count(m.held_out_contacted)} held-out customers were contacted anyway: the comparison "
+                   "understates the programme's effect.", icon=":material/warning:")
+    ui.chart(roi_charts.measured_churn_chart(m), "measured_churn", help_anchor=g.MEASURED_PROGRAMME,
+             data=tables.record(m))
+
+# --- what-if on assumed inputs -----------------------------------------------------------------
+st.header("What-if (assumed inputs)", divider="gray")
 symbol = fmt.currency_symbol()
 with st.container(border=True):
     st.markdown("**Assumptions**")
@@ -65,7 +123,6 @@ contacted = int(proactive.loc[proactive["step"] == "contacted", "count"].iloc[0]
 result = data.programme_roi(saved_customers=saved, value_per_saved=value_per_saved,
                             actions=attempted + contacted, cost_per_action=cost_per_action,
                             offers=accepted, cost_per_offer=cost_per_offer)
-present = data.data_present()
 if not (present["requests"] and present["outcomes"]):
     ui.needs_data(catalog.needs("requests" if not present["requests"] else "outcomes", "Programme ROI")
                   + " Saved customers and the programme's cost are counted from them; the what-if and "

@@ -20,6 +20,17 @@ starts at `PROGRAMME_MONTH` raises the attempt rate and adds proactive outreach 
 customers flagged at risk, so the effect of retention work is visible. Churn reasons
 follow the drivers; agent notes in Hebrew and English carry the matching signals.
 
+The programme works its monthly at-risk list the way the app does (decision 022): each
+customer's first listing in a calendar year assigns them to the worked or the held-out
+group (`analytics.actions.holdout_draw`, `HOLDOUT_SHARE`); held-out customers are never
+contacted. The programme's effect is planted: inside a worked customer's `FOLLOW_UP_DAYS`
+window after listing, a departure is prevented with a known probability by the outreach's
+outcome (`PLANTED_REDUCTION`); the simulation counts the departures so prevented. The true
+uplift over the assignments the
+data can measure is written to `schema_info` (``planted_holdout_uplift``); the groups and
+the outreach, as logged actions, go to the action store next to the database
+(``actions.sqlite``), replacing what a previous sample left there.
+
 Known data-quality defects are injected at the rates in `DEFECT_RATES` and recorded in
 `injected_defects` as ground truth. Every draw comes from one seeded
 `np.random.Generator`, so a seed always gives the same file. The file is written to a
@@ -35,7 +46,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -108,6 +119,12 @@ ACCEPT_BY_REASON = {
     "moving": 0.05, "product_fit": 0.30, "non_payment": 0.0, "other": 0.40,
 }
 CHANGED_MIND = 0.08
+# The worked list's holdout and the planted programme effect (decision 022)
+HOLDOUT_SHARE = 0.10
+FOLLOW_UP_DAYS = 90
+
+PLANTED_REDUCTION = {"accepted": 0.80, "reached": 0.30, "not_reached": 0.0}  # P(a window departure is prevented)
+LIST_LEAD = "ret-lead"  # who works the list (assigns the groups) in the action store
 REQUEST_SHARE = 0.80  # intents that file a request; the rest leave silently
 
 PLAN_MRR = np.array([79.0, 129.0, 219.0])
@@ -219,6 +236,8 @@ class SampleBusiness:
         self.n = customers
         self.seed = seed
         self.rng = np.random.default_rng(seed)
+        # the planted programme's own draws, apart, so the business's stream stays put
+        self.workflow_rng = np.random.default_rng([seed, 22])
         self.progress = progress
         self.as_of_d = _day(AS_OF)
         first_month = np.datetime64(AS_OF, "M") - (HISTORY_MONTHS - 1)
@@ -291,6 +310,15 @@ class SampleBusiness:
         self.saved_until = np.full(n, -1, dtype=np.int16)
         self.proactive_until = np.full(n, -1, dtype=np.int16)
         self.never = never
+        # the worked list's groups (decision 022): a window's fate is drawn at assignment
+        self.assigned_year = np.full(n, -1, dtype=np.int32)
+        self.held_out = np.zeros(n, dtype=bool)
+        self.window_start = np.full(n, -1, dtype=np.int64)
+        self.window_until = np.full(n, -1, dtype=np.int64)
+        self.window_cut = np.zeros(n)                          # share of window departures the work prevents
+        self.prevented = np.zeros(n, dtype=bool)               # a window departure was prevented, none followed
+        self.assignments: list[tuple[np.ndarray, ...]] = []   # (customer, day, held out, list as-of)
+        self.outreach: list[tuple[np.ndarray, ...]] = []      # (customer, ts, agent, outcome code)
 
     # ------------------------------------------------------------------ helpers
     def _days_in(self, first_day: np.ndarray, last_day: int) -> np.ndarray:
@@ -474,7 +502,8 @@ class SampleBusiness:
             f = len(flagged)
             flag_day = np.minimum(first_day[flagged] + rng.integers(0, 5, f), me)
             flags.append(np.stack([live[flagged], flag_day]))
-            contacted = rng.random(f) < 0.75
+            held, new = self._assign_groups(m, live[flagged], flag_day)
+            contacted = (rng.random(f) < 0.75) & ~held  # the control group is not contacted
             fc = flagged[contacted]
             nc = len(fc)
             reached = rng.random(nc) < 0.60
@@ -483,11 +512,19 @@ class SampleBusiness:
             outcome = np.where(~reached, OUTCOMES.index("not_reached"),
                                np.where(accepted, OUTCOMES.index("offer_accepted"),
                                         np.where(offered, OUTCOMES.index("offer_declined"), OUTCOMES.index("reached_no_offer"))))
-            tp.add(nc, customer_id=live[fc], ts=self._seconds(flag_day[contacted] + rng.integers(0, 10, nc)),
-                   kind=TOUCHPOINT_KINDS.index("proactive_outreach"), channel=_choice(rng, [0.7, 0, 0.05, 0.1, 0.15, 0, 0, 0], nc),
-                   direction=1, subject=SUBJECTS.index("general"), agent=rng.choice(self.retention_agents, nc),
+            contact_ts = self._seconds(flag_day[contacted] + rng.integers(0, 10, nc))
+            contact_channel = _choice(rng, [0.7, 0, 0.05, 0.1, 0.15, 0, 0, 0], nc)
+            contact_agent = rng.choice(self.retention_agents, nc)
+            tp.add(nc, customer_id=live[fc], ts=contact_ts,
+                   kind=TOUCHPOINT_KINDS.index("proactive_outreach"), channel=contact_channel,
+                   direction=1, subject=SUBJECTS.index("general"), agent=contact_agent,
                    outcome=outcome, amount=np.where(accepted, np.round(0.1 * self.mrr[live[fc]], 2), np.nan))
-            self.proactive_until[live[fc[accepted]]] = m + 6
+            self.outreach.append((live[fc], contact_ts, contact_agent, outcome))
+            # the planted effect: a worked customer's window churn probability, cut by the outreach's outcome
+            cut = np.zeros(f)
+            cut[contacted] = np.where(accepted, PLANTED_REDUCTION["accepted"],
+                                      np.where(reached, PLANTED_REDUCTION["reached"], PLANTED_REDUCTION["not_reached"]))
+            self._open_windows(m, live[flagged][new], flag_day[new], held[new], cut[new])
             logit = self._hazard_logit(live, m, tenure_m)
 
         # -- churn intent and the retention funnel
@@ -541,11 +578,54 @@ class SampleBusiness:
         leave[req_idx] = ~stays
         leave_day[req_idx] = event_day[req_idx] + rng.integers(1, 15, nr)
 
+        # the planted programme effect: a worked customer's departure inside their follow-up
+        # window is prevented with the window's known probability (decision 022)
+        in_window = (leave_day > self.window_start[who]) & (leave_day <= self.window_until[who])
+        prevent = leave & in_window & (self.workflow_rng.random(ni) < self.window_cut[who])
+        self.prevented[who[prevent]] = True
+        leave &= ~prevent
         gone = who[leave]
+        self.prevented[gone[in_window[leave]]] = False  # left inside the window after all: no save
         self.decided[gone] = True
         self.churn_d[gone] = leave_day[leave]
         self.churn_reason[gone] = reasons[leave]
         return live
+
+    # ------------------------------------------------------------------ the worked list (decision 022)
+    def _assign_groups(self, m: int, cust: np.ndarray, day: np.ndarray):
+        """The month's list `cust` (flagged on `day`): a customer's first listing in the
+        calendar year assigns a group by the app's own draw. Returns (held out, newly
+        assigned), per listed customer."""
+        from analytics.actions import holdout_draw
+
+        year = int(str(np.datetime64(int(self.month_starts[m]), "D"))[:4])
+        new = self.assigned_year[cust] != year
+        fresh = cust[new]
+        self.held_out[fresh] = holdout_draw((fresh + 1).tolist(), f"{year:04d}", HOLDOUT_SHARE)
+        self.assigned_year[fresh] = year
+        return self.held_out[cust], new
+
+    def _open_windows(self, m: int, cust: np.ndarray, day: np.ndarray, held: np.ndarray, cut: np.ndarray) -> None:
+        """Open the follow-up window (day, day + FOLLOW_UP_DAYS] of newly listed customers:
+        inside it a worked customer's departure is prevented with probability `cut` (by
+        the outreach's outcome, `PLANTED_REDUCTION`); a held-out customer's never is."""
+        self.window_start[cust] = day
+        self.window_until[cust] = day + FOLLOW_UP_DAYS
+        self.window_cut[cust] = np.where(held, 0.0, cut)
+        self.prevented[cust] = False
+        list_as_of = np.full(len(cust), int(self.month_starts[m]) - 1)  # the month-end scores the list came from
+        self.assignments.append((cust, day, held, list_as_of))
+
+    def planted_uplift(self) -> float:
+        """The true uplift the measured programme estimates, counted in the simulation:
+        departures inside the window that the planted effect prevented and that no later
+        departure in the window undid, per worked assignment whose window ends by the
+        as-of date (NaN without any)."""
+        if not self.assignments:
+            return float("nan")
+        cust, day, held, _ = (np.concatenate(c) for c in zip(*self.assignments))
+        measured = ~held & (day + FOLLOW_UP_DAYS <= self.as_of_d)
+        return float(np.mean(self.prevented[cust[measured]])) if measured.any() else float("nan")
 
     def _hazard_logit(self, live: np.ndarray, m: int, tenure_m: np.ndarray) -> np.ndarray:
         h = HAZARD
@@ -811,9 +891,74 @@ class SampleBusiness:
             "generator_seed": str(self.seed),
             "generator_customers": str(self.n),
             "generated_by": "sample_data.generate",
+            "planted_holdout_uplift": f"{self.planted_uplift():.6f}",
+            "planted_holdout_window_days": str(FOLLOW_UP_DAYS),
             "generated_at": datetime.now().replace(microsecond=0).isoformat(),
         }
         con.executemany("insert into schema_info values (?, ?)", list(info.items()))
+
+
+# the logged status and outcome of a proactive outreach, by the touchpoint's outcome
+OUTREACH_ACTIONS = {
+    "not_reached": ("attempted", "no answer"),
+    "reached_no_offer": ("reached", "talked, no offer"),
+    "offer_declined": ("offer_made", "declined 10% off"),
+    "offer_accepted": ("saved", "accepted 10% off"),
+}
+
+
+def write_action_store(business: SampleBusiness, database: Path) -> Path:
+    """Write the simulated year of list work into the action store next to `database`
+    (``actions.sqlite``, the default store of that file — `analytics.config.actions_url`):
+    the holdout groups and one logged action per proactive outreach (status and outcome
+    from `OUTREACH_ACTIONS`, the agent as owner and author, dated when it happened). The
+    store's previous assignments and actions — of the sample this one replaces, whose
+    customers they no longer describe — are deleted in the same transaction; the audit
+    log keeps its rows and gains one saying so. Returns the store's path."""
+    import sqlalchemy as sa
+
+    from analytics import actions
+    from analytics.config import DEFAULT_ACTIONS_FILE
+
+    path = Path(database).resolve().parent / DEFAULT_ACTIONS_FILE
+    assignments = []
+    if business.assignments:
+        cust, day, held, list_as_of = (np.concatenate(c) for c in zip(*business.assignments))
+        days = day.astype("datetime64[D]").astype(object)
+        as_ofs = list_as_of.astype("datetime64[D]").astype(object)
+        assignments = [
+            {"customer_id": int(c) + 1, "period": f"{d.year:04d}", "held_out": bool(h), "share": HOLDOUT_SHARE,
+             "assigned_on": d, "list_as_of": a, "assigned_by": LIST_LEAD,
+             "created_at": datetime(d.year, d.month, d.day, 8, 0)}
+            for c, d, h, a in zip(cust.tolist(), days, held.tolist(), as_ofs)]
+    logged = []
+    if business.outreach:
+        cust, ts, agent, outcome = (np.concatenate(c) for c in zip(*business.outreach))
+        keep = ts < (business.as_of_d + 1) * 86400  # an outreach after the as-of date has not happened yet
+        order = np.argsort(ts[keep], kind="stable")
+        cust, ts, agent, outcome = cust[keep][order], ts[keep][order], agent[keep][order], outcome[keep][order]
+        whens = ts.astype("datetime64[s]").astype(object)
+        for c, when, a, o in zip(cust.tolist(), whens, agent.tolist(), outcome.tolist()):
+            status, text = OUTREACH_ACTIONS[OUTCOMES[o]]
+            name = business.agents[a]
+            logged.append({"customer_id": int(c) + 1, "status": status, "owner": name, "follow_up_date": None,
+                           "outcome": text, "note": None, "created_at": when, "created_by": name})
+    store = actions.open_store(f"sqlite:///{path}")
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(sa.delete(actions.holdout_assignments))
+            conn.execute(sa.delete(actions.customer_actions))
+            if assignments:
+                conn.execute(sa.insert(actions.holdout_assignments), assignments)
+            if logged:
+                conn.execute(sa.insert(actions.customer_actions), logged)
+            conn.execute(sa.insert(actions.audit_log).values(
+                occurred_at=datetime.now(timezone.utc).replace(tzinfo=None), actor="sample_data.generate",
+                action="sample", detail=f"replaced with the sample's simulated year: {len(assignments)} holdout "
+                f"assignments, {len(logged)} actions", row_count=len(assignments) + len(logged)))
+    finally:
+        store.close()
+    return path
 
 
 def _build_rollups(path: Path) -> None:
@@ -848,6 +993,7 @@ def generate(out: str | Path, customers: int = 50_000, seed: int = 7, progress: 
             con.close()
         _build_rollups(tmp)
         os.replace(tmp, out)
+        write_action_store(business, out)
     finally:
         for leftover in (tmp, Path(f"{tmp}.wal")):
             leftover.unlink(missing_ok=True)

@@ -34,7 +34,20 @@ def test_list_matches_the_analytics(monkeypatch, scored_db, scored_db_path):
     total = margin_at_risk(scored_db, flt).total_expected_loss
     assert values["Share of margin at risk"] == fmt.percent(expected.matching_expected_loss / total, 0)
     table = at.dataframe[0].value
-    assert table["ID"].tolist() == expected.customers["customer_id"].head(500).tolist()
+    # working the list recorded every shown customer's group; the control group is not shown (decision 022)
+    from analytics import actions
+
+    store = actions.open_store(f"sqlite:///{scored_db_path.parent / 'actions.sqlite'}")
+    try:
+        groups = actions.holdout_groups(store).set_index("customer_id")
+    finally:
+        store.close()
+    listed = expected.customers["customer_id"].head(500).tolist()
+    assert set(listed) <= set(groups.index) and (groups["list_as_of"] == pd.Timestamp(expected.scored_on)).all()
+    held = [c for c in listed if groups.loc[c, "held_out"]]
+    assert 0 < len(held) < len(listed) * 0.2
+    assert table["ID"].tolist() == [c for c in listed if c not in held]
+    assert any(f"{fmt.count(len(held))} customers of this list are in the control group" in c.value for c in at.caption)
     assert table["Rank"].is_monotonic_increasing
     assert {"Churn risk", "Expected loss", "Future value", "Top drivers", "Last contact", "Owner"} <= set(table.columns)
     # expected loss weighs the margin still to come, not the predicted CLV with its banked part

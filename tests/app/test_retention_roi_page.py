@@ -31,9 +31,47 @@ def test_page_renders(monkeypatch, sample_db, sample_db_path):
     assert at.number_input(key="roi_value_per_saved").value == value.value
     pareto = clv_pareto(sample_db, flt)
     assert value.value != round(pareto.total_clv / pareto.customers, -1)
-    # ROI waterfall, what-if, replace or keep
-    assert chart_count(at) == 3
-    assert [s.value for s in at.subheader][:3] == ["Programme ROI", "What if churn fell?", "Replace them or keep them?"]
+    # measured churn, ROI waterfall, what-if, replace or keep
+    assert chart_count(at) == 4
+    assert [h.value for h in at.header] == ["Measured against a control group", "What-if (assumed inputs)"]
+    assert [s.value for s in at.subheader][:4] == ["Measured programme", "Programme ROI", "What if churn fell?",
+                                                   "Replace them or keep them?"]
+    # the measured programme: the sample's simulated year in the action store next to it (decision 022)
+    from datetime import date
+
+    from analytics import actions, programme
+
+    store = actions.open_store(f"sqlite:///{sample_db_path.parent / 'actions.sqlite'}")
+    try:
+        measured = programme.measured_programme(sample_db, store, as_of=date(2026, 9, 30), value_per_saved=value.value)
+    finally:
+        store.close()
+    assert measured.measured
+    assert values["Worked churn"] == fmt.percent(measured.worked_churn)
+    assert values["Control churn"] == fmt.percent(measured.held_out_churn)
+    assert values["Churn prevented"] == fmt.points(measured.uplift)
+    assert values["Programme saves"] == fmt.count(round(measured.saves))
+    assert values["Measured ROI"] == f"{measured.roi * 100:,.0f}%"
+    assert any(c.value.startswith(f"95% intervals: churn prevented {fmt.points(measured.uplift_low)} to "
+                                  f"{fmt.points(measured.uplift_high)}") for c in at.caption)
+
+
+def test_measured_section_says_what_it_needs_without_a_holdout(monkeypatch, tmp_path, sample_db_path):
+    # an empty action store of its own: nothing assigned yet -> one line, no traceback
+    monkeypatch.setenv("RETENTION_ACTIONS_URL", f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    at = run_page(monkeypatch, sample_db_path, PAGE)
+    no_exception(at)
+    assert any(c.value.endswith("The measured programme needs a control group: work an at-risk list (the At-risk "
+                                "page holds out 10% of it at random and records who), then let 90 days of follow-up "
+                                "pass in the data.") for c in at.caption)
+    assert "Measured ROI" not in metric_values(at) and chart_count(at) == 3
+    # a store that cannot be opened (a folder where the file should be): one line too
+    (tmp_path / "blocked.sqlite").mkdir()
+    monkeypatch.setenv("RETENTION_ACTIONS_URL", f"sqlite:///{tmp_path / 'blocked.sqlite'}")
+    at = run_page(monkeypatch, sample_db_path, PAGE)
+    no_exception(at)
+    assert any("The measured programme cannot be shown: " in c.value for c in at.caption)
+    assert "Programme cost" in metric_values(at)  # the what-if still shows
 
 
 def test_inputs_change_the_results(monkeypatch, sample_db_path):

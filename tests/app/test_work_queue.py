@@ -96,5 +96,32 @@ def test_bulk_assign_the_shown_rows(monkeypatch, tmp_path, scored_db_path):
     no_exception(at)
     assert set(at.dataframe[0].value["Case owner"]) == {"local user"}
     store = actions.open_store(url)
-    assert actions.audit_entries(store)["row_count"].tolist() == [len(ids), 2]
+    audit = actions.audit_entries(store)
+    assert audit.loc[audit["action"] != "holdout", "row_count"].tolist() == [len(ids), 2]
+    # working the list recorded its groups first (decision 022); no held-out customer was assigned
+    groups = actions.holdout_groups(store)
+    held = set(groups.loc[groups["held_out"], "customer_id"])
+    assert audit["action"].tolist()[-1] == "holdout" and audit["row_count"].iloc[-1] == len(groups)
+    assert held and not held & set(ids) and actions.current_cases(store, held).empty
     store.close()
+
+
+def test_a_held_out_customer_found_by_search_is_marked_do_not_contact(monkeypatch, tmp_path, scored_db_path):
+    url = f"sqlite:///{tmp_path / 'actions.sqlite'}"
+    monkeypatch.setenv("RETENTION_ACTIONS_URL", url)
+    at = run_page(monkeypatch, scored_db_path, PAGE)  # working the list holds out part of it
+    no_exception(at)
+    store = actions.open_store(url)
+    groups = actions.holdout_groups(store)
+    store.close()
+    held = int(groups.loc[groups["held_out"], "customer_id"].iloc[0])
+    worked = int(groups.loc[~groups["held_out"], "customer_id"].iloc[0])
+    assert held not in at.dataframe[0].value["ID"].tolist()
+    at.text_input(key="at_risk_search").input(str(held)).run()
+    at.selectbox(key="at_risk_search_pick").set_value(held).run()
+    no_exception(at)
+    assert any("Control group — do not contact" in w.value for w in at.warning)
+    at.text_input(key="at_risk_search").input(str(worked)).run()
+    at.selectbox(key="at_risk_search_pick").set_value(worked).run()
+    no_exception(at)
+    assert not any("Control group" in w.value for w in at.warning)
