@@ -478,6 +478,18 @@ def _spark_configured() -> bool:
 def _score_in_copy(args, path: Path, say, started: float) -> int:
     """`--swap` on a DuckDB file: copy, score the copy, rename it over `path` (module
     docstring). Same exit statuses as a direct run; status 2 when `path` changed meanwhile."""
+    import signal
+
+    # `make run` stops the background run with SIGTERM when the dashboard stops: exit through
+    # the cleanup (no copy, no "running" status left behind)
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        return _swap_run(args, path, say, started)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _swap_run(args, path: Path, say, started: float) -> int:
     status_path = scoring_status_path(path)
     current = read_scoring_status(path)
     if current is not None and current.state == "running":

@@ -10,7 +10,7 @@ import streamlit as st
 from analytics import periods
 from analytics.takeaways import MIN_GROUP_CUSTOMERS
 from charts import overview as overview_charts
-from dashboard import data, glossary as g, sidebar, tables, ui
+from dashboard import data, glossary as g, score_progress, sidebar, tables, ui
 from analytics import formatting as fmt
 
 
@@ -39,6 +39,7 @@ for row in (board.kpis[i:i + 4] for i in range(0, len(board.kpis), 4)):  # a pur
         ui.kpi_card(column, k)
 if board.churn_dates_note:  # a single snapshot: the period churn cards above read "—"
     ui.needs_data(board.churn_dates_note)
+score_progress.show("Margin at risk")  # while churn scores are computed in the background
 st.page_link(Path(__file__).resolve().parent / "at_risk.py", label="Open the at-risk list",
              icon=":material/crisis_alert:", help="The customers behind margin at risk, ranked by expected loss")
 
