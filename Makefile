@@ -80,7 +80,7 @@ run: rollups
 	@echo "== Retention Radar: open http://$(ADDRESS):$(PORT) (Ctrl+C stops it) =="
 	@$(BIN)/python -m analytics.score --if-missing --swap & scorer=$$!; \
 	trap 'kill $$scorer 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT) --server.address $(ADDRESS)
+	$(BIN)/python -m dashboard.serve --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(VENV)/.installed-test system-test-deps
 	$(BIN)/python -m pytest tests
