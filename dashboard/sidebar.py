@@ -81,12 +81,17 @@ def _seed_from_url(as_of: date, history_start: date, choices: dict[str, list[str
         unknown = [v for v in asked if v not in allowed]
         if unknown:
             ignored.append(f"{title.lower()} {', '.join(repr(v) for v in unknown)} (not in the data)")
-    for name, values in choices.get("attributes", {}).items():
+    attributes = choices.get("attributes", {})
+    for name, values in attributes.items():
         asked = params.get_all(ATTRIBUTE_URL + name)
         st.session_state[ATTRIBUTE_STATE + name] = [v for v in asked if v in set(values)]
         unknown = [v for v in asked if v not in set(values)]
         if unknown:
             ignored.append(f"{name} {', '.join(repr(v) for v in unknown)} (not in the data)")
+    # a link's filter on a column this data does not have (another file's, or misspelt)
+    for key in params.keys():
+        if key.startswith(ATTRIBUTE_URL) and key[len(ATTRIBUTE_URL):] not in attributes:
+            ignored.append(f"the column {key[len(ATTRIBUTE_URL):]!r} (not in the data)")
     st.session_state[IGNORED_KEY] = ignored
     st.session_state["flt_seeded"] = True
 
