@@ -75,7 +75,8 @@ import: $(VENV)/.installed
 # computed in the background (`--swap`: a copy of the file is scored and renamed in, since
 # the running dashboard holds it open; docs/decisions/025-first-run-in-background.md). Its
 # progress shows on this terminal and on the pages that need the scores, which fill in
-# when it is done. Ctrl+C stops both.
+# when it is done. Ctrl+C stops both. `dashboard.serve` is `streamlit run dashboard/app.py`
+# with the caches for the default view warmed at start-up.
 run: rollups
 	@echo "== Retention Radar: open http://$(ADDRESS):$(PORT) (Ctrl+C stops it) =="
 	@$(BIN)/python -m analytics.score --if-missing --swap & scorer=$$!; \
