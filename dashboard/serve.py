@@ -35,7 +35,10 @@ def warm_default_view() -> str:
     from analytics import periods
     from analytics.filters import RetentionFilter
     from dashboard import data, sidebar
-    import charts.overview  # noqa: F401  (plotly and the Overview's chart builders)
+    # what the entry script and the Overview import (plotly, the chart builders, the page
+    # helpers): imported here, a first visit finds them loaded
+    import charts.overview  # noqa: F401
+    from dashboard import glossary, score_progress, tables, ui  # noqa: F401
 
     if data.database_error() is not None:
         return "no usable database; nothing to warm"
