@@ -36,7 +36,7 @@ def test_at_risk_list_shows_progress_then_appears_when_the_scores_are_swapped_in
     [text] = _progress_texts(at)
     assert "Computing churn scores in the background — features as of 2026-03-31" in text
     assert "The at-risk list appears here when they are ready" in text
-    assert not at.get("arrow_data_frame") and not at.info  # no "not computed, stop the dashboard"
+    assert not at.dataframe and not at.info  # no "not computed, stop the dashboard"
 
     # the run ends: the scored copy is renamed over the file and the status removed
     shutil.copy(scored_db_path, tmp_path / "scored.tmp")
@@ -45,7 +45,7 @@ def test_at_risk_list_shows_progress_then_appears_when_the_scores_are_swapped_in
     at.run()
     no_exception(at)
     assert not _progress_texts(at)
-    assert at.get("arrow_data_frame")  # the call list, in the same session
+    assert at.dataframe  # the call list, in the same session
 
 
 def test_model_page_and_overview_say_scoring_is_under_way(monkeypatch, tmp_path, sample_db_path):
