@@ -78,6 +78,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from analytics import revenue_shapes
+from analytics.db import close_at_exit
 from analytics.export import formula_guard_sql
 from analytics.schema import OPTIONAL_TABLES, REQUIRED_TABLES, SCHEMA_VERSION, TABLES, create_table_sql
 
@@ -258,7 +259,7 @@ def preview_source(path: Path, rows: int = 10, sheet: str | int | None = None,
                    delimiter: str | None = None) -> SourcePreview:
     """A `SourcePreview` of one export file; `ImportFailed` with a one-line reason for a file
     that cannot be read."""
-    con = duckdb.connect()
+    con = close_at_exit(duckdb.connect())  # kept open by the preview's relation while it is shown
     relation, _ = _source_relation(con, path, sheet, delimiter)
     try:
         head = relation.limit(rows).df()

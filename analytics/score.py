@@ -33,6 +33,18 @@ fix it, writes nothing and exits with status 4 (`EXIT_CANNOT_TRAIN`); the Makefi
 (whose at-risk pages then say the scores are not computed).
 Progress goes to stderr, the one-line summary to stdout.
 
+`--swap` (what `make run` uses, in the background while the dashboard starts): a DuckDB
+file that a running dashboard holds open read-only cannot be written (DuckDB's write
+lock), so the scorer copies the file — holding a read-only connection meanwhile, so no
+writer can change it mid-copy — scores the copy, and renames it over the original
+(`os.replace`, atomic on one file system) when done. The dashboard notices the new
+modification time and reopens the file on its next page view (`dashboard.data.database`),
+so the scores appear without a restart. If the original changed meanwhile (an import),
+the copy is thrown away and nothing is replaced. Progress is also written to
+`<file>.scoring.json` (`scoring_status_path`; removed when done, kept with the reason
+when the data cannot train), which the pages that need scores show as a progress bar.
+See docs/decisions/025-first-run-in-background.md.
+
 Defaults: the configured engine (`analytics.config.engine_settings()`; a DuckDB file from
 `analytics.config.database_path()` unless Spark is configured), the as-of date from its
 `schema_info.as_of_date`.
@@ -41,6 +53,9 @@ Defaults: the configured engine (`analytics.config.engine_settings()`; a DuckDB 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -68,6 +83,96 @@ SCORE_COLUMNS = tuple(OPTIONAL_TABLES[SCORE_TABLE])
 RUN_COLUMNS = tuple(OPTIONAL_TABLES[RUNS_TABLE])
 
 EXIT_OK, EXIT_ERROR, EXIT_LOCKED, EXIT_CANNOT_TRAIN = 0, 2, 3, 4
+
+
+# --- progress of a background run (`--swap`), read by the dashboard ---------------------------
+
+def scoring_status_path(db_path: Path) -> Path:
+    """Where a `--swap` run of `db_path` writes its progress: `<file>.scoring.json` beside it."""
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + ".scoring.json")
+
+
+@dataclass(frozen=True)
+class ScoringStatus:
+    """A background scoring run as its status file tells it.
+
+    `state`: "running" (its process is alive), "failed" (it ended without scores; `message`
+    says why in one sentence) or "stopped" (the file says running but its process is gone:
+    it was interrupted). `fraction` is an estimate in [0, 1] from the steps done so far."""
+
+    state: str
+    message: str
+    fraction: float
+    started: float  # time.time() of the start
+    updated: float
+
+    @property
+    def elapsed_s(self) -> float:
+        return max(0.0, self.updated - self.started)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def read_scoring_status(db_path: Path) -> ScoringStatus | None:
+    """The status of the latest background run on `db_path`, or None when there is none
+    (never started, or finished and its file removed). A file that cannot be read is None."""
+    try:
+        raw = json.loads(scoring_status_path(db_path).read_text())
+        state = str(raw["state"])
+        if state == "running" and not _process_alive(int(raw["pid"])):
+            state = "stopped"
+        return ScoringStatus(state, str(raw.get("message", "")), float(raw.get("fraction", 0.0)),
+                             float(raw["started"]), float(raw.get("updated", raw["started"])))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+# Estimated share of the run done when a progress line starting with the key is said
+# (training features, the two fits, today's scores, the history months, the write).
+_MILESTONES = (("training sample", 0.03), ("  held out", 0.55), ("  production", 0.65),
+               ("scoring the customers", 0.66), ("scored ", 0.72), ("writing", 0.93), ("swapping", 0.98))
+
+
+class StatusFile:
+    """Writes a run's progress to `scoring_status_path(db_path)` (atomically: a reader never
+    sees half a file). `say` is the run's progress callback."""
+
+    def __init__(self, db_path: Path, snapshots: int, history_months: int):
+        self.path = scoring_status_path(db_path)
+        self.started = time.time()
+        self.fraction = 0.0
+        self.snapshots = max(1, snapshots)
+        self.history_months = max(1, history_months)
+        self.features_seen = self.history_seen = 0
+
+    def write(self, state: str, message: str) -> None:
+        tmp = self.path.with_name(self.path.name + f".{os.getpid()}")
+        tmp.write_text(json.dumps({"state": state, "message": message, "fraction": round(self.fraction, 3),
+                                   "pid": os.getpid(), "started": self.started, "updated": time.time()}))
+        os.replace(tmp, self.path)
+
+    def say(self, message: str) -> None:
+        if message.startswith("  features as of"):
+            self.features_seen += 1
+            self.fraction = 0.03 + 0.40 * min(1.0, self.features_seen / self.snapshots)
+        elif message.startswith("backfilling"):
+            self.history_seen += 1
+            self.fraction = 0.72 + 0.2 * min(1.0, self.history_seen / self.history_months)
+        else:
+            self.fraction = next((f for key, f in _MILESTONES if message.startswith(key)), self.fraction)
+        self.write("running", message.strip())
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
 
 
 @dataclass
@@ -291,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
                         f"(default {DEFAULT_HISTORY_MONTHS}; 0 = none)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("--swap", action="store_true",
+                        help="score a copy of the DuckDB file and swap it in when done, so a running "
+                        "dashboard keeps reading meanwhile; progress also in <file>.scoring.json")
     args = parser.parse_args(argv)
     if args.history_months < 0:
         parser.error("--history-months must be 0 or more")
@@ -308,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
             print(message, file=sys.stderr, flush=True)
 
     started = time.perf_counter()
+    if args.swap and (args.db is not None or not _spark_configured()):
+        return _score_in_copy(args, Path(path), say, started)
     try:
         if args.if_missing:
             db = open_db(read_only=True)
@@ -339,6 +449,8 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         write_scores(db, run)
         run.timings["write_s"] = time.perf_counter() - t0
+        if db.kind == "duckdb":  # a failed background run's note no longer applies
+            scoring_status_path(db.path).unlink(missing_ok=True)
     except CannotTrain as err:  # the data's limit, not a failure: one sentence, nothing written
         print(str(err), file=sys.stderr)
         return EXIT_CANNOT_TRAIN
@@ -349,6 +461,101 @@ def main(argv: list[str] | None = None) -> int:
         db.close()
     say(backtest_summary(run.card))
     say("timings: " + ", ".join(f"{k} {v:.1f}" for k, v in run.timings.items()))
+    print(f"scored {len(run.scores):,} customers as of {as_of} into {path} "
+          f"({run.training.model_version}, {time.perf_counter() - started:.0f} s)")
+    return EXIT_OK
+
+
+def _spark_configured() -> bool:
+    from analytics.config import engine_settings
+
+    try:
+        return engine_settings()["kind"] == "spark"
+    except ValueError:
+        return False
+
+
+def _score_in_copy(args, path: Path, say, started: float) -> int:
+    """`--swap` on a DuckDB file: copy, score the copy, rename it over `path` (module
+    docstring). Same exit statuses as a direct run; status 2 when `path` changed meanwhile."""
+    import signal
+
+    # `make run` stops the background run with SIGTERM when the dashboard stops: exit through
+    # the cleanup (no copy, no "running" status left behind)
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        return _swap_run(args, path, say, started)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _swap_run(args, path: Path, say, started: float) -> int:
+    status_path = scoring_status_path(path)
+    current = read_scoring_status(path)
+    if current is not None and current.state == "running":
+        print(f"{path}: a scoring run is already under way ({status_path}); nothing to do")
+        return EXIT_OK
+    copy = path.with_name(f".{path.name}.scoring-{os.getpid()}")
+    copies = (copy, Path(f"{copy}.wal"))
+    status = StatusFile(path, args.train_snapshots + 4, args.history_months)
+    try:
+        try:
+            source = open_database(path, read_only=True)  # no writer can start while it is open
+        except DatabaseLocked as err:
+            print(writer_locked_message("score", "analytics.score", path, err), file=sys.stderr)
+            return EXIT_LOCKED
+        try:
+            as_of = args.as_of or database_as_of(source)
+            if args.if_missing and is_scored(source, as_of):
+                print(f"{path}: churn scores for {as_of} already present; nothing to do")
+                return EXIT_OK
+            status.write("running", "copying the database to score it beside the running dashboard")
+            before = path.stat()
+            shutil.copyfile(path, copy)
+            if Path(f"{path}.wal").exists():  # not yet checkpointed writes travel with the copy
+                shutil.copyfile(f"{path}.wal", copies[1])
+        finally:
+            source.close()
+
+        def progress(message: str) -> None:
+            say(message)
+            status.say(message)
+
+        db = open_database(copy, read_only=False)
+        try:
+            progress(f"scoring {path} (in a copy) as of {as_of}")
+            run = score_customers(db, as_of, sample_size=args.sample_size, train_snapshots=args.train_snapshots,
+                                  seed=args.seed, progress=progress, history_months=args.history_months)
+            progress("writing the scores")
+            write_scores(db, run)
+            db.checkpoint()
+        finally:
+            db.close()
+        now = path.stat()
+        if (now.st_ino, now.st_size, now.st_mtime_ns) != (before.st_ino, before.st_size, before.st_mtime_ns):
+            message = (f"Cannot score: {path} was replaced or changed while scoring (an import?); the scores "
+                       "were not written. Run `python -m analytics.score` again.")
+            print(message, file=sys.stderr)
+            status.write("failed", message)
+            return EXIT_ERROR
+        progress("swapping the scored copy in")
+        os.replace(copy, path)
+        status.remove()
+    except CannotTrain as err:
+        print(str(err), file=sys.stderr)
+        status.write("failed", str(err))
+        return EXIT_CANNOT_TRAIN
+    except (DatabaseError, ValueError) as err:
+        print(f"Cannot score: {err}", file=sys.stderr)
+        status.write("failed", f"Cannot score: {err}")
+        return EXIT_ERROR
+    except BaseException:  # Ctrl+C of `make run`, or a bug: no half-written status or copy left behind
+        status.remove()
+        raise
+    finally:
+        for leftover in copies:
+            leftover.unlink(missing_ok=True)
+    say(backtest_summary(run.card))
     print(f"scored {len(run.scores):,} customers as of {as_of} into {path} "
           f"({run.training.model_version}, {time.perf_counter() - started:.0f} s)")
     return EXIT_OK

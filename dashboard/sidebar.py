@@ -54,6 +54,12 @@ def _parse_date(text: str | None, fallback: date, low: date, high: date, ignored
     return kept
 
 
+def default_start(as_of: date, history_start: date) -> date:
+    """The period a new session starts with: the last DEFAULT_PERIOD_DAYS days to the as-of
+    date, or the whole history when shorter (`dashboard.serve` warms the caches for it)."""
+    return max(history_start, as_of - timedelta(days=DEFAULT_PERIOD_DAYS - 1))
+
+
 def _seed_from_url(as_of: date, history_start: date, choices: dict[str, list[str]]) -> None:
     """Once per session: take the filter from the URL (a shared link) into widget state,
     noting in `IGNORED_KEY` every value the data does not have (shown once in the sidebar)."""
@@ -61,12 +67,12 @@ def _seed_from_url(as_of: date, history_start: date, choices: dict[str, list[str
         return
     params = st.query_params
     ignored: list[str] = []
-    default_start = max(history_start, as_of - timedelta(days=DEFAULT_PERIOD_DAYS - 1))
-    start = _parse_date(params.get("start"), default_start, history_start, as_of, ignored, "start")
+    first_day = default_start(as_of, history_start)
+    start = _parse_date(params.get("start"), first_day, history_start, as_of, ignored, "start")
     end = _parse_date(params.get("end"), as_of, history_start, as_of, ignored, "end")
     if start > end:
         ignored.append(f"the period {start:%d %b %Y} – {end:%d %b %Y} ends before it starts; the default is used")
-        start, end = default_start, as_of
+        start, end = first_day, as_of
     st.session_state[PERIOD_KEY] = (start, end)
     for url_key, state_key, _, title, choice_key in DIMENSIONS:
         allowed = set(choices.get(choice_key, []))
@@ -75,12 +81,17 @@ def _seed_from_url(as_of: date, history_start: date, choices: dict[str, list[str
         unknown = [v for v in asked if v not in allowed]
         if unknown:
             ignored.append(f"{title.lower()} {', '.join(repr(v) for v in unknown)} (not in the data)")
-    for name, values in choices.get("attributes", {}).items():
+    attributes = choices.get("attributes", {})
+    for name, values in attributes.items():
         asked = params.get_all(ATTRIBUTE_URL + name)
         st.session_state[ATTRIBUTE_STATE + name] = [v for v in asked if v in set(values)]
         unknown = [v for v in asked if v not in set(values)]
         if unknown:
             ignored.append(f"{name} {', '.join(repr(v) for v in unknown)} (not in the data)")
+    # a link's filter on a column this data does not have (another file's, or misspelt)
+    for key in params.keys():
+        if key.startswith(ATTRIBUTE_URL) and key[len(ATTRIBUTE_URL):] not in attributes:
+            ignored.append(f"the column {key[len(ATTRIBUTE_URL):]!r} (not in the data)")
     st.session_state[IGNORED_KEY] = ignored
     st.session_state["flt_seeded"] = True
 

@@ -16,7 +16,7 @@ from analytics.risk.drivers import DRIVER_GROUPS
 from analytics.risk.note_signals import SIGNAL_PHRASES
 from charts import risk as risk_charts
 from dashboard import auth, data, glossary as g, sidebar, tables, ui
-from dashboard import work_queue
+from dashboard import score_progress, work_queue
 from analytics import access, formatting as fmt
 
 SHOWN_ROWS = 500          # rows drawn in the table; the export carries the whole list
@@ -215,8 +215,9 @@ if not call_list.available and purchase_log_file(data.data_present()):
         st.caption(f"Showing the first {fmt.count(len(listed))} of {fmt.count(buyers.population)} buyers.")
     st.stop()
 if not call_list.available:
-    st.info(call_list.message + " Stop the dashboard, run `make scores` (or `python -m analytics.score`), "
-            "then start it again.", icon=":material/hourglass_empty:")
+    if not score_progress.show("The at-risk list"):  # scores being computed in the background
+        st.info(call_list.message + " Stop the dashboard, run `make scores` (or `python -m analytics.score`), "
+                "then start it again.", icon=":material/hourglass_empty:")
     st.stop()
 if call_list.population == 0:
     ui.empty(ui.NO_MATCH)

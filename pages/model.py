@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from charts import risk as risk_charts
-from dashboard import data, glossary as g, tables, ui
+from dashboard import data, glossary as g, score_progress, tables, ui
 from analytics import formatting as fmt
 
 RUN_SCORER = ("Stop the dashboard, run `python -m analytics.score` (or `make scores`) on this database, "
@@ -23,6 +23,8 @@ try:
 except (TypeError, KeyError, ValueError) as err:  # a card written by an older scorer
     st.error(f"The stored model card cannot be read ({type(err).__name__}: {err}); it was probably written by "
              f"an older version of the scorer. {RUN_SCORER}")
+    st.stop()
+if card is None and score_progress.show("The model card"):  # scores being computed in the background
     st.stop()
 if card is None:
     ui.empty(f"No churn-risk model has been run on this database yet, so there is no model card to show. "

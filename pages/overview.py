@@ -11,7 +11,7 @@ import streamlit as st
 from analytics import periods
 from analytics.takeaways import MIN_GROUP_CUSTOMERS
 from charts import overview as overview_charts
-from dashboard import data, glossary as g, sidebar, tables, ui
+from dashboard import data, glossary as g, score_progress, sidebar, tables, ui
 from analytics import formatting as fmt
 from analytics.filters import RetentionFilter
 from charts.theme import BAD, GOOD, NEUTRAL
@@ -64,6 +64,8 @@ def customers_behind(key: str, window: RetentionFilter, title: str) -> None:
             shown[col] = pd.to_datetime(shown[col]).dt.strftime("%d %b %Y")
     ui.table(shown, f"behind_{key}")
 
+
+score_progress.show("Margin at risk")  # while churn scores are computed in the background
 
 # the customers behind the cards: who churned and who was saved in the cards' windows, who is at risk
 who = st.columns(4)

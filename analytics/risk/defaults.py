@@ -2,8 +2,12 @@
 before it decides whether to import scikit-learn at all (`--if-missing` is a no-op on
 most `make run`s)."""
 
-DEFAULT_SAMPLE_SIZE = 200_000  # customers sampled for training
-DEFAULT_TRAIN_SNAPSHOTS = 12  # monthly training snapshots
+# Training cost grows with customers x snapshots; scoring still covers every active customer.
+# 25,000 customers over 6 month-ends (~70k labelled rows on the 50k sample, ~3,500 churn
+# events) keeps the backtest's ROC AUC within its own bootstrap interval of the former
+# 200,000 x 12 and trains in a fraction of the time (issue 17; decision 025).
+DEFAULT_SAMPLE_SIZE = 25_000  # customers sampled for training
+DEFAULT_TRAIN_SNAPSHOTS = 6  # monthly training snapshots
 DEFAULT_SEED = 7
 DEFAULT_HISTORY_MONTHS = 5  # earlier month-ends scored with the same model, for score history
 

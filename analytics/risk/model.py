@@ -684,7 +684,10 @@ def train_risk_model(
     backtest, chosen = evaluate_and_choose(train, calib, test, features, seed, test_plan, evaluation, say, timings,
                                            extra)
     t0 = time.perf_counter()
-    production = chosen(random_state=seed, features=features, extra_groups=extra).fit(prod_train, prod_calib)
+    # the logistic regression keeps the penalty its backtest cross-validation chose: the
+    # production fit is the same recipe one step later, not a second search
+    refit = {"c_grid": (backtest.choice["logistic_C"],)} if chosen is LogisticRiskModel else {}
+    production = chosen(random_state=seed, features=features, extra_groups=extra, **refit).fit(prod_train, prod_calib)
     production.attributes_ = specs
     timings["production_fit_s"] = time.perf_counter() - t0
     say(f"  production {production.name} fitted on {production.train_rows_:,} rows "

@@ -35,7 +35,8 @@ TREES_METHOD = ("HistGradientBoostingClassifier, features interacting only withi
                 "(additive over groups), monotone constraints from domain knowledge")
 LOGISTIC_METHOD = (f"L2-regularised logistic regression: categoricals one-hot, numerics in up to {N_BINS} "
                    f"quantile bins (one-hot) plus a linear term and a missing indicator, C from {list(C_GRID)} by "
-                   f"{CV_FOLDS}-fold cross-validation by customer on the training rows only")
+                   f"{CV_FOLDS}-fold cross-validation by customer on the backtest's training rows only "
+                   "(the production fit keeps that C)")
 
 LIMITATIONS = (
     "Contract, plan, segment and loyalty are the customers table's current values; earlier "

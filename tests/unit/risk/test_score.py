@@ -113,3 +113,54 @@ def test_as_of_after_the_history_is_rejected(db_copy, capsys):
 def test_missing_database_is_rejected(tmp_path, capsys):
     assert main(["--db", str(tmp_path / "nope.duckdb"), "--quiet"]) == EXIT_ERROR
     assert "No database at" in capsys.readouterr().err
+
+
+def test_swap_scores_beside_a_reader_in_another_process(db_copy, capsys):
+    # a running dashboard: another process holding the file read-only (DuckDB's shared lock),
+    # which a direct run cannot write past (status 3); --swap scores a copy and renames it over
+    reader = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys
+            con = duckdb.connect({str(db_copy)!r}, read_only=True)
+            count = lambda: con.execute("select count(*) from customers").fetchone()[0]
+            print(count(), flush=True)
+            sys.stdin.read()
+            print(count(), flush=True)
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        customers = int(reader.stdout.readline())
+        assert main(["--db", str(db_copy), "--train-snapshots", "2", "--history-months", "1", "--quiet"]) == EXIT_LOCKED
+        assert main(["--db", str(db_copy), "--train-snapshots", "2", "--history-months", "1", "--quiet",
+                     "--swap"]) == EXIT_OK
+        reader.stdin.close()
+        assert int(reader.stdout.readline()) == customers  # the reader kept reading its (old) file
+    finally:
+        reader.wait(timeout=30)
+    scores, runs = _counts(db_copy)
+    assert scores > 1000 and runs == 1  # the new file has the scores
+    assert sorted(p.name for p in db_copy.parent.iterdir()) == ["copy.duckdb"]  # no copy or status left
+    assert main(["--db", str(db_copy), "--swap", "--if-missing", "--quiet"]) == EXIT_OK
+    assert "already present; nothing to do" in capsys.readouterr().out
+
+
+def test_status_file_says_progress_and_a_dead_run_is_stopped(tmp_path):
+    from analytics.score import StatusFile, read_scoring_status, scoring_status_path
+
+    db = tmp_path / "x.duckdb"
+    assert read_scoring_status(db) is None
+    status = StatusFile(db, snapshots=4, history_months=2)
+    status.say("training sample: all customers")
+    status.say("  features as of 2026-01-31: 10 active customers")
+    now = read_scoring_status(db)
+    assert now.state == "running" and now.message.startswith("features as of 2026-01-31")
+    assert now.fraction == pytest.approx(0.03 + 0.40 / 4)
+    status.say("backfilling score history for 2026-08-31")
+    assert read_scoring_status(db).fraction == pytest.approx(0.72 + 0.2 / 2)
+    path = scoring_status_path(db)
+    path.write_text(path.read_text().replace(f'"pid": {__import__("os").getpid()}', '"pid": 999999999'))
+    assert read_scoring_status(db).state == "stopped"  # its process is gone (interrupted)
+    status.write("failed", "Too few churners.")
+    assert read_scoring_status(db).state == "failed"
+    path.write_text("{not json")
+    assert read_scoring_status(db) is None
