@@ -21,6 +21,8 @@ TITLE_SIZE = 34
 SUBTITLE_SIZE = 20
 TICK_FORMATS = {"percent2": ".1%", "percent1": ".1%", "percent0": ".0%", "count": ",.0f", "money": "~s"}
 HEIGHT = 720
+LEGEND_ROW = 40   # px the legend takes above the panels (it never sits among the axis labels)
+PANEL_TITLES = 50  # px for the panels' headings
 
 
 def _wrap(text: str, width: int) -> str:
@@ -37,14 +39,21 @@ def _layout(fig: go.Figure, section: Section, legend: bool, titled: bool) -> go.
             subtitle=dict(text=subtitle, font=dict(size=SUBTITLE_SIZE, color=MUTED)),
             x=0, xanchor="left", xref="container", y=1, yanchor="top", yref="container", pad=dict(t=20, l=10)))
     else:
-        top = 50  # room for the panel headings; the page shows the takeaway as text
+        top = PANEL_TITLES  # the page shows the takeaway as text
+    # The legend is a row at the top, between the title and the panel headings: below the
+    # plot it ran into the rotated month labels (plotly reserves the bottom margin for the
+    # labels or the legend, whichever needs more, never both).
+    legend_y = 1 - top / (HEIGHT if titled else HEIGHT - 140) + 0.0 if titled else 1
+    if legend:
+        top += LEGEND_ROW
     fig.update_layout(
         template="plotly_white",
         height=HEIGHT if titled else HEIGHT - 140,
         font=dict(family=FONT_FAMILY, size=FONT_SIZE, color=TEXT_COLOUR),
         margin=dict(l=20, r=30, t=top, b=20),
         showlegend=legend,
-        legend=dict(orientation="h", yanchor="top", y=-0.14, xanchor="left", x=0, font=dict(size=FONT_SIZE)),
+        legend=dict(orientation="h", yref="container", yanchor="top", y=legend_y, xanchor="left", x=0,
+                    font=dict(size=FONT_SIZE)),
         hoverlabel=dict(font_size=FONT_SIZE),
         separators=".,",
     )
@@ -81,6 +90,9 @@ def _trace(spec: ChartSpec, fig: go.Figure, col: int) -> None:
         low, high = spec.value_range
         fig.update_yaxes(tickformat=tick, row=1, col=col,
                          tickprefix=fmt.currency_symbol() if spec.value_format == "money" else None)
+        if spec.kind == "line" and len(spec.categories) > 8:
+            # every other month, slanted: twelve "Oct 2025" labels upright ate the panel
+            fig.update_xaxes(tickangle=-40, tickvals=list(spec.categories)[::2], row=1, col=col)
         if low is not None and high is not None:
             fig.update_yaxes(range=[low, high * 1.08], row=1, col=col)
         elif low is not None:
