@@ -23,7 +23,7 @@ from analytics import formatting as fmt
 from dashboard import data, sidebar
 from dashboard.talks import talks
 from reports.brand import Brand, load_brand
-from reports.figures import slide_figure
+from reports.figures import kpi_table_html, slide_figure
 from reports.story import speaker_notes, tailor
 
 SLIDE_KEY = "presentation_slide"
@@ -57,6 +57,11 @@ h2 {{ font-size: clamp(1.35rem, 4.1vh, 2.7rem) !important; line-height: 1.2 !imp
 [data-testid="stLayoutWrapper"]:has(> .st-key-slide_area) {{ flex: 1 1 0; min-height: 0; }}
 .st-key-slide_area {{ height: 100%; min-height: 0; }}
 .st-key-slide_area > [data-testid="stElementContainer"] {{ flex: 1 1 0; min-height: 0; }}
+.kpi-table {{ width: 100%; border-collapse: collapse; font-size: clamp(0.95rem, 2.9vh, 2.3rem); }}
+.kpi-table th {{ background: {brand.accent}; color: #fff; text-align: right; padding: 0.9vh 1vw; }}
+.kpi-table td {{ text-align: right; padding: 0.75vh 1vw; border-bottom: 1px solid #e6e6e6; }}
+.kpi-table th:first-child, .kpi-table td:first-child {{ text-align: left; }}
+.kpi-table tbody tr:nth-child(odd) {{ background: #F4F5F7; }}
 .st-key-presentation_nav kbd {{ display: none; }}  /* the arrow is in the label: one per button */
 .st-key-commentary p {{ color: {brand.accent}; font-weight: 600; }}
 .st-key-presentation_nav {{ position: fixed; left: 0; right: 0; bottom: 0; z-index: 999; background: #ffffff;
@@ -119,11 +124,12 @@ def _slide(section) -> None:
     st.caption(fmt.md_escape(section.subtitle))
     if section.commentary:
         st.container(key="commentary").markdown(fmt.md_escape(section.commentary))
+    if section.key == "kpis":  # a table in viewport units: fills a 720-px projector and a 1080-px screen alike
+        with st.container(key="slide_area"):
+            st.html(kpi_table_html(story))
+        return
     figure = slide_figure(story, section.key, titled=False)
     figure.update_layout(height=None, autosize=True)  # the height comes from the viewport (CSS above)
-    if section.key == "kpis":  # nine rows in what a 720-px projector leaves: tighter rows
-        figure.update_traces(cells_height=34, header_height=38, cells_font_size=19, header_font_size=19)
-        figure.update_layout(margin=dict(t=0, b=0))
     with st.container(key="slide_area"):
         st.plotly_chart(figure, key=f"slide_{section.key}", theme=None, height="stretch",
                         config={"displaylogo": False, "displayModeBar": False, "responsive": True})
@@ -145,8 +151,15 @@ def _presenter(section) -> None:
             st.markdown(f"**Next:** {fmt.md_escape(following.title)}")
             if following.key != "title":
                 preview = slide_figure(story, following.key, titled=False)
-                preview.update_layout(height=300, font_size=12, showlegend=False, margin=dict(l=10, r=10, t=40, b=10))
-                preview.update_annotations(font_size=13)
+                # a thumbnail: small type throughout (the slide's own is sized for the room)
+                preview.update_layout(height=300, font_size=11, showlegend=False, margin=dict(l=10, r=10, t=40, b=10))
+                preview.update_xaxes(tickfont_size=11, title_font_size=11, tickangle=-40)
+                preview.update_yaxes(tickfont_size=11, title_font_size=11)
+                preview.update_annotations(font_size=12)
+                if following.key == "kpis":
+                    preview.update_traces(cells_font_size=11, header_font_size=11, cells_height=22, header_height=24)
+                else:
+                    preview.update_traces(textfont_size=10)
                 st.plotly_chart(preview, key=f"next_{following.key}", theme=None, config={"staticPlot": True})
         else:
             st.markdown("**Last slide.**")

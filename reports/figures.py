@@ -7,6 +7,7 @@ Streamlit here (the page renders it).
 from __future__ import annotations
 
 import textwrap
+from html import escape
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -43,7 +44,7 @@ def _layout(fig: go.Figure, section: Section, legend: bool, titled: bool) -> go.
     # The legend is a row at the top, between the title and the panel headings: below the
     # plot it ran into the rotated month labels (plotly reserves the bottom margin for the
     # labels or the legend, whichever needs more, never both).
-    legend_y = 1 - top / (HEIGHT if titled else HEIGHT - 140) + 0.0 if titled else 1
+    legend_y = 1 - top / HEIGHT if titled else 1.0  # container fraction: just under the title, or the top
     if legend:
         top += LEGEND_ROW
     fig.update_layout(
@@ -129,9 +130,24 @@ def slide_figure(story: Story, key: str, titled: bool = True) -> go.Figure:
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False)
         return _layout(fig, section, legend=False, titled=titled)
-    fig = make_subplots(rows=1, cols=len(specs), subplot_titles=[s.heading for s in specs], horizontal_spacing=0.08)
+    # a panel with a y-axis title needs the room for it, or the title runs into the panel on its left
+    spacing = 0.14 if any(s.y_title for s in specs[1:]) else 0.08
+    fig = make_subplots(rows=1, cols=len(specs), subplot_titles=[s.heading for s in specs], horizontal_spacing=spacing)
     for col, spec in enumerate(specs, start=1):
         _trace(spec, fig, col)
     legend = any(s.legend and len(s.series) > 1 for s in specs)
     fig.update_layout(barmode="group")
     return _layout(fig, section, legend=legend, titled=titled)
+
+
+def kpi_table_html(story: Story) -> str:
+    """The KPI slide as an HTML table (class ``kpi-table``) for the presentation page,
+    whose CSS sizes it in viewport units — a plotly table keeps fixed pixel rows, small
+    on a 1080-px screen. Every cell is escaped (segment names come from the data)."""
+    header, rows = kpi_header(story), kpi_rows(story)
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row[:-1])
+        + f"<td style='color:{status_colour(row[-1])};font-weight:600'>{escape(row[-1])}</td></tr>"
+        for row in rows)
+    return f"<table class='kpi-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
