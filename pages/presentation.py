@@ -144,7 +144,9 @@ def _presenter(section) -> None:
         st.markdown("**Speaker notes**")
         if section.commentary:
             st.container(key="commentary").markdown(fmt.md_escape(section.commentary))
-        st.markdown("  \n".join(fmt.md_escape(line) for line in speaker_notes(story, section).splitlines()[2:]))
+        # the notes after the title, without the presenter's line (shown above, in the accent colour)
+        lines = speaker_notes(story, section).splitlines()[4 if section.commentary else 2:]
+        st.markdown("  \n".join(fmt.md_escape(line) for line in lines))
     with upcoming:
         if index + 1 < count:
             following = story.sections[index + 1]
