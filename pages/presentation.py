@@ -92,7 +92,9 @@ st.query_params["slide"] = str(index + 1)
 
 
 def _move(step: int) -> None:
-    talks().move(talk, min(max(talk.slide + step, 0), count - 1))
+    slide = min(max(talk.slide + step, 0), count - 1)
+    talks().move(talk, slide)
+    st.session_state[SLIDE_KEY] = slide  # this window is there already: its poll must not rerun it again
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -172,7 +174,6 @@ if presenter_view:
     _presenter(section)
 else:
     _slide(section)
-_follow()
 
 nav = st.container(key="presentation_nav", horizontal=False)
 left, middle, right, other, out = nav.columns([1, 1.4, 1, 1.1, 0.8], vertical_alignment="center")
@@ -187,3 +188,4 @@ try:
     out.page_link(str(REPORT_PAGE), label="Exit", icon=":material/close:")
 except StreamlitPageNotFoundError:  # the report page is not in the navigation (yet)
     pass
+_follow()  # last: a poll's run touches nothing after it
