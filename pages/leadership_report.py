@@ -57,7 +57,7 @@ with st.expander("Slides and your commentary", expanded=True, icon=":material/ch
         if pick not in st.session_state:  # back on the page: the widgets start from the saved cut
             st.session_state[pick] = key in saved["keys"]
             st.session_state[line] = saved["commentary"].get(key, "")
-        left, right = st.columns([2, 5], vertical_alignment="center")
+        left, right = st.columns([5, 8], vertical_alignment="center")
         left.checkbox(SLIDE_NAMES[key], key=pick, disabled=key == "title")
         right.text_input(f"Your line on “{SLIDE_NAMES[key]}”", key=line, max_chars=COMMENTARY_CHARS,
                          placeholder="Optional: one line you want the room to take away",

@@ -54,6 +54,7 @@ st.html(f"""
 h1 {{ font-size: clamp(1.8rem, 5.5vh, 3.6rem) !important; padding: 0.2em 0 !important; }}
 h2 {{ font-size: clamp(1.35rem, 4.1vh, 2.7rem) !important; line-height: 1.2 !important; padding: 0 !important; }}
 [data-testid="stCaptionContainer"] p {{ font-size: clamp(0.95rem, 2.3vh, 1.6rem) !important; }}
+[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > * {{ flex-shrink: 0; }}
 [data-testid="stLayoutWrapper"]:has(> .st-key-slide_area) {{ flex: 1 1 0; min-height: 0; }}
 .st-key-slide_area {{ height: 100%; min-height: 0; }}
 .st-key-slide_area > [data-testid="stElementContainer"] {{ flex: 1 1 0; min-height: 0; }}
@@ -63,7 +64,8 @@ h2 {{ font-size: clamp(1.35rem, 4.1vh, 2.7rem) !important; line-height: 1.2 !imp
 .kpi-table th:first-child, .kpi-table td:first-child {{ text-align: left; }}
 .kpi-table tbody tr:nth-child(odd) {{ background: #F4F5F7; }}
 .st-key-presentation_nav kbd {{ display: none; }}  /* the arrow is in the label: one per button */
-.st-key-commentary p {{ color: {brand.accent}; font-weight: 600; }}
+.st-key-commentary {{ padding-bottom: 0.5em; }}
+.st-key-commentary p {{ color: {brand.accent}; font-weight: 600; margin: 0; }}
 .st-key-presentation_nav {{ position: fixed; left: 0; right: 0; bottom: 0; z-index: 999; background: #ffffff;
   height: 8vh; min-height: 3.2rem; padding: 0 3vw; border-top: 1px solid #e3e3e3; justify-content: center; }}
 .st-key-presentation_nav button p, .st-key-presentation_nav a p {{ font-size: clamp(1rem, 2.3vh, 1.5rem); }}
