@@ -82,12 +82,14 @@ try:
     requested = int(st.query_params.get("slide", "1")) - 1
 except ValueError:
     requested = 0
-talk, joined = talks().open(st.query_params.get("talk"), requested)
+talk, _ = talks().open(st.query_params.get("talk"), requested)
 if cut is not None:  # this window's session made the cut: the other window follows it
     talks().set_cut(talk, cut["keys"], cut["commentary"])
 story = tailor(full, talk.keys, talk.commentary)
 count = len(story.sections)
 index = min(max(talk.slide, 0), count - 1)
+if index != talk.slide:  # the cut got shorter than where the talk was: it ends on the last slide
+    talks().move(talk, index)
 st.session_state[SLIDE_KEY] = index
 st.query_params["talk"] = talk.code
 st.query_params["slide"] = str(index + 1)
@@ -177,7 +179,7 @@ if presenter_view:
 else:
     _slide(section)
 
-nav = st.container(key="presentation_nav", horizontal=False)
+nav = st.container(key="presentation_nav")
 left, middle, right, other, out = nav.columns([1, 1.4, 1, 1.1, 0.8], vertical_alignment="center")
 left.button("← Previous", on_click=_move, args=(-1,), disabled=index == 0,
             key="presentation_previous", shortcut="Left", width="stretch")

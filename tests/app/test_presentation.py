@@ -132,3 +132,18 @@ def test_slides_are_the_cut_made_on_the_report_page(monkeypatch, sample_db_path,
                                 {"talk": at.query_params["talk"], "view": "presenter"})
     assert presenter.header[0].value.startswith("Slide 3 of 3:")
     assert notes_text(presenter).count("Worth every shekel") == 1  # once, above the notes
+
+
+def test_a_shorter_cut_moves_the_talk_to_its_last_slide(monkeypatch, sample_db_path):
+    """A talk on slide 9 whose cut shrinks to three slides ends on slide 3 — the talk too,
+    or the windows' poll would see a difference every second and rerun for ever."""
+    from dashboard.talks import talks
+
+    at = run_report_page(monkeypatch, sample_db_path, PAGE, {"slide": "9"})
+    assert "Slide 9 of 9" in counter(at)
+    at.session_state["report_cut"] = {"keys": ("title", "kpis", "roi"), "commentary": {}}
+    at.run()
+    no_exception(at)
+    assert "Slide 3 of 3" in counter(at) and at.query_params["slide"] == "3"
+    talk, joined = talks().open(at.query_params["talk"])
+    assert joined and talk.slide == 2
