@@ -200,3 +200,45 @@ def programme_settings() -> dict[str, float]:
                              f"{wanted.get(name, 'an amount >= 0')}")
         out[name] = int(value) if name == "follow_up_days" else float(value)
     return out
+
+
+LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
+DEFAULT_BRAND_NAME = "Retention Radar"
+
+
+def brand_settings() -> dict:
+    """The `[brand]` table: the company's ``name``, ``logo`` (a PNG, JPEG or GIF file,
+    relative to the project root) and ``colours`` (hex codes, the first is the accent),
+    for the deck, the PDF and Presentation mode, e.g.::
+
+        [brand]
+        name = "Acme Telecom"
+        logo = "config/acme.png"
+        colours = ["#0B3D91", "#F2A900"]
+
+    Returns ``{"name", "logo" (Path or None), "colours" (tuple of "#RRGGBB")}``; a
+    missing table gives the defaults (our name, no logo, no colours). A bad value raises
+    a one-line ValueError naming the setting."""
+    brand = settings().get("brand", {})
+    name = brand.get("name", DEFAULT_BRAND_NAME)
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"{config_path()}: [brand] name = {name!r}; give the company name in quotes")
+    logo = brand.get("logo")
+    logo_path = None
+    if logo is not None:
+        logo_path = _from_root(str(logo))
+        if logo_path.suffix.lower() not in LOGO_SUFFIXES:
+            raise ValueError(f"{config_path()}: [brand] logo = {logo!r}; use a PNG, JPEG or GIF file")
+        if not logo_path.is_file():
+            raise ValueError(f"{config_path()}: [brand] logo = {logo!r}; no such file ({logo_path})")
+    colours = brand.get("colours", [])
+    if isinstance(colours, str):
+        colours = [colours]
+    checked = []
+    for c in colours:
+        text = str(c).strip()
+        digits = text.lstrip("#")
+        if len(digits) != 6 or any(ch not in "0123456789abcdefABCDEF" for ch in digits):
+            raise ValueError(f"{config_path()}: [brand] colours has {c!r}; write colours as hex codes like \"#0B3D91\"")
+        checked.append("#" + digits.upper())
+    return {"name": name.strip(), "logo": logo_path, "colours": tuple(checked)}

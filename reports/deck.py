@@ -6,7 +6,12 @@ the charts `reports.specs` decides on. Charts are PowerPoint charts
 live in the chart's embedded data sheet and a presenter can restyle or edit them; the
 KPI summary is a native table. Every slide title is the takeaway computed in the story;
 the speaker notes carry the definitions of the metrics on the slide (docs/metrics.md),
-the facts behind the title and the filter the numbers are for.
+the facts behind the title and the filter the numbers are for, and the presenter's own
+line when one was written (`reports.story.tailor`), which also shows on the slide.
+
+The frame wears the company's brand (`reports.brand`, `[brand]` in retention.toml): its
+name in the footer and on the title slide, its logo on every slide, its accent colour on
+the title slide and the KPI table's header. The data series keep the dashboard's colours.
 
 Titles use the slide's title placeholder (they show in PowerPoint's outline and are
 read by screen readers); fonts are sized for a projector (title 28 pt — 24 pt for the longest
@@ -34,7 +39,8 @@ from reports.specs import (
     slide_charts,
     status_colour,
 )
-from reports.story import Section, Story
+from reports.brand import Brand, load_brand
+from reports.story import Section, Story, speaker_notes
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.6)
@@ -43,6 +49,8 @@ TITLE_PT, SUBTITLE_PT, BODY_PT, CHART_PT, LABEL_PT, FOOTER_PT = 28, 16, 16, 14, 
 LONG_TITLE, LONG_TITLE_PT = 120, 24
 TEXT = "262730"
 CONTENT_TOP, CONTENT_BOTTOM = Inches(2.05), Inches(6.85)
+COMMENTARY_TOP = Inches(6.4)  # the presenter's line sits under the chart, above the footer
+LOGO_HEIGHT, TITLE_LOGO_HEIGHT = Inches(0.32), Inches(0.9)
 TITLE_ONLY_LAYOUT, TITLE_LAYOUT = 5, 0  # python-pptx's default template
 
 CHART_TYPES = {
@@ -80,31 +88,36 @@ def _text_box(slide, left, top, width, height, lines, size: int, colour: str = T
 
 
 def _notes(slide, story: Story, section: Section) -> None:
-    """Speaker notes: the definitions of the metrics on the slide, the numbers behind
-    the title, and what the numbers cover."""
-    lines = [section.title, ""]
-    if section.definitions:
-        lines.append("What the numbers mean:")
-        lines += [f"• {d.name}: {d.text}" for d in section.definitions]
-        lines.append("")
-    if section.facts:
-        lines.append("The numbers behind the title:")
-        lines += [f"• {fact}" for fact in section.facts]
-        lines.append("")
-    lines.append(f"Period {story.period_name}, as of {story.as_of:%d %b %Y}; " + "; ".join(story.filter_lines) + ".")
-    lines.append(f"Source: Retention Radar, {story.database_name}. Definitions: docs/metrics.md.")
-    slide.notes_slide.notes_text_frame.text = "\n".join(lines)
+    """Speaker notes (`reports.story.speaker_notes`, as the presenter view shows them)."""
+    slide.notes_slide.notes_text_frame.text = speaker_notes(story, section)
 
 
-def _footer(slide, story: Story, number: int, total: int) -> None:
-    filters = [line for line in story.filter_lines if not line.endswith(": all")]
-    text = f"Retention Radar · {story.period_name} · " + ("; ".join(filters) if filters else "all customers")
-    _text_box(slide, MARGIN, Inches(7.0), Inches(10.5), Inches(0.35), [text], FOOTER_PT, MUTED)
-    _text_box(slide, Inches(11.2), Inches(7.0), Inches(1.53), Inches(0.35), [f"{number} / {total}"], FOOTER_PT,
-              MUTED, align=PP_ALIGN.RIGHT)
+def _logo(slide, brand: Brand, right, top, height) -> None:
+    """The brand's logo, its right edge at `right` (its width follows its aspect ratio)."""
+    if brand.logo is None:
+        return
+    picture = slide.shapes.add_picture(str(brand.logo), 0, top, height=height)
+    picture.left = Emu(int(right - picture.width))
+    picture.name = "brand_logo"
 
 
-def _content_slide(prs: Presentation, story: Story, section: Section, number: int, total: int):
+def _footer(slide, story: Story, brand: Brand, number: int, total: int) -> None:
+    text = f"{brand.name} · {story.period_name} · {story.filter_words}"
+    _text_box(slide, MARGIN, Inches(7.0), Inches(9.5), Inches(0.35), [text], FOOTER_PT, MUTED)
+    number_right = SLIDE_WIDTH - MARGIN - (Inches(1.3) if brand.logo else 0)
+    _text_box(slide, Emu(int(number_right - Inches(1.2))), Inches(7.0), Inches(1.2), Inches(0.35),
+              [f"{number} / {total}"], FOOTER_PT, MUTED, align=PP_ALIGN.RIGHT)
+    _logo(slide, brand, SLIDE_WIDTH - MARGIN, Inches(7.0), LOGO_HEIGHT)
+
+
+def _commentary(slide, section: Section, brand: Brand) -> None:
+    if section.commentary:
+        box = _text_box(slide, MARGIN, COMMENTARY_TOP, SLIDE_WIDTH - 2 * MARGIN, Inches(0.5), [section.commentary],
+                        BODY_PT + 2, brand.accent, bold=True, anchor=MSO_ANCHOR.MIDDLE)
+        box.name = "commentary"
+
+
+def _content_slide(prs: Presentation, story: Story, brand: Brand, section: Section, number: int, total: int):
     slide = prs.slides.add_slide(prs.slide_layouts[TITLE_ONLY_LAYOUT])
     title = slide.shapes.title
     title.left, title.top, title.width, title.height = MARGIN, Inches(0.3), SLIDE_WIDTH - 2 * MARGIN, Inches(1.15)
@@ -119,7 +132,8 @@ def _content_slide(prs: Presentation, story: Story, section: Section, number: in
         _style_runs(p, size, bold=True)
     _text_box(slide, MARGIN, Inches(1.45), SLIDE_WIDTH - 2 * MARGIN, Inches(0.55), [section.subtitle],
               SUBTITLE_PT, MUTED)
-    _footer(slide, story, number, total)
+    _footer(slide, story, brand, number, total)
+    _commentary(slide, section, brand)
     _notes(slide, story, section)
     return slide
 
@@ -228,12 +242,12 @@ def _add_chart(slide, spec: ChartSpec, left, top, width, height):
     return frame
 
 
-def _charts(slide, specs: list[ChartSpec]) -> None:
+def _charts(slide, specs: list[ChartSpec], bottom=CONTENT_BOTTOM) -> None:
     width = SLIDE_WIDTH - 2 * MARGIN
     gap = Inches(0.3)
     each = Emu(int((width - gap * (len(specs) - 1)) / len(specs)))
     for i, spec in enumerate(specs):
-        _add_chart(slide, spec, Emu(MARGIN + i * (each + gap)), CONTENT_TOP, each, CONTENT_BOTTOM - CONTENT_TOP)
+        _add_chart(slide, spec, Emu(MARGIN + i * (each + gap)), CONTENT_TOP, each, bottom - CONTENT_TOP)
 
 
 def _message(slide, text: str) -> None:
@@ -243,8 +257,18 @@ def _message(slide, text: str) -> None:
 
 # --- slides ---------------------------------------------------------------------------------
 
-def _title_slide(prs: Presentation, story: Story, section: Section, total: int) -> None:
+def _title_slide(prs: Presentation, story: Story, brand: Brand, section: Section, total: int) -> None:
+    """The brand's name and logo, the review's title, and what it covers in words (the
+    period, the selection, the as-of date) — never the database file's name."""
     slide = prs.slides.add_slide(prs.slide_layouts[TITLE_LAYOUT])
+    band = slide.shapes.add_shape(1, 0, 0, Inches(0.25), SLIDE_HEIGHT)  # 1 = rectangle
+    band.name = "brand_band"
+    band.fill.solid()
+    band.fill.fore_color.rgb = _rgb(brand.accent)
+    band.line.fill.background()
+    _text_box(slide, MARGIN, Inches(0.6), Inches(8), Inches(0.6), [brand.name], 20, brand.accent, bold=True,
+              anchor=MSO_ANCHOR.MIDDLE).name = "brand_name"
+    _logo(slide, brand, SLIDE_WIDTH - MARGIN, Inches(0.45), TITLE_LOGO_HEIGHT)
     title, subtitle = slide.shapes.title, slide.placeholders[1]
     title.left, title.top, title.width, title.height = MARGIN, Inches(1.7), SLIDE_WIDTH - 2 * MARGIN, Inches(1.6)
     title.text = section.title
@@ -255,20 +279,20 @@ def _title_slide(prs: Presentation, story: Story, section: Section, total: int) 
     subtitle.left, subtitle.top, subtitle.width, subtitle.height = (MARGIN, Inches(3.5), SLIDE_WIDTH - 2 * MARGIN,
                                                                     Inches(2.8))
     tf = subtitle.text_frame
-    lines = [section.subtitle, f"Period {story.period_name} (as of {story.as_of:%d %b %Y})", *story.filter_lines]
+    lines = [section.subtitle, *([section.commentary] if section.commentary else [])]
     for i, line in enumerate(lines):
         p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
         p.text = line
         p.alignment = PP_ALIGN.LEFT
-        _style_runs(p, 20 if i < 2 else 18, colour=TEXT if i < 2 else MUTED)
-    _footer(slide, story, 1, total)
+        _style_runs(p, 22 if i == 0 else 20, bold=i > 0, colour=TEXT if i == 0 else brand.accent)
+    _footer(slide, story, brand, 1, total)
     _notes(slide, story, section)
 
 
-def _kpi_slide(slide, story: Story) -> None:
+def _kpi_slide(slide, story: Story, brand: Brand, section: Section) -> None:
     header, rows = kpi_header(story), kpi_rows(story)
     width = SLIDE_WIDTH - 2 * MARGIN
-    row_height = Inches(0.52)
+    row_height = Inches(0.46 if section.commentary else 0.52)  # nine rows end above the commentary
     shape = slide.shapes.add_table(len(rows) + 1, len(header), MARGIN, CONTENT_TOP, width,
                                    row_height * (len(rows) + 1))
     shape.name = "kpi_table"
@@ -287,26 +311,28 @@ def _kpi_slide(slide, story: Story) -> None:
             colour = "FFFFFF" if r == 0 else (status_colour(value) if c == len(header) - 1 else TEXT)
             _style_runs(p, BODY_PT, bold=(r == 0 or c == len(header) - 1), colour=colour)
             cell.fill.solid()
-            cell.fill.fore_color.rgb = _rgb("262730" if r == 0 else ("F4F5F7" if r % 2 else "FFFFFF"))
+            cell.fill.fore_color.rgb = _rgb(brand.accent if r == 0 else ("F4F5F7" if r % 2 else "FFFFFF"))
 
 
-def build_deck(story: Story) -> bytes:
+def build_deck(story: Story, brand: Brand | None = None) -> bytes:
     """The story as a .pptx file (bytes): title slide, KPI summary against targets, then
-    one slide per story section with native charts (see the module docstring)."""
+    one slide per story section with native charts (see the module docstring). `brand`
+    defaults to the configured one (`reports.brand.load_brand`)."""
+    brand = brand or load_brand()
     prs = Presentation()
     prs.slide_width, prs.slide_height = SLIDE_WIDTH, SLIDE_HEIGHT
     total = len(story.sections)
     for number, section in enumerate(story.sections, start=1):
         if section.key == "title":
-            _title_slide(prs, story, section, total)
+            _title_slide(prs, story, brand, section, total)
             continue
-        slide = _content_slide(prs, story, section, number, total)
+        slide = _content_slide(prs, story, brand, section, number, total)
         if section.key == "kpis":
-            _kpi_slide(slide, story)
+            _kpi_slide(slide, story, brand, section)
             continue
         specs = slide_charts(story, section.key)
         if specs:
-            _charts(slide, specs)
+            _charts(slide, specs, COMMENTARY_TOP if section.commentary else CONTENT_BOTTOM)
         else:
             _message(slide, section.empty_message)
     out = io.BytesIO()

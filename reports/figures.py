@@ -7,6 +7,7 @@ Streamlit here (the page renders it).
 from __future__ import annotations
 
 import textwrap
+from html import escape
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -21,6 +22,8 @@ TITLE_SIZE = 34
 SUBTITLE_SIZE = 20
 TICK_FORMATS = {"percent2": ".1%", "percent1": ".1%", "percent0": ".0%", "count": ",.0f", "money": "~s"}
 HEIGHT = 720
+LEGEND_ROW = 40   # px the legend takes above the panels (it never sits among the axis labels)
+PANEL_TITLES = 50  # px for the panels' headings
 
 
 def _wrap(text: str, width: int) -> str:
@@ -37,14 +40,21 @@ def _layout(fig: go.Figure, section: Section, legend: bool, titled: bool) -> go.
             subtitle=dict(text=subtitle, font=dict(size=SUBTITLE_SIZE, color=MUTED)),
             x=0, xanchor="left", xref="container", y=1, yanchor="top", yref="container", pad=dict(t=20, l=10)))
     else:
-        top = 50  # room for the panel headings; the page shows the takeaway as text
+        top = PANEL_TITLES  # the page shows the takeaway as text
+    # The legend is a row at the top, between the title and the panel headings: below the
+    # plot it ran into the rotated month labels (plotly reserves the bottom margin for the
+    # labels or the legend, whichever needs more, never both).
+    legend_y = 1 - top / HEIGHT if titled else 1.0  # container fraction: just under the title, or the top
+    if legend:
+        top += LEGEND_ROW
     fig.update_layout(
         template="plotly_white",
         height=HEIGHT if titled else HEIGHT - 140,
         font=dict(family=FONT_FAMILY, size=FONT_SIZE, color=TEXT_COLOUR),
         margin=dict(l=20, r=30, t=top, b=20),
         showlegend=legend,
-        legend=dict(orientation="h", yanchor="top", y=-0.14, xanchor="left", x=0, font=dict(size=FONT_SIZE)),
+        legend=dict(orientation="h", yref="container", yanchor="top", y=legend_y, xanchor="left", x=0,
+                    font=dict(size=FONT_SIZE)),
         hoverlabel=dict(font_size=FONT_SIZE),
         separators=".,",
     )
@@ -81,6 +91,9 @@ def _trace(spec: ChartSpec, fig: go.Figure, col: int) -> None:
         low, high = spec.value_range
         fig.update_yaxes(tickformat=tick, row=1, col=col,
                          tickprefix=fmt.currency_symbol() if spec.value_format == "money" else None)
+        if spec.kind == "line" and len(spec.categories) > 8:
+            # every other month, slanted: twelve "Oct 2025" labels upright ate the panel
+            fig.update_xaxes(tickangle=-40, tickvals=list(spec.categories)[::2], row=1, col=col)
         if low is not None and high is not None:
             fig.update_yaxes(range=[low, high * 1.08], row=1, col=col)
         elif low is not None:
@@ -117,9 +130,24 @@ def slide_figure(story: Story, key: str, titled: bool = True) -> go.Figure:
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False)
         return _layout(fig, section, legend=False, titled=titled)
-    fig = make_subplots(rows=1, cols=len(specs), subplot_titles=[s.heading for s in specs], horizontal_spacing=0.08)
+    # a panel with a y-axis title needs the room for it, or the title runs into the panel on its left
+    spacing = 0.14 if any(s.y_title for s in specs[1:]) else 0.08
+    fig = make_subplots(rows=1, cols=len(specs), subplot_titles=[s.heading for s in specs], horizontal_spacing=spacing)
     for col, spec in enumerate(specs, start=1):
         _trace(spec, fig, col)
     legend = any(s.legend and len(s.series) > 1 for s in specs)
     fig.update_layout(barmode="group")
     return _layout(fig, section, legend=legend, titled=titled)
+
+
+def kpi_table_html(story: Story) -> str:
+    """The KPI slide as an HTML table (class ``kpi-table``) for the presentation page,
+    whose CSS sizes it in viewport units — a plotly table keeps fixed pixel rows, small
+    on a 1080-px screen. Every cell is escaped (segment names come from the data)."""
+    header, rows = kpi_header(story), kpi_rows(story)
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row[:-1])
+        + f"<td style='color:{status_colour(row[-1])};font-weight:600'>{escape(row[-1])}</td></tr>"
+        for row in rows)
+    return f"<table class='kpi-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -4,9 +4,12 @@ matplotlib draws the charts to PNG in memory — no browser, no kaleido, no netw
 
 `build_pdf(story)` makes one landscape A4 page per story section, in the deck's order:
 the title page (with every takeaway as an executive summary), the KPI table, then each
-section's takeaway title, what is plotted, its charts (`reports.specs`, the same series
-and colours as the deck) and the definitions of its metrics. Each page's content is
-kept on its page (shrunk if it would overflow), so page n is always section n.
+section's takeaway title, what is plotted, the presenter's line if any, and its charts
+(`reports.specs`, the same series and colours as the deck). Each page's content is kept
+on its page (shrunk if it would overflow), so page n is always section n. The
+definitions of the metrics follow in an appendix, each once, with the pages that use
+it — not as small print under every chart (decision 027); a section page names the
+terms it uses and points there.
 
 Text is set in DejaVu Sans, the TrueType font matplotlib ships, so the currency sign
 (₪), dashes and arrows print on any machine and the text stays extractable.
@@ -43,6 +46,7 @@ from reportlab.platypus import (
 
 from analytics import formatting as fmt
 from reports.specs import MUTED, ChartSpec, kpi_header, kpi_rows, show, slide_charts, status_colour
+from reports.brand import Brand, load_brand
 from reports.story import Section, Story
 
 PAGE = landscape(A4)
@@ -50,7 +54,8 @@ MARGIN = 14 * mm
 FOOTER_SPACE = 8 * mm
 FRAME_WIDTH = PAGE[0] - 2 * MARGIN
 FRAME_HEIGHT = PAGE[1] - 2 * MARGIN - FOOTER_SPACE
-CHART_HEIGHT_IN = 4.3
+CHART_HEIGHT_IN = 4.7
+APPENDIX_TITLE = "Appendix: what the numbers mean"
 DPI = 150
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 TEXT = "#262730"
@@ -76,8 +81,12 @@ def _styles() -> dict[str, ParagraphStyle]:
                                   leftIndent=14, bulletIndent=2, spaceAfter=3),
         "heading": ParagraphStyle("heading", fontName=BOLD, fontSize=13, leading=17, textColor=TEXT,
                                   spaceBefore=10, spaceAfter=4),
-        "definition": ParagraphStyle("definition", fontName=FONT, fontSize=8.5, leading=11, textColor=MUTED,
-                                     alignment=TA_LEFT, spaceAfter=2),
+        "definition": ParagraphStyle("definition", fontName=FONT, fontSize=11, leading=15, textColor=TEXT,
+                                     alignment=TA_LEFT, spaceAfter=7),
+        "pointer": ParagraphStyle("pointer", fontName=FONT, fontSize=9.5, leading=12, textColor=MUTED,
+                                  spaceBefore=6),
+        "commentary": ParagraphStyle("commentary", fontName=BOLD, fontSize=13, leading=17, textColor=TEXT,
+                                     spaceBefore=2, spaceAfter=6),
     }
 
 
@@ -176,16 +185,35 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text), style)
 
 
-def _definitions(section: Section, styles) -> list:
+def _pointer(section: Section, styles) -> list:
+    """One line naming the terms the page uses; their definitions are in the appendix."""
     if not section.definitions:
         return []
-    out = [_p("What the numbers mean", styles["heading"])]
-    for d in section.definitions:
-        out.append(Paragraph(f"<b>{escape(d.name)}</b>: {escape(d.text)}", styles["definition"]))
-    return out
+    names = ", ".join(d.name for d in section.definitions)
+    return [_p(f"Defined in the appendix: {names}.", styles["pointer"])]
 
 
-def _kpi_table(story: Story) -> Table:
+def _appendix(story: Story, styles) -> list:
+    """Every definition of the report once, in the order the pages first use it, with the
+    pages that use it."""
+    pages: dict[str, list[int]] = {}
+    texts: dict[str, str] = {}
+    for number, section in enumerate(story.sections, start=1):
+        for d in section.definitions:
+            pages.setdefault(d.name, []).append(number)
+            texts.setdefault(d.name, d.text)
+    if not pages:
+        return []
+    flow = [_p(APPENDIX_TITLE, styles["title"]),
+            _p("The definitions behind every number in this report, as in the dashboard's metrics glossary "
+               "(docs/metrics.md).", styles["subtitle"])]
+    for name, used in pages.items():
+        where = ("page " if len(used) == 1 else "pages ") + ", ".join(str(n) for n in used)
+        flow.append(Paragraph(f"<b>{escape(name)}</b> ({where}): {escape(texts[name])}", styles["definition"]))
+    return flow
+
+
+def _kpi_table(story: Story, brand: Brand) -> Table:
     header, rows = kpi_header(story), kpi_rows(story)
     data = [list(header), *[list(r) for r in rows]]
     shares = (0.28, 0.14, 0.14, 0.13, 0.14, 0.17)
@@ -195,7 +223,7 @@ def _kpi_table(story: Story) -> Table:
         ("FONT", (0, 0), (-1, 0), BOLD, 11.5),
         ("FONT", (-1, 1), (-1, -1), BOLD, 11.5),
         ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(TEXT)),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(brand.accent)),
         ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.HexColor("#F4F5F7"), colors.white]),
@@ -206,19 +234,34 @@ def _kpi_table(story: Story) -> Table:
     return table
 
 
-def _title_page(story: Story, section: Section, styles) -> list:
-    flow = [Spacer(1, 16 * mm), _p(section.title, styles["cover"]), _p(section.subtitle, styles["subtitle"]),
-            _p(f"Period {story.period_name} (as of {story.as_of:%d %b %Y})", styles["body"])]
-    flow += [_p(line, styles["body"]) for line in story.filter_lines]
+def _title_page(story: Story, brand: Brand, section: Section, styles) -> list:
+    """The brand, the review's title and what it covers in words — no database file name —
+    then every takeaway as an executive summary."""
+    flow = []
+    if brand.logo is not None:
+        logo = Image(str(brand.logo))
+        scale = 16 * mm / logo.imageHeight
+        logo.drawHeight, logo.drawWidth = 16 * mm, logo.imageWidth * scale
+        logo.hAlign = "LEFT"
+        flow.append(logo)
+    brand_style = ParagraphStyle("brand", parent=styles["heading"], textColor=colors.HexColor(brand.accent))
+    flow += [_p(brand.name, brand_style), Spacer(1, 4 * mm),
+             _p(section.title, ParagraphStyle("cover_brand", parent=styles["cover"],
+                                              textColor=colors.HexColor(brand.accent))),
+             _p(section.subtitle, styles["body"])]
+    if section.commentary:
+        flow.append(_p(section.commentary, styles["commentary"]))
     flow.append(_p("The story in one page", styles["heading"]))
     flow += [Paragraph(escape(s.title), styles["summary"], bulletText="•") for s in story.sections[1:]]
     return flow
 
 
-def _section_page(story: Story, section: Section, styles) -> list:
+def _section_page(story: Story, brand: Brand, section: Section, styles) -> list:
     flow = [_p(section.title, styles["title"]), _p(section.subtitle, styles["subtitle"])]
+    if section.commentary:
+        flow.append(_p(section.commentary, styles["commentary"]))
     if section.key == "kpis":
-        flow += [Spacer(1, 4 * mm), _kpi_table(story)]
+        flow += [Spacer(1, 4 * mm), _kpi_table(story, brand)]
         if story.targets.empty or story.targets["target"].isna().all():
             flow.append(_p(f"No targets are set for {story.quarter} in config/targets.toml.", styles["body"]))
     else:
@@ -229,24 +272,47 @@ def _section_page(story: Story, section: Section, styles) -> list:
                               height=FRAME_WIDTH * CHART_HEIGHT_IN / width_in))
         else:
             flow += [Spacer(1, 30 * mm), _p(section.empty_message, styles["body"]), Spacer(1, 30 * mm)]
-    return flow + _definitions(section, styles)
+    return flow + _pointer(section, styles)
 
 
-def build_pdf(story: Story) -> bytes:
-    """The story as a PDF (bytes), one landscape A4 page per section (module docstring)."""
+def _numbered_canvas(footer: str):
+    """A canvas class that holds its pages until the end, then stamps each with the
+    footer and "n / total" (the appendix's length is known only once it is laid out)."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages = []
+
+        def showPage(self):  # noqa: N802 — reportlab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self.saveState()
+                self.setFont(FONT, 8.5)
+                self.setFillColor(colors.HexColor(MUTED))
+                self.drawString(MARGIN, MARGIN - 2 * mm, footer)
+                self.drawRightString(PAGE[0] - MARGIN, MARGIN - 2 * mm, f"{self._pageNumber} / {total}")
+                self.restoreState()
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
+def build_pdf(story: Story, brand: Brand | None = None) -> bytes:
+    """The story as a PDF (bytes): one landscape A4 page per section, then the appendix
+    of definitions (module docstring). `brand` defaults to the configured one."""
+    brand = brand or load_brand()
     _register_fonts()
     styles = _styles()
     total = len(story.sections)
-    filters = [line for line in story.filter_lines if not line.endswith(": all")]
-    footer = f"Retention Radar · {story.period_name} · " + ("; ".join(filters) if filters else "all customers")
-
-    def on_page(canvas, doc) -> None:
-        canvas.saveState()
-        canvas.setFont(FONT, 8.5)
-        canvas.setFillColor(colors.HexColor(MUTED))
-        canvas.drawString(MARGIN, MARGIN - 2 * mm, footer)
-        canvas.drawRightString(PAGE[0] - MARGIN, MARGIN - 2 * mm, f"{doc.page} / {total}")
-        canvas.restoreState()
+    footer = f"{brand.name} · {story.period_name} · {story.filter_words}"
 
     out = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -256,11 +322,14 @@ def build_pdf(story: Story) -> bytes:
     )
     flow = []
     for i, section in enumerate(story.sections):
-        content = _title_page(story, section, styles) if section.key == "title" else _section_page(
-            story, section, styles)
+        content = _title_page(story, brand, section, styles) if section.key == "title" else _section_page(
+            story, brand, section, styles)
         # one page per section: shrink rather than spill onto the next page
         flow.append(KeepInFrame(FRAME_WIDTH, FRAME_HEIGHT - 2, content, mode="shrink"))
         if i < total - 1:
             flow.append(PageBreak())
-    doc.build(flow, onFirstPage=on_page, onLaterPages=on_page)
+    appendix = _appendix(story, styles)
+    if appendix:  # may run over more than one page: it is reference, not a slide
+        flow += [PageBreak(), *appendix]
+    doc.build(flow, canvasmaker=_numbered_canvas(footer))
     return out.getvalue()

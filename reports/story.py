@@ -49,6 +49,19 @@ LORENZ_POINTS = 101
 DEFAULT_UNIT_COST = 1.0  # data quality: the "1" of the 1-10-100 rule
 
 SLIDE_KEYS = ("title", "kpis", "trend", "funnel", "segments", "value", "risk", "roi", "data_quality")
+# What each slide is about, for picking slides before the takeaways are computed
+SLIDE_NAMES = {
+    "title": "Title and summary",
+    "kpis": "Headline KPIs against targets",
+    "trend": "Churn and revenue retention each month",
+    "funnel": "Cancellation requests and saves",
+    "segments": "Retention by segment",
+    "value": "Customer value",
+    "risk": "Margin at risk",
+    "roi": "Retention programme ROI",
+    "data_quality": "Data quality",
+}
+COMMENTARY_CHARS = 200  # one line on a slide
 
 Progress = Callable[[float, str], None]
 
@@ -64,6 +77,7 @@ class Section:
     definitions: tuple[Definition, ...] = ()
     facts: tuple[str, ...] = ()
     empty_message: str = "Nothing to plot for this selection."  # shown when a slide has no chart
+    commentary: str = ""  # the presenter's own line for this slide (`tailor`)
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,7 @@ class Story:
     history_start: date
     period_name: str
     filter_lines: tuple[str, ...]
+    filter_words: str  # the selection in words: "All customers", "Enterprise, Tel Aviv"
     quarter: str
     comparison_name: str
     previous_name: str
@@ -170,6 +185,21 @@ def _filter_lines(flt: RetentionFilter) -> tuple[str, ...]:
     )
 
 
+def filter_words(flt: RetentionFilter) -> str:
+    """The selection as a reader says it: "All customers" when nothing is filtered, else
+    the chosen values, one dimension after another ("Enterprise, Tel Aviv"); values of one
+    dimension are alternatives ("Consumer or Small business"); a custom attribute is named
+    ("Payment method Card"); contact channels, which only narrow the funnel and contact
+    counts (decision 003), come last ("contacts by Phone")."""
+    def either(values) -> str:
+        return " or ".join(fmt.label(v) for v in values)
+
+    parts = [either(values) for values in (flt.segments, flt.regions, flt.plans) if values]
+    parts += [f"{fmt.label(name)} {either(values)}" for name, values in flt.attributes]
+    population = ", ".join(parts) or "All customers"
+    return population + (f", contacts by {either(flt.channels)}" if flt.channels else "")
+
+
 def lorenz_curve(clv: pd.Series, points: int = LORENZ_POINTS) -> pd.DataFrame:
     """Cumulative share of total CLV held by the most valuable share of customers, at
     `points` evenly spaced customer shares 0..1 (the Pareto curve, aggregated: no
@@ -240,6 +270,7 @@ def gather_story(
         history_start=history_start,
         period_name=periods.span_name(flt.start, flt.end),
         filter_lines=_filter_lines(flt),
+        filter_words=filter_words(flt),
         quarter=board.quarter,
         comparison_name=cmp.name,
         previous_name=cmp.previous_name,
@@ -311,7 +342,7 @@ def _sections(story: Story) -> tuple[Section, ...]:
     return (
         Section(
             "title", f"Retention review, {story.period_name}",
-            f"As of {as_of} · {story.database_name}",
+            f"As of {as_of} · {story.filter_words}",  # no file name: the audience reads this
             facts=story.filter_lines,
         ),
         Section(
@@ -389,3 +420,41 @@ def _sections(story: Story) -> tuple[Section, ...]:
                 f"{fmt.money(quality['correction_cost'].sum())}, after a failure {fmt.money(quality['failure_cost'].sum())}",),
         ),
     )
+
+
+# --- the presenter's cut ----------------------------------------------------------------------
+
+def tailor(story: Story, keys: tuple[str, ...] | list[str] | None = None,
+           commentary: dict[str, str] | None = None) -> Story:
+    """The story with only the slides `keys` (in the story's order; None = all) and the
+    presenter's `commentary` line per slide key. The title slide always stays (it says
+    what the numbers cover); unknown keys raise a ValueError. A commentary is one line:
+    whitespace and line breaks collapse, and it is cut at COMMENTARY_CHARS."""
+    chosen = set(SLIDE_KEYS if keys is None else keys) | {"title"}
+    unknown = chosen - set(SLIDE_KEYS)
+    if unknown:
+        raise ValueError(f"unknown slide(s) {', '.join(sorted(unknown))}; choose from {', '.join(SLIDE_KEYS)}")
+    notes = {k: " ".join(str(v).split())[:COMMENTARY_CHARS] for k, v in (commentary or {}).items()}
+    sections = tuple(replace(s, commentary=notes.get(s.key, s.commentary))
+                     for s in story.sections if s.key in chosen)
+    return replace(story, sections=sections)
+
+
+def speaker_notes(story: Story, section: Section) -> str:
+    """What the presenter reads and the audience does not see (the deck's notes and the
+    presenter view): the presenter's own line, the definitions of the metrics on the
+    slide, the numbers behind the title, and what the numbers cover."""
+    lines = [section.title, ""]
+    if section.commentary:
+        lines += [f"Your line: {section.commentary}", ""]
+    if section.definitions:
+        lines.append("What the numbers mean:")
+        lines += [f"• {d.name}: {d.text}" for d in section.definitions]
+        lines.append("")
+    if section.facts:
+        lines.append("The numbers behind the title:")
+        lines += [f"• {fact}" for fact in section.facts]
+        lines.append("")
+    lines.append(f"Period {story.period_name}, as of {story.as_of:%d %b %Y}; " + "; ".join(story.filter_lines) + ".")
+    lines.append(f"Source: Retention Radar, {story.database_name}. Definitions: docs/metrics.md.")
+    return "\n".join(lines)

@@ -101,3 +101,62 @@ def test_filter_change_asks_for_a_rebuild(monkeypatch, sample_db_path):
     no_exception(at)
     assert not downloads(at)
     assert "filters changed" in at.warning[0].value
+
+
+def deck_of(at: AppTest):
+    import io
+
+    from pptx import Presentation
+
+    return Presentation(io.BytesIO(at.session_state["leadership_report"]["deck"]))
+
+
+def test_picked_slides_and_commentary_go_into_the_report(monkeypatch, sample_db_path):
+    at = run_report_page(monkeypatch, sample_db_path, PAGE)
+    assert at.checkbox(key="report_pick_title").disabled  # the title slide always stays
+    for key in ("funnel", "segments", "value", "risk", "data_quality"):
+        at.checkbox(key=f"report_pick_{key}").uncheck()
+    at.text_input(key="report_line_trend").input("Churn is down since the spring")
+    at.button(key="report_build").click().run()
+    no_exception(at)
+    report = at.session_state["leadership_report"]
+    assert report["cut"] == {"keys": ("title", "kpis", "trend", "roi"),
+                             "commentary": {"trend": "Churn is down since the spring"}}
+    deck = deck_of(at)
+    assert len(deck.slides) == 4 and len(report["titles"]) == 4
+    trend = deck.slides[2]
+    assert any(s.name == "commentary" and s.text_frame.text == "Churn is down since the spring" for s in trend.shapes)
+    assert at.status[0].label == "Report ready: 4 slides"
+    # a changed line after the build asks for a rebuild, and the downloads go
+    at.text_input(key="report_line_roi").input("Worth every shekel").run()
+    assert not downloads(at)
+    assert "slides or commentary changed" in at.warning[0].value
+
+
+def test_brand_from_config_dresses_the_deck(monkeypatch, sample_db_path, tmp_path):
+    from PIL import Image
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (240, 80), "#0B3D91").save(logo)
+    config = tmp_path / "retention.toml"
+    config.write_text(f'[brand]\nname = "Acme Telecom"\nlogo = "{logo}"\ncolours = ["#0B3D91"]\n', encoding="utf-8")
+    monkeypatch.setenv("RETENTION_CONFIG", str(config))
+    at = run_report_page(monkeypatch, sample_db_path, PAGE)
+    at.button(key="report_build").click().run()
+    no_exception(at)
+    title = deck_of(at).slides[0]
+    assert any(s.name == "brand_logo" for s in title.shapes)
+    assert any(s.has_text_frame and s.text_frame.text == "Acme Telecom" for s in title.shapes)
+
+
+def test_a_bad_brand_setting_is_one_line_and_the_report_still_builds(monkeypatch, sample_db_path, tmp_path):
+    config = tmp_path / "retention.toml"
+    config.write_text('[brand]\ncolours = ["navy"]\n', encoding="utf-8")
+    monkeypatch.setenv("RETENTION_CONFIG", str(config))
+    at = run_report_page(monkeypatch, sample_db_path, PAGE)
+    no_exception(at)
+    warning = at.warning[0].value
+    assert "[brand] colours has 'navy'" in warning and "built without the brand" in warning
+    assert "\n" not in warning
+    at.button(key="report_build").click().run()
+    assert [d.proto.label for d in downloads(at)] == ["Deck (PowerPoint)", "Report (PDF)"]

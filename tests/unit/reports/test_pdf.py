@@ -1,6 +1,7 @@
 """The PDF, through Debian's poppler-utils: one page per story section (rendered to PNG
-with pdftoppm, each page actually drawn), its text (pdftotext) holds every takeaway
-title and the KPI numbers, and no personal data."""
+with pdftoppm, each page actually drawn), then an appendix with the definitions (not
+small print on every page); its text (pdftotext) holds every takeaway title and the KPI
+numbers, and no personal data."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from PIL import Image
 from analytics import metrics
 from analytics import formatting as fmt
 from analytics import periods
+from reports.pdf import APPENDIX_TITLE
 from tests.unit.reports.conftest import leaks
 
 pytestmark = pytest.mark.skipif(
@@ -22,8 +24,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def pdf_text(path: Path) -> str:
-    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
+def pdf_text(path: Path, first: int | None = None, last: int | None = None) -> str:
+    pages = [*(["-f", str(first)] if first else []), *(["-l", str(last)] if last else [])]
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", *pages, str(path), "-"], capture_output=True, check=True)
     return " ".join(out.stdout.decode("utf-8").split())
 
 
@@ -34,8 +37,10 @@ def pages(pdf_path: Path, tmp_path_factory) -> list[Path]:
     return sorted(out.glob("page-*.png"))
 
 
-def test_one_landscape_page_per_section(pages, story):
-    assert len(pages) == len(story.sections) == 9
+def test_one_landscape_page_per_section(pages, story, pdf_path):
+    assert len(story.sections) == 9
+    assert len(pages) > 9  # the sections, then the appendix
+    assert APPENDIX_TITLE not in pdf_text(pdf_path, 9, 9) and APPENDIX_TITLE in pdf_text(pdf_path, 10, 10)
     for page in pages:
         with Image.open(page) as image:
             width, height = image.size
@@ -73,3 +78,26 @@ def test_text_holds_the_titles_and_numbers(pdf_path, story, sample_db, report_fi
 
 def test_no_personal_data_in_the_text(pdf_path, personal_data):
     assert leaks(pdf_text(pdf_path), personal_data) == []
+
+
+def test_definitions_are_in_an_appendix_not_under_every_chart(pdf_path, story, pages):
+    """Each definition is printed once, after the sections, with the pages that use it;
+    a section page only names its terms and points to the appendix."""
+    total = len(pages)
+    appendix = pdf_text(pdf_path, len(story.sections) + 1, total)
+    assert appendix.startswith(APPENDIX_TITLE)
+    churn = "churn rate = churned from start ÷ active start"
+    assert appendix.count(churn) == 1
+    used = [n for n, s in enumerate(story.sections, start=1) if any(d.name == "Logo churn rate" for d in s.definitions)]
+    assert used[:2] == [2, 3]  # the KPI and trend pages
+    assert f"Logo churn rate (pages {', '.join(map(str, used))}):" in appendix
+    for section in story.sections:
+        for d in section.definitions:
+            # its opening (a long one may run over a page break, where the footer interrupts it)
+            assert f"{d.name} (" in appendix and " ".join(d.text.split())[:80] in appendix, d.name
+    for number, section in enumerate(story.sections, start=1):
+        text = pdf_text(pdf_path, number, number)
+        assert churn not in text, section.key  # no small print on the section pages
+        if section.definitions:
+            assert "Defined in the appendix: " + ", ".join(d.name for d in section.definitions) in text
+        assert text.rstrip().endswith(f"{number} / {total}")  # numbered out of the whole document
