@@ -26,7 +26,7 @@ def test_overview_page(page, app_url):
                   "Gross revenue retention", "Average historical CLV", "Saved customers", "Margin at risk"):
         expect(page.locator('[data-testid="stMetric"]', has_text=label)).to_be_visible()
     assert re.fullmatch(r"[\d,]+", kpi_value(page, "Active customers"))
-    expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(4, timeout=30_000)
+    expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(5, timeout=30_000)  # + the MRR waterfall
     assert_no_error(page)
     screenshot(page, "overview")
 
