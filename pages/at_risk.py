@@ -277,7 +277,8 @@ money = f"{fmt.currency_symbol()}%,.0f"
 event = st.dataframe(
     table, hide_index=True, key="table_at_risk", on_select="rerun", selection_mode="single-row",
     height=tables.list_height(len(table)), placeholder="—",
-    column_order=LIST_COLUMNS,
+    # a manager sees no names: the customer's ID takes the Customer column's place
+    column_order=LIST_COLUMNS if personal else [("ID" if c == "Customer" else c) for c in LIST_COLUMNS],
     column_config={
         "Rank": st.column_config.NumberColumn("Rank", format="%d", width=52, pinned=True,
                                               help="1 = the largest expected loss in the selection"),

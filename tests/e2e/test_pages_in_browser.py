@@ -34,7 +34,7 @@ def test_overview_page(page, app_url):
 # (navigation label, page title, KPI labels, number of charts) for every page but the Overview
 PAGES = [
     ("Retention ROI & what-if", "Retention ROI & what-if",
-     ("Saved customers", "Programme cost", "Net benefit", "ROI", "Extra revenue, 12 months"), 3),
+     ("Saved customers", "Programme cost", "Net benefit", "ROI", "Extra revenue, 12 months"), 4),
     ("Churn funnel", "Churn funnel", ("Requests", "Reach rate", "Offer acceptance", "Kept 90 days"), 7),
     ("Service & signals", "Service & signals",
      ("FCR", "Repeat contacts", "Within SLA", "CSAT", "NPS", "Notes read", "Notes with a churn signal"), 7),
