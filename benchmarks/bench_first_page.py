@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, wait_until_idle  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, stop_server, wait_until_idle  # noqa: E402
 
 
 def _export_tree(rev: str, into: Path) -> Path:
@@ -68,15 +68,6 @@ def _start(code_root: Path, db: Path, log: Path) -> tuple[subprocess.Popen, str,
     raise RuntimeError(f"the server did not answer within 120 s; see {log}")
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def _visit(browser, url: str) -> float:
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     try:
@@ -101,7 +92,7 @@ def measure(browser, code_root: Path, db: Path, runs: int, delay: float) -> dict
                     if key == "first_page_s":
                         out["server_up_s"].append(round(up, 2))
                 finally:
-                    _stop(proc)
+                    stop_server(proc)
                 print(f"  {code_root.name}: run {i + 1} {key} {out[key][-1]:.2f} s", file=sys.stderr, flush=True)
     return {**{k: v for k, v in out.items()}, **{f"median_{k}": statistics.median(v) for k, v in out.items()}}
 

@@ -105,22 +105,7 @@ def test_excel_without_the_quote_would_still_be_text():
 
 def test_at_risk_export_is_quoted(tmp_path):
     # the at-risk page's download = csv_bytes / excel_bytes of export_frame (pages/at_risk.py)
-    customers = [
-        {"customer_id": 1, "full_name": HYPERLINK, "phone": "050-1234567", "account_owner": "@owner",
-         "signup_date": date(2023, 1, 1)},
-        {"customer_id": 2, "full_name": "Dana Levi", "account_owner": "A", "signup_date": date(2023, 1, 1)},
-    ]
-    day = date(2024, 12, 31)
-    scores = [score(1, day, 0.5, 1000, ("contract", None, None), texts=("-2+3 reason", None, None)),
-              score(2, day, 0.2, 1000, rank=2)]
-    path = build_database(tmp_path / "x.duckdb", customers=customers,
-                          schema_info={"as_of_date": "2024-12-31", "history_start": "2023-01-01"},
-                          extra_tables={"churn_scores": (OPTIONAL_TABLES["churn_scores"], scores)})
-    db = open_database(path)
-    try:
-        frame = export_frame(at_risk_customers(db, RetentionFilter(date(2024, 1, 1), day)))
-    finally:
-        db.close()
+    frame = export_frame(_two_customer_list(tmp_path))  # defined with the presets' tests below
     back = pd.read_csv(io.BytesIO(csv_bytes(frame)), dtype=str, keep_default_na=False).set_index("customer_id")
     assert back.loc["1", "full_name"] == "'" + HYPERLINK
     assert back.loc["1", "owner"] == "'@owner"
