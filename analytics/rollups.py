@@ -10,7 +10,8 @@ loaded, and fall back to the live query whenever the table cannot be trusted
 
 - `rollup_customer_value` (one row per customer who signed up by the as-of date):
   customer_clv, clv_quantiles, clv_pareto, value_tiers, clv_cac_ratio;
-- `rollup_mrr_movements` (month × segment × region × plan): mrr_movements, and
+- `rollup_mrr_movements` (month × segment × region × plan): mrr_movements, mrr_waterfall's
+  whole-month steps, and
   revenue_retention over whole one-month periods;
 - `rollup_mrr_monthly` (month × segment × region × plan): mrr_by_month (MRR, paying customers);
 - `rollup_clv_accrual` (first day counted × segment × region × plan): average_clv_at;
@@ -83,7 +84,8 @@ from analytics.schema import OPTIONAL_TABLES, ibis_schema
 # 6: rollup_dq_failures has inconsistent_category instead of invalid_category (decision 019);
 # 7: a service contact with no recorded direction counts as inbound (rollup_repeat_contacts)
 # 8: rollup_touchpoint_daily (FCR, survey and note counts per day), rollup_mrr_monthly
-ROLLUP_VERSION = "8"
+# 9: rollup_mrr_movements holds the whole-month steps of the MRR waterfall (wf_*)
+ROLLUP_VERSION = "9"
 
 INFO_TABLE = "rollup_info"
 CUSTOMER_VALUE = "rollup_customer_value"

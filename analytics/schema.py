@@ -214,6 +214,15 @@ OPTIONAL_TABLES: dict[str, dict[str, str]] = {
         "book_expansion_mrr": "DOUBLE",
         "book_contraction_mrr": "DOUBLE",
         "book_churned_mrr": "DOUBLE",
+        # the MRR waterfall's step over the whole month (revenue._whole_month_step_measures)
+        "wf_prev_mrr": "DOUBLE",
+        "wf_cur_mrr": "DOUBLE",
+        "wf_new_mrr": "DOUBLE",
+        "wf_reactivation_mrr": "DOUBLE",
+        "wf_expansion_mrr": "DOUBLE",
+        "wf_contraction_mrr": "DOUBLE",
+        "wf_churned_mrr": "DOUBLE",
+        "wf_paying": "BIGINT",
     },
     "rollup_clv_accrual": {
         "counts_from": "DATE",

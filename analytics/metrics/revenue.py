@@ -232,6 +232,7 @@ def movement_rollup_source(db: Database) -> ibis.Table:
     end = ibis.ifelse(left, 0.0, p.cur)
     return p.group_by(month_key=p.m, segment=p.segment, region=p.region, plan=p.plan).aggregate(
         **_movement_measures(p),
+        **_whole_month_step_measures(p),
         book_customers=p.count(where=book),
         book_start_mrr=p.prev.sum(where=book),
         book_end_mrr=end.sum(where=book),
@@ -240,6 +241,40 @@ def movement_rollup_source(db: Database) -> ibis.Table:
         book_contraction_mrr=(p.prev - end).sum(where=book & (end > 0) & (end < p.prev)),
         book_churned_mrr=p.prev.sum(where=book & (end <= 0)),
     )
+
+
+def _whole_month_step_measures(p: ibis.Table) -> dict[str, ibis.Value]:
+    """`_waterfall_cube`'s measures for the step over the whole calendar month m (from the
+    last day of m-1 to the last day of m), over `_pairs_with_cells` rows, as ``wf_*``
+    columns of ``rollup_mrr_movements``. On whole months "active on the step's start /
+    end" (`mrr_waterfall`) depends only on the signup and churn *months*: active on the
+    last day of m-1 = signed up in m-1 or before and not churned before m; active on the
+    last day of m = signed up in m or before and not churned before m+1. A revenue row
+    without a customer record, or a record churned before it signed up, is never active."""
+    valid = p.signup_m.notnull() & p.consistent.fill_null(False)
+    prev_active = (valid & (p.signup_m < p.m) & (p.churn_m.isnull() | (p.churn_m >= p.m))).fill_null(False)
+    cur_active = (valid & (p.signup_m <= p.m) & (p.churn_m.isnull() | (p.churn_m > p.m))).fill_null(False)
+    prev = ibis.ifelse(prev_active, p.prev, 0.0)
+    cur = ibis.ifelse(cur_active, p.cur, 0.0)
+    return _step_measures(prev, cur, p.signup_m == p.m, prefix="wf_")
+
+
+def _step_measures(prev: ibis.FloatingValue, cur: ibis.FloatingValue, is_new: ibis.BooleanValue,
+                   prefix: str = "") -> dict[str, ibis.Value]:
+    """The sums of one waterfall step over customers with MRR `prev` on its start and `cur`
+    on its end (0 when inactive): both MRRs, the five movements and the customers paying
+    at its end."""
+    arriving = (prev <= 0) & (cur > 0)
+    return {f"{prefix}{name}": value for name, value in dict(
+        prev_mrr=prev.sum(),
+        cur_mrr=cur.sum(),
+        new_mrr=cur.sum(where=arriving & is_new),
+        reactivation_mrr=cur.sum(where=arriving & ~is_new),
+        expansion_mrr=(cur - prev).sum(where=(prev > 0) & (cur > prev)),
+        contraction_mrr=(prev - cur).sum(where=(cur > 0) & (cur < prev)),
+        churned_mrr=prev.sum(where=(prev > 0) & (cur <= 0)),
+        paying=cur.count(where=cur > 0),
+    ).items()}
 
 
 def _in_population(rollup: ibis.Table, flt: RetentionFilter) -> ibis.Table:
@@ -549,7 +584,15 @@ def mrr_waterfall(db: Database, flt: RetentionFilter, first_day: date) -> pd.Dat
         return empty_frame(WATERFALL_COLUMNS)
     opening, closing = days
     steps = _waterfall_steps(opening, closing)
-    df = _waterfall_cube(db, flt.with_period(opening + timedelta(days=1), closing), steps)
+    window = flt.with_period(opening + timedelta(days=1), closing)
+    # Whole-month steps are summed from the fresh movement rollup; a step cut by the window
+    # (the first or last, when the window does not start or end with a month) is live.
+    stored = fresh_rollup(db, MRR_MOVEMENTS, flt=flt) is not None
+    whole = tuple(st for st in steps if stored and _whole_month_step(st))
+    cut = tuple(st for st in steps if st not in whole)
+    parts = ([_waterfall_cube(db, window, whole, True)] if whole else []) + \
+            ([_waterfall_cube(db, window, cut, False)] if cut else [])
+    df = pd.concat(parts, ignore_index=True).sort_values("m")
     by_step = {int(r.m): r for r in df.itertuples()}
     first, last = by_step.get(steps[0][0]), by_step.get(steps[-1][0])
     moves = ("new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr", "churned_mrr")
@@ -580,12 +623,30 @@ def _waterfall_steps(opening: date, closing: date) -> tuple[tuple[int, date, dat
     return tuple(steps)
 
 
+def _whole_month_step(step: tuple[int, date, date]) -> bool:
+    """Whether a `_waterfall_steps` step runs from the last day of one month to the last
+    day of the next (what ``rollup_mrr_movements`` stores, `_whole_month_step_measures`)."""
+    _, start, end = step
+    return start == month_end(start) and end == month_end(end)
+
+
+_STEP_MEASURES = ("prev_mrr", "cur_mrr", "new_mrr", "reactivation_mrr", "expansion_mrr", "contraction_mrr",
+                  "churned_mrr", "paying")
+
+
 @cube(keys=("m",), channel_filter=False)
 def _waterfall_cube(db: Database, flt: RetentionFilter,
-                    steps: tuple[tuple[int, date, date], ...]) -> ibis.Table:
+                    steps: tuple[tuple[int, date, date], ...], stored: bool) -> ibis.Table:
     """`mrr_waterfall`'s sums per step (month key ``m``) and population cell: MRR on the
     step's start (prev_mrr) and end (cur_mrr), the five movements and the customers paying
-    at the step's end. `steps` come from `_waterfall_steps`."""
+    at the step's end. `steps` come from `_waterfall_steps`. `stored`: every step is a
+    whole month, read from the fresh ``rollup_mrr_movements`` (`_whole_month_step_measures`);
+    else computed from the revenue rows of the steps' months."""
+    if stored:
+        r = _in_population(db.table(MRR_MOVEMENTS), flt)
+        r = r.filter(r.month_key.isin([m for m, _, _ in steps]))
+        return r.select(*POPULATION, m=r.month_key.cast("int32"),
+                        **{c: r[f"wf_{c}"] for c in _STEP_MEASURES})
     frame = pd.DataFrame(
         {
             "m": [m for m, _, _ in steps],
@@ -595,10 +656,11 @@ def _waterfall_cube(db: Database, flt: RetentionFilter,
         }
     )
     mem = ibis.memtable(frame).cast({"m": "int32", "start_m": "int32", "start_day": "date", "end_day": "date"})
-    first = month_start(steps[0][1])
+    months = sorted({m for m, _, _ in steps} | set(frame["start_m"]))
     r = monthly_revenue(db, flt)
-    r = r.filter(r.month >= first, r.month <= month_start(steps[-1][2]))
+    r = r.filter(r.month >= month_start(steps[0][1]), r.month <= month_start(steps[-1][2]))
     r = r.select("customer_id", k=_month_key(r.month), mrr=r.mrr.cast("float64"))
+    r = r.filter(r.k.isin(months))  # the first and last step alone when the middle is stored
     c = customers(db, flt).select("customer_id", *POPULATION, "signup_date", "churn_date")
     rc = r.join(c, "customer_id")
 
@@ -623,15 +685,4 @@ def _waterfall_cube(db: Database, flt: RetentionFilter,
         cur=j.cur.fill_null(0.0),
         prev=j.prev.fill_null(0.0),
     )
-    arriving = (p.prev <= 0) & (p.cur > 0)
-    is_new = p.signup_m == p.m
-    return p.group_by(*POPULATION, "m").aggregate(
-        prev_mrr=p.prev.sum(),
-        cur_mrr=p.cur.sum(),
-        new_mrr=p.cur.sum(where=arriving & is_new),
-        reactivation_mrr=p.cur.sum(where=arriving & ~is_new),
-        expansion_mrr=(p.cur - p.prev).sum(where=(p.prev > 0) & (p.cur > p.prev)),
-        contraction_mrr=(p.prev - p.cur).sum(where=(p.cur > 0) & (p.cur < p.prev)),
-        churned_mrr=p.prev.sum(where=(p.prev > 0) & (p.cur <= 0)),
-        paying=p.count(where=p.cur > 0),
-    )
+    return p.group_by(*POPULATION, "m").aggregate(**_step_measures(p.prev, p.cur, p.signup_m == p.m))

@@ -8,8 +8,11 @@ from dataclasses import replace
 
 import pytest
 
+from analytics import rollups
+from analytics.db import open_database
 from analytics.filters import RetentionFilter
 from analytics.metrics.revenue import WATERFALL_COLUMNS, mrr_waterfall
+from tests.builders import build_database
 from tests.unit.metrics.conftest import d
 
 HISTORY = d("2023-12-01")
@@ -36,11 +39,22 @@ MONTHS = [d("2023-12-01"), d("2024-01-01"), d("2024-02-01"), d("2024-03-01")]
 Q1 = RetentionFilter(d("2024-01-01"), d("2024-03-31"))
 
 
-@pytest.fixture
-def db(make_db):
+@pytest.fixture(params=["live", "rollup"])
+def db(request, make_db, tmp_path):
+    """The six customers, queried live, or with the rollups built (whole-month steps then
+    come from ``rollup_mrr_movements``): the hand-worked figures hold on both paths."""
     rows = [dict(customer_id=c, month=m, mrr=v) for c, vs in MRR.items() for m, v in zip(MONTHS, vs) if v is not None]
-    return make_db(customers=[dict(c) for c in CUSTOMERS], monthly_revenue=rows,
-                   schema_info={"history_start": "2023-12-01", "as_of_date": "2024-03-31"})
+    tables = dict(customers=[dict(c) for c in CUSTOMERS], monthly_revenue=rows,
+                  schema_info={"history_start": "2023-12-01", "as_of_date": "2024-03-31"})
+    if request.param == "live":
+        return make_db(**tables)
+    path = tmp_path / "with-rollups.duckdb"
+    build_database(path, **tables)
+    assert rollups.main(["--db", str(path)]) == rollups.EXIT_OK
+    db = open_database(path)
+    request.addfinalizer(db.close)
+    assert rollups.fresh_rollup(db, rollups.MRR_MOVEMENTS) is not None
+    return db
 
 
 def test_q1_waterfall_by_hand(db):

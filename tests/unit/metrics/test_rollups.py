@@ -27,6 +27,11 @@ from tests.builders import build_database
 FUNCTIONS = {
     "mrr_movements": metrics.mrr_movements,
     "mrr_by_month": metrics.mrr_by_month,
+    # from the first of the period's start month: whole months (stored) and, for filters
+    # ending mid-month, a cut last step (live)
+    "mrr_waterfall": lambda db, f: metrics.mrr_waterfall(db, f, f.start.replace(day=1) - timedelta(days=62)),
+    "mrr_waterfall (mid-month start)": lambda db, f: metrics.mrr_waterfall(
+        db, f.with_period(f.start.replace(day=15), f.end), f.start.replace(day=1) - timedelta(days=62)),
     "revenue_retention (month)": lambda db, f: metrics.revenue_retention(db, f, "month"),
     # one-month periods only: over a quarter the live query answers (nothing to compare)
     "revenue_retention (range)": lambda db, f: metrics.revenue_retention(db, f.with_period(f.end.replace(day=1), f.end), "range"),
@@ -434,6 +439,11 @@ def test_revenue_book_rollup_equals_live_on_churn_day_edges(tmp_path):
                 with rollups.disabled():
                     live = metrics.revenue_retention(db, flt, freq)
                 assert_same_result(f"revenue_retention ({freq})", from_rollup, live)
+            # the MRR waterfall's whole-month steps come from the same rollup
+            from_rollup = metrics.mrr_waterfall(db, flt, date(2023, 10, 1))
+            with rollups.disabled():
+                live = metrics.mrr_waterfall(db, flt, date(2023, 10, 1))
+            assert_same_result("mrr_waterfall", from_rollup, live)
         march = metrics.revenue_retention(db, RetentionFilter(date(2024, 3, 1), date(2024, 3, 31)), "month").iloc[0]
         # March: active on Mar 1 and paying in Feb = c1 (churns Mar 1), c2 (Mar 2), c4, c6;
         # not c3 (left Feb 29), not c5 (inconsistent), not 99 (no customer).
