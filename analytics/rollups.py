@@ -182,21 +182,36 @@ def fresh_rollups(db: Database, *names: str, as_of: date | None = None,
 
 
 def _rollups_fresh(db: Database, names: tuple[str, ...], as_of: date | None) -> bool:
-    wanted = [INFO_TABLE, *names]
-    present = set(db.table_names())
-    if any(name not in present for name in wanted):
+    info = _rollup_info(db)
+    if info is None:
         return False
-    info = db.table(INFO_TABLE)
-    rows = db.ibis().to_pandas(info.filter(info.rollup.isin(wanted)).select(
-        "rollup", "as_of_date", "source_fingerprint", "rollup_version"))
-    if len(rows) < len(names):
+    rows, current = info
+    rows = rows[rows["rollup"].isin(names)]
+    if len(rows) < len(names) or not all(db.has_table(name) for name in names):
         return False
     if any(version != ROLLUP_VERSION for version in rows["rollup_version"]):
         return False
     if as_of is not None and any(pd.Timestamp(built).date() != as_of for built in rows["as_of_date"]):
         return False
-    current = source_fingerprint(db.ibis())
     return all(fingerprint == current for fingerprint in rows["source_fingerprint"])
+
+
+def _rollup_info(db: Database) -> tuple[pd.DataFrame, str] | None:
+    """(``rollup_info``'s rows, the source tables' fingerprint now), or None without
+    ``rollup_info``. Read once per open read-only database — the file cannot change while
+    it is open — instead of once per rollup a page asks about (each fingerprint scans the
+    largest tables' maxima: ~35 ms at 1M customers)."""
+    if db.read_only and "rollup_info" in db.read_only_facts:
+        return db.read_only_facts["rollup_info"]
+    if not db.has_table(INFO_TABLE):
+        info = None
+    else:
+        t = db.table(INFO_TABLE)
+        rows = db.ibis().to_pandas(t.select("rollup", "as_of_date", "source_fingerprint", "rollup_version"))
+        info = (rows, source_fingerprint(db.ibis()))
+    if db.read_only:
+        db.read_only_facts["rollup_info"] = info
+    return info
 
 
 def fresh_rollup(db: Database, name: str, as_of: date | None = None, flt=None) -> ibis.Table | None:

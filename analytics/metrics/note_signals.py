@@ -397,6 +397,9 @@ def _example_candidates(db: Database, flt: RetentionFilter, per_signal: int, kep
     newest `per_signal` is among them in the cell holding its newest note (every text
     newer there is newer in the selection too)."""
     t = with_cells(db, flt, _notes(db, flt))  # a blank text fires nothing, so is never an example
+    if kept:  # only notes whose text fires a class can be examples: dropped before grouping
+        flags = _kept_text_flags(db)
+        t = t.semi_join(flags.filter(flags[_flag(ANY_SIGNAL)]).select("note"), "note")
     # Each text's newest note per cell (latest occurred_at, then highest touchpoint_id),
     # picked in one pass (arg-max over that key) rather than by ranking every note; a text
     # fires the same classes wherever it occurs.

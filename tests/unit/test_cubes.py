@@ -64,8 +64,9 @@ CUBE_ARGS: dict[str, list[tuple]] = {
     "analytics.metrics.revenue._book_live": [("month",), ("quarter",), ("range",)],
     # whole months of H1 2025, and a window from 14 Mar to 20 May (partial first and last months)
     "analytics.metrics.revenue._waterfall_cube": [
-        (_waterfall_steps(date(2024, 12, 31), date(2025, 6, 30)),),
-        (_waterfall_steps(date(2025, 3, 13), date(2025, 5, 20)),)],
+        (_waterfall_steps(date(2024, 12, 31), date(2025, 6, 30)), False),
+        (_waterfall_steps(date(2024, 12, 31), date(2025, 6, 30)), True),  # summed from the rollup
+        (_waterfall_steps(date(2025, 3, 13), date(2025, 5, 20)), False)],
     "analytics.metrics.value._clv_accrual_at": [(_DAYS, True), (_DAYS, False)],
     "analytics.metrics.value._clv_cac_sums": [("segment", False), ("plan", False), ("contract_type", False),
                                               ("acquisition_channel", False)],
