@@ -449,7 +449,7 @@ def assign(store: ActionStore, customer_ids: Iterable[int], owner: str, by: str)
 
 # --- reading -------------------------------------------------------------------------------------
 
-def _frame(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
+def _frame(rows: list[dict] | list[tuple], columns: dict[str, str]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=list(columns))
     for name, dtype in columns.items():
         if dtype.startswith("datetime"):
@@ -633,16 +633,25 @@ def assign_holdout(store: ActionStore, customer_ids: Iterable[int], list_as_of, 
                          "held_out": pd.Series([known[c] for c in ids], dtype="bool")})
 
 
+def _as_read(table: sa.Table, columns: dict[str, str]) -> list:
+    """`columns` of `table` for a bulk read into pandas: date and time columns come as the
+    driver gives them (ISO text in SQLite) and are parsed by `_frame` in one vectorised
+    step — SQLAlchemy's per-row date parsing cost ~50 µs a row (0.3 s for the 6,000
+    holdout rows of the sample)."""
+    return [sa.type_coerce(table.c[name], sa.String).label(name) if dtype.startswith("datetime")
+            else table.c[name] for name, dtype in columns.items()]
+
+
 def holdout_groups(store: ActionStore, period: str | None = None) -> pd.DataFrame:
     """Every holdout assignment (of `period`, or of all periods), columns `HOLDOUT_COLUMNS`,
     ordered by period then customer id."""
     h = holdout_assignments
-    select = sa.select(*(h.c[name] for name in HOLDOUT_COLUMNS)).order_by(h.c.period, h.c.customer_id)
+    select = sa.select(*_as_read(h, HOLDOUT_COLUMNS)).order_by(h.c.period, h.c.customer_id)
     if period is not None:
         select = select.where(h.c.period == str(period))
     with _reading(store) as conn:
-        rows = conn.execute(select).mappings().all()
-    return _frame([dict(r) for r in rows], HOLDOUT_COLUMNS)
+        rows = conn.execute(select).all()
+    return _frame([tuple(r) for r in rows], HOLDOUT_COLUMNS)
 
 
 def held_out_periods(store: ActionStore, customer_id: int) -> list[str]:
@@ -660,14 +669,27 @@ def action_log(store: ActionStore, customer_ids: Iterable[int] | None = None) ->
     """Every logged action (of `customer_ids`, or all), columns `ACTION_COLUMNS`, in the
     order the store accepted them (id)."""
     a = customer_actions
-    select = sa.select(a).order_by(a.c.id)
+    select = sa.select(*_as_read(a, ACTION_COLUMNS)).order_by(a.c.id)
     ids = None if customer_ids is None else list(dict.fromkeys(_customer_id(c) for c in customer_ids))
-    rows: list[dict] = []
+    rows: list[tuple] = []
     with _reading(store) as conn:
         if ids is None:
-            rows = [dict(r) for r in conn.execute(select).mappings()]
+            rows = [tuple(r) for r in conn.execute(select)]
         else:
             for i in range(0, len(ids), 5000):  # bound parameters per statement stay under SQLite's limit
-                rows += [dict(r) for r in conn.execute(select.where(a.c.customer_id.in_(ids[i:i + 5000]))).mappings()]
-    rows.sort(key=lambda r: r["id"])
+                rows += [tuple(r) for r in conn.execute(select.where(a.c.customer_id.in_(ids[i:i + 5000])))]
+    rows.sort(key=lambda r: r[0])  # the id
+    return _frame(rows, ACTION_COLUMNS)
+
+
+def programme_action_log(store: ActionStore) -> pd.DataFrame:
+    """`action_log` of the customers with a holdout assignment (any period): what the
+    measured programme reads, selected in the store rather than by sending every
+    assigned id as a parameter."""
+    a, h = customer_actions, holdout_assignments
+    select = (sa.select(*_as_read(a, ACTION_COLUMNS))
+              .where(a.c.customer_id.in_(sa.select(h.c.customer_id).distinct().scalar_subquery()))
+              .order_by(a.c.id))
+    with _reading(store) as conn:
+        rows = [tuple(r) for r in conn.execute(select)]
     return _frame(rows, ACTION_COLUMNS)

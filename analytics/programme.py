@@ -258,7 +258,7 @@ def measured_programme(db: Database, store: actions.ActionStore, *, as_of: date,
     ids = groups["customer_id"].unique().tolist()
     customers = churn_dates(db, ids) if ids else pd.DataFrame({"customer_id": pd.Series(dtype="int64"),
                                                                "churn_date": pd.Series(dtype="datetime64[ns]")})
-    log = actions.action_log(store, ids) if ids else actions.action_log(store, [])
+    log = actions.programme_action_log(store)
     return measure_programme(groups, customers, log, as_of=as_of, follow_up_days=int(s["follow_up_days"]),
                              cost_per_action=s["cost_per_action"], cost_per_offer=s["cost_per_offer"],
                              value_per_saved=value_per_saved, confidence=confidence,

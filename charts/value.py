@@ -3,7 +3,6 @@ tiers, CLV : CAC."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -36,16 +35,11 @@ def clv_boxes(quantiles_by_group: dict[str, pd.DataFrame], dimension: str = "seg
     return fig
 
 
-def pareto_curve(clv: pd.DataFrame, top_share: float, top_value_share: float, points: int = 201) -> go.Figure:
-    """Cumulative share of value against share of customers, most valuable first, from
-    `customer_clv` (already sorted by value): the Lorenz/Pareto curve."""
-    values = np.sort(clv["clv"].to_numpy(dtype=float))[::-1]
-    total = values.sum()
-    cum = np.concatenate([[0.0], np.cumsum(values) / total]) if total > 0 else np.zeros(len(values) + 1)
-    share = np.linspace(0, 1, len(cum))
-    idx = np.unique(np.linspace(0, len(cum) - 1, min(points, len(cum))).round().astype(int))
+def pareto_curve(curve: pd.DataFrame, top_share: float, top_value_share: float) -> go.Figure:
+    """Cumulative share of value against share of customers, most valuable first
+    (`clv_pareto_curve`): the Lorenz/Pareto curve."""
     fig = go.Figure()
-    fig.add_scatter(x=share[idx], y=cum[idx], mode="lines", line=dict(color=GOOD, width=3),
+    fig.add_scatter(x=curve["customer_share"], y=curve["value_share"], mode="lines", line=dict(color=GOOD, width=3),
                     name="Cumulative value", fill="tozeroy", fillcolor=rgba(GOOD, 0.12),
                     hovertemplate="top %{x:.0%} of customers hold %{y:.0%} of value<extra></extra>")
     fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color=NEUTRAL, dash="dot", width=1),

@@ -252,6 +252,7 @@ customer_clv = _cached(metrics.customer_clv, "Computing customer value…", as_o
 clv_quantiles = _cached(metrics.clv_quantiles, "Computing the CLV distribution…", as_of_only=True)
 _clv_quantiles_by = _cached(metrics.clv_quantiles_by, "Computing the CLV distribution…", as_of_only=True)
 clv_pareto = _cached(metrics.clv_pareto, "Computing value concentration…", as_of_only=True)
+clv_pareto_curve = _cached(metrics.clv_pareto_curve, "Computing value concentration…", as_of_only=True)
 history_truncation = _cached(metrics.history_truncation, as_of_only=True)
 # the whole filter: without scores the value uses the period's churn rate
 saved_customer_value = _cached(metrics.saved_customer_value, "Computing the value of a saved customer…")

@@ -33,8 +33,8 @@ if not (present["revenue"] or present["purchases"]):
     ui.needs_data(catalog.needs("revenue", "Customer value"))
     st.stop()
 purchase_log = purchase_log_file(present)  # purchases, no subscriptions: BG/NBD instead of churn scores
-clv = data.customer_clv(flt)
-if clv.empty:
+curve = data.clv_pareto_curve(flt)
+if curve.empty:
     ui.empty(ui.NO_MATCH)
     st.stop()
 truncation = data.history_truncation(flt).sentence()
@@ -149,7 +149,7 @@ if purchase_log:
 ui.section("How concentrated value is", g.VALUE_TIERS)
 left, right = st.columns(2)
 with left:
-    ui.chart(value_charts.pareto_curve(clv, pareto.top_share, pareto.top_value_share), "pareto",
+    ui.chart(value_charts.pareto_curve(curve, pareto.top_share, pareto.top_value_share), "pareto",
              help_anchor=g.HISTORICAL_CLV, width="half")
 with right:
     tiers = data.value_tiers(flt)

@@ -200,20 +200,6 @@ def filter_words(flt: RetentionFilter) -> str:
     return population + (f", contacts by {either(flt.channels)}" if flt.channels else "")
 
 
-def lorenz_curve(clv: pd.Series, points: int = LORENZ_POINTS) -> pd.DataFrame:
-    """Cumulative share of total CLV held by the most valuable share of customers, at
-    `points` evenly spaced customer shares 0..1 (the Pareto curve, aggregated: no
-    customer row survives). Columns ``customer_share``, ``value_share``."""
-    values = np.sort(np.asarray(clv, dtype=float))[::-1]
-    total = values.sum()
-    shares = np.linspace(0.0, 1.0, points)
-    if len(values) == 0 or total <= 0:
-        return pd.DataFrame({"customer_share": shares, "value_share": np.full(points, np.nan)})
-    cum = np.concatenate([[0.0], np.cumsum(values)]) / total
-    idx = np.minimum(np.ceil(np.round(shares * len(values), 9)).astype(int), len(values))
-    return pd.DataFrame({"customer_share": shares, "value_share": cum[idx]})
-
-
 def gather_story(
     db: Database,
     flt: RetentionFilter,
@@ -245,7 +231,7 @@ def gather_story(
     step(0.55, "Customer value")
     quantiles = metrics.clv_quantiles(db, flt, CLV_QUANTILES)
     pareto_now = metrics.clv_pareto(db, flt, PARETO_TOP_SHARE)
-    lorenz = lorenz_curve(metrics.customer_clv(db, flt)["clv"])  # per-customer rows end here
+    lorenz = metrics.clv_pareto_curve(db, flt, LORENZ_POINTS - 1)
 
     step(0.7, "Margin at risk and ROI")
     if roi_assumptions.value_per_saved is None:  # the ROI page's default, from the same function

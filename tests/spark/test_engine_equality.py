@@ -43,6 +43,7 @@ METRIC_CASES: dict[str, list] = {
     "clv_cac_ratio": [(YEAR, "segment"), (YEAR, "acquisition_channel")],
     "average_clv_at": [(YEAR, [date(2026, 3, 31), AS_OF])],
     "clv_pareto": [(YEAR,)],
+    "clv_pareto_curve": [(YEAR,), (SLICED,)],
     "clv_quantiles": [(YEAR,)],
     "clv_quantiles_by": [(YEAR, "segment"), (YEAR, None)],
     "history_truncation": [(YEAR,)],

@@ -226,3 +226,22 @@ def test_a_bad_audit_row_is_refused_in_one_line(store, actor, kind, rows, messag
     with pytest.raises(ValueError, match=message):
         actions.audit(store, actor, kind, "detail", rows)
     assert actions.audit_entries(store).empty
+
+
+def test_action_log_reads_dates_and_the_programme_log_keeps_assigned_customers_only(store):
+    actions.record_action(store, 1, by="dana", status="attempted", follow_up_date="2025-03-04")
+    actions.record_action(store, 2, by="dana", status="reached")
+    actions.record_action(store, 1, by="eli", status="saved")
+    actions.assign_holdout(store, [1, 3], date(2025, 3, 1), share=0.0, by="lead", on=date(2025, 3, 2))
+    log = actions.action_log(store)
+    assert log["id"].tolist() == sorted(log["id"]) and log["customer_id"].tolist() == [1, 2, 1]
+    assert log["follow_up_date"].iloc[0] == pd.Timestamp("2025-03-04") and pd.isna(log["follow_up_date"].iloc[1])
+    assert str(log["created_at"].dtype) == "datetime64[ns]" and log["created_at"].notna().all()
+    assert actions.action_log(store, [2])["customer_id"].tolist() == [2]
+    # customer 1 is assigned (worked group), 3 assigned without actions, 2 never assigned
+    programme = actions.programme_action_log(store)
+    assert programme["customer_id"].tolist() == [1, 1] and programme["status"].tolist() == ["attempted", "saved"]
+    groups = actions.holdout_groups(store)
+    assert groups["customer_id"].tolist() == [1, 3] and not groups["held_out"].any()
+    assert groups["assigned_on"].tolist() == [pd.Timestamp("2025-03-02")] * 2
+    assert groups["list_as_of"].tolist() == [pd.Timestamp("2025-03-01")] * 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -16,6 +17,7 @@ from analytics.metrics.value import (
     average_clv_at,
     clv_cac_ratio,
     clv_pareto,
+    clv_pareto_curve,
     clv_quantiles,
     clv_quantiles_by,
     customer_clv,
@@ -137,6 +139,26 @@ def test_quantiles_by_segment_in_one_query_equal_each_segment_alone(db):
     assert clv_quantiles_by(db, Q1, None, (0.5,))[["group", "clv"]].values.tolist() == [["all", 30.0]]
     with pytest.raises(ValueError):
         clv_quantiles_by(db, Q1, "favourite_colour")
+
+
+def test_clv_pareto_curve_by_hand(db_either_path):
+    # ranked c3 1000, c1 170, c4 30, c2 20, c6 0 of 1220; five points: one customer each
+    curve = clv_pareto_curve(db_either_path, Q1, points=5)
+    assert curve["customer_share"].tolist() == pytest.approx([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    assert curve["value_share"].tolist() == pytest.approx(
+        [0, 1000 / 1220, 1170 / 1220, 1200 / 1220, 1220 / 1220, 1.0])
+    # two points for five customers: ranks < 2.5 (three customers), then all
+    two = clv_pareto_curve(db_either_path, Q1, points=2)
+    assert two["customer_share"].tolist() == pytest.approx([0, 0.6, 1.0])
+    assert two["value_share"].tolist() == pytest.approx([0, 1200 / 1220, 1.0])
+    # more points than customers: one point per customer, no empty steps
+    assert len(clv_pareto_curve(db_either_path, Q1, points=200)) == 6
+    # a filter re-ranks its selection: consumers c1 170, c4 30, c2 20, c6 0 of 220
+    consumers = clv_pareto_curve(db_either_path, replace(Q1, segments=("consumer",)), points=4)
+    assert consumers["value_share"].tolist() == pytest.approx([0, 170 / 220, 200 / 220, 1.0, 1.0])
+    # the curve's point at the Pareto share is `clv_pareto`'s figure
+    assert curve["value_share"].iloc[1] == pytest.approx(clv_pareto(db_either_path, Q1, 0.2).top_value_share)
+    assert clv_pareto_curve(db_either_path, replace(Q1, segments=("nobody",))).empty
 
 
 def test_value_tiers(db):

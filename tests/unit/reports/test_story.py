@@ -11,7 +11,6 @@ import subprocess
 import sys
 from datetime import date
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -22,7 +21,7 @@ from analytics import periods
 from reports import story as story_module
 from reports.definitions import METRICS_DOC, definition
 from analytics.headlines import headline_kpis
-from reports.story import SLIDE_KEYS, gather_story, lorenz_curve
+from reports.story import SLIDE_KEYS, gather_story
 
 
 def test_sections_in_deck_order(story):
@@ -126,14 +125,6 @@ def test_empty_selection_gives_a_story(sample_db, report_filter):
     assert s.section("kpis").title == "No customers match these filters"
     assert s.section("trend").title == "No customers were active to measure churn"
     assert s.section("data_quality").title == "No stored records in the selection to check"
-
-
-def test_lorenz_curve_holds_the_pareto_share():
-    clv = pd.Series([50.0, 30.0, 10.0, 5.0, 5.0])
-    curve = lorenz_curve(clv, points=6)
-    assert list(curve["customer_share"]) == pytest.approx([0, 0.2, 0.4, 0.6, 0.8, 1.0])
-    assert list(curve["value_share"]) == pytest.approx([0, 0.5, 0.8, 0.9, 0.95, 1.0])
-    assert np.isnan(lorenz_curve(pd.Series([], dtype=float))["value_share"]).all()
 
 
 # --- definitions ----------------------------------------------------------------------------
