@@ -409,14 +409,16 @@ def _example_candidates(db: Database, flt: RetentionFilter, per_signal: int, kep
         touchpoint_id=t.touchpoint_id.argmax(newest), occurred_at=t.occurred_at.max(),
         kind=t.kind.argmax(newest))
     latest = per_text.inner_join(_flagged(db, per_text.select("note").distinct()), "note")
-    shown = (*POPULATION, "channel", "touchpoint_id", "occurred_at", "kind", "note", "is_hebrew")
-    parts = [latest.filter(latest[_flag(s)]).select(*shown, signal=ibis.literal(s)) for s in NOTE_SIGNALS]
-    u = ibis.union(*parts)
-    u = u.mutate(language=ibis.ifelse(u.is_hebrew, "he", "en"))
+    # one row per text and class it fires: a cross join with the class names, not a union
+    # of one copy of the query per class (a third less SQL for Ibis to compile)
+    u = latest.cross_join(ibis.memtable({"signal": list(NOTE_SIGNALS)}))
+    u = u.filter(ibis.cases(*[(u.signal == s, u[_flag(s)]) for s in NOTE_SIGNALS], else_=False))
+    u = u.select(*POPULATION, "channel", "touchpoint_id", "occurred_at", "kind", "note", "signal",
+                 language=ibis.ifelse(u.is_hebrew, "he", "en"))
     rank = ibis.row_number().over(group_by=[*(u[d] for d in POPULATION), u.channel, u.signal, u.language],
                                   order_by=_newest(u))
     u = u.mutate(language_rank=rank)
-    return u.filter(u.language_rank < per_signal).drop("is_hebrew")
+    return u.filter(u.language_rank < per_signal)
 
 
 def _newest(t: ibis.Table) -> list:
