@@ -62,6 +62,9 @@ BUSY_TIMEOUT_MS = 30_000   # SQLite: a writer waits this long for another sessio
 MIGRATIONS = Path(__file__).resolve().parent / "action_migrations"
 VERSION_TABLE = "action_store_version"  # alembic's version table, named apart from other apps'
 HEAD = "0002"
+# Postgres: the advisory lock every store write takes first (`_writing`); any fixed bigint
+# (this one is "RRACTION" in ASCII), the same in every process writing the store
+PG_WRITE_LOCK = 0x5252414354494F4E
 
 
 class _Keep:
@@ -241,12 +244,17 @@ def _sqlite_settings(engine: Engine) -> None:
 
 @contextmanager
 def _writing(store: ActionStore) -> Iterator[Connection]:
-    """One write transaction (BEGIN IMMEDIATE on SQLite), committed on success; database
-    errors become `ActionStoreError`."""
+    """One write transaction, committed on success; database errors become
+    `ActionStoreError`. Writers take turns, so a read-then-append is one atomic step: on
+    SQLite the transaction is BEGIN IMMEDIATE (the database's write lock); on Postgres it
+    first takes the transaction-scoped advisory lock `PG_WRITE_LOCK` (released at commit
+    or rollback), which also serialises two servers migrating one store at once."""
     try:
         with store.engine.connect() as conn:
             conn.execution_options(store_write=True)
             with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(PG_WRITE_LOCK)))
                 yield conn
     except sa.exc.SQLAlchemyError as err:
         raise ActionStoreError(f"the action store at {store.where} refused the write: {_reason(err)}") from err
