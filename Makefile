@@ -27,8 +27,10 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 # Debian packages the tests need: Chromium for the browser tests (Playwright drives
-# /usr/bin/chromium; it never downloads a browser), pdftoppm for report checks, and a Java
-# runtime for the Spark equality tests (tests/spark/; PySpark itself comes from PyPI).
+# /usr/bin/chromium; it never downloads a browser), pdftoppm for report checks, a Java
+# runtime for the Spark equality tests (tests/spark/; PySpark itself comes from PyPI), and
+# PostgreSQL for the action store's tests on Postgres (tests/postgres.py starts a throw-away
+# cluster from /usr/lib/postgresql/*/bin; the package's own cluster service is not used).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-test-deps:
 	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null || { \
@@ -40,6 +42,10 @@ system-test-deps:
 	  $(SUDO) apt-get update -qq && \
 	  { DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless >/dev/null || \
 	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq default-jre-headless >/dev/null; }; }
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+	  echo "Installing PostgreSQL for the action store's Postgres tests: postgresql"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
 # --- the product ------------------------------------------------------------------
 # The sample goes to the configured database path ($RETENTION_DB, retention.toml, or
@@ -83,8 +89,9 @@ run: rollups
 	trap 'kill $$scorer 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python -m dashboard.serve --server.port $(PORT) --server.address $(ADDRESS)
 
+# RETENTION_TEST_POSTGRES=required: the Postgres cases fail, not skip, when no cluster starts
 test: $(VENV)/.installed-test system-test-deps
-	$(BIN)/python -m pytest tests
+	RETENTION_TEST_POSTGRES=required $(BIN)/python -m pytest tests
 
 bench: $(VENV)/.installed-test system-test-deps
 	$(BIN)/python -m benchmarks.run_all

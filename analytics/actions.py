@@ -5,9 +5,10 @@ A writable store of the app's own, apart from the read-only analytics DuckDB fil
 scorer and the importer replace that file; nothing written here may go with it). SQLAlchemy
 Core over a URL (`analytics.config.actions_url`): by default an embedded SQLite file next to
 the analytics database, in WAL mode with a busy timeout so many sessions write at once; a
-Postgres URL for a team deployment goes through the same code (the SQL here is
-dialect-neutral Core, every value a bound parameter). The schema is versioned with alembic
-migrations (analytics/action_migrations/versions), run at `open_store`.
+Postgres URL (``postgresql+psycopg://…``) for a team deployment goes through the same code
+(the SQL here is dialect-neutral Core, every value a bound parameter; the unit tests run on
+both). The schema is versioned with alembic migrations
+(analytics/action_migrations/versions), run at `open_store`.
 
 Definitions:
 
@@ -62,6 +63,9 @@ BUSY_TIMEOUT_MS = 30_000   # SQLite: a writer waits this long for another sessio
 MIGRATIONS = Path(__file__).resolve().parent / "action_migrations"
 VERSION_TABLE = "action_store_version"  # alembic's version table, named apart from other apps'
 HEAD = "0002"
+# Postgres: the advisory lock every store write takes first (`_writing`); any fixed bigint
+# (this one is "RRACTION" in ASCII), the same in every process writing the store
+PG_WRITE_LOCK = 0x5252414354494F4E
 
 
 class _Keep:
@@ -241,12 +245,17 @@ def _sqlite_settings(engine: Engine) -> None:
 
 @contextmanager
 def _writing(store: ActionStore) -> Iterator[Connection]:
-    """One write transaction (BEGIN IMMEDIATE on SQLite), committed on success; database
-    errors become `ActionStoreError`."""
+    """One write transaction, committed on success; database errors become
+    `ActionStoreError`. Writers take turns, so a read-then-append is one atomic step: on
+    SQLite the transaction is BEGIN IMMEDIATE (the database's write lock); on Postgres it
+    first takes the transaction-scoped advisory lock `PG_WRITE_LOCK` (released at commit
+    or rollback), which also serialises two servers migrating one store at once."""
     try:
         with store.engine.connect() as conn:
             conn.execution_options(store_write=True)
             with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(PG_WRITE_LOCK)))
                 yield conn
     except sa.exc.SQLAlchemyError as err:
         raise ActionStoreError(f"the action store at {store.where} refused the write: {_reason(err)}") from err
@@ -400,8 +409,9 @@ def record_action(store: ActionStore, customer_id: int, *, by: str, status: str 
     and `follow_up_date` left as `KEEP` carry the current values forward; None (or "")
     clears them. `outcome` and `note` belong to this action only. `by` is who recorded
     it. The previous state is read and the row appended in one write transaction, so two
-    sessions writing the same case at once do not lose either's change (SQLite: BEGIN
-    IMMEDIATE; see decision 021 for Postgres). Also writes an audit row."""
+    sessions writing the same case at once do not lose either's change (writers take
+    turns: SQLite's BEGIN IMMEDIATE, Postgres's advisory lock; `_writing`). Also writes an
+    audit row."""
     cid = _customer_id(customer_id)
     who = _text(by, "who recorded the action (by)", MAX_NAME_LENGTH, required=True)
     new_status = None if status is None else check_status(status)
@@ -623,8 +633,8 @@ def assign_holdout(store: ActionStore, customer_ids: Iterable[int], list_as_of, 
                            f"out (share {share:.0%}, period {period})", len(new))
                     known.update(zip(new, held))
         except ActionStoreError:
-            # Postgres, READ COMMITTED: another session assigned some of them first (the
-            # unique key refused ours); its rows stand — read them
+            # another writer assigned some of them first and the unique key refused ours
+            # (writers take turns, so only a writer outside this code could): its rows stand
             with _reading(store) as conn:
                 known = _period_assignments(conn, period)
             if any(c not in known for c in ids):

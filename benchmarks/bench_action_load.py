@@ -13,7 +13,8 @@ What runs, and so what is measured (20 real browsers do not fit on a 2-core mach
   on its own customer: pick a status in the 360's case form, type a note, press "Save
   action", and count the save acknowledged when the page shows the case's action log one
   row longer ("Actions — n+1 logged", read back from the store). Their latency is the
-  user's: click → the rerun page showing the save (two script runs of the At-risk page).
+  user's: click → the case panel showing the save (one run of the panel, a fragment whose
+  submit callback writes first; before, two script runs of the whole At-risk page).
 - the other agents (`--agents` − `--browsers`) are threads of this process calling
   `analytics.actions.record_action` on one shared `open_store` engine — exactly what the
   page's `dashboard.data.record_action` does inside the server (one shared engine, a

@@ -3,9 +3,13 @@ list, bulk assign, "My list", search for any customer, and the case form and act
 the customer 360. Definitions: analytics.actions (cases, statuses, open cases, my list) and
 analytics.customer_search; decision 021.
 
-Writes go to the action store (dashboard/data.py, never cached); after a write the script
-reruns so the list's status column and the 360 show it at once. Widgets here keep keys
-with the page's ``at_risk_`` prefix or a ``case_`` prefix.
+Writes go to the action store (dashboard/data.py, never cached). Bulk assign reruns the
+page so the list's columns show it at once. The 360's case panel is a fragment whose form
+saves in its submit callback: a save reruns that panel only (one short run, not two runs of
+the whole page), so the case's state line and action log show the new row at once, while
+the list's Status / Case owner / Follow-up columns and "My list" show it at the page's next
+full run (decision 021). Widgets here keep keys with the page's ``at_risk_`` prefix or a
+``case_`` prefix.
 """
 
 from __future__ import annotations
@@ -48,15 +52,18 @@ def _owner_picker(container, label: str, key: str, current: str = "", help_text:
                                format_func=lambda a: data.owner_name(a) if a else "Nobody", help=help_text)
 
 
-def _flash(where: str, message: str) -> None:
-    st.session_state[FLASH_KEY] = (where, message)
+def _flash(where: str, message: str, ok: bool = True) -> None:
+    st.session_state[FLASH_KEY] = (where, message, ok)
 
 
 def _show_flash(where: str) -> None:
     held = st.session_state.get(FLASH_KEY)
     if held and held[0] == where:
         del st.session_state[FLASH_KEY]
-        st.success(held[1], icon=":material/check_circle:")
+        if held[2]:
+            st.success(held[1], icon=":material/check_circle:")
+        else:
+            st.error(held[1], icon=":material/error:")
 
 
 def store_problem() -> str | None:
@@ -268,10 +275,19 @@ def _my_list(user: str, as_of: date, customer_key: str) -> list[int]:
 
 # --- the case in the customer 360 ----------------------------------------------------------------
 
+SAVED = "Action saved. The list above shows it at the page's next run (a filter, a row or a customer picked)."
+
+
+@st.fragment
 def case_panel(customer_id: int) -> None:
     """The case of `customer_id` in the 360: its current state, a form to log an action
     (status, owner or "take it", follow-up date, outcome, note), and the action log,
-    newest first."""
+    newest first.
+
+    A fragment: pressing "Save action" reruns this panel only, not the At-risk page, and
+    the write happens in the button's callback (`_save_case`) before the panel's run, so
+    that one short run already reads the new row. What the rest of the page shows of the
+    case (the list's columns, "My list") is refreshed at its next full run."""
     cid = int(customer_id)
     who = auth.viewer()
     user = who.owner
@@ -300,34 +316,56 @@ def case_panel(customer_id: int) -> None:
         _action_log(history, personal)
         return
     may_assign = access.may(who.role, access.ASSIGN)
-    with st.form(f"case_form_{cid}", clear_on_submit=True):
+    with st.form(f"case_form_{cid}"):  # `_save_case` resets it to the saved state
         c = st.columns([1, 1.2, 1, 1.4])
-        new_status = c[0].selectbox("Status", STATUSES, index=STATUSES.index(status), format_func=fmt.label,
-                                    key=f"case_status_{cid}",
-                                    help="new → attempted → reached → offer made → saved / lost / not now")
+        c[0].selectbox("Status", STATUSES, index=STATUSES.index(status), format_func=fmt.label,
+                       key=f"case_status_{cid}", help="new → attempted → reached → offer made → saved / lost / not now")
         if may_assign:
-            new_owner = _owner_picker(c[1], "Owner", f"case_owner_{cid}", owner,
-                                      "The agent who works the case; empty = nobody.")
+            _owner_picker(c[1], "Owner", f"case_owner_{cid}", owner, "The agent who works the case; empty = nobody.")
         else:  # an agent takes a case or leaves its owner; giving it to someone is the team lead's
             c[1].text_input("Owner", value=data.owner_name(owner), key=f"case_owner_{cid}", disabled=True,
                             help="Only a team lead or an admin gives a case to someone else; take it yourself below.")
-            new_owner = KEEP
-        take = c[1].checkbox(f"Take it ({fmt.md_escape(who.name)})", key=f"case_take_{cid}")
-        new_follow_up = c[2].date_input("Follow-up", value=follow_up, key=f"case_follow_up_{cid}",
-                                        help="Snooze until: the case comes up again on this day.")
-        outcome = c[3].text_input("Outcome", key=f"case_outcome_{cid}", placeholder="e.g. no answer, accepted 10% off")
-        note = st.text_area("Note", key=f"case_note_{cid}", height=80)
-        saved = st.form_submit_button("Save action", icon=":material/save:", key=f"case_save_{cid}")
-    if saved:
-        try:
-            data.record_action(cid, by=user, status=new_status, owner=user if take else new_owner,
-                               follow_up_date=new_follow_up, outcome=outcome, note=note)
-        except STORE_ERRORS as err:
-            st.error(str(err), icon=":material/error:")
-        else:
-            _flash(f"case_{cid}", "Action saved.")
-            st.rerun()
+        c[1].checkbox(f"Take it ({fmt.md_escape(who.name)})", key=f"case_take_{cid}")
+        c[2].date_input("Follow-up", value=follow_up, key=f"case_follow_up_{cid}",
+                        help="Snooze until: the case comes up again on this day.")
+        c[3].text_input("Outcome", key=f"case_outcome_{cid}", placeholder="e.g. no answer, accepted 10% off")
+        st.text_area("Note", key=f"case_note_{cid}", height=80)
+        st.form_submit_button("Save action", icon=":material/save:", key=f"case_save_{cid}",
+                              on_click=_save_case, args=(cid, user, may_assign))
     _action_log(history, personal)
+
+
+def _save_case(cid: int, user: str, may_assign: bool) -> None:
+    """The case form's submit callback: write the action from the form's submitted values
+    (Session State) before the panel reruns, and leave the panel a message to show. The
+    owner field is written only for a role that may assign; "Take it" gives it to `user`.
+
+    After a save the form starts from the case as saved — its status, owner and follow-up
+    date, "Take it" off, outcome and note empty — so a second save changes only what is
+    touched (the widgets keep their own state across runs; their defaults would not move).
+    After a refused save the form keeps what was typed."""
+    form = st.session_state
+
+    def key(name: str) -> str:
+        return f"case_{name}_{cid}"
+
+    owner = user if form.get(key("take")) else (form.get(key("owner"), NOBODY) if may_assign else KEEP)
+    try:
+        data.record_action(cid, by=user, status=form.get(key("status")), owner=owner,
+                           follow_up_date=form.get(key("follow_up")), outcome=form.get(key("outcome")),
+                           note=form.get(key("note")))
+        case = data.current_cases([cid]).iloc[0]
+    except STORE_ERRORS as err:
+        _flash(f"case_{cid}", str(err), ok=False)
+        return
+    saved_owner = NOBODY if pd.isna(case["owner"]) else str(case["owner"])
+    form[key("status")] = str(case["status"])
+    form[key("owner")] = saved_owner if may_assign else data.owner_name(saved_owner)
+    form[key("take")] = False
+    form[key("follow_up")] = None if pd.isna(case["follow_up_date"]) else case["follow_up_date"].date()
+    form[key("outcome")] = ""
+    form[key("note")] = ""
+    _flash(f"case_{cid}", SAVED)
 
 
 def _action_log(history: pd.DataFrame, personal: bool) -> None:

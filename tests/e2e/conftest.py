@@ -35,10 +35,14 @@ def _free_port() -> int:
 
 def start_server(db_path: Path | None, log_path: Path, config: Path | None = None,
                  ready_s: float = 60, port: int | None = None, args: tuple[str, ...] = (),
-                 env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+                 env_extra: dict[str, str] | None = None, launcher: tuple[str, ...] = ("-m", "streamlit"),
+                 new_session: bool = False) -> tuple[subprocess.Popen, str]:
     """Start `streamlit run dashboard/app.py` against `db_path` (or, with `config`, against
     what that retention.toml names — e.g. Spark); return (process, base URL). `port` (a free
-    one by default), extra Streamlit `args` (e.g. ``--secrets.files``) and environment."""
+    one by default), extra Streamlit `args` (e.g. ``--secrets.files``) and environment.
+    `launcher`: what follows the Python interpreter in place of ``-m streamlit`` (e.g. a
+    module that starts something in the server's process first, then runs Streamlit's CLI);
+    `new_session`: the server leads a process group of its own (to SIGKILL it whole)."""
     port = port or _free_port()
     env = {k: v for k, v in os.environ.items() if k != "RETENTION_DB"}
     env.update(env_extra or {})
@@ -48,10 +52,10 @@ def start_server(db_path: Path | None, log_path: Path, config: Path | None = Non
         env["RETENTION_CONFIG"] = str(config)
     log = log_path.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+        [sys.executable, *launcher, "run", str(ROOT / "dashboard" / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false", *args],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=new_session,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + ready_s

@@ -1,7 +1,7 @@
 """The action store (analytics/actions.py): an append-only log whose latest row per customer
 is the case's state, "my list" ordering, bulk assign, validation, migrations, concurrent
-writers, and independence from the analytics DuckDB file. Each store is a SQLite file in
-tmp_path."""
+writers, and independence from the analytics DuckDB file. The `store` tests run twice: on a
+SQLite file in tmp_path and on a fresh Postgres database (`store_url`, tests/unit/conftest.py)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from tests.builders import build_database
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = actions.open_store(f"sqlite:///{tmp_path / 'actions.sqlite'}")
+def store(store_url):
+    s = actions.open_store(store_url)
     yield s
     s.close()
 
@@ -110,8 +110,8 @@ def test_bad_input_is_refused_with_a_message(store):
     assert actions.current_cases(store).empty and actions.audit_entries(store).empty  # nothing half-written
 
 
-def test_migrations_run_at_open_and_again_are_a_no_op(tmp_path):
-    url = f"sqlite:///{tmp_path / 'actions.sqlite'}"
+def test_migrations_run_at_open_and_again_are_a_no_op(store_url, tmp_path):
+    url = store_url
     first = actions.open_store(url)
     assert actions.schema_version(first) == HEAD
     actions.record_action(first, 1, by="dana", status="attempted")
@@ -123,19 +123,31 @@ def test_migrations_run_at_open_and_again_are_a_no_op(tmp_path):
         assert conn.execute(sa.text(f"select version_num from {actions.VERSION_TABLE}")).scalars().all() == [HEAD]
     assert actions.current_cases(again)["status"].tolist() == ["attempted"]
     again.close()
-    # WAL journal: readers do not block the writer
-    assert sqlite3.connect(tmp_path / "actions.sqlite").execute("pragma journal_mode").fetchone() == ("wal",)
+    if url.startswith("sqlite"):
+        # WAL journal: readers do not block the writer; FULL sync: a commit is on disk when acknowledged
+        con = sqlite3.connect(tmp_path / "actions.sqlite")
+        assert con.execute("pragma journal_mode").fetchone() == ("wal",)
+        con.close()
 
 
-def test_a_store_from_a_newer_version_is_refused(tmp_path):
-    url = f"sqlite:///{tmp_path / 'actions.sqlite'}"
-    actions.open_store(url).close()
-    con = sqlite3.connect(tmp_path / "actions.sqlite")
-    con.execute(f"update {actions.VERSION_TABLE} set version_num = '0099'")
-    con.commit()
-    con.close()
+def test_sqlite_connections_are_durable_and_wait_for_the_writer(tmp_path):
+    # what decision 021's crash guarantee rests on, read back from a pooled connection
+    store = actions.open_store(f"sqlite:///{tmp_path / 'actions.sqlite'}")
+    with store.engine.connect() as conn:
+        pragma = {name: conn.exec_driver_sql(f"pragma {name}").scalar()
+                  for name in ("journal_mode", "synchronous", "busy_timeout")}
+    store.close()
+    assert pragma == {"journal_mode": "wal", "synchronous": 2, "busy_timeout": actions.BUSY_TIMEOUT_MS}  # 2 = FULL
+
+
+def test_a_store_from_a_newer_version_is_refused(store_url):
+    actions.open_store(store_url).close()
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"update {actions.VERSION_TABLE} set version_num = :v"), {"v": "0099"})
+    engine.dispose()
     with pytest.raises(ActionStoreError, match="newer version"):
-        actions.open_store(url)
+        actions.open_store(store_url)
 
 
 def test_two_threads_writing_at_once_both_land(store):
@@ -161,6 +173,36 @@ def test_two_threads_writing_at_once_both_land(store):
     notes = pd.concat([actions.timeline(store, 1), actions.timeline(store, 2)])["note"].tolist()
     assert sorted(notes) == sorted(f"{n} {i}" for n in ("dana", "eli") for i in range(per_thread))
     assert len(actions.audit_entries(store, limit=1000)) == 2 * per_thread
+
+
+def test_concurrent_saves_on_one_case_never_build_on_a_stale_read(store):
+    # four agents on ONE case: each save either sets the owner to its author or keeps it
+    # (KEEP). Were the previous state read outside the write lock, a KEEP row could carry
+    # an owner another agent had already replaced: the lost update of a read-then-append.
+    agents, per_agent = ("dana", "eli", "noa", "omer"), 25
+    start = threading.Barrier(len(agents))
+    errors: list[BaseException] = []
+
+    def agent(name: str) -> None:
+        try:
+            start.wait()
+            for i in range(per_agent):
+                actions.record_action(store, 42, by=name, owner=name if i % 2 == 0 else KEEP, note=f"{name} {i}")
+        except BaseException as err:  # noqa: BLE001 - reported by the assert below
+            errors.append(err)
+
+    threads = [threading.Thread(target=agent, args=(n,)) for n in agents]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    log = actions.timeline(store, 42).iloc[::-1].reset_index(drop=True)  # oldest first, in the store's order
+    assert len(log) == len(agents) * per_agent and log["note"].is_unique
+    for i in range(1, len(log)):
+        name, n = log.at[i, "note"].split()
+        expected = name if int(n) % 2 == 0 else log.at[i - 1, "owner"]
+        assert log.at[i, "owner"] == expected, f"row {i} ({log.at[i, 'note']}) carried a stale owner"
 
 
 def test_the_store_survives_replacing_the_analytics_file(tmp_path, monkeypatch):

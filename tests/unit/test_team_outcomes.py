@@ -2,7 +2,8 @@
 proactive funnel, saves, reach rate and first-attempt SLA per agent, on a hand-built log
 whose rows carry chosen timestamps. Each case is a trap for a plausible wrong definition
 (current status instead of "ever", a case opened before the period, a step after `as_of`,
-a skipped step, a reassignment, the SLA boundary)."""
+a skipped step, a reassignment, the SLA boundary). Each test runs on SQLite and on Postgres
+(the `store_url` fixture), so the SQL of the reads is checked on both dialects."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ AS_OF = datetime(2026, 4, 10, 12, 0)
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = actions.open_store(f"sqlite:///{tmp_path / 'actions.sqlite'}")
+def store(store_url):  # SQLite and Postgres (tests/unit/conftest.py)
+    s = actions.open_store(store_url)
     yield s
     s.close()
 
@@ -111,8 +112,8 @@ def test_empty_store_and_empty_period(store, worked):
     assert pd.isna(out.team.reach_rate)
 
 
-def test_a_store_without_actions_says_so(tmp_path):
-    empty = actions.open_store(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+def test_a_store_without_actions_says_so(store_url):
+    empty = actions.open_store(store_url)
     out = team_outcomes(empty, *MARCH)
     assert not out.logged and out.team.cases == 0 and out.funnel.empty
     assert list(out.by_agent.columns)[:3] == ["agent", "cases", "contacted"]
