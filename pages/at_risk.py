@@ -470,9 +470,13 @@ with st.container(border=True):
         })
         if not personal:  # free-text notes speak of the customer by name
             shown_timeline = shown_timeline.drop(columns=["Note"])
-        ui.table(shown_timeline, f"timeline_{customer_id}", height=360, column_config={
-            "When": st.column_config.DatetimeColumn("When", format="DD MMM YYYY, HH:mm"),
-            "Note": st.column_config.TextColumn("Note", width="large"),
+        # fits the 360 panel at 1440 px (issue 17): resolved, subject and direction stay in
+        # the frame, shown from the table's column menu
+        shown_columns = [c for c in ("When", "What", "Channel", "Note", "Churn signals", "Outcome", "Agent")
+                         if c in shown_timeline.columns]
+        ui.table(shown_timeline, f"timeline_{customer_id}", height=360, column_order=shown_columns, column_config={
+            "When": st.column_config.DatetimeColumn("When", format="DD MMM YYYY, HH:mm", pinned=True),
+            "Note": st.column_config.TextColumn("Note", width=260),
             "Churn signals": st.column_config.TextColumn(
                 "Churn signals", help="Signals the note's wording fires (Hebrew and English lexicon)."),
         })
