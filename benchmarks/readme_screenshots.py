@@ -108,9 +108,10 @@ LOOK_OVER = """() => {
 
 
 def _page_height(page) -> int:
+    """The content's height: the main block container's (stMain itself fills the viewport)."""
     return page.evaluate(
-        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
-        "[data-testid=\"stMainBlockContainer\"]')].map(e => e.scrollHeight), 0)")
+        "() => { const e = document.querySelector('[data-testid=\"stMainBlockContainer\"]');"
+        " return e ? e.scrollHeight : 0; }")
 
 
 def _finished(page, timeout_ms: int = 120_000) -> None:
@@ -137,10 +138,17 @@ def _open_first_customer(page) -> None:
 
 
 def _stretch(page, width: int, cap: int = 4000) -> None:
-    """Streamlit scrolls inside its main block: stretch the viewport to it for a whole-page shot."""
-    page.set_viewport_size({"width": width, "height": min(_page_height(page) + 80, cap)})
-    page.wait_for_timeout(1000)
-    page.wait_for_function(CHARTS_DRAWN, timeout=60_000)
+    """Streamlit scrolls inside its main block: stretch the viewport to it for a whole-page
+    shot, again while the page still grows (grids and charts lay out when they come into view)."""
+    height = page.viewport_size["height"]
+    for _ in range(4):
+        content = _page_height(page)
+        if content + 80 <= height or height >= cap:
+            break
+        height = min(content + 80, cap)
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(1000)
+        page.wait_for_function(CHARTS_DRAWN, timeout=60_000)
 
 
 def shoot(url: str, out: Path, shots=SHOTS, whole_out: Path | None = None) -> list[tuple[Path, list[str]]]:

@@ -311,8 +311,11 @@ selected_rows = event.selection.rows if event is not None else []
 if selected_rows:
     selected_card(shown.iloc[selected_rows[0]])  # where the user is looking: right under the list
 if call_list.truncated:
-    st.caption(f"Showing the first {fmt.count(len(shown))} of {fmt.count(call_list.matching)}; the export "
-               "holds them all.")
+    top = min(call_list.matching, SHOWN_ROWS)
+    held = top - len(shown)  # the control group's, said above the list
+    st.caption(f"The top {fmt.count(top)} of the {fmt.count(call_list.matching)} on the list"
+               + (f" ({fmt.count(held)} of them held out as the control group)" if held else "")
+               + "; the export holds the whole list but its control group.")
 if access.may(who.role, access.ASSIGN):
     work_queue.bulk_assign(shown)
 
