@@ -57,7 +57,8 @@ SHOTS = (
     Shot("at-risk", "at_risk",
          "At-risk customers: the call list and one customer's 360 view", whole=True),
     Shot("churn-funnel", "churn_funnel",
-         "Churn funnel: requests → attempted → reached → offer → retained, and the reach rate against its baseline"),
+         "Churn funnel: requests → attempted → reached → offer → retained, "
+         "and the reach rate against its baseline"),
     Shot("service-signals", "service_signals",
          "Service & signals: first-contact resolution, repeat contacts, SLA, CSAT and NPS with their trend"),
     Shot("retention-by-segment", "retention_by_segment",
