@@ -86,7 +86,8 @@ def rate_by_group(summary: pd.DataFrame, dimension: str, rate: str, rate_name: s
     if baseline:
         fig.add_vrect(x0=baseline[0], x1=baseline[1], fillcolor="#BDBDBD", opacity=0.45, line_width=0,
                       layer="below", annotation_text=f"{baseline[0]:.0%}–{baseline[1]:.0%} baseline",
-                      annotation_position="top left")
+                      annotation_position="top left", annotation_yanchor="bottom",
+                      annotation_y=1, annotation_yref="paper")  # above the bars, not on them
     title = rate_by_group_takeaway(summary, dimension, rate, rate_name, n_column)
     base(fig, title, f"{rate_name} by {fmt.chart_label(dimension).lower()}",
           height=max(280, 120 + 36 * len(df)), legend=False)
@@ -106,7 +107,8 @@ def response_times(summary: pd.DataFrame, sla_hours: float) -> go.Figure:
     fig.add_bar(x=df["p90_hours_to_attempt"], y=labels, orientation="h", name="90th percentile",
                 marker_color=SECOND, hovertemplate="%{y}: 90%% within %{x:.1f} h<extra></extra>")
     fig.add_vline(x=sla_hours, line=dict(color=BAD, dash="dash", width=2),
-                  annotation_text=f"SLA {sla_hours:g} h", annotation_position="top right")
+                  annotation_text=f"SLA {sla_hours:g} h", annotation_position="top right",
+                  annotation_yanchor="bottom")  # above the top bar, not on it
     title = response_times_takeaway(df, sla_hours)
     base(fig, title, "Hours from cancellation request to the first retention call, by request channel",
           height=max(320, 150 + 46 * len(df)))

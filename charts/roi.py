@@ -87,11 +87,13 @@ def measured_churn_chart(result) -> go.Figure:
     bounds = [wilson_interval(x, n, result.confidence) for _, x, n, _ in groups]
     fig = go.Figure(go.Bar(
         x=[g[0] for g in groups], y=rates, marker_color=[g[3] for g in groups], width=0.5,
-        text=[f"{fmt.percent(r)} of {fmt.count(n)}" for r, (_, _, n, _) in zip(rates, groups)],
-        textposition="outside", cliponaxis=False,
         error_y=dict(type="data", symmetric=False, array=[hi - r for r, (_, hi) in zip(rates, bounds)],
                      arrayminus=[r - lo for r, (lo, _) in zip(rates, bounds)], color=GRID_COLOUR),
+        hovertemplate="%{x}: %{y:.1%}<extra></extra>",
     ))
+    for (name, _, n, _), r, (_, hi) in zip(groups, rates, bounds):  # above the whisker, not crossed by it
+        fig.add_annotation(x=name, y=hi, text=f"{fmt.percent(r)} of {fmt.count(n)}", showarrow=False,
+                           yanchor="bottom", yshift=2)
     direction = "less" if result.uplift >= 0 else "more"
     title = (f"Worked customers churned {abs(result.uplift) * 100:.1f} points {direction} than the control group "
              f"({result.confidence:.0%} interval {fmt.points(result.uplift_low)} to {fmt.points(result.uplift_high)})")

@@ -83,7 +83,7 @@ def clv_cac_chart(df: pd.DataFrame, dimension: str) -> go.Figure:
         textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>",
     ))
     fig.add_vline(x=1, line=dict(color=BAD, dash="dash", width=2), annotation_text="break-even 1×",
-                  annotation_position="bottom right", annotation_yshift=-4)
+                  annotation_position="top right", annotation_yanchor="bottom")  # above the bars
     title = clv_cac_takeaway(df)
     base(fig, title, f"Historical CLV ÷ acquisition cost by {fmt.chart_label(dimension).lower()} "
           "(mean CLV vs mean CAC in brackets)", height=max(280, 120 + 40 * len(d)), legend=False)

@@ -311,8 +311,11 @@ selected_rows = event.selection.rows if event is not None else []
 if selected_rows:
     selected_card(shown.iloc[selected_rows[0]])  # where the user is looking: right under the list
 if call_list.truncated:
-    st.caption(f"Showing the first {fmt.count(len(shown))} of {fmt.count(call_list.matching)}; the export "
-               "holds them all.")
+    top = min(call_list.matching, SHOWN_ROWS)
+    held = top - len(shown)  # the control group's, said above the list
+    st.caption(f"The top {fmt.count(top)} of the {fmt.count(call_list.matching)} on the list"
+               + (f" ({fmt.count(held)} of them held out as the control group)" if held else "")
+               + "; the export holds the whole list but its control group.")
 if access.may(who.role, access.ASSIGN):
     work_queue.bulk_assign(shown)
 
@@ -470,9 +473,13 @@ with st.container(border=True):
         })
         if not personal:  # free-text notes speak of the customer by name
             shown_timeline = shown_timeline.drop(columns=["Note"])
-        ui.table(shown_timeline, f"timeline_{customer_id}", height=360, column_config={
-            "When": st.column_config.DatetimeColumn("When", format="DD MMM YYYY, HH:mm"),
-            "Note": st.column_config.TextColumn("Note", width="large"),
+        # fits the 360 panel at 1440 px (issue 17): resolved, subject and direction stay in
+        # the frame, shown from the table's column menu
+        shown_columns = [c for c in ("When", "What", "Channel", "Note", "Churn signals", "Outcome", "Agent")
+                         if c in shown_timeline.columns]
+        ui.table(shown_timeline, f"timeline_{customer_id}", height=360, column_order=shown_columns, column_config={
+            "When": st.column_config.DatetimeColumn("When", format="DD MMM YYYY, HH:mm", pinned=True),
+            "Note": st.column_config.TextColumn("Note", width=260),
             "Churn signals": st.column_config.TextColumn(
                 "Churn signals", help="Signals the note's wording fires (Hebrew and English lexicon)."),
         })

@@ -95,22 +95,30 @@ ui.chart(
     f"reach_by_{split}", data=by_group, help_anchor=g.RETENTION_FUNNEL,
 )
 rates = ["attempt_rate", "reach_rate", "offer_rate", "acceptance_rate", "save_rate_90d", "sla_attainment"]
+# short headers, the full wording in each header's help: the table fits 1440 px (issue 17)
+within_sla = f"Within {sla_hours:g} h"
 shown = tables.labelled(
     tables.percent_values(by_group, rates),
     {"group": SPLITS[split], "requests": "Requests", "attempt_rate": "Attempted", "reach_rate": "Reached",
-     "offer_rate": "Offer made (of reached)", "acceptance_rate": "Accepted (of offers)",
-     "save_rate_90d": "Active 90 days after accepting",
-     "accepted_judged_90d": "Accepted, 90 days old (n)", "median_hours_to_attempt": "Median hours to first call",
-     "sla_attainment": f"First call within {sla_hours} h"},
+     "offer_rate": "Offered", "acceptance_rate": "Accepted", "save_rate_90d": "Kept 90 days",
+     "accepted_judged_90d": "Judged (n)", "median_hours_to_attempt": "Median hours",
+     "sla_attainment": within_sla},
     value_columns=("group",),
 )
 ui.table(shown, f"funnel_by_{split}", column_config={
     "Requests": tables.count_column("Requests"),
-    "Accepted, 90 days old (n)": tables.count_column("Accepted, 90 days old (n)"),
-    **{c: tables.percent_column(c, 1) for c in shown.columns if c not in (SPLITS[split], "Requests",
-                                                                       "Accepted, 90 days old (n)",
-                                                                       "Median hours to first call")},
-    "Median hours to first call": st.column_config.NumberColumn("Median hours to first call", format="%.1f"),
+    "Attempted": tables.percent_column("Attempted", 1, "Requests with at least one retention call."),
+    "Reached": tables.percent_column("Reached", 1, "Requests where the customer was reached."),
+    "Offered": tables.percent_column("Offered", 1, "Offer made, as a share of the reached."),
+    "Accepted": tables.percent_column("Accepted", 1, "Offer accepted, as a share of the offers."),
+    "Kept 90 days": tables.percent_column("Kept 90 days", 1,
+                                          "Still active 90 days after accepting (of those accepted at least "
+                                          "90 days before the as-of date)."),
+    "Judged (n)": tables.count_column("Judged (n)", "Accepted at least 90 days before the as-of date: the n "
+                                                    "behind Kept 90 days."),
+    "Median hours": st.column_config.NumberColumn("Median hours", format="%.1f",
+                                                  help="Median hours from the request to the first call."),
+    within_sla: tables.percent_column(within_sla, 1, f"First call within {sla_hours:g} h of the request (the SLA)."),
 })
 
 ui.section("Time to the first retention call", g.RETENTION_FUNNEL,

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import access, formatting as fmt, load
-from analytics.config import database_path
+from analytics.config import PROJECT_ROOT, database_path
 from dashboard import auth, data
 
 NOT_MAPPED = "(not in this file)"
@@ -67,8 +67,11 @@ if not auth.may(access.IMPORT_DATA):  # not routed for other roles; checked agai
     st.error("Importing data replaces the database everyone reads: admins only.", icon=":material/lock:")
     st.stop()
 target = database_path()
+# said relative to the project when it is inside it (data/sample.duckdb), as the README and
+# retention.toml say it
+shown_target = target.relative_to(PROJECT_ROOT) if target.is_relative_to(PROJECT_ROOT) else target
 st.caption(f"Upload one file per entity (CSV, Parquet or Excel), map their columns to ours, check, "
-           f"then import into `{target}` (the previous file is kept as `{target.name}.bak`). "
+           f"then import into `{shown_target}` (the previous file is kept as `{target.name}.bak`). "
            "The same import runs from the command line: `make import MAPPING=mapping.toml`.")
 
 folder = _staging()

@@ -13,6 +13,7 @@ it left), churn over the period by group, and churn reasons by month."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from charts import churn as churn_charts
@@ -21,6 +22,19 @@ from analytics import catalog, formatting as fmt
 
 DIMENSIONS = ("segment", "plan", "region", "contract_type", "acquisition_channel", "loyalty_member")
 BASES = {"logo": "Customers (logo)", "revenue": "Revenue (MRR)"}
+NOT_REACHED = "not reached"  # a median or bound beyond the data
+
+
+def _months(value) -> str:
+    return NOT_REACHED if pd.isna(value) else f"{value:.1f}"
+
+
+def _interval(lower, upper) -> str:
+    """'31.9–34.4'; '≥ 49.1' when only the upper bound is beyond the data."""
+    if pd.isna(lower):
+        return NOT_REACHED
+    return f"≥ {lower:.1f}" if pd.isna(upper) else f"{lower:.1f}–{upper:.1f}"
+
 
 flt = sidebar.current_filter()
 st.title("Retention by segment")
@@ -62,17 +76,20 @@ with left:
     ui.chart(churn_charts.survival_curves(curves, medians, by, logrank.p_value), f"survival_{by}",
              data=curves, help_anchor=g.SURVIVAL, width="wide")
 with right:
-    shown = tables.labelled(
-        tables.finite(medians, ["median_lifetime", "median_ci_lower", "median_ci_upper"]),
-        {"group": fmt.label(by), "median_lifetime": "Median (months)", "median_ci_lower": "95% CI from",
-         "median_ci_upper": "95% CI to", "customers": "Customers", "churned": "Churned"},
-        value_columns=("group",))
-    ui.table(shown, f"medians_{by}", column_config={
+    # a median or bound the curve never reaches is said in words (a number column would
+    # print its missing value as "None"); the interval is one column, so the table fits
+    # the narrow column at 1440 px (issue 17); the counts are in its column menu
+    bounded = tables.finite(medians, ["median_lifetime", "median_ci_lower", "median_ci_upper"])
+    shown = tables.labelled(bounded, {"group": fmt.label(by), "customers": "Customers", "churned": "Churned"},
+                            value_columns=("group",))
+    shown.insert(1, "Median (months)", [_months(v) for v in bounded["median_lifetime"]])
+    shown.insert(2, "95% CI", [_interval(lo, hi) for lo, hi in zip(bounded["median_ci_lower"],
+                                                                    bounded["median_ci_upper"])])
+    ui.table(shown, f"medians_{by}", column_order=[fmt.label(by), "Median (months)", "95% CI"], column_config={
         "Customers": tables.count_column("Customers"), "Churned": tables.count_column("Churned"),
-        **{c: st.column_config.NumberColumn(c, format="%.1f") for c in
-           ("Median (months)", "95% CI from", "95% CI to")},
+        "95% CI": st.column_config.TextColumn("95% CI", help="The median's 95% confidence interval, in months."),
     })
-    st.caption("An empty median or bound: the curve has not fallen that far within the data "
+    st.caption(f"“{NOT_REACHED}”: the curve has not fallen that far within the data "
                "(more than half the customers outlast it). " + g.help_link(g.MEDIAN_LIFETIME))
 
 # --- cohorts -------------------------------------------------------------------------------
@@ -108,7 +125,10 @@ else:
             {"group": fmt.label(by), "churn_rate": "Churn", "retention_rate": "Retention",
              "active_start": "Active at start", "churned": "Churned", "share_of_churned": "Share of churned"},
             value_columns=("group",))
-        ui.table(shown, f"churn_table_{by}", column_config={
+        # fits the narrow column at 1440 px; retention (100% − churn) and the share of all
+        # churned are in the table's column menu
+        ui.table(shown, f"churn_table_{by}", column_order=[fmt.label(by), "Churn", "Churned", "Active at start"],
+                 column_config={
             "Active at start": tables.count_column("Active at start"),
             "Churned": tables.count_column("Churned"),
             "Churn": tables.percent_column("Churn", 1), "Retention": tables.percent_column("Retention", 1),

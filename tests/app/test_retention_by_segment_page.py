@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 from analytics.filters import RetentionFilter
@@ -27,6 +28,16 @@ def test_page_renders(monkeypatch, sample_db, sample_db_path):
     assert chart_count(at) == 5
     assert [s.value for s in at.subheader][:4] == [
         "Survival by segment", "Cohort retention", "Churn by segment", "When and why customers leave"]
+    # the medians table: a median or bound the curve never reaches is said in words, not "None"
+    medians = median_lifetime(sample_db, flt, "segment")
+    table = next(d.value for d in at.dataframe if "Median (months)" in d.value.columns)
+    reached = [v is not None and math.isfinite(float(v)) for v in medians["median_lifetime"]]
+    assert list(table["Median (months)"]) == [f"{v:.1f}" if r else "not reached"
+                                              for v, r in zip(medians["median_lifetime"], reached)]
+    for r, lo, hi, shown in zip(reached, medians["median_ci_lower"], medians["median_ci_upper"], table["95% CI"]):
+        if r and hi is not None and math.isfinite(float(hi)):
+            assert shown == f"{lo:.1f}–{hi:.1f}"
+    assert "not reached" in list(table["Median (months)"])  # the sample's Enterprise outlasts the data
 
 
 def test_dimension_and_basis_switch(monkeypatch, sample_db_path):
@@ -64,3 +75,4 @@ def test_filter_matching_nothing(monkeypatch, tmp_path):
     no_exception(at)
     assert "No customers match these filters" in at.info[0].value
     assert not at.metric and chart_count(at) == 0
+

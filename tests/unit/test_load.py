@@ -274,20 +274,45 @@ def test_bad_mapping_files_get_one_line_messages(tmp_path, toml, message):
     assert not (tmp_path / "out.duckdb").exists()
 
 
-@pytest.mark.parametrize("stop", [RuntimeError("disk full"), KeyboardInterrupt()], ids=["failure", "ctrl-c"])
+# exception classes, raised fresh in each run: an instance in the parameters lives for the
+# whole session and would keep its last traceback's frames (and what they hold) to the exit
+@pytest.mark.parametrize("stop", [RuntimeError, KeyboardInterrupt], ids=["failure", "ctrl-c"])
 def test_a_failure_or_interruption_while_writing_leaves_the_old_file_byte_identical(existing, monkeypatch, stop):
     out, before = existing
     files_before = _only(out.parent)
 
     def broken(prepared, path):
         duckdb.connect(str(path)).close()  # half-written temp file
-        raise stop
+        raise stop("disk full")
 
     monkeypatch.setattr(load, "write_database", broken)
-    with pytest.raises(type(stop)):
+    with pytest.raises(stop):
         _import("subscriptions", out)
     assert out.read_bytes() == before
     assert _only(out.parent) == files_before  # no temp file left
+
+
+def test_a_failed_import_leaves_no_connection_in_its_traceback(existing, monkeypatch):
+    # A caller that keeps the exception (a page showing it, pytest's parameters) keeps the
+    # frames of its traceback; were the staging connection among their locals, it would
+    # live to the interpreter's exit, where DuckDB's bindings print ~40 "nanobind: leaked
+    # instance" lines (issue 17).
+    out, _ = existing
+
+    def broken(prepared, path):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(load, "write_database", broken)
+    with pytest.raises(RuntimeError) as err:
+        _import("subscriptions", out)
+    frames, tb = [], err.value.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    assert any(f.f_code.co_name == "run_import" for f in frames)
+    held = [(f.f_code.co_name, name) for f in frames for name, value in f.f_locals.items()
+            if isinstance(value, (duckdb.DuckDBPyConnection, load._Stage))]
+    assert held == []
 
 
 def test_a_successful_import_keeps_the_previous_file_as_bak(existing):
