@@ -18,6 +18,8 @@ the pages to report as they do today; the thread never stops the server.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import logging
 import sys
 import threading
@@ -39,6 +41,7 @@ def warm_default_view() -> str:
     # helpers): imported here, a first visit finds them loaded
     import charts.overview  # noqa: F401
     from dashboard import glossary, score_progress, tables, ui  # noqa: F401
+    _warm_first_run_costs()
 
     if data.database_error() is not None:
         return "no usable database; nothing to warm"
@@ -48,6 +51,35 @@ def warm_default_view() -> str:
     flt = RetentionFilter(sidebar.default_start(as_of, history_start), as_of)
     data.headlines(flt, periods.QUARTER_TO_DATE)
     return f"the Overview for {flt.start:%d %b %Y} – {flt.end:%d %b %Y}"
+
+
+def _warm_first_run_costs() -> None:
+    """What the first script run in a process pays once, whatever the page, found by
+    profiling the Overview's first run after the warm-up (2.7–6.5 s of its time):
+    pandas' Styler (the targets table's Met/Missed colours; its module imports matplotlib,
+    ~2 s), the emoji catalogue `st.set_page_config(page_icon=...)` checks the icon against
+    (~1 s), and Streamlit's one-off check, on the first element a process draws, that it
+    is not run from a REPL (`inspect.stack()` resolving every frame's module: ~0.9 s on
+    the script thread's deep stack, a few ms here). Drawing outside a script run draws
+    nothing."""
+    import pandas.io.formats.style  # noqa: F401
+    import streamlit as st
+    import streamlit.emojis  # noqa: F401
+
+    st.empty()
+
+
+def _freeze_warm_objects() -> None:
+    """Collect once, then move every object alive now (modules, the warm caches) out of
+    the garbage collector's reach: Streamlit collects all generations after every script
+    run (`runner.postScriptGC`), which otherwise walks these ~2 million objects each time
+    (0.3–0.6 s, holding the lock the server's event loop also needs). Frozen objects are
+    still freed when nothing refers to them; only a cycle among them would stay — until
+    exit, where they are unfrozen for the interpreter's last collection (else DuckDB's
+    bindings report the objects in such cycles as leaked, decision 025's quiet exit)."""
+    gc.collect()
+    gc.freeze()
+    atexit.register(gc.unfreeze)
 
 
 def _warm_when_running() -> None:
@@ -65,6 +97,7 @@ def _warm_when_running() -> None:
     context_log.setLevel(logging.ERROR)
     try:
         what = warm_default_view()
+        _freeze_warm_objects()
         print(f"  Warmed the caches for the default view ({what}) in {time.perf_counter() - started:.1f} s",
               flush=True)
     except Exception as err:  # best effort: the pages report problems themselves
