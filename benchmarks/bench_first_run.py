@@ -103,7 +103,9 @@ class Output:
 
 
 def _listening(port: int) -> list[str]:
-    """The local addresses a TCP socket listens on at `port` (`ss`)."""
+    """The local addresses a TCP socket listens on at `port` (`ss`; ["unknown"] without it)."""
+    if shutil.which("ss") is None:
+        return ["unknown (no ss)"]
     out = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True).stdout
     return sorted({row.split()[3] for row in out.splitlines() if len(row.split()) > 3})
 
