@@ -59,14 +59,14 @@ def warm_default_view() -> str:
 
 def _warm_first_run_costs() -> None:
     """What the first script run in a process pays once, whatever the page, found by
-    profiling the Overview's first run after the warm-up (2.7–6.5 s of its time):
+    profiling the Overview's first run after the warm-up (2.7–6.5 s of it, on a busy box):
     pandas' Styler (the targets table's Met/Missed colours; its module imports matplotlib,
-    ~2 s), the emoji catalogue `st.set_page_config(page_icon=...)` checks the icon against
-    (~1 s), and Streamlit's one-off check, on the first element a process draws, that it
-    is not run from a REPL (`inspect.stack()` resolving every frame's module: ~0.9 s on
-    the script thread's deep stack, a few ms here), and the plotly modules a first chart
-    loads lazily (the Figure class, a line's properties, the JSON writer Streamlit sends it
-    with). Drawing outside a script run draws nothing."""
+    ~2 s); the emoji catalogue `st.set_page_config(page_icon=...)` checks the icon against
+    (~1 s); Streamlit's one-off check, on the first element a process draws, that it is not
+    run from a REPL (`inspect.stack()` resolving every frame's module: ~0.9 s on the script
+    thread's deep stack, a few ms here); and the plotly modules a first chart loads lazily
+    (the Figure class, a line's properties, the JSON writer Streamlit sends it with).
+    Drawing outside a script run draws nothing."""
     import pandas.io.formats.style  # noqa: F401
     import plotly.graph_objects as go
     import streamlit as st
@@ -81,10 +81,10 @@ def _freeze_warm_objects() -> None:
     the garbage collector's reach: Streamlit collects all generations after every script
     run (`runner.postScriptGC`), which otherwise walks these ~325,000 objects each time
     (0.15 s at load 3, 0.6 s under load, holding the lock the server's event loop also
-    needs). Frozen objects are
-    still freed when nothing refers to them; only a cycle among them would stay — until
-    exit, where they are unfrozen for the interpreter's last collection (else DuckDB's
-    bindings report the objects in such cycles as leaked, decision 025's quiet exit)."""
+    needs). Frozen objects are still freed when nothing refers to them; only a cycle among
+    them would stay — until exit, where they are unfrozen for the interpreter's last
+    collection (else DuckDB's bindings report the objects in such cycles as leaked:
+    decision 025's quiet exit)."""
     gc.collect()
     gc.freeze()
     atexit.unregister(gc.unfreeze)  # once, however often the view is warmed
