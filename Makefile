@@ -82,10 +82,11 @@ import: $(VENV)/.installed
 # the running dashboard holds it open; docs/decisions/025-first-run-in-background.md). Its
 # progress shows on this terminal and on the pages that need the scores, which fill in
 # when it is done. Ctrl+C stops both. `dashboard.serve` is `streamlit run dashboard/app.py`
-# with the caches for the default view warmed at start-up.
+# with the caches for the default view warmed at start-up. The scorer runs at a lower
+# priority (nice): on two cores it would otherwise halve the speed of the pages meanwhile.
 run: rollups
 	@echo "== Retention Radar: open http://$(ADDRESS):$(PORT) (Ctrl+C stops it) =="
-	@$(BIN)/python -m analytics.score --if-missing --swap & scorer=$$!; \
+	@nice -n 10 $(BIN)/python -m analytics.score --if-missing --swap & scorer=$$!; \
 	trap 'kill $$scorer 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python -m dashboard.serve --server.port $(PORT) --server.address $(ADDRESS)
 

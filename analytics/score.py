@@ -138,7 +138,8 @@ def read_scoring_status(db_path: Path) -> ScoringStatus | None:
 
 # Estimated share of the run done when a progress line starting with the key is said
 # (training features, the two fits, today's scores, the history months, the write).
-_MILESTONES = (("training sample", 0.03), ("  held out", 0.55), ("  production", 0.65),
+_MILESTONES = (("training sample", 0.03), ("  fitting the gradient", 0.44), ("  fitting the logistic", 0.50),
+               ("  held out", 0.55), ("  production", 0.65),
                ("scoring the customers", 0.66), ("scored ", 0.72), ("writing", 0.93), ("swapping", 0.98))
 
 

@@ -723,6 +723,9 @@ class SampleBusiness:
             if self.progress:
                 print(f"  month {m + 1:2d}/{HISTORY_MONTHS}: {self.touchpoint_count:,} touchpoints "
                       f"({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+        if self.progress:
+            print(f"  customers, flags and injected defects ({time.perf_counter() - started:.0f} s)", file=sys.stderr,
+                  flush=True)
         # a churn decided near the end may fall after the as-of date: still active then
         pending = (self.churn_d > self.as_of_d) & (self.churn_d < self.never)
         self.churn_d[pending] = self.never
@@ -975,6 +978,12 @@ def _build_rollups(path: Path) -> None:
         db.close()
 
 
+def _say(progress: bool, step: str, started: float) -> None:
+    # `make run` prints what it is doing for every step over a few seconds (issue 17)
+    if progress:
+        print(f"  {step} ({time.perf_counter() - started:.0f} s so far)", file=sys.stderr, flush=True)
+
+
 def generate(out: str | Path, customers: int = 50_000, seed: int = 7, progress: bool = False) -> GenerationSummary:
     """Write a sample database to `out` atomically (temp file in the same folder, then rename)."""
     started = time.perf_counter()
@@ -988,11 +997,14 @@ def generate(out: str | Path, customers: int = 50_000, seed: int = 7, progress: 
         con = duckdb.connect(str(tmp))
         try:
             business.run(con)
+            _say(progress, "writing the file", started)
             con.execute("checkpoint")
         finally:
             con.close()
+        _say(progress, "building the metric rollups", started)
         _build_rollups(tmp)
         os.replace(tmp, out)
+        _say(progress, "the retention programme's actions into the action store", started)
         write_action_store(business, out)
     finally:
         for leftover in (tmp, Path(f"{tmp}.wal")):

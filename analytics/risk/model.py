@@ -745,7 +745,10 @@ def evaluate_and_choose(train: pd.DataFrame, calib: pd.DataFrame, test: pd.DataF
     the held-out `test` rows, pick the scorer (`choose_model`) and describe the chosen one
     (reliability, lift, importance). Returns the `Backtest` and the chosen class."""
     t0 = time.perf_counter()
+    # the two fits are most of a run's time (minutes on a busy box): say each one starts
+    say(f"  fitting the gradient-boosted trees on {len(train):,} rows")
     booster = ChurnRiskModel(random_state=seed, features=features, extra_groups=extra_groups).fit(train, calib)
+    say(f"  fitting the logistic regression (the trees took {time.perf_counter() - t0:.0f} s)")
     logistic = LogisticRiskModel(random_state=seed, features=features, extra_groups=extra_groups).fit(train, calib)
     rule = UnresolvedComplaintRule().fit(train, calib)
     y = test[LABEL].to_numpy()

@@ -155,6 +155,8 @@ def test_status_file_says_progress_and_a_dead_run_is_stopped(tmp_path):
     now = read_scoring_status(db)
     assert now.state == "running" and now.message.startswith("features as of 2026-01-31")
     assert now.fraction == pytest.approx(0.03 + 0.40 / 4)
+    status.say("  fitting the logistic regression (the trees took 40 s)")  # the fits move the bar too
+    assert read_scoring_status(db).fraction == pytest.approx(0.50)
     status.say("backfilling score history for 2026-08-31")
     assert read_scoring_status(db).fraction == pytest.approx(0.72 + 0.2 / 2)
     path = scoring_status_path(db)
