@@ -486,6 +486,13 @@ def current_cases(store: ActionStore, customer_ids: Iterable[int] | None = None)
     return _frame(rows, CASE_COLUMNS)
 
 
+def last_logged_day(store: ActionStore) -> date | None:
+    """The UTC day of the newest logged action, or None when the store holds none."""
+    with _reading(store) as conn:
+        when = conn.execute(sa.select(sa.type_coerce(sa.func.max(customer_actions.c.created_at), sa.String))).scalar()
+    return None if when is None else pd.Timestamp(when).date()
+
+
 def timeline(store: ActionStore, customer_id: int) -> pd.DataFrame:
     """Every action of the customer's case, newest first (columns `ACTION_COLUMNS`; empty
     without a case)."""

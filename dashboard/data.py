@@ -453,6 +453,11 @@ def assign(customer_ids, owner: str, by: str) -> int:
 from analytics import team_outcomes as _team_outcomes  # noqa: E402  (kept with the section it serves)
 
 
+def last_logged_day():
+    """The day of the newest action in the store (None without any): read per run."""
+    return actions.last_logged_day(action_store())
+
+
 def team_outcomes(start, end) -> _team_outcomes.TeamOutcomes:
     """`analytics.team_outcomes.team_outcomes` of the cases opened from `start` to `end`,
     with the first-attempt SLA of `config.first_attempt_sla_days()`."""

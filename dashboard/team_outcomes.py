@@ -26,6 +26,14 @@ NOTHING_LOGGED = "No cases logged yet — the funnel fills as the team works the
 
 def _period() -> tuple[date, date]:
     today = datetime.now(timezone.utc).date()
+    # the last 30 days that have cases: up to today for a team at work, up to its last
+    # logged day for a store that stopped (the sample's simulated year ends with its data)
+    try:
+        last = data.last_logged_day()
+    except (ActionStoreError, ValueError):
+        last = None
+    if last is not None and last < today:
+        today = last
     picked = st.date_input(
         "Cases opened", value=(today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), today), key="team_period",
         format="DD/MM/YYYY",

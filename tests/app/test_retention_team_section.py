@@ -79,3 +79,21 @@ def test_the_section_shows_without_cancellation_requests(monkeypatch, tmp_path):
     no_exception(at)
     assert SECTION in [s.value for s in at.subheader]
     assert metric_values(at)["Contacted"] == "1"
+
+
+def test_a_store_that_stopped_opens_on_its_last_30_days(monkeypatch, tmp_path, sample_db_path):
+    """The sample's simulated year of work ends with its data: the default window is the
+    30 days up to the newest logged action, not the 30 days up to today (empty)."""
+    from datetime import datetime
+
+    store = _store(monkeypatch, tmp_path)
+    monkeypatch.setattr(actions, "_now", lambda: datetime(2026, 9, 20, 10, 0))
+    actions.assign(store, [1, 2], "dana", by="lead")
+    actions.record_action(store, 1, by="dana", status="attempted")
+    monkeypatch.setattr(actions, "_now", lambda: datetime(2026, 8, 1, 10, 0))  # outside the window
+    actions.assign(store, [3], "dana", by="lead")
+    store.close()
+    at = run_page(monkeypatch, sample_db_path, PAGE)
+    no_exception(at)
+    assert at.date_input(key="team_period").value == (date(2026, 8, 22), date(2026, 9, 20))
+    assert metric_values(at)["Cases opened"] == "2"

@@ -287,3 +287,9 @@ def test_action_log_reads_dates_and_the_programme_log_keeps_assigned_customers_o
     assert groups["customer_id"].tolist() == [1, 3] and not groups["held_out"].any()
     assert groups["assigned_on"].tolist() == [pd.Timestamp("2025-03-02")] * 2
     assert groups["list_as_of"].tolist() == [pd.Timestamp("2025-03-01")] * 2
+
+
+def test_last_logged_day_is_the_newest_actions_day(store):
+    assert actions.last_logged_day(store) is None
+    actions.record_action(store, 1, by="dana", status="attempted")
+    assert actions.last_logged_day(store) == pd.Timestamp.now(tz="UTC").date()
