@@ -157,12 +157,15 @@ def _kept_text_flags(db: Database) -> ibis.Table | None:
 
 def _classify_every_text(db: Database) -> ibis.Table | None:
     t = db.table("touchpoints")
-    distinct = t.filter(t.note.notnull()).select("note").distinct()
-    if execute(db, distinct.count().as_table()).iloc[0, 0] > MAX_KEPT_TEXTS:
-        return None
+    # one pass over the notes: up to one text more than are kept, classified (cheap on so
+    # few texts); more than `MAX_KEPT_TEXTS` of them means "classify inside each query"
+    distinct = t.filter(t.note.notnull()).select("note").distinct().limit(MAX_KEPT_TEXTS + 1)
     flagged = _with_flags(distinct)
     flagged = flagged.mutate(is_hebrew=flagged.note.re_search(_HEBREW_LETTER))
-    return ibis.memtable(execute(db, flagged), schema=flagged.schema())
+    texts = execute(db, flagged)
+    if len(texts) > MAX_KEPT_TEXTS:
+        return None
+    return ibis.memtable(texts, schema=flagged.schema())
 
 
 def _notes(db: Database, flt: RetentionFilter) -> ibis.Table:
