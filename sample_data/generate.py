@@ -745,6 +745,7 @@ class SampleBusiness:
         self._write_flags(con, flags)
         self._write_customers(con)
         self._inject_touchpoints_after_churn(con)
+        self._write_agents(con)
         self._write_defects_and_info(con)
 
     def _write_flags(self, con: duckdb.DuckDBPyConnection, flags: list[np.ndarray]) -> None:
@@ -875,6 +876,28 @@ class SampleBusiness:
         con.unregister("late_batch")
         self.touchpoint_count += k
         self.defects += [("touchpoints", int(i), "touchpoint_after_churn", str(int(c) + 1)) for i, c in zip(ids, who)]
+
+    def _write_agents(self, con: duckdb.DuckDBPyConnection) -> None:
+        """The ``agents`` directory (analytics/agents.py): a name and a work e-mail for every
+        agent code the sample uses (service ``svc-*`` and retention ``ret-*``), so owners
+        and authors show as people, not codes; the first retention agent leads the team.
+        Drawn from a stream of its own, so the rest of the sample is the same with or
+        without it."""
+        rng = np.random.default_rng([self.seed, 0xA6E])
+        taken: set[str] = set()
+        rows = []
+        for code in self.agents:
+            first, last = FIRST_NAMES[rng.integers(len(FIRST_NAMES))], LAST_NAMES[rng.integers(len(LAST_NAMES))]
+            name = f"{first} {last}"
+            while name in taken:  # 1,200 first × last names; a larger team gets middle initials
+                name = f"{first} {chr(ord('A') + int(rng.integers(26)))}. {last}"
+            taken.add(name)
+            handle = name.lower().replace(". ", ".").replace(" ", ".")
+            rows.append((code, name, f"{handle}@retention-radar.example",
+                         "team_lead" if code == f"ret-{0:03d}" else "agent"))
+        con.execute("create table agents (agent_id varchar primary key, name varchar not null, "
+                    "email varchar, role varchar)")
+        con.executemany("insert into agents values (?, ?, ?, ?)", rows)
 
     def _write_defects_and_info(self, con: duckdb.DuckDBPyConnection) -> None:
         if self.defects:

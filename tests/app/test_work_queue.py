@@ -6,6 +6,8 @@ SQLite file in tmp_path (RETENTION_ACTIONS_URL)."""
 from __future__ import annotations
 
 from analytics import actions
+from analytics.agents import directory_from_database
+from analytics.db import open_database
 from analytics.at_risk import AtRiskCriteria, at_risk_customers
 from dashboard import work_queue
 from tests.app.apptest import default_filter, no_exception, run_page
@@ -93,11 +95,17 @@ def test_bulk_assign_the_shown_rows(monkeypatch, tmp_path, scored_db_path):
     ids = at.dataframe[0].value["ID"].tolist()
     assert 0 < len(ids) <= 500
     at.multiselect(key="at_risk_assign_pick").select(ids[0]).select(ids[1])
-    at.text_input(key="at_risk_assign_owner").input("ret-007")
+    # the sample's agents directory: the owner is picked by code and shown by name
+    db = open_database(scored_db_path)
+    try:
+        directory = directory_from_database(db).set_index("id")["name"]
+    finally:
+        db.close()
+    at.selectbox(key="at_risk_assign_owner").select("ret-007")
     at.button(key="at_risk_assign").click().run()
     no_exception(at)
     table = at.dataframe[0].value.set_index("ID")
-    assert table.loc[ids[:2], "Case owner"].tolist() == ["ret-007", "ret-007"]
+    assert table.loc[ids[:2], "Case owner"].tolist() == [directory["ret-007"]] * 2 != ["ret-007"] * 2
     assert (table.loc[ids[2:], "Case owner"] == "").all()  # no owner yet: blank
     at.button(key="at_risk_take").click().run()  # nothing picked: every shown customer, to me
     no_exception(at)
