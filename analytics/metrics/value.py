@@ -264,27 +264,26 @@ PARETO_CURVE_COLUMNS: dict[str, str] = {"customer_share": "float64", "value_shar
 
 def clv_pareto_curve(db: Database, flt: RetentionFilter, points: int = 200) -> pd.DataFrame:
     """The Lorenz (Pareto) curve of historical CLV: customers ranked most valuable first
-    (ties by customer_id, `customer_value_table`), and at up to `points` + 1 points the
-    share of customers taken (x) against the share of total CLV they hold (y), from (0, 0)
-    to (1, 1). Point j (1..points) takes the customers of rank < ⌈j·N / points⌉ (N =
-    customers of the selection): exact points of the curve, at most `points` + 1 rows
-    whatever N — one grouped query instead of N rows to pandas. Columns
-    ``customer_share``, ``value_share`` (0 everywhere when the total is 0); an empty
-    selection gives an empty frame."""
+    (ties by customer_id, `customer_value_table`); at each customer share x = j / `points`
+    (j = 0..points) the share of total CLV held by the ⌈x·N⌉ most valuable of the N
+    selected customers — `clv_pareto`'s figure for top_share = x, so the curve passes
+    through the KPI. `points` + 1 rows whatever N, from one grouped query (not N rows to
+    pandas). Columns ``customer_share``, ``value_share`` (0 everywhere when the total is
+    0); an empty selection gives an empty frame."""
     if points < 1:
         raise ValueError(f"points must be at least 1, got {points}")
     t = customer_value_table(db, flt)
-    # bucket j holds the ranks in [j·N/points, (j+1)·N/points): its running sum is the
-    # value of the top ⌈(j+1)·N/points⌉ customers
+    # bucket b holds the ranks r with b ≤ r·points/N < b+1: the customers of buckets < j are
+    # those of rank < j·N/points, i.e. the ⌈j·N/points⌉ most valuable
     bucket = (t.value_rank * points / t.population).floor().cast("int64")
-    df = execute(db, t.group_by(bucket=bucket).aggregate(customers=t.count(), value=t.clv.sum()))
+    df = execute(db, t.group_by(bucket=bucket).aggregate(value=t.clv.sum()))
     if df.empty:
         return empty_frame(PARETO_CURVE_COLUMNS)
-    df = df.sort_values("bucket")
-    n, total = df["customers"].sum(), float(df["value"].astype(float).sum())
-    taken = df["customers"].cumsum() / n
-    held = df["value"].astype(float).cumsum() / total if total > 0 else taken * 0.0
-    curve = pd.DataFrame({"customer_share": [0.0, *taken], "value_share": [0.0, *held]})
+    per_bucket = df.set_index("bucket")["value"].astype(float).reindex(range(points), fill_value=0.0)
+    total = float(per_bucket.sum())
+    held = per_bucket.cumsum() / total if total > 0 else per_bucket * 0.0
+    curve = pd.DataFrame({"customer_share": [j / points for j in range(points + 1)],
+                          "value_share": [0.0, *held.tolist()]})
     return conform(curve, PARETO_CURVE_COLUMNS)
 
 

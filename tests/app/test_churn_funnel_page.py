@@ -21,7 +21,9 @@ def test_funnel_page_renders(monkeypatch, sample_db, sample_db_path):
     no_exception(at)
     assert at.title[0].value == "Churn funnel"
     values = metric_values(at)
-    assert list(values) == KPIS
+    # the page's own KPIs, then the retention team's: the sample's action store holds its
+    # simulated year of logged cases, whose last 30 days the section opens on
+    assert list(values)[:5] == KPIS and "Cases opened" in list(values)[5:]
     expected = retention_funnel_summary(sample_db, default_filter(sample_db_path)).iloc[0]
     assert values["Requests"] == fmt.count(expected.requests)
     # every rate with the n behind it, under the value
@@ -31,8 +33,9 @@ def test_funnel_page_renders(monkeypatch, sample_db, sample_db_path):
     assert values["Kept 90 days"] == fmt.percent(expected.save_rate_90d, 1)
     assert notes["Kept 90 days"] == f"n = {fmt.count(expected.accepted_judged_90d)} saves"
     assert notes["Offer acceptance"] == f"n = {fmt.count(expected.offered)} offers"
-    # funnel, reach gauge, reach by segment, response times, reasons, proactive funnel + comparison
-    assert chart_count(at) == 7
+    # funnel, reach gauge, reach by segment, response times, reasons, proactive funnel + comparison,
+    # the retention team's funnel
+    assert chart_count(at) == 8
     assert [s.value for s in at.subheader][:5] == [
         "From request to retained", "Where the funnel leaks", "Time to the first retention call",
         "Why customers left", "Proactive funnel"]

@@ -147,12 +147,16 @@ def test_clv_pareto_curve_by_hand(db_either_path):
     assert curve["customer_share"].tolist() == pytest.approx([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     assert curve["value_share"].tolist() == pytest.approx(
         [0, 1000 / 1220, 1170 / 1220, 1200 / 1220, 1220 / 1220, 1.0])
-    # two points for five customers: ranks < 2.5 (three customers), then all
+    # two points for five customers: at x = 0.5 the ⌈2.5⌉ = 3 most valuable, as clv_pareto counts them
     two = clv_pareto_curve(db_either_path, Q1, points=2)
-    assert two["customer_share"].tolist() == pytest.approx([0, 0.6, 1.0])
+    assert two["customer_share"].tolist() == pytest.approx([0, 0.5, 1.0])
     assert two["value_share"].tolist() == pytest.approx([0, 1200 / 1220, 1.0])
-    # more points than customers: one point per customer, no empty steps
-    assert len(clv_pareto_curve(db_either_path, Q1, points=200)) == 6
+    assert two["value_share"].iloc[1] == pytest.approx(clv_pareto(db_either_path, Q1, 0.5).top_value_share)
+    # more points than customers: every point still there, steps where a customer is added
+    ten = clv_pareto_curve(db_either_path, Q1, points=10)
+    assert len(ten) == 11 and ten["value_share"].tolist() == pytest.approx(
+        [0, 1000 / 1220, 1000 / 1220, 1170 / 1220, 1170 / 1220, 1200 / 1220, 1200 / 1220, 1220 / 1220,
+         1220 / 1220, 1, 1])
     # a filter re-ranks its selection: consumers c1 170, c4 30, c2 20, c6 0 of 220
     consumers = clv_pareto_curve(db_either_path, replace(Q1, segments=("consumer",)), points=4)
     assert consumers["value_share"].tolist() == pytest.approx([0, 170 / 220, 200 / 220, 1.0, 1.0])
