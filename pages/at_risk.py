@@ -469,7 +469,7 @@ with st.container(border=True):
             "Resolved": timeline["resolved"],
             "Subject": timeline["subject"].map(fmt.label),
             "Direction": timeline["direction"].map(fmt.label),
-            "Agent": timeline["agent"].fillna(""),
+            "Agent": timeline["agent"].map(lambda a, names=data.owner_names(): names.get(a, a)).fillna(""),
         })
         if not personal:  # free-text notes speak of the customer by name
             shown_timeline = shown_timeline.drop(columns=["Note"])

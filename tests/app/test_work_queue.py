@@ -141,3 +141,23 @@ def test_a_held_out_customer_found_by_search_is_marked_do_not_contact(monkeypatc
     at.selectbox(key="at_risk_search_pick").set_value(worked).run()
     no_exception(at)
     assert not any("Control group" in w.value for w in at.warning)
+
+
+def test_the_timeline_names_the_agents(monkeypatch, tmp_path, scored_db_path):
+    """The sample's agents directory names the service and retention agents on the 360's
+    timeline too, not only the case owners."""
+    monkeypatch.setenv("RETENTION_ACTIONS_URL", f"sqlite:///{tmp_path / 'actions.sqlite'}")
+    db = open_database(scored_db_path)
+    try:
+        names = directory_from_database(db).set_index("id")["name"]
+    finally:
+        db.close()
+    at = run_page(monkeypatch, scored_db_path, PAGE)
+    no_exception(at)
+    agents: set[str] = set()
+    for cid in at.dataframe[0].value["ID"].iloc[:5]:  # the 360 of the first few customers
+        at.selectbox(key="at_risk_customer").set_value(int(cid)).run()
+        no_exception(at)
+        timeline = next(d.value for d in at.dataframe if {"What", "Agent"} <= set(d.value.columns))
+        agents |= {a for a in timeline["Agent"] if a}
+    assert agents and agents <= set(names) and not agents & set(names.index)
