@@ -7,6 +7,7 @@ import json
 
 from datetime import date, datetime
 
+from analytics.agents import directory_from_database
 from analytics.metrics import retention_funnel_summary
 from analytics import formatting as fmt
 from tests.app.apptest import chart_count, default_filter, metric_values, no_exception, run_page
@@ -40,6 +41,10 @@ def test_funnel_page_renders(monkeypatch, sample_db, sample_db_path):
         "From request to retained", "Where the funnel leaks", "Time to the first retention call",
         "Why customers left", "Proactive funnel"]
     assert all("glossary?term=" in m.proto.help for m in at.metric)
+    # the team's agents by the sample directory's name, not their codes
+    names = directory_from_database(sample_db).set_index("id")["name"]
+    agents = next(d.value for d in at.dataframe if {"Agent", "Cases"} <= set(d.value.columns))["Agent"]
+    assert len(agents) > 0 and set(agents) <= set(names)
 
 
 def test_segment_filter_changes_the_funnel(monkeypatch, sample_db, sample_db_path):
