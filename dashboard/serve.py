@@ -41,10 +41,7 @@ def warm_default_view() -> str:
     from analytics import periods
     from analytics.filters import RetentionFilter
     from dashboard import data, sidebar
-    # what the entry script and the Overview import (plotly, the chart builders, the page
-    # helpers): imported here, a first visit finds them loaded
-    import charts.overview  # noqa: F401
-    from dashboard import glossary, score_progress, tables, ui  # noqa: F401
+    import_what_pages_need()  # a no-op after `main`; loads them when warmed on its own (tests)
     _warm_first_run_costs()
 
     if data.database_error() is not None:

@@ -458,6 +458,7 @@ with st.container(border=True):
     if timeline.empty:
         st.caption("No touchpoints recorded for this customer.")
     else:
+        agent_names = data.owner_names()  # the agents directory: codes shown as people
         shown_timeline = pd.DataFrame({
             "When": timeline["occurred_at"],
             "What": timeline["kind"].map(fmt.label),
@@ -469,7 +470,7 @@ with st.container(border=True):
             "Resolved": timeline["resolved"],
             "Subject": timeline["subject"].map(fmt.label),
             "Direction": timeline["direction"].map(fmt.label),
-            "Agent": timeline["agent"].map(lambda a, names=data.owner_names(): names.get(a, a)).fillna(""),
+            "Agent": timeline["agent"].map(lambda a: agent_names.get(a, a)).fillna(""),
         })
         if not personal:  # free-text notes speak of the customer by name
             shown_timeline = shown_timeline.drop(columns=["Note"])
