@@ -128,6 +128,21 @@ def from_daily_rollup(r: ibis.Table, flt: RetentionFilter, measures: Sequence[st
     return r.group_by(*POPULATION, CHANNEL[0], **keys).aggregate(**{m: r[m].sum() for m in measures})
 
 
+def fetch(db: Database, expr: ibis.Table) -> pd.DataFrame:
+    """The rows of `expr` as pandas, with the column types `Backend.to_pandas` gives (dates
+    as datetime64[s], timestamps in the engine's unit, strings and NULL-holding booleans
+    as objects, integers holding NULL as floats), read through the public `to_pyarrow`. Why not
+    `to_pandas`: Ibis's DuckDB backend turns every value of a column that holds a NULL
+    into a Python object one by one (`to_pylist`), and a cube's cell columns hold NULL for
+    contacts of customers without a record — 0.17 s of the 0.27 s it took to read the
+    176k-row wait histogram at 1M customers; Arrow converts the same columns at once."""
+    frame = db.ibis().to_pyarrow(expr).to_pandas()
+    for name, dtype in expr.schema().items():
+        if dtype.is_date():  # Arrow gives datetime.date objects, Ibis datetime64[s]
+            frame[name] = pd.to_datetime(frame[name]).astype("datetime64[s]")
+    return frame
+
+
 def selected_cells(frame: pd.DataFrame, flt: RetentionFilter, channel: bool) -> pd.DataFrame:
     """The rows of a cube whose cell (and channel, when `channel`) the filter selects."""
     keep = pd.Series(True, index=frame.index)
@@ -190,14 +205,14 @@ def cube(keys: Sequence[str] | Callable[..., Sequence[str]] = (), by_channel: bo
             if db.read_only:
                 frame = _kept(db).get(key)
             if frame is None:
-                frame = db.ibis().to_pandas(builder(db, whole, *args))
+                frame = fetch(db, builder(db, whole, *args))
                 if db.read_only:
                     _kept(db).put(key, frame)
             return slice_of(frame, flt, args)
 
         def live(db: Database, flt: RetentionFilter, *args) -> pd.DataFrame:
             """The same slice with the filter applied in the query instead (for tests)."""
-            frame = db.ibis().to_pandas(builder(db, flt, *args))
+            frame = fetch(db, builder(db, flt, *args))
             return slice_of(frame, flt, args)
 
         sliced.live = live

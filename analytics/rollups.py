@@ -16,6 +16,8 @@ loaded, and fall back to the live query whenever the table cannot be trusted
 - `rollup_mrr_monthly` (month × segment × region × plan): mrr_by_month (MRR, paying customers);
 - `rollup_clv_accrual` (first day counted × segment × region × plan): average_clv_at;
 - `rollup_repeat_contacts` (day × channel × segment × region × plan): repeat_contact_rate;
+- `rollup_wait_histogram` (month × channel × segment × region × plan × wait): service_levels
+  (SLA attainment and wait quantiles at the default thresholds) over a period's whole months;
 - `rollup_touchpoint_daily` (day × channel × segment × region × plan): first_contact_resolution,
   satisfaction_trend, and the note counts of note_signal_summary / note_signal_trend;
 - `rollup_dq_failures` (failing record × check), `rollup_dq_duplicate_candidates`
@@ -50,7 +52,7 @@ when every rollup is fresh (for `make run`, before the dashboard starts).
 
 Each rollup's content is defined next to its metric, by the same Ibis expressions as the
 live query (`value.value_rollup_source`, `revenue.movement_rollup_source`, `value.clv_accrual_rollup_source`,
-`service.repeat_rollup_source`, `service.touchpoint_daily_source`, `data_quality.*_rollup_source`), so the two paths cannot
+`service.repeat_rollup_source`, `service.touchpoint_daily_source`, `service.wait_histogram_rollup_source`, `data_quality.*_rollup_source`), so the two paths cannot
 drift apart unnoticed; tests compare them on the generated sample. The MRR-movement and
 CLV-accrual rollups are the stored form of their metrics' cubes (analytics/cubes.py,
 docs/decisions/016-cubes-per-period.md): the cube reads the rollup's rows when it is fresh
@@ -85,7 +87,8 @@ from analytics.schema import OPTIONAL_TABLES, ibis_schema
 # 7: a service contact with no recorded direction counts as inbound (rollup_repeat_contacts)
 # 8: rollup_touchpoint_daily (FCR, survey and note counts per day), rollup_mrr_monthly
 # 9: rollup_mrr_movements holds the whole-month steps of the MRR waterfall (wf_*)
-ROLLUP_VERSION = "9"
+# 10: rollup_wait_histogram (service_levels' wait histogram per month)
+ROLLUP_VERSION = "10"
 
 INFO_TABLE = "rollup_info"
 CUSTOMER_VALUE = "rollup_customer_value"
@@ -94,10 +97,12 @@ MRR_MONTHLY = "rollup_mrr_monthly"
 CLV_ACCRUAL = "rollup_clv_accrual"
 REPEAT_CONTACTS = "rollup_repeat_contacts"
 TOUCHPOINT_DAILY = "rollup_touchpoint_daily"
+WAIT_HISTOGRAM = "rollup_wait_histogram"
 DQ_FAILURES = "rollup_dq_failures"
 DQ_DUPLICATES = "rollup_dq_duplicate_candidates"
 DQ_CHECKED = "rollup_dq_checked"
-ROLLUPS = (CUSTOMER_VALUE, MRR_MOVEMENTS, MRR_MONTHLY, CLV_ACCRUAL, REPEAT_CONTACTS, TOUCHPOINT_DAILY, DQ_FAILURES, DQ_DUPLICATES, DQ_CHECKED)
+ROLLUPS = (CUSTOMER_VALUE, MRR_MOVEMENTS, MRR_MONTHLY, CLV_ACCRUAL, REPEAT_CONTACTS, TOUCHPOINT_DAILY, WAIT_HISTOGRAM,
+           DQ_FAILURES, DQ_DUPLICATES, DQ_CHECKED)
 
 EXIT_OK, EXIT_ERROR, EXIT_LOCKED = 0, 2, 3
 
@@ -242,6 +247,7 @@ def _sources(db: Database, as_of: date) -> dict[str, ibis.Table]:
         CLV_ACCRUAL: value.clv_accrual_rollup_source(db),
         REPEAT_CONTACTS: service.repeat_rollup_source(db),
         TOUCHPOINT_DAILY: service.touchpoint_daily_source(db),
+        WAIT_HISTOGRAM: service.wait_histogram_rollup_source(db),
         DQ_FAILURES: data_quality.failure_rollup_source(db, as_of),
         DQ_DUPLICATES: data_quality.duplicate_rollup_source(db),
         DQ_CHECKED: data_quality.checked_rollup_source(db),

@@ -241,6 +241,16 @@ OPTIONAL_TABLES: dict[str, dict[str, str]] = {
         "contacts": "BIGINT",
         "repeat_contacts": "BIGINT",
     },
+    "rollup_wait_histogram": {
+        "month": "DATE",
+        "channel": "VARCHAR",
+        "segment": "VARCHAR",
+        "region": "VARCHAR",
+        "plan": "VARCHAR",
+        "wait": "DOUBLE",
+        "contacts": "BIGINT",
+        "within_sla": "BIGINT",
+    },
     "rollup_touchpoint_daily": {
         "day": "DATE",
         "channel": "VARCHAR",

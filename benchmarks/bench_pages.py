@@ -11,7 +11,7 @@ cleared, and then one page is timed through five steps:
 - period  — the period's start moved three months earlier (a new period: new cubes).
 
 Each step's wall time is split into the engine (Ibis compile + DuckDB run + fetch to
-pandas, measured by wrapping the backend's `to_pandas`/`execute`), slices (pandas:
+pandas, measured by wrapping the backend's `to_pandas`/`to_pyarrow`/`execute`), slices (pandas:
 `analytics.cubes.slice_cube`, where the checkout has cubes) and the rest (Streamlit,
 plotly, the page's own Python). For the cold step it also re-runs every query the page
 ran as plain SQL on the engine (`backend.compile` + `raw_sql`, no Ibis conversion, no
@@ -92,7 +92,7 @@ class Clock:
         import ibis
 
         backend = type(ibis.duckdb.connect())  # the class Database.ibis() builds
-        for name in ("execute", "to_pandas"):
+        for name in ("execute", "to_pandas", "to_pyarrow"):
             setattr(backend, name, self._wrap(getattr(backend, name), "engine", record=True))
         try:  # the kept-plan layer of revisions before issue 15
             from analytics import compiled  # type: ignore[attr-defined]

@@ -30,10 +30,12 @@ from analytics.metrics._common import (
     conform,
     empty_frame,
     histogram_quantiles,
+    month_end,
+    periods,
     ratio,
     ts,
 )
-from analytics.rollups import REPEAT_CONTACTS, TOUCHPOINT_DAILY, fresh_rollup
+from analytics.rollups import REPEAT_CONTACTS, TOUCHPOINT_DAILY, WAIT_HISTOGRAM, fresh_rollup
 
 REPEAT_WINDOW_DAYS = 7
 
@@ -265,13 +267,16 @@ def service_levels(
     1 %-wide bin, so a quantile above 600 s is within 0.5 % of the exact one. Counts and
     attainment are exact for any threshold. Columns ``month`` (NaT unless ``by_month``),
     ``channel`` ('(missing)' for contacts without one), ``sla_seconds``, ``contacts``,
-    ``within_sla``, ``sla_attainment``, ``wait_p50_seconds``, ``wait_p90_seconds``."""
+    ``within_sla``, ``sla_attainment``, ``wait_p50_seconds``, ``wait_p90_seconds``.
+    At the default thresholds the period's whole calendar months are summed from
+    ``rollup_wait_histogram`` when that is fresh (docs/decisions/009-metric-rollups.md)."""
     limits = dict(DEFAULT_SLA_SECONDS)
     limits.update(thresholds or {})
     bad = {k: v for k, v in limits.items() if v is None or v < 0}
     if bad:
         raise ValueError(f"SLA thresholds must be >= 0 seconds, got {bad}")
-    hist = _sla_histogram(db, flt, tuple((ch, float(s)) for ch, s in limits.items()), bool(by_month))
+    pairs = tuple((ch, float(s)) for ch, s in limits.items())
+    hist = _sla_histogram(db, flt, pairs, bool(by_month), _stored_wait_months(db, flt, pairs))
     if hist.empty:
         return empty_frame(SLA_COLUMNS)
     channel = hist["channel"].astype(object)
@@ -305,27 +310,81 @@ def _wait_value(wait: ibis.IntegerValue) -> ibis.FloatingValue:
     return ibis.ifelse(wait <= EXACT_WAIT_SECONDS, wait.cast("float64"), midpoint)
 
 
-def _sla_keys(limits: tuple, by_month: bool) -> tuple[str, ...]:
+def _sla_keys(limits: tuple, by_month: bool, stored_months: tuple = ()) -> tuple[str, ...]:
     return ("channel", "month", "wait") if by_month else ("channel", "wait")
 
 
-@cube(keys=_sla_keys, by_channel=True)
-def _sla_histogram(
-    db: Database, flt: RetentionFilter, limits: tuple[tuple[str, float], ...], by_month: bool
-) -> ibis.Table:
-    """`service_levels`' wait histogram per population cell, channel (and month): service
-    contacts with a recorded wait, and those within their channel's SLA, per wait value
-    (`_wait_value`). Counts of contacts: additive over cells and channels. `limits` are
-    the (channel, SLA seconds) pairs; within_sla compares the raw wait with the threshold,
-    so it is exact for any threshold (the cube is kept per `limits`)."""
-    t = _service_contacts(touchpoints(db, flt, in_period=True))
-    t = with_cells(db, flt, t.filter(t.wait_seconds.notnull()))
+DEFAULT_SLA_LIMITS: tuple[tuple[str, float], ...] = tuple((ch, float(s)) for ch, s in DEFAULT_SLA_SECONDS.items())
+
+
+def _waited_contacts(db: Database, flt: RetentionFilter, in_period: bool = True) -> ibis.Table:
+    """Service contacts of `flt` with a recorded wait, with their customer's cell."""
+    t = _service_contacts(touchpoints(db, flt, in_period=in_period))
+    return with_cells(db, flt, t.filter(t.wait_seconds.notnull()))
+
+
+def _wait_counts(t: ibis.Table, limits: tuple[tuple[str, float], ...], by_month: bool) -> ibis.Table:
+    """`_sla_histogram`'s rows over the contacts `t` (`_waited_contacts`)."""
     limit = ibis.cases(*[(t.channel == ch, s) for ch, s in limits], else_=ibis.null("float64"))
     keys = {**{d: t[d] for d in POPULATION}, "channel": t.channel, "wait": _wait_value(t.wait_seconds)}
     if by_month:
         keys["month"] = _month(t)
     return t.group_by(**keys).aggregate(
         contacts=t.count(), within_sla=t.count(where=t.wait_seconds <= limit))
+
+
+def wait_histogram_rollup_source(db: Database) -> ibis.Table:
+    """The content of ``rollup_wait_histogram`` (analytics/rollups.py): the stored form of
+    `_sla_histogram`'s cube at the default thresholds (`DEFAULT_SLA_SECONDS`) — per
+    calendar month of the whole history, customer segment, region and plan, channel and
+    wait value (`_wait_value`), the service contacts with a recorded wait and those within
+    their channel's SLA. Exact for any period made of whole months and any population or
+    channel filter; contacts of unknown customers keep NULL attributes, as live."""
+    everyone = RetentionFilter(FAR_FUTURE, FAR_FUTURE)
+    return _wait_counts(_waited_contacts(db, everyone, in_period=False), DEFAULT_SLA_LIMITS, by_month=True)
+
+
+def _stored_wait_months(db: Database, flt: RetentionFilter, limits: tuple) -> tuple[date, ...]:
+    """The first days of the period's whole calendar months when ``rollup_wait_histogram``
+    may answer for them (default thresholds, fresh rollup), else ()."""
+    if limits != DEFAULT_SLA_LIMITS or fresh_rollup(db, WAIT_HISTOGRAM, flt=flt) is None:
+        return ()
+    return tuple(p.start for p in periods(flt.start, flt.end, "month") if not p.partial)
+
+
+@cube(keys=_sla_keys, by_channel=True)
+def _sla_histogram(
+    db: Database, flt: RetentionFilter, limits: tuple[tuple[str, float], ...], by_month: bool,
+    stored_months: tuple[date, ...] = (),
+) -> ibis.Table:
+    """`service_levels`' wait histogram per population cell, channel (and month): service
+    contacts with a recorded wait, and those within their channel's SLA, per wait value
+    (`_wait_value`). Counts of contacts: additive over cells and channels. `limits` are
+    the (channel, SLA seconds) pairs; within_sla compares the raw wait with the threshold,
+    so it is exact for any threshold (the cube is kept per `limits`).
+
+    `stored_months` (`_stored_wait_months`): whole months of the period read from the
+    fresh ``rollup_wait_histogram`` (`wait_histogram_rollup_source`, the same rows per
+    month); the days of the period outside them — a clipped first or last month — are
+    counted live, and the two summed."""
+    if not stored_months:
+        return _wait_counts(_waited_contacts(db, flt), limits, by_month)
+    r = db.table(WAIT_HISTOGRAM)
+    r = r.filter(r.month.isin(list(stored_months)))
+    for column, field in (*POPULATION.items(), ("channel", "channels")):
+        if getattr(flt, field):
+            r = r.filter(r[column].isin(getattr(flt, field)))
+    keys = [*POPULATION, "channel", "wait", *(["month"] if by_month else [])]
+    parts = [r.select(*keys, "contacts", "within_sla")]
+    first, last = min(stored_months), month_end(max(stored_months))
+    for start, end in ((flt.start, first - timedelta(days=1)), (last + timedelta(days=1), flt.end)):
+        if start <= end:  # a clipped month at either end of the period
+            live = _wait_counts(_waited_contacts(db, flt.with_period(start, end)), limits, by_month)
+            parts.append(live.select(*keys, "contacts", "within_sla"))
+    rows = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
+    if len(parts) == 1 and by_month:
+        return rows  # whole months only, one row per month: already the cube
+    return rows.group_by(*keys).aggregate(contacts=rows.contacts.sum(), within_sla=rows.within_sla.sum())
 
 
 def satisfaction_trend(db: Database, flt: RetentionFilter) -> pd.DataFrame:

@@ -49,6 +49,9 @@ FUNCTIONS = {
     "first_contact_resolution": metrics.first_contact_resolution,
     "first_contact_resolution (all channels)": lambda db, f: metrics.first_contact_resolution(db, f, by_channel=False),
     "satisfaction_trend": metrics.satisfaction_trend,
+    # whole months from rollup_wait_histogram, a clipped first or last month live
+    "service_levels": metrics.service_levels,
+    "service_levels (by month)": lambda db, f: metrics.service_levels(db, f, by_month=True),
     "note_signal_trend": metrics.note_signal_trend,
     "note_signal_summary": metrics.note_signal_summary,
     "data_quality_report": metrics.data_quality_report,
@@ -352,6 +355,22 @@ def test_rollups_keep_the_filter_semantics_of_edge_cases(tmp_path):
             (1, "2024-07-02 09:00", {"channel": None, "first_contact_resolution": True}),
         ]
     ]
+    # waits (service_levels): on the 2nd of a month, above the exact 600 s, in the clipped
+    # first and last months of the Feb 10 – Jul 15 filter, one with no customer record and
+    # one of the superseded duplicate 4 (left out, decision 014)
+    touchpoints += [
+        {"customer_id": cid, "occurred_at": pd.Timestamp(ts).to_pydatetime(), "kind": kind, "channel": ch,
+         "wait_seconds": wait}
+        for cid, ts, kind, ch, wait in [
+            (1, "2024-03-02 11:00", "service_request", "phone", 45),
+            (3, "2024-02-09 08:00", "billing_issue", "chat", 130),
+            (3, "2024-02-10 08:00", "billing_issue", "chat", 90),
+            (1, "2024-07-15 23:30", "service_request", "phone", 5000),
+            (1, "2024-07-16 00:10", "complaint", "phone", 61),
+            (4, "2024-04-16 10:00", "complaint", "phone", 20),
+            (99, "2024-07-02 13:00", "complaint", "phone", 700),
+        ]
+    ]
     # a custom attribute (the export's own column): rollups do not hold it, so a filter on
     # it must be answered live, not from a rollup that ignores it
     attributes = ({"customer_id": "BIGINT", "attribute": "VARCHAR", "value": "VARCHAR"},
@@ -387,6 +406,12 @@ def test_rollups_keep_the_filter_semantics_of_edge_cases(tmp_path):
         fcr = metrics.first_contact_resolution(db, filters[0], by_channel=False)
         assert [m.month for m in fcr["month"]] == [3, 5, 7]
         assert fcr["contacts"].tolist() == [1, 1, 1] and fcr["resolved_first_contact"].tolist() == [1, 0, 1]
+        # the waits, hand-counted: Feb 10 – Jul 15 on the phone keeps 45 s (Mar), 5,000 s
+        # (Jul 15) and the unknown customer's 700 s (Jul 2); Feb 9 and Jul 16 are outside
+        phone = metrics.service_levels(db, filters[4]).set_index("channel")
+        assert phone.index.tolist() == ["phone"]
+        assert phone.loc["phone", "contacts"] == 3 and phone.loc["phone", "within_sla"] == 1
+        assert phone.loc["phone", "wait_p50_seconds"] == pytest.approx(700, rel=0.005)
         trend = metrics.note_signal_trend(db, filters[0])
         competitor = trend[(trend["signal"] == "competitor") & (trend["notes"] > 0)]
         assert [m.month for m in competitor["month"]] == [3]
@@ -461,3 +486,20 @@ def test_daily_rollup_has_a_column_per_note_signal():
 
     columns = OPTIONAL_TABLES[rollups.TOUCHPOINT_DAILY]
     assert [c for c in columns if c in SIGNAL_ROWS] == list(SIGNAL_ROWS)
+
+
+def test_service_levels_reads_the_whole_months_of_a_period_from_the_wait_histogram(sample_db, as_of):
+    from analytics.metrics import service
+
+    months = service._stored_wait_months
+    default = service.DEFAULT_SLA_LIMITS
+    year = RetentionFilter(date(2025, 10, 1), date(2026, 9, 30))
+    assert months(sample_db, year, default) == tuple(date(2025 + (m > 12), (m - 1) % 12 + 1, 1) for m in range(10, 22))
+    # a mid-month start and end: only the months wholly inside
+    assert months(sample_db, RetentionFilter(date(2025, 2, 14), date(2025, 5, 30)), default) == (
+        date(2025, 3, 1), date(2025, 4, 1))
+    # other thresholds, or a custom attribute the rollup does not hold: live
+    assert months(sample_db, year, (("phone", 90.0),)) == ()
+    assert months(sample_db, RetentionFilter(year.start, year.end, attributes={"tier": ("gold",)}), default) == ()
+    with rollups.disabled():
+        assert months(sample_db, year, default) == ()
