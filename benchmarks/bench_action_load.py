@@ -14,7 +14,11 @@ What runs, and so what is measured (20 real browsers do not fit on a 2-core mach
   action", and count the save acknowledged when the page shows the case's action log one
   row longer ("Actions — n+1 logged", read back from the store). Their latency is the
   user's: click → the case panel showing the save (one run of the panel, a fragment whose
-  submit callback writes first; before, two script runs of the whole At-risk page).
+  submit callback writes first; before, two script runs of the whole At-risk page),
+  timed twice: by Playwright (from before its click, which first waits for the button to
+  be visible and stable, to its polling seeing the line) and by the page's own clock
+  (`PAGE_CLOCK`: pointer down on the button → the first frame painted with the line), the
+  one without the instrument's own waits.
 - the other agents (`--agents` − `--browsers`) are threads of this process calling
   `analytics.actions.record_action` on one shared `open_store` engine — exactly what the
   page's `dashboard.data.record_action` does inside the server (one shared engine, a

@@ -490,6 +490,14 @@ def owner_names() -> dict[str, str]:
     return dict(zip(directory["id"], directory["name"]))
 
 
+def as_agent_names(codes) -> list[str]:
+    """Owner / agent codes as the directory's names, for display: a code the directory
+    does not list stays as stored, and no owner (None, NaN) is blank, not the table's
+    grey "None"."""
+    names = owner_names()
+    return [names.get(code, code) if isinstance(code, str) else "" for code in codes]
+
+
 def audit(actor: str, action: str, detail: str, rows: int = 0) -> None:
     actions.audit(action_store(), actor, action, detail, rows)
 

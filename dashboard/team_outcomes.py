@@ -102,8 +102,7 @@ def retention_team_section() -> None:
 def _agent_table(by_agent: pd.DataFrame, sla: str) -> None:
     st.markdown("**By agent** — the case's current owner")
     tried = f"Tried ≤ {sla}"
-    names = data.owner_names()  # the directory's names; a code it does not list stays as stored
-    by_agent = by_agent.assign(agent=[names.get(a, a) for a in by_agent["agent"]])
+    by_agent = by_agent.assign(agent=data.as_agent_names(by_agent["agent"]))
     shown = tables.labelled(
         tables.percent_values(by_agent, ["reach_rate", "save_rate", "sla_attainment"]),
         {"agent": "Agent", "cases": "Cases", "contacted": "Contacted", "reached": "Reached",

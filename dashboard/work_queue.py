@@ -94,9 +94,7 @@ def with_case_columns(table: pd.DataFrame, customer_ids) -> pd.DataFrame:
     known = cases.index if not problem else []
     status = [fmt.label(cases.at[c, "status"]) if c in known else fmt.label("new") for c in ids]
     # blank, not the table's grey "None", where a case has no owner or follow-up yet
-    names = data.owner_names()  # the directory's names, not the codes stored
-    owner = [names.get(cases.at[c, "owner"], cases.at[c, "owner"]) if c in known and not pd.isna(cases.at[c, "owner"])
-             else "" for c in ids]
+    owner = data.as_agent_names([cases.at[c, "owner"] if c in known else None for c in ids])
     follow_up = [cases.at[c, "follow_up_date"].strftime("%d %b %Y")
                  if c in known and not pd.isna(cases.at[c, "follow_up_date"]) else "" for c in ids]
     out = table.copy()
@@ -375,16 +373,15 @@ def _action_log(history: pd.DataFrame, personal: bool) -> None:
         st.caption("No actions logged for this customer yet.")
         return
     cid = int(history["customer_id"].iloc[0])
-    names = data.owner_names()
     st.markdown(f"**Actions** — {fmt.count(len(history))} logged, newest first")
     log = pd.DataFrame({
         "When": history["created_at"],
         "Status": history["status"].map(fmt.label),
-        "Owner": [names.get(o, o) if isinstance(o, str) else "" for o in history["owner"]],
+        "Owner": data.as_agent_names(history["owner"]),
         "Follow-up": history["follow_up_date"].dt.date,
         "Outcome": history["outcome"].fillna(""),
         "Note": history["note"].fillna(""),
-        "By": [names.get(b, b) for b in history["created_by"]],
+        "By": data.as_agent_names(history["created_by"]),
     })
     st.dataframe(log if personal else log.drop(columns=["Note"]), hide_index=True, key=f"table_case_actions_{cid}",
                  height=240 if len(history) > 6 else "auto",

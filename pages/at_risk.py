@@ -266,7 +266,7 @@ table = pd.DataFrame({
     "Days since": shown["days_since_contact"],
     "Segment": shown["segment"].map(fmt.label),
     "Plan": shown["plan"].map(fmt.label),
-    "Owner": [names_of.get(o, o) if isinstance(o, str) else "" for o in shown["account_owner"]],
+    "Owner": data.as_agent_names(shown["account_owner"]),
 })
 table = work_queue.with_case_columns(table, shown["customer_id"])  # the cases' status and owner, read per run
 money = f"{fmt.currency_symbol()}%,.0f"
@@ -458,7 +458,6 @@ with st.container(border=True):
     if timeline.empty:
         st.caption("No touchpoints recorded for this customer.")
     else:
-        agent_names = data.owner_names()  # the agents directory: codes shown as people
         shown_timeline = pd.DataFrame({
             "When": timeline["occurred_at"],
             "What": timeline["kind"].map(fmt.label),
@@ -470,7 +469,7 @@ with st.container(border=True):
             "Resolved": timeline["resolved"],
             "Subject": timeline["subject"].map(fmt.label),
             "Direction": timeline["direction"].map(fmt.label),
-            "Agent": timeline["agent"].map(lambda a: agent_names.get(a, a)).fillna(""),
+            "Agent": data.as_agent_names(timeline["agent"]),
         })
         if not personal:  # free-text notes speak of the customer by name
             shown_timeline = shown_timeline.drop(columns=["Note"])
