@@ -109,6 +109,17 @@ def with_cells(db: Database, flt: RetentionFilter, rows: ibis.Table) -> ibis.Tab
     return joined.drop("cell_customer_id")
 
 
+def selected_rows(rollup: ibis.Table, flt: RetentionFilter, channel: bool) -> ibis.Table:
+    """The rows of a stored rollup (the `POPULATION` columns, and ``channel`` when
+    `channel`) whose cell and channel `flt` selects: `selected_cells` in the query, for a
+    cube read from a rollup by a `live` call (a kept cube's whole population has no choices)."""
+    for column, field in list(POPULATION.items()) + ([CHANNEL] if channel else []):
+        chosen = getattr(flt, field)
+        if chosen:
+            rollup = rollup.filter(rollup[column].isin(chosen))
+    return rollup
+
+
 def from_daily_rollup(r: ibis.Table, flt: RetentionFilter, measures: Sequence[str], present: str,
                       by_month: bool = True) -> ibis.Table:
     """A cube summed from a stored daily rollup `r` (a ``day`` column, the `POPULATION`
@@ -120,10 +131,7 @@ def from_daily_rollup(r: ibis.Table, flt: RetentionFilter, measures: Sequence[st
     `present` names the rollup column counting the rows the live query groups: a rollup
     shared by several cubes has days where one cube's rows are absent, and only days where
     it is positive are summed, so the cube has exactly the live query's groups."""
-    r = r.filter(r.day >= flt.start, r.day <= flt.end, r[present] > 0)
-    for column, field in (*POPULATION.items(), CHANNEL):
-        if getattr(flt, field):
-            r = r.filter(r[column].isin(getattr(flt, field)))
+    r = selected_rows(r.filter(r.day >= flt.start, r.day <= flt.end, r[present] > 0), flt, channel=True)
     keys = {"month": r.day.truncate("M").cast("date")} if by_month else {}
     return r.group_by(*POPULATION, CHANNEL[0], **keys).aggregate(**{m: r[m].sum() for m in measures})
 

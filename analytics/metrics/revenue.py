@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import ibis
 import pandas as pd
 
-from analytics.cubes import POPULATION, cube, with_cells
+from analytics.cubes import POPULATION, cube, selected_rows, with_cells
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers, monthly_revenue
 from analytics.metrics.customer_base import consistent_customers
@@ -105,7 +105,7 @@ def _mrr_cube(db: Database, flt: RetentionFilter, stored: bool) -> ibis.Table:
     path never answers for the other)."""
     first, last = _month_range(flt)
     if stored:
-        r = _in_population(db.table(MRR_MONTHLY), flt)
+        r = selected_rows(db.table(MRR_MONTHLY), flt, channel=False)
         r = r.filter(r.month >= first, r.month <= last)
         return r.select(*POPULATION, "month", "mrr", "paying_customers")
     r = monthly_revenue(db, flt)
@@ -277,15 +277,6 @@ def _step_measures(prev: ibis.FloatingValue, cur: ibis.FloatingValue, is_new: ib
     ).items()}
 
 
-def _in_population(rollup: ibis.Table, flt: RetentionFilter) -> ibis.Table:
-    """The rows of a month × segment × region × plan rollup that `flt` selects."""
-    for column, field in POPULATION.items():
-        values = getattr(flt, field)
-        if values:
-            rollup = rollup.filter(rollup[column].isin(values))
-    return rollup
-
-
 _MOVEMENT_MEASURES = ("pairs", "start_mrr", "end_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr",
                       "new_mrr", "reactivation_mrr")
 
@@ -297,7 +288,7 @@ def _movement_cube(db: Database, flt: RetentionFilter, k_first: int, k_last: int
     the same measures stored over every month — when `from_rollup` (the caller checked it
     is fresh), else computed from ``monthly_revenue``."""
     if from_rollup:
-        rollup = _in_population(fresh_rollup(db, MRR_MOVEMENTS), flt)
+        rollup = selected_rows(fresh_rollup(db, MRR_MOVEMENTS), flt, channel=False)
         rollup = rollup.filter(rollup.month_key >= k_first, rollup.month_key <= k_last)
         return rollup.select(*POPULATION, m=rollup.month_key, **{n: rollup[n] for n in _MOVEMENT_MEASURES})
     first, last = _month_range(flt)
@@ -449,7 +440,7 @@ def _book_from_rollup(db: Database, flt: RetentionFilter, month_keys: tuple[int,
     `_month_number`) and population cell: the ``book_*`` columns of the fresh MRR-movement
     rollup (`movement_rollup_source`), which are `_book_live`'s measures over one month.
     A month whose slice has no book (start_customers 0) is dropped by the caller."""
-    cube = _in_population(fresh_rollup(db, MRR_MOVEMENTS), flt)
+    cube = selected_rows(fresh_rollup(db, MRR_MOVEMENTS), flt, channel=False)
     cube = cube.filter(cube.month_key.isin(month_keys))
     return cube.select(
         *POPULATION,
@@ -643,7 +634,7 @@ def _waterfall_cube(db: Database, flt: RetentionFilter,
     whole month, read from the fresh ``rollup_mrr_movements`` (`_whole_month_step_measures`);
     else computed from the revenue rows of the steps' months."""
     if stored:
-        r = _in_population(db.table(MRR_MOVEMENTS), flt)
+        r = selected_rows(db.table(MRR_MOVEMENTS), flt, channel=False)
         r = r.filter(r.month_key.isin([m for m, _, _ in steps]))
         return r.select(*POPULATION, m=r.month_key.cast("int32"),
                         **{c: r[f"wf_{c}"] for c in _STEP_MEASURES})

@@ -20,7 +20,7 @@ import ibis
 import pandas as pd
 
 from analytics.catalog import is_service_contact
-from analytics.cubes import POPULATION, cube, from_daily_rollup, with_cells
+from analytics.cubes import POPULATION, cube, from_daily_rollup, selected_rows, with_cells
 from analytics.db import Database
 from analytics.filters import RetentionFilter, customers, touchpoints
 from analytics.metrics._common import (
@@ -370,10 +370,7 @@ def _sla_histogram(
     if not stored_months:
         return _wait_counts(_waited_contacts(db, flt), limits, by_month)
     r = db.table(WAIT_HISTOGRAM)
-    r = r.filter(r.month.isin(list(stored_months)))
-    for column, field in (*POPULATION.items(), ("channel", "channels")):
-        if getattr(flt, field):
-            r = r.filter(r[column].isin(getattr(flt, field)))
+    r = selected_rows(r.filter(r.month.isin(list(stored_months))), flt, channel=True)
     keys = [*POPULATION, "channel", "wait", *(["month"] if by_month else [])]
     parts = [r.select(*keys, "contacts", "within_sla")]
     first, last = min(stored_months), month_end(max(stored_months))
@@ -382,8 +379,6 @@ def _sla_histogram(
             live = _wait_counts(_waited_contacts(db, flt.with_period(start, end)), limits, by_month)
             parts.append(live.select(*keys, "contacts", "within_sla"))
     rows = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
-    if len(parts) == 1 and by_month:
-        return rows  # whole months only, one row per month: already the cube
     return rows.group_by(*keys).aggregate(contacts=rows.contacts.sum(), within_sla=rows.within_sla.sum())
 
 
