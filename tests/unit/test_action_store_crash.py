@@ -67,7 +67,9 @@ def _kill_after(procs: list[subprocess.Popen], acks: int, timeout_s: float = 120
     for proc in procs:
         proc.wait(timeout=30)
         assert proc.returncode == -signal.SIGKILL
-        for line in proc.stdout.read().splitlines():  # acknowledged after our last read, before the kill
+        # acknowledged after our last read, before the kill: whole lines only — the kill can
+        # land mid-print, and a line cut short was never an acknowledgement
+        for line in proc.stdout.read().split("\n")[:-1]:
             if line.strip():
                 row_id, note = line.split()
                 acknowledged[note] = int(row_id)
